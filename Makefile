@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: run test test-fast test-browser lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rencontres db upgrade
+	$(BIN)/rencontres demo
+	$(BIN)/rencontres serve
+
+test: $(STAMP)
+	$(BIN)/ruff check events web tests bench
+	$(BIN)/ruff format --check events web tests bench
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not slow" -x
+
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -m browser
+
+lint: $(STAMP)
+	$(BIN)/ruff check events web tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix events web tests bench
+	$(BIN)/ruff format events web tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

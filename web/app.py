@@ -1,0 +1,108 @@
+"""The Litestar application factory: the only place where configuration meets code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader, State
+from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+
+from events.database import Database
+from web.auth import Access, access, access_guard, provide_current_user
+from web.controllers import ROUTE_HANDLERS
+from web.db import provide_db_session
+from web.errors import EXCEPTION_HANDLERS
+from web.security import security_middleware_factory
+from web.sessions import RotatingSessionConfig
+from web.settings import Settings
+from web.store import DatabaseStore
+from web.templating import template_config
+from web.write_gate import WriteGate
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+# Paths that never need a session or a CSRF cookie (health checks, assets, API, feeds).
+STATELESS_PATHS = [r"^/healthz$", r"^/readyz$", r"^/static/", r"^/api/", r"^/schema"]
+THROTTLED_POSTS = frozenset({"/login", "/signup"})
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    db = database or Database.from_url(settings.database_url)
+    gate = WriteGate(serialise=db.is_sqlite)
+    store = DatabaseStore(db, gate, "rencontres")
+
+    session_config: ServerSideSessionConfig = RotatingSessionConfig(
+        store="sessions",
+        secure=settings.https,
+        samesite="lax",
+        exclude=STATELESS_PATHS,
+        max_age=14 * 24 * 3600,
+    )
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.login_rate_limit),
+        store="rate_limit",
+        check_throttle_handler=lambda request: (
+            request.method == "POST" and request.url.path in THROTTLED_POSTS
+        ),
+    )
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_secure=settings.https,
+        cookie_samesite="lax",
+        exclude=STATELESS_PATHS,
+    )
+
+    async def on_shutdown() -> None:
+        db.dispose()
+
+    return Litestar(
+        route_handlers=[
+            *ROUTE_HANDLERS,
+            create_static_files_router(
+                path="/static",
+                directories=[STATIC_DIR],
+                name="static",
+                cache_control=CacheControlHeader(max_age=3600, public=True),
+                opt=access(Access.PUBLIC),
+            ),
+        ],
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "current_user": Provide(provide_current_user, sync_to_thread=True),
+        },
+        guards=[access_guard],
+        plugins=[HTMXPlugin()],
+        template_config=template_config(),
+        csrf_config=csrf,
+        middleware=[
+            security_middleware_factory(https=settings.https),
+            session_config.middleware,
+            rate_limit.middleware,
+        ],
+        stores={
+            "sessions": store.with_namespace("session"),
+            "rate_limit": store.with_namespace("rate"),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        allowed_hosts=settings.allowed_hosts,
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="Rencontres API",
+            version="1",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            openapi_router=Router(path="/schema", route_handlers=[], opt=access(Access.PUBLIC)),
+        ),
+        state=State({"settings": settings, "db": db, "write_gate": gate}),
+        on_shutdown=[on_shutdown],
+        debug=settings.debug,
+    )

@@ -1,0 +1,102 @@
+"""Who may open which route.
+
+Every route handler declares ``opt={"access": Access.X}``; one app-wide guard enforces
+it. A handler without a declaration refuses to serve (and the authorisation-matrix test
+fails), so a new route cannot ship unguarded by accident.
+
+Community-scoped levels read the ``{community}`` path parameter: a non-member gets 404
+(another community's objects do not exist for them), a member whose role is too small 403.
+"""
+
+from __future__ import annotations
+
+import enum
+from uuid import UUID
+
+import anyio.to_thread
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
+from litestar.exceptions import ImproperlyConfiguredException, NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy.orm import Session
+
+from events.database import Database
+from events.models import Membership, Role, User
+from events.services.accounts import AccountService
+from events.services.communities import CommunityService
+
+SESSION_USER_KEY = "user_id"
+
+
+class Access(enum.StrEnum):
+    PUBLIC = "public"  # anyone
+    TOKEN = "token"  # anyone holding an unguessable token in the URL (checked by the handler)
+    USER = "user"  # any logged-in organiser account
+    DOOR = "door"  # member of the path's community with role door or above
+    ORGANISER = "organiser"
+    OWNER = "owner"
+
+    @property
+    def minimum_role(self) -> Role | None:
+        return {
+            Access.DOOR: Role.DOOR,
+            Access.ORGANISER: Role.ORGANISER,
+            Access.OWNER: Role.OWNER,
+        }.get(self)
+
+
+def access(level: Access) -> dict[str, Access]:
+    """The ``opt`` mapping a route handler declares its access level with."""
+    return {"access": level}
+
+
+def session_user_id(connection: ASGIConnection) -> UUID | None:
+    raw = connection.scope.get("session") or {}
+    value = raw.get(SESSION_USER_KEY) if isinstance(raw, dict) else None
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def handler_access(handler: BaseRouteHandler) -> Access:
+    level = handler.opt.get("access")
+    if not isinstance(level, Access):
+        raise ImproperlyConfiguredException(f"route {handler.handler_name} declares no access")
+    return level
+
+
+async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    level = handler_access(handler)
+    if level in {Access.PUBLIC, Access.TOKEN}:
+        return
+    user_id = session_user_id(connection)
+    if user_id is None:
+        raise NotAuthorizedException()
+    minimum = level.minimum_role
+    if minimum is None:
+        return
+    slug = connection.path_params.get("community")
+    if not isinstance(slug, str):
+        raise ImproperlyConfiguredException(f"{handler.handler_name}: no {{community}} in path")
+    db: Database = connection.app.state.db
+
+    def check() -> None:
+        with db.session() as session:
+            CommunityService(session).require_role(user_id, slug, minimum)
+
+    await anyio.to_thread.run_sync(check)
+
+
+def provide_current_user(request: Request, db_session: NamedDependency[Session]) -> User | None:
+    user_id = session_user_id(request)
+    return AccountService(db_session).get(user_id) if user_id else None
+
+
+def provide_membership(request: Request, db_session: NamedDependency[Session]) -> Membership:
+    """The caller's membership in the path's community (the guard already checked it)."""
+    level = handler_access(request.route_handler)
+    return CommunityService(db_session).require_role(
+        session_user_id(request), request.path_params["community"], level.minimum_role or Role.DOOR
+    )

@@ -1,0 +1,43 @@
+"""The request's database session.
+
+Reads (GET, HEAD, OPTIONS) get a plain session. Writes get a session whose transaction
+begins as a writer (``BEGIN IMMEDIATE`` on SQLite) after passing the process's write
+gate, and commit *before* the response is sent: an acknowledged write is on disk.
+Any exception rolls the whole request back, so a refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from functools import partial
+
+import anyio.to_thread
+from litestar import Request
+from sqlalchemy.orm import Session
+
+from events.database import Database
+from web.write_gate import WriteGate
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def provide_db_session(request: Request) -> AsyncGenerator[Session, None]:
+    db: Database = request.app.state.db
+    if request.method in SAFE_METHODS:
+        session = db.session()
+        try:
+            yield session
+        finally:
+            await anyio.to_thread.run_sync(session.close)
+        return
+    gate: WriteGate = request.app.state.write_gate
+    async with gate:
+        session = await anyio.to_thread.run_sync(partial(db.session, write=True))
+        try:
+            yield session
+            await anyio.to_thread.run_sync(session.commit)
+        except BaseException:
+            await anyio.to_thread.run_sync(session.rollback)
+            raise
+        finally:
+            await anyio.to_thread.run_sync(session.close)

@@ -1,0 +1,56 @@
+"""Rendering helpers: pages versus htmx fragments, and flash messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+FLASH_KEY = "flash"
+
+
+def wants_fragment(request: Request) -> bool:
+    """An htmx request that targets part of the page (not a boosted navigation)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def page(
+    request: Request,
+    template: str,
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """The full page, or ``fragment`` for htmx requests that only swap part of it."""
+    name = fragment if fragment and wants_fragment(request) else template
+    return Template(
+        template_name=name,
+        context=context,
+        status_code=status_code,
+        headers={"vary": "HX-Request, Accept-Language, Cookie"},
+    )
+
+
+def flash(request: Request, message: str, level: str = "success") -> None:
+    """Queue a message for the next page this visitor sees (kept in their session)."""
+    session = request.scope.get("session")
+    if not isinstance(session, dict):
+        request.set_session({})
+        session = request.scope["session"]
+    session.setdefault(FLASH_KEY, []).append({"message": message, "level": level})
+
+
+def pop_flashes(request: Request) -> list[dict[str, str]]:
+    session = request.scope.get("session")
+    if not isinstance(session, dict) or FLASH_KEY not in session:
+        return []
+    return session.pop(FLASH_KEY)
+
+
+def session_of(request: Request) -> dict[str, Any]:
+    """The visitor's session data, or {} where no session middleware ran (early 404s)."""
+    session = request.scope.get("session")
+    return session if isinstance(session, dict) else {}

@@ -1,0 +1,111 @@
+"""A Litestar ``Store`` kept in the application database (table ``key_value``).
+
+Web sessions and rate-limit counters live here so every worker process sees the same
+ones, with no Redis to run. Calls go to a worker thread (synchronous driver) and writes
+pass through the process's write gate like every other write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import anyio.to_thread
+from litestar.stores.base import NamespacedStore
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from events.clock import utcnow
+from events.database import Database
+from events.models import KeyValue
+from web.write_gate import WriteGate
+
+
+class DatabaseStore(NamespacedStore):
+    def __init__(self, db: Database, gate: WriteGate, namespace: str = "default") -> None:
+        self.db = db
+        self.gate = gate
+        self.namespace = namespace
+
+    def with_namespace(self, namespace: str) -> DatabaseStore:
+        return DatabaseStore(self.db, self.gate, f"{self.namespace}.{namespace}")
+
+    @staticmethod
+    def _expiry(expires_in: int | timedelta | None) -> datetime | None:
+        if expires_in is None:
+            return None
+        seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
+        return utcnow() + timedelta(seconds=seconds)
+
+    def _live(self):
+        now = utcnow()
+        return (KeyValue.namespace == self.namespace) & (
+            KeyValue.expires_at.is_(None) | (KeyValue.expires_at > now)
+        )
+
+    def _set_sync(self, key: str, value: bytes, expires_at: datetime | None) -> None:
+        insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        statement = insert(KeyValue).values(
+            namespace=self.namespace, key=key, value=value, expires_at=expires_at
+        )
+        with self.db.transaction() as session:
+            session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["namespace", "key"],
+                    set_={"value": value, "expires_at": expires_at, "updated_at": utcnow()},
+                )
+            )
+
+    async def set(
+        self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
+    ) -> None:
+        data = value.encode() if isinstance(value, str) else value
+        async with self.gate:
+            await anyio.to_thread.run_sync(self._set_sync, key, data, self._expiry(expires_in))
+
+    def _get_sync(self, key: str, renew_for: int | timedelta | None) -> bytes | None:
+        with self.db.session() as session:
+            value = session.scalar(select(KeyValue.value).where(self._live(), KeyValue.key == key))
+        return value
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        value = await anyio.to_thread.run_sync(self._get_sync, key, renew_for)
+        if value is not None and renew_for:
+            await self._write(
+                update(KeyValue)
+                .where(KeyValue.namespace == self.namespace, KeyValue.key == key)
+                .values(expires_at=self._expiry(renew_for))
+            )
+        return value
+
+    async def _write(self, statement) -> None:
+        def run() -> None:
+            with self.db.transaction() as session:
+                session.execute(statement)
+
+        async with self.gate:
+            await anyio.to_thread.run_sync(run)
+
+    async def delete(self, key: str) -> None:
+        await self._write(
+            delete(KeyValue).where(KeyValue.namespace == self.namespace, KeyValue.key == key)
+        )
+
+    async def delete_all(self) -> None:
+        await self._write(delete(KeyValue).where(KeyValue.namespace == self.namespace))
+
+    async def delete_expired(self) -> None:
+        await self._write(delete(KeyValue).where(KeyValue.expires_at <= utcnow()))
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        def run() -> datetime | None:
+            with self.db.session() as session:
+                return session.scalar(
+                    select(KeyValue.expires_at).where(self._live(), KeyValue.key == key)
+                )
+
+        expires_at = await anyio.to_thread.run_sync(run)
+        return None if expires_at is None else int((expires_at - utcnow()).total_seconds())
