@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test test-fast test-browser lint format bench clean
+.PHONY: run test test-fast test-browser lint format bench clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
+
+# Refresh the French catalogue after adding or changing user-facing strings.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext -o web/locale/messages.pot --no-location --omit-header --sort-output .
+	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale -l fr --no-fuzzy-matching --omit-header

@@ -11,9 +11,9 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-T = TypeVar("T")
-
 from events.errors import ValidationFailed
+
+T = TypeVar("T")
 
 # A pragmatic address check: one @, a dot in the domain, no spaces or control characters.
 # Deliverability is proven by the confirmation mail, not by a regex.

@@ -21,7 +21,7 @@ from web.controllers import ROUTE_HANDLERS
 from web.db import provide_db_session
 from web.errors import EXCEPTION_HANDLERS
 from web.security import security_middleware_factory
-from web.sessions import RotatingSessionConfig
+from web.sessions import QuietSessionConfig
 from web.settings import Settings
 from web.store import DatabaseStore
 from web.templating import template_config
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     gate = WriteGate(serialise=db.is_sqlite)
     store = DatabaseStore(db, gate, "rencontres")
 
-    session_config: ServerSideSessionConfig = RotatingSessionConfig(
+    session_config: ServerSideSessionConfig = QuietSessionConfig(
         store="sessions",
         secure=settings.https,
         samesite="lax",
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def on_shutdown() -> None:
         db.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *ROUTE_HANDLERS,
             create_static_files_router(
@@ -84,7 +84,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         template_config=template_config(),
         csrf_config=csrf,
         middleware=[
-            security_middleware_factory(https=settings.https),
             session_config.middleware,
             rate_limit.middleware,
         ],
@@ -106,3 +105,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         on_shutdown=[on_shutdown],
         debug=settings.debug,
     )
+    # Route middleware never sees requests that match no route (404, 405 from the router),
+    # so the headers and locale middleware wraps the whole ASGI handler instead.
+    app.asgi_handler = security_middleware_factory(https=settings.https)(app.asgi_handler)
+    return app

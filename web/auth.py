@@ -62,6 +62,8 @@ def session_user_id(connection: ASGIConnection) -> UUID | None:
 
 def handler_access(handler: BaseRouteHandler) -> Access:
     level = handler.opt.get("access")
+    if level is None and getattr(handler, "http_methods", None) == {"OPTIONS"}:
+        return Access.PUBLIC  # Litestar's automatic OPTIONS handlers reveal nothing
     if not isinstance(level, Access):
         raise ImproperlyConfiguredException(f"route {handler.handler_name} declares no access")
     return level

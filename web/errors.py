@@ -36,7 +36,8 @@ def _titles() -> dict[int, tuple[str, str]]:
         403: (
             _("Not allowed"),
             _(
-                "You are not allowed to do this. If you submitted a form, reload the page and try again."
+                "You are not allowed to do this. "
+                "If you submitted a form, reload the page and try again."
             ),
         ),
         404: (

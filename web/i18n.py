@@ -91,8 +91,7 @@ def format_datetime(value: datetime, zone: str | None = None, style: str = "full
     locale = current_locale.get()
     if style == "short":
         return babel_format_datetime(value, "EEE d MMM, HH:mm", locale=locale)
-    pattern = "EEEE d MMMM y, HH:mm" if locale == "fr" else "EEEE d MMMM y, HH:mm"
-    return babel_format_datetime(value, pattern, locale=locale)
+    return babel_format_datetime(value, "EEEE d MMMM y, HH:mm", locale=locale)
 
 
 def format_date(value: date | datetime, zone: str | None = None, style: str = "full") -> str:

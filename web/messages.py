@@ -33,3 +33,10 @@ def error_message(code: str, **params: object) -> str:
 
 def field_errors(errors: dict[str, str]) -> dict[str, str]:
     return {field: error_message(code) for field, code in errors.items()}
+
+
+def role_label(role: object) -> str:
+    """A member role as people say it (``Role`` or its value)."""
+    value = getattr(role, "value", role)
+    labels = {"owner": _("Owner"), "organiser": _("Organiser"), "door": _("Door volunteer")}
+    return labels.get(str(value), str(value))

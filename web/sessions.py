@@ -1,16 +1,31 @@
-"""Server-side sessions whose id changes at login (no session fixation)."""
+"""Server-side sessions, stored in the database, tuned for a mostly-anonymous site.
+
+Litestar's stock backend writes a session (and sets a cookie) on every response, even an
+empty one for an anonymous visitor. This backend:
+- writes nothing and sets no cookie while the session is empty (public pages stay
+  read-only and cookie-free);
+- skips the write when the data did not change, refreshing the expiry at most daily;
+- gives the session a fresh id at login and deletes the old one (no session fixation).
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
 )
+from litestar.types import Empty, Message, ScopeSession
 
 ROTATE_FLAG = "rencontres.rotate_session"
+NEW_ID = "rencontres.new_session_id"
+LOADED = "rencontres.session_loaded"
+RENEWED_AT = "_renewed"
+RENEW_EVERY_SECONDS = 24 * 3600
 
 
 def rotate_session_id(connection: ASGIConnection) -> None:
@@ -18,23 +33,41 @@ def rotate_session_id(connection: ASGIConnection) -> None:
     connection.scope[ROTATE_FLAG] = True  # type: ignore[literal-required]
 
 
-class RotatingSessionBackend(ServerSideSessionBackend):
+class QuietSessionBackend(ServerSideSessionBackend):
     def get_session_id(self, connection: ASGIConnection) -> str:
         if connection.scope.get(ROTATE_FLAG):  # type: ignore[misc]
-            new_id = connection.scope.get("rencontres.new_session_id")  # type: ignore[misc]
-            if not new_id:
-                new_id = self.generate_session_id()
-                connection.scope["rencontres.new_session_id"] = new_id  # type: ignore[literal-required]
-            return new_id
+            if not connection.scope.get(NEW_ID):  # type: ignore[misc]
+                connection.scope[NEW_ID] = self.generate_session_id()  # type: ignore[literal-required]
+            return connection.scope[NEW_ID]  # type: ignore[literal-required]
         return super().get_session_id(connection)
 
-    async def store_in_message(self, scope_session, message, connection) -> None:
-        old_id = connection.cookies.get(self.config.key)
-        if connection.scope.get(ROTATE_FLAG) and old_id and old_id != "null":  # type: ignore[misc]
-            await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
+    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+        data = await super().load_from_connection(connection)
+        connection.scope[LOADED] = dict(data)  # type: ignore[literal-required]
+        return data
+
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection
+    ) -> None:
+        cookie_id = connection.cookies.get(self.config.key)
+        has_cookie = bool(cookie_id) and cookie_id != "null"
+        rotating = bool(connection.scope.get(ROTATE_FLAG))  # type: ignore[misc]
+        store = self.config.get_store_from_app(connection.scope["app"])
+        if rotating and has_cookie:
+            await self.delete(cookie_id, store=store)  # type: ignore[arg-type]
+        if scope_session is Empty or not scope_session:
+            if has_cookie and not rotating:
+                await super().store_in_message(Empty, message, connection)
+            return
+        assert isinstance(scope_session, dict)
+        loaded = connection.scope.get(LOADED, {})  # type: ignore[misc]
+        fresh = time.time() - float(loaded.get(RENEWED_AT, 0)) < RENEW_EVERY_SECONDS
+        if has_cookie and not rotating and scope_session == loaded and fresh:
+            return
+        scope_session[RENEWED_AT] = time.time()
         await super().store_in_message(scope_session, message, connection)
 
 
 @dataclass
-class RotatingSessionConfig(ServerSideSessionConfig):
-    _backend_class = RotatingSessionBackend
+class QuietSessionConfig(ServerSideSessionConfig):
+    _backend_class = QuietSessionBackend

@@ -1,0 +1,41 @@
+"""The SQLite discipline: WAL, foreign keys, writers begin immediately."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, text
+
+from events.database import Database, normalise_database_url
+
+
+def test_urls_get_our_drivers() -> None:
+    assert normalise_database_url("sqlite:///data/x.db").startswith("sqlite+pysqlite:///")
+    assert normalise_database_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    with pytest.raises(ValueError):
+        normalise_database_url("mysql://u@h/db")
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite pragmas only apply to SQLite")
+    with db.session() as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
+
+
+def test_writers_begin_immediately_and_readers_do_not(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("BEGIN IMMEDIATE is the SQLite way; PostgreSQL uses row locks")
+    statements: list[str] = []
+    event.listen(
+        db.engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_a: statements.append(statement),
+    )
+    with db.transaction() as session:
+        session.execute(text("SELECT 1"))
+    with db.session() as session:
+        session.execute(text("SELECT 2"))
+    assert statements == ["BEGIN IMMEDIATE", "SELECT 1", "BEGIN", "SELECT 2"]

@@ -1,0 +1,49 @@
+"""Every user-facing string has a French translation, and the catalogue is current."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+PO_FILE = ROOT / "web" / "locale" / "fr" / "LC_MESSAGES" / "messages.po"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+
+
+def source_messages() -> set[str]:
+    method_map = [
+        ("events/**.py", "python"), ("web/**.py", "python"), ("web/templates/**.html", "jinja2"),
+    ]
+    options = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    found: set[str] = set()
+    for _filename, _line, message, _comments, _context in extract_from_dir(
+        ROOT, method_map=method_map, options_map=options, keywords=KEYWORDS
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+def test_every_message_in_the_code_has_a_french_translation() -> None:
+    with PO_FILE.open("rb") as handle:
+        catalog = read_po(handle)
+    missing = sorted(
+        message for message in source_messages()
+        if not (entry := catalog.get(message)) or not entry.string or entry.fuzzy
+    )
+    assert missing == [], "run `make messages` and translate:\n" + "\n".join(missing)
+
+
+def test_translations_keep_their_placeholders() -> None:
+    with PO_FILE.open("rb") as handle:
+        catalog = read_po(handle)
+    for entry in catalog:
+        if not entry.id or not entry.string:
+            continue
+        source = entry.id[0] if isinstance(entry.id, tuple) else entry.id
+        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        wanted = sorted(re.findall(r"%\(\w+\)s", source))
+        for text in strings:
+            assert sorted(re.findall(r"%\(\w+\)s", text)) == wanted, source

@@ -1,0 +1,80 @@
+"""HTTP-level fixtures: the app built by ``create_app`` and a client that speaks CSRF."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from events.clock import utcnow
+from events.database import Database
+from events.models import KeyValue, User
+from tests.conftest import BASE_URL
+from tests.factories import DEFAULT_PASSWORD
+from web.app import create_app
+from web.auth import SESSION_USER_KEY
+from web.settings import Settings
+
+
+class Client(TestClient):  # type: ignore[type-arg]
+    """A test client with form posts that carry the CSRF token, and a login helper."""
+
+    def csrf_token(self) -> str:
+        if "csrftoken" not in self.cookies:
+            self.get("/login")
+        return self.cookies["csrftoken"]
+
+    def submit(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+        data = {"_csrf_token": self.csrf_token(), **(data or {})}
+        kwargs.setdefault("follow_redirects", False)
+        return self.post(url, data=data, **kwargs)
+
+    def login_as(self, db: Database, user: User) -> None:
+        """Log in without the (deliberately slow) password check: write the session row."""
+        session_id = secrets.token_hex(32)
+        data = {
+            SESSION_USER_KEY: str(user.id),
+            "user_name": user.display_name,
+            "_renewed": time.time(),
+        }
+        with db.transaction() as session:
+            session.add(
+                KeyValue(
+                    namespace="rencontres.session",
+                    key=session_id,
+                    value=json.dumps(data).encode(),
+                    expires_at=utcnow() + timedelta(hours=1),
+                )
+            )
+        self.cookies.set("session", session_id, domain="testserver.local")
+
+    def login(self, user: User, password: str = DEFAULT_PASSWORD) -> httpx.Response:
+        response = self.submit("/login", {"email": user.email, "password": password})
+        assert response.status_code == 303, response.text
+        return response
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database) -> Litestar:
+    return create_app(settings, db)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[Client]:
+    with Client(app=app, base_url=BASE_URL) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def other_client(app: Litestar) -> Iterator[Client]:
+    """A second browser, for tests that need two visitors at once."""
+    with Client(app=app, base_url=BASE_URL) as test_client:
+        yield test_client

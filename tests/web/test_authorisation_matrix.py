@@ -1,0 +1,191 @@
+"""Every registered route, with every role, gets the answer its access level promises.
+
+The routes come from the real app, so a new route is checked the day it is added: one
+that declares no access level answers 500 here and fails, one with a path parameter this
+file cannot fill fails with a clear message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+
+from events.clock import utcnow
+from events.database import Database
+from events.models import Invitation, Membership, Role
+from events.services.communities import CommunityService
+from events.tokens import hash_token, new_token
+from tests.factories import Factories
+from tests.web.conftest import Client
+from web.app import create_app
+from web.auth import Access, handler_access
+from web.settings import Settings
+
+ROLES = ("anonymous", "door", "organiser", "owner", "other_owner")
+DENIED_LOGIN, DENIED_403, DENIED_404, ALLOWED = "login", "403", "404", "allowed"
+
+
+def expected(level: Access, role: str) -> str:
+    if level in {Access.PUBLIC, Access.TOKEN}:
+        return ALLOWED
+    if role == "anonymous":
+        return DENIED_LOGIN
+    minimum = level.minimum_role
+    if minimum is None:
+        return ALLOWED
+    if role == "other_owner":
+        return DENIED_404
+    return ALLOWED if Role(role).at_least(minimum) else DENIED_403
+
+
+def _all_routes() -> list[tuple[str, str, Access]]:
+    app: Litestar = create_app(
+        Settings(
+            data_dir=Path("/tmp"),
+            database_url="sqlite:////tmp/rencontres-matrix.db",
+            secret_key="k" * 40,
+            base_url="http://testserver.local",
+        )
+    )
+    found = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            # Litestar's automatic OPTIONS handlers are checked once, below.
+            for method in sorted(handler.http_methods - {"OPTIONS"}):
+                found.append((method, route.path, handler_access(handler)))
+    return sorted(set(found))
+
+
+@dataclass
+class World:
+    path_values: dict[str, str]
+    users: dict[str, object]
+
+
+def build_world(make: Factories, db: Database, role: str) -> World:
+    owner = make.user(email="owner@example.org")
+    community = make.community(owner=owner, slug="ours")
+    users = {
+        "owner": owner,
+        "organiser": make.member(community, role=Role.ORGANISER),
+        "door": make.member(community, role=Role.DOOR),
+    }
+    other_owner = make.user(email="other@example.org")
+    make.community(owner=other_owner, slug="theirs")
+    users["other_owner"] = other_owner
+    actor_email = users[role].email if role in users else "newcomer@example.org"  # type: ignore[attr-defined]
+    with db.transaction() as session:
+        service = CommunityService(session)
+        ours = service.by_slug("ours")
+        door_membership = service.membership(users["door"].id, "ours")  # type: ignore[attr-defined]
+        assert isinstance(door_membership, Membership)
+        issued = service.invite(ours, owner, email="invitee@example.org", role="door")
+        # A second invitation addressed to whoever acts, so accepting it can succeed.
+        token = new_token()
+        session.add(
+            Invitation(
+                community_id=ours.id,
+                email=actor_email,
+                role=Role.DOOR,
+                token_hash=hash_token(token),
+                invited_by_id=owner.id,
+                expires_at=utcnow() + timedelta(days=1),
+            )
+        )
+    return World(
+        path_values={
+            "community": "ours",
+            "invitation_id": str(issued.invitation.id),
+            "membership_id": str(door_membership.id),
+            "token": token,
+            "code": "fr",
+            "file_path": "css/app.css",
+            "path": "openapi.json",
+        },
+        users=users,
+    )
+
+
+def fill(path: str, values: dict[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            pytest.fail(f"the matrix cannot fill path parameter {name!r} in {path}: add it")
+        return values[name]
+
+    return re.sub(r"\{(\w+)(?::\w+)?\}", replace, path)
+
+
+def outcome(response) -> str:
+    location = response.headers.get("location", "")
+    if response.status_code == 303 and location.startswith("/login"):
+        return DENIED_LOGIN
+    if response.status_code == 401:
+        return DENIED_LOGIN
+    if response.status_code == 403:
+        return DENIED_403
+    if response.status_code == 404:
+        return DENIED_404
+    assert response.status_code < 500, response.text[:500]
+    return ALLOWED
+
+
+ROUTES = _all_routes()
+
+
+def test_the_matrix_sees_the_routes_we_know_of() -> None:
+    paths = {path for _method, path, _level in ROUTES}
+    assert {"/manage/{community:str}", "/login", "/healthz", "/invite/{token:str}"} <= paths
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "level"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+)
+def test_route_answers_each_role_as_declared(
+    client: Client,
+    make: Factories,
+    db: Database,
+    method: str,
+    path: str,
+    level: Access,
+    role: str,
+) -> None:
+    world = build_world(make, db, role)
+    if role != "anonymous":
+        client.login_as(db, world.users[role])  # type: ignore[arg-type]
+    url = fill(path, world.path_values)
+    headers = {"x-csrftoken": client.csrf_token()}
+    response = client.request(method, url, headers=headers, follow_redirects=False)
+    assert outcome(response) == expected(level, role), (method, url, response.status_code)
+
+
+def test_options_requests_reveal_nothing(client: Client) -> None:
+    response = client.options("/manage/ours")
+    assert response.status_code == 204
+    assert response.content == b""
+
+
+def test_a_route_without_declared_access_refuses_to_serve(settings: Settings, db: Database) -> None:
+    from litestar import get
+
+    @get("/undeclared", sync_to_thread=False)
+    def undeclared() -> str:
+        return "secret"
+
+    app = create_app(settings, db)
+    app.register(undeclared)
+    with Client(
+        app=app, base_url="http://testserver.local", raise_server_exceptions=False
+    ) as client:
+        response = client.get("/undeclared")
+    assert response.status_code == 500
+    assert "secret" not in response.text
