@@ -18,10 +18,15 @@ run: $(STAMP)
 	$(BIN)/rencontres demo
 	$(BIN)/rencontres serve
 
-test: $(STAMP)
+test: $(STAMP) tests/js/node_modules/.installed
 	$(BIN)/ruff check events web tests bench
 	$(BIN)/ruff format --check events web tests bench
 	$(BIN)/python -m pytest
+
+# ical.js (Thunderbird's parser) checks our feeds when Node.js is present.
+tests/js/node_modules/.installed: tests/js/package.json
+	@if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix tests/js && touch $@; \
+	else echo "npm not found: ical.js checks will be skipped (CI installs it)"; fi
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not slow" -x

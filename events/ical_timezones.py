@@ -113,11 +113,11 @@ def _transitions(zone: ZoneInfo, start: datetime, end: datetime) -> Iterator[_Tr
     previous, current = start, _observance(zone, start)
     while previous < end:
         probe = min(previous + _SCAN_STEP, end)
-        observed = _observance(zone, probe)
-        if observed != current:
+        while _observance(zone, probe) != current:  # a loop, in case of two changes in a day
             at = _bisect(zone, previous, probe, current)
-            yield _Transition(at=at, before=current, after=observed)
-            current = observed
+            after = _observance(zone, at)
+            yield _Transition(at=at, before=current, after=after)
+            previous, current = at, after
         previous = probe
 
 

@@ -15,7 +15,9 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
 
 def source_messages() -> set[str]:
     method_map = [
-        ("events/**.py", "python"), ("web/**.py", "python"), ("web/templates/**.html", "jinja2"),
+        ("events/**.py", "python"),
+        ("web/**.py", "python"),
+        ("web/templates/**.html", "jinja2"),
     ]
     options = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     found: set[str] = set()
@@ -30,7 +32,8 @@ def test_every_message_in_the_code_has_a_french_translation() -> None:
     with PO_FILE.open("rb") as handle:
         catalog = read_po(handle)
     missing = sorted(
-        message for message in source_messages()
+        message
+        for message in source_messages()
         if not (entry := catalog.get(message)) or not entry.string or entry.fuzzy
     )
     assert missing == [], "run `make messages` and translate:\n" + "\n".join(missing)

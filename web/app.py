@@ -92,7 +92,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "rate_limit": store.with_namespace("rate"),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        allowed_hosts=settings.allowed_hosts,
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="Rencontres API",
@@ -107,5 +106,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     # Route middleware never sees requests that match no route (404, 405 from the router),
     # so the headers and locale middleware wraps the whole ASGI handler instead.
-    app.asgi_handler = security_middleware_factory(https=settings.https)(app.asgi_handler)
+    app.asgi_handler = security_middleware_factory(
+        https=settings.https, allowed_hosts=settings.allowed_hosts
+    )(app.asgi_handler)
     return app

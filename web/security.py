@@ -41,13 +41,41 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def security_middleware_factory(*, https: bool):
-    """ASGI middleware: negotiates the locale, then adds the security headers."""
+def host_name(host_header: str) -> str:
+    """``example.org:8000`` → ``example.org``; ``[::1]:8000`` → ``[::1]``."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.split(":", 1)[0]
+
+
+UNKNOWN_HOST_PAGE = (
+    b"<!doctype html><html lang=en><title>Unknown host</title>"
+    b"<h1>Unknown host</h1><p>This server does not serve this host name.</p></html>"
+)
+
+
+def security_middleware_factory(*, https: bool, allowed_hosts: list[str]):
+    """ASGI middleware: refuses unknown hosts, negotiates the locale, adds security headers."""
+    allowed = {host.lower() for host in allowed_hosts}
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http":
                 await app(scope, receive, send)
+                return
+            if host_name(_header(scope, b"host") or "") not in allowed:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 400,
+                        "headers": [
+                            (b"content-type", b"text/html; charset=utf-8"),
+                            *((k.encode(), v.encode()) for k, v in BASE_HEADERS.items()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": UNKNOWN_HOST_PAGE})
                 return
             locale = negotiate_locale(
                 _cookie(scope, LOCALE_COOKIE), _header(scope, b"accept-language")
