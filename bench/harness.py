@@ -597,7 +597,7 @@ def machine_facts() -> dict[str, Any]:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "wrk": wrk_version(),
-        "load_average": os.getloadavg(),
+        "load_average_at_end": os.getloadavg(),
     }
 
 
@@ -610,6 +610,7 @@ def write_results(
     results: Sequence[ScenarioResult],
     options: BenchOptions,
     started_at: datetime,
+    load_at_start: tuple[float, float, float] | None = None,
     directory: Path = RESULTS_DIR,
 ) -> Path:
     """Save a run as ``bench/results/<UTC timestamp>.json`` and return the path."""
@@ -619,7 +620,7 @@ def write_results(
     payload = {
         "started_at": started_at.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
-        "machine": machine_facts(),
+        "machine": {**machine_facts(), "load_average_at_start": load_at_start},
         "options": {**asdict(options), "database_url": without_credentials(database)},
         "results": [result.to_json() for result in results],
     }

@@ -3,7 +3,7 @@
 Usage (from the repository root)::
 
     .venv/bin/python bench/run.py                      # every scenario, 10 s each
-    .venv/bin/python bench/run.py --scenario readyz --duration 5
+    .venv/bin/python bench/run.py --scenario readyz api-communities --duration 5
     BENCH_DATABASE_URL=postgresql://bench@127.0.0.1:5432/bench .venv/bin/python bench/run.py
 
 Each scenario gets a fresh database and server. Results are also saved as JSON under
@@ -13,6 +13,7 @@ Each scenario gets a fresh database and server. Results are also saved as JSON u
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -39,10 +40,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--scenario",
-        action="append",
+        action="extend",
+        nargs="+",
         choices=list(SCENARIOS),
         metavar="NAME",
-        help=f"scenario to run, repeatable (default: all of {', '.join(SCENARIOS)})",
+        help=f"scenarios to run (default: all of {', '.join(SCENARIOS)})",
     )
     parser.add_argument("--duration", type=float, default=DEFAULT_DURATION_S, help="seconds")
     parser.add_argument("--connections", type=int, default=DEFAULT_CONNECTIONS)
@@ -102,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     options = options_from(args)
     started_at = datetime.now(UTC)
+    load_at_start = os.getloadavg()
     try:
         results = run(args.scenario or list(SCENARIOS), options)
     except BenchError as error:
@@ -109,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(format_table(results))
     if not args.no_save:
-        print(f"\nsaved {write_results(results, options, started_at)}")
+        print(f"\nsaved {write_results(results, options, started_at, load_at_start)}")
     return 1 if any(result.verdict == "FAIL" for result in results) else 0
 
 

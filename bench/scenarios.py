@@ -78,7 +78,7 @@ def login_page() -> Scenario:
         name="login-page",
         path="/login",
         description="template render, no DB",
-        threshold=Threshold(min_ratio_pct=10),
+        threshold=Threshold(min_ratio_pct=12),
     )
 
 

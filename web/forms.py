@@ -6,30 +6,41 @@ from __future__ import annotations
 import msgspec
 
 
-class LoginForm(msgspec.Struct):
+class Form(msgspec.Struct):
+    """Base of every form: a NUL byte is refused up front (PostgreSQL rejects it in any
+    string, and no human types one); the field-level rules live in the services."""
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, str) and "\x00" in value:
+                raise ValueError(f"{name}: NUL characters are not allowed")
+
+
+class LoginForm(Form):
     email: str = ""
     password: str = ""
     next: str = ""
 
 
-class SignupForm(msgspec.Struct):
+class SignupForm(Form):
     email: str = ""
     display_name: str = ""
     password: str = ""
     next: str = ""
 
 
-class CommunityForm(msgspec.Struct):
+class CommunityForm(Form):
     name: str = ""
     description: str = ""
 
 
-class InvitationForm(msgspec.Struct):
+class InvitationForm(Form):
     email: str = ""
     role: str = "door"
 
 
-class RoleForm(msgspec.Struct):
+class RoleForm(Form):
     role: str = ""
 
 

@@ -55,6 +55,25 @@ UNKNOWN_HOST_PAGE = (
 )
 
 
+BAD_REQUEST_PAGE = (
+    b"<!doctype html><html lang=en><title>Bad request</title>"
+    b"<h1>Bad request</h1><p>This address contains characters that are not allowed.</p></html>"
+)
+
+
+def _has_nul(scope: Scope) -> bool:
+    """A NUL byte never belongs in a URL, and PostgreSQL refuses it in any string."""
+    query = scope.get("query_string", b"")
+    return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query
+
+
+async def _send_page(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"text/html; charset=utf-8")]
+    headers += [(name.encode(), value.encode()) for name, value in BASE_HEADERS.items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def security_middleware_factory(*, https: bool, allowed_hosts: list[str]):
     """ASGI middleware: refuses unknown hosts, negotiates the locale, adds security headers."""
     allowed = {host.lower() for host in allowed_hosts}
@@ -63,6 +82,9 @@ def security_middleware_factory(*, https: bool, allowed_hosts: list[str]):
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http":
                 await app(scope, receive, send)
+                return
+            if _has_nul(scope):
+                await _send_page(send, 400, BAD_REQUEST_PAGE)
                 return
             if host_name(_header(scope, b"host") or "") not in allowed:
                 await send(

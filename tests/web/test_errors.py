@@ -125,3 +125,23 @@ def test_database_down_answers_503_with_retry_after(
         )
         assert signup.status_code == 503
         assert "temporarily unavailable" in signup.text
+
+
+@pytest.mark.parametrize("url", ["/manage/%00", "/invite/abc%00def", "/login?next=%00"])
+def test_nul_bytes_in_urls_answer_400(client: Client, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "not allowed" in response.text
+
+
+def test_a_nul_byte_in_a_form_is_refused_and_nothing_is_stored(
+    client: Client, db: Database
+) -> None:
+    response = client.submit(
+        "/signup", {"email": "nul@example.org", "display_name": "A\x00B", "password": "x" * 12}
+    )
+    assert response.status_code == 400
+    with db.session() as session:
+        from events.services.accounts import AccountService
+
+        assert AccountService(session).by_email("nul@example.org") is None
