@@ -42,6 +42,7 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 REPORT_LUA = BENCH_DIR / "report.lua"
+LUA_DIR = BENCH_DIR / "lua"  # request-building scripts for POST scenarios
 RESULTS_DIR = BENCH_DIR / "results"
 HEALTHZ_PATH = "/healthz"
 LOOPBACK = "127.0.0.1"

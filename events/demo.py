@@ -1,18 +1,29 @@
-"""Demo data for ``make run``: created once, on an empty database."""
+"""Demo data for ``make run``: created once, on an empty database.
+
+A community with two venues, a monthly meetup series with a programme, a one-off event,
+tags across disciplines, and one cancelled occurrence.
+"""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from events.models import User
+from events.models import Event, User
 from events.services.accounts import AccountService
 from events.services.communities import CommunityService
+from events.services.events import EventInput, EventService
+from events.services.programme import ProgrammeInput, ProgrammeService
+from events.services.series import SeriesInput, SeriesService
+from events.services.venues import VenueInput, VenueService
 
 DEMO_EMAIL = "demo@example.org"
+ZONE = "Europe/Paris"
 
 
 @dataclass(frozen=True)
@@ -22,15 +33,19 @@ class DemoResult:
     password: str | None
 
 
-def seed_demo(session: Session, *, password: str | None = None) -> DemoResult:
-    """Create the demo organiser and community unless any account exists already."""
+def _local(day: date, hour: int, minute: int = 0) -> str:
+    return f"{day.isoformat()}T{hour:02d}:{minute:02d}"
+
+
+def seed_demo(session: Session, *, today: date, password: str | None = None) -> DemoResult:
+    """Create the demo organiser, community, venues and events unless any account exists."""
     if session.scalar(select(func.count()).select_from(User)):
         return DemoResult(created=False, email=DEMO_EMAIL, password=None)
     password = password or secrets.token_urlsafe(12)
     owner = AccountService(session).sign_up(
         email=DEMO_EMAIL, display_name="Camille Demo", password=password, locale="fr"
     )
-    CommunityService(session).create(
+    community = CommunityService(session).create(
         owner,
         name="Café des Possibles",
         description=(
@@ -38,4 +53,105 @@ def seed_demo(session: Session, *, password: str | None = None) -> DemoResult:
             "arts et sciences. Open evenings for everyone."
         ),
     )
+    venues = VenueService(session)
+    canteen = venues.create(
+        community,
+        VenueInput(
+            name="La Cantine du Coworking",
+            address="12 rue des Ateliers\n75011 Paris",
+            capacity="120",
+            access_notes="Step-free access, ground floor. Métro Parmentier (line 3).",
+            latitude="48.8650",
+            longitude="2.3745",
+        ),
+    )
+    hall = venues.create(
+        community,
+        VenueInput(
+            name="Salle des Fêtes du Quartier",
+            address="3 place de la Fontaine\n75020 Paris",
+            capacity="300",
+            access_notes="Lift to the first floor.",
+        ),
+    )
+    series_service = SeriesService(session)
+    series = series_service.create(
+        community,
+        SeriesInput(
+            title="Jeudis des Possibles",
+            description=(
+                "Every first Thursday: **pitches** of neighbourhood projects looking for "
+                "contributors, then open tables by theme.\n\n"
+                "- 19:00 doors\n- 19:30 pitches\n- 20:30 open tables\n\n"
+                "[More about us](https://example.org/cafe-des-possibles)"
+            ),
+            frequency="monthly",
+            week_of_month="1",
+            weekday="3",
+            start_time="19:00",
+            duration_minutes="180",
+            timezone=ZONE,
+            starts_on=today.isoformat(),
+            venue_id=str(canteen.id),
+            capacity="100",
+            tags="innovation sociale, arts, sciences",
+            publish="on",
+        ),
+        today=today,
+    )
+    occurrences = series_service.occurrences(series)
+    programme = ProgrammeService(session)
+    for title, speakers, room, start, end, tag in [
+        ("Welcome and introductions", "Camille", "Main room", "19:00", "19:30", "community"),
+        (
+            "Pitch: a tool library for the street",
+            "Inès & Malik",
+            "Main room",
+            "19:30",
+            "19:45",
+            "innovation sociale",
+        ),
+        ("Pitch: a choir for beginners", "Léa", "Main room", "19:45", "20:00", "arts"),
+        ("Open tables", "", "Everywhere", "20:30", "22:00", "community"),
+    ]:
+        programme.add(
+            occurrences[0],
+            ProgrammeInput(
+                title=title,
+                speakers=speakers,
+                room=room,
+                start_time=start,
+                end_time=end,
+                tag=tag,
+            ),
+        )
+    if len(occurrences) > 2:
+        series_service.skip(series, occurrences[2].series_date)  # a cancelled occurrence
+        cancelled = session.get(Event, occurrences[2].id)
+        if cancelled is not None:
+            cancelled.cancel_reason = "The canteen is closed for works this month."
+    one_off_day = today + timedelta(days=10)
+    events = EventService(session)
+    one_off = events.create(
+        community,
+        EventInput(
+            title="Soirée colocation : trouver sa coloc",
+            description="Speed-meeting for people looking for a flat-share, and flat-shares "
+            "looking for people. Bring a short description of what you offer or seek.",
+            starts_local=_local(one_off_day, 19),
+            ends_local=_local(one_off_day, 22),
+            timezone=ZONE,
+            venue_id=str(hall.id),
+            capacity="300",
+            tags="logement, rencontres",
+        ),
+    )
+    events.publish(one_off)
+    session.flush()
     return DemoResult(created=True, email=DEMO_EMAIL, password=password)
+
+
+def today_in_paris() -> date:
+    from datetime import datetime
+
+    return datetime.now(ZoneInfo(ZONE)).date()

@@ -397,3 +397,9 @@ def _spell_fr(rhythm: Rhythm, locale: str) -> str:
 def _french_day_number(n: int) -> str:
     # French writes the first day of a month as an ordinal: « le 1er », « jusqu'au 1er mai ».
     return "1er" if n == 1 else str(n)
+
+
+def localise(wall_clock: datetime, timezone: str) -> tuple[datetime, str | None]:
+    """A naive local date-time in ``timezone`` as a UTC instant, by the wall-clock rule
+    above; the second value says whether (and how) the time had to be adjusted."""
+    return _place(wall_clock.replace(tzinfo=None), ZoneInfo(timezone))

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from events.errors import ValidationFailed
 
@@ -81,3 +83,74 @@ class FieldErrors:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ValidationFailed(self.errors)
+
+
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def parse_local_datetime(field: str, value: str | None) -> datetime:
+    """``2026-12-03T19:00`` (what ``<input type=datetime-local>`` sends) as a naive datetime."""
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed({field: "required"})
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed({field: "invalid_datetime"}) from None
+    if parsed.tzinfo is not None or not 1900 < parsed.year < 2200:
+        raise ValidationFailed({field: "invalid_datetime"})
+    return parsed.replace(second=0, microsecond=0)
+
+
+def parse_int(
+    field: str, value: str | int | None, *, minimum: int, maximum: int, required: bool = False
+) -> int | None:
+    text = str(value if value is not None else "").strip()
+    if not text:
+        if required:
+            raise ValidationFailed({field: "required"})
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        raise ValidationFailed({field: "invalid_number"}) from None
+    if not minimum <= number <= maximum:
+        raise ValidationFailed({field: "out_of_range"})
+    return number
+
+
+def clean_timezone(field: str, value: str | None) -> str:
+    name = (value or "").strip()
+    if not name:
+        raise ValidationFailed({field: "required"})
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed({field: "invalid_timezone"}) from None
+    return name
+
+
+def clean_url(field: str, value: str | None, *, required: bool = False) -> str:
+    url = clean_text(field, value, max_length=500, required=required)
+    if url and not re.match(r"^https?://[^\s/$.?#][^\s]*$", url, re.IGNORECASE):
+        raise ValidationFailed({field: "invalid_url"})
+    return url
+
+
+def clean_color(field: str, value: str | None) -> str:
+    color = (value or "").strip()
+    if color and not _COLOR.match(color):
+        raise ValidationFailed({field: "invalid_color"})
+    return color.lower()
+
+
+def clean_tag_names(field: str, value: str | None) -> list[str]:
+    """Comma-separated tags: at most 10, each at most 40 characters, duplicates merged."""
+    names: list[str] = []
+    for raw in (value or "").split(","):
+        name = clean_text(field, raw, max_length=40, required=False)
+        if name and name.lower() not in {n.lower() for n in names}:
+            names.append(name)
+    if len(names) > 10:
+        raise ValidationFailed({field: "too_many"})
+    return names

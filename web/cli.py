@@ -8,10 +8,11 @@ import sys
 import click
 
 from events.database import Database
-from events.demo import seed_demo
+from events.demo import seed_demo, today_in_paris
 from events.errors import ValidationFailed
 from events.migrate import upgrade
 from events.services.accounts import AccountService
+from events.services.series import SeriesService
 from web.settings import Settings
 
 
@@ -76,7 +77,7 @@ def demo(password: str | None) -> None:
     database = Database.from_url(settings.database_url)
     password_file = settings.data_dir / "demo_password"
     with database.transaction() as session:
-        result = seed_demo(session, password=password)
+        result = seed_demo(session, today=today_in_paris(), password=password)
     if result.created and result.password:
         password_file.write_text(result.password)
         password_file.chmod(0o600)
@@ -86,6 +87,22 @@ def demo(password: str | None) -> None:
     click.echo(f"  Password:       {shown or '(set when the demo was first created)'}")
     click.echo(f"  Open:           {settings.base_url}/login")
     click.echo("")
+    database.dispose()
+
+
+@main.group()
+def series() -> None:
+    """Recurring series."""
+
+
+@series.command("extend")
+def series_extend() -> None:
+    """Create occurrences up to the rolling horizon (run daily, e.g. from cron)."""
+    settings = Settings.from_env()
+    database = Database.from_url(settings.database_url)
+    with database.transaction() as session:
+        created = SeriesService(session).extend_all(today_in_paris())
+    click.echo(f"{created} occurrence(s) created")
     database.dispose()
 
 

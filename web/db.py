@@ -16,6 +16,7 @@ from litestar import Request
 from sqlalchemy.orm import Session
 
 from events.database import Database
+from web.rendering import ROLLBACK_FLAG
 from web.write_gate import WriteGate
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -35,7 +36,12 @@ async def provide_db_session(request: Request) -> AsyncGenerator[Session, None]:
         session = await anyio.to_thread.run_sync(partial(db.session, write=True))
         try:
             yield session
-            await anyio.to_thread.run_sync(session.commit)
+            # A page answered with an error status (a form re-rendered with its errors)
+            # must not keep anything the request may have written before failing.
+            if request.scope.get(ROLLBACK_FLAG):  # type: ignore[misc]
+                await anyio.to_thread.run_sync(session.rollback)
+            else:
+                await anyio.to_thread.run_sync(session.commit)
         except BaseException:
             await anyio.to_thread.run_sync(session.rollback)
             raise

@@ -8,6 +8,12 @@ from litestar import Request
 from litestar.response import Template
 
 FLASH_KEY = "flash"
+ROLLBACK_FLAG = "rencontres.rollback"
+
+
+def mark_for_rollback(request: Request) -> None:
+    """Whatever this request wrote is discarded, even though a response is returned."""
+    request.scope[ROLLBACK_FLAG] = True  # type: ignore[literal-required]
 
 
 def wants_fragment(request: Request) -> bool:
@@ -26,6 +32,8 @@ def page(
 ) -> Template:
     """The full page, or ``fragment`` for htmx requests that only swap part of it."""
     name = fragment if fragment and wants_fragment(request) else template
+    if status_code >= 400:
+        mark_for_rollback(request)
     return Template(
         template_name=name,
         context=context,

@@ -2,6 +2,32 @@
 
 from events.models.accounts import Community, Invitation, Membership, Role, User
 from events.models.base import Base
+from events.models.events import (
+    Event,
+    EventStatus,
+    ProgrammeItem,
+    Series,
+    SeriesException,
+    Tag,
+    Venue,
+    event_tag,
+)
 from events.models.store import KeyValue
 
-__all__ = ["Base", "Community", "Invitation", "KeyValue", "Membership", "Role", "User"]
+__all__ = [
+    "Base",
+    "Community",
+    "Event",
+    "EventStatus",
+    "Invitation",
+    "KeyValue",
+    "Membership",
+    "ProgrammeItem",
+    "Role",
+    "Series",
+    "SeriesException",
+    "Tag",
+    "User",
+    "Venue",
+    "event_tag",
+]

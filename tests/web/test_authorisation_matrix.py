@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,10 @@ from events.clock import utcnow
 from events.database import Database
 from events.models import Invitation, Membership, Role
 from events.services.communities import CommunityService
+from events.services.events import EventInput, EventService
+from events.services.programme import ProgrammeInput, ProgrammeService
+from events.services.series import SeriesInput, SeriesService
+from events.services.venues import VenueInput, VenueService
 from events.tokens import hash_token, new_token
 from tests.factories import Factories
 from tests.web.conftest import Client
@@ -100,8 +104,40 @@ def build_world(make: Factories, db: Database, role: str) -> World:
                 expires_at=utcnow() + timedelta(days=1),
             )
         )
+    # Events, a venue, a tag, a series with its occurrences, a programme item: in "ours".
+    with db.transaction() as session:
+        ours = CommunityService(session).by_slug("ours")
+        venue = VenueService(session).create(ours, VenueInput(name="Canteen"))
+        event = EventService(session).create(
+            ours,
+            EventInput(
+                title="Pitch night",
+                starts_local="2030-03-07T19:00",
+                ends_local="2030-03-07T22:00",
+                timezone="Europe/Paris",
+                venue_id=str(venue.id),
+                tags="arts",
+            ),
+        )
+        EventService(session).publish(event)
+        item = ProgrammeService(session).add(event, ProgrammeInput(title="Welcome"))
+        series = SeriesService(session).create(
+            ours,
+            SeriesInput(
+                title="Thursdays",
+                starts_on="2030-01-01",
+                publish="on",
+            ),
+            today=date(2030, 1, 1),
+        )
     return World(
         path_values={
+            "group": "ours",
+            "event": event.slug,
+            "venue": venue.slug,
+            "tag": "arts",
+            "series": series.slug,
+            "item_id": str(item.id),
             "community": "ours",
             "invitation_id": str(issued.invitation.id),
             "membership_id": str(door_membership.id),

@@ -5,13 +5,20 @@ from web.controllers.api import ApiController
 from web.controllers.health import healthz, readyz
 from web.controllers.invitations import InvitationController
 from web.controllers.manage import ManageController
-from web.controllers.public import home, switch_language
+from web.controllers.manage_events import ManageEventsController
+from web.controllers.manage_series import ManageSeriesController
+from web.controllers.manage_venues import ManageVenuesController
+from web.controllers.public import switch_language
+from web.controllers.public_events import PublicEventsController
 
 ROUTE_HANDLERS = [
     healthz,
     readyz,
-    home,
     switch_language,
+    PublicEventsController,
+    ManageEventsController,
+    ManageSeriesController,
+    ManageVenuesController,
     AccountController,
     ManageController,
     InvitationController,

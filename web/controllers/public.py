@@ -1,22 +1,16 @@
-"""Public pages: home, language switch."""
+"""The language switch."""
 
 from __future__ import annotations
 
-from litestar import Request, get
+from litestar import get
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from web.auth import Access, access
 from web.forms import safe_next
 from web.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES
-from web.rendering import page
 
 ONE_YEAR = 365 * 24 * 3600
-
-
-@get("/", opt=access(Access.PUBLIC), include_in_schema=False)
-async def home(request: Request) -> Template:
-    return page(request, "public/home.html")
 
 
 @get("/lang/{code:str}", opt=access(Access.PUBLIC), include_in_schema=False)

@@ -1,0 +1,179 @@
+"""Venues, tags, recurring series and events (one occurrence = one row = one page)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from uuid import UUID
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from events.models.accounts import Community
+from events.models.base import Base
+
+
+class EventStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+status_type = Enum(EventStatus, name="event_status", values_callable=lambda e: [m.value for m in e])
+
+
+class Venue(Base):
+    __tablename__ = "venue"
+
+    community_id: Mapped[UUID] = mapped_column(
+        ForeignKey("community.id", ondelete="CASCADE"), index=True
+    )
+    slug: Mapped[str] = mapped_column(String(80), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(Text, default="")
+    capacity: Mapped[int | None] = mapped_column(Integer, default=None)
+    access_notes: Mapped[str] = mapped_column(Text, default="")
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    community: Mapped[Community] = relationship(lazy="joined")
+
+
+class Tag(Base):
+    __tablename__ = "tag"
+
+    slug: Mapped[str] = mapped_column(String(60), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(60))
+
+
+event_tag = Table(
+    "event_tag",
+    Base.metadata,
+    Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Series(Base):
+    """A recurring meetup: its rhythm and the template its occurrences are made from."""
+
+    __tablename__ = "series"
+
+    community_id: Mapped[UUID] = mapped_column(
+        ForeignKey("community.id", ondelete="CASCADE"), index=True
+    )
+    slug: Mapped[str] = mapped_column(String(80), unique=True, index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    rrule: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    start_time: Mapped[time] = mapped_column(Time)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    starts_on: Mapped[date] = mapped_column(Date)
+    venue_id: Mapped[UUID | None] = mapped_column(ForeignKey("venue.id", ondelete="SET NULL"))
+    online_url: Mapped[str] = mapped_column(String(500), default="")
+    capacity: Mapped[int | None] = mapped_column(Integer, default=None)
+    tag_names: Mapped[str] = mapped_column(Text, default="")  # comma-separated template
+    publish_occurrences: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The rule in words, computed when the rule changes (never per request).
+    rhythm_en: Mapped[str] = mapped_column(String(300), default="")
+    rhythm_fr: Mapped[str] = mapped_column(String(300), default="")
+    materialised_until: Mapped[date | None] = mapped_column(Date, default=None)
+    ended_on: Mapped[date | None] = mapped_column(Date, default=None)
+    community: Mapped[Community] = relationship(lazy="joined")
+    venue: Mapped[Venue | None] = relationship(lazy="joined")
+
+
+class SeriesException(Base):
+    """A date skipped in a series (an EXDATE)."""
+
+    __tablename__ = "series_exception"
+    __table_args__ = (UniqueConstraint("series_id", "local_date"),)
+
+    series_id: Mapped[UUID] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    local_date: Mapped[date] = mapped_column(Date)
+
+
+class Event(Base):
+    __tablename__ = "event"
+    __table_args__ = (
+        Index("ix_event_status_starts_at", "status", "starts_at"),
+        UniqueConstraint("series_id", "series_date"),
+    )
+
+    community_id: Mapped[UUID] = mapped_column(
+        ForeignKey("community.id", ondelete="CASCADE"), index=True
+    )
+    series_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("series.id", ondelete="SET NULL"), index=True
+    )
+    #: The occurrence's original local date in its series (the RECURRENCE-ID), kept when moved.
+    series_date: Mapped[date | None] = mapped_column(Date, default=None)
+    #: Edited on its own ("this one only"): later series edits leave it alone.
+    detached: Mapped[bool] = mapped_column(Boolean, default=False)
+    slug: Mapped[str] = mapped_column(String(120), unique=True, index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: Sanitised HTML and plain text of ``description``, rendered once per change.
+    description_html: Mapped[str] = mapped_column(Text, default="")
+    description_text: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    ends_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    timezone: Mapped[str] = mapped_column(String(64))
+    time_adjusted: Mapped[str | None] = mapped_column(String(32), default=None)
+    venue_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("venue.id", ondelete="SET NULL"), index=True
+    )
+    online_url: Mapped[str] = mapped_column(String(500), default="")
+    capacity: Mapped[int | None] = mapped_column(Integer, default=None)
+    status: Mapped[EventStatus] = mapped_column(status_type, default=EventStatus.DRAFT)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    #: Bumped on every change that matters to attendees (time, place, status, title):
+    #: calendar feeds publish it as SEQUENCE.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    cover_color: Mapped[str] = mapped_column(String(7), default="")
+    community: Mapped[Community] = relationship(lazy="joined")
+    venue: Mapped[Venue | None] = relationship(lazy="joined")
+    tags: Mapped[list[Tag]] = relationship(secondary=event_tag, lazy="selectin", order_by=Tag.slug)
+    programme: Mapped[list[ProgrammeItem]] = relationship(
+        back_populates="event",
+        cascade="all, delete-orphan",
+        lazy="raise",
+        order_by="ProgrammeItem.position",
+    )
+
+    @property
+    def is_public(self) -> bool:
+        return self.status is not EventStatus.DRAFT
+
+
+class ProgrammeItem(Base):
+    """One session of an evening's programme."""
+
+    __tablename__ = "programme_item"
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(200))
+    speakers: Mapped[str] = mapped_column(String(300), default="")
+    room: Mapped[str] = mapped_column(String(120), default="")
+    starts_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    description: Mapped[str] = mapped_column(Text, default="")
+    tag: Mapped[str] = mapped_column(String(60), default="")
+    event: Mapped[Event] = relationship(back_populates="programme", lazy="raise")

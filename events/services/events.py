@@ -1,0 +1,290 @@
+"""Events: create, edit, publish, cancel, duplicate; the revision counter that calendar
+feeds publish as SEQUENCE; Markdown rendered once per change, never per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from advanced_alchemy.utils.text import slugify
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from events.clock import utcnow
+from events.errors import Conflict, NotFound
+from events.models import Community, Event, EventStatus, ProgrammeItem, Tag, Venue
+from events.recurrence import localise
+from events.services.slugs import available_slug
+from events.text import markdown_to_text, render_markdown
+from events.validation import (
+    FieldErrors,
+    clean_color,
+    clean_tag_names,
+    clean_text,
+    clean_timezone,
+    clean_url,
+    parse_int,
+    parse_local_datetime,
+)
+
+MAX_DURATION = timedelta(days=14)
+#: Fields whose change matters to attendees and bumps the revision (feeds' SEQUENCE).
+SIGNIFICANT_FIELDS = ("title", "starts_at", "ends_at", "venue_id", "online_url", "status")
+
+
+@dataclass
+class EventInput:
+    """What an organiser submits (strings, as forms and the API send them)."""
+
+    title: str = ""
+    description: str = ""
+    starts_local: str = ""
+    ends_local: str = ""
+    timezone: str = "Europe/Paris"
+    venue_id: str = ""
+    online_url: str = ""
+    capacity: str = ""
+    tags: str = ""
+    cover_color: str = ""
+
+
+@dataclass(frozen=True)
+class CleanEvent:
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    time_adjusted: str | None
+    venue_id: UUID | None
+    online_url: str
+    capacity: int | None
+    tag_names: list[str]
+    cover_color: str
+
+
+def find_or_create_tags(session: Session, names: list[str]) -> list[Tag]:
+    tags: list[Tag] = []
+    for name in names:
+        slug = slugify(name)[:60] or "tag"
+        tag = session.scalar(select(Tag).where(Tag.slug == slug))
+        if tag is None:
+            tag = Tag(slug=slug, name=name)
+            session.add(tag)
+            session.flush()
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def apply_description(event: Event, description: str) -> None:
+    """Store the Markdown with its sanitised HTML and plain text (rendered here, once)."""
+    event.description = description
+    event.description_html = render_markdown(description)
+    event.description_text = markdown_to_text(description)
+
+
+class EventService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- validation ------------------------------------------------------------------
+    def clean(self, community: Community, data: EventInput) -> CleanEvent:
+        """Validate every field (all errors at once) without touching the database rows."""
+        errors = FieldErrors()
+        title = errors.check(clean_text, "title", data.title, max_length=200)
+        description = errors.check(
+            clean_text,
+            "description",
+            data.description,
+            max_length=20_000,
+            required=False,
+            multiline=True,
+        )
+        zone = errors.check(clean_timezone, "timezone", data.timezone)
+        starts_local = errors.check(parse_local_datetime, "starts_local", data.starts_local)
+        ends_local = errors.check(parse_local_datetime, "ends_local", data.ends_local)
+        online_url = errors.check(clean_url, "online_url", data.online_url)
+        capacity = errors.check(parse_int, "capacity", data.capacity, minimum=0, maximum=100_000)
+        tag_names = errors.check(clean_tag_names, "tags", data.tags)
+        cover_color = errors.check(clean_color, "cover_color", data.cover_color)
+        venue_id: UUID | None = None
+        if data.venue_id:
+            try:
+                venue = self.session.get(Venue, UUID(data.venue_id))
+            except ValueError:
+                venue = None
+            if venue is None or venue.community_id != community.id:
+                errors.add("venue_id", "invalid_choice")
+            else:
+                venue_id = venue.id
+        starts_at = ends_at = None
+        adjusted = None
+        if zone and starts_local and ends_local:
+            starts_at, adjusted = localise(starts_local, zone)
+            ends_at, _ = localise(ends_local, zone)
+            if ends_at <= starts_at:
+                errors.add("ends_local", "ends_before_start")
+            elif ends_at - starts_at > MAX_DURATION:
+                errors.add("ends_local", "too_long_event")
+        errors.raise_if_any()
+        assert starts_at is not None and ends_at is not None
+        return CleanEvent(
+            title=title,
+            description=description or "",
+            starts_at=starts_at,
+            ends_at=ends_at,
+            timezone=zone,
+            time_adjusted=adjusted,
+            venue_id=venue_id,
+            online_url=online_url,
+            capacity=capacity,
+            tag_names=tag_names,
+            cover_color=cover_color,
+        )
+
+    # -- reading ---------------------------------------------------------------------
+    def by_slug(self, slug: str, *, public: bool = True) -> Event:
+        event = self.session.scalar(select(Event).where(Event.slug == slug))
+        if event is None or (public and event.status is EventStatus.DRAFT):
+            raise NotFound()
+        return event
+
+    def in_community(self, community: Community, slug: str) -> Event:
+        event = self.by_slug(slug, public=False)
+        if event.community_id != community.id:
+            raise NotFound()
+        return event
+
+    def with_programme(self, slug: str, *, public: bool = True) -> Event:
+        event = self.session.scalar(
+            select(Event).where(Event.slug == slug).options(selectinload(Event.programme))
+        )
+        if event is None or (public and event.status is EventStatus.DRAFT):
+            raise NotFound()
+        return event
+
+    def upcoming_in(self, community: Community, *, limit: int = 100) -> list[Event]:
+        return list(
+            self.session.scalars(
+                select(Event)
+                .where(Event.community_id == community.id, Event.ends_at >= utcnow())
+                .order_by(Event.starts_at)
+                .limit(limit)
+            )
+        )
+
+    # -- writing ---------------------------------------------------------------------
+    def _slug_for(self, title: str, starts_at: datetime, zone: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        local_day = starts_at.astimezone(ZoneInfo(zone)).date().isoformat()
+        base = f"{slugify(title)[:60].strip('-') or 'event'}-{local_day}"
+        return available_slug(self.session, Event.slug, base, fallback="event", max_length=80)
+
+    def _assign(self, event: Event, clean: CleanEvent) -> bool:
+        """Copy validated values onto ``event``; True when an attendee-visible field changed."""
+        before = {name: getattr(event, name, None) for name in SIGNIFICANT_FIELDS}
+        event.title = clean.title
+        apply_description(event, clean.description)
+        event.starts_at, event.ends_at = clean.starts_at, clean.ends_at
+        event.timezone, event.time_adjusted = clean.timezone, clean.time_adjusted
+        event.venue_id, event.online_url = clean.venue_id, clean.online_url
+        event.capacity, event.cover_color = clean.capacity, clean.cover_color
+        event.tags = find_or_create_tags(self.session, clean.tag_names)
+        return any(getattr(event, name) != before[name] for name in SIGNIFICANT_FIELDS)
+
+    def create(self, community: Community, data: EventInput) -> Event:
+        clean = self.clean(community, data)
+        event = Event(community_id=community.id, status=EventStatus.DRAFT, revision=0)
+        self._assign(event, clean)
+        event.slug = self._slug_for(clean.title, clean.starts_at, clean.timezone)
+        self.session.add(event)
+        self.session.flush()
+        return event
+
+    def update(self, event: Event, data: EventInput) -> Event:
+        clean = self.clean(event.community, data)
+        if self._assign(event, clean):
+            event.revision += 1
+        if event.series_id is not None:
+            event.detached = True  # edited on its own: series edits leave it alone now
+        self.session.flush()
+        return event
+
+    def publish(self, event: Event) -> Event:
+        if event.status is EventStatus.CANCELLED:
+            raise Conflict("event_cancelled")
+        if event.status is EventStatus.DRAFT:
+            event.status = EventStatus.PUBLISHED
+            event.revision += 1
+            self.session.flush()
+        return event
+
+    def cancel(self, event: Event, reason: str | None) -> Event:
+        reason = clean_text(
+            "cancel_reason", reason, max_length=2000, required=False, multiline=True
+        )
+        if event.status is EventStatus.CANCELLED:
+            return event  # idempotent: a double submit cancels once
+        if event.status is EventStatus.DRAFT:
+            # A draft was never public: nobody needs to learn it is cancelled.
+            self.session.delete(event)
+            self.session.flush()
+            return event
+        event.status = EventStatus.CANCELLED
+        event.cancel_reason = reason
+        event.cancelled_at = utcnow()
+        event.revision += 1
+        self.session.flush()
+        return event
+
+    def duplicate(self, event: Event, *, days_later: int = 7) -> Event:
+        """A draft copy, a week later by default, with its programme."""
+        shift = timedelta(days=days_later)
+        copy = Event(
+            community_id=event.community_id,
+            status=EventStatus.DRAFT,
+            revision=0,
+            title=event.title,
+            starts_at=event.starts_at + shift,
+            ends_at=event.ends_at + shift,
+            timezone=event.timezone,
+            venue_id=event.venue_id,
+            online_url=event.online_url,
+            capacity=event.capacity,
+            cover_color=event.cover_color,
+            tags=list(event.tags),
+        )
+        apply_description(copy, event.description)
+        copy.slug = self._slug_for(event.title, copy.starts_at, event.timezone)
+        self.session.add(copy)
+        self.session.flush()
+        items = self.session.scalars(
+            select(ProgrammeItem).where(ProgrammeItem.event_id == event.id)
+        )
+        for item in items:
+            self.session.add(
+                ProgrammeItem(
+                    event_id=copy.id,
+                    position=item.position,
+                    title=item.title,
+                    speakers=item.speakers,
+                    room=item.room,
+                    description=item.description,
+                    tag=item.tag,
+                    starts_at=item.starts_at + shift if item.starts_at else None,
+                    ends_at=item.ends_at + shift if item.ends_at else None,
+                )
+            )
+        self.session.flush()
+        return copy
+
+    def count_in(self, community: Community) -> int:
+        return (
+            self.session.scalar(
+                select(func.count()).select_from(Event).where(Event.community_id == community.id)
+            )
+            or 0
+        )
