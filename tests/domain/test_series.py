@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from events.database import Database
+from events.errors import ValidationFailed
+from events.models import Community, Event, EventStatus, Series
+from events.services.events import EventInput, EventService
+from events.services.series import SeriesInput, SeriesService, preview
+from tests.factories import Factories
+
+TODAY = date(2026, 11, 25)
+
+
+def first_thursdays(**overrides: str) -> SeriesInput:
+    values = {
+        "title": "Jeudis", "frequency": "monthly", "week_of_month": "1", "weekday": "3",
+        "start_time": "19:00", "duration_minutes": "180", "timezone": "Europe/Paris",
+        "starts_on": "2026-11-25", "publish": "on", "tags": "arts",
+    }
+    values.update(overrides)
+    return SeriesInput(**values)
+
+
+def create(db: Database, community: Community, data: SeriesInput) -> Series:
+    with db.transaction() as session:
+        return SeriesService(session).create(community, data, today=TODAY)
+
+
+def occurrences(db: Database, series: Series) -> list[Event]:
+    with db.session() as session:
+        return SeriesService(session).occurrences(series)
+
+
+def test_occurrences_are_materialised_six_months_ahead_across_dst(
+    make: Factories, db: Database
+) -> None:
+    series = create(db, make.community(), first_thursdays())
+    events = occurrences(db, series)
+    assert [e.series_date for e in events] == [
+        date(2026, 12, 3), date(2027, 1, 7), date(2027, 2, 4), date(2027, 3, 4),
+        date(2027, 4, 1), date(2027, 5, 6),
+    ]
+    assert events[0].starts_at == datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
+    assert events[4].starts_at == datetime(2027, 4, 1, 17, 0, tzinfo=UTC)  # summer time
+    assert all(e.status is EventStatus.PUBLISHED for e in events)
+    assert events[0].slug == "jeudis-2026-12-03"
+    assert series.rhythm_en == "Every first Thursday of the month at 19:00"
+    assert series.rhythm_fr == "Tous les premiers jeudis du mois à 19h00"
+
+
+def test_materialising_again_creates_nothing_twice(make: Factories, db: Database) -> None:
+    series = create(db, make.community(), first_thursdays())
+    with db.transaction() as session:
+        service = SeriesService(session)
+        assert service.extend_all(TODAY) == 0
+        # The horizon moves from 2027-05-27 to 2027-07-03: June and July are added.
+        assert service.extend_all(date(2027, 1, 1)) == 2
+
+
+def test_a_skipped_date_is_cancelled_and_never_recreated(make: Factories, db: Database) -> None:
+    series = create(db, make.community(), first_thursdays())
+    with db.transaction() as session:
+        SeriesService(session).skip(session.merge(series), date(2027, 1, 7))
+    with db.transaction() as session:
+        SeriesService(session).materialise(session.merge(series), date(2027, 12, 31))
+    events = occurrences(db, series)
+    skipped = [e for e in events if e.series_date == date(2027, 1, 7)]
+    assert len(skipped) == 1 and skipped[0].status is EventStatus.CANCELLED
+
+
+def test_moving_one_occurrence_keeps_its_identity(make: Factories, db: Database) -> None:
+    community = make.community()
+    series = create(db, community, first_thursdays())
+    moved = occurrences(db, series)[1]
+    with db.transaction() as session:
+        service = EventService(session)
+        event = service.in_community(community, moved.slug)
+        service.update(event, EventInput(
+            title="Jeudis", starts_local="2027-01-08T20:00", ends_local="2027-01-08T23:00",
+            timezone="Europe/Paris",
+        ))
+    with db.session() as session:
+        event = session.get(Event, moved.id)
+        assert event.detached and event.series_date == date(2027, 1, 7)
+        assert event.starts_at == datetime(2027, 1, 8, 19, 0, tzinfo=UTC)
+        assert event.revision == 1  # created published (0), then moved (1)
+
+
+def test_this_and_following_leaves_earlier_and_detached_ones_alone(
+    make: Factories, db: Database
+) -> None:
+    community = make.community()
+    series = create(db, community, first_thursdays())
+    events = occurrences(db, series)
+    with db.transaction() as session:
+        detached = EventService(session).in_community(community, events[3].slug)
+        detached.detached = True
+    with db.transaction() as session:
+        changed = SeriesService(session).update_following(
+            session.merge(series), first_thursdays(title="Jeudis v2", start_time="18:30"),
+            from_date=date(2027, 2, 1),
+        )
+    assert changed == 3  # Feb, Apr, May (March is detached)
+    after = {e.series_date: e for e in occurrences(db, series)}
+    assert after[date(2027, 1, 7)].title == "Jeudis"
+    assert after[date(2027, 2, 4)].title == "Jeudis v2"
+    assert after[date(2027, 2, 4)].starts_at == datetime(2027, 2, 4, 17, 30, tzinfo=UTC)
+    assert after[date(2027, 3, 4)].title == "Jeudis"
+    assert after[date(2027, 2, 4)].revision == 1
+
+
+def test_ending_a_series_cancels_the_later_occurrences(make: Factories, db: Database) -> None:
+    series = create(db, make.community(), first_thursdays())
+    with db.transaction() as session:
+        cancelled = SeriesService(session).end(session.merge(series), after=date(2027, 2, 28))
+    assert len(cancelled) == 3
+    with db.transaction() as session:
+        assert SeriesService(session).extend_all(date(2027, 12, 1)) == 0
+        statuses = session.scalars(
+            select(Event.status).where(Event.series_date > date(2027, 2, 28))
+        ).all()
+    assert set(statuses) == {EventStatus.CANCELLED}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"frequency": "daily"}, "frequency"),
+        ({"weekday": "9"}, "weekday"),
+        ({"week_of_month": "0"}, "week_of_month"),
+        ({"start_time": "25:00"}, "start_time"),
+        ({"starts_on": "soon"}, "starts_on"),
+        ({"timezone": "Nowhere"}, "timezone"),
+        ({"title": ""}, "title"),
+        ({"interval": "0"}, "interval"),
+    ],
+)
+def test_series_input_errors_name_the_field(
+    make: Factories, db: Database, overrides: dict[str, str], field: str
+) -> None:
+    community = make.community()
+    with pytest.raises(ValidationFailed) as failed:
+        create(db, community, first_thursdays(**overrides))
+    assert field in failed.value.errors
+    with db.session() as session:
+        assert session.scalars(select(Series)).all() == []
+
+
+def test_preview_spells_out_the_rule_and_flags_adjusted_times() -> None:
+    result = preview(SeriesInput(
+        title="x", frequency="weekly", weekday="6", start_time="02:30", duration_minutes="60",
+        timezone="Europe/Paris", starts_on="2026-03-22",
+    ), date(2026, 3, 20))
+    assert result.rule_en == "Every Sunday at 02:30"
+    assert result.rule_fr == "Tous les dimanches à 2h30"
+    adjusted = {o.local_date: o.adjusted for o in result.occurrences}
+    assert adjusted[date(2026, 3, 29)] == "nonexistent_shifted"
+    assert adjusted[date(2026, 3, 22)] is None
+
+
+def test_every_two_weeks_and_last_friday(make: Factories, db: Database) -> None:
+    community = make.community()
+    fortnight = create(db, community, first_thursdays(
+        title="Coloc", frequency="weekly", interval="2", weekday="1", week_of_month=""))
+    last_friday = create(db, community, first_thursdays(
+        title="Fin de mois", week_of_month="-1", weekday="4"))
+    # RFC 5545 counts fortnights from the week of DTSTART (Wed 25 Nov): its Tuesday is
+    # before the start, so the first is two weeks later.
+    fortnight_dates = [e.series_date for e in occurrences(db, fortnight)][:3]
+    assert fortnight_dates == [date(2026, 12, 8), date(2026, 12, 22), date(2027, 1, 5)]
+    assert [e.series_date for e in occurrences(db, last_friday)][:2] == [
+        date(2026, 11, 27), date(2026, 12, 25)]
