@@ -153,12 +153,15 @@ class Threshold:
     """
 
     min_ratio_pct: float
+    max_p99_ms: float | None = None
 
     def describe(self) -> str:
-        return f">= {self.min_ratio_pct:g} %"
+        p99 = f", p99 <= {self.max_p99_ms:g} ms" if self.max_p99_ms is not None else ""
+        return f">= {self.min_ratio_pct:g} %{p99}"
 
-    def passed(self, ratio_pct: float, errors: int) -> bool:
-        return errors == 0 and ratio_pct >= self.min_ratio_pct
+    def passed(self, ratio_pct: float, errors: int, p99_ms: float | None = None) -> bool:
+        fast_enough = self.max_p99_ms is None or (p99_ms is not None and p99_ms <= self.max_p99_ms)
+        return errors == 0 and ratio_pct >= self.min_ratio_pct and fast_enough
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,9 @@ class ScenarioResult:
         """``PASS``/``FAIL`` against the threshold, ``-`` when there is none."""
         if self.threshold is None:
             return "-"
-        passed = self.threshold.passed(self.ratio_pct, self.target.errors.total)
+        passed = self.threshold.passed(
+            self.ratio_pct, self.target.errors.total, self.target.latency_ms.p99
+        )
         return "PASS" if passed else "FAIL"
 
     def to_json(self) -> dict[str, Any]:

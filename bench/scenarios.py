@@ -113,3 +113,113 @@ def api_communities() -> Scenario:
         seed=seed_communities,
         threshold=Threshold(min_ratio_pct=10),
     )
+
+
+# -- events (issue: events and recurring meetups) ------------------------------------------
+SEEDED_EVENTS = 1_000
+EVENT_PAGE_SLUG = "soiree-500-2027-06-15"
+
+
+def seed_events(database_url: str) -> None:
+    """1,000 upcoming published events over 20 communities, with venues, tags, programmes.
+
+    Inserted through the domain services, so descriptions are rendered and stored exactly
+    as in production. The event page scenario loads event number 500.
+    """
+    from datetime import date, timedelta
+
+    from events.database import Database
+    from events.services.accounts import AccountService
+    from events.services.communities import CommunityService
+    from events.services.events import EventInput, EventService
+    from events.services.programme import ProgrammeInput, ProgrammeService
+    from events.services.venues import VenueInput, VenueService
+
+    database = Database.from_url(database_url)
+    disciplines = ["arts", "sciences", "logement", "innovation sociale", "musique", "code"]
+    try:
+        with database.transaction() as session:
+            owner = AccountService(session).sign_up(
+                email="bench@example.org",
+                display_name="Bench Organiser",
+                password="bench password for seeding only",
+            )
+            communities = [
+                CommunityService(session).create(owner, name=f"Communauté {n:02d}")
+                for n in range(1, SEEDED_COMMUNITIES + 1)
+            ]
+            venues = [
+                VenueService(session).create(
+                    c,
+                    VenueInput(
+                        name=f"Salle {i}",
+                        address="12 rue des Ateliers\n75011 Paris",
+                        capacity="120",
+                        latitude="48.865",
+                        longitude="2.3745",
+                    ),
+                )
+                for i, c in enumerate(communities)
+            ]
+            service = EventService(session)
+            first_day = date(2026, 12, 1)
+            for n in range(1, SEEDED_EVENTS + 1):
+                index = n % SEEDED_COMMUNITIES
+                day = first_day + timedelta(days=n // 5)
+                if n == 500:
+                    day = date(2027, 6, 15)
+                event = service.create(
+                    communities[index],
+                    EventInput(
+                        title=f"Soirée {n}",
+                        description=(
+                            "Une soirée **ouverte** : pitchs, tables rondes et rencontres.\n\n"
+                            "- 19:00 accueil\n- 19:30 pitchs\n- 20:30 tables\n\n"
+                            "[Plus d'infos](https://example.org/soirees)"
+                        )
+                        * 2,
+                        starts_local=f"{day.isoformat()}T19:00",
+                        ends_local=f"{day.isoformat()}T22:00",
+                        timezone="Europe/Paris",
+                        venue_id=str(venues[index].id),
+                        capacity="100",
+                        tags=", ".join(disciplines[n % 6 : n % 6 + 2]),
+                    ),
+                )
+                service.publish(event)
+                if n == 500:
+                    programme = ProgrammeService(session)
+                    for hour, title in [
+                        ("19:00", "Accueil"),
+                        ("19:30", "Pitchs"),
+                        ("20:30", "Tables rondes"),
+                    ]:
+                        programme.add(
+                            event, ProgrammeInput(title=title, start_time=hour, room="Grande salle")
+                        )
+    finally:
+        database.dispose()
+
+
+@register
+def event_page() -> Scenario:
+    """GET /e/{slug} among 1,000 upcoming events: target >= 7 % of /healthz, p99 <= 300 ms."""
+    return Scenario(
+        name="event-page",
+        path=f"/e/{EVENT_PAGE_SLUG}",
+        description="public event page, 1,000 upcoming events in the database",
+        seed=seed_events,
+        threshold=Threshold(min_ratio_pct=7, max_p99_ms=300),
+    )
+
+
+@register
+def home_page() -> Scenario:
+    """GET / (first page of 20 of 1,000 upcoming events): target >= 5 %, p99 <= 300 ms."""
+    return Scenario(
+        name="home-page",
+        path="/",
+        description="home page, 1,000 upcoming events in the database",
+        seed=seed_events,
+        threshold=Threshold(min_ratio_pct=5, max_p99_ms=300),
+    )

@@ -66,3 +66,10 @@ def role_label(role: object) -> str:
     value = getattr(role, "value", role)
     labels = {"owner": _("Owner"), "organiser": _("Organiser"), "door": _("Door volunteer")}
     return labels.get(str(value), str(value))
+
+
+def status_label(status: object) -> str:
+    """An event status as shown to people."""
+    value = str(getattr(status, "value", status))
+    labels = {"draft": _("Draft"), "published": _("Published"), "cancelled": _("Cancelled")}
+    return labels.get(value, value)

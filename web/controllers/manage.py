@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from events.errors import ValidationFailed
 from events.models import Membership, Role, User
 from events.services.communities import CommunityService
+from events.services.events import EventService
 from web.auth import Access, access, provide_membership
 from web.forms import CommunityForm, InvitationForm, RoleForm
 from web.i18n import gettext as _
@@ -31,6 +32,8 @@ def _community_context(session: Session, membership: Membership) -> dict[str, ob
         "members": service.members(community) if membership.role.at_least(Role.ORGANISER) else [],
         "invitations": service.pending_invitations(community) if owner else [],
         "roles": list(Role),
+        "upcoming": EventService(session).upcoming_in(community, limit=20)
+        if membership.role.at_least(Role.ORGANISER) else [],
     }
 
 
