@@ -53,7 +53,7 @@ def test_occurrences_are_materialised_six_months_ahead_across_dst(
 
 
 def test_materialising_again_creates_nothing_twice(make: Factories, db: Database) -> None:
-    series = create(db, make.community(), first_thursdays())
+    create(db, make.community(), first_thursdays())
     with db.transaction() as session:
         service = SeriesService(session)
         assert service.extend_all(TODAY) == 0
