@@ -15,9 +15,12 @@ from tests.factories import Factories
 
 def event_input(**overrides: str) -> EventInput:
     values = {
-        "title": "Pitch night", "description": "**Hello** <script>alert(1)</script>",
-        "starts_local": "2026-12-03T19:00", "ends_local": "2026-12-03T22:00",
-        "timezone": "Europe/Paris", "tags": "Arts, sciences, arts",
+        "title": "Pitch night",
+        "description": "**Hello** <script>alert(1)</script>",
+        "starts_local": "2026-12-03T19:00",
+        "ends_local": "2026-12-03T22:00",
+        "timezone": "Europe/Paris",
+        "tags": "Arts, sciences, arts",
     }
     values.update(overrides)
     return EventInput(**values)
@@ -42,14 +45,16 @@ def test_an_event_is_stored_in_utc_with_its_zone_and_rendered_once(
 
 
 def test_summer_time_is_kept_in_local_time(make: Factories, db: Database) -> None:
-    event = create(db, make.community(), starts_local="2027-04-01T19:00",
-                   ends_local="2027-04-01T21:00")
+    event = create(
+        db, make.community(), starts_local="2027-04-01T19:00", ends_local="2027-04-01T21:00"
+    )
     assert event.starts_at == datetime(2027, 4, 1, 17, 0, tzinfo=UTC)
 
 
 def test_a_nonexistent_local_time_is_shifted_and_flagged(make: Factories, db: Database) -> None:
-    event = create(db, make.community(), starts_local="2026-03-29T02:30",
-                   ends_local="2026-03-29T04:00")
+    event = create(
+        db, make.community(), starts_local="2026-03-29T02:30", ends_local="2026-03-29T04:00"
+    )
     assert event.starts_at == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
     assert event.time_adjusted == "nonexistent_shifted"
 
@@ -106,7 +111,10 @@ def test_revision_counts_changes_that_matter_to_attendees(make: Factories, db: D
         assert event.revision == 3
         service.cancel(event, "Storm warning")
         assert (event.status, event.revision, event.cancel_reason) == (
-            EventStatus.CANCELLED, 4, "Storm warning")
+            EventStatus.CANCELLED,
+            4,
+            "Storm warning",
+        )
         service.cancel(event, "again")  # a double submit cancels once
         assert event.revision == 4
         with pytest.raises(Conflict):
@@ -137,7 +145,8 @@ def test_duplicate_is_a_draft_a_week_later_with_its_programme(
         assert copy.slug == "pitch-night-2026-12-10"
         items = ProgrammeService(session).items(copy)
         assert [(i.title, i.starts_at) for i in items] == [
-            ("Talk", datetime(2026, 12, 10, 18, 30, tzinfo=UTC))]
+            ("Talk", datetime(2026, 12, 10, 18, 30, tzinfo=UTC))
+        ]
 
 
 def test_programme_items_keep_their_order_and_times(make: Factories, db: Database) -> None:
@@ -153,8 +162,7 @@ def test_programme_items_keep_their_order_and_times(make: Factories, db: Databas
         # After midnight belongs to the same evening.
         assert late.starts_at == datetime(2026, 12, 3, 23, 30, tzinfo=UTC)
         with pytest.raises(ValidationFailed) as failed:
-            programme.add(event, ProgrammeInput(title="Bad", start_time="20:00",
-                                                end_time="19:00"))
+            programme.add(event, ProgrammeInput(title="Bad", start_time="20:00", end_time="19:00"))
         assert failed.value.errors == {"end_time": "ends_before_start"}
         programme.remove(event, first.id)
         assert [i.position for i in programme.items(event)] == [0]
@@ -170,4 +178,3 @@ def test_venue_coordinates_come_in_pairs(make: Factories, db: Database) -> None:
             community, VenueInput(name="Hall", latitude="48,8566", longitude="2.3522")
         )
         assert (venue.latitude, venue.longitude, venue.slug) == (48.8566, 2.3522, "hall")
-

@@ -17,9 +17,16 @@ TODAY = date(2026, 11, 25)
 
 def first_thursdays(**overrides: str) -> SeriesInput:
     values = {
-        "title": "Jeudis", "frequency": "monthly", "week_of_month": "1", "weekday": "3",
-        "start_time": "19:00", "duration_minutes": "180", "timezone": "Europe/Paris",
-        "starts_on": "2026-11-25", "publish": "on", "tags": "arts",
+        "title": "Jeudis",
+        "frequency": "monthly",
+        "week_of_month": "1",
+        "weekday": "3",
+        "start_time": "19:00",
+        "duration_minutes": "180",
+        "timezone": "Europe/Paris",
+        "starts_on": "2026-11-25",
+        "publish": "on",
+        "tags": "arts",
     }
     values.update(overrides)
     return SeriesInput(**values)
@@ -41,8 +48,12 @@ def test_occurrences_are_materialised_six_months_ahead_across_dst(
     series = create(db, make.community(), first_thursdays())
     events = occurrences(db, series)
     assert [e.series_date for e in events] == [
-        date(2026, 12, 3), date(2027, 1, 7), date(2027, 2, 4), date(2027, 3, 4),
-        date(2027, 4, 1), date(2027, 5, 6),
+        date(2026, 12, 3),
+        date(2027, 1, 7),
+        date(2027, 2, 4),
+        date(2027, 3, 4),
+        date(2027, 4, 1),
+        date(2027, 5, 6),
     ]
     assert events[0].starts_at == datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
     assert events[4].starts_at == datetime(2027, 4, 1, 17, 0, tzinfo=UTC)  # summer time
@@ -79,10 +90,15 @@ def test_moving_one_occurrence_keeps_its_identity(make: Factories, db: Database)
     with db.transaction() as session:
         service = EventService(session)
         event = service.in_community(community, moved.slug)
-        service.update(event, EventInput(
-            title="Jeudis", starts_local="2027-01-08T20:00", ends_local="2027-01-08T23:00",
-            timezone="Europe/Paris",
-        ))
+        service.update(
+            event,
+            EventInput(
+                title="Jeudis",
+                starts_local="2027-01-08T20:00",
+                ends_local="2027-01-08T23:00",
+                timezone="Europe/Paris",
+            ),
+        )
     with db.session() as session:
         event = session.get(Event, moved.id)
         assert event.detached and event.series_date == date(2027, 1, 7)
@@ -101,7 +117,8 @@ def test_this_and_following_leaves_earlier_and_detached_ones_alone(
         detached.detached = True
     with db.transaction() as session:
         changed = SeriesService(session).update_following(
-            session.merge(series), first_thursdays(title="Jeudis v2", start_time="18:30"),
+            session.merge(series),
+            first_thursdays(title="Jeudis v2", start_time="18:30"),
             from_date=date(2027, 2, 1),
         )
     assert changed == 3  # Feb, Apr, May (March is detached)
@@ -151,10 +168,18 @@ def test_series_input_errors_name_the_field(
 
 
 def test_preview_spells_out_the_rule_and_flags_adjusted_times() -> None:
-    result = preview(SeriesInput(
-        title="x", frequency="weekly", weekday="6", start_time="02:30", duration_minutes="60",
-        timezone="Europe/Paris", starts_on="2026-03-22",
-    ), date(2026, 3, 20))
+    result = preview(
+        SeriesInput(
+            title="x",
+            frequency="weekly",
+            weekday="6",
+            start_time="02:30",
+            duration_minutes="60",
+            timezone="Europe/Paris",
+            starts_on="2026-03-22",
+        ),
+        date(2026, 3, 20),
+    )
     assert result.rule_en == "Every Sunday at 02:30"
     assert result.rule_fr == "Tous les dimanches à 2h30"
     adjusted = {o.local_date: o.adjusted for o in result.occurrences}
@@ -164,13 +189,21 @@ def test_preview_spells_out_the_rule_and_flags_adjusted_times() -> None:
 
 def test_every_two_weeks_and_last_friday(make: Factories, db: Database) -> None:
     community = make.community()
-    fortnight = create(db, community, first_thursdays(
-        title="Coloc", frequency="weekly", interval="2", weekday="1", week_of_month=""))
-    last_friday = create(db, community, first_thursdays(
-        title="Fin de mois", week_of_month="-1", weekday="4"))
+    fortnight = create(
+        db,
+        community,
+        first_thursdays(
+            title="Coloc", frequency="weekly", interval="2", weekday="1", week_of_month=""
+        ),
+    )
+    last_friday = create(
+        db, community, first_thursdays(title="Fin de mois", week_of_month="-1", weekday="4")
+    )
     # RFC 5545 counts fortnights from the week of DTSTART (Wed 25 Nov): its Tuesday is
     # before the start, so the first is two weeks later.
     fortnight_dates = [e.series_date for e in occurrences(db, fortnight)][:3]
     assert fortnight_dates == [date(2026, 12, 8), date(2026, 12, 22), date(2027, 1, 5)]
     assert [e.series_date for e in occurrences(db, last_friday)][:2] == [
-        date(2026, 11, 27), date(2026, 12, 25)]
+        date(2026, 11, 27),
+        date(2026, 12, 25),
+    ]

@@ -33,7 +33,8 @@ def _community_context(session: Session, membership: Membership) -> dict[str, ob
         "invitations": service.pending_invitations(community) if owner else [],
         "roles": list(Role),
         "upcoming": EventService(session).upcoming_in(community, limit=20)
-        if membership.role.at_least(Role.ORGANISER) else [],
+        if membership.role.at_least(Role.ORGANISER)
+        else [],
     }
 
 
