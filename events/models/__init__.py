@@ -12,6 +12,11 @@ from events.models.events import (
     Venue,
     event_tag,
 )
+from events.models.registrations import (
+    Registration,
+    RegistrationLog,
+    RegistrationStatus,
+)
 from events.models.store import KeyValue
 
 __all__ = [
@@ -23,6 +28,9 @@ __all__ = [
     "KeyValue",
     "Membership",
     "ProgrammeItem",
+    "Registration",
+    "RegistrationLog",
+    "RegistrationStatus",
     "Role",
     "Series",
     "SeriesException",

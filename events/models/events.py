@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import expression
 
 from events.models.accounts import Community
 from events.models.base import Base
@@ -146,6 +147,24 @@ class Event(Base):
     #: Bumped on every change that matters to attendees (time, place, status, title):
     #: calendar feeds publish it as SEQUENCE.
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # -- registration (events.services.registrations) --------------------------------
+    #: People holding a confirmed place, guests included; only ever changed under the
+    #: event's row lock by a conditional UPDATE (never read-then-write), so it cannot drift.
+    taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When full, new registrations join a waitlist instead of being refused.
+    waitlist_enabled: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=expression.true()
+    )
+    #: Registrations wait for an organiser's decision before taking a place.
+    requires_approval: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
+    #: How many guests one registrant may bring (0 = none).
+    guest_allowance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Hold the place only once the registrant clicks the link mailed to them.
+    confirm_email_first: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
     cover_color: Mapped[str] = mapped_column(String(7), default="")
     community: Mapped[Community] = relationship(lazy="joined")
     venue: Mapped[Venue | None] = relationship(lazy="joined")
@@ -160,6 +179,13 @@ class Event(Base):
     @property
     def is_public(self) -> bool:
         return self.status is not EventStatus.DRAFT
+
+    @property
+    def places_left(self) -> int | None:
+        """Places still free, or None when the event has no capacity limit."""
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.taken, 0)
 
 
 class ProgrammeItem(Base):

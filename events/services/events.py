@@ -15,6 +15,7 @@ from events.clock import utcnow
 from events.errors import Conflict, NotFound
 from events.models import Community, Event, EventStatus, ProgrammeItem, Tag, Venue
 from events.recurrence import localise
+from events.services.registrations import RegistrationService
 from events.services.slugs import available_slug
 from events.text import markdown_to_text, render_markdown
 from events.validation import (
@@ -206,6 +207,9 @@ class EventService:
 
     def update(self, event: Event, data: EventInput) -> Event:
         clean = self.clean(event.community, data)
+        # Capacity goes through the registration rules: never below the confirmed people,
+        # and a raise promotes from the waitlist.
+        RegistrationService(self.session).set_capacity(event, clean.capacity)
         if self._assign(event, clean):
             event.revision += 1
         if event.series_id is not None:

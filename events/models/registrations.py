@@ -1,0 +1,131 @@
+"""Registrations without an account, and their append-only audit log.
+
+A registration is one *party*: the registrant plus ``guests``; it holds ``1 + guests``
+places while confirmed. Only ``Event.taken`` counts places, and only the registration
+service changes it (under the event's lock, see events/services/registrations.py).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from events.models.base import Base
+from events.models.events import Event
+
+
+class RegistrationStatus(enum.StrEnum):
+    #: Waiting for the registrant to click the link mailed to them (holds no place).
+    PENDING_EMAIL = "pending_email"
+    #: Waiting for an organiser's decision (holds no place).
+    PENDING_APPROVAL = "pending_approval"
+    #: Holds ``1 + guests`` places and has a ticket.
+    CONFIRMED = "confirmed"
+    #: In line for a place, ordered by ``waitlist_position``.
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+
+    @property
+    def is_active(self) -> bool:
+        return self not in INACTIVE_STATUSES
+
+    @property
+    def is_pending(self) -> bool:
+        return self in {RegistrationStatus.PENDING_EMAIL, RegistrationStatus.PENDING_APPROVAL}
+
+
+INACTIVE_STATUSES = frozenset({RegistrationStatus.CANCELLED, RegistrationStatus.DECLINED})
+_ACTIVE_ONLY = "status NOT IN ('cancelled', 'declined')"
+
+registration_status_type = Enum(
+    RegistrationStatus,
+    name="registration_status",
+    values_callable=lambda e: [m.value for m in e],
+)
+
+
+class Registration(Base):
+    """One party registered for one event.
+
+    Secrets: only the SHA-256 of the manage token is stored (the token is handed back once
+    to be mailed); the ticket code is stored as is because the door looks it up.
+    """
+
+    __tablename__ = "registration"
+    __table_args__ = (
+        # One active registration per address and event (cancelled/declined ones do not count).
+        Index(
+            "uq_registration_active_email",
+            "event_id",
+            "email",
+            unique=True,
+            sqlite_where=text(_ACTIVE_ONLY),
+            postgresql_where=text(_ACTIVE_ONLY),
+        ),
+        # A double submit of the same form (same nonce) cannot create a second row.
+        UniqueConstraint("event_id", "request_key", name="uq_registration_request_key"),
+        # Waitlist positions are handed out once per event, never reused.
+        UniqueConstraint("event_id", "waitlist_position", name="uq_registration_waitlist_position"),
+        Index("ix_registration_event_status", "event_id", "status"),
+    )
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    #: Stored lower-case, so comparisons are case-insensitive on both databases.
+    email: Mapped[str] = mapped_column(String(320))
+    guests: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[RegistrationStatus] = mapped_column(registration_status_type)
+    #: 1-based order of arrival on the event's waitlist; kept after promotion, never renumbered.
+    waitlist_position: Mapped[int | None] = mapped_column(Integer, default=None)
+    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Set when first confirmed (see events.tickets); rotated when the ticket is reissued.
+    ticket_code: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    #: The form's random nonce: the idempotency key of a double submit.
+    request_key: Mapped[str | None] = mapped_column(String(64), default=None)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    #: Until when an unconfirmed address (``pending_email``) may still be confirmed.
+    hold_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), default=None
+    )
+    event: Mapped[Event] = relationship(lazy="raise")
+
+    @property
+    def people(self) -> int:
+        """Places this party takes: the registrant plus guests."""
+        return 1 + self.guests
+
+
+class RegistrationLog(Base):
+    """Append-only audit trail of registration changes: ids and numbers only, no names or
+    addresses, so it survives anonymisation. ``registration_id`` is deliberately not a
+    foreign key: the trail outlives a deleted registration."""
+
+    __tablename__ = "registration_log"
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[UUID] = mapped_column(GUID, index=True)
+    #: The organiser who acted, if any (None = the registrant or the system).
+    actor_id: Mapped[UUID | None] = mapped_column(GUID, default=None)
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
