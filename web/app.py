@@ -29,7 +29,18 @@ from web.write_gate import WriteGate
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 # Paths that never need a session or a CSRF cookie (health checks, assets, API, feeds).
-STATELESS_PATHS = [r"^/healthz$", r"^/readyz$", r"^/static/", r"^/api/", r"^/schema"]
+# No session and no CSRF cookie: health probes, assets, the API, and calendar/Atom feeds
+# (public and cacheable by shared caches, fetched by clients that keep no cookies).
+STATELESS_PATHS = [
+    r"^/healthz$",
+    r"^/readyz$",
+    r"^/static/",
+    r"^/api/",
+    r"^/schema",
+    r"^/feeds/",
+    r"/feed\.(ics|atom)$",
+    r"^/e/[^/]+\.ics$",
+]
 THROTTLED_POSTS = frozenset({"/login", "/signup"})
 MAX_BODY_BYTES = 1024 * 1024
 

@@ -1,0 +1,491 @@
+"""Subscribable feeds: iCalendar (``.ics``, also reached as ``webcal://``) and Atom.
+
+HTTP behaviour, for every feed and the single-event download:
+
+* ``ETag`` is the quoted first 32 hex digits of the body's SHA-256 (``-gz`` appended for
+  the gzipped body); ``Last-Modified`` is the newest ``updated_at`` among the feed's
+  events, their venues and communities.
+* ``If-None-Match`` (lists, ``W/`` weak tags, ``*``) answers 304 with no body; without
+  it, ``If-Modified-Since`` at or after ``Last-Modified`` does too.
+* The 304 path is cheap: :func:`events.calendar.feed_state` fingerprints the selection
+  with narrow queries (ids and ``updated_at`` columns, no ORM objects); a rendered body
+  is cached in-process under that fingerprint, so an unchanged feed is answered without
+  loading or serialising any event, and the ETag is still the hash of the body sent.
+* ``HEAD`` answers the GET headers without a body; bodies of 500 bytes or more are
+  gzipped when the client accepts it; public feeds carry ``Access-Control-Allow-Origin: *``
+  and ``Cache-Control: public, max-age=300``.
+
+GET requests use a read-only session: nothing here writes to the database.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime as http_date
+from email.utils import parsedate_to_datetime
+from xml.etree import ElementTree
+
+from litestar import Controller, Request, Response, route
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from sqlalchemy.orm import Session
+
+from events.calendar import (
+    FeedScope,
+    FeedState,
+    calendar_feed,
+    event_url,
+    feed_events,
+    feed_state,
+    recently_updated,
+    tag_by_slug,
+)
+from events.clock import utcnow
+from events.models import Event, EventStatus
+from events.services.communities import CommunityService
+from events.services.events import EventService
+from events.services.venues import VenueService
+from events.text import excerpt
+from web.auth import Access, access
+from web.i18n import current_locale, format_datetime
+from web.i18n import gettext as _
+
+ICS_MEDIA_TYPE = "text/calendar"
+ATOM_MEDIA_TYPE = "application/atom+xml"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+CACHE_CONTROL = "public, max-age=300"
+# The body depends on the locale (feed names, Atom dates), chosen from the cookie or header.
+VARY = "Accept-Encoding, Accept-Language, Cookie"
+GZIP_MINIMUM_BYTES = 500
+GZIP_LEVEL = 6
+ATOM_ENTRIES = 50
+ATOM_SUMMARY_CHARS = 600
+#: Namespace of the Atom feed ids (uuid5), so they do not depend on the site's domain.
+ATOM_ID_NAMESPACE = uuid.UUID("5d0b6a5e-6f7a-4c1e-9c51-3f2b8f0e6a11")
+RENDERED_CACHE_BYTES = 64 * 1024 * 1024
+RENDERED_CACHE_ENTRIES = 512
+METHODS = ["GET", "HEAD"]
+# Public and cacheable by shared caches: no session and no CSRF cookie may ride along.
+FEED_OPT = {**access(Access.PUBLIC), "exclude_from_csrf": True}
+# XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@dataclass
+class Rendered:
+    """A feed body with its ETag, and its gzipped form made on first demand."""
+
+    body: bytes
+    etag: str = ""
+    _gzipped: bytes | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.etag = f'"{hashlib.sha256(self.body).hexdigest()[:32]}"'
+
+    @property
+    def gz_etag(self) -> str:
+        return f'{self.etag[:-1]}-gz"'
+
+    @property
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body, GZIP_LEVEL, mtime=0)
+        return self._gzipped
+
+
+class RenderedCache:
+    """A small thread-safe LRU of rendered feeds, bounded by entries and by total bytes."""
+
+    def __init__(self, *, max_bytes: int, max_entries: int) -> None:
+        self._items: OrderedDict[tuple[str, ...], Rendered] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.max_bytes, self.max_entries = max_bytes, max_entries
+
+    def get_or_render(self, key: tuple[str, ...], render: Callable[[], bytes]) -> Rendered:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        rendered = Rendered(render())  # outside the lock: a slow build blocks nobody else
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = rendered
+                self._bytes += len(rendered.body)
+            while self._items and (
+                self._bytes > self.max_bytes or len(self._items) > self.max_entries
+            ):
+                _key, evicted = self._items.popitem(last=False)
+                self._bytes -= len(evicted.body)
+        return rendered
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+
+RENDERED = RenderedCache(max_bytes=RENDERED_CACHE_BYTES, max_entries=RENDERED_CACHE_ENTRIES)
+
+
+# -- conditional GET -------------------------------------------------------------------------
+
+
+def _accepts_gzip(request: Request) -> bool:
+    """Whether ``Accept-Encoding`` allows gzip (``gzip``, ``x-gzip`` or ``*``, q > 0)."""
+    qualities: dict[str, float] = {}
+    for part in request.headers.get("accept-encoding", "").lower().split(","):
+        coding, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _eq, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if coding:
+            qualities[coding.strip()] = quality
+    for coding in ("gzip", "x-gzip"):
+        if coding in qualities:
+            return qualities[coding] > 0
+    return qualities.get("*", 0.0) > 0
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """Weak comparison of ``If-None-Match`` (a list, ``W/`` tags or ``*``) with ``etag``."""
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*":
+            return True
+        if candidate.startswith(("W/", "w/")):
+            candidate = candidate[2:]
+        if candidate == etag:
+            return True
+    return False
+
+
+def _not_modified_since(header: str, last_modified: datetime | None) -> bool:
+    if last_modified is None or not header:
+        return False
+    try:
+        since = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return last_modified.replace(microsecond=0) <= since
+
+
+def conditional_response(
+    request: Request,
+    rendered: Rendered,
+    *,
+    media_type: str,
+    filename: str,
+    last_modified: datetime | None,
+) -> Response[bytes]:
+    """200, 304 or a HEAD answer for ``rendered``, with caching and CORS headers."""
+    body, etag = rendered.body, rendered.etag
+    headers = {
+        "Cache-Control": CACHE_CONTROL,
+        "Vary": VARY,
+        "Access-Control-Allow-Origin": "*",
+    }
+    if last_modified is not None:
+        headers["Last-Modified"] = http_date(last_modified.astimezone(UTC), usegmt=True)
+    if len(body) >= GZIP_MINIMUM_BYTES and _accepts_gzip(request):
+        body, etag = rendered.gzipped, rendered.gz_etag
+        headers["Content-Encoding"] = "gzip"
+    headers["ETag"] = etag
+    if_none_match = request.headers.get("if-none-match")
+    if (
+        _etag_matches(if_none_match, etag)
+        if if_none_match is not None
+        else _not_modified_since(request.headers.get("if-modified-since", ""), last_modified)
+    ):
+        headers.pop("Content-Encoding", None)
+        return Response(content=b"", status_code=304, headers=headers)
+    headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(content=b"", media_type=media_type, headers=headers)
+    return Response(content=body, media_type=media_type, headers=headers)
+
+
+# -- what each feed holds --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """A feed's selection, with its name and its addresses."""
+
+    key: str  # names the feed in the rendered-feed cache
+    scope: FeedScope
+    name: str
+    description: str
+    page_path: str  # the HTML page the feed belongs to
+    ics_path: str
+    atom_path: str | None
+    filename: str
+
+
+def _all_events() -> FeedSource:
+    return FeedSource(
+        key="all",
+        scope=FeedScope(),
+        name=_("Rencontres: all events"),
+        description=_("Every public event on Rencontres."),
+        page_path="/",
+        ics_path="/feeds/all.ics",
+        atom_path="/feeds/all.atom",
+        filename="all",
+    )
+
+
+def _group(db_session: Session, slug: str) -> FeedSource:
+    community = CommunityService(db_session).by_slug(slug)
+    return FeedSource(
+        key=f"group:{community.id}",
+        scope=FeedScope(community_id=community.id),
+        name=community.name,
+        description=excerpt(community.description, 300) if community.description else "",
+        page_path=f"/g/{community.slug}",
+        ics_path=f"/g/{community.slug}/feed.ics",
+        atom_path=f"/g/{community.slug}/feed.atom",
+        filename=community.slug,
+    )
+
+
+def _tag(db_session: Session, slug: str) -> FeedSource:
+    tag = tag_by_slug(db_session, slug)
+    return FeedSource(
+        key=f"tag:{tag.id}",
+        scope=FeedScope(tag_id=tag.id),
+        name=_("Events tagged “%(tag)s”", tag=tag.name),
+        description="",
+        page_path=f"/?tag={tag.slug}",
+        ics_path=f"/tags/{tag.slug}/feed.ics",
+        atom_path=None,
+        filename=tag.slug,
+    )
+
+
+def _venue(db_session: Session, slug: str) -> FeedSource:
+    venue = VenueService(db_session).by_slug(slug)
+    return FeedSource(
+        key=f"venue:{venue.id}",
+        scope=FeedScope(venue_id=venue.id),
+        name=_("Events at %(venue)s", venue=venue.name),
+        description=", ".join(line.strip() for line in venue.address.splitlines() if line.strip()),
+        page_path=f"/?venue={venue.slug}",
+        ics_path=f"/venues/{venue.slug}/feed.ics",
+        atom_path=None,
+        filename=venue.slug,
+    )
+
+
+def _base_url(request: Request) -> str:
+    return str(request.app.state.settings.base_url).rstrip("/")
+
+
+def _ics_feed(request: Request, db_session: Session, source: FeedSource) -> Response[bytes]:
+    base_url = _base_url(request)
+    now = utcnow()
+    state = feed_state(db_session, source.scope, now=now)
+    page_url = base_url + source.page_path
+
+    def render() -> bytes:
+        events = feed_events(db_session, source.scope, now=now)
+        return calendar_feed(
+            events,
+            name=source.name,
+            description=source.description,
+            base_url=base_url,
+            url=page_url,
+        )
+
+    key = ("ics", source.key, source.name, source.description, page_url, state.fingerprint)
+    return conditional_response(
+        request,
+        RENDERED.get_or_render(key, render),
+        media_type=ICS_MEDIA_TYPE,
+        filename=f"{source.filename}.ics",
+        last_modified=state.last_modified,
+    )
+
+
+# -- Atom ------------------------------------------------------------------------------------
+
+
+def _xml_text(value: str) -> str:
+    return _NOT_XML.sub("", value)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sub(parent: ElementTree.Element, tag: str, text: str | None = None, **attributes: str):
+    element = ElementTree.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attributes)
+    if text is not None:
+        element.text = _xml_text(text)
+    return element
+
+
+def _where(event: Event) -> str:
+    if event.venue is not None:
+        return event.venue.name
+    return _("Online") if event.online_url else ""
+
+
+def _atom_entry(feed: ElementTree.Element, event: Event, base_url: str) -> None:
+    entry = _sub(feed, "entry")
+    _sub(entry, "id", f"urn:uuid:{event.id}")
+    title = event.title
+    if event.status is EventStatus.CANCELLED:
+        title = _("Cancelled: %(title)s", title=event.title)
+    _sub(entry, "title", title)
+    _sub(entry, "updated", _rfc3339(event.updated_at))
+    _sub(entry, "published", _rfc3339(event.created_at))
+    _sub(entry, "link", rel="alternate", type="text/html", href=event_url(event, base_url))
+    author = _sub(entry, "author")
+    _sub(author, "name", event.community.name)
+    for tag in event.tags:
+        _sub(entry, "category", term=tag.slug, label=tag.name)
+    when = format_datetime(event.starts_at, event.timezone)
+    lines = [" · ".join(part for part in (when, _where(event)) if part)]
+    if event.description:
+        lines.append(excerpt(event.description, ATOM_SUMMARY_CHARS))
+    _sub(entry, "summary", "\n\n".join(lines), type="text")
+
+
+def atom_feed(source: FeedSource, events: list[Event], base_url: str, state: FeedState) -> bytes:
+    """The Atom document of ``source`` with ``events`` (most recently changed first)."""
+    ElementTree.register_namespace("", ATOM_NS)
+    feed = ElementTree.Element(f"{{{ATOM_NS}}}feed")
+    feed.set(f"{{{XML_NS}}}lang", current_locale.get())
+    _sub(feed, "id", f"urn:uuid:{uuid.uuid5(ATOM_ID_NAMESPACE, source.key)}")
+    _sub(feed, "title", source.name)
+    if source.description:
+        _sub(feed, "subtitle", source.description)
+    updated = state.last_modified or datetime(1970, 1, 1, tzinfo=UTC)
+    _sub(feed, "updated", _rfc3339(updated))
+    _sub(feed, "link", rel="self", type=ATOM_MEDIA_TYPE, href=base_url + (source.atom_path or ""))
+    _sub(feed, "link", rel="alternate", type="text/html", href=base_url + source.page_path)
+    _sub(feed, "link", rel="alternate", type=ICS_MEDIA_TYPE, href=base_url + source.ics_path)
+    author = _sub(feed, "author")
+    _sub(author, "name", source.name)
+    _sub(feed, "generator", "Rencontres")
+    for event in events:
+        _atom_entry(feed, event, base_url)
+    return ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def _atom(request: Request, db_session: Session, source: FeedSource) -> Response[bytes]:
+    base_url = _base_url(request)
+    now = utcnow()
+    state = feed_state(db_session, source.scope, now=now)
+
+    def render() -> bytes:
+        events = recently_updated(db_session, source.scope, now=now, limit=ATOM_ENTRIES)
+        return atom_feed(source, events, base_url, state)
+
+    key = ("atom", source.key, source.name, source.description, base_url, current_locale.get())
+    return conditional_response(
+        request,
+        RENDERED.get_or_render((*key, state.fingerprint), render),
+        media_type=ATOM_MEDIA_TYPE,
+        filename=f"{source.filename}.atom",
+        last_modified=state.last_modified,
+    )
+
+
+# -- one event -------------------------------------------------------------------------------
+
+
+def event_ics(request: Request, db_session: Session, slug: str) -> Response[bytes]:
+    """``/e/{event}.ics``: one public event (cancelled ones too) as a calendar file.
+
+    Called by the public event route, whose path parameter also matches ``slug.ics``.
+    """
+    event = EventService(db_session).by_slug(slug)
+    base_url = _base_url(request)
+    body = calendar_feed(
+        [event], name=event.title, description="", base_url=base_url, url=event_url(event, base_url)
+    )
+    stamps = [event.updated_at, event.community.updated_at]
+    stamps += [event.venue.updated_at] if event.venue is not None else []
+    return conditional_response(
+        request,
+        Rendered(body),
+        media_type=ICS_MEDIA_TYPE,
+        filename=f"{event.slug}.ics",
+        last_modified=max(stamps),
+    )
+
+
+class FeedsController(Controller):
+    include_in_schema = False
+
+    @route("/feeds/all.ics", http_method=METHODS, opt=FEED_OPT, sync_to_thread=True)
+    def all_ics(self, request: Request, db_session: NamedDependency[Session]) -> Response[bytes]:
+        return _ics_feed(request, db_session, _all_events())
+
+    @route(
+        "/g/{group:str}/feed.ics",
+        http_method=METHODS,
+        opt=FEED_OPT,
+        sync_to_thread=True,
+    )
+    def group_ics(
+        self, request: Request, group: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Response[bytes]:
+        return _ics_feed(request, db_session, _group(db_session, group))
+
+    @route(
+        "/tags/{tag:str}/feed.ics",
+        http_method=METHODS,
+        opt=FEED_OPT,
+        sync_to_thread=True,
+    )
+    def tag_ics(
+        self, request: Request, tag: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Response[bytes]:
+        return _ics_feed(request, db_session, _tag(db_session, tag))
+
+    @route(
+        "/venues/{venue:str}/feed.ics",
+        http_method=METHODS,
+        opt=FEED_OPT,
+        sync_to_thread=True,
+    )
+    def venue_ics(
+        self, request: Request, venue: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Response[bytes]:
+        return _ics_feed(request, db_session, _venue(db_session, venue))
+
+    @route("/feeds/all.atom", http_method=METHODS, opt=FEED_OPT, sync_to_thread=True)
+    def all_atom(self, request: Request, db_session: NamedDependency[Session]) -> Response[bytes]:
+        return _atom(request, db_session, _all_events())
+
+    @route(
+        "/g/{group:str}/feed.atom",
+        http_method=METHODS,
+        opt=FEED_OPT,
+        sync_to_thread=True,
+    )
+    def group_atom(
+        self, request: Request, group: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Response[bytes]:
+        return _atom(request, db_session, _group(db_session, group))
