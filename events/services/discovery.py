@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from events.errors import NotFound
 from events.models import Community, Event, EventStatus, Tag, Venue, event_tag
 
 PAGE_SIZE = 20
@@ -133,6 +134,53 @@ def popular_tags(session: Session, *, now: datetime, limit: int = 30) -> list[tu
         .limit(limit)
     )
     return [(tag, count) for tag, count in rows]
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """(slug, name) options for the discovery filters."""
+
+    communities: list[tuple[str, str]]
+    venues: list[tuple[str, str]]
+
+
+def filter_choices(session: Session, filters: EventFilters, *, now: datetime) -> FilterChoices:
+    """Communities and venues that have upcoming public events.
+
+    The chosen value stays selectable even when nothing is upcoming there.
+    """
+    upcoming = (Event.status != EventStatus.DRAFT) & (Event.ends_at >= now)
+    communities = [
+        (slug, name)
+        for slug, name in session.execute(
+            select(Community.slug, Community.name)
+            .join(Event, Event.community_id == Community.id)
+            .where(upcoming)
+            .distinct()
+            .order_by(Community.name)
+        )
+    ]
+    venues = [
+        (slug, name)
+        for slug, name in session.execute(
+            select(Venue.slug, Venue.name)
+            .join(Event, Event.venue_id == Venue.id)
+            .where(upcoming)
+            .distinct()
+            .order_by(Venue.name)
+        )
+    ]
+    for chosen, options in ((filters.community, communities), (filters.venue, venues)):
+        if chosen and chosen not in {slug for slug, _name in options}:
+            options.append((chosen, chosen))
+    return FilterChoices(communities=communities, venues=venues)
+
+
+def tag_by_slug(session: Session, slug: str) -> Tag:
+    tag = session.scalar(select(Tag).where(Tag.slug == slug))
+    if tag is None:
+        raise NotFound()
+    return tag
 
 
 def all_tags(session: Session, *, limit: int = 200) -> list[Tag]:

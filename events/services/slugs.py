@@ -6,6 +6,9 @@ from advanced_alchemy.utils.text import slugify
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+#: Words that are also fixed path segments next to slugs (``/manage/{c}/events/new``...).
+RESERVED = frozenset({"new", "edit", "past", "feed", "feeds", "manage", "api", "static"})
+
 
 def available_slug(
     session: Session,
@@ -18,6 +21,7 @@ def available_slug(
     """``wanted`` as a slug, with ``-2``, ``-3``... appended if the column already has it."""
     base = (slugify(wanted) or fallback)[:max_length].strip("-") or fallback
     taken = set(session.scalars(select(column).where((column == base) | column.like(f"{base}-%"))))
+    taken |= RESERVED
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1

@@ -178,3 +178,11 @@ def test_venue_coordinates_come_in_pairs(make: Factories, db: Database) -> None:
             community, VenueInput(name="Hall", latitude="48,8566", longitude="2.3522")
         )
         assert (venue.latitude, venue.longitude, venue.slug) == (48.8566, 2.3522, "hall")
+
+
+def test_a_slug_never_takes_a_fixed_path_segment(make: Factories, db: Database) -> None:
+    # /manage/{community}/venues/new must stay the form, not a venue called "New".
+    community = make.community()
+    with db.transaction() as session:
+        venue = VenueService(session).create(community, VenueInput(name="New"))
+        assert venue.slug == "new-2"

@@ -1,17 +1,424 @@
-"""(Being written: the public event pages.)"""
+"""The public side: upcoming and past events, a community's page, an event's page, venue
+and tag pages. Anonymous visitors only read; drafts never show (the services hide them).
+
+Query strings are parsed leniently: a value that makes no sense (``page=abc``,
+``date_from=notadate``) is ignored, never answered with an error.
+"""
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
-from litestar.response import Template
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Response, Template
+from sqlalchemy.orm import Session
+
+from events.clock import utcnow
+from events.models import Event, EventStatus, ProgrammeItem, Venue
+from events.services.communities import CommunityService
+from events.services.discovery import (
+    EventFilters,
+    EventPage,
+    filter_choices,
+    find_events,
+    popular_tags,
+    tag_by_slug,
+)
+from events.services.events import EventService
+from events.services.series import SeriesService
+from events.services.venues import VenueService
 from web.auth import Access, access
-from web.rendering import page
+from web.calendar_links import event_links, feed_links
+from web.controllers.feeds import event_ics
+from web.i18n import current_locale
+from web.i18n import gettext as _
+from web.rendering import page, wants_fragment
+from web.settings import Settings
+
+MAX_SLUG = 120
+MAX_QUERY = 200
+# Dates outside these years cannot be meant, and would overflow the UTC-window arithmetic.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+SUMMARY_LENGTH = 200
+PAST_ON_COMMUNITY_PAGE = 10
+OG_LOCALES = {"en": "en_GB", "fr": "fr_FR"}
+SCHEMA = "https://schema.org/"
+
+
+# -- query strings -------------------------------------------------------------------------
+
+
+def _text(params: Mapping[str, Any], name: str, limit: int) -> str:
+    value = params.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _day(params: Mapping[str, Any], name: str) -> date | None:
+    try:
+        day = date.fromisoformat(_text(params, name, 10))
+    except ValueError:
+        return None
+    return day if MIN_YEAR <= day.year <= MAX_YEAR else None
+
+
+def _page_number(params: Mapping[str, Any]) -> int:
+    text = _text(params, "page", 12)
+    return max(int(text), 1) if text.isdigit() else 1
+
+
+def filters_from_query(params: Mapping[str, Any], *, past: bool = False) -> EventFilters:
+    """The filters a query string asks for; nonsense values are dropped, not refused."""
+    return EventFilters(
+        tag=_text(params, "tag", MAX_SLUG),
+        community=_text(params, "community", MAX_SLUG),
+        venue=_text(params, "venue", MAX_SLUG),
+        date_from=_day(params, "date_from"),
+        date_to=_day(params, "date_to"),
+        q=_text(params, "q", MAX_QUERY),
+        past=past,
+        page=_page_number(params),
+    )
+
+
+def filter_query(filters: EventFilters) -> dict[str, str]:
+    """The active filters as query-string values (for pagination links)."""
+    values = {
+        "q": filters.q,
+        "tag": filters.tag,
+        "community": filters.community,
+        "venue": filters.venue,
+        "date_from": filters.date_from.isoformat() if filters.date_from else "",
+        "date_to": filters.date_to.isoformat() if filters.date_to else "",
+    }
+    return {name: value for name, value in values.items() if value}
+
+
+@dataclass(frozen=True)
+class Pagination:
+    page: int
+    pages: int
+    previous_url: str | None
+    next_url: str | None
+
+
+def paginate(result: EventPage, path: str, query: dict[str, str]) -> Pagination:
+    def url(number: int) -> str:
+        values = {**query, "page": str(number)} if number > 1 else query
+        return f"{path}?{urlencode(values)}" if values else path
+
+    return Pagination(
+        page=result.page,
+        pages=result.pages,
+        previous_url=url(result.page - 1) if result.page > 1 else None,
+        next_url=url(result.page + 1) if result.page < result.pages else None,
+    )
+
+
+def find_page(session: Session, filters: EventFilters) -> EventPage:
+    """``find_events``, with a page number past the end brought back to the last page."""
+    now = utcnow()
+    result = find_events(session, filters, now=now)
+    if not result.events and result.total and result.page > result.pages:
+        result = find_events(session, replace(filters, page=result.pages), now=now)
+    return result
+
+
+# -- presentation helpers ------------------------------------------------------------------
+
+
+def local_iso(moment: datetime, zone: str) -> str:
+    """``2026-12-03T19:00:00+01:00``: the instant as wall-clock time in ``zone``."""
+    return moment.astimezone(ZoneInfo(zone)).isoformat()
+
+
+def same_local_day(event: Event) -> bool:
+    zone = ZoneInfo(event.timezone)
+    return event.starts_at.astimezone(zone).date() == event.ends_at.astimezone(zone).date()
+
+
+def summary(text: str, length: int = SUMMARY_LENGTH) -> str:
+    """One line of plain text, at most ``length`` characters, cut on a word boundary."""
+    flat = " ".join(text.split())
+    if len(flat) <= length:
+        return flat
+    cut = flat[: length - 1]
+    head, space, _tail = cut.rpartition(" ")
+    return (head if space and head else cut).rstrip(" ,;:.-–—") + "…"
+
+
+def map_url(venue: Venue) -> str | None:
+    """OpenStreetMap at the venue's coordinates, or a search for its address."""
+    if venue.latitude is not None and venue.longitude is not None:
+        lat, lon = venue.latitude, venue.longitude
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
+    address = " ".join(venue.address.split())
+    if address:
+        return f"https://www.openstreetmap.org/search?query={quote(address, safe='')}"
+    return None
+
+
+@dataclass(frozen=True)
+class RoomSchedule:
+    room: str
+    items: list[ProgrammeItem]
+
+
+def schedule(items: list[ProgrammeItem]) -> list[RoomSchedule]:
+    """The programme grouped by room (named rooms in alphabetical order after the unnamed
+    one), each room's items by time; items without a time come last, in their order."""
+
+    def time_key(item: ProgrammeItem) -> tuple[bool, datetime, int]:
+        return (item.starts_at is None, item.starts_at or datetime.min, item.position)
+
+    rooms: dict[str, list[ProgrammeItem]] = {}
+    for item in sorted(items, key=lambda it: (it.room != "", it.room.casefold())):
+        rooms.setdefault(item.room, []).append(item)
+    return [RoomSchedule(room, sorted(group, key=time_key)) for room, group in rooms.items()]
+
+
+def _json_for_script(data: dict[str, Any]) -> str:
+    """JSON safe inside ``<script type="application/ld+json">``: no ``</script>``, no
+    markup characters at all."""
+    text = json.dumps(data, ensure_ascii=False, indent=None)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def event_json_ld(event: Event, settings: Settings) -> str:
+    """The event as a schema.org ``Event`` (for search engines and link previews)."""
+    cancelled = event.status is EventStatus.CANCELLED
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": event.title,
+        "url": settings.absolute_url(f"/e/{event.slug}"),
+        "startDate": local_iso(event.starts_at, event.timezone),
+        "endDate": local_iso(event.ends_at, event.timezone),
+        "eventStatus": SCHEMA + ("EventCancelled" if cancelled else "EventScheduled"),
+    }
+    locations: list[dict[str, Any]] = []
+    if event.venue is not None:
+        place: dict[str, Any] = {"@type": "Place", "name": event.venue.name}
+        if event.venue.address:
+            place["address"] = {
+                "@type": "PostalAddress",
+                "streetAddress": " ".join(event.venue.address.split()),
+            }
+        if event.venue.latitude is not None and event.venue.longitude is not None:
+            place["geo"] = {
+                "@type": "GeoCoordinates",
+                "latitude": event.venue.latitude,
+                "longitude": event.venue.longitude,
+            }
+        locations.append(place)
+    if event.online_url:
+        locations.append({"@type": "VirtualLocation", "url": event.online_url})
+    if event.venue is not None and event.online_url:
+        data["eventAttendanceMode"] = SCHEMA + "MixedEventAttendanceMode"
+    elif event.online_url:
+        data["eventAttendanceMode"] = SCHEMA + "OnlineEventAttendanceMode"
+    else:
+        data["eventAttendanceMode"] = SCHEMA + "OfflineEventAttendanceMode"
+    if locations:
+        data["location"] = locations[0] if len(locations) == 1 else locations
+    data["organizer"] = {
+        "@type": "Organization",
+        "name": event.community.name,
+        "url": settings.absolute_url(f"/g/{event.community.slug}"),
+    }
+    if event.capacity is not None:
+        data["maximumAttendeeCapacity"] = event.capacity
+        data["remainingAttendeeCapacity"] = event.places_left
+    if event.description_text:
+        data["description"] = summary(event.description_text)
+    return _json_for_script(data)
+
+
+VIEW_HELPERS = {"local_iso": local_iso, "same_local_day": same_local_day, "map_url": map_url}
+
+
+def _listing(
+    request: Request,
+    result: EventPage,
+    path: str,
+    query: dict[str, str],
+    *,
+    empty_message: str,
+    level: int = 2,
+    clear_url: str | None = None,
+    show_organise: bool = False,
+) -> dict[str, Any]:
+    """What ``public/_event_list.html`` needs."""
+    return {
+        "result": result,
+        "pagination": paginate(result, path, query),
+        "partial": wants_fragment(request),
+        "level": level,
+        "empty_message": empty_message,
+        "clear_url": clear_url,
+        "show_organise": show_organise,
+        **VIEW_HELPERS,
+    }
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
 
 
 class PublicEventsController(Controller):
     include_in_schema = False
 
-    @get("/", opt=access(Access.PUBLIC))
-    async def home(self, request: Request) -> Template:
-        return page(request, "public/home.html")
+    @get("/", opt=access(Access.PUBLIC), sync_to_thread=True)
+    def home(self, request: Request, db_session: NamedDependency[Session]) -> Template:
+        filters = filters_from_query(request.query_params)
+        result = find_page(db_session, filters)
+        context = _listing(
+            request,
+            result,
+            "/",
+            filter_query(filters),
+            empty_message=(
+                _("No events match these filters.")
+                if filters.active
+                else _("No upcoming events yet.")
+            ),
+            clear_url="/" if filters.active else None,
+            show_organise=not filters.active,
+        )
+        if wants_fragment(request):
+            return page(request, "public/home.html", fragment="public/_event_list.html", **context)
+        return page(
+            request,
+            "public/home.html",
+            filters=filters,
+            tags=popular_tags(db_session, now=utcnow()),
+            feed=feed_links(
+                _settings(request),
+                "/feeds/all.ics",
+                name="Rencontres",
+                atom_path="/feeds/all.atom",
+            ),
+            choices=filter_choices(db_session, filters, now=utcnow()),
+            **context,
+        )
+
+    @get("/past", opt=access(Access.PUBLIC), sync_to_thread=True)
+    def past(self, request: Request, db_session: NamedDependency[Session]) -> Template:
+        filters = EventFilters(past=True, page=_page_number(request.query_params))
+        result = find_page(db_session, filters)
+        return page(
+            request,
+            "public/past.html",
+            fragment="public/_event_list.html",
+            **_listing(request, result, "/past", {}, empty_message=_("No past events yet.")),
+        )
+
+    @get("/g/{group:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
+    def community(
+        self, request: Request, group: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Template:
+        community = CommunityService(db_session).by_slug(group)
+        now = utcnow()
+        upcoming = find_events(db_session, EventFilters(community=community.slug), now=now)
+        past = find_events(db_session, EventFilters(community=community.slug, past=True), now=now)
+        shown = {event.series_id for event in upcoming.events + past.events}
+        # A series is public once it publishes its occurrences or one of them is public;
+        # an ended one is history, not a rhythm to come back to.
+        series = [
+            s
+            for s in SeriesService(db_session).of_community(community)
+            if (s.ended_on is None or s.ended_on >= now.date())
+            and (s.publish_occurrences or s.id in shown)
+        ]
+        return page(
+            request,
+            "public/community.html",
+            community=community,
+            feed=feed_links(
+                _settings(request),
+                f"/g/{community.slug}/feed.ics",
+                name=community.name,
+                atom_path=f"/g/{community.slug}/feed.atom",
+            ),
+            series=series,
+            upcoming=upcoming,
+            past=past.events[:PAST_ON_COMMUNITY_PAGE],
+            level=3,
+            **VIEW_HELPERS,
+        )
+
+    @get("/e/{event:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
+    def event(
+        self, request: Request, event: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Response[Any]:
+        # The path parameter also matches ``/e/{event}.ics`` (slugs never contain a dot).
+        if event.endswith(".ics"):
+            return event_ics(request, db_session, event.removesuffix(".ics"))
+        found = EventService(db_session).with_programme(event)
+        settings = _settings(request)
+        return page(
+            request,
+            "public/event.html",
+            event=found,
+            rooms=schedule(list(found.programme)),
+            is_over=found.ends_at < utcnow(),
+            cancelled=found.status is EventStatus.CANCELLED,
+            calendar=event_links(settings, found),
+            json_ld=event_json_ld(found, settings),
+            canonical_url=settings.absolute_url(f"/e/{found.slug}"),
+            summary=summary(found.description_text),
+            og_locale=OG_LOCALES.get(current_locale.get(), "en_GB"),
+            **VIEW_HELPERS,
+        )
+
+    @get("/venues/{venue:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
+    def venue(
+        self, request: Request, venue: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Template:
+        found = VenueService(db_session).by_slug(venue)
+        filters = EventFilters(venue=found.slug, page=_page_number(request.query_params))
+        result = find_page(db_session, filters)
+        return page(
+            request,
+            "public/venue.html",
+            fragment="public/_event_list.html",
+            venue=found,
+            feed=feed_links(_settings(request), f"/venues/{found.slug}/feed.ics", name=found.name),
+            **_listing(
+                request,
+                result,
+                f"/venues/{found.slug}",
+                {},
+                level=3,
+                empty_message=_("No upcoming events at this venue."),
+            ),
+        )
+
+    @get("/tags/{tag:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
+    def tag(
+        self, request: Request, tag: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Template:
+        found = tag_by_slug(db_session, tag[:MAX_SLUG])
+        filters = EventFilters(tag=found.slug, page=_page_number(request.query_params))
+        result = find_page(db_session, filters)
+        return page(
+            request,
+            "public/tag.html",
+            fragment="public/_event_list.html",
+            tag=found,
+            feed=feed_links(_settings(request), f"/tags/{found.slug}/feed.ics", name=found.name),
+            **_listing(
+                request,
+                result,
+                f"/tags/{found.slug}",
+                {},
+                empty_message=_("No upcoming events with this tag."),
+            ),
+        )
