@@ -52,6 +52,17 @@ def error_message(code: str, **params: object) -> str:
         "until_and_count": _("Give either an end date or a number of dates, not both."),
         "count_invalid": _("Enter a number of dates of at least 1."),
         "start_time_not_whole_minute": _("Enter a time in hours and minutes."),
+        "invalid_coordinate": _("Enter a number in decimal degrees, like 48.8566."),
+        "registration_closed": _("Registration is closed for this event."),
+        "event_full": _("This event is full."),
+        "hold_expired": _("This link has expired: register again if places are left."),
+        "registration_cancelled": _("This registration was cancelled."),
+        "registration_not_pending": _("This registration is not waiting for a decision."),
+        "no_ticket": _("This registration has no ticket: it is not confirmed."),
+        "not_enough_places": _("There are not enough places left for that many guests."),
+        "below_confirmed": _(
+            "More people already have a place: the capacity cannot be lower than that."
+        ),
     }
     text = messages.get(code, _("This value is not valid."))
     return text % params if params and "%(" in text else text

@@ -2,6 +2,7 @@
 
 from web.controllers.accounts import AccountController
 from web.controllers.api import ApiController
+from web.controllers.feeds import FeedsController
 from web.controllers.health import healthz, readyz
 from web.controllers.invitations import InvitationController
 from web.controllers.manage import ManageController
@@ -16,6 +17,7 @@ ROUTE_HANDLERS = [
     readyz,
     switch_language,
     PublicEventsController,
+    FeedsController,
     ManageEventsController,
     ManageSeriesController,
     ManageVenuesController,

@@ -1,9 +1,605 @@
-"""(Being written.)"""
+"""The organiser's one-off events and each evening's programme (``/manage/{community}/events``).
+
+Every form works as a plain POST followed by a redirect; htmx only makes it smoother:
+the event form swaps itself on errors, the Markdown preview updates as one types, and
+the programme editor re-renders in place.
+"""
 
 from __future__ import annotations
 
-from litestar import Controller
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo, available_timezones
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy.orm import Session
+
+from events.clock import utcnow
+from events.errors import Conflict, ValidationFailed
+from events.models import Community, Event, EventStatus, Membership
+from events.services.discovery import EventFilters, all_tags, find_events
+from events.services.events import EventInput, EventService
+from events.services.programme import ProgrammeInput, ProgrammeService
+from events.services.series import SeriesService
+from events.services.venues import VenueService
+from events.text import render_markdown
+from web.auth import Access, access, provide_membership
+from web.errors import error_response
+from web.forms import Form
+from web.i18n import gettext as _
+from web.messages import field_errors
+from web.rendering import flash, page, wants_fragment
+
+PAGE_SIZE = 50
+MAX_PAGE = 200
+PREVIEW_MAX_CHARS = 20_000
+COMMON_ZONES = (
+    "Europe/Paris",
+    "Europe/Brussels",
+    "Europe/Luxembourg",
+    "Europe/Zurich",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Europe/Madrid",
+    "Europe/Rome",
+    "Europe/Berlin",
+    "Europe/Amsterdam",
+    "Europe/Warsaw",
+    "Europe/Athens",
+    "Europe/Helsinki",
+    "Africa/Casablanca",
+    "Africa/Algiers",
+    "Africa/Tunis",
+    "Africa/Dakar",
+    "Africa/Abidjan",
+    "Africa/Kinshasa",
+    "Indian/Reunion",
+    "Indian/Mayotte",
+    "America/Guadeloupe",
+    "America/Martinique",
+    "America/Cayenne",
+    "America/Toronto",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Pacific/Noumea",
+    "Pacific/Tahiti",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "UTC",
+)
+DEFAULT_COVER_COLOR = "#0b5cad"
+
+
+class EventForm(Form):
+    title: str = ""
+    description: str = ""
+    starts_local: str = ""
+    ends_local: str = ""
+    timezone: str = ""
+    venue_id: str = ""
+    online_url: str = ""
+    capacity: str = ""
+    tags: str = ""
+    # <input type=color> always sends a colour: the checkbox says whether to use it.
+    use_cover_color: str = ""
+    cover_color: str = ""
+
+    def to_input(self) -> EventInput:
+        return EventInput(
+            title=self.title,
+            description=self.description,
+            starts_local=self.starts_local,
+            ends_local=self.ends_local,
+            timezone=self.timezone,
+            venue_id=self.venue_id,
+            online_url=self.online_url,
+            capacity=self.capacity,
+            tags=self.tags,
+            cover_color=self.cover_color if self.use_cover_color else "",
+        )
+
+    def values(self) -> dict[str, str]:
+        """What the visitor typed, trimmed to sane lengths, to refill the form."""
+        return {name: getattr(self, name)[:20_000] for name in self.__struct_fields__}
+
+
+class PreviewForm(Form):
+    description: str = ""
+
+
+class CancelForm(Form):
+    reason: str = ""
+
+
+class ProgrammeForm(Form):
+    title: str = ""
+    speakers: str = ""
+    room: str = ""
+    start_time: str = ""
+    end_time: str = ""
+    description: str = ""
+    tag: str = ""
+
+    def to_input(self) -> ProgrammeInput:
+        return ProgrammeInput(
+            title=self.title,
+            speakers=self.speakers,
+            room=self.room,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            description=self.description,
+            tag=self.tag,
+        )
+
+    def values(self) -> dict[str, str]:
+        return {name: getattr(self, name)[:5_000] for name in self.__struct_fields__}
+
+
+# -- helpers ------------------------------------------------------------------------------
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone_choices(current: str) -> list[str]:
+    """The common zones, plus the event's own zone when it is a valid but rarer one."""
+    if current and current not in COMMON_ZONES and current in _known_zones():
+        return [current, *COMMON_ZONES]
+    return list(COMMON_ZONES)
+
+
+def local_input(moment: datetime | None, zone: str, pattern: str = "%Y-%m-%dT%H:%M") -> str:
+    """A UTC instant as ``<input type=datetime-local>`` (or ``time``) expects it."""
+    return moment.astimezone(ZoneInfo(zone)).strftime(pattern) if moment else ""
+
+
+def form_of(event: Event) -> dict[str, str]:
+    return {
+        "title": event.title,
+        "description": event.description,
+        "starts_local": local_input(event.starts_at, event.timezone),
+        "ends_local": local_input(event.ends_at, event.timezone),
+        "timezone": event.timezone,
+        "venue_id": str(event.venue_id) if event.venue_id else "",
+        "online_url": event.online_url,
+        "capacity": "" if event.capacity is None else str(event.capacity),
+        "tags": ", ".join(tag.name for tag in event.tags),
+        "use_cover_color": "on" if event.cover_color else "",
+        "cover_color": event.cover_color or DEFAULT_COVER_COLOR,
+    }
+
+
+def blank_form(community: Community) -> dict[str, str]:
+    return {"timezone": community.timezone, "cover_color": DEFAULT_COVER_COLOR}
+
+
+def redirect_to(request: Request, url: str) -> Response[Any]:
+    """After a successful write: htmx navigates with ``HX-Redirect``, browsers follow a 303."""
+    if wants_fragment(request):
+        return Response(content=b"", status_code=200, headers={"HX-Redirect": url})
+    return Redirect(url, status_code=303)
+
+
+def _parse_page(value: str) -> int:
+    try:
+        return min(max(int(value), 1), MAX_PAGE)
+    except ValueError:
+        return 1
 
 
 class ManageEventsController(Controller):
+    path = "/manage/{community:str}/events"
     include_in_schema = False
+    dependencies = {"membership": Provide(provide_membership, sync_to_thread=True)}
+
+    # -- rendering helpers ----------------------------------------------------------------
+    @staticmethod
+    def _form_context(
+        session: Session,
+        community: Community,
+        form: dict[str, str],
+        errors: dict[str, str],
+        *,
+        preview: str | None = None,
+    ) -> dict[str, Any]:
+        description = form.get("description", "")
+        return {
+            "community": community,
+            "form": form,
+            "errors": errors,
+            "venues": VenueService(session).of_community(community),
+            "tag_suggestions": all_tags(session),
+            "zones": zone_choices(form.get("timezone", "")),
+            "preview_html": preview
+            if preview is not None
+            else render_markdown(description[:PREVIEW_MAX_CHARS]),
+        }
+
+    @classmethod
+    def _edit_page(
+        cls,
+        request: Request,
+        session: Session,
+        community: Community,
+        event: Event,
+        *,
+        status_code: int = 200,
+        fragment: str | None = None,
+        form: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        programme_form: dict[str, str] | None = None,
+        programme_errors: dict[str, str] | None = None,
+        editing: UUID | None = None,
+        cancel_form: dict[str, str] | None = None,
+        cancel_errors: dict[str, str] | None = None,
+    ) -> Template:
+        series = None
+        if event.series_id is not None:
+            of_community = SeriesService(session).of_community(community)
+            series = next((s for s in of_community if s.id == event.series_id), None)
+        items = ProgrammeService(session).items(event)
+        rows = [
+            {
+                "item": item,
+                "start": local_input(item.starts_at, event.timezone, "%H:%M"),
+                "end": local_input(item.ends_at, event.timezone, "%H:%M"),
+            }
+            for item in items
+        ]
+        preview = event.description_html if form is None else None
+        return page(
+            request,
+            "manage/events/edit.html",
+            fragment=fragment,
+            status_code=status_code,
+            event=event,
+            series=series,
+            programme=rows,
+            programme_form=programme_form or {},
+            programme_errors=programme_errors or {},
+            editing=editing,
+            cancel_form=cancel_form or {},
+            cancel_errors=cancel_errors or {},
+            **cls._form_context(
+                session,
+                community,
+                form if form is not None else form_of(event),
+                errors or {},
+                preview=preview,
+            ),
+        )
+
+    # -- the list ---------------------------------------------------------------------------
+    @get("/", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def index(
+        self,
+        request: Request,
+        community: FromPath[str],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+        past: FromQuery[str] = "",
+        page_number: Annotated[str, QueryParameter(name="page")] = "",
+    ) -> Template:
+        current = membership.community
+        number = _parse_page(page_number)
+        if past:
+            found = find_events(
+                db_session,
+                EventFilters(community=current.slug, past=True, page=number),
+                now=utcnow(),
+            )
+            events, has_next = found.events, found.page < found.pages
+        else:
+            upcoming = EventService(db_session).upcoming_in(current, limit=number * PAGE_SIZE + 1)
+            events = upcoming[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+            has_next = len(upcoming) > number * PAGE_SIZE
+        return page(
+            request,
+            "manage/events/list.html",
+            community=current,
+            events=events,
+            past=bool(past),
+            page_number=number,
+            has_next=has_next,
+            total=EventService(db_session).count_in(current),
+        )
+
+    # -- create -------------------------------------------------------------------------------
+    @get("/new", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def new(
+        self,
+        request: Request,
+        community: FromPath[str],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        current = membership.community
+        return page(
+            request,
+            "manage/events/new.html",
+            **self._form_context(db_session, current, blank_form(current), {}),
+        )
+
+    @post("/", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def create(
+        self,
+        request: Request,
+        community: FromPath[str],
+        data: URLEncodedBody[EventForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Response[Any]:
+        current = membership.community
+        try:
+            event = EventService(db_session).create(current, data.to_input())
+        except ValidationFailed as failed:
+            return page(
+                request,
+                "manage/events/new.html",
+                fragment="manage/events/_form.html",
+                status_code=400,
+                **self._form_context(
+                    db_session, current, data.values(), field_errors(failed.errors)
+                ),
+            )
+        flash(request, _("Event “%(title)s” created as a draft.", title=event.title))
+        return redirect_to(request, f"/manage/{current.slug}/events/{event.slug}")
+
+    @post("/preview", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def preview(
+        self,
+        request: Request,
+        community: FromPath[str],
+        data: URLEncodedBody[PreviewForm],
+    ) -> Template:
+        html = render_markdown(data.description[:PREVIEW_MAX_CHARS])
+        return Template(template_name="manage/events/_preview.html", context={"preview_html": html})
+
+    # -- edit ---------------------------------------------------------------------------------
+    @get("/{event:str}", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def edit(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        current = membership.community
+        found = EventService(db_session).in_community(current, event)
+        return self._edit_page(request, db_session, current, found)
+
+    @post("/{event:str}", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def update(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        data: URLEncodedBody[EventForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Response[Any]:
+        current = membership.community
+        service = EventService(db_session)
+        found = service.in_community(current, event)
+        try:
+            service.update(found, data.to_input())
+        except ValidationFailed as failed:
+            # Validation runs before anything is assigned: ``found`` is still as stored.
+            return self._edit_page(
+                request,
+                db_session,
+                current,
+                found,
+                status_code=400,
+                fragment="manage/events/_form.html",
+                form=data.values(),
+                errors=field_errors(failed.errors),
+            )
+        flash(request, _("Saved."))
+        return redirect_to(request, f"/manage/{current.slug}/events/{found.slug}")
+
+    @post("/{event:str}/publish", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def publish(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        current = membership.community
+        service = EventService(db_session)
+        found = service.in_community(current, event)
+        try:
+            service.publish(found)
+        except Conflict:
+            detail = _("A cancelled event cannot be published again. Duplicate it instead.")
+            return error_response(request, 409, detail)
+        flash(request, _("Published: the event is now public."))
+        return redirect_to(request, f"/manage/{current.slug}/events/{found.slug}")
+
+    @post("/{event:str}/cancel", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def cancel(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        data: URLEncodedBody[CancelForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Response[Any]:
+        current = membership.community
+        service = EventService(db_session)
+        found = service.in_community(current, event)
+        was_draft = found.status is EventStatus.DRAFT
+        try:
+            service.cancel(found, data.reason)
+        except ValidationFailed as failed:
+            return self._edit_page(
+                request,
+                db_session,
+                current,
+                found,
+                status_code=400,
+                cancel_form={"reason": data.reason[:5_000]},
+                cancel_errors=field_errors({"reason": next(iter(failed.errors.values()))}),
+            )
+        if was_draft:
+            flash(request, _("Draft deleted."))
+            return redirect_to(request, f"/manage/{current.slug}/events")
+        flash(request, _("Event cancelled."))
+        return redirect_to(request, f"/manage/{current.slug}/events/{found.slug}")
+
+    @post("/{event:str}/duplicate", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def duplicate(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        current = membership.community
+        service = EventService(db_session)
+        copy = service.duplicate(service.in_community(current, event))
+        flash(request, _("Copy created as a draft, one week later. Check its date."))
+        return redirect_to(request, f"/manage/{current.slug}/events/{copy.slug}")
+
+    # -- programme ------------------------------------------------------------------------------
+    def _programme_done(
+        self, request: Request, session: Session, community: Community, event: Event
+    ) -> Template | Response[Any]:
+        if wants_fragment(request):
+            return self._edit_page(
+                request, session, community, event, fragment="manage/events/_programme.html"
+            )
+        return Redirect(f"/manage/{community.slug}/events/{event.slug}#programme", status_code=303)
+
+    def _programme_failed(
+        self,
+        request: Request,
+        session: Session,
+        community: Community,
+        event: Event,
+        data: ProgrammeForm,
+        failed: ValidationFailed,
+        editing: UUID | None = None,
+    ) -> Template:
+        return self._edit_page(
+            request,
+            session,
+            community,
+            event,
+            status_code=400,
+            fragment="manage/events/_programme.html",
+            programme_form=data.values(),
+            programme_errors=field_errors(failed.errors),
+            editing=editing,
+        )
+
+    @post("/{event:str}/programme", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def add_item(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        data: URLEncodedBody[ProgrammeForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Response[Any]:
+        current = membership.community
+        found = EventService(db_session).in_community(current, event)
+        try:
+            ProgrammeService(db_session).add(found, data.to_input())
+        except ValidationFailed as failed:
+            return self._programme_failed(request, db_session, current, found, data, failed)
+        return self._programme_done(request, db_session, current, found)
+
+    @post(
+        "/{event:str}/programme/{item_id:uuid}", opt=access(Access.ORGANISER), sync_to_thread=True
+    )
+    def update_item(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        item_id: FromPath[UUID],
+        data: URLEncodedBody[ProgrammeForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Response[Any]:
+        current = membership.community
+        found = EventService(db_session).in_community(current, event)
+        try:
+            ProgrammeService(db_session).update(found, item_id, data.to_input())
+        except ValidationFailed as failed:
+            return self._programme_failed(
+                request, db_session, current, found, data, failed, editing=item_id
+            )
+        return self._programme_done(request, db_session, current, found)
+
+    @post(
+        "/{event:str}/programme/{item_id:uuid}/delete",
+        opt=access(Access.ORGANISER),
+        sync_to_thread=True,
+    )
+    def delete_item(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        item_id: FromPath[UUID],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Response[Any]:
+        current = membership.community
+        found = EventService(db_session).in_community(current, event)
+        ProgrammeService(db_session).remove(found, item_id)
+        return self._programme_done(request, db_session, current, found)
+
+    @post(
+        "/{event:str}/programme/{item_id:uuid}/up",
+        opt=access(Access.ORGANISER),
+        sync_to_thread=True,
+    )
+    def move_item_up(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        item_id: FromPath[UUID],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Response[Any]:
+        current = membership.community
+        found = EventService(db_session).in_community(current, event)
+        ProgrammeService(db_session).move(found, item_id, -1)
+        return self._programme_done(request, db_session, current, found)
+
+    @post(
+        "/{event:str}/programme/{item_id:uuid}/down",
+        opt=access(Access.ORGANISER),
+        sync_to_thread=True,
+    )
+    def move_item_down(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        item_id: FromPath[UUID],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Response[Any]:
+        current = membership.community
+        found = EventService(db_session).in_community(current, event)
+        ProgrammeService(db_session).move(found, item_id, +1)
+        return self._programme_done(request, db_session, current, found)
