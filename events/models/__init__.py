@@ -12,6 +12,7 @@ from events.models.events import (
     Venue,
     event_tag,
 )
+from events.models.outbox import OutboxMessage, OutboxStatus
 from events.models.registrations import (
     Registration,
     RegistrationLog,
@@ -27,6 +28,8 @@ __all__ = [
     "Invitation",
     "KeyValue",
     "Membership",
+    "OutboxMessage",
+    "OutboxStatus",
     "ProgrammeItem",
     "Registration",
     "RegistrationLog",

@@ -1,0 +1,65 @@
+"""The e-mail outbox: every mail is written in the same transaction as the change that
+causes it, then sent by a background sender with retries (events/mail/sender.py), so an
+acknowledged registration's mail survives a crash or an SMTP outage."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from events.models.base import Base
+
+
+class OutboxStatus(enum.StrEnum):
+    #: Waiting to be sent (or to be retried at ``next_attempt_at``).
+    PENDING = "pending"
+    SENT = "sent"
+    #: Gave up after the last retry; an organiser can see it and send it again.
+    FAILED = "failed"
+
+
+outbox_status_type = Enum(
+    OutboxStatus, name="outbox_status", values_callable=lambda e: [m.value for m in e]
+)
+
+
+class OutboxMessage(Base):
+    """One rendered e-mail: subject and bodies are final when the row is written, so what
+    was acknowledged is exactly what is sent, whatever changes later.
+
+    ``attachments`` is a list of ``{"filename", "content_type", "data" (base64),
+    "content_id" (set for inline images)}``.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+    kind: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: Scope for the organiser's outbox page; mails of deleted events stay (as sent history).
+    community_id: Mapped[UUID | None] = mapped_column(
+        GUID, ForeignKey("community.id", ondelete="SET NULL"), index=True
+    )
+    event_id: Mapped[UUID | None] = mapped_column(
+        GUID, ForeignKey("event.id", ondelete="SET NULL"), index=True
+    )
+    registration_id: Mapped[UUID | None] = mapped_column(GUID, index=True)
+    #: Makes scheduled mails (reminders) idempotent: one row per key, ever.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    status: Mapped[OutboxStatus] = mapped_column(outbox_status_type, default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    #: Set while a sender works on the row, so two senders never send it twice.
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
