@@ -49,5 +49,5 @@ clean:
 
 # Refresh the French catalogue after adding or changing user-facing strings.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext -o web/locale/messages.pot --no-location --omit-header --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o web/locale/messages.pot --no-location --omit-header --sort-output .
 	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale -l fr --no-fuzzy-matching --omit-header

@@ -8,34 +8,42 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from web.i18n import translations
+
 ROOT = Path(__file__).resolve().parent.parent
 PO_FILE = ROOT / "web" / "locale" / "fr" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
 
 
-def source_messages() -> set[str]:
+def source_messages() -> set[str | tuple[str, str]]:
     method_map = [
         ("events/**.py", "python"),
         ("web/**.py", "python"),
         ("web/templates/**.html", "jinja2"),
     ]
     options = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-    found: set[str] = set()
+    found: set[str | tuple[str, str]] = set()
     for _filename, _line, message, _comments, _context in extract_from_dir(
         ROOT, method_map=method_map, options_map=options, keywords=KEYWORDS
     ):
-        found.add(message[0] if isinstance(message, tuple) else message)
+        found.add(tuple(message) if isinstance(message, tuple) else message)
     return found
 
 
 def test_every_message_in_the_code_has_a_french_translation() -> None:
     with PO_FILE.open("rb") as handle:
         catalog = read_po(handle)
-    missing = sorted(
-        message
-        for message in source_messages()
-        if not (entry := catalog.get(message)) or not entry.string or entry.fuzzy
-    )
+
+    def translated(message: str | tuple[str, str]) -> bool:
+        singular = message[0] if isinstance(message, tuple) else message
+        entry = catalog.get(singular)
+        if entry is None or entry.fuzzy:
+            return False
+        if isinstance(message, tuple):  # plural forms must be a plural entry, all filled
+            return entry.pluralizable and all(entry.string)
+        return bool(entry.string)
+
+    missing = sorted(str(message) for message in source_messages() if not translated(message))
     assert missing == [], "run `make messages` and translate:\n" + "\n".join(missing)
 
 
@@ -50,3 +58,9 @@ def test_translations_keep_their_placeholders() -> None:
         wanted = sorted(re.findall(r"%\(\w+\)s", source))
         for text in strings:
             assert sorted(re.findall(r"%\(\w+\)s", text)) == wanted, source
+
+
+def test_french_plurals_are_used_at_runtime() -> None:
+    french = translations("fr")
+    assert french.ngettext("%(num)d event", "%(num)d events", 1) == "%(num)d événement"
+    assert french.ngettext("%(num)d event", "%(num)d events", 3) == "%(num)d événements"
