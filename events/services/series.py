@@ -12,16 +12,26 @@ Changing the rhythm itself is done by ending the series and starting a new one.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from events.errors import NotFound, ValidationFailed
-from events.models import Community, Event, EventStatus, Series, SeriesException, Venue
+from events.models import (
+    Community,
+    Event,
+    EventStatus,
+    Registration,
+    Series,
+    SeriesException,
+    Venue,
+)
+from events.models.registrations import INACTIVE_STATUSES
 from events.recurrence import (
     InvalidRhythm,
     Occurrence,
@@ -167,6 +177,19 @@ def rhythm_of(series: Series) -> Rhythm:
         duration=timedelta(minutes=series.duration_minutes),
         timezone=series.timezone,
     )
+
+
+class EndChoice(enum.StrEnum):
+    """What ending a series does to later occurrences that people registered for."""
+
+    KEEP = "keep"
+    CANCEL = "cancel"
+
+
+@dataclass
+class EndResult:
+    cancelled: list[Event]
+    kept: list[Event]
 
 
 class SeriesService:
@@ -379,20 +402,46 @@ class SeriesService:
         self.session.flush()
         return changed
 
-    def end(self, series: Series, *, after: date) -> list[Event]:
-        """End the series after ``after``: later occurrences are cancelled (drafts deleted).
-        Returns the cancelled ones (registrations on them are handled by their owners)."""
+    def registered_after(self, series: Series, *, after: date) -> list[tuple[Event, int]]:
+        """Live occurrences after ``after`` that people registered for, with how many
+        active registrations each has: ending the series must ask what to do with them."""
+        active = Registration.status.not_in(INACTIVE_STATUSES)
+        rows = self.session.execute(
+            select(Event, func.count(Registration.id))
+            .join(Registration, (Registration.event_id == Event.id) & active)
+            .where(
+                Event.series_id == series.id,
+                Event.series_date > after,
+                Event.status != EventStatus.CANCELLED,
+            )
+            .group_by(Event.id)
+            .order_by(Event.starts_at)
+        )
+        return [(event, count) for event, count in rows]
+
+    def end(
+        self, series: Series, *, after: date, registered: EndChoice = EndChoice.KEEP
+    ) -> EndResult:
+        """End the series after ``after``. Later occurrences without registrations are
+        cancelled (drafts deleted); those with registrations are kept as one-off events
+        (``KEEP``: people keep their places) or cancelled too (``CANCEL``: registrants are
+        told by the cancellation mail)."""
         series.ended_on = after
-        cancelled = []
+        with_people = {event.id for event, _count in self.registered_after(series, after=after)}
+        result = EndResult(cancelled=[], kept=[])
         for event in self.session.scalars(
             select(Event).where(Event.series_id == series.id, Event.series_date > after)
         ):
-            if event.status is not EventStatus.CANCELLED:
+            if event.status is EventStatus.CANCELLED:
+                continue
+            if event.id in with_people and registered is EndChoice.KEEP:
+                event.detached = True  # stands on its own now: series edits leave it alone
+                result.kept.append(event)
+            else:
                 EventService(self.session).cancel(event, "")
-                cancelled.append(event)
+                result.cancelled.append(event)
         self.session.flush()
-        return cancelled
-
+        return result
 
 def _uuid_or_none(value: str) -> UUID | None:
     try:

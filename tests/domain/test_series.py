@@ -9,7 +9,8 @@ from events.database import Database
 from events.errors import ValidationFailed
 from events.models import Community, Event, EventStatus, Series
 from events.services.events import EventInput, EventService
-from events.services.series import SeriesInput, SeriesService, preview
+from events.services.registrations import RegistrationInput, RegistrationService
+from events.services.series import EndChoice, SeriesInput, SeriesService, preview
 from tests.factories import Factories
 
 TODAY = date(2026, 11, 25)
@@ -133,8 +134,8 @@ def test_this_and_following_leaves_earlier_and_detached_ones_alone(
 def test_ending_a_series_cancels_the_later_occurrences(make: Factories, db: Database) -> None:
     series = create(db, make.community(), first_thursdays())
     with db.transaction() as session:
-        cancelled = SeriesService(session).end(session.merge(series), after=date(2027, 2, 28))
-    assert len(cancelled) == 3
+        ended = SeriesService(session).end(session.merge(series), after=date(2027, 2, 28))
+    assert len(ended.cancelled) == 3 and ended.kept == []
     with db.transaction() as session:
         assert SeriesService(session).extend_all(date(2027, 12, 1)) == 0
         statuses = session.scalars(
@@ -207,3 +208,35 @@ def test_every_two_weeks_and_last_friday(make: Factories, db: Database) -> None:
         date(2026, 11, 27),
         date(2026, 12, 25),
     ]
+
+
+def _register_on(db: Database, series: Series, day: date) -> None:
+    with db.transaction() as session:
+        (event,) = [e for e in SeriesService(session).occurrences(series) if e.series_date == day]
+        person = RegistrationInput(name="Ada", email="ada@example.org", consent="on")
+        RegistrationService(session).register(event, person)
+
+
+@pytest.mark.parametrize("choice", list(EndChoice))
+def test_ending_a_series_asks_about_occurrences_people_registered_for(
+    make: Factories, db: Database, choice: EndChoice
+) -> None:
+    series = create(db, make.community(), first_thursdays())
+    _register_on(db, series, date(2027, 4, 1))
+    with db.transaction() as session:
+        service = SeriesService(session)
+        merged = session.merge(series)
+        asked = service.registered_after(merged, after=date(2027, 2, 28))
+        assert [(e.series_date, n) for e, n in asked] == [(date(2027, 4, 1), 1)]
+        ended = service.end(merged, after=date(2027, 2, 28), registered=choice)
+    kept = [e.series_date for e in ended.kept]
+    cancelled = sorted(e.series_date for e in ended.cancelled)
+    if choice is EndChoice.KEEP:
+        assert kept == [date(2027, 4, 1)]
+        assert cancelled == [date(2027, 3, 4), date(2027, 5, 6)]
+    else:
+        assert kept == []
+        assert cancelled == [date(2027, 3, 4), date(2027, 4, 1), date(2027, 5, 6)]
+    statuses = {e.series_date: e.status for e in occurrences(db, series)}
+    expected = EventStatus.PUBLISHED if choice is EndChoice.KEEP else EventStatus.CANCELLED
+    assert statuses[date(2027, 4, 1)] is expected
