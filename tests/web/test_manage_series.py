@@ -11,6 +11,7 @@ from sqlalchemy import select
 from events.database import Database
 from events.models import Community, Event, EventStatus, Role, Series, User
 from events.services.events import EventInput, EventService
+from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
 from tests.factories import Factories
 from tests.web.conftest import Client
@@ -338,6 +339,30 @@ def test_end_cancels_the_later_occurrences(
     assert stored.ended_on == date(2027, 2, 4)
     listing = logged_in.get("/manage/coloc/series/")
     assert "Ends after" in listing.text
+
+
+def test_end_asks_what_to_do_with_occurrences_people_registered_for(
+    logged_in: Client, db: Database, community: Community
+) -> None:
+    series = create_series(db, community)
+    with db.transaction() as session:
+        event = session.get(Event, occurrences(db, series)[date(2027, 3, 4)].id)
+        person = RegistrationInput(name="Ada", email="ada@example.org", consent="on")
+        RegistrationService(session).register(event, person)
+    url = f"/manage/coloc/series/{series.slug}/end"
+
+    asked = logged_in.submit(url, {"after": "2027-02-04"})
+    assert asked.status_code == 200
+    assert "What should happen to them?" in asked.text and "1 registration" in asked.text
+    assert stored_series(db)[0].ended_on is None
+    refused = logged_in.submit(url, {"after": "2027-02-04", "registered": "maybe"})
+    assert refused.status_code == 400 and stored_series(db)[0].ended_on is None
+
+    done = logged_in.submit(url, {"after": "2027-02-04", "registered": "keep"})
+    assert done.status_code == 303
+    statuses = {d: e.status for d, e in occurrences(db, series).items() if d > date(2027, 2, 4)}
+    assert statuses.pop(date(2027, 3, 4)) is EventStatus.PUBLISHED
+    assert set(statuses.values()) == {EventStatus.CANCELLED}
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from events.clock import utcnow
 from events.demo import today_in_paris
 from events.errors import ValidationFailed
 from events.models import Community, Event, EventStatus, Membership, Series
-from events.services.series import HORIZON_DAYS, SeriesInput, SeriesService, preview
+from events.services.series import HORIZON_DAYS, EndChoice, SeriesInput, SeriesService, preview
 from events.services.venues import VenueService
 from events.text import render_markdown
 from web.auth import Access, access, provide_membership
@@ -85,6 +85,8 @@ class SkipForm(Form):
 
 class EndForm(Form):
     after: str = ""
+    #: What to do with later occurrences people registered for (EndChoice); asked when any.
+    registered: str = ""
 
 
 @cache
@@ -241,6 +243,7 @@ def _series_context(
         "following_errors": {},
         "end_errors": {},
         "end_after": "",
+        "end_question": [],
         "skip_errors": {},
         "horizon": today_in_paris() + timedelta(days=HORIZON_DAYS),
     }
@@ -472,16 +475,43 @@ class ManageSeriesController(Controller):
                     end_after=data.after,
                 ),
             )
-        cancelled = service.end(found, after=after)
+        asked = service.registered_after(found, after=after)
+        if asked and data.registered not in set(EndChoice):
+            # Ask first: keep those occurrences as one-off events, or cancel them too.
+            return page(
+                request,
+                "manage/series/detail.html",
+                status_code=400 if data.registered else 200,
+                **_series_context(
+                    db_session,
+                    membership.community,
+                    found,
+                    end_question=asked,
+                    end_after=data.after,
+                    end_errors=field_errors({"registered": "invalid_choice"})
+                    if data.registered
+                    else {},
+                ),
+            )
+        ended = service.end(found, after=after, registered=EndChoice(data.registered or "keep"))
         flash(
             request,
             ngettext(
                 "The series ends after %(date)s. %(num)d later occurrence was cancelled.",
                 "The series ends after %(date)s. %(num)d later occurrences were cancelled.",
-                len(cancelled),
+                len(ended.cancelled),
                 date=_long_date(after),
             ),
         )
+        if ended.kept:
+            flash(
+                request,
+                ngettext(
+                    "%(num)d occurrence with registrations is kept as a one-off event.",
+                    "%(num)d occurrences with registrations are kept as one-off events.",
+                    len(ended.kept),
+                ),
+            )
         return Redirect(_series_url(found), status_code=303)
 
     @post("/{series:str}/extend", opt=access(Access.ORGANISER), sync_to_thread=True)
