@@ -47,7 +47,6 @@ from icalendar import Event as VEvent
 from sqlalchemy import ColumnElement, Select, String, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, defaultload
 
-from events.errors import NotFound
 from events.ical_timezones import add_timezones, vtimezone
 from events.models import Community, Event, EventStatus, Tag, Venue, event_tag
 
@@ -65,7 +64,6 @@ __all__ = [
     "feed_state",
     "full_build",
     "recently_updated",
-    "tag_by_slug",
     "vevent_block",
     "vevent_for",
 ]
@@ -343,13 +341,6 @@ class FeedState:
     fingerprint: str
     last_modified: datetime | None
     count: int
-
-
-def tag_by_slug(session: Session, slug: str) -> Tag:
-    tag = session.scalar(select(Tag).where(Tag.slug == slug))
-    if tag is None:
-        raise NotFound()
-    return tag
 
 
 def _in_feed(statement: Select, scope: FeedScope, now: datetime) -> Select:

@@ -19,6 +19,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+import events.content_version  # noqa: F401  (installs the session hooks that stamp changes)
+
 #: Execution option that marks a connection as a writer (``BEGIN IMMEDIATE`` on SQLite).
 WRITE_OPTION = "rencontres_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000

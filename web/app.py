@@ -20,6 +20,7 @@ from web.auth import Access, access, access_guard, provide_current_user
 from web.controllers import ROUTE_HANDLERS
 from web.db import provide_db_session
 from web.errors import EXCEPTION_HANDLERS
+from web.page_cache import PageCache
 from web.security import security_middleware_factory
 from web.sessions import QuietSessionConfig
 from web.settings import Settings
@@ -111,7 +112,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             render_plugins=[SwaggerRenderPlugin()],
             openapi_router=Router(path="/schema", route_handlers=[], opt=access(Access.PUBLIC)),
         ),
-        state=State({"settings": settings, "db": db, "write_gate": gate}),
+        state=State(
+            {"settings": settings, "db": db, "write_gate": gate, "page_cache": PageCache()}
+        ),
         on_shutdown=[on_shutdown],
         debug=settings.debug,
     )

@@ -8,6 +8,8 @@ from litestar import Request
 from litestar.response import Template
 
 FLASH_KEY = "flash"
+#: Pages differ by htmx fragment, language and login: shared caches must keep them apart.
+VARY = {"vary": "HX-Request, Accept-Language, Cookie"}
 ROLLBACK_FLAG = "rencontres.rollback"
 
 
@@ -38,7 +40,7 @@ def page(
         template_name=name,
         context=context,
         status_code=status_code,
-        headers={"vary": "HX-Request, Accept-Language, Cookie"},
+        headers=VARY,
     )
 
 

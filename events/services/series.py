@@ -443,6 +443,7 @@ class SeriesService:
         self.session.flush()
         return result
 
+
 def _uuid_or_none(value: str) -> UUID | None:
     try:
         return UUID(value)

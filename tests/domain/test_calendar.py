@@ -27,13 +27,13 @@ from events.calendar import (
     feed_events,
     feed_state,
     full_build,
-    tag_by_slug,
     vevent_block,
 )
 from events.database import Database
 from events.errors import NotFound
 from events.models import Community, Event, EventStatus, Series, Tag, Venue
 from events.services.communities import CommunityService
+from events.services.discovery import tag_by_slug
 from events.services.events import EventInput, EventService
 from events.services.series import SeriesInput, SeriesService
 from events.services.venues import VenueInput, VenueService

@@ -675,3 +675,16 @@ def test_listing_pages_offer_a_subscription(
     (google,) = [link for link in links if link.startswith("https://calendar.google.com/")]
     assert parse_qs(urlsplit(google).query)["cid"] == [f"webcal://{host}{feed}"]
     assert client.get(feed).status_code == 200
+
+
+def test_the_cached_home_page_shows_a_change_at_once(
+    client: Client, db: Database, coloc: str
+) -> None:
+    assert "No upcoming events yet." in client.get("/").text
+    assert "No upcoming events yet." in client.get("/", headers=HTMX).text
+    slug = add_event(db, coloc, "Fresh meetup")
+    assert "Fresh meetup" in client.get("/").text
+    assert "Fresh meetup" in client.get("/", headers=HTMX).text
+    with db.transaction() as session:
+        EventService(session).cancel(EventService(session).by_slug(slug), "Rain")
+    assert "Cancelled" in client.get("/").text

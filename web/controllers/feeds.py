@@ -46,11 +46,11 @@ from events.calendar import (
     feed_events,
     feed_state,
     recently_updated,
-    tag_by_slug,
 )
 from events.clock import utcnow
 from events.models import Event, EventStatus
 from events.services.communities import CommunityService
+from events.services.discovery import tag_by_slug
 from events.services.events import EventService
 from events.services.venues import VenueService
 from events.text import excerpt

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, get
+from litestar import Controller, MediaType, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Response, Template
@@ -40,7 +40,8 @@ from web.calendar_links import event_links, feed_links
 from web.controllers.feeds import event_ics
 from web.i18n import current_locale
 from web.i18n import gettext as _
-from web.rendering import page, wants_fragment
+from web.page_cache import cached_html, render_to_string
+from web.rendering import VARY, page, wants_fragment
 from web.settings import Settings
 
 MAX_SLUG = 120
@@ -276,38 +277,45 @@ class PublicEventsController(Controller):
     include_in_schema = False
 
     @get("/", opt=access(Access.PUBLIC), sync_to_thread=True)
-    def home(self, request: Request, db_session: NamedDependency[Session]) -> Template:
+    def home(self, request: Request, db_session: NamedDependency[Session]) -> Response[Any]:
         filters = filters_from_query(request.query_params)
-        result = find_page(db_session, filters)
-        context = _listing(
-            request,
-            result,
-            "/",
-            filter_query(filters),
-            empty_message=(
-                _("No events match these filters.")
-                if filters.active
-                else _("No upcoming events yet.")
-            ),
-            clear_url="/" if filters.active else None,
-            show_organise=not filters.active,
+        fragment = wants_fragment(request)
+        feed = feed_links(
+            _settings(request), "/feeds/all.ics", name="Rencontres", atom_path="/feeds/all.atom"
         )
-        if wants_fragment(request):
-            return page(request, "public/home.html", fragment="public/_event_list.html", **context)
-        return page(
-            request,
-            "public/home.html",
-            filters=filters,
-            tags=popular_tags(db_session, now=utcnow()),
-            feed=feed_links(
-                _settings(request),
-                "/feeds/all.ics",
-                name="Rencontres",
-                atom_path="/feeds/all.atom",
-            ),
-            choices=filter_choices(db_session, filters, now=utcnow()),
-            **context,
-        )
+
+        def render() -> str:
+            result = find_page(db_session, filters)
+            context = _listing(
+                request,
+                result,
+                "/",
+                filter_query(filters),
+                empty_message=(
+                    _("No events match these filters.")
+                    if filters.active
+                    else _("No upcoming events yet.")
+                ),
+                clear_url="/" if filters.active else None,
+                show_organise=not filters.active,
+            )
+            if fragment:
+                return render_to_string(request, "public/_event_list.html", **context)
+            now = utcnow()
+            return render_to_string(
+                request,
+                "public/_home_main.html",
+                filters=filters,
+                tags=popular_tags(db_session, now=now),
+                feed=feed,
+                choices=filter_choices(db_session, filters, now=now),
+                **context,
+            )
+
+        html = cached_html(request, db_session, ("home", request.url.query, fragment), render)
+        if fragment:
+            return Response(html, media_type=MediaType.HTML, headers=VARY)
+        return page(request, "public/home.html", main_html=html, feed=feed)
 
     @get("/past", opt=access(Access.PUBLIC), sync_to_thread=True)
     def past(self, request: Request, db_session: NamedDependency[Session]) -> Template:

@@ -1,0 +1,74 @@
+"""One version stamp for everything the public pages show, shared by all processes.
+
+Any transaction that adds, changes or deletes an event, venue, community, tag, series,
+programme item or registration writes a new random stamp in the same transaction (a
+session hook, so no service can forget). Page caches key their entries on the stamp: a
+reader checks one small row instead of re-rendering, and every worker process sees a change
+as soon as it is committed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from events.clock import utcnow
+from events.models import (
+    Community,
+    Event,
+    KeyValue,
+    ProgrammeItem,
+    Registration,
+    Series,
+    SeriesException,
+    Tag,
+    Venue,
+)
+
+NAMESPACE, KEY = "content", "version"
+TRACKED = (Event, Venue, Community, Tag, Series, SeriesException, ProgrammeItem, Registration)
+_CHANGED = "rencontres.content_changed"
+
+
+def current_version(session: Session) -> str:
+    value = session.scalar(
+        select(KeyValue.value).where(KeyValue.namespace == NAMESPACE, KeyValue.key == KEY)
+    )
+    return value.decode() if value else "initial"
+
+
+def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
+    changed = chain(session.new, session.dirty, session.deleted)
+    if any(isinstance(instance, TRACKED) for instance in changed):
+        session.info[_CHANGED] = True
+
+
+def _stamp(session: Session) -> None:
+    # before_commit runs before the final flush: flush now so its changes are noted.
+    session.flush()
+    if not session.info.pop(_CHANGED, False):
+        return
+    value = secrets.token_hex(8).encode()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(KeyValue)
+        .values(namespace=NAMESPACE, key=KEY, value=value, expires_at=None)
+        .on_conflict_do_update(
+            index_elements=["namespace", "key"], set_={"value": value, "updated_at": utcnow()}
+        )
+    )
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+event.listen(Session, "before_flush", _note_changes)
+event.listen(Session, "before_commit", _stamp)
+event.listen(Session, "after_rollback", _forget)

@@ -1,0 +1,63 @@
+"""Rendered public HTML, reused until what it shows changes.
+
+An entry's key holds the shared content version (events/content_version.py: any committed
+change to events, venues, registrations... makes a new one, in every worker process), the
+current minute (lists drop events that end, "places left" and "over" depend on the time),
+the language and whatever the caller adds (path, query string, fragment or full page).
+Only anonymous-safe parts are cached: nothing with a session, a CSRF token or a name.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from litestar import Request
+from sqlalchemy.orm import Session
+
+from events.clock import utcnow
+from events.content_version import current_version
+from web.i18n import current_locale
+
+MAX_ENTRIES = 1024
+
+
+class PageCache:
+    """A bounded, thread-safe LRU of rendered HTML strings."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self._entries: OrderedDict[Hashable, str] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max_entries = max_entries
+
+    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> str:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        html = render()  # outside the lock: two threads may render the same page once each
+        with self._lock:
+            self._entries[key] = html
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+        return html
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def render_to_string(request: Request, template_name: str, **context: Any) -> str:
+    return request.app.template_engine.get_template(template_name).render(**context)
+
+
+def cached_html(
+    request: Request, session: Session, parts: tuple[Hashable, ...], render: Callable[[], str]
+) -> str:
+    """``render()``'s HTML, reused while the content version, minute and language hold."""
+    minute = utcnow().replace(second=0, microsecond=0)
+    key = (current_version(session), minute, current_locale.get(), *parts)
+    cache: PageCache = request.app.state.page_cache
+    return cache.get_or_render(key, render)
