@@ -14,8 +14,8 @@ from events.models import Event
 from web.settings import Settings
 
 GOOGLE = "https://calendar.google.com/calendar/render"
-OUTLOOK_SUBSCRIBE = "https://outlook.live.com/calendar/0/addfromweb"
-OUTLOOK_COMPOSE = "https://outlook.live.com/calendar/0/deeplink/compose"
+OUTLOOK = "https://outlook.live.com/calendar/0"  # Outlook.com (personal accounts)
+OFFICE365 = "https://outlook.office.com/calendar/0"  # Microsoft 365 (work accounts)
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class FeedLinks:
     webcal: str
     google: str
     outlook: str
+    office365: str
     atom: str | None
 
 
@@ -32,6 +33,7 @@ class EventLinks:
     ics: str
     google: str
     outlook: str
+    office365: str
 
 
 def webcal(url: str) -> str:
@@ -41,11 +43,13 @@ def webcal(url: str) -> str:
 
 def feed_links(settings: Settings, path: str, *, name: str, atom_path: str = "") -> FeedLinks:
     url = settings.absolute_url(path)
+    subscribe = urlencode({"url": url, "name": name})
     return FeedLinks(
         url=url,
         webcal=webcal(url),
         google=f"{GOOGLE}?{urlencode({'cid': webcal(url)})}",
-        outlook=f"{OUTLOOK_SUBSCRIBE}?{urlencode({'url': url, 'name': name})}",
+        outlook=f"{OUTLOOK}/addfromweb?{subscribe}",
+        office365=f"{OFFICE365}/addfromweb?{subscribe}",
         atom=settings.absolute_url(atom_path) if atom_path else None,
     )
 
@@ -86,5 +90,6 @@ def event_links(settings: Settings, event: Event) -> EventLinks:
     return EventLinks(
         ics=f"/e/{event.slug}.ics",
         google=f"{GOOGLE}?{urlencode(google)}",
-        outlook=f"{OUTLOOK_COMPOSE}?{urlencode(outlook)}",
+        outlook=f"{OUTLOOK}/deeplink/compose?{urlencode(outlook)}",
+        office365=f"{OFFICE365}/deeplink/compose?{urlencode(outlook)}",
     )

@@ -642,8 +642,9 @@ def test_event_page_offers_to_add_the_event_to_a_calendar(
     assert query["dates"] == ["20300704T170000Z/20300704T200000Z"]
     assert query["text"] == ["Soirée coloc"]
     assert query["location"] == ["La Cantine, 12 rue des Lilas"]
-    (outlook,) = [link for link in links if link.startswith("https://outlook.live.com/")]
-    assert parse_qs(urlsplit(outlook).query)["startdt"] == ["2030-07-04T17:00:00Z"]
+    for host in ("https://outlook.live.com/", "https://outlook.office.com/"):
+        (outlook,) = [link for link in links if link.startswith(host)]
+        assert parse_qs(urlsplit(outlook).query)["startdt"] == ["2030-07-04T17:00:00Z"]
 
 
 def test_past_and_cancelled_events_offer_no_calendar_buttons(
@@ -674,6 +675,9 @@ def test_listing_pages_offer_a_subscription(
     assert f'value="{BASE_URL}{feed}"' in text
     (google,) = [link for link in links if link.startswith("https://calendar.google.com/")]
     assert parse_qs(urlsplit(google).query)["cid"] == [f"webcal://{host}{feed}"]
+    (office,) = [link for link in links if link.startswith("https://outlook.office.com/")]
+    assert parse_qs(urlsplit(office).query)["url"] == [f"{BASE_URL}{feed}"]
+    assert "Google Calendar only every few hours" in text
     assert client.get(feed).status_code == 200
 
 
