@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -152,7 +152,8 @@ class EventFacts:
     starts_at: datetime
     ends_at: datetime
     timezone: str
-    cancelled: bool
+    #: CONFIRMED, TENTATIVE (a personal feed's waitlisted or pending place) or CANCELLED.
+    status: str
     sequence: int
     stamp: datetime
     created: datetime | None
@@ -162,10 +163,12 @@ class EventFacts:
     organizer_address: str
 
 
-def block_key(event: Event, base_url: str) -> EventFacts:
+def block_key(event: Event, base_url: str, status: str | None = None) -> EventFacts:
     """The cache key of the event's VEVENT block: the exact values the block is made of.
 
-    Computing it costs microseconds; building the block with icalendar costs about 0.5 ms.
+    ``status`` overrides the STATUS a public feed shows (personal feeds: TENTATIVE for a
+    waitlisted place, CANCELLED for a cancelled registration). Computing the key costs
+    microseconds; building the block with icalendar costs about 0.5 ms.
     """
     url = event_url(event, base_url)
     text = _text(event.description_text).strip()
@@ -187,7 +190,7 @@ def block_key(event: Event, base_url: str) -> EventFacts:
         starts_at=event.starts_at.astimezone(UTC),
         ends_at=event.ends_at.astimezone(UTC),
         timezone=event.timezone,
-        cancelled=event.status is EventStatus.CANCELLED,
+        status="CANCELLED" if event.status is EventStatus.CANCELLED else (status or "CONFIRMED"),
         sequence=event.revision or 0,
         stamp=event.updated_at.astimezone(UTC).replace(microsecond=0),
         created=event.created_at.astimezone(UTC).replace(microsecond=0)
@@ -214,7 +217,7 @@ def _vevent(facts: EventFacts) -> VEvent:
     if facts.geo is not None:
         component.add("GEO", facts.geo)
     component.add("URL", facts.url)
-    component.add("STATUS", "CANCELLED" if facts.cancelled else "CONFIRMED")
+    component.add("STATUS", facts.status)
     component.add("SEQUENCE", facts.sequence)
     if facts.created is not None:
         component.add("CREATED", facts.created)
@@ -228,9 +231,9 @@ def _vevent(facts: EventFacts) -> VEvent:
     return component
 
 
-def vevent_for(event: Event, base_url: str) -> VEvent:
+def vevent_for(event: Event, base_url: str, status: str | None = None) -> VEvent:
     """The event as an icalendar VEVENT (UID stable, times with TZID, no clock reads)."""
-    return _vevent(block_key(event, base_url))
+    return _vevent(block_key(event, base_url, status))
 
 
 @lru_cache(maxsize=BLOCK_CACHE_SIZE)
@@ -238,9 +241,9 @@ def _block(facts: EventFacts) -> bytes:
     return _vevent(facts).to_ical()
 
 
-def vevent_block(event: Event, base_url: str) -> bytes:
+def vevent_block(event: Event, base_url: str, status: str | None = None) -> bytes:
     """The event's serialised VEVENT (CRLF, folded), from the in-process cache."""
-    return _block(block_key(event, base_url))
+    return _block(block_key(event, base_url, status))
 
 
 def _calendar(name: str, description: str, url: str) -> Calendar:
@@ -287,31 +290,46 @@ def _date_range(events: Sequence[Event]) -> tuple[date, date]:
 
 
 def calendar_feed(
-    events: Iterable[Event], *, name: str, description: str, base_url: str, url: str
+    events: Iterable[Event],
+    *,
+    name: str,
+    description: str,
+    base_url: str,
+    url: str,
+    statuses: Mapping[UUID, str] | None = None,
 ) -> bytes:
     """The VCALENDAR of ``events`` (sorted by start), assembled from cached blocks.
 
+    ``statuses`` overrides the STATUS of some events (by id), for personal feeds.
     Byte for byte what :func:`full_build` returns for the same arguments.
     """
+    statuses = statuses or {}
     ordered = _ordered(events)
     parts = [_header(name, description, url)]
     if ordered:
         first, last = _date_range(ordered)
         for zone in sorted({event.timezone for event in ordered}):
             parts.append(_vtimezone_block(zone, first.year, last.year))
-        parts.extend(vevent_block(event, base_url) for event in ordered)
+        parts.extend(vevent_block(event, base_url, statuses.get(event.id)) for event in ordered)
     parts.append(_END)
     return b"".join(parts)
 
 
 def full_build(
-    events: Iterable[Event], *, name: str, description: str, base_url: str, url: str
+    events: Iterable[Event],
+    *,
+    name: str,
+    description: str,
+    base_url: str,
+    url: str,
+    statuses: Mapping[UUID, str] | None = None,
 ) -> bytes:
     """The same calendar as :func:`calendar_feed`, built with icalendar objects only."""
+    statuses = statuses or {}
     ordered = _ordered(events)
     calendar = _calendar(name, description, url)
     for event in ordered:
-        calendar.add_component(vevent_for(event, base_url))
+        calendar.add_component(vevent_for(event, base_url, statuses.get(event.id)))
     if ordered:
         first, last = _date_range(ordered)
         add_timezones(calendar, {event.timezone for event in ordered}, first, last)

@@ -13,6 +13,7 @@ from events.models.events import (
     event_tag,
 )
 from events.models.outbox import OutboxMessage, OutboxStatus
+from events.models.personal_feeds import PersonalFeed
 from events.models.registrations import (
     Registration,
     RegistrationLog,
@@ -30,6 +31,7 @@ __all__ = [
     "Membership",
     "OutboxMessage",
     "OutboxStatus",
+    "PersonalFeed",
     "ProgrammeItem",
     "Registration",
     "RegistrationLog",

@@ -52,6 +52,7 @@ from events.models import Event, EventStatus
 from events.services.communities import CommunityService
 from events.services.discovery import tag_by_slug
 from events.services.events import EventService
+from events.services.personal_feeds import personal_calendar
 from events.services.venues import VenueService
 from events.text import excerpt
 from web.auth import Access, access
@@ -63,6 +64,7 @@ ATOM_MEDIA_TYPE = "application/atom+xml"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 CACHE_CONTROL = "public, max-age=300"
+PRIVATE_CACHE_CONTROL = "private, max-age=300"
 # The body depends on the locale (feed names, Atom dates), chosen from the cookie or header.
 VARY = "Accept-Encoding, Accept-Language, Cookie"
 GZIP_MINIMUM_BYTES = 500
@@ -194,14 +196,18 @@ def conditional_response(
     media_type: str,
     filename: str,
     last_modified: datetime | None,
+    private: bool = False,
 ) -> Response[bytes]:
-    """200, 304 or a HEAD answer for ``rendered``, with caching and CORS headers."""
+    """200, 304 or a HEAD answer for ``rendered``, with caching and CORS headers.
+
+    ``private`` (personal feeds behind a token): no shared caching, no CORS, and the token
+    URL never leaks through a Referer header."""
     body, etag = rendered.body, rendered.etag
-    headers = {
-        "Cache-Control": CACHE_CONTROL,
-        "Vary": VARY,
-        "Access-Control-Allow-Origin": "*",
-    }
+    headers = {"Cache-Control": CACHE_CONTROL, "Vary": VARY, "Access-Control-Allow-Origin": "*"}
+    if private:
+        del headers["Access-Control-Allow-Origin"]
+        headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
+        headers["Referrer-Policy"] = "no-referrer"
     if last_modified is not None:
         headers["Last-Modified"] = http_date(last_modified.astimezone(UTC), usegmt=True)
     if len(body) >= GZIP_MINIMUM_BYTES and _accepts_gzip(request):
@@ -435,6 +441,30 @@ def event_ics(request: Request, db_session: Session, slug: str) -> Response[byte
     )
 
 
+def personal_ics(request: Request, db_session: Session, token: str) -> Response[bytes]:
+    """``/me/{token}/feed.ics``: everything one address registered for (not cached in
+    process: it is personal, and small)."""
+    base_url = _base_url(request)
+    mine = personal_calendar(db_session, token, now=utcnow())
+    body = calendar_feed(
+        mine.events,
+        name=_("My Rencontres events"),
+        description="",
+        base_url=base_url,
+        url=base_url + "/",
+        statuses=mine.statuses,
+    )
+    stamps = [event.updated_at for event in mine.events]
+    return conditional_response(
+        request,
+        Rendered(body),
+        media_type=ICS_MEDIA_TYPE,
+        filename="my-events.ics",
+        last_modified=max(stamps) if stamps else None,
+        private=True,
+    )
+
+
 class FeedsController(Controller):
     include_in_schema = False
 
@@ -474,6 +504,17 @@ class FeedsController(Controller):
         self, request: Request, venue: FromPath[str], db_session: NamedDependency[Session]
     ) -> Response[bytes]:
         return _ics_feed(request, db_session, _venue(db_session, venue))
+
+    @route(
+        "/me/{token:str}/feed.ics",
+        http_method=METHODS,
+        opt={**access(Access.TOKEN), "exclude_from_csrf": True},
+        sync_to_thread=True,
+    )
+    def personal(
+        self, request: Request, token: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Response[bytes]:
+        return personal_ics(request, db_session, token)
 
     @route("/feeds/all.atom", http_method=METHODS, opt=FEED_OPT, sync_to_thread=True)
     def all_atom(self, request: Request, db_session: NamedDependency[Session]) -> Response[bytes]:

@@ -1,0 +1,96 @@
+"""Personal calendar feeds (``/me/{token}/feed.ics``): everything one e-mail address
+registered for, in one subscribable calendar.
+
+Each confirmation mail carries a new link (only its hash is stored, so an earlier link
+cannot be mailed again); every link of an address keeps working until the attendee revokes
+them all from their private page. Confirmed places are CONFIRMED, waitlisted and pending
+ones TENTATIVE, cancelled or declined registrations CANCELLED (so calendars drop them), for
+as long as public feeds keep past events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, joinedload
+
+from events.calendar import RETENTION
+from events.errors import NotFound
+from events.models import Event, EventStatus, PersonalFeed, Registration, RegistrationStatus
+from events.tokens import hash_token, new_token
+
+S = RegistrationStatus
+STATUS = {
+    S.CONFIRMED: "CONFIRMED",
+    S.WAITLISTED: "TENTATIVE",
+    S.PENDING_APPROVAL: "TENTATIVE",
+    S.PENDING_EMAIL: "TENTATIVE",
+    S.CANCELLED: "CANCELLED",
+    S.DECLINED: "CANCELLED",
+}
+#: A token never exceeds this; longer input is not a token (and is not hashed).
+MAX_TOKEN_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class PersonalCalendar:
+    email: str
+    events: list[Event]
+    #: STATUS per event id.
+    statuses: dict[UUID, str]
+
+
+def issue_feed_token(session: Session, email: str) -> str:
+    """A new personal-feed link token for ``email`` (returned once, stored hashed)."""
+    token = new_token()
+    session.add(PersonalFeed(email=email.lower(), token_hash=hash_token(token)))
+    session.flush()
+    return token
+
+
+def revoke_feed_tokens(session: Session, email: str) -> int:
+    """Stop every personal-feed link of ``email``; returns how many there were."""
+    result = session.execute(delete(PersonalFeed).where(PersonalFeed.email == email.lower()))
+    return result.rowcount or 0
+
+
+def _email_for(session: Session, token: str | None) -> str:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise NotFound()
+    email = session.scalar(
+        select(PersonalFeed.email).where(PersonalFeed.token_hash == hash_token(token))
+    )
+    if email is None:
+        raise NotFound()
+    return email
+
+
+def _rank(registration: Registration) -> tuple[int, datetime]:
+    # When an address registered twice (cancelled, then again), the active one wins.
+    return (0 if registration.status.is_active else 1, -registration.created_at.timestamp())
+
+
+def personal_calendar(session: Session, token: str | None, *, now: datetime) -> PersonalCalendar:
+    """What the feed behind ``token`` lists; NotFound for an unknown or revoked token."""
+    email = _email_for(session, token)
+    registrations = session.scalars(
+        select(Registration)
+        .options(joinedload(Registration.event))
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Registration.email == email,
+            Event.status != EventStatus.DRAFT,
+            Event.ends_at >= now - RETENTION,
+        )
+    ).all()
+    chosen: dict[UUID, Registration] = {}
+    for registration in sorted(registrations, key=_rank):
+        chosen.setdefault(registration.event_id, registration)
+    return PersonalCalendar(
+        email=email,
+        events=[registration.event for registration in chosen.values()],
+        statuses={event_id: STATUS[r.status] for event_id, r in chosen.items()},
+    )
