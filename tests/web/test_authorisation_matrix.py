@@ -18,7 +18,7 @@ from litestar.routes import HTTPRoute
 
 from events.clock import utcnow
 from events.database import Database
-from events.models import Invitation, Membership, Role
+from events.models import Invitation, Membership, PersonalFeed, Role
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
@@ -104,6 +104,8 @@ def build_world(make: Factories, db: Database, role: str) -> World:
                 expires_at=utcnow() + timedelta(days=1),
             )
         )
+        # The same token opens a personal calendar feed.
+        session.add(PersonalFeed(email=actor_email, token_hash=hash_token(token)))
     # Events, a venue, a tag, a series with its occurrences, a programme item: in "ours".
     with db.transaction() as session:
         ours = CommunityService(session).by_slug("ours")

@@ -104,7 +104,7 @@ def test_edit_a_venue(logged_in: Client, db: Database, community: Community) -> 
         ({"latitude": ""}, "latitude", "This field is required."),
         ({"latitude": "91"}, "latitude", "This number is out of the allowed range."),
         # "invalid_coordinate" has no message of its own yet: the generic one is shown.
-        ({"longitude": "east"}, "longitude", "This value is not valid."),
+        ({"longitude": "east"}, "longitude", "Enter a number in decimal degrees, like 48.8566."),
     ],
 )
 def test_invalid_venues_are_refused_with_messages(
