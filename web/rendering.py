@@ -50,7 +50,9 @@ def flash(request: Request, message: str, level: str = "success") -> None:
     if not isinstance(session, dict):
         request.set_session({})
         session = request.scope["session"]
-    session.setdefault(FLASH_KEY, []).append({"message": message, "level": level})
+    # A new list, not an append: the session backend detects changes by comparing with a
+    # shallow copy, so mutating the stored list would silently lose this message.
+    session[FLASH_KEY] = [*session.get(FLASH_KEY, []), {"message": message, "level": level}]
 
 
 def pop_flashes(request: Request) -> list[dict[str, str]]:

@@ -422,3 +422,13 @@ def test_a_door_volunteer_is_refused(
     response = client.submit(f"/manage/coloc/series/{series.slug}/skip", {"date": "2027-01-07"})
     assert response.status_code == 403
     assert all(e.status is EventStatus.PUBLISHED for e in occurrences(db, series).values())
+
+
+def test_two_actions_in_a_row_keep_both_messages(
+    logged_in: Client, db: Database, community: Community
+) -> None:
+    series = create_series(db, community)
+    for _ in range(2):
+        assert logged_in.submit(f"/manage/coloc/series/{series.slug}/extend").status_code == 303
+    page = logged_in.get(f"/manage/coloc/series/{series.slug}")
+    assert page.text.count('<p class="flash flash-success">0 new occurrences created.</p>') == 2
