@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DATA_DIR ?= $(CURDIR)/data
+# Test processes (pytest-xdist): much of the suite waits on servers, browsers and locks,
+# so more workers than cores still pays. PYTEST_ARGS adds options (e.g. -m "not browser").
+TEST_WORKERS ?= 4
+PYTEST_ARGS ?=
 
 .PHONY: run test test-fast test-browser lint format bench clean messages
 
@@ -21,7 +25,7 @@ run: $(STAMP)
 test: $(STAMP) tests/js/node_modules/.installed
 	$(BIN)/ruff check events web tests bench
 	$(BIN)/ruff format --check events web tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # ical.js (Thunderbird's parser) checks our feeds when Node.js is present.
 tests/js/node_modules/.installed: tests/js/package.json

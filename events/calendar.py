@@ -176,7 +176,7 @@ def block_key(event: Event, base_url: str, status: str | None = None) -> EventFa
     if venue is not None:
         location = _one_line(f"{venue.name}\n{venue.address}")
     else:
-        location = _one_line(event.online_url)
+        location = _one_line(event.external_location or event.online_url)
     geo = None
     if venue is not None and venue.latitude is not None and venue.longitude is not None:
         geo = (float(venue.latitude), float(venue.longitude))

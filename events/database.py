@@ -20,10 +20,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import events.content_version  # noqa: F401  (installs the session hooks that stamp changes)
+from events.mail.settings import SESSION_KEY as MAIL_SESSION_KEY
+from events.mail.settings import MailSettings
 
 #: Execution option that marks a connection as a writer (``BEGIN IMMEDIATE`` on SQLite).
 WRITE_OPTION = "rencontres_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: PostgreSQL connections per process: ``pool_size`` kept open, up to ``max_overflow`` more.
+POSTGRES_POOL_SIZE = 10
+POSTGRES_MAX_OVERFLOW = 10
 
 
 def normalise_database_url(url: str) -> str:
@@ -72,22 +77,42 @@ def create_database_engine(url: str, *, echo: bool = False) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_MAX_OVERFLOW,
+        pool_pre_ping=True,
+    )
 
 
 @dataclass
 class Database:
-    """The engine plus the two kinds of session the app uses: readers and writers."""
+    """The engine plus the two kinds of session the app uses: readers and writers.
+
+    ``mail`` (links and reminder timing for queued e-mails) reaches every session as
+    ``session.info["mail"]``, so the services that queue mails need no extra argument.
+    """
 
     engine: Engine
+    mail: MailSettings = field(default_factory=MailSettings)
     _factory: sessionmaker[Session] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._factory = sessionmaker(
+            self.engine, expire_on_commit=False, info={MAIL_SESSION_KEY: self.mail}
+        )
 
     @classmethod
-    def from_url(cls, url: str, *, echo: bool = False) -> Database:
-        return cls(create_database_engine(url, echo=echo))
+    def from_url(
+        cls, url: str, *, echo: bool = False, mail: MailSettings | None = None
+    ) -> Database:
+        return cls(create_database_engine(url, echo=echo), mail=mail or MailSettings())
+
+    def configure_mail(self, mail: MailSettings) -> None:
+        """Use ``mail`` in the sessions opened from now on (the app sets its BASE_URL)."""
+        self.mail = mail
+        self._factory.configure(info={MAIL_SESSION_KEY: mail})
 
     @property
     def is_sqlite(self) -> bool:

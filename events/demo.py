@@ -1,12 +1,15 @@
 """Demo data for ``make run``: created once, on an empty database.
 
 A community with two venues, a monthly meetup series with a programme, a one-off event,
-tags across disciplines, and one cancelled occurrence.
+tags across disciplines, and one cancelled occurrence; events open for registration, made
+through ``RegistrationService`` so the counters are right: one nearly full with a waitlist,
+one where registrations wait for approval, confirmed registrations with tickets.
 """
 
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -14,11 +17,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from events.models import Event, User
+from events.models import Community, Event, User
 from events.services.accounts import AccountService
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
+from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
 from events.services.venues import VenueInput, VenueService
 
@@ -147,8 +151,94 @@ def seed_demo(session: Session, *, today: date, password: str | None = None) -> 
         ),
     )
     events.publish(one_off)
+    _seed_registrations(session, community, canteen.id, one_off, today)
     session.flush()
     return DemoResult(created=True, email=DEMO_EMAIL, password=password)
+
+
+FIRST_NAMES = (
+    "Amina", "Bastien", "Chloé", "Dario", "Elsa", "Farid", "Gaëlle", "Hugo", "Inès", "Jules",
+    "Kenza", "Léo", "Maëlys", "Nour", "Oscar", "Paloma", "Quentin", "Rose", "Samir", "Thaïs",
+    "Ulysse", "Valentina", "Wassim", "Xavier", "Yasmine", "Zoé",
+)  # fmt: skip
+LAST_NAMES = ("Martin", "Benali", "Nguyen", "Rossi", "Diallo", "Moreau", "Costa", "Lefèvre")
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def _person(n: int, guests: int = 0) -> RegistrationInput:
+    first = FIRST_NAMES[n % len(FIRST_NAMES)]
+    last = LAST_NAMES[n % len(LAST_NAMES)]
+    return RegistrationInput(
+        name=f"{first} {last}",
+        email=f"{_ascii(first).lower()}.{n}@example.org",
+        guests=str(guests),
+        consent="on",
+        opt_in="on" if n % 3 == 0 else "",
+        locale="fr" if n % 2 else "en",
+    )
+
+
+def _seed_registrations(
+    session: Session, community: Community, venue_id: object, one_off: Event, today: date
+) -> None:
+    """Registrations through the service (counters, tickets and waitlist as in real life)."""
+    events = EventService(session)
+    registrations = RegistrationService(session)
+    repair_day = today + timedelta(days=17)
+    repair = events.create(
+        community,
+        EventInput(
+            title="Atelier réparation vélo & café",
+            description="Bring your bike and a friend: volunteers show how to fix brakes, "
+            "lights and punctures. Coffee and tools provided.",
+            starts_local=_local(repair_day, 18, 30),
+            ends_local=_local(repair_day, 21),
+            timezone=ZONE,
+            venue_id=str(venue_id),
+            capacity="30",
+            tags="vélo, réparation, rencontres",
+            waitlist_enabled="on",
+            guest_allowance="2",
+        ),
+    )
+    events.publish(repair)
+    # 28 of 30 places taken: 16 people alone and 6 with a guest; then three parties of
+    # three that no longer fit in the 2 free places wait in line.
+    for n in range(16):
+        registrations.register(repair, _person(n))
+    for n in range(16, 22):
+        registrations.register(repair, _person(n, guests=1))
+    for n in range(22, 25):
+        registrations.register(repair, _person(n, guests=2))
+
+    dinner_day = today + timedelta(days=24)
+    dinner = events.create(
+        community,
+        EventInput(
+            title="Dîner des porteurs de projets",
+            description="A shared dinner for people running a neighbourhood project. "
+            "Places are limited: tell us about your project, we confirm by e-mail.",
+            starts_local=_local(dinner_day, 19, 30),
+            ends_local=_local(dinner_day, 22, 30),
+            timezone=ZONE,
+            venue_id=str(venue_id),
+            capacity="20",
+            tags="innovation sociale, rencontres",
+            waitlist_enabled="on",
+            requires_approval="on",
+            guest_allowance="1",
+        ),
+    )
+    events.publish(dinner)
+    pending = [registrations.register(dinner, _person(n)).registration for n in range(30, 36)]
+    for registration in pending[:2]:
+        registrations.approve(registration)  # confirmed, with a ticket; the rest wait
+
+    for n in range(40, 45):
+        registrations.register(one_off, _person(n))
 
 
 def today_in_paris() -> date:

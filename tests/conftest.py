@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from events.database import Database
+from events.database import Database, normalise_database_url
 from events.models import Base
 from tests.factories import Factories
 from web.settings import Settings
@@ -21,12 +22,37 @@ BASE_URL = "http://testserver.local"
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+def _worker_database_url(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (created on first
+    use), since every test truncates the tables of the one it uses."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def _postgres_schema() -> Iterator[Database | None]:
-    if not TEST_DATABASE_URL:
+def postgres_url() -> str:
+    """This worker's PostgreSQL test database ("" when the suite runs on SQLite)."""
+    return _worker_database_url(TEST_DATABASE_URL) if TEST_DATABASE_URL else ""
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema(postgres_url: str) -> Iterator[Database | None]:
+    if not postgres_url:
         yield None
         return
-    database = Database.from_url(TEST_DATABASE_URL)
+    database = Database.from_url(postgres_url)
     Base.metadata.drop_all(database.engine)
     Base.metadata.create_all(database.engine)
     yield database
@@ -39,7 +65,7 @@ def database_url(tmp_path: Path, _postgres_schema: Database | None) -> str:
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         with _postgres_schema.engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        return TEST_DATABASE_URL
+        return str(_postgres_schema.engine.url.render_as_string(hide_password=False))
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio.to_thread
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
@@ -20,12 +21,14 @@ from web.auth import Access, access, access_guard, provide_current_user
 from web.controllers import ROUTE_HANDLERS
 from web.db import provide_db_session
 from web.errors import EXCEPTION_HANDLERS
+from web.mail import mail_settings, mail_worker
 from web.page_cache import PageCache
 from web.security import security_middleware_factory
 from web.sessions import QuietSessionConfig
 from web.settings import Settings
 from web.store import DatabaseStore
 from web.templating import template_config
+from web.unsafe_switches import UnsafeSwitches
 from web.write_gate import WriteGate
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -49,6 +52,12 @@ MAX_BODY_BYTES = 1024 * 1024
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     db = database or Database.from_url(settings.database_url)
+    db.configure_mail(mail_settings(settings))  # links in mails start with BASE_URL
+    worker = mail_worker(settings, db) if settings.mail_worker == "inline" else None
+    # Test-only (web/unsafe_switches.py): all off unless the test server's environment
+    # sets them, and refused without RENCONTRES_TESTING=1.
+    switches = UnsafeSwitches.from_env()
+    switches.install(db)
     gate = WriteGate(serialise=db.is_sqlite)
     store = DatabaseStore(db, gate, "rencontres")
 
@@ -73,7 +82,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exclude=STATELESS_PATHS,
     )
 
+    async def on_startup() -> None:
+        if worker is not None:
+            worker.start()  # sends the outbox and runs the periodic jobs (web/mail.py)
+
     async def on_shutdown() -> None:
+        if worker is not None:
+            await anyio.to_thread.run_sync(worker.stop)
         db.dispose()
 
     app = Litestar(
@@ -113,8 +128,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             openapi_router=Router(path="/schema", route_handlers=[], opt=access(Access.PUBLIC)),
         ),
         state=State(
-            {"settings": settings, "db": db, "write_gate": gate, "page_cache": PageCache()}
+            {
+                "settings": settings,
+                "db": db,
+                "write_gate": gate,
+                "page_cache": PageCache(),
+                "unsafe_switches": switches,
+            }
         ),
+        on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         debug=settings.debug,
     )

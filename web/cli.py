@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import click
 
+from events.clock import utcnow
 from events.database import Database
 from events.demo import seed_demo, today_in_paris
 from events.errors import ValidationFailed
 from events.migrate import upgrade
 from events.services.accounts import AccountService
+from events.services.privacy import anonymise_past_registrations
 from events.services.series import SeriesService
+from web.mail import mail_settings, mail_worker
 from web.settings import Settings
 
 
@@ -74,7 +78,8 @@ def db_upgrade(revision: str) -> None:
 def demo(password: str | None) -> None:
     """Seed the demo community on an empty database, and print how to log in."""
     settings = Settings.from_env()
-    database = Database.from_url(settings.database_url)
+    # The demo's registrations queue mails: their links must use this BASE_URL.
+    database = Database.from_url(settings.database_url, mail=mail_settings(settings))
     password_file = settings.data_dir / "demo_password"
     with database.transaction() as session:
         result = seed_demo(session, today=today_in_paris(), password=password)
@@ -104,6 +109,89 @@ def series_extend() -> None:
         created = SeriesService(session).extend_all(today_in_paris())
     click.echo(f"{created} occurrence(s) created")
     database.dispose()
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Do one round (jobs, then send) and exit.")
+@click.option(
+    "--interval", type=click.FloatRange(min=0.5), default=5.0, help="Seconds between rounds."
+)
+def worker(once: bool, interval: float) -> None:
+    """Send the e-mail outbox and run the periodic jobs (holds, reminders).
+
+    For deployments that set MAIL_WORKER=off on the web processes; stops cleanly on
+    SIGTERM or Ctrl-C. Several workers may run at once.
+    """
+    settings = Settings.from_env()
+    database = Database.from_url(settings.database_url, mail=mail_settings(settings))
+    loop = mail_worker(settings, database)
+    loop.interval = interval
+    if loop.sender is None:
+        click.echo("SMTP_HOST is not set: mails stay in the outbox (jobs still run)", err=True)
+    try:
+        if once:
+            done = loop.housekeeping()
+            report = loop.send()
+            click.echo(
+                f"{report.sent} sent, {report.retried} to retry, {report.failed} failed; "
+                f"{done.reminders_queued} reminder(s) queued, {done.holds_expired} hold(s) expired"
+            )
+            return
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_args: loop.stop(timeout=0))
+        click.echo(f"mail worker running (every {interval:g} s); SIGTERM or Ctrl-C stops it")
+        loop.run()
+        click.echo("mail worker stopped")
+    finally:
+        database.dispose()
+
+
+@main.group("import")
+def import_group() -> None:
+    """Calendars imported from other sites."""
+
+
+@import_group.command("refresh")
+@click.option("--all", "force", is_flag=True, help="Fetch every subscription, due or not.")
+def import_refresh(force: bool) -> None:
+    """Fetch the subscribed calendars that are due and mirror their events."""
+    from events.services.external_calendars import describe
+    from web.imports import refresh_imports
+
+    settings = Settings.from_env()
+    database = Database.from_url(settings.database_url)
+    try:
+        outcomes = refresh_imports(settings, database, force=force)
+        for line in describe(outcomes):
+            click.echo(line)
+        click.echo(f"{len(outcomes)} calendar(s) fetched")
+    finally:
+        database.dispose()
+
+
+@main.group()
+def privacy() -> None:
+    """Personal data retention."""
+
+
+@privacy.command("anonymise")
+@click.option(
+    "--after-days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Days after an event's end (default: $ANONYMISE_AFTER_DAYS or 90).",
+)
+def privacy_anonymise(after_days: int | None) -> None:
+    """Anonymise the registrations of past events, keeping only the counts (run daily)."""
+    settings = Settings.from_env()
+    days = settings.anonymise_after_days if after_days is None else after_days
+    database = Database.from_url(settings.database_url)
+    try:
+        with database.transaction() as session:
+            done = anonymise_past_registrations(session, now=utcnow(), after_days=days)
+        click.echo(f"{done} registration(s) anonymised (events ended {days}+ days ago)")
+    finally:
+        database.dispose()
 
 
 @main.group()

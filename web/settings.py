@@ -18,6 +18,14 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     return default if value is None or value == "" else value.strip().lower() in _TRUE
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first is the default); anything else stops the start-up."""
+    value = (env.get(name) or choices[0]).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def _load_or_create_secret(data_dir: Path) -> str:
     """A per-installation secret, created once with 0600 permissions, never a default."""
     path = data_dir / "secret_key"
@@ -57,7 +65,20 @@ class Settings:
     signup_open: bool = True
     workers: int = 2
     login_rate_limit: int = 10  # attempts per minute and client address
+    #: Registrations are anonymised this many days after their event ended.
+    anonymise_after_days: int = 90
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    #: ``inline``: each server process runs the mail sender and the periodic jobs in a
+    #: background thread; ``off``: ``rencontres worker`` does. ``from_env`` defaults to
+    #: ``inline``; Settings built in code (tests) default to ``off``: no stray threads.
+    mail_worker: str = "off"
+    #: Hours before an event its reminder is mailed (0: no reminders).
+    reminder_hours: float = 24.0
+    #: Calendar imports may fetch private, loopback and link-local addresses (an intranet
+    #: calendar; tests). Off: only public addresses, so imports cannot probe the network.
+    import_allow_private: bool = False
+    #: Minutes between two fetches of one subscribed calendar.
+    import_refresh_minutes: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +98,7 @@ class Settings:
             signup_open=_flag(env, "SIGNUP_OPEN", True),
             workers=int(env.get("WORKERS") or 2),
             login_rate_limit=int(env.get("LOGIN_RATE_LIMIT") or 10),
+            anonymise_after_days=max(int(env.get("ANONYMISE_AFTER_DAYS") or 90), 0),
             smtp=SmtpSettings(
                 host=env.get("SMTP_HOST", ""),
                 port=int(env.get("SMTP_PORT") or 587),
@@ -85,6 +107,10 @@ class Settings:
                 security=env.get("SMTP_SECURITY") or "starttls",
                 sender=env.get("MAIL_FROM") or "Rencontres <noreply@localhost>",
             ),
+            mail_worker=_choice(env, "MAIL_WORKER", ("inline", "off")),
+            reminder_hours=max(float(env.get("MAIL_REMINDER_HOURS") or 24), 0.0),
+            import_allow_private=_flag(env, "IMPORT_ALLOW_PRIVATE", False),
+            import_refresh_minutes=max(int(env.get("IMPORT_REFRESH_MINUTES") or 60), 5),
         )
 
     @cached_property

@@ -1,10 +1,18 @@
-"""One writer at a time per process on SQLite.
+"""How many write transactions one process runs at once: one on SQLite, a few on PostgreSQL.
 
 SQLite allows a single writer; letting 40 threads busy-wait on its lock was measured
-4-10x slower than queueing them (docs/performance.md). The gate is an ``anyio.Lock``
-taken on the event loop *before* a worker thread is used, so waiting writers hold no
-thread and the holder can always get one. Across processes, ``BEGIN IMMEDIATE`` with a
-busy timeout queues writers. On PostgreSQL the gate is open: row locks do the work.
+4-10x slower than queueing them (docs/performance.md). The gate is taken on the event loop
+*before* a worker thread is used, so waiting writers hold no thread and the holder can
+always get one. Across processes, ``BEGIN IMMEDIATE`` with a busy timeout queues writers.
+
+On PostgreSQL row locks do the ordering, but the gate still bounds the writers of a
+process to :data:`POSTGRES_WRITERS`, fewer than its connection pool holds. A write session
+checks out its connection in one thread call and needs more thread calls later (the
+handler, the commit); unbounded, a burst of writes (300 registrations at once) filled the
+40 threads with writers blocked on an empty pool while the 20 writers holding a connection
+waited for a thread: nothing moved until the pool's 30 s timeout failed them
+(tests/integration/test_registration_http.py). Bounded, the writers holding connections
+always leave connections and threads for the others.
 """
 
 from __future__ import annotations
@@ -13,17 +21,24 @@ from types import TracebackType
 
 import anyio
 
+from events.database import POSTGRES_POOL_SIZE
+
+#: Concurrent write transactions per process on PostgreSQL: the pool's permanent size, so
+#: its overflow stays for readers.
+POSTGRES_WRITERS = POSTGRES_POOL_SIZE
+
 
 class WriteGate:
     def __init__(self, *, serialise: bool) -> None:
+        """``serialise``: one writer at a time (SQLite); else :data:`POSTGRES_WRITERS`."""
         self.serialise = serialise
-        self._lock: anyio.Lock | None = None
+        self.limit = 1 if serialise else POSTGRES_WRITERS
+        self._semaphore: anyio.Semaphore | None = None
 
     async def __aenter__(self) -> None:
-        if self.serialise:
-            if self._lock is None:  # created lazily, inside the running event loop
-                self._lock = anyio.Lock()
-            await self._lock.acquire()
+        if self._semaphore is None:  # created lazily, inside the running event loop
+            self._semaphore = anyio.Semaphore(self.limit)
+        await self._semaphore.acquire()
 
     async def __aexit__(
         self,
@@ -31,5 +46,5 @@ class WriteGate:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.serialise and self._lock is not None:
-            self._lock.release()
+        if self._semaphore is not None:
+            self._semaphore.release()

@@ -12,6 +12,7 @@ from events.models.events import (
     Venue,
     event_tag,
 )
+from events.models.external import ExternalCalendar
 from events.models.outbox import OutboxMessage, OutboxStatus
 from events.models.personal_feeds import PersonalFeed
 from events.models.registrations import (
@@ -26,6 +27,7 @@ __all__ = [
     "Community",
     "Event",
     "EventStatus",
+    "ExternalCalendar",
     "Invitation",
     "KeyValue",
     "Membership",

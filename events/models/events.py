@@ -27,6 +27,7 @@ from sqlalchemy.sql import expression
 
 from events.models.accounts import Community
 from events.models.base import Base
+from events.models.external import ExternalCalendar
 
 
 class EventStatus(enum.StrEnum):
@@ -114,6 +115,7 @@ class Event(Base):
     __table_args__ = (
         Index("ix_event_status_starts_at", "status", "starts_at"),
         UniqueConstraint("series_id", "series_date"),
+        UniqueConstraint("external_source_id", "external_uid"),
     )
 
     community_id: Mapped[UUID] = mapped_column(
@@ -166,8 +168,20 @@ class Event(Base):
         Boolean, default=False, server_default=expression.false()
     )
     cover_color: Mapped[str] = mapped_column(String(7), default="")
+    # -- imported from an external calendar (events.services.external_calendars) ------
+    #: The subscription or uploaded file this event mirrors; deleting it deletes them.
+    external_source_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("external_calendar.id", ondelete="CASCADE"), default=None
+    )
+    #: The feed's UID (plus the RECURRENCE-ID of an expanded occurrence): set = imported.
+    external_uid: Mapped[str | None] = mapped_column(String(255), default=None)
+    #: Where the event is really published (the VEVENT's URL): its page links out there.
+    external_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    #: The feed's LOCATION text (an imported event has no venue of ours).
+    external_location: Mapped[str | None] = mapped_column(String(500), default=None)
     community: Mapped[Community] = relationship(lazy="joined")
     venue: Mapped[Venue | None] = relationship(lazy="joined")
+    external_source: Mapped[ExternalCalendar | None] = relationship(lazy="joined")
     tags: Mapped[list[Tag]] = relationship(secondary=event_tag, lazy="selectin", order_by=Tag.slug)
     programme: Mapped[list[ProgrammeItem]] = relationship(
         back_populates="event",
@@ -179,6 +193,11 @@ class Event(Base):
     @property
     def is_public(self) -> bool:
         return self.status is not EventStatus.DRAFT
+
+    @property
+    def is_external(self) -> bool:
+        """Mirrored from another calendar: it links out, nobody registers here."""
+        return self.external_uid is not None
 
     @property
     def places_left(self) -> int | None:

@@ -4,7 +4,7 @@ feeds publish as SEQUENCE; Markdown rendered once per change, never per request.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from advanced_alchemy.utils.text import slugify
@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from events.clock import utcnow
-from events.errors import Conflict, NotFound
+from events.errors import Conflict, NotFound, ValidationFailed
+from events.mail.notify import place_of, queue_event_cancelled, queue_event_changed
 from events.models import Community, Event, EventStatus, ProgrammeItem, Tag, Venue
 from events.recurrence import localise
 from events.services.registrations import RegistrationService
@@ -30,8 +31,18 @@ from events.validation import (
 )
 
 MAX_DURATION = timedelta(days=14)
+MAX_GUEST_ALLOWANCE = 20
+_TRUE_FLAGS = frozenset({"on", "true", "1", "yes"})
+_FALSE_FLAGS = frozenset({"", "off", "false", "0", "no"})
 #: Fields whose change matters to attendees and bumps the revision (feeds' SEQUENCE).
 SIGNIFICANT_FIELDS = ("title", "starts_at", "ends_at", "venue_id", "online_url", "status")
+#: How people register; copied by ``duplicate``. Capacity is apart: it has its own rules.
+REGISTRATION_SETTINGS = (
+    "waitlist_enabled",
+    "requires_approval",
+    "guest_allowance",
+    "confirm_email_first",
+)
 
 
 @dataclass
@@ -48,6 +59,13 @@ class EventInput:
     capacity: str = ""
     tags: str = ""
     cover_color: str = ""
+    # Registration settings (a checkbox sends "on"). None leaves the event's value as it is
+    # (the model's default on create), so callers that do not offer a setting never change it.
+    waitlist_enabled: str | bool | None = None
+    requires_approval: str | bool | None = None
+    #: Guests one registrant may bring, 0..MAX_GUEST_ALLOWANCE ("" = none).
+    guest_allowance: str | int | None = None
+    confirm_email_first: str | bool | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,29 @@ class CleanEvent:
     capacity: int | None
     tag_names: list[str]
     cover_color: str
+    waitlist_enabled: bool | None = None
+    requires_approval: bool | None = None
+    guest_allowance: int | None = None
+    confirm_email_first: bool | None = None
+
+
+def parse_flag(field: str, value: str | bool | None) -> bool | None:
+    """A checkbox: "on" (or true/1/yes) is True, absent or "" is False, None is unset."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = value.strip().lower()
+    if text in _TRUE_FLAGS:
+        return True
+    if text in _FALSE_FLAGS:
+        return False
+    raise ValidationFailed({field: "invalid_choice"})
+
+
+def parse_guest_allowance(field: str, value: str | int | None) -> int | None:
+    if value is None:
+        return None
+    number = parse_int(field, value, minimum=0, maximum=MAX_GUEST_ALLOWANCE)
+    return number or 0
 
 
 def find_or_create_tags(session: Session, names: list[str]) -> list[Tag]:
@@ -77,6 +118,24 @@ def find_or_create_tags(session: Session, names: list[str]) -> list[Tag]:
         if tag not in tags:
             tags.append(tag)
     return tags
+
+
+#: What makes an event "moved" for its registrants (and which fields say so).
+_MOVES = {
+    "time": ("starts_at", "ends_at", "timezone"),
+    "place": ("venue_id", "venue_name", "venue_address", "online_url"),
+}
+
+
+def time_and_place(session: Session, event: Event) -> dict[str, str]:
+    """The event's time and place as strings, to compare before and after an edit."""
+    return {
+        "starts_at": event.starts_at.astimezone(UTC).isoformat(),
+        "ends_at": event.ends_at.astimezone(UTC).isoformat(),
+        "timezone": event.timezone,
+        "venue_id": str(event.venue_id or ""),
+        **place_of(session, event),
+    }
 
 
 def apply_description(event: Event, description: str) -> None:
@@ -110,6 +169,14 @@ class EventService:
         capacity = errors.check(parse_int, "capacity", data.capacity, minimum=0, maximum=100_000)
         tag_names = errors.check(clean_tag_names, "tags", data.tags)
         cover_color = errors.check(clean_color, "cover_color", data.cover_color)
+        waitlist_enabled = errors.check(parse_flag, "waitlist_enabled", data.waitlist_enabled)
+        requires_approval = errors.check(parse_flag, "requires_approval", data.requires_approval)
+        guest_allowance = errors.check(
+            parse_guest_allowance, "guest_allowance", data.guest_allowance
+        )
+        confirm_email_first = errors.check(
+            parse_flag, "confirm_email_first", data.confirm_email_first
+        )
         venue_id: UUID | None = None
         if data.venue_id:
             try:
@@ -143,6 +210,10 @@ class EventService:
             capacity=capacity,
             tag_names=tag_names,
             cover_color=cover_color,
+            waitlist_enabled=waitlist_enabled,
+            requires_approval=requires_approval,
+            guest_allowance=guest_allowance,
+            confirm_email_first=confirm_email_first,
         )
 
     # -- reading ---------------------------------------------------------------------
@@ -194,6 +265,10 @@ class EventService:
         event.venue_id, event.online_url = clean.venue_id, clean.online_url
         event.capacity, event.cover_color = clean.capacity, clean.cover_color
         event.tags = find_or_create_tags(self.session, clean.tag_names)
+        for name in REGISTRATION_SETTINGS:
+            value = getattr(clean, name)
+            if value is not None:
+                setattr(event, name, value)
         return any(getattr(event, name) != before[name] for name in SIGNIFICANT_FIELDS)
 
     def create(self, community: Community, data: EventInput) -> Event:
@@ -210,8 +285,10 @@ class EventService:
         # Capacity goes through the registration rules: never below the confirmed people,
         # and a raise promotes from the waitlist.
         RegistrationService(self.session).set_capacity(event, clean.capacity)
+        before = time_and_place(self.session, event)
         if self._assign(event, clean):
             event.revision += 1
+        self.mail_if_moved(event, before)
         if event.series_id is not None:
             event.detached = True  # edited on its own: series edits leave it alone now
         self.session.flush()
@@ -242,6 +319,7 @@ class EventService:
         event.cancelled_at = utcnow()
         event.revision += 1
         self.session.flush()
+        queue_event_cancelled(self.session, event)  # everyone concerned hears of it
         return event
 
     def duplicate(self, event: Event, *, days_later: int = 7) -> Event:
@@ -260,6 +338,7 @@ class EventService:
             capacity=event.capacity,
             cover_color=event.cover_color,
             tags=list(event.tags),
+            **{name: getattr(event, name) for name in REGISTRATION_SETTINGS},
         )
         apply_description(copy, event.description)
         copy.slug = self._slug_for(event.title, copy.starts_at, event.timezone)
@@ -284,6 +363,20 @@ class EventService:
             )
         self.session.flush()
         return copy
+
+    def mail_if_moved(self, event: Event, before: dict[str, str]) -> None:
+        """A published event whose time or place changed: mail everyone concerned."""
+        if event.status is not EventStatus.PUBLISHED:
+            return
+        self.session.flush()
+        after = time_and_place(self.session, event)
+        changes = tuple(
+            change
+            for change, fields in _MOVES.items()
+            if any(before[name] != after[name] for name in fields)
+        )
+        if changes:
+            queue_event_changed(self.session, event, changes=changes, previous=before)
 
     def count_in(self, community: Community) -> int:
         return (

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from events.calendar import RETENTION
@@ -49,6 +49,17 @@ def issue_feed_token(session: Session, email: str) -> str:
     session.add(PersonalFeed(email=email.lower(), token_hash=hash_token(token)))
     session.flush()
     return token
+
+
+def count_feed_tokens(session: Session, email: str) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(PersonalFeed)
+            .where(PersonalFeed.email == email.lower())
+        )
+        or 0
+    )
 
 
 def revoke_feed_tokens(session: Session, email: str) -> int:

@@ -45,6 +45,16 @@ link stops working. With ``event.confirm_email_first`` every registration answer
 ``pending_email`` whether or not the address was known (``already_registered`` tells the
 caller which mail to send, and must never be shown), and no place is held until
 ``confirm_email`` — so nobody can probe who registered or fill seats with others' addresses.
+
+Mail
+----
+Every method that changes what a registrant should know queues their mail in the same
+transaction (events/mail/notify.py), so no caller can forget it and a rolled-back change
+mails nothing: registration (confirmed / waitlisted / awaiting approval / "confirm your
+address" / links again for a known address), ``confirm_email``, ``resend_links``,
+``approve``, ``decline``, ``cancel`` (a receipt), every promotion from the waitlist, and
+``reissue_ticket``. Mails that know the manage token (register, confirm, resend) carry the
+private link; the others cannot, since only its hash is stored.
 """
 
 from __future__ import annotations
@@ -63,8 +73,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from events import tickets
 from events.clock import utcnow
 from events.errors import Conflict, NotFound, ValidationFailed
+from events.mail.notify import MailKind, queue_registration_mail
+from events.mail.outbox import forget_registrations
 from events.models import Event, EventStatus, Registration, RegistrationLog, RegistrationStatus
 from events.models.registrations import INACTIVE_STATUSES
+from events.services.personal_feeds import revoke_feed_tokens
+from events.services.privacy import ANONYMISED_NAME, placeholder_email
 from events.tokens import hash_token, new_token
 from events.validation import FieldErrors, clean_email, clean_text, parse_int
 
@@ -82,6 +96,13 @@ _LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,4})?$")
 _CHECKED = {"on", "true", "1", "yes", "y"}
 
 S = RegistrationStatus
+#: The mail telling a registrant the status they are now in.
+_MAIL_FOR_STATUS = {
+    S.CONFIRMED: MailKind.CONFIRMED,
+    S.WAITLISTED: MailKind.WAITLISTED,
+    S.PENDING_APPROVAL: MailKind.PENDING_APPROVAL,
+    S.PENDING_EMAIL: MailKind.CONFIRM_EMAIL,
+}
 
 
 class Outcome(enum.StrEnum):
@@ -235,6 +256,7 @@ class RegistrationService:
                 existing.hold_expires_at = now + self.hold
             self.session.flush()
             self._log(existing, "links_resent")
+            self._mail(event, existing, self._links_kind(existing), token)
             outcome = Outcome.PENDING_EMAIL if event.confirm_email_first else None
             return RegistrationResult(
                 existing, token, outcome or Outcome.DUPLICATE_RESENT, already_registered=True
@@ -263,6 +285,7 @@ class RegistrationService:
         self.session.add(registration)
         self.session.flush()
         self._log(registration, "registered", status=registration.status.value, people=people)
+        self._mail(event, registration, _MAIL_FOR_STATUS[registration.status], token)
         return RegistrationResult(registration, token, Outcome(registration.status.value))
 
     def confirm_email(self, token: str) -> RegistrationResult:
@@ -285,6 +308,7 @@ class RegistrationService:
                 self._place(event, registration, now)
             self.session.flush()
             self._log(registration, "email_confirmed", status=registration.status.value)
+            self._mail(event, registration, _MAIL_FOR_STATUS[registration.status], token)
         elif not registration.status.is_active:
             expired = (
                 registration.status is S.CANCELLED
@@ -331,6 +355,7 @@ class RegistrationService:
         token = self._rotate_manage_token(registration)
         self.session.flush()
         self._log(registration, "links_resent")
+        self._mail(event, registration, self._links_kind(registration), token)
         return RegistrationResult(
             registration, token, Outcome.DUPLICATE_RESENT, already_registered=True
         )
@@ -353,6 +378,7 @@ class RegistrationService:
         self._place(event, registration, now)
         self.session.flush()
         self._log(registration, "approved", status=registration.status.value)
+        self._mail(event, registration, MailKind.APPROVED)
         return registration
 
     def decline(self, registration: Registration) -> list[Registration]:
@@ -394,6 +420,39 @@ class RegistrationService:
             return self._promote(event)
         return []
 
+    def erase(self, registration: Registration) -> list[Registration]:
+        """Erase the registrant's personal data at their request ("delete my data").
+
+        An active registration for an event that has not ended is cancelled first (places
+        freed, waitlist promoted); after the end it keeps its status, so the attendance
+        figures stay true. Then the name, the address, the opt-in, the form nonce and the
+        ticket are removed and the manage link stops working. The row stays as an anonymous
+        party (status, guests, dates); the audit log holds ids only. Returns the parties
+        promoted by the cancellation."""
+        event = self._event_of(registration)
+        self._lock(event)
+        self.session.refresh(registration)
+        promoted: list[Registration] = []
+        if registration.status.is_active and event.ends_at > utcnow():
+            promoted = self._end(registration, S.CANCELLED, "cancelled")
+        # Nothing more goes to the erased address: no receipt, no queued mail, no feed.
+        forget_registrations(self.session, [registration.id])
+        revoke_feed_tokens(self.session, registration.email)
+        # The placeholders of events/services/privacy.py: unique per row (the one-active-
+        # address-per-event index holds for anonymous parties of a past event), never a
+        # deliverable address, and skipped by the periodic anonymisation.
+        registration.name = ANONYMISED_NAME
+        registration.email = placeholder_email(registration)
+        registration.locale = "en"
+        registration.opt_in = False
+        registration.request_key = None
+        registration.ticket_code = None
+        registration.hold_expires_at = None
+        registration.manage_token_hash = hash_token(new_token())
+        self.session.flush()
+        self._log(registration, "erased")
+        return promoted
+
     # -- capacity ----------------------------------------------------------------------
     def set_capacity(self, event: Event, capacity: int | str | None) -> list[Registration]:
         """Change the capacity (None or "" = unlimited). Lowering it below the people
@@ -414,6 +473,27 @@ class RegistrationService:
         self._lock(event)
         return self._promote(event)
 
+    def promote(self, registration: Registration) -> Registration:
+        """An organiser moves one waiting party off the waitlist: it is confirmed if it fits
+        in the free places, else ``Conflict("not_enough_free_places")`` (raise the capacity
+        first: that promotes in order of arrival). A double submit promotes once; a party
+        that is not waiting gives ``Conflict("registration_not_waitlisted")``."""
+        event = self._event_of(registration)
+        now = utcnow()
+        self._lock(event)
+        self.session.refresh(registration)
+        if registration.status is S.CONFIRMED:
+            return registration
+        if registration.status is not S.WAITLISTED:
+            raise Conflict("registration_not_waitlisted")
+        if not self._take(event, registration.people):
+            raise Conflict("not_enough_free_places")
+        self._confirm(registration, now)
+        self.session.flush()
+        self._log(registration, "promoted", position=registration.waitlist_position, manual=True)
+        self._mail(event, registration, MailKind.PROMOTED)
+        return registration
+
     # -- tickets -----------------------------------------------------------------------
     def reissue_ticket(self, registration: Registration) -> str:
         """A new ticket code for a confirmed registration; the old code stops working."""
@@ -422,6 +502,7 @@ class RegistrationService:
         code = tickets.reissue_ticket(registration)
         self.session.flush()
         self._log(registration, "ticket_reissued")
+        self._mail(self._event_of(registration), registration, MailKind.TICKET)
         return code
 
     # -- reading -----------------------------------------------------------------------
@@ -490,9 +571,52 @@ class RegistrationService:
         return (ahead or 0) + 1
 
     def attendees(
-        self, event: Event, *, status: RegistrationStatus | None = None, search: str = ""
+        self,
+        event: Event,
+        *,
+        status: RegistrationStatus | None = None,
+        search: str = "",
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[Registration]:
-        """The organiser's list: optionally one status, optionally a name/e-mail search."""
+        """The organiser's list: optionally one status, optionally a name/e-mail search,
+        optionally one page (``offset``/``limit``). Waiting parties come in waitlist order,
+        any other selection in order of registration."""
+        query = self._attendee_query(event, status, search)
+        if status is S.WAITLISTED:
+            order: tuple[Any, ...] = (Registration.waitlist_position,)
+        else:
+            order = (Registration.created_at, Registration.id)
+        query = query.order_by(*order).offset(max(offset, 0))
+        if limit is not None:
+            query = query.limit(limit)
+        return list(self.session.scalars(query))
+
+    def count_attendees(
+        self, event: Event, *, status: RegistrationStatus | None = None, search: str = ""
+    ) -> int:
+        """How many registrations ``attendees`` lists with the same filters (for paging)."""
+        filtered = self._attendee_query(event, status, search).subquery()
+        return self.session.scalar(select(func.count()).select_from(filtered)) or 0
+
+    def waitlist_ranks(self, event: Event) -> dict[Any, int]:
+        """Registration id → rank among the parties still waiting (1 = next), in one query."""
+        waiting = self.session.scalars(
+            select(Registration.id)
+            .where(Registration.event_id == event.id, Registration.status == S.WAITLISTED)
+            .order_by(Registration.waitlist_position)
+        )
+        return {registration_id: rank for rank, registration_id in enumerate(waiting, 1)}
+
+    def in_event(self, event: Event, registration_id: Any) -> Registration:
+        """One registration of ``event``; ``NotFound`` for an unknown id or another event's."""
+        registration = self.session.get(Registration, registration_id)
+        if registration is None or registration.event_id != event.id:
+            raise NotFound()
+        return registration
+
+    @staticmethod
+    def _attendee_query(event: Event, status: RegistrationStatus | None, search: str) -> Any:
         query = select(Registration).where(Registration.event_id == event.id)
         if status is not None:
             query = query.where(Registration.status == status)
@@ -506,8 +630,7 @@ class RegistrationService:
                     Registration.email.ilike(pattern, escape="\\"),
                 )
             )
-        order = (Registration.waitlist_position, Registration.created_at)
-        return list(self.session.scalars(query.order_by(*order)))
+        return query
 
     # -- internals ---------------------------------------------------------------------
     def _event_of(self, registration: Registration) -> Event:
@@ -538,6 +661,8 @@ class RegistrationService:
     @staticmethod
     def _check_open(event: Event, now: datetime) -> None:
         if event.status is not EventStatus.PUBLISHED or event.ends_at <= now:
+            raise Conflict("registration_closed")
+        if event.is_external:  # mirrored from another calendar: people register there
             raise Conflict("registration_closed")
 
     @staticmethod
@@ -630,12 +755,17 @@ class RegistrationService:
         if not registration.status.is_active:
             return []
         held_places = registration.status is S.CONFIRMED
+        # An address nobody confirmed is not written to (it may not be the registrant's).
+        address_confirmed = registration.status is not S.PENDING_EMAIL
         registration.status = status
         registration.cancelled_at = utcnow()
         if held_places:
             self._release(event, registration.people)
         self.session.flush()
         self._log(registration, action, freed=registration.people if held_places else 0)
+        if address_confirmed:
+            kind = MailKind.DECLINED if status is S.DECLINED else MailKind.CANCELLED
+            self._mail(event, registration, kind)
         return self._promote(event) if held_places else []
 
     def _promote(self, event: Event) -> list[Registration]:
@@ -661,7 +791,32 @@ class RegistrationService:
             self.session.flush()
             for registration in promoted:
                 self._log(registration, "promoted", position=registration.waitlist_position)
+                self._mail(event, registration, MailKind.PROMOTED)
         return promoted
+
+    def _mail(
+        self,
+        event: Event,
+        registration: Registration,
+        kind: MailKind,
+        token: str | None = None,
+    ) -> None:
+        """Queue the registrant's mail in this transaction (events/mail/notify.py)."""
+        queue_registration_mail(
+            self.session,
+            event,
+            registration,
+            kind,
+            token=token,
+            waitlist_rank=self.waitlist_rank(registration),
+        )
+
+    @staticmethod
+    def _links_kind(registration: Registration) -> MailKind:
+        """Links again: the confirmation link while the address is unconfirmed."""
+        if registration.status is S.PENDING_EMAIL:
+            return MailKind.CONFIRM_EMAIL
+        return MailKind.LINKS
 
     def _rotate_manage_token(self, registration: Registration) -> str:
         token = new_token()

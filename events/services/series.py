@@ -40,7 +40,13 @@ from events.recurrence import (
     occurrences_between,
     spell_out,
 )
-from events.services.events import EventService, apply_description, find_or_create_tags
+from events.services.events import (
+    EventService,
+    apply_description,
+    find_or_create_tags,
+    time_and_place,
+)
+from events.services.registrations import RegistrationService
 from events.services.slugs import available_slug
 from events.validation import (
     FieldErrors,
@@ -392,12 +398,19 @@ class SeriesService:
                 "online_url": series.online_url,
             }
             significant = any(getattr(event, k) != v for k, v in new.items())
+            before = time_and_place(self.session, event)
             for name, value in new.items():
                 setattr(event, name, value)
-            event.time_adjusted, event.capacity, event.tags = adjusted, series.capacity, list(tags)
+            event.time_adjusted, event.tags = adjusted, list(tags)
+            # Never below the people already confirmed there; a raise promotes the waitlist.
+            capacity = series.capacity
+            if capacity is not None and capacity < event.taken:
+                capacity = event.taken
+            RegistrationService(self.session).set_capacity(event, capacity)
             apply_description(event, series.description)
             if significant and event.status is not EventStatus.DRAFT:
                 event.revision += 1
+            EventService(self.session).mail_if_moved(event, before)
             changed += 1
         self.session.flush()
         return changed

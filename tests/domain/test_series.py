@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from events.database import Database
 from events.errors import ValidationFailed
-from events.models import Community, Event, EventStatus, Series
+from events.models import Community, Event, EventStatus, OutboxMessage, Series
 from events.services.events import EventInput, EventService
 from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import EndChoice, SeriesInput, SeriesService, preview
@@ -240,3 +240,20 @@ def test_ending_a_series_asks_about_occurrences_people_registered_for(
     statuses = {e.series_date: e.status for e in occurrences(db, series)}
     expected = EventStatus.PUBLISHED if choice is EndChoice.KEEP else EventStatus.CANCELLED
     assert statuses[date(2027, 4, 1)] is expected
+
+
+def test_moving_the_following_occurrences_tells_the_people_registered(
+    make: Factories, db: Database
+) -> None:
+    series = create(db, make.community(), first_thursdays(capacity="10"))
+    _register_on(db, series, date(2027, 4, 1))
+    with db.transaction() as session:
+        merged = session.merge(series)
+        SeriesService(session).update_following(
+            merged, first_thursdays(start_time="20:00", capacity="0"), from_date=date(2027, 3, 1)
+        )
+    with db.session() as session:
+        kinds = session.scalars(select(OutboxMessage.kind)).all()
+        (moved,) = [e for e in SeriesService(session).occurrences(series) if e.taken]
+    assert kinds.count("event_changed") == 1
+    assert moved.capacity == 1  # lowered to 0 in the form, kept at the one confirmed place

@@ -22,6 +22,7 @@ from events.models import Invitation, Membership, PersonalFeed, Role
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
+from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
 from events.services.venues import VenueInput, VenueService
 from events.tokens import hash_token, new_token
@@ -122,6 +123,17 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             ),
         )
         EventService(session).publish(event)
+        # A registration that the shared token opens (/r/{token}) and whose ticket is {code}.
+        registered = (
+            RegistrationService(session)
+            .register(
+                event,
+                RegistrationInput(name="Matrix", email="matrix@example.org", consent="on"),
+            )
+            .registration
+        )
+        registered.manage_token_hash = hash_token(token)
+        ticket = registered.ticket_code
         item = ProgrammeService(session).add(event, ProgrammeInput(title="Welcome"))
         series = SeriesService(session).create(
             ours,
@@ -144,7 +156,7 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             "invitation_id": str(issued.invitation.id),
             "membership_id": str(door_membership.id),
             "token": token,
-            "code": "fr",
+            "code": ticket,
             "file_path": "css/app.css",
             "path": "openapi.json",
         },

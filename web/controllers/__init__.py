@@ -6,19 +6,27 @@ from web.controllers.feeds import FeedsController
 from web.controllers.health import healthz, readyz
 from web.controllers.invitations import InvitationController
 from web.controllers.manage import ManageController
+from web.controllers.manage_attendees import ManageAttendeesController
 from web.controllers.manage_events import ManageEventsController
+from web.controllers.manage_imports import ManageImportsController
+from web.controllers.manage_outbox import ManageOutboxController
 from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
 from web.controllers.public import switch_language
 from web.controllers.public_events import PublicEventsController
+from web.controllers.registrations import RegistrationController
 
 ROUTE_HANDLERS = [
     healthz,
     readyz,
     switch_language,
     PublicEventsController,
+    RegistrationController,
     FeedsController,
     ManageEventsController,
+    ManageImportsController,
+    ManageAttendeesController,
+    ManageOutboxController,
     ManageSeriesController,
     ManageVenuesController,
     AccountController,

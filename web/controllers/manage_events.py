@@ -91,6 +91,11 @@ class EventForm(Form):
     # <input type=color> always sends a colour: the checkbox says whether to use it.
     use_cover_color: str = ""
     cover_color: str = ""
+    # Registration settings (unticked checkboxes send nothing, hence "").
+    waitlist_enabled: str = ""
+    requires_approval: str = ""
+    guest_allowance: str = ""
+    confirm_email_first: str = ""
 
     def to_input(self) -> EventInput:
         return EventInput(
@@ -104,6 +109,10 @@ class EventForm(Form):
             capacity=self.capacity,
             tags=self.tags,
             cover_color=self.cover_color if self.use_cover_color else "",
+            waitlist_enabled=self.waitlist_enabled,
+            requires_approval=self.requires_approval,
+            guest_allowance=self.guest_allowance,
+            confirm_email_first=self.confirm_email_first,
         )
 
     def values(self) -> dict[str, str]:
@@ -174,11 +183,20 @@ def form_of(event: Event) -> dict[str, str]:
         "tags": ", ".join(tag.name for tag in event.tags),
         "use_cover_color": "on" if event.cover_color else "",
         "cover_color": event.cover_color or DEFAULT_COVER_COLOR,
+        "waitlist_enabled": "on" if event.waitlist_enabled else "",
+        "requires_approval": "on" if event.requires_approval else "",
+        "guest_allowance": str(event.guest_allowance),
+        "confirm_email_first": "on" if event.confirm_email_first else "",
     }
 
 
 def blank_form(community: Community) -> dict[str, str]:
-    return {"timezone": community.timezone, "cover_color": DEFAULT_COVER_COLOR}
+    return {
+        "timezone": community.timezone,
+        "cover_color": DEFAULT_COVER_COLOR,
+        "waitlist_enabled": "on",
+        "guest_allowance": "0",
+    }
 
 
 def redirect_to(request: Request, url: str) -> Response[Any]:

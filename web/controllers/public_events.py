@@ -41,6 +41,7 @@ from web.controllers.feeds import event_ics
 from web.i18n import current_locale
 from web.i18n import gettext as _
 from web.page_cache import cached_html, render_to_string
+from web.registration_panel import registration_panel
 from web.rendering import VARY, page, wants_fragment
 from web.settings import Settings
 
@@ -383,6 +384,7 @@ class PublicEventsController(Controller):
             canonical_url=settings.absolute_url(f"/e/{found.slug}"),
             summary=summary(found.description_text),
             og_locale=OG_LOCALES.get(current_locale.get(), "en_GB"),
+            registration=registration_panel(found),
             **VIEW_HELPERS,
         )
 

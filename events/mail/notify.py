@@ -1,0 +1,420 @@
+"""Queue mails in the caller's transaction: the domain services call these, never commit.
+
+Each function renders the mail now (subject, text, HTML, attachments, in the registrant's
+language, ``Registration.locale``) and adds an :class:`~events.models.OutboxMessage` to the
+session. If the caller's transaction rolls back, the mail disappears with the change; if
+it commits, the sender (:mod:`events.mail.sender`) delivers it, retrying through outages.
+
+Links in mails (``B`` = ``BASE_URL``):
+
+- ticket: ``B/t/{ticket_code}`` (what the QR code encodes, :func:`events.tickets.ticket_url`);
+- private page: ``B/r/{manage_token}``, only in mails sent when the token is known (the
+  registration, the e-mail confirmation, "resend my links"): only its hash is stored;
+- e-mail confirmation (``confirm_email_first``): ``B/r/{manage_token}/confirm``;
+- event page ``B/e/{slug}`` and its calendar file ``B/e/{slug}.ics``.
+
+Attachments: mails carrying a ticket get the QR code as an inline PNG (``Content-ID``,
+shown by the HTML body) and the event as an ``.ics`` file whose UID is the feeds' UID
+(:func:`events.calendar.event_uid`). The QR image is a pure function of the ticket URL, so
+the row stores the URL (``{"qr": url}``) and the sender draws it (about 9 ms, kept out of
+the registration's write transaction); everything else is stored as sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import re
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from events.calendar import calendar_feed, event_url
+from events.clock import utcnow
+from events.mail.i18n import format_moment, format_when, mail_locale, translations
+from events.mail.render import render
+from events.mail.settings import MailSettings, mail_settings
+from events.models import (
+    Event,
+    EventStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    RegistrationStatus,
+    Venue,
+)
+from events.services.personal_feeds import issue_feed_token
+from events.tickets import ticket_url
+
+S = RegistrationStatus
+SUBJECT_MAX_LENGTH = 300
+#: Set after a commit that queued mail, so an in-process sender wakes up at once.
+outbox_committed = threading.Event()
+_QUEUED_FLAG = "rencontres.mail_queued"
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+class MailKind(enum.StrEnum):
+    #: A confirmed place, with the ticket (registration, or e-mail confirmed).
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    PENDING_APPROVAL = "pending_approval"
+    #: "Click to confirm your address" (events with ``confirm_email_first``).
+    CONFIRM_EMAIL = "confirm_email"
+    #: The private link again (a second registration with the same address, "resend").
+    LINKS = "links"
+    #: A place freed up and the waiting party got it.
+    PROMOTED = "promoted"
+    #: An organiser approved the registration (confirmed, or waitlisted when full).
+    APPROVED = "approved"
+    DECLINED = "declined"
+    #: Receipt of the registrant's own cancellation.
+    CANCELLED = "cancelled"
+    #: A new ticket code (the old one stopped working).
+    TICKET = "ticket"
+    EVENT_CHANGED = "event_changed"
+    EVENT_CANCELLED = "event_cancelled"
+    REMINDER = "reminder"
+
+
+#: Kinds that carry the QR code when the registration is confirmed.
+_QR_KINDS = {
+    MailKind.CONFIRMED,
+    MailKind.PROMOTED,
+    MailKind.APPROVED,
+    MailKind.TICKET,
+    MailKind.REMINDER,
+    MailKind.LINKS,
+}
+#: Kinds that carry the event's ``.ics`` when the registration is confirmed.
+_ICS_KINDS = {MailKind.CONFIRMED, MailKind.PROMOTED, MailKind.APPROVED, MailKind.TICKET}
+#: Kinds that always carry it (calendar apps update the entry by its UID).
+_EVENT_KINDS = {MailKind.EVENT_CHANGED, MailKind.EVENT_CANCELLED}
+#: Who hears about a change or a cancellation of the event: everyone with a place, in
+#: line, or awaiting approval (unconfirmed addresses are not written to).
+EVENT_AUDIENCE = (S.CONFIRMED, S.WAITLISTED, S.PENDING_APPROVAL)
+
+
+def one_line(value: str) -> str:
+    """Text fit for a header: control characters and line breaks become single spaces."""
+    return " ".join(_NOT_ONE_LINE.sub(" ", value or "").split())
+
+
+def _subject(kind: MailKind, locale: str, title: str, registration: Registration) -> str:
+    _ = translations(locale).gettext
+    approved_waiting = kind is MailKind.APPROVED and registration.status is S.WAITLISTED
+    subjects = {
+        MailKind.CONFIRMED: _("Your place at %(title)s"),
+        MailKind.WAITLISTED: _("You are on the waiting list for %(title)s"),
+        MailKind.PENDING_APPROVAL: _("Your registration for %(title)s awaits approval"),
+        MailKind.CONFIRM_EMAIL: _("Confirm your registration for %(title)s"),
+        MailKind.LINKS: _("Your links for %(title)s"),
+        MailKind.PROMOTED: _("A place opened up: you are in for %(title)s"),
+        MailKind.APPROVED: _("Approved: you are on the waiting list for %(title)s")
+        if approved_waiting
+        else _("Approved: your place at %(title)s"),
+        MailKind.DECLINED: _("Your registration for %(title)s was declined"),
+        MailKind.CANCELLED: _("Your registration for %(title)s is cancelled"),
+        MailKind.TICKET: _("Your new ticket for %(title)s"),
+        MailKind.EVENT_CHANGED: _("New time or place: %(title)s"),
+        MailKind.EVENT_CANCELLED: _("Cancelled: %(title)s"),
+        MailKind.REMINDER: _("Reminder: %(title)s"),
+    }
+    return one_line(subjects[kind] % {"title": one_line(title)})[:SUBJECT_MAX_LENGTH]
+
+
+def current_venue(session: Session, event: Event) -> Venue | None:
+    """The event's venue, reloaded if ``venue_id`` was edited in this transaction (the
+    relationship still holds the old one then)."""
+    venue = event.venue
+    if (venue.id if venue is not None else None) != event.venue_id:
+        session.expire(event, ["venue"])
+        venue = event.venue
+    return venue
+
+
+def place_of(session: Session, event: Event) -> dict[str, str]:
+    venue = current_venue(session, event)
+    return {
+        "venue_name": venue.name if venue else "",
+        "venue_address": venue.address if venue else "",
+        "online_url": event.online_url or "",
+    }
+
+
+def _event_view(session: Session, event: Event, locale: str, settings: MailSettings) -> dict:
+    url = event_url(event, settings.base_url)
+    return {
+        "title": event.title,
+        "community": event.community.name,
+        "when": format_when(event.starts_at, event.ends_at, event.timezone, locale),
+        "timezone": event.timezone,
+        "url": url,
+        "ics_url": f"{url}.ics",
+        "resend_url": f"{url}/resend",
+        "cancelled": event.status is EventStatus.CANCELLED,
+        "cancel_reason": event.cancel_reason or "",
+        **place_of(session, event),
+    }
+
+
+def _ics_attachment(session: Session, event: Event, settings: MailSettings) -> dict[str, Any]:
+    """The event as the ``/e/{slug}.ics`` download serves it (same UID as the feeds)."""
+    current_venue(session, event)
+    data = calendar_feed(
+        [event],
+        name=event.title,
+        description="",
+        base_url=settings.base_url,
+        url=event_url(event, settings.base_url),
+    )
+    return {
+        "filename": f"{event.slug}.ics",
+        "content_type": "text/calendar",
+        "data": base64.b64encode(data).decode("ascii"),
+    }
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    to_address: str,
+    subject: str,
+    text_body: str,
+    html_body: str = "",
+    attachments: list[dict[str, Any]] | None = None,
+    community_id: Any = None,
+    event_id: Any = None,
+    registration_id: Any = None,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """Add one rendered mail to the outbox in ``session`` (flushed, not committed)."""
+    message = OutboxMessage(
+        kind=kind,
+        to_address=to_address,
+        subject=one_line(subject)[:SUBJECT_MAX_LENGTH],
+        text_body=text_body,
+        html_body=html_body,
+        attachments=attachments or [],
+        community_id=community_id,
+        event_id=event_id,
+        registration_id=registration_id,
+        dedupe_key=dedupe_key,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now or utcnow(),
+        last_error="",
+    )
+    session.add(message)
+    session.flush()
+    session.info[_QUEUED_FLAG] = True
+    return message
+
+
+def queue_registration_mail(
+    session: Session,
+    event: Event,
+    registration: Registration,
+    kind: MailKind,
+    *,
+    token: str | None = None,
+    waitlist_rank: int | None = None,
+    changes: tuple[str, ...] = (),
+    previous: dict[str, str] | None = None,
+    dedupe_key: str | None = None,
+    ics: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """Render a ``kind`` mail to ``registration`` about ``event`` and queue it.
+
+    ``token`` (the manage token, known only when it was just issued) adds the private
+    link, and is required for :attr:`MailKind.CONFIRM_EMAIL`. ``ics`` lets a caller
+    mailing many people build the calendar attachment once.
+    """
+    if kind is MailKind.CONFIRM_EMAIL and not token:
+        raise ValueError("a confirmation mail needs the manage token")
+    settings = mail_settings(session)
+    locale = mail_locale(registration.locale)
+    confirmed = registration.status is S.CONFIRMED and registration.ticket_code is not None
+    ticket = ticket_url(settings.base_url, registration.ticket_code) if confirmed else ""
+    with_qr = confirmed and kind in _QR_KINDS
+    qr_cid = f"ticket-{registration.id.hex}@rencontres" if with_qr else ""
+    private = settings.url(f"/r/{token}") if token else ""
+    # Mails that carry the private link also carry a personal calendar feed: a new link
+    # each time (only hashes are stored), revocable from the private page.
+    feed = ""
+    if token and registration.status.is_active:
+        feed = settings.url(f"/me/{issue_feed_token(session, registration.email)}/feed.ics")
+    context = {
+        "kind": kind.value,
+        "locale": locale,
+        "name": registration.name,
+        "guests": registration.guests,
+        "status": registration.status.value,
+        "event": _event_view(session, event, locale, settings),
+        "ticket_url": ticket,
+        "qr_cid": qr_cid,
+        "private_url": private,
+        "confirm_url": f"{private}/confirm" if token else "",
+        "feed_url": feed,
+        "hold_expires": format_moment(registration.hold_expires_at, event.timezone, locale)
+        if registration.hold_expires_at
+        else "",
+        "waitlist_rank": waitlist_rank,
+        "changes": changes,
+        "previous": previous or {},
+    }
+    text, html = render(kind.value, locale, context)
+    attachments: list[dict[str, Any]] = []
+    if with_qr:
+        attachments.append(
+            {
+                "filename": "ticket.png",
+                "content_type": "image/png",
+                "content_id": qr_cid,
+                "qr": ticket,
+            }
+        )
+    if kind in _EVENT_KINDS or (confirmed and kind in _ICS_KINDS):
+        attachments.append(ics or _ics_attachment(session, event, settings))
+    return enqueue(
+        session,
+        kind=kind.value,
+        to_address=registration.email,
+        subject=_subject(kind, locale, event.title, registration),
+        text_body=text,
+        html_body=html,
+        attachments=attachments,
+        community_id=event.community_id,
+        event_id=event.id,
+        registration_id=registration.id,
+        dedupe_key=dedupe_key,
+        now=now,
+    )
+
+
+def _audience(session: Session, event: Event) -> list[Registration]:
+    return list(
+        session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.status.in_(EVENT_AUDIENCE))
+            .order_by(Registration.created_at)
+        )
+    )
+
+
+def queue_event_changed(
+    session: Session, event: Event, *, changes: tuple[str, ...], previous: dict[str, str]
+) -> int:
+    """Tell everyone concerned that the event moved (``changes``: "time" and/or "place");
+    ``previous`` holds the old ``when`` (UTC ISO start/end and zone) and place fields."""
+    session.flush()
+    settings = mail_settings(session)
+    ics = _ics_attachment(session, event, settings)
+    audience = _audience(session, event)
+    for registration in audience:
+        locale = mail_locale(registration.locale)
+        shown = dict(previous)
+        if "starts_at" in previous:
+            shown["when"] = format_when(
+                datetime.fromisoformat(previous["starts_at"]),
+                datetime.fromisoformat(previous["ends_at"]),
+                previous.get("timezone") or event.timezone,
+                locale,
+            )
+        queue_registration_mail(
+            session,
+            event,
+            registration,
+            MailKind.EVENT_CHANGED,
+            changes=changes,
+            previous=shown,
+            ics=ics,
+        )
+    return len(audience)
+
+
+def queue_event_cancelled(session: Session, event: Event) -> int:
+    """Tell everyone concerned that the event is cancelled (with the organisers' reason)."""
+    session.flush()
+    settings = mail_settings(session)
+    ics = _ics_attachment(session, event, settings)
+    audience = _audience(session, event)
+    for registration in audience:
+        queue_registration_mail(session, event, registration, MailKind.EVENT_CANCELLED, ics=ics)
+    return len(audience)
+
+
+def reminder_key(registration: Registration, event: Event) -> str:
+    """One reminder per registration and start time: a moved event is reminded again."""
+    return f"reminder:{registration.id}:{int(event.starts_at.timestamp())}"
+
+
+def queue_due_reminders(session: Session, now: datetime | None = None) -> int:
+    """Queue the reminders that are due: confirmed registrations of published events that
+    start within the lead time, registered before the reminder time (someone registering
+    an hour before has just had their ticket). Exactly once per registration and start
+    time, even with several workers: ``dedupe_key`` is unique, each insert runs in a
+    savepoint and a duplicate is skipped. Returns how many were queued."""
+    now = now or utcnow()
+    lead = mail_settings(session).reminder_before
+    if lead <= timedelta(0):
+        return 0
+    events = list(
+        session.scalars(
+            select(Event).where(
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at > now,
+                Event.starts_at <= now + lead,
+            )
+        )
+    )
+    queued = 0
+    for event in events:
+        registrations = list(
+            session.scalars(
+                select(Registration).where(
+                    Registration.event_id == event.id,
+                    Registration.status == S.CONFIRMED,
+                    Registration.confirmed_at <= event.starts_at - lead,
+                )
+            )
+        )
+        keys = {reminder_key(r, event): r for r in registrations}
+        if not keys:
+            continue
+        done = set(
+            session.scalars(
+                select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(keys)))
+            )
+        )
+        for key, registration in keys.items():
+            if key in done:
+                continue
+            try:
+                with session.begin_nested():
+                    queue_registration_mail(
+                        session, event, registration, MailKind.REMINDER, dedupe_key=key, now=now
+                    )
+            except IntegrityError:
+                continue  # another worker queued it meanwhile
+            queued += 1
+    return queued
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _wake_sender(session: Session) -> None:
+    if session.info.pop(_QUEUED_FLAG, False):
+        outbox_committed.set()
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_queued(session: Session) -> None:
+    session.info.pop(_QUEUED_FLAG, None)

@@ -1,0 +1,140 @@
+"""The organiser's view of a community's outbox: list, read one message, send again.
+
+Messages belong to a community through ``OutboxMessage.community_id``; every method takes
+the community and never returns another community's message. Bodies of sent messages hold
+attendees' private links: :func:`redact_private_links` hides them once a message is sent
+(the organisers need them only to help with a message that did not go out).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from events.clock import utcnow
+from events.errors import NotFound
+from events.models import Community, OutboxMessage, OutboxStatus
+
+PER_PAGE = 50
+#: Sent and failed messages are deleted after this long (they hold names, addresses and
+#: links; registrations themselves are anonymised after ANONYMISE_AFTER_DAYS, 90 by default).
+RETENTION = timedelta(days=90)
+_PRIVATE_LINK = re.compile(r"(/r/)[A-Za-z0-9_-]{16,}")
+
+
+def redact_private_links(text: str) -> str:
+    """``…/r/<token>…`` with the token replaced by an ellipsis."""
+    return _PRIVATE_LINK.sub(r"\1…", text)
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    messages: list[OutboxMessage]
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+class OutboxService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def page_of(
+        self, community: Community, *, status: OutboxStatus | None = None, page: int = 1
+    ) -> OutboxPage:
+        """Newest first, ``PER_PAGE`` a page; a page past the end gives the last one."""
+        query = select(OutboxMessage).where(OutboxMessage.community_id == community.id)
+        if status is not None:
+            query = query.where(OutboxMessage.status == status)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        pages = max(math.ceil(total / PER_PAGE), 1)
+        page = min(max(page, 1), pages)
+        messages = self.session.scalars(
+            query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .offset((page - 1) * PER_PAGE)
+            .limit(PER_PAGE)
+        )
+        return OutboxPage(messages=list(messages), page=page, pages=pages, total=total)
+
+    def counts(self, community: Community) -> dict[OutboxStatus, int]:
+        rows = self.session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.community_id == community.id)
+            .group_by(OutboxMessage.status)
+        )
+        counts = dict.fromkeys(OutboxStatus, 0)
+        counts.update({status: int(count) for status, count in rows})
+        return counts
+
+    def in_community(self, community: Community, message_id: UUID) -> OutboxMessage:
+        message = self.session.get(OutboxMessage, message_id)
+        if message is None or message.community_id != community.id:
+            raise NotFound()
+        return message
+
+    def send_again(
+        self, community: Community, message_id: UUID, *, now: datetime | None = None
+    ) -> bool:
+        """Put a failed message back in line with fresh attempts; False if it was not
+        failed (already sent, or still being tried: nothing to do)."""
+        message = self.in_community(community, message_id)
+        return self._requeue(community, [message.id], now) == 1
+
+    def send_all_again(self, community: Community, *, now: datetime | None = None) -> int:
+        """Every failed message of the community back in line (after an outage)."""
+        return self._requeue(community, None, now)
+
+    def _requeue(self, community: Community, ids: list[UUID] | None, now: datetime | None) -> int:
+        statement = update(OutboxMessage).where(
+            OutboxMessage.community_id == community.id,
+            OutboxMessage.status == OutboxStatus.FAILED,
+        )
+        if ids is not None:
+            statement = statement.where(OutboxMessage.id.in_(ids))
+        result = self.session.execute(
+            statement.values(
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                next_attempt_at=now or utcnow(),
+                claimed_until=None,
+            ).execution_options(synchronize_session="fetch")
+        )
+        self.session.flush()
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def purge_old(session: Session, *, now: datetime | None = None) -> int:
+    """Delete sent and failed messages written more than ``RETENTION`` ago (pending ones
+    are kept: they are still to be sent); returns how many."""
+    cutoff = (now or utcnow()) - RETENTION
+    result = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status != OutboxStatus.PENDING, OutboxMessage.created_at < cutoff
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def forget_registrations(session: Session, registration_ids: list[UUID]) -> int:
+    """Delete every mail to these registrations (their personal data is being erased or
+    anonymised; a mail still waiting for them has no one to go to any more)."""
+    if not registration_ids:
+        return 0
+    result = session.execute(
+        delete(OutboxMessage).where(OutboxMessage.registration_id.in_(registration_ids))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

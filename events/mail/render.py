@@ -1,0 +1,55 @@
+"""Mail bodies from Jinja templates: ``<kind>.txt`` (plain text) and ``<kind>.html``.
+
+One environment per language, with that language's gettext installed (``_()`` as on the
+web pages, new-style: ``_("Hello %(name)s", name=x)``). HTML templates are autoescaped,
+including the values substituted into translated strings; text templates are not escaped
+(a ``<`` in a name is just a character there).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from events.mail.i18n import translations
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+
+@cache
+def environment(locale: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    catalogue = translations(locale)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        catalogue.gettext, catalogue.ngettext, newstyle=True
+    )
+    return env
+
+
+def render(kind: str, locale: str, context: dict[str, Any]) -> tuple[str, str]:
+    """The text and HTML bodies of a ``kind`` mail in ``locale``."""
+    env = environment(locale)
+    text = env.get_template(f"{kind}.txt").render(context)
+    html = env.get_template(f"{kind}.html").render(context)
+    return _tidy(text), html
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces, at most one blank line in a row, one final newline."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy) + "\n"

@@ -1,0 +1,127 @@
+"""The background loop: send the outbox, and run the periodic jobs around it.
+
+One :class:`MailWorker` runs either inside each server process (a daemon thread started
+with the app, ``MAIL_WORKER=inline``, the default) or on its own (``rencontres worker``,
+for deployments that keep the web processes free of background work). Several may run
+at once: claims keep them from sending a row twice, and the jobs are idempotent.
+
+Every ``interval`` seconds, and soon after a commit that queued mail in this process, it
+sends what is due (only when SMTP is configured: otherwise mails wait in the outbox, where
+organisers can read them). Every ``housekeeping_interval`` it also cancels expired e-mail
+confirmation holds, queues due reminders, deletes old sent and failed mails, and runs the
+other periodic ``jobs`` it was given (anonymisation, series horizons, calendar imports: see
+web/mail.py), each on its own so that one failing job does not stop the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from events.clock import utcnow
+from events.database import Database
+from events.mail.notify import outbox_committed, queue_due_reminders
+from events.mail.outbox import purge_old
+from events.mail.sender import MailSender, SendReport, SmtpConfig
+from events.services.registrations import RegistrationService
+
+log = logging.getLogger("rencontres.mail")
+
+POLL_INTERVAL = 5.0
+HOUSEKEEPING_INTERVAL = 60.0
+
+#: A periodic job: called with the current time, in its own transactions.
+Job = Callable[[datetime], object]
+
+
+@dataclass
+class Housekeeping:
+    holds_expired: int = 0
+    reminders_queued: int = 0
+    purged: int = 0
+
+
+class MailWorker:
+    def __init__(
+        self,
+        db: Database,
+        smtp: SmtpConfig | None,
+        *,
+        interval: float = POLL_INTERVAL,
+        housekeeping_interval: float = HOUSEKEEPING_INTERVAL,
+        jobs: Sequence[Job] = (),
+    ) -> None:
+        self.db = db
+        self.jobs = tuple(jobs)
+        self.sender = MailSender(db, smtp) if smtp is not None and smtp.host else None
+        self.interval = interval
+        self.housekeeping_interval = housekeeping_interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_housekeeping: float | None = None
+
+    # -- one step -----------------------------------------------------------------------
+    def housekeeping(self, now: datetime | None = None) -> Housekeeping:
+        """Expire unconfirmed holds, queue due reminders, delete old sent/failed mails."""
+        now = now or utcnow()
+        done = Housekeeping()
+        with self.db.transaction() as session:
+            done.holds_expired = RegistrationService(session).expire_holds(now)
+        with self.db.transaction() as session:
+            done.reminders_queued = queue_due_reminders(session, now)
+        with self.db.transaction() as session:
+            done.purged = purge_old(session, now=now)
+        for job in self.jobs:
+            self._guarded(lambda moment, job=job: job(moment or now), now)
+        return done
+
+    def send(self, now: datetime | None = None) -> SendReport:
+        """Send what is due (nothing without SMTP)."""
+        if self.sender is None:
+            return SendReport()
+        return self.sender.run_until_idle(now)
+
+    def tick(self, now: datetime | None = None) -> None:
+        monotonic = time.monotonic()
+        last = self._last_housekeeping
+        if last is None or monotonic - last >= self.housekeeping_interval:
+            self._last_housekeeping = monotonic
+            self._guarded(self.housekeeping, now)
+        self._guarded(self.send, now)
+
+    @staticmethod
+    def _guarded(step: Callable[[datetime | None], object], now: datetime | None) -> None:
+        # A database or network hiccup must not end the loop: log it, try again later.
+        try:
+            step(now)
+        except Exception:
+            log.exception("mail worker step %s failed", getattr(step, "__name__", step))
+
+    # -- running ------------------------------------------------------------------------
+    def run(self) -> None:
+        """Loop until :meth:`stop`; wakes early after a commit that queued mail."""
+        if self.sender is None:
+            log.info("SMTP_HOST is not set: mails stay in the outbox")
+        while not self._stop.is_set():
+            self.tick()
+            outbox_committed.wait(self.interval)
+            outbox_committed.clear()
+
+    def start(self) -> None:
+        """Run in a daemon thread (inside the server process)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="rencontres-mail", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        outbox_committed.set()  # interrupt the wait
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None

@@ -1,0 +1,115 @@
+"""Mail fixtures: a real SMTP server (aiosmtpd) on a free local port, the database with the
+test BASE_URL for links, senders, and helpers to read what arrived."""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from events.database import Database
+from events.mail.sender import MailSender, SmtpConfig
+from events.mail.settings import MailSettings
+from tests.conftest import BASE_URL
+from tests.web.conftest import app, client  # noqa: F401  (the web fixtures, for the page tests)
+
+SENDER = "Rencontres <noreply@testserver.local>"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Inbox:
+    """What the SMTP server accepted, in order; ``refuse`` maps addresses to a reply."""
+
+    envelopes: list[Envelope] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self.lock:
+            self.envelopes.append(envelope)
+        return "250 Message accepted"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self.lock:
+            return [
+                email.message_from_bytes(e.original_content or b"", policy=policy.default)  # type: ignore[misc]
+                for e in self.envelopes
+            ]
+
+    def only(self) -> EmailMessage:
+        messages = self.messages
+        assert len(messages) == 1, [m["Subject"] for m in messages]
+        return messages[0]
+
+
+class SmtpServer:
+    """An aiosmtpd server that can be stopped and started again on the same port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.inbox = Inbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def config(self) -> SmtpConfig:
+        return SmtpConfig(
+            host="127.0.0.1", port=self.port, security="none", sender=SENDER, timeout=5
+        )
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_down() -> SmtpServer:
+    """A server that is not running yet (nothing listens on its port)."""
+    return SmtpServer(free_port())
+
+
+@pytest.fixture
+def mail_db(db: Database) -> Database:
+    db.configure_mail(MailSettings(base_url=BASE_URL))
+    return db
+
+
+@pytest.fixture
+def sender(mail_db: Database, smtp_server: SmtpServer) -> MailSender:
+    return MailSender(mail_db, smtp_server.config)

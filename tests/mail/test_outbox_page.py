@@ -1,0 +1,181 @@
+"""The organiser's outbox page: what it lists, filtering, one message, sending again, scope."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from events.clock import utcnow
+from events.database import Database
+from events.mail.notify import enqueue
+from events.models import Community, OutboxMessage, OutboxStatus, Role, User
+from events.services.communities import CommunityService
+from tests.factories import Factories
+from tests.mail.scenario import open_event, outbox, person, register
+from tests.web.conftest import Client
+
+
+@pytest.fixture
+def organiser(make: Factories) -> User:
+    return make.user()
+
+
+@pytest.fixture
+def community(make: Factories, organiser: User) -> Community:
+    community = make.community(slug="coloc")
+    make.member(community, role=Role.ORGANISER, user=organiser)
+    return community
+
+
+@pytest.fixture
+def logged_in(client: Client, db: Database, organiser: User, community: Community) -> Client:
+    client.login_as(db, organiser)
+    return client
+
+
+def set_status(db: Database, status: OutboxStatus, **values: object) -> None:
+    with db.transaction() as session:
+        session.execute(update(OutboxMessage).values(status=status, **values))
+
+
+def test_an_empty_outbox_explains_itself(logged_in: Client) -> None:
+    response = logged_in.get("/manage/coloc/outbox")
+    assert response.status_code == 200
+    assert "No e-mail yet" in response.text
+    assert "No mail server is configured" in response.text  # the demo: mails are kept here
+    assert 'href="/manage/coloc/outbox"' in logged_in.get("/manage/coloc").text
+
+
+def test_the_outbox_lists_the_communitys_mails_and_opens_one(
+    logged_in: Client, db: Database, make: Factories, community: Community
+) -> None:
+    event = open_event(db, make, community=community, title="Pitch <night>")
+    result = register(db, event, person(1, name="<i>Ada</i>"))
+    other = open_event(db, make, title="Someone else's party")
+    register(db, other, person(2))
+
+    listing = logged_in.get("/manage/coloc/outbox")
+
+    assert listing.status_code == 200
+    assert "Your place at Pitch &lt;night&gt;" in listing.text
+    assert "person1@example.org" in listing.text
+    assert "Someone else" not in listing.text and "person2@example.org" not in listing.text
+    [mine] = outbox(db, to_address="person1@example.org")
+    page = logged_in.get(f"/manage/coloc/outbox/{mine.id}")
+    assert page.status_code == 200
+    assert "Hello &lt;i&gt;Ada&lt;/i&gt;," in page.text  # the text body, escaped
+    assert "<i>Ada</i>" not in page.text
+    # Not sent yet (no SMTP here): the private link is shown, so the demo can follow it.
+    assert f"/r/{result.manage_token}" in page.text
+    assert "ticket.png" in page.text
+
+
+def test_a_sent_message_hides_the_private_link(
+    logged_in: Client, db: Database, make: Factories, community: Community
+) -> None:
+    event = open_event(db, make, community=community)
+    result = register(db, event, person(1))
+    set_status(db, OutboxStatus.SENT, sent_at=utcnow())
+    [mail] = outbox(db)
+    page = logged_in.get(f"/manage/coloc/outbox/{mail.id}")
+    assert f"/r/{result.manage_token}" not in page.text
+    assert "/r/…" in page.text
+    assert f"/t/{result.registration.ticket_code}" in page.text
+
+
+def test_filter_by_status_and_pages_of_fifty(
+    logged_in: Client, db: Database, community: Community
+) -> None:
+    now = utcnow()
+    with db.transaction() as session:
+        for n in range(53):
+            enqueue(
+                session,
+                kind="reminder",
+                to_address=f"p{n}@example.org",
+                subject=f"Mail number {n:02d}",
+                text_body="Hello",
+                community_id=community.id,
+                now=now,
+            )
+    with db.transaction() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.subject == "Mail number 00")
+            .values(status=OutboxStatus.FAILED, last_error="550 No such user")
+        )
+
+    first = logged_in.get("/manage/coloc/outbox")
+    assert first.text.count('class="badge outbox-') == 50
+    assert "Page 1 of 2" in first.text and "Mail number 52" in first.text  # newest first
+    second = logged_in.get("/manage/coloc/outbox?page=2")
+    assert second.text.count('class="badge outbox-') == 3 and "Mail number 00" in second.text
+    failed = logged_in.get("/manage/coloc/outbox?status=failed")
+    assert failed.text.count('class="badge outbox-') == 1 and "Mail number 00" in failed.text
+    assert "Send the 1 failed message again" in failed.text
+    sent = logged_in.get("/manage/coloc/outbox?status=sent")
+    assert "No message with this status." in sent.text
+    for query in ("?status=bogus", "?page=zero", "?page=-3", "?page=99999999999999999999"):
+        assert logged_in.get(f"/manage/coloc/outbox{query}").status_code == 200
+    fragment = logged_in.get("/manage/coloc/outbox?status=failed", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text and "Mail number 00" in fragment.text
+
+
+def test_a_failed_message_can_be_sent_again(
+    logged_in: Client, db: Database, make: Factories, community: Community
+) -> None:
+    event = open_event(db, make, community=community)
+    register(db, event, person(1))
+    register(db, event, person(2))
+    [first, second] = outbox(db)
+    set_status(db, OutboxStatus.FAILED, attempts=10, last_error="timed out")
+
+    page = logged_in.get(f"/manage/coloc/outbox/{first.id}")
+    assert "timed out" in page.text and "Send again" in page.text
+    response = logged_in.submit(f"/manage/coloc/outbox/{first.id}/send-again")
+    assert response.status_code == 303
+    again = outbox(db, id=first.id)[0]
+    assert (again.status, again.attempts) == (OutboxStatus.PENDING, 0)
+    assert again.next_attempt_at <= utcnow() + timedelta(seconds=1)
+    assert "back in line" in logged_in.get(f"/manage/coloc/outbox/{first.id}").text
+    # Not failed any more: nothing to do.
+    assert logged_in.submit(f"/manage/coloc/outbox/{first.id}/send-again").status_code == 303
+    assert outbox(db, id=first.id)[0].status is OutboxStatus.PENDING
+    assert "Only a failed message" in logged_in.get(f"/manage/coloc/outbox/{first.id}").text
+
+    assert logged_in.submit("/manage/coloc/outbox/send-again").status_code == 303
+    assert outbox(db, id=second.id)[0].status is OutboxStatus.PENDING
+
+
+def test_the_outbox_is_scoped_to_the_community(
+    client: Client, db: Database, make: Factories, community: Community
+) -> None:
+    event = open_event(db, make, community=community)
+    register(db, event, person(1))
+    [mail] = outbox(db)
+    set_status(db, OutboxStatus.FAILED)
+    stranger = make.user()
+    make.community(owner=stranger, slug="theirs")
+    client.login_as(db, stranger)
+
+    assert client.get("/manage/coloc/outbox").status_code == 404
+    assert client.get(f"/manage/coloc/outbox/{mail.id}").status_code == 404
+    assert client.submit(f"/manage/coloc/outbox/{mail.id}/send-again").status_code == 404
+    # Through their own community, another community's message does not exist either.
+    response = client.get(f"/manage/theirs/outbox/{mail.id}", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/manage/theirs/outbox"
+    assert client.submit(f"/manage/theirs/outbox/{mail.id}/send-again").status_code == 303
+    assert client.submit("/manage/theirs/outbox/send-again").status_code == 303
+    assert outbox(db)[0].status is OutboxStatus.FAILED
+
+
+def test_door_volunteers_cannot_read_the_outbox(
+    client: Client, db: Database, make: Factories, community: Community
+) -> None:
+    door = make.member(community, role=Role.DOOR)
+    client.login_as(db, door)
+    assert client.get("/manage/coloc/outbox").status_code == 403
+    with db.session() as session:
+        assert CommunityService(session).by_slug("coloc").id == community.id
