@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request
 from sqlalchemy.orm import Session
@@ -22,17 +22,18 @@ from events.content_version import current_version
 from web.i18n import current_locale
 
 MAX_ENTRIES = 1024
+T = TypeVar("T")
 
 
 class PageCache:
-    """A bounded, thread-safe LRU of rendered HTML strings."""
+    """A bounded, thread-safe LRU of rendered HTML (strings, or a page's parts)."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self._entries: OrderedDict[Hashable, str] = OrderedDict()
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._max_entries = max_entries
 
-    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> str:
+    def get_or_render(self, key: Hashable, render: Callable[[], T]) -> T:
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
@@ -54,8 +55,8 @@ def render_to_string(request: Request, template_name: str, **context: Any) -> st
 
 
 def cached_html(
-    request: Request, session: Session, parts: tuple[Hashable, ...], render: Callable[[], str]
-) -> str:
+    request: Request, session: Session, parts: tuple[Hashable, ...], render: Callable[[], T]
+) -> T:
     """``render()``'s HTML, reused while the content version, minute and language hold."""
     minute = utcnow().replace(second=0, microsecond=0)
     key = (current_version(session), minute, current_locale.get(), *parts)

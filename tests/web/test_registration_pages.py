@@ -820,3 +820,14 @@ def test_the_private_page_stops_the_personal_calendar_links(
     assert "Your calendar links are stopped." in client.get(url).text
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(PersonalFeed)) == 0
+
+
+def test_the_cached_event_page_gives_each_visitor_a_fresh_nonce_and_their_csrf_field(
+    client: Client, db: Database, make: Factories
+) -> None:
+    event = open_event(db, make)
+    keys = {form_key(client, event.slug) for _ in range(3)}
+    assert len(keys) == 3 and "rencontres-request-key-mark" not in keys
+    page = client.get(f"/e/{event.slug}").text
+    assert f'name="_csrf_token" value="{client.csrf_token()}"' in page
+    assert "rencontres:csrf-input" not in page

@@ -41,7 +41,7 @@ from web.controllers.feeds import event_ics
 from web.i18n import current_locale
 from web.i18n import gettext as _
 from web.page_cache import cached_html, render_to_string
-from web.registration_panel import registration_panel
+from web.registration_panel import new_request_key, registration_panel
 from web.rendering import VARY, page, wants_fragment
 from web.settings import Settings
 
@@ -270,6 +270,23 @@ def _listing(
     }
 
 
+#: Stand-ins in the cached registration form for what differs per visitor (the template
+#: puts the request's CSRF field and a fresh form nonce in their place).
+CSRF_MARK = "<!--rencontres:csrf-input-->"
+REQUEST_KEY_MARK = "rencontres-request-key-mark"
+
+
+@dataclass(frozen=True)
+class EventPageParts:
+    """The cacheable parts of an event page, around its registration section."""
+
+    head: str
+    top: str
+    #: The registration section with CSRF_MARK and REQUEST_KEY_MARK still to fill in.
+    registration: str
+    bottom: str
+
+
 def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
@@ -370,22 +387,54 @@ class PublicEventsController(Controller):
         # The path parameter also matches ``/e/{event}.ics`` (slugs never contain a dot).
         if event.endswith(".ics"):
             return event_ics(request, db_session, event.removesuffix(".ics"))
-        found = EventService(db_session).with_programme(event)
+        service = EventService(db_session)
+        found = service.by_slug(event)
         settings = _settings(request)
+        now = utcnow()
+        context: dict[str, Any] = {
+            "event": found,
+            "is_over": found.ends_at < now,
+            "cancelled": found.status is EventStatus.CANCELLED,
+        }
+
+        def render() -> EventPageParts:
+            with_programme = service.with_programme(found.slug)
+            parts = {
+                **context,
+                "event": with_programme,
+                "rooms": schedule(list(with_programme.programme)),
+                "calendar": event_links(settings, with_programme),
+                "json_ld": event_json_ld(with_programme, settings),
+                "canonical_url": settings.absolute_url(f"/e/{found.slug}"),
+                "summary": summary(with_programme.description_text),
+                "og_locale": OG_LOCALES.get(current_locale.get(), "en_GB"),
+                **VIEW_HELPERS,
+            }
+            # The registration form, drawn with stand-ins for the two per-visitor values.
+            blank = replace(registration_panel(found, now=now), request_key=REQUEST_KEY_MARK)
+            return EventPageParts(
+                head=render_to_string(request, "public/_event_head.html", **parts),
+                top=render_to_string(request, "public/_event_top.html", **parts),
+                registration=""
+                if found.is_external
+                else render_to_string(
+                    request,
+                    "registrations/_registration.html",
+                    event=found,
+                    registration=blank,
+                    csrf_input=CSRF_MARK,
+                ),
+                bottom=render_to_string(request, "public/_event_bottom.html", **parts),
+            )
+
+        parts = cached_html(request, db_session, ("event", found.slug), render)
         return page(
             request,
             "public/event.html",
-            event=found,
-            rooms=schedule(list(found.programme)),
-            is_over=found.ends_at < utcnow(),
-            cancelled=found.status is EventStatus.CANCELLED,
-            calendar=event_links(settings, found),
-            json_ld=event_json_ld(found, settings),
-            canonical_url=settings.absolute_url(f"/e/{found.slug}"),
-            summary=summary(found.description_text),
-            og_locale=OG_LOCALES.get(current_locale.get(), "en_GB"),
-            registration=registration_panel(found),
-            **VIEW_HELPERS,
+            parts=parts,
+            marks={"csrf": CSRF_MARK, "request_key": REQUEST_KEY_MARK},
+            request_key=new_request_key(),
+            **context,
         )
 
     @get("/venues/{venue:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
