@@ -20,8 +20,11 @@ def source_messages() -> set[str | tuple[str, str]]:
         ("events/**.py", "python"),
         ("web/**.py", "python"),
         ("web/templates/**.html", "jinja2"),
+        ("events/mail/templates/**.html", "jinja2"),
+        ("events/mail/templates/**.txt", "jinja2"),
     ]
-    options = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    jinja = {"extensions": "jinja2.ext.i18n"}
+    options = {pattern: jinja for pattern, method in method_map if method == "jinja2"}
     found: set[str | tuple[str, str]] = set()
     for _filename, _line, message, _comments, _context in extract_from_dir(
         ROOT, method_map=method_map, options_map=options, keywords=KEYWORDS

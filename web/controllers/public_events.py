@@ -280,6 +280,7 @@ REQUEST_KEY_MARK = "rencontres-request-key-mark"
 class EventPageParts:
     """The cacheable parts of an event page, around its registration section."""
 
+    title: str
     head: str
     top: str
     #: The registration section with CSRF_MARK and REQUEST_KEY_MARK still to fill in.
@@ -387,32 +388,29 @@ class PublicEventsController(Controller):
         # The path parameter also matches ``/e/{event}.ics`` (slugs never contain a dot).
         if event.endswith(".ics"):
             return event_ics(request, db_session, event.removesuffix(".ics"))
-        service = EventService(db_session)
-        found = service.by_slug(event)
         settings = _settings(request)
-        now = utcnow()
-        context: dict[str, Any] = {
-            "event": found,
-            "is_over": found.ends_at < now,
-            "cancelled": found.status is EventStatus.CANCELLED,
-        }
+        slug = event[:MAX_SLUG]
 
         def render() -> EventPageParts:
-            with_programme = service.with_programme(found.slug)
+            # Only on a cache miss: a hit costs one small query (the content version).
+            now = utcnow()
+            found = EventService(db_session).with_programme(slug)
             parts = {
-                **context,
-                "event": with_programme,
-                "rooms": schedule(list(with_programme.programme)),
-                "calendar": event_links(settings, with_programme),
-                "json_ld": event_json_ld(with_programme, settings),
+                "event": found,
+                "is_over": found.ends_at < now,
+                "cancelled": found.status is EventStatus.CANCELLED,
+                "rooms": schedule(list(found.programme)),
+                "calendar": event_links(settings, found),
+                "json_ld": event_json_ld(found, settings),
                 "canonical_url": settings.absolute_url(f"/e/{found.slug}"),
-                "summary": summary(with_programme.description_text),
+                "summary": summary(found.description_text),
                 "og_locale": OG_LOCALES.get(current_locale.get(), "en_GB"),
                 **VIEW_HELPERS,
             }
             # The registration form, drawn with stand-ins for the two per-visitor values.
             blank = replace(registration_panel(found, now=now), request_key=REQUEST_KEY_MARK)
             return EventPageParts(
+                title=found.title,
                 head=render_to_string(request, "public/_event_head.html", **parts),
                 top=render_to_string(request, "public/_event_top.html", **parts),
                 registration=""
@@ -427,14 +425,13 @@ class PublicEventsController(Controller):
                 bottom=render_to_string(request, "public/_event_bottom.html", **parts),
             )
 
-        parts = cached_html(request, db_session, ("event", found.slug), render)
+        parts = cached_html(request, db_session, ("event", slug), render)
         return page(
             request,
             "public/event.html",
             parts=parts,
             marks={"csrf": CSRF_MARK, "request_key": REQUEST_KEY_MARK},
             request_key=new_request_key(),
-            **context,
         )
 
     @get("/venues/{venue:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
