@@ -89,7 +89,8 @@ def run(names: Sequence[str], options: BenchOptions) -> list[ScenarioResult]:
         print(
             f"   {result.target.requests_per_s:,.0f} req/s, "
             f"/healthz {result.healthz_before.requests_per_s:,.0f} before, "
-            f"{result.healthz_after.requests_per_s:,.0f} after",
+            f"{result.healthz_after.requests_per_s:,.0f} after"
+            + (f", {result.worker_restarts} worker(s) replaced" if result.worker_restarts else ""),
             file=sys.stderr,
             flush=True,
         )

@@ -14,6 +14,12 @@ A POST scenario adds ``script=LUA_DIR / "register.lua"`` (a script defining ``in
 ``request``, see ``bench/lua/form_post.lua``), ``expect_status=None`` and, when requests
 use up seeded places, ``warm_up=False``.
 
+Extra request headers go in ``headers=("Name: value", ...)``. A ``prepare`` callback runs
+against the started server before any load and may return more Lua arguments: the feed
+scenarios use it to fill each worker's caches one request at a time and to read the
+current ETag for ``If-None-Match`` (``bench/lua/headers.lua``). ``connections`` lowers
+the connection count of a heavy target.
+
 Thresholds are shares of the same run's ``/healthz`` throughput (the noisy 2-core machine
 makes absolute req/s unreliable). The foundation bars come from the ratios measured while
 choosing the architecture (shared CONVENTIONS.md §4: bare hello ~8,500 req/s, an 11 KB
@@ -23,9 +29,26 @@ docs/performance.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
 
-from harness import Scenario, Threshold
+from harness import (
+    DEFAULT_WORKERS,
+    LUA_DIR,
+    BenchError,
+    Prepare,
+    Scenario,
+    Seed,
+    Threshold,
+    header_dict,
+)
 
 ScenarioFactory = Callable[[], Scenario]
 
@@ -118,13 +141,40 @@ def api_communities() -> Scenario:
 # -- events (issue: events and recurring meetups) ------------------------------------------
 SEEDED_EVENTS = 1_000
 EVENT_PAGE_SLUG = "soiree-500-2027-06-15"
+EVENT_DESCRIPTION = (
+    "Une soirée **ouverte** : pitchs, tables rondes et rencontres.\n\n"
+    "- 19:00 accueil\n- 19:30 pitchs\n- 20:30 tables\n\n"
+    "[Plus d'infos](https://example.org/soirees)"
+) * 2
 
 
-def seed_events(database_url: str) -> None:
-    """1,000 upcoming published events over 20 communities, with venues, tags, programmes.
+@contextmanager
+def memoised_markdown() -> Iterator[None]:
+    """Render each distinct description once while seeding.
 
-    Inserted through the domain services, so descriptions are rendered and stored exactly
-    as in production. The event page scenario loads event number 500.
+    Every seeded event has the same Markdown, and rendering it (HTML + plain text) is
+    about 40 % of ``EventService.create``. The functions are pure, so the services store
+    exactly what they store in production; only repeated work is skipped.
+    """
+    import events.services.events as module
+
+    originals = module.render_markdown, module.markdown_to_text
+    module.render_markdown = cache(originals[0])
+    module.markdown_to_text = cache(originals[1])
+    try:
+        yield
+    finally:
+        module.render_markdown, module.markdown_to_text = originals
+
+
+def seed_many_events(database_url: str, count: int = SEEDED_EVENTS) -> None:
+    """``count`` upcoming published events over 20 communities, with venues, tags, programmes.
+
+    Inserted through the domain services in one transaction, so descriptions are rendered
+    and stored exactly as in production (see :func:`memoised_markdown`). Five events a day
+    from 2026-12-01, each 19:00-22:00 Europe/Paris; event number 500 is on 2027-06-15 with
+    a three-item programme (the event page scenario loads it). 1,000 events take about
+    5 s on the 2-core machine, 10,000 about 50 s.
     """
     from datetime import date, timedelta
 
@@ -138,7 +188,7 @@ def seed_events(database_url: str) -> None:
     database = Database.from_url(database_url)
     disciplines = ["arts", "sciences", "logement", "innovation sociale", "musique", "code"]
     try:
-        with database.transaction() as session:
+        with memoised_markdown(), database.transaction() as session:
             owner = AccountService(session).sign_up(
                 email="bench@example.org",
                 display_name="Bench Organiser",
@@ -163,7 +213,7 @@ def seed_events(database_url: str) -> None:
             ]
             service = EventService(session)
             first_day = date(2026, 12, 1)
-            for n in range(1, SEEDED_EVENTS + 1):
+            for n in range(1, count + 1):
                 index = n % SEEDED_COMMUNITIES
                 day = first_day + timedelta(days=n // 5)
                 if n == 500:
@@ -172,12 +222,7 @@ def seed_events(database_url: str) -> None:
                     communities[index],
                     EventInput(
                         title=f"Soirée {n}",
-                        description=(
-                            "Une soirée **ouverte** : pitchs, tables rondes et rencontres.\n\n"
-                            "- 19:00 accueil\n- 19:30 pitchs\n- 20:30 tables\n\n"
-                            "[Plus d'infos](https://example.org/soirees)"
-                        )
-                        * 2,
+                        description=EVENT_DESCRIPTION,
                         starts_local=f"{day.isoformat()}T19:00",
                         ends_local=f"{day.isoformat()}T22:00",
                         timezone="Europe/Paris",
@@ -201,6 +246,23 @@ def seed_events(database_url: str) -> None:
         database.dispose()
 
 
+def seed_events(database_url: str) -> None:
+    """1,000 upcoming published events (see :func:`seed_many_events`)."""
+    seed_many_events(database_url, SEEDED_EVENTS)
+
+
+def timed_seed(count: int) -> Seed:
+    """A seeding callback for ``count`` events that reports its duration on stderr."""
+
+    def seed(database_url: str) -> None:
+        started = time.perf_counter()
+        seed_many_events(database_url, count)
+        elapsed = time.perf_counter() - started
+        print(f"   seeded {count:,} events in {elapsed:.1f} s", file=sys.stderr, flush=True)
+
+    return seed
+
+
 @register
 def event_page() -> Scenario:
     """GET /e/{slug} among 1,000 upcoming events: target >= 7 % of /healthz, p99 <= 300 ms."""
@@ -222,4 +284,289 @@ def home_page() -> Scenario:
         description="home page, 1,000 upcoming events in the database",
         seed=seed_events,
         threshold=Threshold(min_ratio_pct=5, max_p99_ms=300),
+    )
+
+
+# -- calendar feeds (issue 6) ----------------------------------------------------------------
+FEED_PATH = "/feeds/all.ics"
+IDENTITY = "Accept-Encoding: identity"
+GZIP = "Accept-Encoding: gzip"
+#: Warm once a cold answer was seen (8x slower than the fastest) and then 5 rounds in a row
+#: answered 4x faster than the slowest.
+WARM_ROUNDS, COLD_FACTOR, WARM_SPEEDUP, MAX_WARM_ROUNDS = 5, 8.0, 4.0, 60
+# Issue 6: "a 1,000-event feed whose events are unchanged is served in <= 60 ms". As a
+# share of /healthz: 60 ms of one core per request is 2 / 0.060 = 33 req/s on the two
+# cores, and /healthz reaches about 8,000 req/s when the machine is quiet (9,699 at best,
+# docs/performance.md), so 33 / 8,000 = 0.4 %. Rendering the feed per request (~0.5 s)
+# gives a tenth of that. The issue sets no time for 10,000 events, so feed-10000 is
+# measured, not judged (0.03-0.1 % in the runs of docs/performance.md, with the load).
+# A 304 must answer at >= 50 % of /healthz, whatever the size.
+FEED_1000_MIN_PCT = 0.4
+FEED_304_MIN_PCT = 50
+# Connections for the feed targets (/healthz keeps the run's 64). A feed request costs
+# 10-50 ms of CPU for 1,000 events and 0.2-0.7 s for 10,000, so a few connections per
+# worker saturate the server; 64 only queue: 2-3 s per request at 1,000 events, past wrk's
+# 5 s timeout at 10,000 (a 304 run then completed no request at all) and, on PostgreSQL,
+# now and then at 1,000 too. Feed clients are calendars polling hourly, not 64 at once.
+FEED_1000_CONNECTIONS = 16
+FEED_10000_CONNECTIONS = 4
+
+
+@dataclass(frozen=True)
+class FeedResponse:
+    status: int
+    headers: dict[str, str]
+    length: int
+    seconds: float
+
+
+def timed_get(url: str, headers: Sequence[str] = (), timeout_s: float = 120.0) -> FeedResponse:
+    """One GET on a new connection: status, headers (lower-case names), body length and
+    seconds taken."""
+    request = urllib.request.Request(url, headers=header_dict(headers))
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            body = response.read()
+            status, found = int(response.status), response.headers
+    except urllib.error.HTTPError as error:
+        body, status, found = error.read(), int(error.code), error.headers
+    found = {name.lower(): value for name, value in found.items()}
+    return FeedResponse(status, found, len(body), time.perf_counter() - started)
+
+
+def warm_every_worker(
+    url: str, headers: Sequence[str] = (), workers: int = DEFAULT_WORKERS
+) -> list[float]:
+    """Fill each server process's feed caches with one render each, before any load.
+
+    The caches are per process and a miss renders outside any lock, so 64 connections
+    reaching a cold worker would render the feed in up to 40 threads at once (minutes of
+    GIL-bound work for 10,000 events) and spoil the measurement. Rounds of ``workers``
+    concurrent requests on new connections go on until a cold answer was seen and the
+    last :data:`WARM_ROUNDS` rounds were all much faster. Which process accepts a
+    connection is the kernel's choice, so this is likely, not certain, to reach them all.
+    Returns every duration, in seconds.
+    """
+    durations: list[float] = []
+    fast_streak = 0
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for _round in range(MAX_WARM_ROUNDS):
+            answers = list(pool.map(lambda _: timed_get(url, headers), range(workers)))
+            if any(answer.status != 200 for answer in answers):
+                raise BenchError(f"warming {url}: status {[a.status for a in answers]}")
+            times = [answer.seconds for answer in answers]
+            durations += times
+            slowest, fastest = max(durations), min(durations)
+            fast_streak = fast_streak + 1 if max(times) * WARM_SPEEDUP < slowest else 0
+            if slowest > COLD_FACTOR * fastest and fast_streak >= WARM_ROUNDS:
+                break
+        else:
+            print(f"   warning: {url} never looked warm", file=sys.stderr, flush=True)
+    print(
+        f"   warmed in {len(durations)} requests: slowest {max(durations) * 1000:,.0f} ms, "
+        f"fastest {min(durations) * 1000:,.0f} ms",
+        file=sys.stderr,
+        flush=True,
+    )
+    return durations
+
+
+def warm_feed(path: str, headers: Sequence[str]) -> Prepare:
+    """A preparing callback that warms every worker on ``path`` and passes no arguments."""
+
+    def prepare(base_url: str) -> None:
+        warm_every_worker(base_url + path, headers)
+
+    return prepare
+
+
+def current_etag(path: str) -> Prepare:
+    """Warm every worker, then pass ``If-None-Match: <the feed's ETag>`` to headers.lua.
+
+    The ETag hashes the body, which holds the server's own URL (random port), so it can
+    only be read from the running server. One conditional GET checks that it answers 304.
+    """
+
+    def prepare(base_url: str) -> list[str]:
+        url = base_url + path
+        warm_every_worker(url, [IDENTITY])
+        etag = timed_get(url, [IDENTITY]).headers.get("etag", "")
+        conditional = [IDENTITY, f"If-None-Match: {etag}"]
+        answer = timed_get(url, conditional)
+        if not etag or answer.status != 304:
+            raise BenchError(f"{path}: ETag {etag!r}, conditional GET answered {answer.status}")
+        return conditional[1:]
+
+    return prepare
+
+
+@register
+def feed_1000() -> Scenario:
+    """GET /feeds/all.ics, 1,000 unchanged events, unconditional, not compressed."""
+    return Scenario(
+        name="feed-1000",
+        path=FEED_PATH,
+        description="iCal feed, 1,000 events, warm, unconditional, identity",
+        seed=timed_seed(1_000),
+        connections=FEED_1000_CONNECTIONS,
+        headers=(IDENTITY,),
+        prepare=warm_feed(FEED_PATH, [IDENTITY]),
+        threshold=Threshold(min_ratio_pct=FEED_1000_MIN_PCT),
+    )
+
+
+@register
+def feed_1000_gzip() -> Scenario:
+    """GET /feeds/all.ics, 1,000 unchanged events, unconditional, gzip."""
+    return Scenario(
+        name="feed-1000-gzip",
+        path=FEED_PATH,
+        description="iCal feed, 1,000 events, warm, unconditional, gzip",
+        seed=timed_seed(1_000),
+        connections=FEED_1000_CONNECTIONS,
+        headers=(GZIP,),
+        prepare=warm_feed(FEED_PATH, [GZIP]),
+        threshold=Threshold(min_ratio_pct=FEED_1000_MIN_PCT),
+    )
+
+
+@register
+def feed_1000_304() -> Scenario:
+    """GET /feeds/all.ics with If-None-Match: the current ETag, 1,000 events: a 304."""
+    return Scenario(
+        name="feed-1000-304",
+        path=FEED_PATH,
+        description="iCal feed, 1,000 events, If-None-Match -> 304",
+        seed=timed_seed(1_000),
+        connections=FEED_1000_CONNECTIONS,
+        script=LUA_DIR / "headers.lua",
+        headers=(IDENTITY,),
+        prepare=current_etag(FEED_PATH),
+        threshold=Threshold(min_ratio_pct=FEED_304_MIN_PCT),
+    )
+
+
+@register
+def feed_10000() -> Scenario:
+    """GET /feeds/all.ics, 10,000 unchanged events, unconditional, not compressed: no bar."""
+    return Scenario(
+        name="feed-10000",
+        path=FEED_PATH,
+        description="iCal feed, 10,000 events, warm, unconditional, identity",
+        seed=timed_seed(10_000),
+        headers=(IDENTITY,),
+        prepare=warm_feed(FEED_PATH, [IDENTITY]),
+        connections=FEED_10000_CONNECTIONS,
+    )
+
+
+@register
+def feed_10000_304() -> Scenario:
+    """GET /feeds/all.ics with If-None-Match: the current ETag, 10,000 events: a 304."""
+    return Scenario(
+        name="feed-10000-304",
+        path=FEED_PATH,
+        description="iCal feed, 10,000 events, If-None-Match -> 304",
+        seed=timed_seed(10_000),
+        script=LUA_DIR / "headers.lua",
+        headers=(IDENTITY,),
+        prepare=current_etag(FEED_PATH),
+        connections=FEED_10000_CONNECTIONS,
+        threshold=Threshold(min_ratio_pct=FEED_304_MIN_PCT),
+    )
+
+
+# -- registrations (issue: registration without an account) --------------------------------
+HOT_EVENT_TITLE = "Soirée très demandée"
+HOT_EVENT_DAY = "2030-06-15"
+HOT_EVENT_SLUG = "soiree-tres-demandee-2030-06-15"
+#: The most places an event may have: in a sustained run every registration takes a place
+#: through the conditional counter update on the one event row (the hot path), none
+#: lands on the waitlist.
+HOT_EVENT_CAPACITY = 100_000
+# Issue: "sustained registrations per second on one hot event, >= 5 % of /healthz on
+# SQLite, >= 3 % on PostgreSQL". For scale (docs/performance.md): a conditional counter
+# update measured ~340/s through async SQLAlchemy on SQLite, 460/s on PostgreSQL (pool 20);
+# a minimal sync endpoint 1,070-1,380/s on SQLite; SERIALIZABLE + retry 17/s.
+REGISTER_HOT_MIN_PCT = 5
+REGISTER_HOT_POSTGRES_MIN_PCT = 3
+
+
+def seed_registration_event(capacity: int = HOT_EVENT_CAPACITY) -> Seed:
+    """A seeding callback: one published event with ``capacity`` places and a waitlist, at
+    :data:`HOT_EVENT_SLUG` (returned as the Lua script's first argument)."""
+
+    def seed(database_url: str) -> list[str]:
+        from events.database import Database
+        from events.services.accounts import AccountService
+        from events.services.communities import CommunityService
+        from events.services.events import EventInput, EventService
+
+        database = Database.from_url(database_url)
+        try:
+            with database.transaction() as session:
+                owner = AccountService(session).sign_up(
+                    email="bench@example.org",
+                    display_name="Bench Organiser",
+                    password="bench password for seeding only",
+                )
+                community = CommunityService(session).create(owner, name="Communauté 01")
+                service = EventService(session)
+                event = service.create(
+                    community,
+                    EventInput(
+                        title=HOT_EVENT_TITLE,
+                        starts_local=f"{HOT_EVENT_DAY}T19:00",
+                        ends_local=f"{HOT_EVENT_DAY}T22:00",
+                        timezone="Europe/Paris",
+                        capacity=str(capacity),
+                    ),
+                )
+                service.publish(event)
+                if event.slug != HOT_EVENT_SLUG or not event.waitlist_enabled:
+                    raise BenchError(f"seeded event {event.slug!r}, expected {HOT_EVENT_SLUG}")
+        finally:
+            database.dispose()
+        return []
+
+    return seed
+
+
+def csrf_cookie(base_url: str, path: str) -> str:
+    """The ``csrftoken`` cookie that one cookie-less GET of ``path`` is given."""
+    request = urllib.request.Request(base_url + path, headers=header_dict(()))
+    with urllib.request.urlopen(request, timeout=30) as response:
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _sep, rest = header.partition("=")
+            if name.strip() == "csrftoken":
+                return rest.split(";", 1)[0]
+    raise BenchError(f"GET {path} set no csrftoken cookie")
+
+
+def csrf_token_of(path: str) -> Prepare:
+    """A preparing callback passing the CSRF token of a GET of ``path`` to register.lua."""
+
+    def prepare(base_url: str) -> list[str]:
+        return [csrf_cookie(base_url, path)]
+
+    return prepare
+
+
+@register
+def register_hot() -> Scenario:
+    """POST /e/{slug}/register, a new address each time, all on one event (its row is the
+    hot spot): >= 5 % of /healthz on SQLite, >= 3 % on PostgreSQL, no error."""
+    return Scenario(
+        name="register-hot",
+        path=f"/e/{HOT_EVENT_SLUG}/register",
+        description="registration POSTs (303), one hot event, unique addresses",
+        seed=seed_registration_event(),
+        script=LUA_DIR / "register.lua",
+        expect_status=None,
+        prepare=csrf_token_of(f"/e/{HOT_EVENT_SLUG}"),
+        threshold=Threshold(
+            min_ratio_pct=REGISTER_HOT_MIN_PCT,
+            postgres_min_ratio_pct=REGISTER_HOT_POSTGRES_MIN_PCT,
+        ),
     )
