@@ -20,6 +20,15 @@ from web.mail import mail_settings, mail_worker
 from web.settings import Settings
 
 
+def _accepts(option: str) -> bool:
+    """Whether the installed uvicorn knows ``option`` (newer releases added some)."""
+    import inspect
+
+    import uvicorn
+
+    return option in inspect.signature(uvicorn.run).parameters
+
+
 @click.group()
 def main() -> None:
     """Rencontres: open meetups, run by volunteers."""
@@ -40,8 +49,12 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
     # Workers re-read the environment; make the chosen secret and data folder theirs too.
     os.environ.setdefault("SECRET_KEY", settings.secret_key)
     os.environ.setdefault("DATA_DIR", str(settings.data_dir))
+    # A worker that starts slowly on a busy machine (imports take seconds at high load) must
+    # not be killed and restarted in a loop by uvicorn's 5 s default health check.
+    patience = {"timeout_worker_healthcheck": 60} if _accepts("timeout_worker_healthcheck") else {}
     uvicorn.run(
         "web.app:create_app",
+        **patience,
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
