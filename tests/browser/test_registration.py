@@ -75,7 +75,10 @@ def test_register_see_the_ticket_and_cancel_with_javascript(
     assert page.evaluate("window.stillTheSamePage === true"), "the page was reloaded"
     qr = page.locator("#registration .ticket-qr img")
     expect(qr).to_be_visible()
-    assert page.evaluate("img => img.complete && img.naturalWidth > 0", qr.element_handle())
+    # Wait for the image itself (visible only means laid out; it may still be loading).
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=qr.element_handle(), timeout=15_000
+    )
 
     page.get_by_role("link", name="Open my ticket and my registration").click()
     expect(page).to_have_url(re.compile(r"/r/[\w-]{32}$"))

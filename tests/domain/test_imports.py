@@ -186,7 +186,8 @@ def test_a_runaway_rule_is_left_out_quickly() -> None:
     )
     started = time.monotonic()
     parsed = parse_calendar(data, now=NOW)
-    assert time.monotonic() - started < 5
+    # Unguarded, this rule took 141 s here; guarded it takes milliseconds (30 s: load room).
+    assert time.monotonic() - started < 30
     assert [e.title for e in parsed.events] == ["Fine"]
     assert [(n.code, n.params) for n in parsed.notes] == [("frequent_rule", {"count": 1})]
 

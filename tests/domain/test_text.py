@@ -218,16 +218,15 @@ def test_unicode_and_emoji_round_trip() -> None:
     assert markdown_to_text(source) == source
 
 
-def test_large_input_renders_quickly() -> None:
+def test_large_input_renders_whole() -> None:
+    # Its speed is checked by the growth test below (a ratio, not a wall-clock bound).
     block = (
         "## Session\n\nSome *text* with a [link](https://example.org/x), `code` and "
         "<b>raw</b> 🎉.\n\n- a\n- b\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
     )
     source = (block * (100_000 // len(block) + 1))[:100_000]
-    started = time.perf_counter()
     output = render_markdown(source)
     text = markdown_to_text(source)
-    assert time.perf_counter() - started < 10
     assert output.count("<h2>") > 500 and "Session" in text
 
 
