@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import anyio
 import pytest
 
@@ -32,7 +34,11 @@ def test_the_gate_admits_one_writer_on_sqlite_and_a_few_on_postgresql(
             for _ in range(3 * limit + 1):
                 tasks.start_soon(writer)
 
-    anyio.run(burst)
+    # In a thread of its own: another test of this worker process (Playwright's sync API)
+    # may have left an event loop running in the main thread.
+    thread = threading.Thread(target=anyio.run, args=(burst,))
+    thread.start()
+    thread.join()
     assert peak == limit
 
 
