@@ -137,9 +137,9 @@ def clear_block_caches() -> None:
 
 
 def clear_rendered() -> None:
-    from web.controllers.feeds import RENDERED
+    from web.controllers.feeds import clear_feed_caches
 
-    RENDERED.clear()
+    clear_feed_caches()
 
 
 def serve(database: Any, headers: dict[str, str], base_url: str = BASE_URL) -> tuple[int, bytes]:

@@ -10,6 +10,7 @@ as soon as it is committed.
 from __future__ import annotations
 
 import secrets
+import threading
 from itertools import chain
 from typing import Any
 
@@ -34,6 +35,27 @@ from events.models import (
 NAMESPACE, KEY = "content", "version"
 TRACKED = (Event, Venue, Community, Tag, Series, SeriesException, ProgrammeItem, Registration)
 _CHANGED = "rencontres.content_changed"
+_STAMPED = "rencontres.content_stamped"
+
+
+class _LocalCommits:
+    """How many stamped transactions this process has committed: lets an in-process reader
+    of the version (web/content_watch.py) notice its own process's changes at once."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def bump(self) -> None:
+        with self._lock:
+            self._count += 1
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+
+local_commits = _LocalCommits()
 
 
 def current_version(session: Session) -> str:
@@ -63,12 +85,20 @@ def _stamp(session: Session) -> None:
             index_elements=["namespace", "key"], set_={"value": value, "updated_at": utcnow()}
         )
     )
+    session.info[_STAMPED] = True
+
+
+def _committed(session: Session) -> None:
+    if session.info.pop(_STAMPED, False):
+        local_commits.bump()
 
 
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_CHANGED, None)
+    session.info.pop(_STAMPED, None)
 
 
 event.listen(Session, "before_flush", _note_changes)
 event.listen(Session, "before_commit", _stamp)
+event.listen(Session, "after_commit", _committed)
 event.listen(Session, "after_rollback", _forget)

@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 
 from events.database import Database
 from web.auth import Access, access, access_guard, provide_current_user
+from web.content_watch import ContentWatch
 from web.controllers import ROUTE_HANDLERS
 from web.db import provide_db_session
 from web.errors import EXCEPTION_HANDLERS
@@ -44,6 +45,8 @@ STATELESS_PATHS = [
     r"^/feeds/",
     r"/feed\.(ics|atom)$",
     r"^/e/[^/]+\.ics$",
+    # Event cover images: cached publicly for a year, so no cookie may ride along.
+    r"^/e/[^/]+/cover(-small)?\.jpg$",
 ]
 THROTTLED_POSTS = frozenset({"/login", "/signup"})
 MAX_BODY_BYTES = 1024 * 1024
@@ -133,6 +136,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "db": db,
                 "write_gate": gate,
                 "page_cache": PageCache(),
+                "content_watch": ContentWatch(db),
                 "unsafe_switches": switches,
             }
         ),

@@ -33,6 +33,14 @@ class PageCache:
         self._lock = threading.Lock()
         self._max_entries = max_entries
 
+    def peek(self, key: Hashable) -> Any | None:
+        """The entry under ``key``, if any (marked as recently used)."""
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        return None
+
     def get_or_render(self, key: Hashable, render: Callable[[], T]) -> T:
         with self._lock:
             if key in self._entries:

@@ -7,10 +7,14 @@ HTTP behaviour, for every feed and the single-event download:
   events, their venues and communities.
 * ``If-None-Match`` (lists, ``W/`` weak tags, ``*``) answers 304 with no body; without
   it, ``If-Modified-Since`` at or after ``Last-Modified`` does too.
-* The 304 path is cheap: :func:`events.calendar.feed_state` fingerprints the selection
-  with narrow queries (ids and ``updated_at`` columns, no ORM objects); a rendered body
-  is cached in-process under that fingerprint, so an unchanged feed is answered without
-  loading or serialising any event, and the ETag is still the hash of the body sent.
+* The 304 path is cheap, in two layers. Each answer of a public feed is kept in process
+  under its URL, language and the shared content version (web/content_watch.py reads it
+  from memory, refreshed every second): a poll while nothing changed touches neither the
+  database nor a worker thread. When the version moved (say a registration elsewhere),
+  :func:`events.calendar.feed_state` fingerprints the selection with narrow queries (ids
+  and ``updated_at`` columns, no ORM objects) and a body rendered under that fingerprint is
+  reused, so an unchanged feed is never re-rendered. The ETag is always the hash of the
+  body sent.
 * ``HEAD`` answers the GET headers without a body; bodies of 500 bytes or more are
   gzipped when the client accepts it; public feeds carry ``Access-Control-Allow-Origin: *``
   and ``Cache-Control: public, max-age=300``.
@@ -33,6 +37,7 @@ from email.utils import format_datetime as http_date
 from email.utils import parsedate_to_datetime
 from xml.etree import ElementTree
 
+import anyio.to_thread
 from litestar import Controller, Request, Response, route
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -56,8 +61,10 @@ from events.services.personal_feeds import personal_calendar
 from events.services.venues import VenueService
 from events.text import excerpt
 from web.auth import Access, access
+from web.content_watch import ContentWatch
 from web.i18n import current_locale, format_datetime
 from web.i18n import gettext as _
+from web.page_cache import PageCache
 
 ICS_MEDIA_TYPE = "text/calendar"
 ATOM_MEDIA_TYPE = "application/atom+xml"
@@ -75,6 +82,7 @@ ATOM_SUMMARY_CHARS = 600
 ATOM_ID_NAMESPACE = uuid.UUID("5d0b6a5e-6f7a-4c1e-9c51-3f2b8f0e6a11")
 RENDERED_CACHE_BYTES = 64 * 1024 * 1024
 RENDERED_CACHE_ENTRIES = 512
+SERVED_CACHE_ENTRIES = 1024
 METHODS = ["GET", "HEAD"]
 # Public and cacheable by shared caches: no session and no CSRF cookie may ride along.
 FEED_OPT = {**access(Access.PUBLIC), "exclude_from_csrf": True}
@@ -138,6 +146,26 @@ class RenderedCache:
 
 
 RENDERED = RenderedCache(max_bytes=RENDERED_CACHE_BYTES, max_entries=RENDERED_CACHE_ENTRIES)
+
+
+@dataclass(frozen=True)
+class Served:
+    """Everything needed to answer a feed request, whatever its conditional headers."""
+
+    rendered: Rendered
+    media_type: str
+    filename: str
+    last_modified: datetime | None
+
+
+#: Served feeds by URL, base URL, language, content version and hour (the hour because
+#: old events leave a feed with time alone). Bodies are shared with ``RENDERED``.
+SERVED = PageCache(max_entries=SERVED_CACHE_ENTRIES)
+
+
+def clear_feed_caches() -> None:
+    RENDERED.clear()
+    SERVED.clear()
 
 
 # -- conditional GET -------------------------------------------------------------------------
@@ -306,6 +334,41 @@ def _base_url(request: Request) -> str:
 
 
 def _ics_feed(request: Request, db_session: Session, source: FeedSource) -> Response[bytes]:
+    """The feed's answer, computed now (the cold and "version moved" paths)."""
+    return _respond(request, _ics_served(request, db_session, source))
+
+
+def _respond(request: Request, served: Served) -> Response[bytes]:
+    return conditional_response(
+        request,
+        served.rendered,
+        media_type=served.media_type,
+        filename=served.filename,
+        last_modified=served.last_modified,
+    )
+
+
+async def _public_feed(
+    request: Request, build: Callable[[Request, Session], Served]
+) -> Response[bytes]:
+    """Answer from :data:`SERVED` when the content version is unchanged, else ``build``
+    (in a worker thread, with a read-only session) and remember the answer."""
+    watch: ContentWatch = request.app.state.content_watch
+    version = await watch.current()
+    hour = utcnow().replace(minute=0, second=0, microsecond=0)
+    key = (request.url.path, _base_url(request), current_locale.get(), version, hour)
+    served = SERVED.peek(key)
+    if served is None:
+
+        def load() -> Served:
+            with request.app.state.db.session() as session:
+                return SERVED.get_or_render(key, lambda: build(request, session))
+
+        served = await anyio.to_thread.run_sync(load)
+    return _respond(request, served)
+
+
+def _ics_served(request: Request, db_session: Session, source: FeedSource) -> Served:
     base_url = _base_url(request)
     now = utcnow()
     state = feed_state(db_session, source.scope, now=now)
@@ -322,8 +385,7 @@ def _ics_feed(request: Request, db_session: Session, source: FeedSource) -> Resp
         )
 
     key = ("ics", source.key, source.name, source.description, page_url, state.fingerprint)
-    return conditional_response(
-        request,
+    return Served(
         RENDERED.get_or_render(key, render),
         media_type=ICS_MEDIA_TYPE,
         filename=f"{source.filename}.ics",
@@ -398,7 +460,7 @@ def atom_feed(source: FeedSource, events: list[Event], base_url: str, state: Fee
     return ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
-def _atom(request: Request, db_session: Session, source: FeedSource) -> Response[bytes]:
+def _atom_served(request: Request, db_session: Session, source: FeedSource) -> Served:
     base_url = _base_url(request)
     now = utcnow()
     state = feed_state(db_session, source.scope, now=now)
@@ -408,8 +470,7 @@ def _atom(request: Request, db_session: Session, source: FeedSource) -> Response
         return atom_feed(source, events, base_url, state)
 
     key = ("atom", source.key, source.name, source.description, base_url, current_locale.get())
-    return conditional_response(
-        request,
+    return Served(
         RENDERED.get_or_render((*key, state.fingerprint), render),
         media_type=ATOM_MEDIA_TYPE,
         filename=f"{source.filename}.atom",
@@ -466,44 +527,34 @@ def personal_ics(request: Request, db_session: Session, token: str) -> Response[
 
 
 class FeedsController(Controller):
+    """Public feeds answer from memory while nothing changed (see the module docstring);
+    the personal feed is built per request."""
+
     include_in_schema = False
 
-    @route("/feeds/all.ics", http_method=METHODS, opt=FEED_OPT, sync_to_thread=True)
-    def all_ics(self, request: Request, db_session: NamedDependency[Session]) -> Response[bytes]:
-        return _ics_feed(request, db_session, _all_events())
+    @route("/feeds/all.ics", http_method=METHODS, opt=FEED_OPT)
+    async def all_ics(self, request: Request) -> Response[bytes]:
+        return await _public_feed(
+            request, lambda request, session: _ics_served(request, session, _all_events())
+        )
 
-    @route(
-        "/g/{group:str}/feed.ics",
-        http_method=METHODS,
-        opt=FEED_OPT,
-        sync_to_thread=True,
-    )
-    def group_ics(
-        self, request: Request, group: FromPath[str], db_session: NamedDependency[Session]
-    ) -> Response[bytes]:
-        return _ics_feed(request, db_session, _group(db_session, group))
+    @route("/g/{group:str}/feed.ics", http_method=METHODS, opt=FEED_OPT)
+    async def group_ics(self, request: Request, group: FromPath[str]) -> Response[bytes]:
+        return await _public_feed(
+            request, lambda request, session: _ics_served(request, session, _group(session, group))
+        )
 
-    @route(
-        "/tags/{tag:str}/feed.ics",
-        http_method=METHODS,
-        opt=FEED_OPT,
-        sync_to_thread=True,
-    )
-    def tag_ics(
-        self, request: Request, tag: FromPath[str], db_session: NamedDependency[Session]
-    ) -> Response[bytes]:
-        return _ics_feed(request, db_session, _tag(db_session, tag))
+    @route("/tags/{tag:str}/feed.ics", http_method=METHODS, opt=FEED_OPT)
+    async def tag_ics(self, request: Request, tag: FromPath[str]) -> Response[bytes]:
+        return await _public_feed(
+            request, lambda request, session: _ics_served(request, session, _tag(session, tag))
+        )
 
-    @route(
-        "/venues/{venue:str}/feed.ics",
-        http_method=METHODS,
-        opt=FEED_OPT,
-        sync_to_thread=True,
-    )
-    def venue_ics(
-        self, request: Request, venue: FromPath[str], db_session: NamedDependency[Session]
-    ) -> Response[bytes]:
-        return _ics_feed(request, db_session, _venue(db_session, venue))
+    @route("/venues/{venue:str}/feed.ics", http_method=METHODS, opt=FEED_OPT)
+    async def venue_ics(self, request: Request, venue: FromPath[str]) -> Response[bytes]:
+        return await _public_feed(
+            request, lambda request, session: _ics_served(request, session, _venue(session, venue))
+        )
 
     @route(
         "/me/{token:str}/feed.ics",
@@ -516,17 +567,15 @@ class FeedsController(Controller):
     ) -> Response[bytes]:
         return personal_ics(request, db_session, token)
 
-    @route("/feeds/all.atom", http_method=METHODS, opt=FEED_OPT, sync_to_thread=True)
-    def all_atom(self, request: Request, db_session: NamedDependency[Session]) -> Response[bytes]:
-        return _atom(request, db_session, _all_events())
+    @route("/feeds/all.atom", http_method=METHODS, opt=FEED_OPT)
+    async def all_atom(self, request: Request) -> Response[bytes]:
+        return await _public_feed(
+            request, lambda request, session: _atom_served(request, session, _all_events())
+        )
 
-    @route(
-        "/g/{group:str}/feed.atom",
-        http_method=METHODS,
-        opt=FEED_OPT,
-        sync_to_thread=True,
-    )
-    def group_atom(
-        self, request: Request, group: FromPath[str], db_session: NamedDependency[Session]
-    ) -> Response[bytes]:
-        return _atom(request, db_session, _group(db_session, group))
+    @route("/g/{group:str}/feed.atom", http_method=METHODS, opt=FEED_OPT)
+    async def group_atom(self, request: Request, group: FromPath[str]) -> Response[bytes]:
+        return await _public_feed(
+            request,
+            lambda request, session: _atom_served(request, session, _group(session, group)),
+        )
