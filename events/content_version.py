@@ -72,6 +72,9 @@ def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
 
 
 def _stamp(session: Session) -> None:
+    # Savepoints (web/write_batch.py) fire the commit hooks too: stamp once, at the end.
+    if session.in_nested_transaction():
+        return
     # before_commit runs before the final flush: flush now so its changes are noted.
     session.flush()
     if not session.info.pop(_CHANGED, False):
@@ -94,6 +97,8 @@ def _committed(session: Session) -> None:
 
 
 def _forget(session: Session, *_args: Any) -> None:
+    if session.in_nested_transaction():  # a savepoint: the others' changes still count
+        return
     session.info.pop(_CHANGED, None)
     session.info.pop(_STAMPED, None)
 

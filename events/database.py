@@ -118,6 +118,14 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database's file (None for PostgreSQL or an in-memory database)."""
+        name = self.engine.url.database
+        if not self.is_sqlite or not name or name == ":memory:" or name.startswith("file:"):
+            return None
+        return Path(name)
+
     def session(self, *, write: bool = False) -> Session:
         """A new session; ``write=True`` makes its transaction a writer from the start."""
         session = self._factory()

@@ -19,8 +19,10 @@ settings: never document them for operators, never set them outside tests.
       the service's hook commits the session between them (the form of the bug that the
       domain negative control reproduces, tests/domain/test_registration_concurrency.py).
 
-    The process's write gate (web/write_gate.py) stays: it only queues the writers of one
-    process; with two worker processes the transactions still interleave. (Opening it too
+    - the write gate (web/write_gate.py) loses its cross-process file lock on SQLite.
+
+    The gate's in-process part stays: it only queues the writers of one process; with two
+    worker processes the transactions still interleave. (Opening it too
     starved the connection pools: dozens of threads busy-waiting on SQLite's lock hit the
     30 s pool and busy timeouts instead of overselling.)
 

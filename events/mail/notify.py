@@ -411,10 +411,14 @@ def queue_due_reminders(session: Session, now: datetime | None = None) -> int:
 
 @sa_event.listens_for(Session, "after_commit")
 def _wake_sender(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: nothing is visible yet
+        return
     if session.info.pop(_QUEUED_FLAG, False):
         outbox_committed.set()
 
 
 @sa_event.listens_for(Session, "after_rollback")
 def _forget_queued(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: other mails of the batch stay queued
+        return
     session.info.pop(_QUEUED_FLAG, None)

@@ -1,0 +1,162 @@
+"""Group commit: concurrent units share transactions, fail alone, and are only answered
+once committed."""
+
+from __future__ import annotations
+
+import contextlib
+
+import anyio
+import pytest
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from events.content_version import current_version
+from events.database import Database
+from events.models import Community, KeyValue
+from tests.factories import Factories
+from web.write_batch import WriteBatcher
+from web.write_gate import WriteGate
+
+
+def stored_keys(db: Database) -> set[str]:
+    with db.session() as session:
+        return set(session.scalars(select(KeyValue.key).where(KeyValue.namespace == "batch")))
+
+
+def put(key: str):  # type: ignore[no-untyped-def]
+    def unit(session: Session) -> str:
+        session.add(KeyValue(namespace="batch", key=key, value=b"x", expires_at=None))
+        session.flush()
+        return key
+
+    return unit
+
+
+def make_batcher(db: Database) -> WriteBatcher:
+    return WriteBatcher(db, WriteGate(serialise=db.is_sqlite), max_batch=8)
+
+
+def test_concurrent_units_share_transactions_and_all_commit(db: Database) -> None:
+    batcher = make_batcher(db)
+    results: list[str] = []
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+            for n in range(20):
+
+                async def one(n: int = n) -> None:
+                    results.append(await batcher.run(put(f"k{n}")))
+
+                group.start_soon(one)
+
+    anyio.run(main)
+    assert sorted(results) == sorted(f"k{n}" for n in range(20))
+    assert stored_keys(db) == {f"k{n}" for n in range(20)}
+    # 20 units, at most 8 per batch: at least 3 transactions, and fewer than one per unit.
+    assert 3 <= batcher.batches < 20
+
+
+def test_a_failing_unit_is_rolled_back_alone_and_gets_its_own_error(db: Database) -> None:
+    batcher = make_batcher(db)
+
+    def half_then_fail(session: Session) -> None:
+        put("failed-half")(session)
+        raise ValueError("refused")
+
+    async def main() -> list[object]:
+        outcomes: list[object] = []
+
+        async def run(unit) -> None:  # type: ignore[no-untyped-def]
+            try:
+                outcomes.append(await batcher.run(unit))
+            except ValueError as exc:
+                outcomes.append(exc)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(run, put("before"))
+            group.start_soon(run, half_then_fail)
+            group.start_soon(run, put("after"))
+        return outcomes
+
+    outcomes = anyio.run(main)
+    assert sorted(o for o in outcomes if isinstance(o, str)) == ["after", "before"]
+    assert [str(o) for o in outcomes if isinstance(o, ValueError)] == ["refused"]
+    assert stored_keys(db) == {"before", "after"}
+    assert batcher.batches == 1
+
+
+def test_a_failed_commit_fails_every_unit_of_the_batch_and_keeps_nothing(db: Database) -> None:
+    batcher = make_batcher(db)
+
+    def sabotage_commit(session: Session) -> str:
+        def boom(session: Session) -> None:
+            if not session.in_nested_transaction():  # the batch's commit, not a savepoint's
+                raise RuntimeError("disk full")
+
+        sa_event.listen(session, "before_commit", boom)
+        return put("sabotaged")(session)
+
+    async def main() -> list[BaseException]:
+        errors: list[BaseException] = []
+
+        async def run(unit) -> None:  # type: ignore[no-untyped-def]
+            try:
+                await batcher.run(unit)
+            except RuntimeError as exc:
+                errors.append(exc)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(run, put("innocent"))
+            group.start_soon(run, sabotage_commit)
+        return errors
+
+    errors = anyio.run(main)
+    assert [str(e) for e in errors] == ["disk full", "disk full"]
+    assert stored_keys(db) == set()
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(KeyValue)) == 0
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_a_lone_request_runs_at_once(db: Database, size: int) -> None:
+    batcher = make_batcher(db)
+
+    async def main() -> None:
+        for n in range(size):
+            assert await batcher.run(put(f"solo{n}")) == f"solo{n}"
+
+    anyio.run(main)
+    assert batcher.batches == size
+
+
+def test_a_batch_stamps_the_content_version_even_when_a_later_unit_fails(
+    db: Database, make: Factories
+) -> None:
+    community = make.community(name="Before")
+    with db.session() as session:
+        before = current_version(session)
+    batcher = make_batcher(db)
+
+    def rename(session: Session) -> None:
+        session.get(Community, community.id).name = "After"
+
+    def fail(session: Session) -> None:
+        put("never")(session)
+        raise ValueError("refused")
+
+    async def main() -> None:
+        async def run(unit) -> None:  # type: ignore[no-untyped-def]
+            with contextlib.suppress(ValueError):
+                await batcher.run(unit)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(run, rename)
+            group.start_soon(run, fail)
+
+    anyio.run(main)
+    assert batcher.batches == 1
+    with db.session() as session:
+        assert session.get(Community, community.id).name == "After"
+        assert current_version(session) != before
+    assert stored_keys(db) == set()

@@ -1,0 +1,110 @@
+"""Group commit for the hottest write: many requests' small writes in one transaction.
+
+When an announcement sends hundreds of people to one event's form, every registration is
+a short write transaction on the same row, and SQLite takes one writer at a time. Measured
+(docs/performance.md): the time a writer *holds* the lock was mostly not the registration
+itself but what surrounds it: beginning the transaction, three hops between the event loop
+and worker threads, the commit, and the content-version stamp, each paid per request.
+
+A :class:`WriteBatcher` queues units of work (``unit(session) -> result``) from concurrent
+requests and runs whatever has gathered in ONE write transaction, in ONE worker-thread
+call, behind the process's write gate: each unit inside its own SAVEPOINT, so a unit that
+raises (a validation error, a full event) is rolled back alone and its exception goes to
+its own request; then one commit. No request is answered before that commit, so every
+acknowledged write is on disk. If the commit itself fails, every unit of the batch gets
+the error and none of their writes exists.
+
+A request arriving while a batch runs waits for the next one: under load batches grow by
+themselves, and a lone request runs at once (no timer, no added latency).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import anyio.to_thread
+from sqlalchemy.orm import Session
+
+from events.database import Database
+from web.write_gate import WriteGate
+
+T = TypeVar("T")
+#: Enough to amortise the commit; small enough that a batch stays a few tens of ms.
+MAX_BATCH = 32
+
+
+@dataclass
+class _Pending(Generic[T]):
+    unit: Callable[[Session], T]
+    future: asyncio.Future[T] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+@dataclass
+class _Outcome:
+    value: Any = None
+    error: BaseException | None = None
+
+
+class WriteBatcher:
+    def __init__(self, db: Database, gate: WriteGate, *, max_batch: int = MAX_BATCH) -> None:
+        self._db = db
+        self._gate = gate
+        self._max_batch = max_batch
+        self._queue: list[_Pending[Any]] = []
+        self._draining = False
+        self.batches = 0  # for tests and benchmarks: how many transactions ran
+
+    async def run(self, unit: Callable[[Session], T]) -> T:
+        """Run ``unit`` in a shared write transaction; its result once committed."""
+        pending: _Pending[T] = _Pending(unit)
+        self._queue.append(pending)
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await pending.future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch = self._queue[: self._max_batch]
+                del self._queue[: self._max_batch]
+                try:
+                    async with self._gate:
+                        outcomes = await anyio.to_thread.run_sync(self._run_batch, batch)
+                except BaseException as exc:  # the gate or the thread call itself failed
+                    outcomes = [_Outcome(error=exc)] * len(batch)
+                for pending, outcome in zip(batch, outcomes, strict=True):
+                    if pending.future.done():  # its request was cancelled meanwhile
+                        continue
+                    if outcome.error is not None:
+                        pending.future.set_exception(outcome.error)
+                    else:
+                        pending.future.set_result(outcome.value)
+        finally:
+            self._draining = False
+
+    def _run_batch(self, batch: list[_Pending[Any]]) -> list[_Outcome]:
+        self.batches += 1
+        outcomes: list[_Outcome] = []
+        session = self._db.session(write=True)
+        try:
+            for pending in batch:
+                try:
+                    with session.begin_nested():
+                        value = pending.unit(session)
+                except Exception as exc:  # this unit only: its savepoint is rolled back
+                    outcomes.append(_Outcome(error=exc))
+                else:  # appended once the savepoint is released, which can fail too
+                    outcomes.append(_Outcome(value=value))
+            session.commit()
+        except Exception as exc:  # the commit failed: no write of this batch exists
+            session.rollback()
+            return [_Outcome(error=exc)] * len(batch)
+        finally:
+            session.close()
+        return outcomes
