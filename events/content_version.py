@@ -1,7 +1,7 @@
 """One version stamp for everything the public pages show, shared by all processes.
 
 Any transaction that adds, changes or deletes an event, venue, community, tag, series,
-programme item or registration writes a new random stamp in the same transaction (a
+programme item, registration or cover image writes a new random stamp in the same transaction (a
 session hook, so no service can forget). Page caches key their entries on the stamp: a
 reader checks one small row instead of re-rendering, and every worker process sees a change
 as soon as it is committed.
@@ -23,6 +23,7 @@ from events.clock import utcnow
 from events.models import (
     Community,
     Event,
+    EventCover,
     KeyValue,
     ProgrammeItem,
     Registration,
@@ -33,7 +34,17 @@ from events.models import (
 )
 
 NAMESPACE, KEY = "content", "version"
-TRACKED = (Event, Venue, Community, Tag, Series, SeriesException, ProgrammeItem, Registration)
+TRACKED = (
+    Event,
+    EventCover,
+    Venue,
+    Community,
+    Tag,
+    Series,
+    SeriesException,
+    ProgrammeItem,
+    Registration,
+)
 _CHANGED = "rencontres.content_changed"
 _STAMPED = "rencontres.content_stamped"
 

@@ -3,14 +3,15 @@
 A community with two venues, a monthly meetup series with a programme, a one-off event,
 tags across disciplines, and one cancelled occurrence; events open for registration, made
 through ``RegistrationService`` so the counters are right: one nearly full with a waitlist,
-one where registrations wait for approval, confirmed registrations with tickets.
+one where registrations wait for approval (and the organisers ask two questions), confirmed
+registrations with tickets.
 """
 
 from __future__ import annotations
 
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,7 @@ from events.services.accounts import AccountService
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
+from events.services.questions import QuestionInput, QuestionService
 from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
 from events.services.venues import VenueInput, VenueService
@@ -161,6 +163,11 @@ FIRST_NAMES = (
     "Kenza", "Léo", "Maëlys", "Nour", "Oscar", "Paloma", "Quentin", "Rose", "Samir", "Thaïs",
     "Ulysse", "Valentina", "Wassim", "Xavier", "Yasmine", "Zoé",
 )  # fmt: skip
+PROJECTS = (
+    "A seed library in the Belleville community garden.",
+    "Repair cafés in three schools: we need volunteers who can solder.",
+    "A choir for beginners; looking for a rehearsal room on Tuesdays.",
+)
 LAST_NAMES = ("Martin", "Benali", "Nguyen", "Rossi", "Diallo", "Moreau", "Costa", "Lefèvre")
 
 
@@ -233,7 +240,33 @@ def _seed_registrations(
         ),
     )
     events.publish(dinner)
-    pending = [registrations.register(dinner, _person(n)).registration for n in range(30, 36)]
+    questions = QuestionService(session)
+    project = questions.add(
+        dinner,
+        QuestionInput(
+            kind="long_text",
+            label="Your project in a few words",
+            required="on",
+            help="What it does, where, and what help you are looking for.",
+        ),
+    )
+    diet = questions.add(
+        dinner,
+        QuestionInput(kind="single_choice", label="Dinner", options="Vegetarian\nVegan\nAnything"),
+    )
+    pending = [
+        registrations.register(
+            dinner,
+            replace(
+                _person(n),
+                answers={
+                    project.field_name: PROJECTS[n % len(PROJECTS)],
+                    diet.field_name: diet.options[n % len(diet.options)],
+                },
+            ),
+        ).registration
+        for n in range(30, 36)
+    ]
     for registration in pending[:2]:
         registrations.approve(registration)  # confirmed, with a ticket; the rest wait
 

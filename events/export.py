@@ -69,11 +69,25 @@ class AttendeeRow:
     waitlist_position: int | None
     registered_at: datetime
     opt_in: bool
+    #: Answers to the exported questions, one per extra column (a string, a list of
+    #: strings, a bool, or None when not answered).
+    answers: tuple[Any, ...] = ()
 
 
 def neutralise(cell: str) -> str:
     """The cell as text a spreadsheet will not evaluate as a formula."""
     return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
+
+
+def answer_cell(answer: Any, yes_no: tuple[str, str] = ("yes", "no")) -> str:
+    """One answer as a cell: lists joined with ", ", a checkbox as yes/no."""
+    if answer is None:
+        return ""
+    if isinstance(answer, bool):
+        return yes_no[0] if answer else yes_no[1]
+    if isinstance(answer, list | tuple):
+        return ", ".join(str(item) for item in answer)
+    return str(answer)
 
 
 def attendees_csv(
@@ -105,14 +119,18 @@ def attendees_csv(
             "" if row.waitlist_position is None else str(row.waitlist_position),
             row.registered_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             yes_no[0] if row.opt_in else yes_no[1],
+            *(answer_cell(answer, yes_no) for answer in row.answers),
         ]
         writer.writerow([neutralise(cell) for cell in cells])
     return buffer.getvalue().encode("utf-8")
 
 
-def rows_of(registrations: Iterable[Any], ranks: Mapping[Any, int]) -> list[AttendeeRow]:
+def rows_of(
+    registrations: Iterable[Any], ranks: Mapping[Any, int], questions: Sequence[Any] = ()
+) -> list[AttendeeRow]:
     """Export rows from registrations; ``ranks`` maps a waiting registration's id to its rank
-    (``RegistrationService.waitlist_ranks``)."""
+    (``RegistrationService.waitlist_ranks``); ``questions`` (each with an ``id``) are the
+    extra answer columns, in order (events.services.questions.export_questions)."""
     return [
         AttendeeRow(
             name=registration.name,
@@ -122,6 +140,7 @@ def rows_of(registrations: Iterable[Any], ranks: Mapping[Any, int]) -> list[Atte
             waitlist_position=ranks.get(registration.id),
             registered_at=registration.created_at,
             opt_in=bool(registration.opt_in),
+            answers=tuple((registration.answers or {}).get(q.id) for q in questions),
         )
         for registration in registrations
     ]

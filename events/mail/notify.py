@@ -100,6 +100,12 @@ _EVENT_KINDS = {MailKind.EVENT_CHANGED, MailKind.EVENT_CANCELLED}
 EVENT_AUDIENCE = (S.CONFIRMED, S.WAITLISTED, S.PENDING_APPROVAL)
 
 
+def is_undeliverable(address: str) -> bool:
+    """Placeholder addresses under the reserved ``.invalid`` TLD (RFC 2606): walk-ins
+    registered at the door without an address, erased registrants. Never mailed."""
+    return address.lower().endswith(".invalid")
+
+
 def one_line(value: str) -> str:
     """Text fit for a header: control characters and line breaks become single spaces."""
     return " ".join(_NOT_ONE_LINE.sub(" ", value or "").split())
@@ -231,7 +237,7 @@ def queue_registration_mail(
     dedupe_key: str | None = None,
     ics: dict[str, Any] | None = None,
     now: datetime | None = None,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
     """Render a ``kind`` mail to ``registration`` about ``event`` and queue it.
 
     ``token`` (the manage token, known only when it was just issued) adds the private
@@ -240,6 +246,8 @@ def queue_registration_mail(
     """
     if kind is MailKind.CONFIRM_EMAIL and not token:
         raise ValueError("a confirmation mail needs the manage token")
+    if is_undeliverable(registration.email):
+        return None  # a walk-in without an address, or an erased registrant
     settings = mail_settings(session)
     locale = mail_locale(registration.locale)
     confirmed = registration.status is S.CONFIRMED and registration.ticket_code is not None
@@ -400,12 +408,12 @@ def queue_due_reminders(session: Session, now: datetime | None = None) -> int:
                 continue
             try:
                 with session.begin_nested():
-                    queue_registration_mail(
+                    message = queue_registration_mail(
                         session, event, registration, MailKind.REMINDER, dedupe_key=key, now=now
                     )
             except IntegrityError:
                 continue  # another worker queued it meanwhile
-            queued += 1
+            queued += message is not None
     return queued
 
 

@@ -2,6 +2,8 @@
 
 from events.models.accounts import Community, Invitation, Membership, Role, User
 from events.models.base import Base
+from events.models.covers import EventCover
+from events.models.door import CheckIn, CheckInAction, DoorLink
 from events.models.events import (
     Event,
     EventStatus,
@@ -24,8 +26,12 @@ from events.models.store import KeyValue
 
 __all__ = [
     "Base",
+    "CheckIn",
+    "CheckInAction",
     "Community",
+    "DoorLink",
     "Event",
+    "EventCover",
     "EventStatus",
     "ExternalCalendar",
     "Invitation",

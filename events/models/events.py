@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time
+from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     Date,
@@ -167,7 +169,13 @@ class Event(Base):
     confirm_email_first: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=expression.false()
     )
+    #: The door may register walk-ins beyond ``capacity`` (events.services.door).
+    walk_ins_over_capacity: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
     cover_color: Mapped[str] = mapped_column(String(7), default="")
+    #: The organiser's own questions on the registration form (events/services/questions.py).
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     # -- imported from an external calendar (events.services.external_calendars) ------
     #: The subscription or uploaded file this event mirrors; deleting it deletes them.
     external_source_id: Mapped[UUID | None] = mapped_column(

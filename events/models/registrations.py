@@ -25,6 +25,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import expression
 
 from events.models.base import Base
 from events.models.events import Event
@@ -108,6 +109,14 @@ class Registration(Base):
     hold_expires_at: Mapped[datetime | None] = mapped_column(
         DateTimeUTC(timezone=True), default=None
     )
+    #: Answers to the event's questions, by question id (events/services/questions.py).
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    # -- the door (events.services.door) ---------------------------------------------
+    #: Registered on the spot at the door (events.services.door.DoorService.walk_in).
+    walk_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=expression.false())
+    #: People of this party checked in so far (0..people); only the door service changes it,
+    #: by a conditional UPDATE under the registration's row lock.
+    arrived: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     event: Mapped[Event] = relationship(lazy="raise")
 
     @property

@@ -16,6 +16,7 @@ from events.errors import Conflict, NotFound, ValidationFailed
 from events.mail.notify import place_of, queue_event_cancelled, queue_event_changed
 from events.models import Community, Event, EventStatus, ProgrammeItem, Tag, Venue
 from events.recurrence import localise
+from events.services.questions import form_questions
 from events.services.registrations import RegistrationService
 from events.services.slugs import available_slug
 from events.text import markdown_to_text, render_markdown
@@ -338,6 +339,8 @@ class EventService:
             capacity=event.capacity,
             cover_color=event.cover_color,
             tags=list(event.tags),
+            # The questions still asked; removed ones only stay for their answers.
+            questions=[question.to_json() for question in form_questions(event)],
             **{name: getattr(event, name) for name in REGISTRATION_SETTINGS},
         )
         apply_description(copy, event.description)

@@ -7,7 +7,8 @@ what the public figures need:
 - removed: the name, the e-mail address (replaced by a placeholder unique per row, so the
   one-active-registration-per-address index still holds), the ticket code, the manage
   token (its hash is replaced by the hash of a token nobody knows: the private link stops
-  working), the double-submit nonce, the opt-in and the language;
+  working), the double-submit nonce, the opt-in, the language and the answers to the
+  organiser's questions (free text may say anything about a person);
 - kept: the status, the number of guests, the waitlist position and the timestamps, so
   ``RegistrationService.counts`` and the attendance figures do not change.
 
@@ -100,3 +101,4 @@ def _anonymise(registration: Registration) -> None:
     registration.request_key = None
     registration.opt_in = False
     registration.locale = "en"
+    registration.answers = {}

@@ -62,7 +62,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -79,6 +79,7 @@ from events.models import Event, EventStatus, Registration, RegistrationLog, Reg
 from events.models.registrations import INACTIVE_STATUSES
 from events.services.personal_feeds import revoke_feed_tokens
 from events.services.privacy import ANONYMISED_NAME, placeholder_email
+from events.services.questions import clean_answers, form_questions
 from events.tokens import hash_token, new_token
 from events.validation import FieldErrors, clean_email, clean_text, parse_int
 
@@ -128,6 +129,9 @@ class RegistrationInput:
     locale: str = "en"
     #: The form's random nonce (idempotency key of a double submit); optional.
     request_key: str = ""
+    #: The raw values of the event's questions, by form field name ``q_<id>`` (a string, or
+    #: a list for multiple choice); events/services/questions.py cleans them.
+    answers: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ class CleanRegistration:
     opt_in: bool
     locale: str
     request_key: str | None
+    answers: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -205,6 +210,7 @@ class RegistrationService:
         )
         if not _checked(data.consent):
             errors.add("consent", "required")
+        answers = errors.check(clean_answers, form_questions(event), data.answers)
         errors.raise_if_any()
         return CleanRegistration(
             name=name,
@@ -213,6 +219,7 @@ class RegistrationService:
             opt_in=_checked(data.opt_in),
             locale=_clean_locale(data.locale),
             request_key=_clean_request_key(data.request_key),
+            answers=answers,
         )
 
     # -- registering -----------------------------------------------------------------
@@ -274,6 +281,7 @@ class RegistrationService:
             consent_at=now,
             request_key=request_key,
             manage_token_hash=hash_token(token),
+            answers=clean.answers,
         )
         if event.confirm_email_first:
             registration.status = S.PENDING_EMAIL
@@ -425,10 +433,10 @@ class RegistrationService:
 
         An active registration for an event that has not ended is cancelled first (places
         freed, waitlist promoted); after the end it keeps its status, so the attendance
-        figures stay true. Then the name, the address, the opt-in, the form nonce and the
-        ticket are removed and the manage link stops working. The row stays as an anonymous
-        party (status, guests, dates); the audit log holds ids only. Returns the parties
-        promoted by the cancellation."""
+        figures stay true. Then the name, the address, the opt-in, the form nonce, the
+        ticket and the answers to the organiser's questions are removed and the manage link
+        stops working. The row stays as an anonymous party (status, guests, dates); the
+        audit log holds ids only. Returns the parties promoted by the cancellation."""
         event = self._event_of(registration)
         self._lock(event)
         self.session.refresh(registration)
@@ -446,6 +454,7 @@ class RegistrationService:
         registration.locale = "en"
         registration.opt_in = False
         registration.request_key = None
+        registration.answers = {}
         registration.ticket_code = None
         registration.hold_expires_at = None
         registration.manage_token_hash = hash_token(new_token())

@@ -1,0 +1,1089 @@
+"""The door: check-in by ticket or by name, walk-ins, live counters, offline snapshot, report.
+
+One check-in function
+---------------------
+``DoorService.check_in`` (and ``check_in_registration`` for a person found by name) is the
+only way people get in. It runs in the caller's write transaction and
+
+1. answers a retried request at once: the client's ``nonce`` is unique per event
+   (``uq_check_in_nonce``), and a nonce already seen gets the stored answer rebuilt from its
+   log row, writing nothing;
+2. locks the registration row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises
+   writers with ``BEGIN IMMEDIATE``, so call it inside ``Database.transaction()`` or a POST
+   request, never a plain reader session), then checks in a fixed order: unknown ticket,
+   ticket of another event, cancelled or declined, waitlisted or pending, already in;
+3. admits with a conditional ``UPDATE registration SET arrived = arrived + :n WHERE arrived
+   + :n <= 1 + guests``, so even without the lock a party cannot be let in twice;
+4. appends one ``CheckIn`` row per scan, admitted or refused (time, device, volunteer or
+   door link, verdict, people, offline flag, real scan time).
+
+Parties may arrive in parts (``people=2`` of 3, the last one later). An offline scan of a
+party another device already let in is recorded with ``conflict`` set: it counts nobody
+twice and shows up in the counters. Check-ins change ``arrived`` with a Core UPDATE, not
+through the ORM, so a scan does not stamp the public pages' content version.
+
+Nothing here returns an e-mail address: the door sees names, party sizes and statuses only.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+import unicodedata
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from events import tickets
+from events.clock import utcnow
+from events.errors import Conflict, NotFound, ValidationFailed
+from events.mail.notify import MailKind
+from events.models import (
+    CheckIn,
+    CheckInAction,
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+)
+from events.services.registrations import NAME_MAX_LENGTH, RegistrationService
+from events.tokens import hash_token, new_token
+from events.validation import FieldErrors, clean_email, clean_text, parse_int
+
+#: TEST-ONLY hook, called with the session between the verdict and the write that lets
+#: people in. Tests set it to widen the race window; it must stay None in the application.
+_between_check_and_write: Callable[[Session], None] | None = None
+
+S = RegistrationStatus
+#: Longest scanner input looked at: a ticket URL is far shorter; anything longer is garbage.
+MAX_SCAN_LENGTH = 2000
+DEVICE_MAX_LENGTH = 60
+NONCE_MAX_LENGTH = 64
+BUCKET = timedelta(minutes=10)
+#: At most this many 10-minute buckets in an arrival curve (two days).
+MAX_BUCKETS = 288
+SEARCH_MIN_LENGTH = 2
+#: Walk-ins without an address get ``walk-in-<hex>@door.invalid``: ``.invalid`` can never
+#: be delivered (RFC 2606), and the mail queue skips it (events/mail/notify.py).
+WALK_IN_DOMAIN = "door.invalid"
+UNDONE = "undone"
+
+
+class Verdict(enum.StrEnum):
+    ADMITTED = "admitted"
+    #: The whole party is already in.
+    ALREADY_CHECKED_IN = "already_checked_in"
+    #: Cancelled or declined.
+    CANCELLED = "cancelled"
+    WAITLISTED = "waitlisted"
+    #: Pending approval or e-mail confirmation.
+    PENDING = "pending"
+    #: A valid ticket of another event (its title and start are given).
+    OTHER_EVENT = "other_event"
+    UNKNOWN = "unknown"
+    #: Answer of ``undo``: the admission was taken back.
+    UNDONE = "undone"
+
+
+_REFUSAL_FOR_STATUS = {
+    S.CANCELLED: Verdict.CANCELLED,
+    S.DECLINED: Verdict.CANCELLED,
+    S.WAITLISTED: Verdict.WAITLISTED,
+    S.PENDING_APPROVAL: Verdict.PENDING,
+    S.PENDING_EMAIL: Verdict.PENDING,
+}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What the door shows after a scan. Never carries an e-mail address."""
+
+    verdict: Verdict
+    registration_id: UUID | None
+    #: The registrant's full name (the door may show it).
+    name: str | None
+    #: 1 + guests.
+    party: int
+    #: People of this party checked in so far (after this scan).
+    arrived: int
+    #: People admitted by THIS scan (0 if refused; for ``undo``, the people taken back).
+    admitted_now: int
+    #: UTC, when the party was first checked in, and the device that did it.
+    first_checked_in_at: datetime | None
+    first_device: str | None
+    other_event_title: str | None = None
+    other_event_starts_at: datetime | None = None
+    other_event_timezone: str | None = None
+    #: The log row written (for undo); for a replay, the row written the first time.
+    check_in_id: UUID | None = None
+    #: An offline scan of a party another device had already let in.
+    conflict: bool = False
+    #: The same nonce was seen before: this is the stored answer, nothing was written.
+    replayed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict is Verdict.ADMITTED
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "registration_id": str(self.registration_id) if self.registration_id else None,
+            "name": self.name,
+            "party": self.party,
+            "arrived": self.arrived,
+            "admitted_now": self.admitted_now,
+            "first_checked_in_at": _iso(self.first_checked_in_at),
+            "first_device": self.first_device,
+            "other_event_title": self.other_event_title,
+            "other_event_starts_at": _iso(self.other_event_starts_at),
+            "other_event_timezone": self.other_event_timezone,
+            "check_in_id": str(self.check_in_id) if self.check_in_id else None,
+            "conflict": self.conflict,
+            "replayed": self.replayed,
+        }
+
+
+@dataclass(frozen=True)
+class DoorRow:
+    """One person found by the door's name search."""
+
+    registration_id: UUID
+    name: str
+    party: int
+    arrived: int
+    #: The registration status ("confirmed", "waitlisted", "pending_approval", ...).
+    status: str
+    walk_in: bool = False
+
+
+@dataclass(frozen=True)
+class DoorCounters:
+    #: People in (parties and guests), walk-ins included.
+    checked_in: int
+    #: People holding a confirmed place, walk-ins included.
+    expected: int
+    #: People in who registered at the door.
+    walk_ins: int
+    parties_checked_in: int
+    #: (UTC start of a 10-minute bucket, people admitted in it), oldest first, gaps as 0.
+    arrivals: list[tuple[datetime, int]]
+    #: Offline scans of a party another device had already let in.
+    conflicts: int
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["arrivals"] = [[start.isoformat(), people] for start, people in self.arrivals]
+        return data
+
+
+@dataclass(frozen=True)
+class DoorReport:
+    """After the event. Registered people are those who held a confirmed place before the
+    door (walk-ins apart); the attendance rate is the share of them who came in."""
+
+    registered_parties: int
+    registered_people: int
+    attended_parties: int
+    attended_people: int
+    no_show_parties: int
+    no_show_people: int
+    walk_in_parties: int
+    walk_in_people: int
+    #: attended_people / registered_people (0..1), None when nobody registered.
+    attendance_rate: float | None
+    arrivals: list[tuple[datetime, int]]
+    conflicts: int
+
+    @property
+    def total_people(self) -> int:
+        return self.attended_people + self.walk_in_people
+
+
+@dataclass(frozen=True)
+class CheckInRow:
+    """One line of the check-in log (display and CSV export); no e-mail."""
+
+    id: UUID
+    recorded_at: datetime
+    scanned_at: datetime
+    action: str
+    verdict: str
+    people: int
+    device: str
+    offline: bool
+    conflict: bool
+    undone: bool
+    registration_id: UUID | None
+    name: str | None
+    actor_id: UUID | None
+    door_link_id: UUID | None
+
+
+def ticket_code_from(scanned: str | None) -> str:
+    """The ticket code in what a scanner read: a full ticket URL ``.../t/{code}`` (any
+    host), a bare code, upper case, spaces or dashes. "" when it cannot be a code."""
+    if not isinstance(scanned, str) or len(scanned) > MAX_SCAN_LENGTH:
+        return ""
+    return tickets.normalise_ticket_code(scanned) or ""
+
+
+def ticket_hash(salt: str, code: str) -> str:
+    """What the offline snapshot holds instead of a code: ``sha256_hex(salt + code)``."""
+    return hashlib.sha256((salt + code).encode()).hexdigest()
+
+
+def _clean_nonce(nonce: str | None) -> str:
+    """The idempotency key as stored. A missing nonce gets a random one (no replay
+    protection, but the scan still counts); an odd one is hashed, so a retry carrying the
+    same odd value still matches."""
+    value = nonce if isinstance(nonce, str) else ""
+    if not value.strip():
+        return "srv-" + secrets.token_hex(16)
+    if len(value) <= NONCE_MAX_LENGTH and value.isascii() and value.isprintable():
+        return value
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _clean_device(device: str | None) -> str:
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in device or "")
+    return " ".join(text.split())[:DEVICE_MAX_LENGTH].strip() or "door"
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _fold(text: str) -> str:
+    """Lower-case without accents, for the name search ("Élodie" matches "elo")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _bucket(moment: datetime) -> datetime:
+    moment = _aware(moment)
+    return moment.replace(minute=moment.minute - moment.minute % 10, second=0, microsecond=0)
+
+
+def _first_name(name: str) -> str:
+    parts = name.split()
+    return parts[0] if parts else ""
+
+
+class DoorService:
+    """Door rules for one unit of work; methods flush, the caller's transaction commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- checking in -------------------------------------------------------------------
+    def check_in(
+        self,
+        event: Event,
+        scanned: str,
+        *,
+        nonce: str,
+        device: str,
+        people: int | None = None,
+        scanned_at: datetime | None = None,
+        offline: bool = False,
+        actor_id: UUID | None = None,
+        door_link_id: UUID | None = None,
+    ) -> ScanResult:
+        """Check in the ticket in ``scanned`` (see the module docstring for the order of
+        checks). ``people`` = None admits everyone of the party not yet in; a number admits
+        that many (partial arrival; capped at those not yet in). ``scanned_at`` is the real
+        time of an offline scan. Never raises for odd input: it answers ``unknown``."""
+        count = self._clean_people(people)
+        return self._scan(
+            event,
+            ticket_code_from(scanned),
+            None,
+            nonce=nonce,
+            device=device,
+            people=count,
+            scanned_at=scanned_at,
+            offline=offline,
+            actor_id=actor_id,
+            door_link_id=door_link_id,
+        )
+
+    def check_in_registration(
+        self,
+        event: Event,
+        registration_id: UUID | str,
+        *,
+        nonce: str,
+        device: str,
+        people: int | None = None,
+        scanned_at: datetime | None = None,
+        offline: bool = False,
+        actor_id: UUID | None = None,
+        door_link_id: UUID | None = None,
+    ) -> ScanResult:
+        """``check_in`` for a person found by name (``search``), without their ticket: the
+        same checks and log. An id that is not one of this event's registrations answers
+        ``unknown``."""
+        count = self._clean_people(people)
+        return self._scan(
+            event,
+            "",
+            _as_uuid(registration_id),
+            nonce=nonce,
+            device=device,
+            people=count,
+            scanned_at=scanned_at,
+            offline=offline,
+            actor_id=actor_id,
+            door_link_id=door_link_id,
+        )
+
+    def inspect(self, event: Event, scanned: str) -> ScanResult:
+        """Careful mode: the verdict ``check_in`` WOULD give, writing nothing. ``admitted``
+        means "would admit" (``admitted_now`` = people who would come in)."""
+        code = ticket_code_from(scanned)
+        registration = self._find(code, None, lock=False) if code else None
+        return self._judge(event, registration, people=None)[0]
+
+    def inspect_registration(self, event: Event, registration_id: UUID | str) -> ScanResult:
+        """``inspect`` for a person found by name."""
+        registration = self._find("", _as_uuid(registration_id), lock=False)
+        if registration is not None and registration.event_id != event.id:
+            registration = None
+        return self._judge(event, registration, people=None)[0]
+
+    def undo(self, event: Event, check_in_id: UUID | str, *, device: str) -> ScanResult:
+        """Take back the admission ``check_in_id`` (the people it let in are out again).
+        ``NotFound`` unless it is an admission of this event; ``Conflict("already_undone")``
+        the second time."""
+        wanted = _as_uuid(check_in_id)
+        original = self.session.get(CheckIn, wanted) if wanted is not None else None
+        if (
+            original is None
+            or original.event_id != event.id
+            or original.verdict != Verdict.ADMITTED
+            or original.people <= 0
+            or original.registration_id is None
+        ):
+            raise NotFound()
+        registration = self._find("", original.registration_id, lock=True)
+        if registration is None:
+            raise NotFound()
+        if self._undone(original.id):
+            raise Conflict("already_undone")
+        people = min(original.people, registration.arrived)
+        arrived = self._add_arrived(registration, -people)
+        now = utcnow()
+        row = CheckIn(
+            event_id=event.id,
+            registration_id=registration.id,
+            nonce="undo-" + original.id.hex,
+            action=CheckInAction.UNDO,
+            verdict=UNDONE,
+            people=people,
+            arrived=arrived,
+            device=_clean_device(device),
+            scanned_at=now,
+            undoes_id=original.id,
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            raise Conflict("already_undone") from None
+        first_at, first_device = self._first_admission(registration.id)
+        return ScanResult(
+            verdict=Verdict.UNDONE,
+            registration_id=registration.id,
+            name=registration.name,
+            party=registration.people,
+            arrived=arrived,
+            admitted_now=people,
+            first_checked_in_at=first_at,
+            first_device=first_device,
+            check_in_id=row.id,
+        )
+
+    # -- walk-ins ----------------------------------------------------------------------
+    def walk_in(
+        self,
+        event: Event,
+        *,
+        name: str,
+        guests: int | str,
+        email: str = "",
+        device: str,
+        nonce: str,
+        actor_id: UUID | None = None,
+        door_link_id: UUID | None = None,
+    ) -> ScanResult:
+        """Register a party at the door (confirmed, ticket issued) and check it in at once.
+
+        Raises ``ValidationFailed`` (``name``, ``guests`` up to the event's guest allowance,
+        ``email`` optional — ``already_registered`` when it holds an active registration:
+        find it by name instead), ``Conflict("registration_closed")`` unless the event is
+        published, ``Conflict("event_full")`` when no place is left unless
+        ``event.walk_ins_over_capacity``. Without an address no mail is ever queued; with
+        one, the registrant gets the usual confirmation with their ticket and links.
+        """
+        nonce = _clean_nonce(nonce)
+        previous = self._by_nonce(event, nonce)
+        if previous is not None:
+            return self._replay(previous)
+        registrations = RegistrationService(self.session, actor_id=actor_id)
+        registrations._lock(event)
+        # Walk-ins are serialised by the event's lock: a concurrent retry has committed now.
+        previous = self._by_nonce(event, nonce)
+        if previous is not None:
+            return self._replay(previous)
+        errors = FieldErrors()
+        clean_name = errors.check(clean_text, "name", name, max_length=NAME_MAX_LENGTH)
+        count = errors.check(parse_int, "guests", guests, minimum=0, maximum=event.guest_allowance)
+        address = ""
+        if (email or "").strip():
+            address = errors.check(clean_email, "email", email)
+        errors.raise_if_any()
+        if event.status is not EventStatus.PUBLISHED or event.is_external:
+            raise Conflict("registration_closed")
+        if address and self.session.scalar(
+            select(Registration.id).where(
+                Registration.event_id == event.id,
+                Registration.email == address,
+                Registration.status.in_([s for s in S if s.is_active]),
+            )
+        ):
+            raise ValidationFailed({"email": "already_registered"})
+        now = utcnow()
+        token = new_token()
+        registration = Registration(
+            event_id=event.id,
+            name=clean_name,
+            email=address or f"walk-in-{secrets.token_hex(12)}@{WALK_IN_DOMAIN}",
+            guests=count or 0,
+            locale="en",
+            opt_in=False,
+            consent_at=now,
+            request_key=nonce,
+            manage_token_hash=hash_token(token),
+            walk_in=True,
+        )
+        people = registration.people
+        if not registrations._take(event, people):
+            if not event.walk_ins_over_capacity:
+                raise Conflict("event_full")
+            self._take_over_capacity(event, people)
+        registrations._confirm(registration, now)  # issues the ticket as any confirmation
+        self.session.add(registration)
+        self.session.flush()
+        registrations._log(
+            registration, "registered", status=S.CONFIRMED.value, people=people, walk_in=True
+        )
+        if address:
+            registrations._mail(event, registration, MailKind.CONFIRMED, token)
+        arrived = self._add_arrived(registration, people)
+        row = self._record(
+            event,
+            registration,
+            Verdict.ADMITTED,
+            nonce=nonce,
+            action=CheckInAction.WALK_IN,
+            people=people,
+            arrived=arrived,
+            device=device,
+            scanned_at=now,
+            offline=False,
+            conflict=False,
+            actor_id=actor_id,
+            door_link_id=door_link_id,
+        )
+        return ScanResult(
+            verdict=Verdict.ADMITTED,
+            registration_id=registration.id,
+            name=registration.name,
+            party=people,
+            arrived=arrived,
+            admitted_now=people,
+            first_checked_in_at=now,
+            first_device=row.device,
+            check_in_id=row.id,
+        )
+
+    def allow_walk_ins_over_capacity(self, event: Event, allowed: bool | str | None) -> Event:
+        """The organiser's switch on the door page (a checkbox sends "on")."""
+        value = allowed if isinstance(allowed, bool) else (allowed or "").strip().lower()
+        event.walk_ins_over_capacity = value in {True, "on", "true", "1", "yes"}
+        self.session.flush()
+        return event
+
+    # -- reading -----------------------------------------------------------------------
+    def search(self, event: Event, query: str, limit: int = 20) -> list[DoorRow]:
+        """Active registrations (confirmed, waitlisted, pending) whose name contains
+        ``query``, ignoring case and accents; nothing under two characters. Names starting
+        with the query come first, then alphabetical order."""
+        wanted = _fold(" ".join((query or "").split())[:NAME_MAX_LENGTH])
+        if len(wanted) < SEARCH_MIN_LENGTH or limit <= 0:
+            return []
+        # Accent folding is not portable SQL (no unaccent on SQLite): filter here. One
+        # event's registrations are a few thousand short rows at most.
+        rows = self.session.execute(
+            select(
+                Registration.id,
+                Registration.name,
+                Registration.guests,
+                Registration.arrived,
+                Registration.status,
+                Registration.walk_in,
+            ).where(
+                Registration.event_id == event.id,
+                Registration.status.in_([s for s in S if s.is_active]),
+            )
+        ).all()
+        found: list[tuple[bool, str, DoorRow]] = []
+        for reg_id, name, guests, arrived, status, walk_in in rows:
+            folded = _fold(name)
+            if wanted not in folded:
+                continue
+            prefix = any(word.startswith(wanted) for word in folded.split()) or folded.startswith(
+                wanted
+            )
+            row = DoorRow(reg_id, name, 1 + guests, arrived, status.value, walk_in)
+            found.append((not prefix, folded, row))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return [row for _, _, row in found[:limit]]
+
+    def counters(self, event: Event, *, now: datetime) -> DoorCounters:
+        """Live figures for the door devices and the organiser's dashboard."""
+        people = 1 + Registration.guests
+        confirmed = Registration.status == S.CONFIRMED
+        expected, checked_in, parties, walk_ins = self.session.execute(
+            select(
+                func.coalesce(func.sum(people).filter(confirmed), 0),
+                func.coalesce(func.sum(Registration.arrived), 0),
+                func.count().filter(Registration.arrived > 0),
+                func.coalesce(func.sum(Registration.arrived).filter(Registration.walk_in), 0),
+            ).where(Registration.event_id == event.id)
+        ).one()
+        return DoorCounters(
+            checked_in=int(checked_in),
+            expected=int(expected),
+            walk_ins=int(walk_ins),
+            parties_checked_in=int(parties),
+            arrivals=self._arrivals(event, now),
+            conflicts=self._conflicts(event),
+        )
+
+    def changes(self, event: Event) -> str:
+        """A cheap marker that changes whenever the counters may have: compare it between
+        polls (server-sent events) before computing ``counters``. Works across processes:
+        it is read from the database."""
+        rows, last = self.session.execute(
+            select(func.count(), func.max(CheckIn.created_at)).where(CheckIn.event_id == event.id)
+        ).one()
+        taken = self.session.scalar(select(Event.taken).where(Event.id == event.id))
+        return f"{rows}:{_iso(last)}:{taken}"
+
+    def snapshot(self, event: Event) -> dict[str, Any]:
+        """What an offline door needs: per ticket of this event, ``h`` = sha256 hex of
+        ``salt + code`` (the code as ``ticket_code_from`` normalises it), first name, party
+        size, people in, and the verdict a scan would give now. Never a code, never an
+        address. ``at`` is the first check-in time (ISO, UTC) of a party partly or fully in.
+        """
+        salt = secrets.token_hex(16)
+        rows = self.session.execute(
+            select(
+                Registration.id,
+                Registration.ticket_code,
+                Registration.name,
+                Registration.guests,
+                Registration.arrived,
+                Registration.status,
+            ).where(Registration.event_id == event.id, Registration.ticket_code.is_not(None))
+        ).all()
+        firsts = self._first_admissions(event)
+        entries: list[dict[str, Any]] = []
+        for reg_id, code, name, guests, arrived, status in rows:
+            party = 1 + guests
+            verdict = _REFUSAL_FOR_STATUS.get(status)
+            if verdict is None:
+                verdict = Verdict.ALREADY_CHECKED_IN if arrived >= party else Verdict.ADMITTED
+            entry: dict[str, Any] = {
+                "h": ticket_hash(salt, code),
+                "name": _first_name(name),
+                "party": party,
+                "arrived": arrived,
+                "status": verdict.value,
+            }
+            if arrived and reg_id in firsts:
+                entry["at"] = firsts[reg_id].isoformat()
+            entries.append(entry)
+        return {
+            "event": event.slug,
+            "generated_at": utcnow().isoformat(),
+            "salt": salt,
+            "tickets": entries,
+        }
+
+    def report(self, event: Event) -> DoorReport:
+        """Attendance after the event (see ``DoorReport``)."""
+        rows = self.session.execute(
+            select(Registration.guests, Registration.arrived, Registration.walk_in).where(
+                Registration.event_id == event.id, Registration.status == S.CONFIRMED
+            )
+        ).all()
+        registered = [(1 + g, a) for g, a, walk_in in rows if not walk_in]
+        walk_ins = [a for g, a, walk_in in rows if walk_in and a > 0]
+        registered_people = sum(party for party, _ in registered)
+        attended_people = sum(min(arrived, party) for party, arrived in registered)
+        attended_parties = sum(1 for _, arrived in registered if arrived > 0)
+        arrivals = self._arrivals(event, None)
+        return DoorReport(
+            registered_parties=len(registered),
+            registered_people=registered_people,
+            attended_parties=attended_parties,
+            attended_people=attended_people,
+            no_show_parties=len(registered) - attended_parties,
+            no_show_people=registered_people - attended_people,
+            walk_in_parties=len(walk_ins),
+            walk_in_people=sum(walk_ins),
+            attendance_rate=attended_people / registered_people if registered_people else None,
+            arrivals=arrivals,
+            conflicts=self._conflicts(event),
+        )
+
+    def log(self, event: Event, *, limit: int | None = None) -> list[CheckInRow]:
+        """The check-in log, newest first (by the time the server recorded it)."""
+        undone = select(CheckIn.undoes_id).where(
+            CheckIn.event_id == event.id, CheckIn.undoes_id.is_not(None)
+        )
+        query = (
+            select(CheckIn, Registration.name, CheckIn.id.in_(undone))
+            .outerjoin(Registration, Registration.id == CheckIn.registration_id)
+            .where(CheckIn.event_id == event.id)
+            .order_by(CheckIn.created_at.desc(), CheckIn.id.desc())
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return [
+            CheckInRow(
+                id=row.id,
+                recorded_at=row.created_at,
+                scanned_at=row.scanned_at,
+                action=row.action,
+                verdict=row.verdict,
+                people=row.people,
+                device=row.device,
+                offline=row.offline,
+                conflict=row.conflict,
+                undone=bool(is_undone),
+                registration_id=row.registration_id,
+                name=name,
+                actor_id=row.actor_id,
+                door_link_id=row.door_link_id,
+            )
+            for row, name, is_undone in self.session.execute(query)
+        ]
+
+    # -- internals ---------------------------------------------------------------------
+    @staticmethod
+    def _clean_people(people: int | str | None) -> int | None:
+        if people is None or people == "":
+            return None
+        value = parse_int("people", people, minimum=1, maximum=1000, required=True)
+        return value
+
+    def _scan(
+        self,
+        event: Event,
+        code: str,
+        registration_id: UUID | None,
+        *,
+        nonce: str,
+        device: str,
+        people: int | None,
+        scanned_at: datetime | None,
+        offline: bool,
+        actor_id: UUID | None,
+        door_link_id: UUID | None,
+    ) -> ScanResult:
+        nonce = _clean_nonce(nonce)
+        registration = None
+        if code or registration_id is not None:
+            registration = self._find(code, registration_id, lock=True)
+        if registration_id is not None and registration and registration.event_id != event.id:
+            registration = None  # by id: another event's registrant is simply unknown
+        # Looked up under the lock: a concurrent retry of the same scan has committed by now.
+        previous = self._by_nonce(event, nonce)
+        if previous is not None:
+            return self._replay(previous)
+        device = _clean_device(device)
+        result, admit = self._judge(event, registration, people=people)
+        conflict = False
+        arrived = result.arrived
+        if admit:
+            assert registration is not None
+            if _between_check_and_write is not None:
+                _between_check_and_write(self.session)
+            arrived = self._add_arrived(registration, admit)
+            if arrived < 0:  # lost a race without the lock: the party is in after all
+                admit, arrived = 0, registration.arrived
+                result = self._judge(event, registration, people=people)[0]
+        if result.verdict is Verdict.ALREADY_CHECKED_IN and offline and registration:
+            conflict = self._admitted_elsewhere(registration.id, device)
+        now = utcnow()
+        when = min(_aware(scanned_at), now) if scanned_at is not None else now
+        row = self._record(
+            event,
+            registration if result.verdict is not Verdict.OTHER_EVENT else None,
+            result.verdict,
+            nonce=nonce,
+            action=CheckInAction.SCAN,
+            people=admit,
+            arrived=arrived,
+            device=device,
+            scanned_at=when,
+            offline=offline,
+            conflict=conflict,
+            actor_id=actor_id,
+            door_link_id=door_link_id,
+            other_event_id=registration.event_id
+            if registration is not None and result.verdict is Verdict.OTHER_EVENT
+            else None,
+        )
+        if row is None:  # the same nonce committed meanwhile (no registration to lock)
+            previous = self._by_nonce(event, nonce)
+            assert previous is not None
+            return self._replay(previous)
+        if admit:
+            if arrived == admit:  # nobody of the party was in: this scan is the first
+                first_at, first_device = row.scanned_at, row.device
+            else:
+                first_at, first_device = self._first_admission(row.registration_id)  # type: ignore[arg-type]
+            return ScanResult(
+                verdict=Verdict.ADMITTED,
+                registration_id=result.registration_id,
+                name=result.name,
+                party=result.party,
+                arrived=arrived,
+                admitted_now=admit,
+                first_checked_in_at=first_at,
+                first_device=first_device,
+                check_in_id=row.id,
+            )
+        return replace(result, check_in_id=row.id, conflict=conflict)
+
+    def _judge(
+        self, event: Event, registration: Registration | None, *, people: int | None
+    ) -> tuple[ScanResult, int]:
+        """The verdict for ``registration`` at ``event`` and how many people to let in."""
+        if registration is None:
+            return _unknown(), 0
+        if registration.event_id != event.id:
+            other = self.session.get(Event, registration.event_id)
+            if other is None or other.status is EventStatus.DRAFT:
+                return _unknown(), 0
+            # Another event's registrant stays private: only that event is named.
+            return (
+                ScanResult(
+                    verdict=Verdict.OTHER_EVENT,
+                    registration_id=None,
+                    name=None,
+                    party=0,
+                    arrived=0,
+                    admitted_now=0,
+                    first_checked_in_at=None,
+                    first_device=None,
+                    other_event_title=other.title,
+                    other_event_starts_at=other.starts_at,
+                    other_event_timezone=other.timezone,
+                ),
+                0,
+            )
+        party = registration.people
+        arrived = registration.arrived
+        first_at, first_device = self._first_admission(registration.id) if arrived else (None, None)
+        verdict = _REFUSAL_FOR_STATUS.get(registration.status)
+        remaining = max(party - arrived, 0)
+        admit = 0
+        if verdict is None:
+            if remaining <= 0:
+                verdict = Verdict.ALREADY_CHECKED_IN
+            else:
+                verdict = Verdict.ADMITTED
+                admit = remaining if people is None else min(people, remaining)
+        result = ScanResult(
+            verdict=verdict,
+            registration_id=registration.id,
+            name=registration.name,
+            party=party,
+            arrived=arrived,
+            admitted_now=admit,
+            first_checked_in_at=first_at,
+            first_device=first_device,
+        )
+        return result, admit
+
+    def _find(self, code: str, registration_id: UUID | None, *, lock: bool) -> Registration | None:
+        if registration_id is not None:
+            query = select(Registration).where(Registration.id == registration_id)
+        elif code:
+            query = select(Registration).where(Registration.ticket_code == code)
+        else:
+            return None
+        if lock:
+            query = query.with_for_update()
+        # Refresh from the row just locked: another transaction may have let people in.
+        return self.session.scalar(query.execution_options(populate_existing=True))
+
+    def _add_arrived(self, registration: Registration, people: int) -> int:
+        """Add ``people`` (negative to take back) to ``arrived`` if it stays within the
+        party; returns the new value, or -1 when it would not."""
+        result = self.session.execute(
+            update(Registration)
+            .where(
+                Registration.id == registration.id,
+                Registration.arrived + people <= 1 + Registration.guests,
+                Registration.arrived + people >= 0,
+            )
+            .values(arrived=Registration.arrived + people, updated_at=Registration.updated_at)
+            .returning(Registration.arrived)
+            .execution_options(synchronize_session=False)
+        )
+        row = result.first()
+        if row is None:
+            return -1
+        set_committed_value(registration, "arrived", row[0])
+        return int(row[0])
+
+    def _take_over_capacity(self, event: Event, people: int) -> None:
+        """Walk-ins the organiser allows beyond capacity: take the places regardless."""
+        result = self.session.execute(
+            update(Event)
+            .where(Event.id == event.id)
+            .values(taken=Event.taken + people, updated_at=Event.updated_at)
+            .returning(Event.taken)
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(event, "taken", result.scalar_one())
+
+    def _record(
+        self,
+        event: Event,
+        registration: Registration | None,
+        verdict: Verdict,
+        *,
+        nonce: str,
+        action: CheckInAction,
+        people: int,
+        arrived: int,
+        device: str,
+        scanned_at: datetime,
+        offline: bool,
+        conflict: bool,
+        actor_id: UUID | None,
+        door_link_id: UUID | None,
+        other_event_id: UUID | None = None,
+    ) -> CheckIn | None:
+        """Append the log row; None if the nonce was taken meanwhile (nothing written)."""
+        row = CheckIn(
+            event_id=event.id,
+            registration_id=registration.id if registration is not None else None,
+            other_event_id=other_event_id,
+            nonce=nonce,
+            action=action,
+            verdict=verdict.value,
+            people=people,
+            arrived=arrived,
+            device=_clean_device(device),
+            actor_id=actor_id,
+            door_link_id=door_link_id,
+            offline=offline,
+            conflict=conflict,
+            scanned_at=scanned_at,
+        )
+        if registration is not None and people:
+            # Under the registration's lock nobody else writes this nonce: no savepoint.
+            self.session.add(row)
+            self.session.flush()
+            return row
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            return None
+        return row
+
+    def _by_nonce(self, event: Event, nonce: str) -> CheckIn | None:
+        return self.session.scalar(
+            select(CheckIn).where(CheckIn.event_id == event.id, CheckIn.nonce == nonce)
+        )
+
+    def _replay(self, row: CheckIn) -> ScanResult:
+        """The answer given the first time ``row``'s nonce was seen, rebuilt from the row."""
+        verdict = Verdict(row.verdict) if row.verdict != UNDONE else Verdict.UNDONE
+        if verdict is Verdict.OTHER_EVENT:
+            other = self.session.get(Event, row.other_event_id) if row.other_event_id else None
+            return ScanResult(
+                verdict=verdict,
+                registration_id=None,
+                name=None,
+                party=0,
+                arrived=0,
+                admitted_now=0,
+                first_checked_in_at=None,
+                first_device=None,
+                other_event_title=other.title if other else None,
+                other_event_starts_at=other.starts_at if other else None,
+                other_event_timezone=other.timezone if other else None,
+                check_in_id=row.id,
+                replayed=True,
+            )
+        registration = (
+            self.session.get(Registration, row.registration_id) if row.registration_id else None
+        )
+        if registration is None:
+            return replace(_unknown(), check_in_id=row.id, replayed=True)
+        first_at, first_device = self._first_admission(registration.id)
+        return ScanResult(
+            verdict=verdict,
+            registration_id=registration.id,
+            name=registration.name,
+            party=registration.people,
+            arrived=row.arrived,
+            admitted_now=row.people if verdict is Verdict.ADMITTED else 0,
+            first_checked_in_at=first_at,
+            first_device=first_device,
+            check_in_id=row.id,
+            conflict=row.conflict,
+            replayed=True,
+        )
+
+    def _admissions(self, registration_id: UUID) -> list[CheckIn]:
+        """This registration's admissions that were not undone, earliest scan first."""
+        undone = select(CheckIn.undoes_id).where(
+            CheckIn.registration_id == registration_id, CheckIn.undoes_id.is_not(None)
+        )
+        return list(
+            self.session.scalars(
+                select(CheckIn)
+                .where(
+                    CheckIn.registration_id == registration_id,
+                    CheckIn.verdict == Verdict.ADMITTED.value,
+                    CheckIn.people > 0,
+                    CheckIn.id.not_in(undone),
+                )
+                .order_by(CheckIn.scanned_at, CheckIn.id)
+            )
+        )
+
+    def _first_admission(self, registration_id: UUID) -> tuple[datetime | None, str | None]:
+        admissions = self._admissions(registration_id)
+        if not admissions:
+            return None, None
+        return admissions[0].scanned_at, admissions[0].device
+
+    def _admitted_elsewhere(self, registration_id: UUID, device: str) -> bool:
+        return any(row.device != device for row in self._admissions(registration_id))
+
+    def _first_admissions(self, event: Event) -> dict[UUID, datetime]:
+        firsts: dict[UUID, datetime] = {}
+        for registration_id, scanned_at, _people in self._admission_rows(event):
+            if registration_id not in firsts or scanned_at < firsts[registration_id]:
+                firsts[registration_id] = scanned_at
+        return firsts
+
+    def _admission_rows(self, event: Event) -> list[tuple[UUID, datetime, int]]:
+        undone = select(CheckIn.undoes_id).where(
+            CheckIn.event_id == event.id, CheckIn.undoes_id.is_not(None)
+        )
+        return [
+            (registration_id, _aware(scanned_at), people)
+            for registration_id, scanned_at, people in self.session.execute(
+                select(CheckIn.registration_id, CheckIn.scanned_at, CheckIn.people).where(
+                    CheckIn.event_id == event.id,
+                    CheckIn.verdict == Verdict.ADMITTED.value,
+                    CheckIn.people > 0,
+                    CheckIn.id.not_in(undone),
+                )
+            )
+        ]
+
+    def _undone(self, check_in_id: UUID) -> bool:
+        return (
+            self.session.scalar(select(CheckIn.id).where(CheckIn.undoes_id == check_in_id))
+            is not None
+        )
+
+    def _arrivals(self, event: Event, now: datetime | None) -> list[tuple[datetime, int]]:
+        """People admitted per 10-minute bucket (by real scan time), gaps filled with 0,
+        from the first arrival to the last or to ``now`` (not past the event's end)."""
+        buckets: dict[datetime, int] = {}
+        for _registration_id, scanned_at, people in self._admission_rows(event):
+            key = _bucket(scanned_at)
+            buckets[key] = buckets.get(key, 0) + people
+        if not buckets:
+            return []
+        start, end = min(buckets), max(buckets)
+        if now is not None:
+            end = max(end, _bucket(min(_aware(now), _aware(event.ends_at))))
+        start = max(start, end - BUCKET * (MAX_BUCKETS - 1))
+        curve: list[tuple[datetime, int]] = []
+        moment = start
+        while moment <= end:
+            curve.append((moment, buckets.get(moment, 0)))
+            moment += BUCKET
+        return curve
+
+    def _conflicts(self, event: Event) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count()).where(CheckIn.event_id == event.id, CheckIn.conflict)
+            )
+            or 0
+        )
+
+
+def _unknown() -> ScanResult:
+    return ScanResult(
+        verdict=Verdict.UNKNOWN,
+        registration_id=None,
+        name=None,
+        party=0,
+        arrived=0,
+        admitted_now=0,
+        first_checked_in_at=None,
+        first_device=None,
+    )
+
+
+def _as_uuid(value: UUID | str | None) -> UUID | None:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+__all__ = [
+    "CheckInRow",
+    "DoorCounters",
+    "DoorReport",
+    "DoorRow",
+    "DoorService",
+    "ScanResult",
+    "Verdict",
+    "ticket_code_from",
+    "ticket_hash",
+]
