@@ -30,6 +30,7 @@ from web.settings import Settings
 from web.store import DatabaseStore
 from web.templating import template_config
 from web.unsafe_switches import UnsafeSwitches
+from web.write_batch import WriteBatcher
 from web.write_gate import WriteGate
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "settings": settings,
                 "db": db,
                 "write_gate": gate,
+                "write_batcher": WriteBatcher(db, gate, group=not switches.unsafe_no_lock),
                 "page_cache": PageCache(),
                 "content_watch": ContentWatch(db),
                 "unsafe_switches": switches,

@@ -34,6 +34,10 @@ class Access(enum.StrEnum):
     TOKEN = "token"  # anyone holding an unguessable token in the URL (checked by the handler)
     USER = "user"  # any logged-in organiser account
     DOOR = "door"  # member of the path's community with role door or above
+    # Door role or above in the community of the path's {event}, or a door link of that
+    # event held in the session: checked by the handler (web/controllers/door.py), which
+    # answers 401 without either and 404 to an account with no role there.
+    EVENT_DOOR = "event_door"
     ORGANISER = "organiser"
     OWNER = "owner"
 
@@ -71,7 +75,7 @@ def handler_access(handler: BaseRouteHandler) -> Access:
 
 async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     level = handler_access(handler)
-    if level in {Access.PUBLIC, Access.TOKEN}:
+    if level in {Access.PUBLIC, Access.TOKEN, Access.EVENT_DOOR}:
         return
     user_id = session_user_id(connection)
     if user_id is None:

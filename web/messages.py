@@ -36,6 +36,8 @@ def error_message(code: str, **params: object) -> str:
         "invalid_url": _("Enter a full web address starting with https://"),
         "invalid_color": _("Choose a colour like #1a7f5a."),
         "too_many": _("That is too many: remove some."),
+        "duplicate_option": _("Each option must be different."),
+        "too_many_questions": _("An event can ask at most 30 questions."),
         "ends_before_start": _("The end must be after the start."),
         "too_long_event": _("An event cannot last more than 14 days."),
         "event_cancelled": _("This event is cancelled: it cannot be published again."),

@@ -39,6 +39,8 @@ DENIED_LOGIN, DENIED_403, DENIED_404, ALLOWED = "login", "403", "404", "allowed"
 def expected(level: Access, role: str) -> str:
     if level in {Access.PUBLIC, Access.TOKEN}:
         return ALLOWED
+    if level is Access.EVENT_DOOR:  # the world's event belongs to "ours"
+        return {"anonymous": DENIED_LOGIN, "other_owner": DENIED_404}.get(role, ALLOWED)
     if role == "anonymous":
         return DENIED_LOGIN
     minimum = level.minimum_role

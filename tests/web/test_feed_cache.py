@@ -13,6 +13,7 @@ from events.calendar import event_uid
 from events.content_version import KEY, NAMESPACE, current_version
 from events.database import Database
 from events.models import Event, KeyValue
+from tests.async_runner import run_async
 from tests.factories import Factories
 from tests.web.conftest import Client
 from tests.web.test_feeds import IDENTITY, create_event, edit_event, uids
@@ -89,7 +90,6 @@ def test_a_change_made_in_this_process_shows_in_the_next_poll(
 def test_the_watch_sees_another_process_change_after_its_refresh_delay(
     db: Database, make: Factories
 ) -> None:
-    import anyio
 
     make.community(slug="ours", name="Our group")
     create_event(db)  # writes a first version row
@@ -97,22 +97,21 @@ def test_the_watch_sees_another_process_change_after_its_refresh_delay(
         before = current_version(session)
     patient = ContentWatch(db, max_age=3600)
     eager = ContentWatch(db, max_age=0)
-    assert anyio.run(patient.current) == before
-    assert anyio.run(eager.current) == before
+    assert run_async(patient.current) == before
+    assert run_async(eager.current) == before
     write_version_as_another_process(db, b"elsewhere")
-    assert anyio.run(patient.current) == before  # within its delay: the remembered value
-    assert anyio.run(eager.current) == "elsewhere"
+    assert run_async(patient.current) == before  # within its delay: the remembered value
+    assert run_async(eager.current) == "elsewhere"
 
 
 def test_the_watch_rereads_at_once_after_a_local_commit(db: Database, make: Factories) -> None:
-    import anyio
 
     make.community(slug="ours", name="Our group")
     event = create_event(db)
     watch = ContentWatch(db, max_age=3600)
-    before = anyio.run(watch.current)
+    before = run_async(watch.current)
     edit_event(db, event, title="Changed here")
-    after = anyio.run(watch.current)
+    after = run_async(watch.current)
     assert after != before
     with db.session() as session:
         assert session.get(Event, event.id).title == "Changed here"

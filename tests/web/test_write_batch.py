@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from events.content_version import current_version
 from events.database import Database
 from events.models import Community, KeyValue
+from tests.async_runner import run_async
 from tests.factories import Factories
 from web.write_batch import WriteBatcher
 from web.write_gate import WriteGate
@@ -50,7 +51,7 @@ def test_concurrent_units_share_transactions_and_all_commit(db: Database) -> Non
 
                 group.start_soon(one)
 
-    anyio.run(main)
+    run_async(main)
     assert sorted(results) == sorted(f"k{n}" for n in range(20))
     assert stored_keys(db) == {f"k{n}" for n in range(20)}
     # 20 units, at most 8 per batch: at least 3 transactions, and fewer than one per unit.
@@ -79,7 +80,7 @@ def test_a_failing_unit_is_rolled_back_alone_and_gets_its_own_error(db: Database
             group.start_soon(run, put("after"))
         return outcomes
 
-    outcomes = anyio.run(main)
+    outcomes = run_async(main)
     assert sorted(o for o in outcomes if isinstance(o, str)) == ["after", "before"]
     assert [str(o) for o in outcomes if isinstance(o, ValueError)] == ["refused"]
     assert stored_keys(db) == {"before", "after"}
@@ -111,7 +112,7 @@ def test_a_failed_commit_fails_every_unit_of_the_batch_and_keeps_nothing(db: Dat
             group.start_soon(run, sabotage_commit)
         return errors
 
-    errors = anyio.run(main)
+    errors = run_async(main)
     assert [str(e) for e in errors] == ["disk full", "disk full"]
     assert stored_keys(db) == set()
     with db.session() as session:
@@ -126,7 +127,7 @@ def test_a_lone_request_runs_at_once(db: Database, size: int) -> None:
         for n in range(size):
             assert await batcher.run(put(f"solo{n}")) == f"solo{n}"
 
-    anyio.run(main)
+    run_async(main)
     assert batcher.batches == size
 
 
@@ -154,7 +155,7 @@ def test_a_batch_stamps_the_content_version_even_when_a_later_unit_fails(
             group.start_soon(run, rename)
             group.start_soon(run, fail)
 
-    anyio.run(main)
+    run_async(main)
     assert batcher.batches == 1
     with db.session() as session:
         assert session.get(Community, community.id).name == "After"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 import anyio
 import pytest
 
 from events.database import Database
+from tests.async_runner import run_async
 from web.app import create_app
 from web.settings import Settings
 from web.unsafe_switches import UnsafeSwitches
@@ -34,11 +33,7 @@ def test_the_gate_admits_one_writer_on_sqlite_and_a_few_on_postgresql(
             for _ in range(3 * limit + 1):
                 tasks.start_soon(writer)
 
-    # In a thread of its own: another test of this worker process (Playwright's sync API)
-    # may have left an event loop running in the main thread.
-    thread = threading.Thread(target=anyio.run, args=(burst,))
-    thread.start()
-    thread.join()
+    run_async(burst)
     assert peak == limit
 
 

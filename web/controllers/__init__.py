@@ -2,14 +2,17 @@
 
 from web.controllers.accounts import AccountController
 from web.controllers.api import ApiController
+from web.controllers.door import DoorController
 from web.controllers.feeds import FeedsController
 from web.controllers.health import healthz, readyz
 from web.controllers.invitations import InvitationController
 from web.controllers.manage import ManageController
 from web.controllers.manage_attendees import ManageAttendeesController
+from web.controllers.manage_door import ManageDoorController
 from web.controllers.manage_events import ManageEventsController
 from web.controllers.manage_imports import ManageImportsController
 from web.controllers.manage_outbox import ManageOutboxController
+from web.controllers.manage_questions import ManageQuestionsController
 from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
 from web.controllers.public import switch_language
@@ -26,6 +29,9 @@ ROUTE_HANDLERS = [
     ManageEventsController,
     ManageImportsController,
     ManageAttendeesController,
+    ManageDoorController,
+    DoorController,
+    ManageQuestionsController,
     ManageOutboxController,
     ManageSeriesController,
     ManageVenuesController,

@@ -25,6 +25,7 @@ from events.export import CsvVariant, attendees_csv, export_filename, rows_of
 from events.models import Event, Membership, Registration, RegistrationStatus
 from events.services.events import EventService
 from events.services.privacy import is_anonymised
+from events.services.questions import export_questions
 from events.services.registrations import RegistrationService
 from web.auth import Access, access, provide_membership
 from web.forms import Form
@@ -274,8 +275,9 @@ class ManageAttendeesController(Controller):
         found = EventService(session).in_community(membership.community, slug)
         service = RegistrationService(session)
         registrations = service.attendees(found, status=_status(status), search=_search(q))
+        questions = export_questions(found)
         body = attendees_csv(
-            rows_of(registrations, service.waitlist_ranks(found)),
+            rows_of(registrations, service.waitlist_ranks(found), questions),
             zone=found.timezone,
             variant=variant,
             headers=(
@@ -286,6 +288,12 @@ class ManageAttendeesController(Controller):
                 _("Waitlist position"),
                 _("Registered at"),
                 _("Opt-in"),
+                *(
+                    _("%(label)s (question removed)", label=question.label)
+                    if question.removed
+                    else question.label
+                    for question in questions
+                ),
             ),
             status_labels=status_labels(),
             yes_no=(_("yes"), _("no")),

@@ -7,6 +7,8 @@ the programme editor re-renders in place.
 
 from __future__ import annotations
 
+import base64
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
@@ -14,14 +16,17 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, available_timezones
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath, FromQuery, MultipartBody, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.errors import Conflict, ValidationFailed
 from events.models import Community, Event, EventStatus, Membership
+from events.services.cover_images import MAX_PIXELS, MAX_UPLOAD_BYTES, CoverImageService
 from events.services.discovery import EventFilters, all_tags, find_events
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
@@ -32,7 +37,7 @@ from web.auth import Access, access, provide_membership
 from web.errors import error_response
 from web.forms import Form
 from web.i18n import gettext as _
-from web.messages import field_errors
+from web.messages import error_message, field_errors
 from web.rendering import flash, page, wants_fragment
 
 PAGE_SIZE = 50
@@ -76,6 +81,9 @@ COMMON_ZONES = (
     "UTC",
 )
 DEFAULT_COVER_COLOR = "#0b5cad"
+#: The cover upload's whole request: the image plus the few fields around it. Anything
+#: bigger is cut off while it arrives (413) instead of being spooled to disk first.
+MAX_COVER_REQUEST_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
 
 
 class EventForm(Form):
@@ -118,6 +126,13 @@ class EventForm(Form):
     def values(self) -> dict[str, str]:
         """What the visitor typed, trimmed to sane lengths, to refill the form."""
         return {name: getattr(self, name)[:20_000] for name in self.__struct_fields__}
+
+
+@dataclass
+class CoverForm:
+    """The cover upload (multipart): the file, if one was chosen."""
+
+    cover_image: UploadFile | None = None
 
 
 class PreviewForm(Form):
@@ -199,6 +214,48 @@ def blank_form(community: Community) -> dict[str, str]:
     }
 
 
+def cover_messages() -> dict[str, str]:
+    # Until web/messages.py knows these codes; error_message() takes over for the rest.
+    megabytes = MAX_UPLOAD_BYTES // (1024 * 1024)
+    return {
+        "cover_empty": _("Choose an image file."),
+        "cover_too_large": _(
+            "This image is too large: choose one under %(size)s MB.", size=megabytes
+        ),
+        "cover_unsupported": _("This is not an image we can use: choose a JPEG, PNG, WebP or GIF."),
+        "cover_too_many_pixels": _(
+            "This image has too many pixels: reduce it to at most %(megapixels)s megapixels.",
+            megapixels=MAX_PIXELS // 1_000_000,
+        ),
+        "cover_damaged": _("This image file is damaged or incomplete: export it again."),
+    }
+
+
+def cover_errors(errors: dict[str, str]) -> dict[str, str]:
+    messages = cover_messages()
+    return {name: messages.get(code) or error_message(code) for name, code in errors.items()}
+
+
+def cover_preview(session: Session, event: Event) -> str | None:
+    """The small cover as a ``data:`` URL: drafts have no public image address."""
+    if getattr(event, "cover", None) is None:
+        return None
+    cover = CoverImageService(session).cover_of(event, "small")
+    if cover is None:
+        return None
+    return f"data:{cover.content_type};base64,{base64.b64encode(cover.data).decode()}"
+
+
+def cover_upload_too_large(request: Request, exc: HTTPException) -> Response[Any]:
+    """A cover upload cut off at MAX_COVER_REQUEST_BYTES: say why, in words."""
+    megabytes = MAX_UPLOAD_BYTES // (1024 * 1024)
+    return error_response(
+        request,
+        413,
+        _("This image is too large: choose one under %(size)s MB.", size=megabytes),
+    )
+
+
 def redirect_to(request: Request, url: str) -> Response[Any]:
     """After a successful write: htmx navigates with ``HX-Redirect``, browsers follow a 303."""
     if wants_fragment(request):
@@ -258,6 +315,7 @@ class ManageEventsController(Controller):
         editing: UUID | None = None,
         cancel_form: dict[str, str] | None = None,
         cancel_errors: dict[str, str] | None = None,
+        cover_errors: dict[str, str] | None = None,
     ) -> Template:
         series = None
         if event.series_id is not None:
@@ -286,6 +344,9 @@ class ManageEventsController(Controller):
             editing=editing,
             cancel_form=cancel_form or {},
             cancel_errors=cancel_errors or {},
+            cover_preview=cover_preview(session, event),
+            cover_errors=cover_errors or {},
+            cover_max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
             **cls._form_context(
                 session,
                 community,
@@ -488,9 +549,63 @@ class ManageEventsController(Controller):
     ) -> Response[Any]:
         current = membership.community
         service = EventService(db_session)
-        copy = service.duplicate(service.in_community(current, event))
+        original = service.in_community(current, event)
+        copy = service.duplicate(original)
+        CoverImageService(db_session).copy_cover(original, copy)
         flash(request, _("Copy created as a draft, one week later. Check its date."))
         return redirect_to(request, f"/manage/{current.slug}/events/{copy.slug}")
+
+    # -- cover image ----------------------------------------------------------------------------
+    @post(
+        "/{event:str}/cover",
+        opt=access(Access.ORGANISER),
+        sync_to_thread=True,
+        request_max_body_size=MAX_COVER_REQUEST_BYTES,
+        exception_handlers={413: cover_upload_too_large},
+    )
+    def upload_cover(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        data: MultipartBody[CoverForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Response[Any]:
+        current = membership.community
+        found = EventService(db_session).in_community(current, event)
+        upload = data.cover_image
+        # One byte more than allowed is enough to know it is too much.
+        content = upload.file.read(MAX_UPLOAD_BYTES + 1) if upload is not None else b""
+        try:
+            CoverImageService(db_session).set_cover(found, content)
+        except ValidationFailed as failed:
+            return self._edit_page(
+                request,
+                db_session,
+                current,
+                found,
+                status_code=400,
+                fragment="manage/events/_cover.html",
+                cover_errors=cover_errors(failed.errors),
+            )
+        flash(request, _("Cover image saved."))
+        return redirect_to(request, f"/manage/{current.slug}/events/{found.slug}#cover")
+
+    @post("/{event:str}/cover/delete", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def delete_cover(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        current = membership.community
+        found = EventService(db_session).in_community(current, event)
+        if CoverImageService(db_session).remove_cover(found):
+            flash(request, _("Cover image removed."))
+        return redirect_to(request, f"/manage/{current.slug}/events/{found.slug}#cover")
 
     # -- programme ------------------------------------------------------------------------------
     def _programme_done(

@@ -15,15 +15,16 @@ from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, MediaType, Request, get
+from litestar import Controller, MediaType, Request, get, route
 from litestar.di import NamedDependency
-from litestar.params import FromPath
-from litestar.response import Response, Template
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.models import Event, EventStatus, ProgrammeItem, Venue
 from events.services.communities import CommunityService
+from events.services.cover_images import CoverImageService, Size
 from events.services.discovery import (
     EventFilters,
     EventPage,
@@ -53,6 +54,12 @@ SUMMARY_LENGTH = 200
 PAST_ON_COMMUNITY_PAGE = 10
 OG_LOCALES = {"en": "en_GB", "fr": "fr_FR"}
 SCHEMA = "https://schema.org/"
+#: A cover's URL carries its version (``?v=``): such a URL never changes what it shows.
+COVER_CACHE_VERSIONED = "public, max-age=31536000, immutable"
+#: Without the current version (an old or bare URL), revalidate soon with the ETag.
+COVER_CACHE_UNVERSIONED = "public, max-age=300"
+#: What an event without a cover image (any more) shows at its cover address.
+NO_COVER_IMAGE = "/static/img/no-cover.svg"
 
 
 # -- query strings -------------------------------------------------------------------------
@@ -186,6 +193,55 @@ def schedule(items: list[ProgrammeItem]) -> list[RoomSchedule]:
     return [RoomSchedule(room, sorted(group, key=time_key)) for room, group in rooms.items()]
 
 
+def cover_path(event: Event, size: Size = "large") -> str | None:
+    """The versioned address of the event's cover (None without one)."""
+    cover = getattr(event, "cover", None)
+    if cover is None:
+        return None
+    name = "cover.jpg" if size == "large" else "cover-small.jpg"
+    return f"/e/{event.slug}/{name}?v={cover.version}"
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """Weak comparison of ``If-None-Match`` (a list, ``W/`` tags or ``*``) with ``etag``."""
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate.startswith(("W/", "w/")):
+            candidate = candidate[2:]
+        if candidate in {"*", etag}:
+            return True
+    return False
+
+
+def cover_response(
+    request: Request, session: Session, slug: str, size: Size, version: str
+) -> Response[Any]:
+    """One variant of a public event's cover: 200, 304, or the placeholder if it has none.
+
+    Drafts answer 404 like their pages. The bytes are our own re-encoding (never the
+    upload), sent with their exact type and ``nosniff``; the URL's ``v`` (the digest)
+    makes the long, immutable caching safe, and the ETag serves the rest.
+    """
+    event = EventService(session).by_slug(slug[:MAX_SLUG])
+    cover = CoverImageService(session).cover_of(event, size)
+    if cover is None:
+        return Redirect(NO_COVER_IMAGE, status_code=302, headers={"cache-control": "no-cache"})
+    etag = f'"{cover.digest[:32]}-{size}"'
+    current = version == cover.digest[:16]
+    headers = {
+        "etag": etag,
+        "cache-control": COVER_CACHE_VERSIONED if current else COVER_CACHE_UNVERSIONED,
+        "x-content-type-options": "nosniff",
+        "content-disposition": f'inline; filename="{event.slug}-{size}.jpg"',
+    }
+    if _etag_matches(request.headers.get("if-none-match", ""), etag):
+        return Response(content=b"", status_code=304, headers=headers)
+    if request.method == "HEAD":
+        headers["content-length"] = str(len(cover.data))
+        return Response(content=b"", media_type=cover.content_type, headers=headers)
+    return Response(content=cover.data, media_type=cover.content_type, headers=headers)
+
+
 def _json_for_script(data: dict[str, Any]) -> str:
     """JSON safe inside ``<script type="application/ld+json">``: no ``</script>``, no
     markup characters at all."""
@@ -205,6 +261,9 @@ def event_json_ld(event: Event, settings: Settings) -> str:
         "endDate": local_iso(event.ends_at, event.timezone),
         "eventStatus": SCHEMA + ("EventCancelled" if cancelled else "EventScheduled"),
     }
+    image = cover_path(event)
+    if image is not None:
+        data["image"] = [settings.absolute_url(image)]
     locations: list[dict[str, Any]] = []
     if event.venue is not None:
         place: dict[str, Any] = {"@type": "Place", "name": event.venue.name}
@@ -405,6 +464,8 @@ class PublicEventsController(Controller):
                 "canonical_url": settings.absolute_url(f"/e/{found.slug}"),
                 "summary": summary(found.description_text),
                 "og_locale": OG_LOCALES.get(current_locale.get(), "en_GB"),
+                "cover_url": cover_path(found),
+                "og_image": (settings.absolute_url(path) if (path := cover_path(found)) else None),
                 **VIEW_HELPERS,
             }
             # The registration form, drawn with stand-ins for the two per-visitor values.
@@ -433,6 +494,36 @@ class PublicEventsController(Controller):
             marks={"csrf": CSRF_MARK, "request_key": REQUEST_KEY_MARK},
             request_key=new_request_key(),
         )
+
+    @route(
+        "/e/{event:str}/cover.jpg",
+        http_method=["GET", "HEAD"],
+        opt=access(Access.PUBLIC),
+        sync_to_thread=True,
+    )
+    def cover(
+        self,
+        request: Request,
+        event: FromPath[str],
+        db_session: NamedDependency[Session],
+        v: FromQuery[str] = "",
+    ) -> Response[Any]:
+        return cover_response(request, db_session, event, "large", v)
+
+    @route(
+        "/e/{event:str}/cover-small.jpg",
+        http_method=["GET", "HEAD"],
+        opt=access(Access.PUBLIC),
+        sync_to_thread=True,
+    )
+    def small_cover(
+        self,
+        request: Request,
+        event: FromPath[str],
+        db_session: NamedDependency[Session],
+        v: FromQuery[str] = "",
+    ) -> Response[Any]:
+        return cover_response(request, db_session, event, "small", v)
 
     @get("/venues/{venue:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
     def venue(

@@ -19,11 +19,13 @@ who types someone else's address that person's private page.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import anyio.to_thread
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.plugins.htmx import ClientRedirect
@@ -31,11 +33,13 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
-from events.errors import Conflict, NotFound, ValidationFailed
+from events.errors import Conflict, DomainError, NotFound, ValidationFailed
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.qr import qr_png, qr_svg
 from events.services.events import EventService
 from events.services.personal_feeds import count_feed_tokens, revoke_feed_tokens
+from events.services.questions import FIELD_PREFIX as QUESTION_FIELD_PREFIX
+from events.services.questions import answered_questions
 from events.services.registrations import (
     Outcome,
     RegistrationInput,
@@ -56,6 +60,7 @@ from web.registration_panel import registration_panel
 from web.rendering import flash, page, wants_fragment
 from web.settings import Settings
 from web.unsafe_switches import UnsafeSwitches
+from web.write_batch import WriteBatcher
 
 S = RegistrationStatus
 
@@ -91,7 +96,7 @@ class RegistrationForm(Form):
         # stores it; the nonce ignores it.
         return None
 
-    def to_input(self, locale: str) -> RegistrationInput:
+    def to_input(self, locale: str, answers: dict[str, Any] | None = None) -> RegistrationInput:
         return RegistrationInput(
             name=self.name,
             email=self.email,
@@ -100,6 +105,7 @@ class RegistrationForm(Form):
             opt_in=self.opt_in,
             locale=locale,
             request_key=self.request_key,
+            answers=answers,
         )
 
     def values(self) -> dict[str, str]:
@@ -110,6 +116,19 @@ class RegistrationForm(Form):
             "consent": self.consent,
             "opt_in": self.opt_in,
         }
+
+
+async def provide_answers(request: Request) -> dict[str, Any]:
+    """The raw values of the organiser's questions (fields ``q_<id>``; a list when a field
+    is sent more than once, as multiple-choice checkboxes are). The form is parsed once:
+    Litestar keeps it for the ``data`` parameter."""
+    form = await request.form()
+    answers: dict[str, Any] = {}
+    for key in form:
+        if key.startswith(QUESTION_FIELD_PREFIX):
+            values = form.getall(key)
+            answers[key] = values[0] if len(values) == 1 else values
+    return answers
 
 
 class ResendForm(Form):
@@ -140,6 +159,25 @@ def _registration_service(request: Request, session: Session) -> RegistrationSer
     web/unsafe_switches.py, for the negative control of the HTTP concurrency test)."""
     switches: UnsafeSwitches = request.app.state.unsafe_switches
     return RegistrationService(session, lock=not switches.unsafe_no_lock)
+
+
+@dataclass(frozen=True)
+class _Registered:
+    """What the answer to a registration needs, read inside its transaction."""
+
+    event: Event
+    result: RegistrationResult
+    rank: int | None
+
+
+def _event_of_batch(session: Session, slug: str) -> Event:
+    """The event, loaded once per batch of registrations (web/write_batch.py): loading it
+    with its community, venue, tags and cover was a quarter of each registration's time.
+    Its counters and settings are re-read under the lock by the service anyway."""
+    loaded: dict[str, Event] = session.info.setdefault("rencontres.events_by_slug", {})
+    if slug not in loaded:
+        loaded[slug] = EventService(session).by_slug(slug)
+    return loaded[slug]
 
 
 def _with(response: Response[Any], headers: dict[str, str]) -> Response[Any]:
@@ -203,7 +241,7 @@ class RegistrationController(Controller):
         request: Request,
         event: Event,
         *,
-        values: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
         errors: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Template:
@@ -223,29 +261,51 @@ class RegistrationController(Controller):
     ) -> Template:
         return self._form(request, EventService(db_session).by_slug(event))
 
-    @post("/e/{event:str}/register", opt=access(Access.PUBLIC), sync_to_thread=True)
-    def register(
+    @post(
+        "/e/{event:str}/register",
+        opt=access(Access.PUBLIC),
+        dependencies={"answers": Provide(provide_answers)},
+    )
+    async def register(
         self,
         request: Request,
         event: FromPath[str],
         data: URLEncodedBody[RegistrationForm],
-        db_session: NamedDependency[Session],
+        answers: NamedDependency[dict[str, Any]],
     ) -> Response[Any]:
-        found = EventService(db_session).by_slug(event)
+        """The hottest write: it goes through the group-commit batcher (web/write_batch.py)
+        rather than a write session of its own."""
+        form = data.to_input(current_locale.get(), answers)
+
+        def unit(session: Session) -> _Registered:
+            found = _event_of_batch(session, event)
+            result = _registration_service(request, session).register(found, form)
+            rank = RegistrationService(session).waitlist_rank(result.registration)
+            return _Registered(found, result, rank)
+
+        batcher: WriteBatcher = request.app.state.write_batcher
         try:
-            result = _registration_service(request, db_session).register(
-                found, data.to_input(current_locale.get())
-            )
-        except ValidationFailed as exc:
-            errors = field_errors(exc.errors)
-            return self._form(request, found, values=data.values(), errors=errors, status_code=400)
-        except Conflict as exc:
-            errors = {"form": error_message(exc.code)}
-            return self._form(request, found, values=data.values(), errors=errors, status_code=409)
-        return self._registered(request, db_session, found, result)
+            done = await batcher.run(unit)
+        except (ValidationFailed, Conflict) as exc:
+            values = {**data.values(), **answers}
+            return await anyio.to_thread.run_sync(self._refused, request, event, values, exc)
+        return self._registered(request, done.event, done.result, done.rank)
+
+    def _refused(
+        self, request: Request, slug: str, values: dict[str, Any], exc: DomainError
+    ) -> Response[Any]:
+        """The form again with what was wrong (nothing was written: the unit's savepoint
+        was rolled back)."""
+        with request.app.state.db.session() as session:
+            found = EventService(session).by_slug(slug)
+            if isinstance(exc, ValidationFailed):
+                errors, status_code = field_errors(exc.errors), 400
+            else:
+                errors, status_code = {"form": error_message(exc.code)}, 409
+            return self._form(request, found, values=values, errors=errors, status_code=status_code)
 
     def _registered(
-        self, request: Request, session: Session, event: Event, result: RegistrationResult
+        self, request: Request, event: Event, result: RegistrationResult, rank: int | None
     ) -> Response[Any]:
         registration, outcome, token = result.registration, result.outcome, result.manage_token
         shows_private_page = outcome in {
@@ -264,7 +324,7 @@ class RegistrationController(Controller):
                     registration=registration,
                     outcome=outcome.value,
                     private_url=f"/r/{token}",
-                    rank=RegistrationService(session).waitlist_rank(registration),
+                    rank=rank,
                 ),
                 PRIVATE_HEADERS,
             )
@@ -590,6 +650,11 @@ class RegistrationController(Controller):
                 if registration.ticket_code
                 else None,
             },
+            # The answers to the organiser's questions, each with the question as it reads.
+            "answers": [
+                {"question": item.label, "answer": item.answer, "still_asked": not item.removed}
+                for item in answered_questions(event, registration.answers)
+            ],
             "event": {
                 "title": event.title,
                 "url": settings.absolute_url(f"/e/{event.slug}"),

@@ -1,0 +1,315 @@
+"""The organiser's side of one event's door (``/manage/{community}/events/{event}/door``).
+
+Door links (create: the link and its QR code are shown once, the token is not stored;
+list; revoke), the walk-ins-beyond-capacity switch, live counters, the after-event report
+and the check-in log with its CSV export (same conventions as the attendee export:
+UTF-8 with BOM, ``;`` for the French Excel variant, formula cells neutralised).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from datetime import UTC, datetime
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy.orm import Session
+
+from events.clock import utcnow
+from events.errors import NotFound, ValidationFailed
+from events.export import BOM, CsvVariant, export_filename, neutralise
+from events.models import Event, Membership
+from events.qr import qr_svg
+from events.services.door import CheckInRow, DoorService
+from events.services.door_links import DoorLinkService, is_live
+from events.services.events import EventService
+from web.auth import Access, access, provide_membership
+from web.controllers.door import counters_of
+from web.forms import Form
+from web.i18n import format_time
+from web.i18n import gettext as _
+from web.messages import field_errors
+from web.rendering import flash, page
+from web.settings import Settings
+
+PAGE = "manage/door.html"
+LOG_LIMIT = 200
+
+
+class DoorLinkForm(Form):
+    label: str = ""
+    expires_local: str = ""
+
+
+class DoorSettingsForm(Form):
+    walk_ins_over_capacity: str = ""
+
+
+def verdict_labels() -> dict[str, str]:
+    return {
+        "admitted": _("Admitted"),
+        "already_checked_in": _("Already checked in"),
+        "cancelled": _("Cancelled"),
+        "waitlisted": _("On the waitlist"),
+        "pending": _("Awaiting approval"),
+        "other_event": _("Ticket for another event"),
+        "unknown": _("Unknown ticket"),
+        "undone": _("Undone"),
+    }
+
+
+def action_labels() -> dict[str, str]:
+    return {"scan": _("Scan"), "walk_in": _("Walk-in"), "undo": _("Undo")}
+
+
+def door_url(request: Request, event: Event, token: str) -> str:
+    settings: Settings = request.app.state.settings
+    return f"{settings.base_url.rstrip('/')}/door/{event.slug}/link/{token}"
+
+
+def qr_data_uri(url: str) -> str:
+    """The QR code as a data: URI (the token is never stored, so no URL could serve it)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(url)).decode("ascii")
+
+
+def parse_expiry(value: str, zone: str) -> datetime | None:
+    """``YYYY-MM-DDTHH:MM`` in the event's zone, as UTC; "" = the default (event end)."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        local = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed({"expires_local": "invalid_datetime"}) from None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=ZoneInfo(zone))
+    return local.astimezone(UTC)
+
+
+def log_csv(rows: list[CheckInRow], *, zone: str, variant: CsvVariant) -> bytes:
+    """The check-in log as CSV, with the attendee export's conventions (events/export.py)."""
+    tz = ZoneInfo(zone)
+    verdicts, actions = verdict_labels(), action_labels()
+    yes = _("yes")
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    writer = csv.writer(buffer, delimiter=variant.delimiter, lineterminator="\r\n")
+    headers = (
+        _("Scanned at"),
+        _("Recorded at"),
+        _("Name"),
+        _("Action"),
+        _("Result"),
+        _("People"),
+        _("Device"),
+        _("Offline"),
+        _("Conflict"),
+        _("Undone"),
+    )
+    writer.writerow([neutralise(header) for header in headers])
+    for row in rows:
+        cells = [
+            row.scanned_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            row.recorded_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            row.name or "",
+            actions.get(row.action, row.action),
+            verdicts.get(row.verdict, row.verdict),
+            str(row.people),
+            row.device or "",
+            yes if row.offline else "",
+            yes if row.conflict else "",
+            yes if row.undone else "",
+        ]
+        writer.writerow([neutralise(cell) for cell in cells])
+    return buffer.getvalue().encode("utf-8")
+
+
+class ManageDoorController(Controller):
+    path = "/manage/{community:str}/events/{event:str}/door"
+    include_in_schema = False
+    dependencies = {"membership": Provide(provide_membership, sync_to_thread=True)}
+
+    def _render(
+        self,
+        request: Request,
+        session: Session,
+        membership: Membership,
+        event: Event,
+        *,
+        new_link: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        service = DoorService(session)
+        now = utcnow()
+        report = service.report(event)
+        arrivals = report.arrivals
+        peak = max((count for _moment, count in arrivals), default=0)
+        curve = [
+            {
+                "time": format_time(moment, event.timezone),
+                "count": count,
+                "level": round(10 * count / peak) if peak else 0,
+            }
+            for moment, count in arrivals
+        ]
+        links = [
+            {"link": link, "live": is_live(link, now)}
+            for link in DoorLinkService(session).for_event(event)
+        ]
+        return page(
+            request,
+            PAGE,
+            status_code=status_code,
+            community=membership.community,
+            event=event,
+            links=links,
+            new_link=new_link,
+            values=values or {},
+            errors=errors or {},
+            counters=counters_of(session, event),
+            report=report,
+            curve=curve,
+            log=service.log(event, limit=LOG_LIMIT),
+            verdict_labels=verdict_labels(),
+            action_labels=action_labels(),
+            ended=event.ends_at <= now,
+        )
+
+    def _event(self, session: Session, membership: Membership, slug: str) -> Event:
+        return EventService(session).in_community(membership.community, slug)
+
+    def _here(self, membership: Membership, event: Event) -> str:
+        return f"/manage/{membership.community.slug}/events/{event.slug}/door"
+
+    @get("/", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def index(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        found = self._event(db_session, membership, event)
+        return self._render(request, db_session, membership, found)
+
+    @post("/links", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def create_link(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        data: URLEncodedBody[DoorLinkForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        found = self._event(db_session, membership, event)
+        values = {"label": data.label, "expires_local": data.expires_local}
+        try:
+            expires_at = parse_expiry(data.expires_local, found.timezone)
+            link, token = DoorLinkService(db_session).create(
+                found, label=data.label, created_by=membership.user_id, expires_at=expires_at
+            )
+        except ValidationFailed as failed:
+            errors = field_errors(failed.errors)
+            if "expires_at" in errors:
+                errors.pop("expires_at")
+                errors["expires_local"] = _("Choose a time in the future.")
+            return self._render(
+                request,
+                db_session,
+                membership,
+                found,
+                values=values,
+                errors=errors,
+                status_code=400,
+            )
+        url = door_url(request, found, token)
+        # Shown once, in this very answer: no redirect, the token is not kept anywhere.
+        new_link = {"label": link.label, "url": url, "qr": qr_data_uri(url)}
+        return self._render(request, db_session, membership, found, new_link=new_link)
+
+    @post("/links/{item_id:uuid}/revoke", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def revoke_link(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        item_id: FromPath[UUID],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Redirect:
+        found = self._event(db_session, membership, event)
+        try:
+            DoorLinkService(db_session).revoke(found, item_id)
+        except NotFound:
+            # Another event's link, or a stale page: say so rather than answer 404.
+            flash(request, _("This door link does not exist (any more)."), "error")
+        else:
+            flash(request, _("Door link revoked: it stopped working at once."))
+        return Redirect(self._here(membership, found) + "#door-links", status_code=303)
+
+    @post("/settings", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def change_settings(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        data: URLEncodedBody[DoorSettingsForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Redirect:
+        found = self._event(db_session, membership, event)
+        allowed = data.walk_ins_over_capacity == "on"
+        found.walk_ins_over_capacity = allowed
+        flash(
+            request,
+            _("Walk-ins may now exceed the capacity.")
+            if allowed
+            else _("Walk-ins are now limited to the free places."),
+        )
+        return Redirect(self._here(membership, found) + "#door-settings", status_code=303)
+
+    def _csv(
+        self, session: Session, membership: Membership, slug: str, variant: CsvVariant
+    ) -> Response[bytes]:
+        found = self._event(session, membership, slug)
+        body = log_csv(DoorService(session).log(found), zone=found.timezone, variant=variant)
+        filename = export_filename(found.slug, variant).replace("attendees-", "check-ins-", 1)
+        return Response(
+            content=body,
+            media_type="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @get("/log.csv", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def export_log(
+        self,
+        community: FromPath[str],
+        event: FromPath[str],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+        variant: FromQuery[str] = "",
+    ) -> Response[bytes]:
+        return self._csv(db_session, membership, event, CsvVariant.parse(variant))
+
+    @get("/log-fr.csv", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def export_log_fr(
+        self,
+        community: FromPath[str],
+        event: FromPath[str],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[bytes]:
+        return self._csv(db_session, membership, event, CsvVariant.EXCEL_FR)

@@ -1,0 +1,266 @@
+"""The organiser's questions on an event's registration form
+(``/manage/{community}/events/{event}/questions``): list, add, edit, remove, reorder.
+
+Every form is a plain POST answered by a 303 back to the page (with a flash message); with
+htmx the editor section is swapped in place. A question is named by its id in the form
+(field ``question``), not in the path: ids are short random strings, not UUIDs. An id that
+no longer exists (removed in another tab) is answered with a message, not an error page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy.orm import Session
+
+from events.errors import NotFound, ValidationFailed
+from events.models import Community, Event, Membership
+from events.services.events import EventService
+from events.services.questions import (
+    MAX_QUESTIONS,
+    Question,
+    QuestionInput,
+    QuestionKind,
+    QuestionService,
+    form_questions,
+)
+from web.auth import Access, access, provide_membership
+from web.forms import Form
+from web.i18n import gettext as _
+from web.messages import field_errors
+from web.rendering import flash, page, wants_fragment
+
+PAGE = "manage/questions.html"
+FRAGMENT = "manage/questions_editor.html"
+#: Form ``question`` value of the "add a question" form in the template (not an id).
+NEW = "new"
+
+
+class QuestionForm(Form):
+    #: The id of the question being edited ("" when adding).
+    question: str = ""
+    kind: str = ""
+    label: str = ""
+    required: str = ""
+    options: str = ""
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        # No blanket NUL refusal: the service reports it next to the field it is in.
+        return None
+
+    def to_input(self) -> QuestionInput:
+        return QuestionInput(
+            kind=self.kind,
+            label=self.label,
+            required=self.required,
+            options=self.options,
+            help=self.help,
+        )
+
+    def values(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "required": self.required,
+            "options": self.options,
+            "help": self.help,
+        }
+
+
+class QuestionActionForm(Form):
+    question: str = ""
+    #: "up" or "down" (moving only).
+    direction: str = ""
+
+
+def kind_labels() -> dict[str, str]:
+    return {
+        QuestionKind.SHORT_TEXT.value: _("Short text"),
+        QuestionKind.LONG_TEXT.value: _("Long text"),
+        QuestionKind.SINGLE_CHOICE.value: _("Single choice (one answer)"),
+        QuestionKind.MULTIPLE_CHOICE.value: _("Multiple choice (any number of answers)"),
+        QuestionKind.CHECKBOX.value: _("Checkbox (yes or no)"),
+    }
+
+
+def values_of(question: Question) -> dict[str, str]:
+    """A stored question as the editor's form values."""
+    return {
+        "kind": question.kind.value,
+        "label": question.label,
+        "required": "on" if question.required else "",
+        "options": "\n".join(question.options),
+        "help": question.help,
+    }
+
+
+def editor_url(community: Community, event: Event) -> str:
+    return f"/manage/{community.slug}/events/{event.slug}/questions"
+
+
+class ManageQuestionsController(Controller):
+    path = "/manage/{community:str}/events/{event:str}/questions"
+    include_in_schema = False
+    dependencies = {"membership": Provide(provide_membership, sync_to_thread=True)}
+
+    # -- rendering ------------------------------------------------------------------------
+    @staticmethod
+    def _render(
+        request: Request,
+        community: Community,
+        event: Event,
+        *,
+        status_code: int = 200,
+        editing: str | None = None,
+        form: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> Template:
+        """The page (or, for htmx, the editor section). ``editing`` is the id of the question
+        whose form shows ``form`` and ``errors`` (``NEW`` for the "add" form)."""
+        questions = form_questions(event)
+        return page(
+            request,
+            PAGE,
+            fragment=FRAGMENT,
+            status_code=status_code,
+            community=community,
+            event=event,
+            questions=questions,
+            removed_count=len(event.questions or []) - len(questions),
+            max_questions=MAX_QUESTIONS,
+            kinds=kind_labels(),
+            values_of=values_of,
+            editing=editing,
+            form=form or {},
+            errors=errors or {},
+        )
+
+    def _done(
+        self, request: Request, community: Community, event: Event, message: str, level: str
+    ) -> Template | Response[Any]:
+        flash(request, message, level)
+        if wants_fragment(request):
+            return self._render(request, community, event)
+        return Redirect(editor_url(community, event), status_code=303)
+
+    def _gone(
+        self, request: Request, community: Community, event: Event
+    ) -> Template | Response[Any]:
+        message = _("This question no longer exists: the list is up to date now.")
+        return self._done(request, community, event, message, "error")
+
+    @staticmethod
+    def _event(session: Session, membership: Membership, slug: str) -> Event:
+        return EventService(session).in_community(membership.community, slug)
+
+    # -- the page -------------------------------------------------------------------------
+    @get("/", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def index(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        found = self._event(db_session, membership, event)
+        return self._render(request, membership.community, found)
+
+    # -- changes --------------------------------------------------------------------------
+    @post("/", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def add(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        data: URLEncodedBody[QuestionForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Response[Any]:
+        found = self._event(db_session, membership, event)
+        try:
+            question = QuestionService(db_session).add(found, data.to_input())
+        except ValidationFailed as failed:
+            return self._render(
+                request,
+                membership.community,
+                found,
+                status_code=400,
+                editing=NEW,
+                form=data.values(),
+                errors=field_errors(failed.errors),
+            )
+        message = _("Question “%(label)s” added.", label=question.label)
+        return self._done(request, membership.community, found, message, "success")
+
+    @post("/edit", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def edit(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        data: URLEncodedBody[QuestionForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Response[Any]:
+        found = self._event(db_session, membership, event)
+        try:
+            question = QuestionService(db_session).update(found, data.question, data.to_input())
+        except NotFound:
+            return self._gone(request, membership.community, found)
+        except ValidationFailed as failed:
+            return self._render(
+                request,
+                membership.community,
+                found,
+                status_code=400,
+                editing=data.question,
+                form=data.values(),
+                errors=field_errors(failed.errors),
+            )
+        message = _("Question “%(label)s” saved.", label=question.label)
+        return self._done(request, membership.community, found, message, "success")
+
+    @post("/delete", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def delete(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        data: URLEncodedBody[QuestionActionForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Response[Any]:
+        found = self._event(db_session, membership, event)
+        service = QuestionService(db_session)
+        try:
+            question = service.get(found, data.question)
+            service.remove(found, question.id)
+        except NotFound:
+            return self._gone(request, membership.community, found)
+        message = _("Question “%(label)s” removed from the form.", label=question.label)
+        return self._done(request, membership.community, found, message, "success")
+
+    @post("/move", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def move(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        data: URLEncodedBody[QuestionActionForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Response[Any]:
+        found = self._event(db_session, membership, event)
+        try:
+            QuestionService(db_session).move(
+                found, data.question, -1 if data.direction == "up" else +1
+            )
+        except NotFound:
+            return self._gone(request, membership.community, found)
+        return self._done(request, membership.community, found, _("Order saved."), "success")
