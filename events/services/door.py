@@ -54,7 +54,7 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
-from events.services.registrations import NAME_MAX_LENGTH, RegistrationService
+from events.services.registrations import NAME_MAX_LENGTH, RegistrationService, clean_locale
 from events.tokens import hash_token, new_token
 from events.validation import FieldErrors, clean_email, clean_text, parse_int
 
@@ -428,8 +428,11 @@ class DoorService:
         nonce: str,
         actor_id: UUID | None = None,
         door_link_id: UUID | None = None,
+        locale: str = "en",
     ) -> ScanResult:
         """Register a party at the door (confirmed, ticket issued) and check it in at once.
+        ``locale``: the language of the door's page, for the mails of a walk-in with an
+        address.
 
         Raises ``ValidationFailed`` (``name``, ``guests`` up to the event's guest allowance,
         ``email`` optional — ``already_registered`` when it holds an active registration:
@@ -472,7 +475,7 @@ class DoorService:
             name=clean_name,
             email=address or f"walk-in-{secrets.token_hex(12)}@{WALK_IN_DOMAIN}",
             guests=count or 0,
-            locale="en",
+            locale=clean_locale(locale),
             opt_in=False,
             consent_at=now,
             request_key=nonce,

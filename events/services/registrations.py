@@ -163,7 +163,7 @@ def _checked(value: bool | str | None) -> bool:
     return (value or "").strip().lower() in _CHECKED
 
 
-def _clean_locale(value: str | None) -> str:
+def clean_locale(value: str | None) -> str:
     locale = (value or "").strip()
     return locale if len(locale) <= 8 and _LOCALE.match(locale) else "en"
 
@@ -217,7 +217,7 @@ class RegistrationService:
             email=email,
             guests=guests or 0,
             opt_in=_checked(data.opt_in),
-            locale=_clean_locale(data.locale),
+            locale=clean_locale(data.locale),
             request_key=_clean_request_key(data.request_key),
             answers=answers,
         )

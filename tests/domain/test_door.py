@@ -522,6 +522,14 @@ def test_a_walk_in_with_an_address_gets_the_usual_confirmation(db: Database, eve
     assert failed.value.errors == {"email": "already_registered"}
 
 
+def test_a_walk_in_is_mailed_in_the_language_of_the_door(db: Database, event: Event) -> None:
+    result = walk_in(db, event, "Marie", email="marie@example.org", locale="fr")
+    with db.session() as session:
+        assert session.get(Registration, result.registration_id).locale == "fr"  # type: ignore[union-attr]
+    (message,) = outbox(db)
+    assert message.subject.startswith("Votre place")
+
+
 def test_a_retried_walk_in_registers_once(db: Database, event: Event) -> None:
     first = walk_in(db, event, nonce="walk-1")
     retry = walk_in(db, event, nonce="walk-1")

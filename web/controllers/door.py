@@ -801,6 +801,7 @@ class DoorController(Controller):
                     name=values["name"],
                     guests=guests,
                     email=values["email"],
+                    locale=current_locale.get(),
                     device=_text(data, "device", MAX_DEVICE),
                     nonce=_nonce(data),
                     actor_id=door.actor_id,
