@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from litestar.response import Template
+from litestar.response import Response, Template
 
 FLASH_KEY = "flash"
 #: Pages differ by htmx fragment, language and login: shared caches must keep them apart.
@@ -66,3 +66,15 @@ def session_of(request: Request) -> dict[str, Any]:
     """The visitor's session data, or {} where no session middleware ran (early 404s)."""
     session = request.scope.get("session")
     return session if isinstance(session, dict) else {}
+
+
+def csv_download(body: bytes, filename: str) -> Response[bytes]:
+    """A CSV export as an attachment that no cache keeps (it holds personal data)."""
+    return Response(
+        content=body,
+        media_type="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -32,7 +32,7 @@ from web.forms import Form
 from web.i18n import gettext as _
 from web.i18n import ngettext
 from web.messages import error_message, field_errors
-from web.rendering import flash, page, wants_fragment
+from web.rendering import csv_download, flash, page, wants_fragment
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
@@ -299,14 +299,7 @@ class ManageAttendeesController(Controller):
             yes_no=(_("yes"), _("no")),
         )
         filename = export_filename(found.slug, variant)
-        return Response(
-            content=body,
-            media_type="text/csv",
-            headers={
-                "Content-Disposition": f'attachment; filename="{filename}"',
-                "Cache-Control": "private, no-store",
-            },
-        )
+        return csv_download(body, filename)
 
     @get("/attendees.csv", opt=access(Access.ORGANISER), sync_to_thread=True)
     def export(

@@ -35,7 +35,7 @@ from web.forms import Form
 from web.i18n import format_time
 from web.i18n import gettext as _
 from web.messages import field_errors
-from web.rendering import flash, page
+from web.rendering import csv_download, flash, page
 from web.settings import Settings
 
 PAGE = "manage/door.html"
@@ -268,12 +268,11 @@ class ManageDoorController(Controller):
         db_session: NamedDependency[Session],
     ) -> Redirect:
         found = self._event(db_session, membership, event)
-        allowed = data.walk_ins_over_capacity == "on"
-        found.walk_ins_over_capacity = allowed
+        DoorService(db_session).allow_walk_ins_over_capacity(found, data.walk_ins_over_capacity)
         flash(
             request,
             _("Walk-ins may now exceed the capacity.")
-            if allowed
+            if found.walk_ins_over_capacity
             else _("Walk-ins are now limited to the free places."),
         )
         return Redirect(self._here(membership, found) + "#door-settings", status_code=303)
@@ -284,14 +283,7 @@ class ManageDoorController(Controller):
         found = self._event(session, membership, slug)
         body = log_csv(DoorService(session).log(found), zone=found.timezone, variant=variant)
         filename = export_filename(found.slug, variant).replace("attendees-", "check-ins-", 1)
-        return Response(
-            content=body,
-            media_type="text/csv",
-            headers={
-                "Content-Disposition": f'attachment; filename="{filename}"',
-                "Cache-Control": "private, no-store",
-            },
-        )
+        return csv_download(body, filename)
 
     @get("/log.csv", opt=access(Access.ORGANISER), sync_to_thread=True)
     def export_log(
