@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -76,6 +76,7 @@ from events.errors import Conflict, NotFound, ValidationFailed
 from events.mail.notify import MailKind, queue_registration_mail
 from events.mail.outbox import forget_registrations
 from events.models import Event, EventStatus, Registration, RegistrationLog, RegistrationStatus
+from events.models.base import new_id
 from events.models.registrations import INACTIVE_STATUSES
 from events.services.personal_feeds import revoke_feed_tokens
 from events.services.privacy import ANONYMISED_NAME, placeholder_email
@@ -236,27 +237,15 @@ class RegistrationService:
         self._check_open(event, now)
         people = 1 + clean.guests
         request_key = clean.request_key
-        if request_key is not None:
-            previous = self.session.scalar(
-                select(Registration).where(
-                    Registration.event_id == event.id, Registration.request_key == request_key
-                )
-            )
-            if previous is not None:
-                if previous.email == clean.email:
-                    outcome = Outcome.PENDING_EMAIL if event.confirm_email_first else None
-                    return RegistrationResult(previous, None, outcome or Outcome.REPLAYED)
-                request_key = None  # the same form reused for someone else: a new registration
+        previous, existing = self._earlier(event, clean.email, request_key)
+        if previous is not None:
+            if previous.email == clean.email:
+                outcome = Outcome.PENDING_EMAIL if event.confirm_email_first else None
+                return RegistrationResult(previous, None, outcome or Outcome.REPLAYED)
+            request_key = None  # the same form reused for someone else: a new registration
         if event.confirm_email_first and self._hopeless(event, people):
             # Checked before looking at the address, so the answer does not depend on it.
             raise Conflict("event_full")
-        existing = self.session.scalar(
-            select(Registration).where(
-                Registration.event_id == event.id,
-                Registration.email == clean.email,
-                Registration.status.not_in(INACTIVE_STATUSES),
-            )
-        )
         if existing is not None:
             token = self._rotate_manage_token(existing)
             if existing.status is S.PENDING_EMAIL:
@@ -272,6 +261,7 @@ class RegistrationService:
             raise Conflict("event_full")
         token = new_token()
         registration = Registration(
+            id=new_id(),
             event_id=event.id,
             name=clean.name,
             email=clean.email,
@@ -291,10 +281,31 @@ class RegistrationService:
         else:
             self._place(event, registration, now)
         self.session.add(registration)
-        self.session.flush()
         self._log(registration, "registered", status=registration.status.value, people=people)
         self._mail(event, registration, _MAIL_FOR_STATUS[registration.status], token)
         return RegistrationResult(registration, token, Outcome(registration.status.value))
+
+    def _earlier(
+        self, event: Event, email: str, request_key: str | None
+    ) -> tuple[Registration | None, Registration | None]:
+        """In one query: the registration this form already made (same ``request_key``: a
+        double submit), and the active registration of this address, if any."""
+        active_same_address = and_(
+            Registration.email == email, Registration.status.not_in(INACTIVE_STATUSES)
+        )
+        matches = self.session.scalars(
+            select(Registration).where(
+                Registration.event_id == event.id,
+                active_same_address
+                if request_key is None
+                else or_(Registration.request_key == request_key, active_same_address),
+            )
+        ).all()
+        previous = next((r for r in matches if r.request_key == request_key), None)
+        existing = next(
+            (r for r in matches if r.email == email and r.status not in INACTIVE_STATUSES), None
+        )
+        return (previous if request_key is not None else None), existing
 
     def confirm_email(self, token: str) -> RegistrationResult:
         """The registrant clicked the link mailed to them: take a place now (or join the
@@ -843,4 +854,3 @@ class RegistrationService:
                 detail=detail,
             )
         )
-        self.session.flush()
