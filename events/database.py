@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import events.content_version  # noqa: F401  (installs the session hooks that stamp changes)
+from events.file_lock import FileLock
 from events.mail.settings import SESSION_KEY as MAIL_SESSION_KEY
 from events.mail.settings import MailSettings
 
@@ -126,6 +127,12 @@ class Database:
             return None
         return Path(name)
 
+    @property
+    def write_lock_file(self) -> Path | None:
+        """The file whose ``flock`` orders writers across processes (SQLite files only)."""
+        database = self.sqlite_file
+        return database.with_name(database.name + ".write-lock") if database else None
+
     def session(self, *, write: bool = False) -> Session:
         """A new session; ``write=True`` makes its transaction a writer from the start."""
         session = self._factory()
@@ -145,6 +152,25 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def queued_transaction(self) -> Iterator[Session]:
+        """:meth:`transaction` taken in turn with the web processes' writers (the same
+        ``flock`` as their write gate, events/file_lock.py), for background writers that
+        run beside them under load: the mail worker. On PostgreSQL, a plain transaction.
+
+        Never call it while holding the web write gate: the two would wait for each other."""
+        path = self.write_lock_file
+        if path is None:
+            with self.transaction() as session:
+                yield session
+            return
+        lock = FileLock(path)
+        try:
+            with lock.held(), self.transaction() as session:
+                yield session
+        finally:
+            lock.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -64,10 +64,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     switches.install(db)
     # The unsafe switch drops the gate's cross-process lock too: it is one of the locks
     # the negative control proves necessary.
-    sqlite_file = None if switches.unsafe_no_lock else db.sqlite_file
     gate = WriteGate(
         serialise=db.is_sqlite,
-        lock_file=sqlite_file.with_name(sqlite_file.name + ".write-lock") if sqlite_file else None,
+        lock_file=None if switches.unsafe_no_lock else db.write_lock_file,
     )
     store = DatabaseStore(db, gate, "rencontres")
 

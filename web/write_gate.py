@@ -6,11 +6,11 @@ SQLite allows a single writer; letting 40 threads busy-wait on its lock was meas
 always get one. Across processes, ``BEGIN IMMEDIATE`` with a busy timeout queues writers.
 
 Across processes on SQLite, the gate also holds an exclusive ``flock`` on a file beside the
-database for the whole write. SQLite's own busy handler makes a blocked writer *sleep* and
-poll (1, 2, 5, 10... 100 ms): with two server processes the lock was often free while
-both slept. A blocked ``flock`` wakes the moment the holder lets go, so writers from every
-process follow each other back to back. (Writers outside the web process, the CLI, still
-queue on SQLite's busy timeout: correct, only slower.)
+database for the whole write (events/file_lock.py): a blocked ``flock`` wakes the moment
+the holder lets go, where SQLite's busy handler sleeps and polls, so writers from every
+process follow each other back to back. The mail worker takes the same lock for its
+writes (``Database.queued_transaction``); the CLI still queues on SQLite's busy timeout:
+correct, only slower.
 
 On PostgreSQL row locks do the ordering, but the gate still bounds the writers of a
 process to :data:`POSTGRES_WRITERS`, fewer than its connection pool holds. A write session
@@ -24,7 +24,6 @@ always leave connections and threads for the others.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from types import TracebackType
 
@@ -32,11 +31,7 @@ import anyio
 import anyio.to_thread
 
 from events.database import POSTGRES_POOL_SIZE
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: SQLite's busy timeout alone orders the processes
-    fcntl = None  # type: ignore[assignment]
+from events.file_lock import FileLock
 
 #: Concurrent write transactions per process on PostgreSQL: the pool's permanent size, so
 #: its overflow stays for readers.
@@ -50,27 +45,20 @@ class WriteGate:
         self.serialise = serialise
         self.limit = 1 if serialise else POSTGRES_WRITERS
         self._semaphore: anyio.Semaphore | None = None
-        self._lock_file = lock_file if serialise and fcntl is not None else None
-        self._fd: int | None = None
+        self._file_lock = FileLock(lock_file) if serialise and lock_file else None
 
     async def __aenter__(self) -> None:
         if self._semaphore is None:  # created lazily, inside the running event loop
             self._semaphore = anyio.Semaphore(self.limit)
         await self._semaphore.acquire()
-        if self._lock_file is None:
+        if self._file_lock is None:
             return
         try:
-            await anyio.to_thread.run_sync(self._lock)
+            await anyio.to_thread.run_sync(self._file_lock.acquire)  # blocks that thread only
         except BaseException:  # cancelled: the thread may have got the lock before it noticed
-            if self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self._file_lock.release()
             self._semaphore.release()
             raise
-
-    def _lock(self) -> None:
-        if self._fd is None:
-            self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)  # blocks this one thread until it is ours
 
     async def __aexit__(
         self,
@@ -78,7 +66,7 @@ class WriteGate:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._fd is not None and self._lock_file is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        if self._file_lock is not None:
+            self._file_lock.release()
         if self._semaphore is not None:
             self._semaphore.release()

@@ -1,9 +1,12 @@
 """Queue mails in the caller's transaction: the domain services call these, never commit.
 
-Each function renders the mail now (subject, text, HTML, attachments, in the registrant's
-language, ``Registration.locale``) and adds an :class:`~events.models.OutboxMessage` to the
-session. If the caller's transaction rolls back, the mail disappears with the change; if
-it commits, the sender (:mod:`events.mail.sender`) delivers it, retrying through outages.
+Each function adds an :class:`~events.models.OutboxMessage` to the session holding what the
+mail must say (``render_spec``: its kind, the registration as it is now, the one-time
+private link); if the caller's transaction rolls back, the mail disappears with the change.
+Once committed, the mail worker renders it (:mod:`events.mail.prepare`: subject, text,
+HTML, attachments, in the registrant's language) and the sender (:mod:`events.mail.sender`)
+delivers it, retrying through outages. Rendering is kept out of the caller's transaction:
+it was a third of a registration's time inside the write lock (docs/performance.md).
 
 Links in mails (``B`` = ``BASE_URL``):
 
@@ -22,23 +25,22 @@ the registration's write transaction); everything else is stored as sent.
 
 from __future__ import annotations
 
-import base64
 import enum
 import re
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from events.calendar import calendar_feed, event_url
 from events.clock import utcnow
-from events.mail.i18n import format_moment, format_when, mail_locale, translations
-from events.mail.render import render
-from events.mail.settings import MailSettings, mail_settings
+from events.mail.i18n import format_when, mail_locale
+from events.mail.settings import mail_settings
 from events.models import (
     Event,
     EventStatus,
@@ -48,8 +50,6 @@ from events.models import (
     RegistrationStatus,
     Venue,
 )
-from events.services.personal_feeds import issue_feed_token
-from events.tickets import ticket_url
 
 S = RegistrationStatus
 SUBJECT_MAX_LENGTH = 300
@@ -82,22 +82,64 @@ class MailKind(enum.StrEnum):
     REMINDER = "reminder"
 
 
-#: Kinds that carry the QR code when the registration is confirmed.
-_QR_KINDS = {
-    MailKind.CONFIRMED,
-    MailKind.PROMOTED,
-    MailKind.APPROVED,
-    MailKind.TICKET,
-    MailKind.REMINDER,
-    MailKind.LINKS,
-}
-#: Kinds that carry the event's ``.ics`` when the registration is confirmed.
-_ICS_KINDS = {MailKind.CONFIRMED, MailKind.PROMOTED, MailKind.APPROVED, MailKind.TICKET}
-#: Kinds that always carry it (calendar apps update the entry by its UID).
-_EVENT_KINDS = {MailKind.EVENT_CHANGED, MailKind.EVENT_CANCELLED}
 #: Who hears about a change or a cancellation of the event: everyone with a place, in
 #: line, or awaiting approval (unconfirmed addresses are not written to).
 EVENT_AUDIENCE = (S.CONFIRMED, S.WAITLISTED, S.PENDING_APPROVAL)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """The registration a mail is about, as it was when the mail was queued: a mail says
+    what happened then, even if the registration changes before the worker renders it."""
+
+    id: UUID
+    name: str
+    email: str
+    guests: int
+    status: RegistrationStatus
+    ticket_code: str | None
+    hold_expires_at: datetime | None
+    locale: str
+
+    @classmethod
+    def of(cls, registration: Registration) -> Recipient:
+        return cls(
+            id=registration.id,
+            name=registration.name,
+            email=registration.email,
+            guests=registration.guests,
+            status=registration.status,
+            ticket_code=registration.ticket_code,
+            hold_expires_at=registration.hold_expires_at,
+            locale=registration.locale,
+        )
+
+    def to_spec(self) -> dict[str, Any]:
+        hold = self.hold_expires_at
+        return {
+            "id": self.id.hex,
+            "name": self.name,
+            "email": self.email,
+            "guests": self.guests,
+            "status": self.status.value,
+            "ticket_code": self.ticket_code,
+            "hold_expires_at": hold.isoformat() if hold else None,
+            "locale": self.locale,
+        }
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> Recipient:
+        hold = spec.get("hold_expires_at")
+        return cls(
+            id=UUID(spec["id"]),
+            name=spec["name"],
+            email=spec["email"],
+            guests=int(spec["guests"]),
+            status=RegistrationStatus(spec["status"]),
+            ticket_code=spec.get("ticket_code"),
+            hold_expires_at=datetime.fromisoformat(hold) if hold else None,
+            locale=spec.get("locale") or "",
+        )
 
 
 def is_undeliverable(address: str) -> bool:
@@ -109,29 +151,6 @@ def is_undeliverable(address: str) -> bool:
 def one_line(value: str) -> str:
     """Text fit for a header: control characters and line breaks become single spaces."""
     return " ".join(_NOT_ONE_LINE.sub(" ", value or "").split())
-
-
-def _subject(kind: MailKind, locale: str, title: str, registration: Registration) -> str:
-    _ = translations(locale).gettext
-    approved_waiting = kind is MailKind.APPROVED and registration.status is S.WAITLISTED
-    subjects = {
-        MailKind.CONFIRMED: _("Your place at %(title)s"),
-        MailKind.WAITLISTED: _("You are on the waiting list for %(title)s"),
-        MailKind.PENDING_APPROVAL: _("Your registration for %(title)s awaits approval"),
-        MailKind.CONFIRM_EMAIL: _("Confirm your registration for %(title)s"),
-        MailKind.LINKS: _("Your links for %(title)s"),
-        MailKind.PROMOTED: _("A place opened up: you are in for %(title)s"),
-        MailKind.APPROVED: _("Approved: you are on the waiting list for %(title)s")
-        if approved_waiting
-        else _("Approved: your place at %(title)s"),
-        MailKind.DECLINED: _("Your registration for %(title)s was declined"),
-        MailKind.CANCELLED: _("Your registration for %(title)s is cancelled"),
-        MailKind.TICKET: _("Your new ticket for %(title)s"),
-        MailKind.EVENT_CHANGED: _("New time or place: %(title)s"),
-        MailKind.EVENT_CANCELLED: _("Cancelled: %(title)s"),
-        MailKind.REMINDER: _("Reminder: %(title)s"),
-    }
-    return one_line(subjects[kind] % {"title": one_line(title)})[:SUBJECT_MAX_LENGTH]
 
 
 def current_venue(session: Session, event: Event) -> Venue | None:
@@ -153,39 +172,6 @@ def place_of(session: Session, event: Event) -> dict[str, str]:
     }
 
 
-def _event_view(session: Session, event: Event, locale: str, settings: MailSettings) -> dict:
-    url = event_url(event, settings.base_url)
-    return {
-        "title": event.title,
-        "community": event.community.name,
-        "when": format_when(event.starts_at, event.ends_at, event.timezone, locale),
-        "timezone": event.timezone,
-        "url": url,
-        "ics_url": f"{url}.ics",
-        "resend_url": f"{url}/resend",
-        "cancelled": event.status is EventStatus.CANCELLED,
-        "cancel_reason": event.cancel_reason or "",
-        **place_of(session, event),
-    }
-
-
-def _ics_attachment(session: Session, event: Event, settings: MailSettings) -> dict[str, Any]:
-    """The event as the ``/e/{slug}.ics`` download serves it (same UID as the feeds)."""
-    current_venue(session, event)
-    data = calendar_feed(
-        [event],
-        name=event.title,
-        description="",
-        base_url=settings.base_url,
-        url=event_url(event, settings.base_url),
-    )
-    return {
-        "filename": f"{event.slug}.ics",
-        "content_type": "text/calendar",
-        "data": base64.b64encode(data).decode("ascii"),
-    }
-
-
 def enqueue(
     session: Session,
     *,
@@ -199,9 +185,11 @@ def enqueue(
     event_id: Any = None,
     registration_id: Any = None,
     dedupe_key: str | None = None,
+    render_spec: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> OutboxMessage:
-    """Add one rendered mail to the outbox in ``session`` (flushed, not committed)."""
+    """Add one mail to the outbox in ``session`` (not committed): rendered, or with the
+    ``render_spec`` the worker renders it from."""
     message = OutboxMessage(
         kind=kind,
         to_address=to_address,
@@ -217,9 +205,9 @@ def enqueue(
         attempts=0,
         next_attempt_at=now or utcnow(),
         last_error="",
+        render_spec=render_spec,
     )
     session.add(message)
-    session.flush()
     session.info[_QUEUED_FLAG] = True
     return message
 
@@ -235,71 +223,33 @@ def queue_registration_mail(
     changes: tuple[str, ...] = (),
     previous: dict[str, str] | None = None,
     dedupe_key: str | None = None,
-    ics: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> OutboxMessage | None:
-    """Render a ``kind`` mail to ``registration`` about ``event`` and queue it.
+    """Queue a ``kind`` mail to ``registration`` about ``event``, rendered later by the
+    mail worker from the registration as it is now.
 
     ``token`` (the manage token, known only when it was just issued) adds the private
-    link, and is required for :attr:`MailKind.CONFIRM_EMAIL`. ``ics`` lets a caller
-    mailing many people build the calendar attachment once.
+    link, and is required for :attr:`MailKind.CONFIRM_EMAIL`.
     """
     if kind is MailKind.CONFIRM_EMAIL and not token:
         raise ValueError("a confirmation mail needs the manage token")
     if is_undeliverable(registration.email):
         return None  # a walk-in without an address, or an erased registrant
-    settings = mail_settings(session)
-    locale = mail_locale(registration.locale)
-    confirmed = registration.status is S.CONFIRMED and registration.ticket_code is not None
-    ticket = ticket_url(settings.base_url, registration.ticket_code) if confirmed else ""
-    with_qr = confirmed and kind in _QR_KINDS
-    qr_cid = f"ticket-{registration.id.hex}@rencontres" if with_qr else ""
-    private = settings.url(f"/r/{token}") if token else ""
-    # Mails that carry the private link also carry a personal calendar feed: a new link
-    # each time (only hashes are stored), revocable from the private page.
-    feed = ""
-    if token and registration.status.is_active:
-        feed = settings.url(f"/me/{issue_feed_token(session, registration.email)}/feed.ics")
-    context = {
+    spec = {
         "kind": kind.value,
-        "locale": locale,
-        "name": registration.name,
-        "guests": registration.guests,
-        "status": registration.status.value,
-        "event": _event_view(session, event, locale, settings),
-        "ticket_url": ticket,
-        "qr_cid": qr_cid,
-        "private_url": private,
-        "confirm_url": f"{private}/confirm" if token else "",
-        "feed_url": feed,
-        "hold_expires": format_moment(registration.hold_expires_at, event.timezone, locale)
-        if registration.hold_expires_at
-        else "",
+        "recipient": Recipient.of(registration).to_spec(),
+        "token": token,
         "waitlist_rank": waitlist_rank,
-        "changes": changes,
+        "changes": list(changes),
         "previous": previous or {},
     }
-    text, html = render(kind.value, locale, context)
-    attachments: list[dict[str, Any]] = []
-    if with_qr:
-        attachments.append(
-            {
-                "filename": "ticket.png",
-                "content_type": "image/png",
-                "content_id": qr_cid,
-                "qr": ticket,
-            }
-        )
-    if kind in _EVENT_KINDS or (confirmed and kind in _ICS_KINDS):
-        attachments.append(ics or _ics_attachment(session, event, settings))
     return enqueue(
         session,
         kind=kind.value,
         to_address=registration.email,
-        subject=_subject(kind, locale, event.title, registration),
-        text_body=text,
-        html_body=html,
-        attachments=attachments,
+        subject="",
+        text_body="",
+        render_spec=spec,
         community_id=event.community_id,
         event_id=event.id,
         registration_id=registration.id,
@@ -323,9 +273,6 @@ def queue_event_changed(
 ) -> int:
     """Tell everyone concerned that the event moved (``changes``: "time" and/or "place");
     ``previous`` holds the old ``when`` (UTC ISO start/end and zone) and place fields."""
-    session.flush()
-    settings = mail_settings(session)
-    ics = _ics_attachment(session, event, settings)
     audience = _audience(session, event)
     for registration in audience:
         locale = mail_locale(registration.locale)
@@ -344,19 +291,15 @@ def queue_event_changed(
             MailKind.EVENT_CHANGED,
             changes=changes,
             previous=shown,
-            ics=ics,
         )
     return len(audience)
 
 
 def queue_event_cancelled(session: Session, event: Event) -> int:
     """Tell everyone concerned that the event is cancelled (with the organisers' reason)."""
-    session.flush()
-    settings = mail_settings(session)
-    ics = _ics_attachment(session, event, settings)
     audience = _audience(session, event)
     for registration in audience:
-        queue_registration_mail(session, event, registration, MailKind.EVENT_CANCELLED, ics=ics)
+        queue_registration_mail(session, event, registration, MailKind.EVENT_CANCELLED)
     return len(audience)
 
 

@@ -171,6 +171,7 @@ class MailSender:
         free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
         due = (
             OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.render_spec.is_(None),  # rendered (events/mail/prepare.py)
             OutboxMessage.next_attempt_at <= now,
             free,
         )
@@ -186,7 +187,7 @@ class MailSender:
             )
         if not candidates:
             return until, []
-        with self.db.transaction() as session:
+        with self.db.queued_transaction() as session:
             # The conditions are repeated: a row claimed by another sender since the
             # SELECT (PostgreSQL re-checks them after waiting for its row lock) is skipped.
             claimed = list(
@@ -213,7 +214,7 @@ class MailSender:
         return until, [Mail(*row) for row in rows]
 
     def _sent(self, mail: Mail, claim: datetime, now: datetime, report: SendReport) -> None:
-        with self.db.transaction() as session:
+        with self.db.queued_transaction() as session:
             done = session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == mail.id, OutboxMessage.claimed_until == claim)
@@ -245,7 +246,7 @@ class MailSender:
         description = _describe(error)
         if permanent is None:
             permanent = _is_permanent(error)
-        with self.db.transaction() as session:
+        with self.db.queued_transaction() as session:
             attempts = session.scalar(
                 select(OutboxMessage.attempts).where(
                     OutboxMessage.id == mail.id, OutboxMessage.claimed_until == claim

@@ -5,12 +5,14 @@ with the app, ``MAIL_WORKER=inline``, the default) or on its own (``rencontres w
 for deployments that keep the web processes free of background work). Several may run
 at once: claims keep them from sending a row twice, and the jobs are idempotent.
 
-Every ``interval`` seconds, and soon after a commit that queued mail in this process, it
-sends what is due (only when SMTP is configured: otherwise mails wait in the outbox, where
-organisers can read them). Every ``housekeeping_interval`` it also cancels expired e-mail
-confirmation holds, queues due reminders, deletes old sent and failed mails, and runs the
-other periodic ``jobs`` it was given (anonymisation, series horizons, calendar imports: see
-web/mail.py), each on its own so that one failing job does not stop the others.
+Every ``interval`` seconds, and half a second after a commit that queued mail in this
+process, it renders the queued mails (events/mail/prepare.py) and sends what is due (only
+when SMTP is configured: otherwise mails wait in the outbox, where organisers can read
+them). Several workers may render at once: a row is written only while still unrendered.
+Every ``housekeeping_interval`` it also cancels expired e-mail confirmation holds, queues
+due reminders, deletes old sent and failed mails, and runs the other periodic ``jobs`` it
+was given (anonymisation, series horizons, calendar imports: see web/mail.py), each on its
+own so that one failing job does not stop the others.
 """
 
 from __future__ import annotations
@@ -26,12 +28,17 @@ from events.clock import utcnow
 from events.database import Database
 from events.mail.notify import outbox_committed, queue_due_reminders
 from events.mail.outbox import purge_old
+from events.mail.prepare import PREPARE_BATCH, prepare_outbox
 from events.mail.sender import MailSender, SendReport, SmtpConfig
 from events.services.registrations import RegistrationService
 
 log = logging.getLogger("rencontres.mail")
 
 POLL_INTERVAL = 5.0
+#: After a wake-up, how long the worker lets more mails arrive before rendering them.
+GATHER_FOR = 0.5
+#: Render at most this many batches per tick, so sending is never starved.
+MAX_PREPARE_BATCHES = 10
 HOUSEKEEPING_INTERVAL = 60.0
 
 #: A periodic job: called with the current time, in its own transactions.
@@ -69,15 +76,25 @@ class MailWorker:
         """Expire unconfirmed holds, queue due reminders, delete old sent/failed mails."""
         now = now or utcnow()
         done = Housekeeping()
-        with self.db.transaction() as session:
+        with self.db.queued_transaction() as session:
             done.holds_expired = RegistrationService(session).expire_holds(now)
-        with self.db.transaction() as session:
+        with self.db.queued_transaction() as session:
             done.reminders_queued = queue_due_reminders(session, now)
-        with self.db.transaction() as session:
+        with self.db.queued_transaction() as session:
             done.purged = purge_old(session, now=now)
         for job in self.jobs:
             self._guarded(lambda moment, job=job: job(moment or now), now)
         return done
+
+    def prepare(self, _now: datetime | None = None) -> int:
+        """Render the queued mails (with or without SMTP: the outbox page shows them)."""
+        written = 0
+        for _ in range(MAX_PREPARE_BATCHES):
+            done = prepare_outbox(self.db)
+            written += done
+            if done < PREPARE_BATCH:
+                break
+        return written
 
     def send(self, now: datetime | None = None) -> SendReport:
         """Send what is due (nothing without SMTP)."""
@@ -91,6 +108,7 @@ class MailWorker:
         if last is None or monotonic - last >= self.housekeeping_interval:
             self._last_housekeeping = monotonic
             self._guarded(self.housekeeping, now)
+        self._guarded(self.prepare, now)
         self._guarded(self.send, now)
 
     @staticmethod
@@ -109,6 +127,9 @@ class MailWorker:
         while not self._stop.is_set():
             self.tick()
             outbox_committed.wait(self.interval)
+            # Let a burst of registrations gather: one render transaction for many mails
+            # instead of one per commit, competing with the registrations for the lock.
+            self._stop.wait(GATHER_FOR)
             outbox_committed.clear()
 
     def start(self) -> None:

@@ -30,8 +30,11 @@ outbox_status_type = Enum(
 
 
 class OutboxMessage(Base):
-    """One rendered e-mail: subject and bodies are final when the row is written, so what
-    was acknowledged is exactly what is sent, whatever changes later.
+    """One e-mail. A mail to a registrant is queued with ``render_spec`` (what to say: the
+    kind, the registration as it was, the one-time links) and empty bodies; the mail worker
+    renders it within a second or so (events/mail/prepare.py), sets the subject, bodies and
+    attachments and clears ``render_spec``. From then on the row is final: what is sent,
+    and sent again after a failure, is exactly what was rendered.
 
     ``attachments`` is a list of ``{"filename", "content_type", "data" (base64),
     "content_id" (set for inline images)}``.
@@ -63,3 +66,8 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    #: Set until the worker has rendered the mail (see the class docstring); never sent
+    #: while set. Holds the plain private-link token until then, like the body after.
+    render_spec: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), default=None
+    )

@@ -46,9 +46,15 @@ class PersonalCalendar:
 def issue_feed_token(session: Session, email: str) -> str:
     """A new personal-feed link token for ``email`` (returned once, stored hashed)."""
     token = new_token()
-    session.add(PersonalFeed(email=email.lower(), token_hash=hash_token(token)))
+    store_feed_token(session, email, token)
     session.flush()
     return token
+
+
+def store_feed_token(session: Session, email: str, token: str) -> None:
+    """Make ``token`` (made by the caller, e.g. for a mail being written) open the
+    personal feed of ``email``; only its hash is stored."""
+    session.add(PersonalFeed(email=email.lower(), token_hash=hash_token(token)))
 
 
 def count_feed_tokens(session: Session, email: str) -> int:

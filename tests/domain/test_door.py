@@ -37,6 +37,7 @@ from events.services.events import EventInput, EventService
 from events.services.registrations import RegistrationService
 from tests.domain.test_registrations import act, load_event, open_event, person, register
 from tests.factories import Factories
+from tests.mail.scenario import render_queued_mails
 
 S = RegistrationStatus
 _nonces = count(1)
@@ -479,6 +480,8 @@ def walk_in(db: Database, event: Event, name: str = "Walk In", **options: Any) -
 
 
 def outbox(db: Database) -> list[OutboxMessage]:
+    """The outbox once the mail worker has rendered it."""
+    render_queued_mails(db)
     with db.session() as session:
         return list(session.scalars(select(OutboxMessage)))
 

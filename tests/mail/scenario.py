@@ -13,6 +13,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from events.database import Database
+from events.mail.prepare import prepare_outbox
 from events.models import Community, Event, OutboxMessage, Registration
 from events.services.events import EventInput, EventService
 from events.services.registrations import (
@@ -74,18 +75,31 @@ def person(n: int | str = 1, **overrides: Any) -> RegistrationInput:
 
 
 def register(db: Database, event: Event, data: RegistrationInput) -> RegistrationResult:
+    """Register, then render the queued mail as the server's worker does half a second
+    after the commit (events/mail/prepare.py)."""
     with db.transaction() as session:
-        return RegistrationService(session).register(session.get(Event, event.id), data)
+        result = RegistrationService(session).register(session.get(Event, event.id), data)
+    render_queued_mails(db)
+    return result
 
 
 def act(db: Database, registration_id: UUID, method: str, *args: Any) -> Any:
     with db.transaction() as session:
         registration = session.get(Registration, registration_id)
-        return getattr(RegistrationService(session), method)(registration, *args)
+        done = getattr(RegistrationService(session), method)(registration, *args)
+    render_queued_mails(db)
+    return done
+
+
+def render_queued_mails(db: Database) -> None:
+    while prepare_outbox(db):
+        pass
 
 
 def outbox(db: Database, **where: Any) -> list[OutboxMessage]:
-    """Outbox rows in the order they were written, filtered by column values."""
+    """Outbox rows in the order they were written, filtered by column values, once the
+    worker's rendering step has run (as it does within a second in the server)."""
+    render_queued_mails(db)
     with db.session() as session:
         query = select(OutboxMessage).order_by(OutboxMessage.created_at, OutboxMessage.id)
         for name, value in where.items():

@@ -16,7 +16,7 @@ from events.calendar import FeedScope, calendar_feed, event_uid, feed_events
 from events.clock import utcnow
 from events.database import Database
 from events.errors import ValidationFailed
-from events.mail import i18n, notify, render
+from events.mail import i18n, prepare, render
 from events.mail.notify import MailKind, enqueue, queue_registration_mail
 from events.mail.sender import MAX_ATTEMPTS, MailSender, retry_delay
 from events.models import Event, OutboxStatus, Registration
@@ -34,6 +34,7 @@ from tests.mail.scenario import (
     outbox,
     person,
     register,
+    render_queued_mails,
 )
 
 
@@ -52,7 +53,7 @@ def french(monkeypatch: pytest.MonkeyPatch) -> None:
     def translations(locale: str):  # type: ignore[no-untyped-def]
         return fake if locale == "fr" else real(locale)
 
-    monkeypatch.setattr(notify, "translations", translations)
+    monkeypatch.setattr(prepare, "translations", translations)
     monkeypatch.setattr(render, "translations", translations)
     render.environment.cache_clear()
     yield
@@ -253,6 +254,7 @@ def test_a_line_break_in_a_name_or_a_title_never_adds_a_header(
             text_body="Hello",
             community_id=loaded.community_id,
         )
+    render_queued_mails(mail_db)
 
     report = sender.run_until_idle()
 

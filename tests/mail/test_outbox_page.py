@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from events.clock import utcnow
 from events.database import Database
 from events.mail.notify import enqueue
-from events.models import Community, OutboxMessage, OutboxStatus, Role, User
+from events.models import Community, Event, OutboxMessage, OutboxStatus, Role, User
 from events.services.communities import CommunityService
+from events.services.registrations import RegistrationService
 from tests.factories import Factories
 from tests.mail.scenario import open_event, outbox, person, register
 from tests.web.conftest import Client
@@ -179,3 +180,22 @@ def test_door_volunteers_cannot_read_the_outbox(
     assert client.get("/manage/coloc/outbox").status_code == 403
     with db.session() as session:
         assert CommunityService(session).by_slug("coloc").id == community.id
+
+
+def test_a_mail_not_yet_written_says_so_and_shows_no_link(
+    logged_in: Client, db: Database, make: Factories, community: Community
+) -> None:
+    event = open_event(db, make, community=community)
+    with db.transaction() as session:  # registered; the worker has not rendered it yet
+        loaded = session.get(Event, event.id)
+        assert loaded is not None
+        token = RegistrationService(session).register(loaded, person(1)).manage_token
+    with db.session() as session:
+        [waiting] = session.scalars(select(OutboxMessage))
+
+    listing = logged_in.get("/manage/coloc/outbox")
+    page = logged_in.get(f"/manage/coloc/outbox/{waiting.id}")
+
+    assert "(being written)" in listing.text and "person1@example.org" in listing.text
+    assert page.status_code == 200 and "being written" in page.text
+    assert f"/r/{token}" not in page.text

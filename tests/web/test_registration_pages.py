@@ -23,6 +23,7 @@ from events.services.registrations import RegistrationService
 from tests.conftest import BASE_URL
 from tests.domain.test_registrations import open_event
 from tests.factories import Factories
+from tests.mail.scenario import render_queued_mails
 from tests.web.conftest import Client
 
 HTMX = {"HX-Request": "true"}
@@ -622,7 +623,9 @@ def test_the_page_offers_hx_confirm_for_destructive_actions(
     client: Client, db: Database, make: Factories
 ) -> None:
     event = open_event(db, make)
-    page = client.get(private_url(register(client, event))).text
+    url = private_url(register(client, event))
+    render_queued_mails(db)  # the confirmation mail carries a calendar link
+    page = client.get(url).text
     # cancel, delete my data, stop my calendar links
     assert page.count("hx-confirm=") == 3
     assert page.count("""hx-vals='{"confirm": "yes"}'""") == 3
@@ -810,6 +813,7 @@ def test_the_private_page_stops_the_personal_calendar_links(
 ) -> None:
     event = open_event(db, make)
     url = private_url(register(client, event))
+    render_queued_mails(db)  # as the worker does: the confirmation mail is written
     page = client.get(url).text
     assert "1 personal calendar link" in page  # from the confirmation mail
     question = client.submit(f"{url}/feeds/revoke", {})

@@ -1,0 +1,285 @@
+"""Render the queued registration mails, outside every write lock (the mail worker's job).
+
+A mail is queued (events/mail/notify.py) with ``render_spec``: its kind, the registration
+as it was, the one-time private link. :func:`prepare_outbox` renders a batch of them in a
+read session (subject, text, HTML, attachments, in the registrant's language), then
+writes the results in one short write transaction, taken in turn with the web processes'
+writers. A row erased meanwhile (an erased registration deletes its mails) is skipped;
+one that cannot be rendered (its event was deleted, a template failed) is marked failed
+with the reason, so the rest of the queue goes on ("send again" tries it anew). The
+sender only sends rendered rows.
+
+What the mail shows of the event (title, time, place, the ``.ics``) is read when it is
+rendered, normally a second or so after the change: never older than the registration.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from events.calendar import calendar_feed, event_url
+from events.database import Database
+from events.mail.i18n import format_moment, format_when, mail_locale, translations
+from events.mail.notify import (
+    SUBJECT_MAX_LENGTH,
+    MailKind,
+    Recipient,
+    one_line,
+    place_of,
+)
+from events.mail.render import render
+from events.mail.settings import MailSettings, mail_settings
+from events.models import Event, EventStatus, OutboxMessage, OutboxStatus
+from events.models import RegistrationStatus as S
+from events.services.personal_feeds import store_feed_token
+from events.tickets import ticket_url
+from events.tokens import new_token
+
+log = logging.getLogger("rencontres.mail")
+
+#: Mails rendered per write transaction.
+PREPARE_BATCH = 100
+
+#: Kinds that carry the QR code when the registration is confirmed.
+QR_KINDS = {
+    MailKind.CONFIRMED,
+    MailKind.PROMOTED,
+    MailKind.APPROVED,
+    MailKind.TICKET,
+    MailKind.REMINDER,
+    MailKind.LINKS,
+}
+#: Kinds that carry the event's ``.ics`` when the registration is confirmed.
+ICS_KINDS = {MailKind.CONFIRMED, MailKind.PROMOTED, MailKind.APPROVED, MailKind.TICKET}
+#: Kinds that always carry it (calendar apps update the entry by its UID).
+EVENT_KINDS = {MailKind.EVENT_CHANGED, MailKind.EVENT_CANCELLED}
+
+
+@dataclass
+class Rendered:
+    """One queued mail, rendered (or the reason it could not be)."""
+
+    message_id: UUID
+    subject: str = ""
+    text_body: str = ""
+    html_body: str = ""
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    #: A personal calendar link the mail carries: (address, token), stored hashed.
+    feed: tuple[str, str] | None = None
+    error: str = ""
+
+
+def prepare_outbox(db: Database, *, limit: int = PREPARE_BATCH) -> int:
+    """Render up to ``limit`` queued mails, oldest first; returns how many were written."""
+    with db.session() as session:
+        messages = list(
+            session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.render_spec.is_not(None),
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                )
+                .order_by(OutboxMessage.created_at, OutboxMessage.id)
+                .limit(limit)
+            )
+        )
+        if not messages:
+            return 0
+        events = _events(session, {m.event_id for m in messages if m.event_id is not None})
+        settings = mail_settings(session)
+        ics: dict[UUID, dict[str, Any]] = {}
+        rendered = [_render_safely(session, m, events, settings, ics) for m in messages]
+    with db.queued_transaction() as session:
+        return sum(_store(session, result) for result in rendered)
+
+
+def _events(session: Session, ids: set[UUID]) -> dict[UUID, Event]:
+    found = session.scalars(
+        select(Event)
+        .where(Event.id.in_(ids))
+        .options(selectinload(Event.venue), selectinload(Event.community))
+    )
+    return {event.id: event for event in found}
+
+
+def _render_safely(
+    session: Session,
+    message: OutboxMessage,
+    events: dict[UUID, Event],
+    settings: MailSettings,
+    ics: dict[UUID, dict[str, Any]],
+) -> Rendered:
+    event = events.get(message.event_id) if message.event_id else None
+    if event is None:
+        return Rendered(message.id, error="its event was deleted before the mail was written")
+    try:
+        return render_queued(session, message, event, settings, ics)
+    except Exception as error:  # one broken mail must not hold up the others
+        log.exception("mail %s could not be rendered", message.id)
+        return Rendered(message.id, error=f"could not be written: {type(error).__name__}")
+
+
+def render_queued(
+    session: Session,
+    message: OutboxMessage,
+    event: Event,
+    settings: MailSettings,
+    ics: dict[UUID, dict[str, Any]] | None = None,
+) -> Rendered:
+    """The mail ``message.render_spec`` describes, about ``event`` as it is now.
+
+    ``ics`` caches the event's calendar attachment across the mails of one batch (an
+    event change mails everyone with a place)."""
+    spec = message.render_spec or {}
+    kind = MailKind(spec["kind"])
+    recipient = Recipient.from_spec(spec["recipient"])
+    token = spec.get("token")
+    locale = mail_locale(recipient.locale)
+    confirmed = recipient.status is S.CONFIRMED and recipient.ticket_code is not None
+    ticket = ticket_url(settings.base_url, recipient.ticket_code) if confirmed else ""
+    with_qr = confirmed and kind in QR_KINDS
+    qr_cid = f"ticket-{recipient.id.hex}@rencontres" if with_qr else ""
+    private = settings.url(f"/r/{token}") if token else ""
+    # Mails that carry the private link also carry a personal calendar feed: a new link
+    # each time (only hashes are stored), revocable from the private page.
+    feed: tuple[str, str] | None = None
+    if token and recipient.status.is_active:
+        feed = (recipient.email, new_token())
+    context = {
+        "kind": kind.value,
+        "locale": locale,
+        "name": recipient.name,
+        "guests": recipient.guests,
+        "status": recipient.status.value,
+        "event": _event_view(session, event, locale, settings),
+        "ticket_url": ticket,
+        "qr_cid": qr_cid,
+        "private_url": private,
+        "confirm_url": f"{private}/confirm" if token else "",
+        "feed_url": settings.url(f"/me/{feed[1]}/feed.ics") if feed else "",
+        "hold_expires": format_moment(recipient.hold_expires_at, event.timezone, locale)
+        if recipient.hold_expires_at
+        else "",
+        "waitlist_rank": spec.get("waitlist_rank"),
+        "changes": tuple(spec.get("changes") or ()),
+        "previous": spec.get("previous") or {},
+    }
+    text, html = render(kind.value, locale, context)
+    attachments: list[dict[str, Any]] = []
+    if with_qr:  # the sender draws the QR image from the URL (about 9 ms, once per send)
+        attachments.append(
+            {
+                "filename": "ticket.png",
+                "content_type": "image/png",
+                "content_id": qr_cid,
+                "qr": ticket,
+            }
+        )
+    if kind in EVENT_KINDS or (confirmed and kind in ICS_KINDS):
+        cache = ics if ics is not None else {}
+        if event.id not in cache:
+            cache[event.id] = _ics_attachment(event, settings)
+        attachments.append(cache[event.id])
+    return Rendered(
+        message.id,
+        subject=_subject(kind, locale, event.title, recipient),
+        text_body=text,
+        html_body=html,
+        attachments=attachments,
+        feed=feed,
+    )
+
+
+def _store(session: Session, result: Rendered) -> int:
+    """Write one result if the row still waits for it (1), else nothing (0)."""
+    pending = (
+        OutboxMessage.id == result.message_id,
+        OutboxMessage.render_spec.is_not(None),
+        OutboxMessage.status == OutboxStatus.PENDING,
+    )
+    if result.error:
+        # Still unrendered, so never sent; "send again" on the outbox page renders it anew.
+        values: dict[str, Any] = {"status": OutboxStatus.FAILED, "last_error": result.error}
+    else:
+        values = {
+            "subject": one_line(result.subject)[:SUBJECT_MAX_LENGTH],
+            "text_body": result.text_body,
+            "html_body": result.html_body,
+            "attachments": result.attachments,
+            "render_spec": None,
+        }
+    done = session.execute(
+        update(OutboxMessage)
+        .where(*pending)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        return 0  # erased meanwhile, or rendered by another worker
+    if result.feed is not None:
+        store_feed_token(session, *result.feed)
+    return 1
+
+
+def _subject(kind: MailKind, locale: str, title: str, recipient: Recipient) -> str:
+    _ = translations(locale).gettext
+    approved_waiting = kind is MailKind.APPROVED and recipient.status is S.WAITLISTED
+    subjects = {
+        MailKind.CONFIRMED: _("Your place at %(title)s"),
+        MailKind.WAITLISTED: _("You are on the waiting list for %(title)s"),
+        MailKind.PENDING_APPROVAL: _("Your registration for %(title)s awaits approval"),
+        MailKind.CONFIRM_EMAIL: _("Confirm your registration for %(title)s"),
+        MailKind.LINKS: _("Your links for %(title)s"),
+        MailKind.PROMOTED: _("A place opened up: you are in for %(title)s"),
+        MailKind.APPROVED: _("Approved: you are on the waiting list for %(title)s")
+        if approved_waiting
+        else _("Approved: your place at %(title)s"),
+        MailKind.DECLINED: _("Your registration for %(title)s was declined"),
+        MailKind.CANCELLED: _("Your registration for %(title)s is cancelled"),
+        MailKind.TICKET: _("Your new ticket for %(title)s"),
+        MailKind.EVENT_CHANGED: _("New time or place: %(title)s"),
+        MailKind.EVENT_CANCELLED: _("Cancelled: %(title)s"),
+        MailKind.REMINDER: _("Reminder: %(title)s"),
+    }
+    return one_line(subjects[kind] % {"title": one_line(title)})[:SUBJECT_MAX_LENGTH]
+
+
+def _event_view(
+    session: Session, event: Event, locale: str, settings: MailSettings
+) -> dict[str, Any]:
+    url = event_url(event, settings.base_url)
+    return {
+        "title": event.title,
+        "community": event.community.name,
+        "when": format_when(event.starts_at, event.ends_at, event.timezone, locale),
+        "timezone": event.timezone,
+        "url": url,
+        "ics_url": f"{url}.ics",
+        "resend_url": f"{url}/resend",
+        "cancelled": event.status is EventStatus.CANCELLED,
+        "cancel_reason": event.cancel_reason or "",
+        **place_of(session, event),
+    }
+
+
+def _ics_attachment(event: Event, settings: MailSettings) -> dict[str, Any]:
+    """The event as the ``/e/{slug}.ics`` download serves it (same UID as the feeds)."""
+    data = calendar_feed(
+        [event],
+        name=event.title,
+        description="",
+        base_url=settings.base_url,
+        url=event_url(event, settings.base_url),
+    )
+    return {
+        "filename": f"{event.slug}.ics",
+        "content_type": "text/calendar",
+        "data": base64.b64encode(data).decode("ascii"),
+    }
