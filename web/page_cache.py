@@ -1,7 +1,8 @@
 """Rendered public HTML, reused until what it shows changes.
 
 An entry's key holds the shared content version (events/content_version.py: any committed
-change to events, venues, registrations... makes a new one, in every worker process), the
+change to events, venues, registrations... makes a new one, seen by every worker process
+within a second through web/content_watch.py), the
 current minute (lists drop events that end, "places left" and "over" depend on the time),
 the language and whatever the caller adds (path, query string, fragment or full page).
 Only anonymous-safe parts are cached: nothing with a session, a CSRF token or a name.
@@ -15,10 +16,9 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from litestar import Request
-from sqlalchemy.orm import Session
 
 from events.clock import utcnow
-from events.content_version import current_version
+from web.content_watch import ContentWatch
 from web.i18n import current_locale
 
 MAX_ENTRIES = 1024
@@ -62,11 +62,13 @@ def render_to_string(request: Request, template_name: str, **context: Any) -> st
     return request.app.template_engine.get_template(template_name).render(**context)
 
 
-def cached_html(
-    request: Request, session: Session, parts: tuple[Hashable, ...], render: Callable[[], T]
-) -> T:
-    """``render()``'s HTML, reused while the content version, minute and language hold."""
+def cached_html(request: Request, parts: tuple[Hashable, ...], render: Callable[[], T]) -> T:
+    """``render()``'s HTML, reused while the content version, minute and language hold.
+
+    The version comes from the process's :class:`~web.content_watch.ContentWatch`: a
+    change made here shows at once, one made by another process within a second."""
     minute = utcnow().replace(second=0, microsecond=0)
-    key = (current_version(session), minute, current_locale.get(), *parts)
+    watch: ContentWatch = request.app.state.content_watch
+    key = (watch.current_in_thread(), minute, current_locale.get(), *parts)
     cache: PageCache = request.app.state.page_cache
     return cache.get_or_render(key, render)

@@ -390,7 +390,7 @@ class PublicEventsController(Controller):
                 **context,
             )
 
-        html = cached_html(request, db_session, ("home", request.url.query, fragment), render)
+        html = cached_html(request, ("home", request.url.query, fragment), render)
         if fragment:
             return Response(html, media_type=MediaType.HTML, headers=VARY)
         return page(request, "public/home.html", main_html=html, feed=feed)
@@ -486,7 +486,7 @@ class PublicEventsController(Controller):
                 bottom=render_to_string(request, "public/_event_bottom.html", **parts),
             )
 
-        parts = cached_html(request, db_session, ("event", slug), render)
+        parts = cached_html(request, ("event", slug), render)
         return page(
             request,
             "public/event.html",
