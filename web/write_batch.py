@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-import anyio.to_thread
 from sqlalchemy.orm import Session
 
 from events.database import Database
@@ -79,8 +78,7 @@ class WriteBatcher:
                 batch = self._queue[: self._max_batch]
                 del self._queue[: self._max_batch]
                 try:
-                    async with self._gate:
-                        outcomes = await anyio.to_thread.run_sync(self._run_batch, batch)
+                    outcomes = await self._gate.run_sync(lambda batch=batch: self._run_batch(batch))
                 except BaseException as exc:  # the gate or the thread call itself failed
                     outcomes = [_Outcome(error=exc)] * len(batch)
                 for pending, outcome in zip(batch, outcomes, strict=True):

@@ -24,14 +24,18 @@ always leave connections and threads for the others.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 import anyio
 import anyio.to_thread
 
 from events.database import POSTGRES_POOL_SIZE
 from events.file_lock import FileLock
+
+T = TypeVar("T")
 
 #: Concurrent write transactions per process on PostgreSQL: the pool's permanent size, so
 #: its overflow stays for readers.
@@ -47,10 +51,26 @@ class WriteGate:
         self._semaphore: anyio.Semaphore | None = None
         self._file_lock = FileLock(lock_file) if serialise and lock_file else None
 
-    async def __aenter__(self) -> None:
+    def _ensure_semaphore(self) -> anyio.Semaphore:
         if self._semaphore is None:  # created lazily, inside the running event loop
             self._semaphore = anyio.Semaphore(self.limit)
-        await self._semaphore.acquire()
+        return self._semaphore
+
+    async def run_sync(self, function: Callable[[], T]) -> T:
+        """Run ``function`` in a worker thread holding the gate, the file lock taken and
+        let go in that same thread: the event loop, busy with requests, never sits
+        between a writer and the next one (group commit, web/write_batch.py)."""
+        async with self._ensure_semaphore():
+            return await anyio.to_thread.run_sync(self._locked, function)
+
+    def _locked(self, function: Callable[[], T]) -> T:
+        if self._file_lock is None:
+            return function()
+        with self._file_lock.held():
+            return function()
+
+    async def __aenter__(self) -> None:
+        await self._ensure_semaphore().acquire()
         if self._file_lock is None:
             return
         try:
@@ -68,5 +88,4 @@ class WriteGate:
     ) -> None:
         if self._file_lock is not None:
             self._file_lock.release()
-        if self._semaphore is not None:
-            self._semaphore.release()
+        self._ensure_semaphore().release()

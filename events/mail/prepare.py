@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from events.calendar import calendar_feed, event_url
@@ -97,7 +97,7 @@ def prepare_outbox(db: Database, *, limit: int = PREPARE_BATCH) -> int:
         ics: dict[UUID, dict[str, Any]] = {}
         rendered = [_render_safely(session, m, events, settings, ics) for m in messages]
     with db.queued_transaction() as session:
-        return sum(_store(session, result) for result in rendered)
+        return _store(session, rendered)
 
 
 def _events(session: Session, ids: set[UUID]) -> dict[UUID, Event]:
@@ -197,35 +197,63 @@ def render_queued(
     )
 
 
-def _store(session: Session, result: Rendered) -> int:
-    """Write one result if the row still waits for it (1), else nothing (0)."""
-    pending = (
-        OutboxMessage.id == result.message_id,
-        OutboxMessage.render_spec.is_not(None),
-        OutboxMessage.status == OutboxStatus.PENDING,
+def _store(session: Session, results: list[Rendered]) -> int:
+    """Write the results whose rows still wait for them; returns how many. Rows erased
+    meanwhile, or rendered by another worker, are left alone (locked first on PostgreSQL,
+    where two workers may get here at once)."""
+    waiting = set(
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.id.in_([result.message_id for result in results]),
+                OutboxMessage.render_spec.is_not(None),
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .with_for_update()
+        )
     )
-    if result.error:
-        # Still unrendered, so never sent; "send again" on the outbox page renders it anew.
-        values: dict[str, Any] = {"status": OutboxStatus.FAILED, "last_error": result.error}
-    else:
-        values = {
-            "subject": one_line(result.subject)[:SUBJECT_MAX_LENGTH],
-            "text_body": result.text_body,
-            "html_body": result.html_body,
-            "attachments": result.attachments,
-            "render_spec": None,
+    mine = [result for result in results if result.message_id in waiting]
+    table = OutboxMessage.__table__
+    rendered = [
+        {
+            "message_id": result.message_id,
+            "new_subject": one_line(result.subject)[:SUBJECT_MAX_LENGTH],
+            "new_text_body": result.text_body,
+            "new_html_body": result.html_body,
+            "new_attachments": result.attachments,
         }
-    done = session.execute(
-        update(OutboxMessage)
-        .where(*pending)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        return 0  # erased meanwhile, or rendered by another worker
-    if result.feed is not None:
-        store_feed_token(session, *result.feed)
-    return 1
+        for result in mine
+        if not result.error
+    ]
+    if rendered:  # one statement, many rows
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("message_id"))
+            .values(
+                subject=bindparam("new_subject"),
+                text_body=bindparam("new_text_body"),
+                html_body=bindparam("new_html_body"),
+                attachments=bindparam("new_attachments", type_=table.c.attachments.type),
+                render_spec=None,
+            ),
+            rendered,
+        )
+    failed = [
+        {"message_id": result.message_id, "new_error": result.error}
+        for result in mine
+        if result.error
+    ]
+    if failed:  # still unrendered, so never sent; "send again" renders it anew
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("message_id"))
+            .values(status=OutboxStatus.FAILED, last_error=bindparam("new_error")),
+            failed,
+        )
+    for result in mine:
+        if result.feed is not None and not result.error:
+            store_feed_token(session, *result.feed)
+    return len(mine)
 
 
 def _subject(kind: MailKind, locale: str, title: str, recipient: Recipient) -> str:

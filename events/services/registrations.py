@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -96,6 +96,17 @@ NAME_MAX_LENGTH = 120
 
 _LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,4})?$")
 _CHECKED = {"on", "true", "1", "yes", "y"}
+#: What ``_lock`` re-reads from the locked event row.
+_LOCKED_FIELDS = (
+    "taken",
+    "capacity",
+    "status",
+    "ends_at",
+    "waitlist_enabled",
+    "requires_approval",
+    "guest_allowance",
+    "confirm_email_first",
+)
 
 S = RegistrationStatus
 #: The mail telling a registrant the status they are now in.
@@ -290,17 +301,21 @@ class RegistrationService:
     ) -> tuple[Registration | None, Registration | None]:
         """In one query: the registration this form already made (same ``request_key``: a
         double submit), and the active registration of this address, if any."""
-        active_same_address = and_(
-            Registration.email == email, Registration.status.not_in(INACTIVE_STATUSES)
-        )
-        matches = self.session.scalars(
-            select(Registration).where(
-                Registration.event_id == event.id,
+        table = Registration.__table__
+        active_same_address = and_(table.c.email == email, table.c.status.not_in(INACTIVE_STATUSES))
+        # Core first: on the hot path nothing matches, and no ORM object is needed.
+        found = self.session.connection().execute(
+            select(table.c.id).where(
+                table.c.event_id == event.id,
                 active_same_address
                 if request_key is None
-                else or_(Registration.request_key == request_key, active_same_address),
+                else or_(table.c.request_key == request_key, active_same_address),
             )
-        ).all()
+        )
+        ids = [row.id for row in found]
+        if not ids:
+            return None, None
+        matches = self.session.scalars(select(Registration).where(Registration.id.in_(ids))).all()
         previous = next((r for r in matches if r.request_key == request_key), None)
         existing = next(
             (r for r in matches if r.email == email and r.status not in INACTIVE_STATUSES), None
@@ -661,20 +676,15 @@ class RegistrationService:
 
     def _lock(self, event: Event) -> None:
         """Lock the event row (PostgreSQL; SQLite relies on BEGIN IMMEDIATE) and refresh the
-        registration settings and counter from it, so decisions use the committed values."""
-        query = select(
-            Event.taken,
-            Event.capacity,
-            Event.status,
-            Event.ends_at,
-            Event.waitlist_enabled,
-            Event.requires_approval,
-            Event.guest_allowance,
-            Event.confirm_email_first,
-        ).where(Event.id == event.id)
+        registration settings and counter from it, so decisions use the committed values.
+        Core statements on the session's connection: the hottest write runs this, and the
+        ORM's per-statement work was a third of its time (docs/performance.md)."""
+        self.session.flush()  # Core does not autoflush: earlier changes must be visible
+        table = Event.__table__
+        query = select(*(table.c[name] for name in _LOCKED_FIELDS)).where(table.c.id == event.id)
         if self.lock:
             query = query.with_for_update()
-        row = self.session.execute(query).one()
+        row = self.session.connection().execute(query).one()
         for key, value in row._mapping.items():
             set_committed_value(event, key, value)
 
@@ -714,15 +724,15 @@ class RegistrationService:
         if hook is not None:
             hook(self.session)
         # ``updated_at`` is left alone: feeds use it, and a registration changes no feed.
-        result = self.session.execute(
-            update(Event)
+        table = Event.__table__
+        result = self.session.connection().execute(
+            update(table)
             .where(
-                Event.id == event.id,
-                or_(Event.capacity.is_(None), Event.taken + people <= Event.capacity),
+                table.c.id == event.id,
+                or_(table.c.capacity.is_(None), table.c.taken + people <= table.c.capacity),
             )
-            .values(taken=Event.taken + people, updated_at=Event.updated_at)
-            .returning(Event.taken)
-            .execution_options(synchronize_session=False)
+            .values(taken=table.c.taken + people, updated_at=table.c.updated_at)
+            .returning(table.c.taken)
         )
         row = result.first()
         if row is None:
@@ -844,9 +854,11 @@ class RegistrationService:
         return token
 
     def _log(self, registration: Registration, action: str, **detail: Any) -> None:
-        """Append to the audit log: ids, statuses and numbers only, never names."""
-        self.session.add(
-            RegistrationLog(
+        """Append to the audit log: ids, statuses and numbers only, never names. A Core
+        insert, nothing the session has to track (it is written, never read back here)."""
+        self.session.connection().execute(
+            insert(RegistrationLog.__table__).values(
+                id=new_id(),
                 event_id=registration.event_id,
                 registration_id=registration.id,
                 actor_id=self.actor_id,
