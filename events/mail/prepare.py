@@ -1,7 +1,8 @@
 """Render the queued registration mails, outside every write lock (the mail worker's job).
 
 A mail is queued (events/mail/notify.py) with ``render_spec``: its kind, the registration
-as it was, the one-time private link. :func:`prepare_outbox` renders a batch of them in a
+as it was, the one-time private link. :func:`prepare_outbox` claims a batch of them (so
+the workers of several server processes never render the same mail), renders it in a
 read session (subject, text, HTML, attachments, in the registrant's language), then
 writes the results in one short write transaction, taken in turn with the web processes'
 writers. A row erased meanwhile (an erased registration deletes its mails) is skipped;
@@ -18,13 +19,15 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from events.calendar import calendar_feed, event_url
+from events.clock import utcnow
 from events.database import Database
 from events.mail.i18n import format_moment, format_when, mail_locale, translations
 from events.mail.notify import (
@@ -46,6 +49,8 @@ log = logging.getLogger("rencontres.mail")
 
 #: Mails rendered per write transaction.
 PREPARE_BATCH = 100
+#: How long a worker's claim keeps other workers off the rows it renders.
+CLAIM_FOR = timedelta(minutes=2)
 
 #: Kinds that carry the QR code when the registration is confirmed.
 QR_KINDS = {
@@ -78,26 +83,54 @@ class Rendered:
 
 def prepare_outbox(db: Database, *, limit: int = PREPARE_BATCH) -> int:
     """Render up to ``limit`` queued mails, oldest first; returns how many were written."""
+    claim = _claim(db, limit)
+    if claim is None:
+        return 0
+    until, ids = claim
     with db.session() as session:
-        messages = list(
-            session.scalars(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.render_spec.is_not(None),
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                )
-                .order_by(OutboxMessage.created_at, OutboxMessage.id)
-                .limit(limit)
-            )
-        )
-        if not messages:
-            return 0
+        messages = list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))))
         events = _events(session, {m.event_id for m in messages if m.event_id is not None})
         settings = mail_settings(session)
         ics: dict[UUID, dict[str, Any]] = {}
         rendered = [_render_safely(session, m, events, settings, ics) for m in messages]
     with db.queued_transaction() as session:
-        return _store(session, rendered)
+        return _store(session, rendered, until)
+
+
+def _claim(db: Database, limit: int) -> tuple[datetime, list[UUID]] | None:
+    """Claim up to ``limit`` unrendered rows for ``CLAIM_FOR`` (as the sender claims rows
+    to send): each server process runs a worker, and without a claim every one of them
+    rendered the same mails, only one of them keeping the result."""
+    now = utcnow()
+    until = now + CLAIM_FOR
+    waiting = (
+        OutboxMessage.render_spec.is_not(None),
+        OutboxMessage.status == OutboxStatus.PENDING,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+    )
+    with db.session() as session:  # an idle outbox never takes the write lock
+        candidates = list(
+            session.scalars(
+                select(OutboxMessage.id)
+                .where(*waiting)
+                .order_by(OutboxMessage.created_at, OutboxMessage.id)
+                .limit(limit)
+            )
+        )
+    if not candidates:
+        return None
+    with db.queued_transaction() as session:
+        # The conditions again: another worker may have claimed some since the SELECT.
+        claimed = list(
+            session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(candidates), *waiting)
+                .values(claimed_until=until)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    return (until, claimed) if claimed else None
 
 
 def _events(session: Session, ids: set[UUID]) -> dict[UUID, Event]:
@@ -197,10 +230,10 @@ def render_queued(
     )
 
 
-def _store(session: Session, results: list[Rendered]) -> int:
-    """Write the results whose rows still wait for them; returns how many. Rows erased
-    meanwhile, or rendered by another worker, are left alone (locked first on PostgreSQL,
-    where two workers may get here at once)."""
+def _store(session: Session, results: list[Rendered], until: datetime) -> int:
+    """Write the results whose rows are still ours and still wait for them; returns how
+    many. Rows erased meanwhile, or whose claim expired and went to another worker, are
+    left alone (locked first on PostgreSQL, where two workers may get here at once)."""
     waiting = set(
         session.scalars(
             select(OutboxMessage.id)
@@ -208,6 +241,7 @@ def _store(session: Session, results: list[Rendered]) -> int:
                 OutboxMessage.id.in_([result.message_id for result in results]),
                 OutboxMessage.render_spec.is_not(None),
                 OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.claimed_until == until,
             )
             .with_for_update()
         )
@@ -235,6 +269,7 @@ def _store(session: Session, results: list[Rendered]) -> int:
                 html_body=bindparam("new_html_body"),
                 attachments=bindparam("new_attachments", type_=table.c.attachments.type),
                 render_spec=None,
+                claimed_until=None,
             ),
             rendered,
         )
@@ -247,7 +282,9 @@ def _store(session: Session, results: list[Rendered]) -> int:
         session.execute(
             update(table)
             .where(table.c.id == bindparam("message_id"))
-            .values(status=OutboxStatus.FAILED, last_error=bindparam("new_error")),
+            .values(
+                status=OutboxStatus.FAILED, last_error=bindparam("new_error"), claimed_until=None
+            ),
             failed,
         )
     for result in mine:
