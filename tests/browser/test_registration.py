@@ -84,9 +84,13 @@ def test_register_see_the_ticket_and_cancel_with_javascript(
     expect(page).to_have_url(re.compile(r"/r/[\w-]{32}$"))
     expect(page.get_by_text("You have a place.")).to_be_visible()
 
-    # The SVG as the browser draws it is read by an independent decoder.
+    # The SVG as the browser draws it is read by an independent decoder, once loaded.
     code = re.sub(r"\s", "", page.locator(".ticket-qr .ticket-code").inner_text())
-    assert decode(page.locator(".ticket-qr img").screenshot()) == f"{live_server.url}/t/{code}"
+    image = page.locator(".ticket-qr img")
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=15_000
+    )
+    assert decode(image.screenshot()) == f"{live_server.url}/t/{code}"
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Cancel my registration").click()
