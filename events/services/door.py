@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -54,6 +54,7 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
+from events.models.base import new_id
 from events.services.registrations import NAME_MAX_LENGTH, RegistrationService, clean_locale
 from events.tokens import hash_token, new_token
 from events.validation import FieldErrors, clean_email, clean_text, parse_int
@@ -93,6 +94,27 @@ class Verdict(enum.StrEnum):
     UNDONE = "undone"
 
 
+#: What ``_record`` writes of a check-in row (the rest are column defaults).
+_CHECK_IN_COLUMNS = [
+    CheckIn.__table__.c[name]
+    for name in (
+        "id",
+        "event_id",
+        "registration_id",
+        "other_event_id",
+        "nonce",
+        "action",
+        "verdict",
+        "people",
+        "arrived",
+        "device",
+        "actor_id",
+        "door_link_id",
+        "offline",
+        "conflict",
+        "scanned_at",
+    )
+]
 _REFUSAL_FOR_STATUS = {
     S.CANCELLED: Verdict.CANCELLED,
     S.DECLINED: Verdict.CANCELLED,
@@ -852,16 +874,17 @@ class DoorService:
     def _add_arrived(self, registration: Registration, people: int) -> int:
         """Add ``people`` (negative to take back) to ``arrived`` if it stays within the
         party; returns the new value, or -1 when it would not."""
-        result = self.session.execute(
-            update(Registration)
+        self.session.flush()  # Core does not autoflush (a walk-in's registration is new)
+        table = Registration.__table__
+        result = self.session.connection().execute(
+            update(table)
             .where(
-                Registration.id == registration.id,
-                Registration.arrived + people <= 1 + Registration.guests,
-                Registration.arrived + people >= 0,
+                table.c.id == registration.id,
+                table.c.arrived + people <= 1 + table.c.guests,
+                table.c.arrived + people >= 0,
             )
-            .values(arrived=Registration.arrived + people, updated_at=Registration.updated_at)
-            .returning(Registration.arrived)
-            .execution_options(synchronize_session=False)
+            .values(arrived=table.c.arrived + people, updated_at=table.c.updated_at)
+            .returning(table.c.arrived)
         )
         row = result.first()
         if row is None:
@@ -915,22 +938,32 @@ class DoorService:
             conflict=conflict,
             scanned_at=scanned_at,
         )
+        row.id = new_id()
+        # A Core insert: the row is never read back in this session, and tracking it was a
+        # fifth of a scan's time (docs/performance.md); ``row`` stays a plain object.
+        statement = insert(CheckIn.__table__).values(
+            {column.key: getattr(row, column.key) for column in _CHECK_IN_COLUMNS}
+        )
         if registration is not None and people:
             # Under the registration's lock nobody else writes this nonce: no savepoint.
-            self.session.add(row)
-            self.session.flush()
+            self.session.connection().execute(statement)
             return row
         try:
             with self.session.begin_nested():
-                self.session.add(row)
+                self.session.connection().execute(statement)
         except IntegrityError:
             return None
         return row
 
     def _by_nonce(self, event: Event, nonce: str) -> CheckIn | None:
-        return self.session.scalar(
-            select(CheckIn).where(CheckIn.event_id == event.id, CheckIn.nonce == nonce)
+        # Core first: on the hot path the nonce is new, and no ORM object is needed.
+        table = CheckIn.__table__
+        found = (
+            self.session.connection()
+            .execute(select(table.c.id).where(table.c.event_id == event.id, table.c.nonce == nonce))
+            .first()
         )
+        return self.session.get(CheckIn, found.id) if found is not None else None
 
     def _replay(self, row: CheckIn) -> ScanResult:
         """The answer given the first time ``row``'s nonce was seen, rebuilt from the row."""
