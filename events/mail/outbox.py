@@ -12,12 +12,14 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from events.clock import utcnow
+from events.database import Database
 from events.errors import NotFound
 from events.models import Community, OutboxMessage, OutboxStatus
 
@@ -115,6 +117,46 @@ class OutboxService:
         )
         self.session.flush()
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim_rows(
+    db: Database,
+    conditions: tuple[ColumnElement[bool], ...],
+    order_by: tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...],
+    *,
+    limit: int,
+    now: datetime,
+    until: datetime,
+) -> list[UUID]:
+    """Claim up to ``limit`` rows meeting ``conditions`` and not claimed by anyone (or whose
+    claim expired) until ``until``; returns their ids. One conditional ``UPDATE``, so two
+    claimers (the senders or renderers of several processes) never get the same row, on
+    SQLite or PostgreSQL; ``claimed_until = until`` identifies the claim afterwards."""
+    claimable = (
+        *conditions,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+    )
+    # Look first in a read transaction: an idle outbox never takes the write lock.
+    with db.session() as session:
+        candidates = list(
+            session.scalars(
+                select(OutboxMessage.id).where(*claimable).order_by(*order_by).limit(limit)
+            )
+        )
+    if not candidates:
+        return []
+    with db.queued_transaction() as session:
+        # The conditions are repeated: a row claimed by another since the SELECT is skipped
+        # (PostgreSQL re-checks them after waiting for the row lock).
+        return list(
+            session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(candidates), *claimable)
+                .values(claimed_until=until)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
 
 
 def purge_old(session: Session, *, now: datetime | None = None) -> int:

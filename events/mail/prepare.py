@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from events.calendar import calendar_feed, event_url
@@ -37,6 +37,7 @@ from events.mail.notify import (
     one_line,
     place_of,
 )
+from events.mail.outbox import claim_rows
 from events.mail.render import render
 from events.mail.settings import MailSettings, mail_settings
 from events.models import Event, EventStatus, OutboxMessage, OutboxStatus
@@ -106,30 +107,9 @@ def _claim(db: Database, limit: int) -> tuple[datetime, list[UUID]] | None:
     waiting = (
         OutboxMessage.render_spec.is_not(None),
         OutboxMessage.status == OutboxStatus.PENDING,
-        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
     )
-    with db.session() as session:  # an idle outbox never takes the write lock
-        candidates = list(
-            session.scalars(
-                select(OutboxMessage.id)
-                .where(*waiting)
-                .order_by(OutboxMessage.created_at, OutboxMessage.id)
-                .limit(limit)
-            )
-        )
-    if not candidates:
-        return None
-    with db.queued_transaction() as session:
-        # The conditions again: another worker may have claimed some since the SELECT.
-        claimed = list(
-            session.scalars(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(candidates), *waiting)
-                .values(claimed_until=until)
-                .returning(OutboxMessage.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
+    order = (OutboxMessage.created_at, OutboxMessage.id)
+    claimed = claim_rows(db, waiting, order, limit=limit, now=now, until=until)
     return (until, claimed) if claimed else None
 
 

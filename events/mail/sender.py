@@ -29,11 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from events.clock import utcnow
 from events.database import Database
 from events.mail.message import Mail, build_message, sender_address
+from events.mail.outbox import claim_rows
 from events.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger("rencontres.mail")
@@ -168,37 +169,16 @@ class MailSender:
     def claim(self, now: datetime) -> tuple[datetime, list[Mail]]:
         """Claim up to ``batch_size`` due rows; the claim's expiry identifies it."""
         until = now + self.claim_for
-        free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
         due = (
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.render_spec.is_(None),  # rendered (events/mail/prepare.py)
             OutboxMessage.next_attempt_at <= now,
-            free,
         )
-        # Look first in a read transaction: an idle outbox never takes the write lock.
-        with self.db.session() as session:
-            candidates = list(
-                session.scalars(
-                    select(OutboxMessage.id)
-                    .where(*due)
-                    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                    .limit(self.batch_size)
-                )
-            )
-        if not candidates:
+        order = (OutboxMessage.next_attempt_at, OutboxMessage.id)
+        claimed = claim_rows(self.db, due, order, limit=self.batch_size, now=now, until=until)
+        if not claimed:
             return until, []
-        with self.db.queued_transaction() as session:
-            # The conditions are repeated: a row claimed by another sender since the
-            # SELECT (PostgreSQL re-checks them after waiting for its row lock) is skipped.
-            claimed = list(
-                session.scalars(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(candidates), *due)
-                    .values(claimed_until=until)
-                    .returning(OutboxMessage.id)
-                    .execution_options(synchronize_session=False)
-                )
-            )
+        with self.db.session() as session:
             rows = session.execute(
                 select(
                     OutboxMessage.id,
@@ -209,7 +189,7 @@ class MailSender:
                     OutboxMessage.attachments,
                 )
                 .where(OutboxMessage.id.in_(claimed))
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .order_by(*order)
             ).all()
         return until, [Mail(*row) for row in rows]
 
