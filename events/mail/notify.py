@@ -19,8 +19,8 @@ Links in mails (``B`` = ``BASE_URL``):
 Attachments: mails carrying a ticket get the QR code as an inline PNG (``Content-ID``,
 shown by the HTML body) and the event as an ``.ics`` file whose UID is the feeds' UID
 (:func:`events.calendar.event_uid`). The QR image is a pure function of the ticket URL, so
-the row stores the URL (``{"qr": url}``) and the sender draws it (about 9 ms, kept out of
-the registration's write transaction); everything else is stored as sent.
+the rendered row stores the URL (``{"qr": url}``) and the sender draws it (about 9 ms);
+everything else is stored as it is sent.
 """
 
 from __future__ import annotations
