@@ -687,8 +687,12 @@ class DoorService:
             conflicts=self._conflicts(event),
         )
 
-    def log(self, event: Event, *, limit: int | None = None) -> list[CheckInRow]:
-        """The check-in log, newest first (by the time the server recorded it)."""
+    def log(
+        self, event: Event, *, limit: int | None = None, registration_id: UUID | None = None
+    ) -> list[CheckInRow]:
+        """The check-in log, newest first (by the time the server recorded it); only one
+        registration's lines with ``registration_id`` (what the attendee's data download
+        shows of their arrival)."""
         undone = select(CheckIn.undoes_id).where(
             CheckIn.event_id == event.id, CheckIn.undoes_id.is_not(None)
         )
@@ -698,6 +702,8 @@ class DoorService:
             .where(CheckIn.event_id == event.id)
             .order_by(CheckIn.created_at.desc(), CheckIn.id.desc())
         )
+        if registration_id is not None:
+            query = query.where(CheckIn.registration_id == registration_id)
         if limit is not None:
             query = query.limit(limit)
         return [

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from events.clock import utcnow
 from events.database import Database
 from events.models import Event, EventStatus, PersonalFeed, Registration, RegistrationStatus
+from events.services.door import DoorService
 from events.services.registrations import RegistrationService
 from tests.conftest import BASE_URL
 from tests.domain.test_registrations import open_event
@@ -674,6 +675,27 @@ def test_data_json_lists_what_is_stored(client: Client, db: Database, make: Fact
     assert data["event"]["url"] == f"{BASE_URL}/e/{event.slug}"
     assert data["retention"]["personal_data_anonymised_days_after_event"] == 90
     assert url.removeprefix("/r/") not in response.text  # the token is not in the file
+    assert data["arrivals"] == []
+
+
+def test_data_json_shows_the_arrival_at_the_door(
+    client: Client, db: Database, make: Factories
+) -> None:
+    event = open_event(db, make, guest_allowance=1)
+    url = private_url(register(client, event, name="Ada", guests="1"))
+    [row] = rows(db, event)
+    with db.transaction() as session:  # one of the party arrives, scanned at the door
+        loaded = session.get(Event, event.id)
+        assert loaded is not None and row.ticket_code
+        DoorService(session).check_in(
+            loaded, row.ticket_code, nonce="n-1", device="Door 2", people=1
+        )
+
+    data = json.loads(client.get(f"{url}/data.json").content)
+
+    [arrival] = data["arrivals"]
+    assert (arrival["verdict"], arrival["people"], arrival["undone"]) == ("admitted", 1, False)
+    assert arrival["scanned_at"] and "Door 2" not in json.dumps(data)
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])

@@ -36,6 +36,7 @@ from events.clock import utcnow
 from events.errors import Conflict, DomainError, NotFound, ValidationFailed
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.qr import qr_png, qr_svg
+from events.services.door import DoorService
 from events.services.events import EventService
 from events.services.personal_feeds import count_feed_tokens, revoke_feed_tokens
 from events.services.questions import FIELD_PREFIX as QUESTION_FIELD_PREFIX
@@ -663,6 +664,21 @@ class RegistrationController(Controller):
                 "timezone": event.timezone,
                 "organised_by": event.community.name,
             },
+            # Arrival at the door (time, people let in; not the volunteer's device).
+            "arrivals": [
+                {
+                    "scanned_at": moment(line.scanned_at),
+                    "recorded_at": moment(line.recorded_at),
+                    "action": line.action,
+                    "verdict": line.verdict,
+                    "people": line.people,
+                    "offline": line.offline,
+                    "undone": line.undone,
+                }
+                for line in reversed(
+                    DoorService(db_session).log(event, registration_id=registration.id)
+                )
+            ],
             "retention": {
                 "personal_data_anonymised_days_after_event": settings.anonymise_after_days,
                 "privacy_notice": settings.absolute_url("/privacy"),
