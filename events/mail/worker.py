@@ -8,7 +8,7 @@ at once: claims keep them from sending a row twice, and the jobs are idempotent.
 Every ``interval`` seconds, and half a second after a commit that queued mail in this
 process, it renders the queued mails (events/mail/prepare.py) and sends what is due (only
 when SMTP is configured: otherwise mails wait in the outbox, where organisers can read
-them). Several workers may render at once: a row is written only while still unrendered.
+them). Several workers may render at once: claims keep them off each other's rows.
 Every ``housekeeping_interval`` it also cancels expired e-mail confirmation holds, queues
 due reminders, deletes old sent and failed mails, and runs the other periodic ``jobs`` it
 was given (anonymisation, series horizons, calendar imports: see web/mail.py), each on its

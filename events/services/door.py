@@ -94,27 +94,6 @@ class Verdict(enum.StrEnum):
     UNDONE = "undone"
 
 
-#: What ``_record`` writes of a check-in row (the rest are column defaults).
-_CHECK_IN_COLUMNS = [
-    CheckIn.__table__.c[name]
-    for name in (
-        "id",
-        "event_id",
-        "registration_id",
-        "other_event_id",
-        "nonce",
-        "action",
-        "verdict",
-        "people",
-        "arrived",
-        "device",
-        "actor_id",
-        "door_link_id",
-        "offline",
-        "conflict",
-        "scanned_at",
-    )
-]
 _REFUSAL_FOR_STATUS = {
     S.CANCELLED: Verdict.CANCELLED,
     S.DECLINED: Verdict.CANCELLED,
@@ -928,28 +907,28 @@ class DoorService:
         other_event_id: UUID | None = None,
     ) -> CheckIn | None:
         """Append the log row; None if the nonce was taken meanwhile (nothing written)."""
-        row = CheckIn(
-            event_id=event.id,
-            registration_id=registration.id if registration is not None else None,
-            other_event_id=other_event_id,
-            nonce=nonce,
-            action=action,
-            verdict=verdict.value,
-            people=people,
-            arrived=arrived,
-            device=_clean_device(device),
-            actor_id=actor_id,
-            door_link_id=door_link_id,
-            offline=offline,
-            conflict=conflict,
-            scanned_at=scanned_at,
-        )
-        row.id = new_id()
+        values: dict[str, Any] = {
+            "id": new_id(),
+            "event_id": event.id,
+            "registration_id": registration.id if registration is not None else None,
+            "other_event_id": other_event_id,
+            "nonce": nonce,
+            "action": action,
+            "verdict": verdict.value,
+            "people": people,
+            "arrived": arrived,
+            "device": _clean_device(device),
+            "actor_id": actor_id,
+            "door_link_id": door_link_id,
+            "offline": offline,
+            "conflict": conflict,
+            "scanned_at": scanned_at,
+        }
         # A Core insert: the row is never read back in this session, and tracking it was a
-        # fifth of a scan's time (docs/performance.md); ``row`` stays a plain object.
-        statement = insert(CheckIn.__table__).values(
-            {column.key: getattr(row, column.key) for column in _CHECK_IN_COLUMNS}
-        )
+        # fifth of a scan's time (docs/performance.md); ``row`` is a plain object for the
+        # caller, never added to the session.
+        statement = insert(CheckIn.__table__).values(values)
+        row = CheckIn(**values)
         if registration is not None and people:
             # Under the registration's lock nobody else writes this nonce: no savepoint.
             self.session.connection().execute(statement)

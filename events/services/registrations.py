@@ -316,11 +316,15 @@ class RegistrationService:
         if not ids:
             return None, None
         matches = self.session.scalars(select(Registration).where(Registration.id.in_(ids))).all()
-        previous = next((r for r in matches if r.request_key == request_key), None)
+        previous = (
+            None
+            if request_key is None
+            else next((r for r in matches if r.request_key == request_key), None)
+        )
         existing = next(
             (r for r in matches if r.email == email and r.status not in INACTIVE_STATUSES), None
         )
-        return (previous if request_key is not None else None), existing
+        return previous, existing
 
     def confirm_email(self, token: str) -> RegistrationResult:
         """The registrant clicked the link mailed to them: take a place now (or join the
@@ -858,7 +862,6 @@ class RegistrationService:
         insert, nothing the session has to track (it is written, never read back here)."""
         self.session.connection().execute(
             insert(RegistrationLog.__table__).values(
-                id=new_id(),
                 event_id=registration.event_id,
                 registration_id=registration.id,
                 actor_id=self.actor_id,
