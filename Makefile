@@ -9,12 +9,14 @@ export DATA_DIR ?= $(CURDIR)/data
 TEST_WORKERS ?= 4
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast test-browser lint format bench clean messages
+.PHONY: run test test-fast test-browser lint format bench clean messages upgrade-deps
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package to the versions the suite last passed with, so a
+# new upstream release cannot change a fresh install under us.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -54,4 +56,16 @@ clean:
 # Refresh the French catalogue after adding or changing user-facing strings.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o web/locale/messages.pot --no-location --omit-header --sort-output .
-	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale -l fr --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale -l fr --no-fuzzy-matching --ignore-pot-creation-date
+
+# Move to the newest releases allowed by pyproject.toml, in a throw-away environment,
+# and rewrite the pins; then run `make test` and commit constraints.txt if it passes.
+upgrade-deps:
+	rm -rf $(VENV).upgrade
+	$(PYTHON) -m venv $(VENV).upgrade
+	$(VENV).upgrade/bin/python -m pip install --quiet --upgrade pip
+	$(VENV).upgrade/bin/python -m pip install --quiet -e '.[dev]'
+	{ sed -n '1,2p' constraints.txt; $(VENV).upgrade/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(VENV).upgrade
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'

@@ -54,7 +54,7 @@ from events.models.base import new_id
 
 S = RegistrationStatus
 SUBJECT_MAX_LENGTH = 300
-#: Set after a commit that queued mail, so an in-process sender wakes up at once.
+#: Set after a commit that queued or rendered mail, so an in-process worker wakes up.
 outbox_committed = threading.Event()
 _QUEUED_FLAG = "rencontres.mail_queued"
 _NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -213,8 +213,14 @@ def enqueue(
             render_spec=render_spec,
         )
     )
-    session.info[_QUEUED_FLAG] = True
+    wake_worker_after_commit(session)
     return message_id
+
+
+def wake_worker_after_commit(session: Session) -> None:
+    """Wake this process's mail worker once ``session`` commits (it has mail to render
+    or to send)."""
+    session.info[_QUEUED_FLAG] = True
 
 
 def queue_registration_mail(

@@ -36,6 +36,7 @@ from events.mail.notify import (
     Recipient,
     one_line,
     place_of,
+    wake_worker_after_commit,
 )
 from events.mail.outbox import claim_rows
 from events.mail.render import render
@@ -270,6 +271,8 @@ def _store(session: Session, results: list[Rendered], until: datetime) -> int:
     for result in mine:
         if result.feed is not None and not result.error:
             store_feed_token(session, *result.feed)
+    if rendered:  # sendable now, whichever thread of this process rendered them
+        wake_worker_after_commit(session)
     return len(mine)
 
 

@@ -7,6 +7,7 @@ import threading
 from sqlalchemy import func, select
 
 from events.database import Database
+from events.mail.notify import outbox_committed
 from events.mail.prepare import prepare_outbox
 from events.mail.sender import MailSender
 from events.mail.worker import MailWorker
@@ -51,6 +52,20 @@ def test_a_registration_queues_an_unrendered_mail_that_is_never_sent_as_is(
     assert f"{BASE_URL}/me/" in row.text_body and _feeds(mail_db) == 1
     assert sender.run_once().sent == 1
     assert smtp_server.inbox.only()["Subject"] == "Your place at Flat-share meetup"
+
+
+def test_storing_rendered_mails_wakes_the_worker_to_send_them(
+    mail_db: Database, make: Factories
+) -> None:
+    # Another thread of the process (or a test) may render what the worker then sends:
+    # the worker must not wait for its next poll to send it.
+    _register(mail_db, open_event(mail_db, make))
+    outbox_committed.clear()
+    assert prepare_outbox(mail_db) == 1
+    assert outbox_committed.is_set()
+    outbox_committed.clear()
+    assert prepare_outbox(mail_db) == 0
+    assert not outbox_committed.is_set()  # nothing rendered: nothing to wake for
 
 
 def test_the_mail_tells_what_happened_even_if_the_registration_changed_since(
