@@ -76,10 +76,16 @@ def current_version(session: Session) -> str:
     return value.decode() if value else "initial"
 
 
+def mark_content_changed(session: Session) -> None:
+    """Stamp a new version when ``session`` commits: for a change written with Core
+    statements, which the ORM's flush hook below does not see."""
+    session.info[_CHANGED] = True
+
+
 def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
     changed = chain(session.new, session.dirty, session.deleted)
     if any(isinstance(instance, TRACKED) for instance in changed):
-        session.info[_CHANGED] = True
+        mark_content_changed(session)
 
 
 def _stamp(session: Session) -> None:

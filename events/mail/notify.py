@@ -57,6 +57,7 @@ SUBJECT_MAX_LENGTH = 300
 #: Set after a commit that queued or rendered mail, so an in-process worker wakes up.
 outbox_committed = threading.Event()
 _QUEUED_FLAG = "rencontres.mail_queued"
+_INSERT_OUTBOX = insert(OutboxMessage.__table__)
 _NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
@@ -194,24 +195,25 @@ def enqueue(
     the session never reads the row back, and tracking it was a tenth of a registration."""
     message_id = new_id()
     session.connection().execute(
-        insert(OutboxMessage.__table__).values(
-            id=message_id,
-            kind=kind,
-            to_address=to_address,
-            subject=one_line(subject)[:SUBJECT_MAX_LENGTH],
-            text_body=text_body,
-            html_body=html_body,
-            attachments=attachments or [],
-            community_id=community_id,
-            event_id=event_id,
-            registration_id=registration_id,
-            dedupe_key=dedupe_key,
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            next_attempt_at=now or utcnow(),
-            last_error="",
-            render_spec=render_spec,
-        )
+        _INSERT_OUTBOX,  # built once: see events/services/registrations.py
+        {
+            "id": message_id,
+            "kind": kind,
+            "to_address": to_address,
+            "subject": one_line(subject)[:SUBJECT_MAX_LENGTH],
+            "text_body": text_body,
+            "html_body": html_body,
+            "attachments": attachments or [],
+            "community_id": community_id,
+            "event_id": event_id,
+            "registration_id": registration_id,
+            "dedupe_key": dedupe_key,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now or utcnow(),
+            "last_error": "",
+            "render_spec": render_spec,
+        },
     )
     wake_worker_after_commit(session)
     return message_id

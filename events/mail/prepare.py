@@ -39,7 +39,7 @@ from events.mail.notify import (
     wake_worker_after_commit,
 )
 from events.mail.outbox import claim_rows
-from events.mail.render import render
+from events.mail.render import event_details, render
 from events.mail.settings import MailSettings, mail_settings
 from events.models import Event, EventStatus, OutboxMessage, OutboxStatus
 from events.models import RegistrationStatus as S
@@ -93,8 +93,8 @@ def prepare_outbox(db: Database, *, limit: int = PREPARE_BATCH) -> int:
         messages = list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))))
         events = _events(session, {m.event_id for m in messages if m.event_id is not None})
         settings = mail_settings(session)
-        ics: dict[UUID, dict[str, Any]] = {}
-        rendered = [_render_safely(session, m, events, settings, ics) for m in messages]
+        shared = SharedParts()
+        rendered = [_render_safely(session, m, events, settings, shared) for m in messages]
     with db.queued_transaction() as session:
         return _store(session, rendered, until)
 
@@ -128,13 +128,13 @@ def _render_safely(
     message: OutboxMessage,
     events: dict[UUID, Event],
     settings: MailSettings,
-    ics: dict[UUID, dict[str, Any]],
+    shared: SharedParts,
 ) -> Rendered:
     event = events.get(message.event_id) if message.event_id else None
     if event is None:
         return Rendered(message.id, error="its event was deleted before the mail was written")
     try:
-        return render_queued(session, message, event, settings, ics)
+        return render_queued(session, message, event, settings, shared)
     except Exception as error:  # one broken mail must not hold up the others
         log.exception("mail %s could not be rendered", message.id)
         return Rendered(message.id, error=f"could not be written: {type(error).__name__}")
@@ -145,12 +145,11 @@ def render_queued(
     message: OutboxMessage,
     event: Event,
     settings: MailSettings,
-    ics: dict[UUID, dict[str, Any]] | None = None,
+    shared: SharedParts | None = None,
 ) -> Rendered:
-    """The mail ``message.render_spec`` describes, about ``event`` as it is now.
-
-    ``ics`` caches the event's calendar attachment across the mails of one batch (an
-    event change mails everyone with a place)."""
+    """The mail ``message.render_spec`` describes, about ``event`` as it is now;
+    ``shared`` keeps what the other mails of the batch about the same event reuse."""
+    shared = shared if shared is not None else SharedParts()
     spec = message.render_spec or {}
     kind = MailKind(spec["kind"])
     recipient = Recipient.from_spec(spec["recipient"])
@@ -172,7 +171,7 @@ def render_queued(
         "name": recipient.name,
         "guests": recipient.guests,
         "status": recipient.status.value,
-        "event": _event_view(session, event, locale, settings),
+        "event": shared.event_view(session, event, locale, settings),
         "ticket_url": ticket,
         "qr_cid": qr_cid,
         "private_url": private,
@@ -197,10 +196,7 @@ def render_queued(
             }
         )
     if kind in EVENT_KINDS or (confirmed and kind in ICS_KINDS):
-        cache = ics if ics is not None else {}
-        if event.id not in cache:
-            cache[event.id] = _ics_attachment(event, settings)
-        attachments.append(cache[event.id])
+        attachments.append(shared.ics(event, settings))
     return Rendered(
         message.id,
         subject=_subject(kind, locale, event.title, recipient),
@@ -299,11 +295,34 @@ def _subject(kind: MailKind, locale: str, title: str, recipient: Recipient) -> s
     return one_line(subjects[kind] % {"title": one_line(title)})[:SUBJECT_MAX_LENGTH]
 
 
+@dataclass
+class SharedParts:
+    """What every mail of a batch about one event shares, computed once: the event's
+    details in each language, its calendar attachment. A burst of registrations, or an
+    event change mailing everyone, is mostly mails about one event."""
+
+    _views: dict[tuple[UUID, str], dict[str, Any]] = field(default_factory=dict)
+    _ics: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+
+    def event_view(
+        self, session: Session, event: Event, locale: str, settings: MailSettings
+    ) -> dict[str, Any]:
+        key = (event.id, locale)
+        if key not in self._views:
+            self._views[key] = _event_view(session, event, locale, settings)
+        return self._views[key]
+
+    def ics(self, event: Event, settings: MailSettings) -> dict[str, Any]:
+        if event.id not in self._ics:
+            self._ics[event.id] = _ics_attachment(event, settings)
+        return self._ics[event.id]
+
+
 def _event_view(
     session: Session, event: Event, locale: str, settings: MailSettings
 ) -> dict[str, Any]:
     url = event_url(event, settings.base_url)
-    return {
+    view = {
         "title": event.title,
         "community": event.community.name,
         "when": format_when(event.starts_at, event.ends_at, event.timezone, locale),
@@ -315,6 +334,8 @@ def _event_view(
         "cancel_reason": event.cancel_reason or "",
         **place_of(session, event),
     }
+    view["details_text"], view["details_html"] = event_details(locale, view)
+    return view
 
 
 def _ics_attachment(event: Event, settings: MailSettings) -> dict[str, Any]:

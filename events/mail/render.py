@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from events.mail.i18n import translations
 
@@ -29,12 +30,22 @@ def environment(locale: str) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # templates ship with the code: no stat() per mail
     )
     catalogue = translations(locale)
     env.install_gettext_callables(  # type: ignore[attr-defined]
         catalogue.gettext, catalogue.ngettext, newstyle=True
     )
     return env
+
+
+def event_details(locale: str, event: dict[str, Any]) -> tuple[str, Markup]:
+    """The event's details block (title, when, where, links) as text and HTML: the same
+    in every mail about the event, so a batch renders it once per language."""
+    env = environment(locale)
+    text = env.get_template("_event.txt").render(event=event)
+    html = env.get_template("_macros.html").module.details(event)  # type: ignore[attr-defined]
+    return text, Markup(html)
 
 
 def render(kind: str, locale: str, context: dict[str, Any]) -> tuple[str, str]:

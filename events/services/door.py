@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -103,6 +103,45 @@ _REFUSAL_FOR_STATUS = {
 }
 
 
+# -- the scan's statements, built once ----------------------------------------------------
+# A scan runs four statements; building each anew (and computing its cache key) was a
+# third of a scan's time (docs/performance.md). These are built at import with bound
+# parameters, so SQLAlchemy reuses their compiled form.
+_checkins = CheckIn.__table__
+_registrations = Registration.__table__
+
+
+def _lookup(column: Any) -> dict[bool, Any]:
+    """Registration by ``column == :key``, with and without the row lock, refreshed from
+    the row read (another transaction may have let people in since it was loaded)."""
+    query = (
+        select(Registration)
+        .where(column == bindparam("key"))
+        .execution_options(populate_existing=True)
+    )
+    return {False: query, True: query.with_for_update()}
+
+
+_BY_CODE = _lookup(Registration.ticket_code)
+_BY_ID = _lookup(Registration.id)
+_NONCE_SEEN = select(_checkins.c.id).where(
+    _checkins.c.event_id == bindparam("event_id"), _checkins.c.nonce == bindparam("nonce")
+)
+_people = bindparam("people")
+_ADD_ARRIVED = (
+    update(_registrations)
+    .where(
+        _registrations.c.id == bindparam("registration_id"),
+        _registrations.c.arrived + _people <= 1 + _registrations.c.guests,
+        _registrations.c.arrived + _people >= 0,
+    )
+    .values(arrived=_registrations.c.arrived + _people, updated_at=_registrations.c.updated_at)
+    .returning(_registrations.c.arrived)
+)
+#: Every column given (see ``_record``), so one compiled form serves every scan.
+_INSERT_CHECK_IN = insert(_checkins)
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
@@ -155,6 +194,17 @@ class ScanResult:
             "conflict": self.conflict,
             "replayed": self.replayed,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """What a scan's caller needs of the log row it wrote (no ORM object: building one
+    was a third of writing the row)."""
+
+    id: UUID
+    registration_id: UUID | None
+    scanned_at: datetime
+    device: str
 
 
 @dataclass(frozen=True)
@@ -846,30 +896,19 @@ class DoorService:
 
     def _find(self, code: str, registration_id: UUID | None, *, lock: bool) -> Registration | None:
         if registration_id is not None:
-            query = select(Registration).where(Registration.id == registration_id)
+            query, key = _BY_ID[lock], registration_id
         elif code:
-            query = select(Registration).where(Registration.ticket_code == code)
+            query, key = _BY_CODE[lock], code
         else:
             return None
-        if lock:
-            query = query.with_for_update()
-        # Refresh from the row just locked: another transaction may have let people in.
-        return self.session.scalar(query.execution_options(populate_existing=True))
+        return self.session.scalar(query, {"key": key})
 
     def _add_arrived(self, registration: Registration, people: int) -> int:
         """Add ``people`` (negative to take back) to ``arrived`` if it stays within the
         party; returns the new value, or -1 when it would not."""
         self.session.flush()  # Core does not autoflush (a walk-in's registration is new)
-        table = Registration.__table__
         result = self.session.connection().execute(
-            update(table)
-            .where(
-                table.c.id == registration.id,
-                table.c.arrived + people <= 1 + table.c.guests,
-                table.c.arrived + people >= 0,
-            )
-            .values(arrived=table.c.arrived + people, updated_at=table.c.updated_at)
-            .returning(table.c.arrived)
+            _ADD_ARRIVED, {"registration_id": registration.id, "people": people}
         )
         row = result.first()
         if row is None:
@@ -905,7 +944,7 @@ class DoorService:
         actor_id: UUID | None,
         door_link_id: UUID | None,
         other_event_id: UUID | None = None,
-    ) -> CheckIn | None:
+    ) -> Logged | None:
         """Append the log row; None if the nonce was taken meanwhile (nothing written)."""
         values: dict[str, Any] = {
             "id": new_id(),
@@ -925,27 +964,24 @@ class DoorService:
             "scanned_at": scanned_at,
         }
         # A Core insert: the row is never read back in this session, and tracking it was a
-        # fifth of a scan's time (docs/performance.md); ``row`` is a plain object for the
-        # caller, never added to the session.
-        statement = insert(CheckIn.__table__).values(values)
-        row = CheckIn(**values)
+        # fifth of a scan's time (docs/performance.md); the caller gets what it needs of it.
+        row = Logged(values["id"], values["registration_id"], scanned_at, values["device"])
         if registration is not None and people:
             # Under the registration's lock nobody else writes this nonce: no savepoint.
-            self.session.connection().execute(statement)
+            self.session.connection().execute(_INSERT_CHECK_IN, values)
             return row
         try:
             with self.session.begin_nested():
-                self.session.connection().execute(statement)
+                self.session.connection().execute(_INSERT_CHECK_IN, values)
         except IntegrityError:
             return None
         return row
 
     def _by_nonce(self, event: Event, nonce: str) -> CheckIn | None:
         # Core first: on the hot path the nonce is new, and no ORM object is needed.
-        table = CheckIn.__table__
         found = (
             self.session.connection()
-            .execute(select(table.c.id).where(table.c.event_id == event.id, table.c.nonce == nonce))
+            .execute(_NONCE_SEEN, {"event_id": event.id, "nonce": nonce})
             .first()
         )
         return self.session.get(CheckIn, found.id) if found is not None else None

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from events.clock import utcnow
 from events.errors import NotFound, ValidationFailed
@@ -90,7 +90,8 @@ class DoorLinkService:
             wanted = link_id if isinstance(link_id, UUID) else UUID(str(link_id))
         except ValueError:
             raise NotFound() from None
-        link = self.session.get(DoorLink, wanted)
+        # The event is in the session already: no second join to it (and its relations).
+        link = self.session.get(DoorLink, wanted, options=[lazyload(DoorLink.event)])
         if link is None or link.event_id != event.id:
             raise NotFound()
         return link

@@ -3,13 +3,15 @@ feeds publish as SEQUENCE; Markdown rendered once per change, never per request.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from advanced_alchemy.utils.text import slugify
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from events.clock import utcnow
 from events.errors import Conflict, NotFound, ValidationFailed
@@ -32,6 +34,9 @@ from events.validation import (
 )
 
 MAX_DURATION = timedelta(days=14)
+#: Loader options for :meth:`EventService.by_slug`: the event with its community, venue and
+#: source, without the two extra queries for its tags and cover image.
+WITHOUT_COLLECTIONS: tuple[ORMOption, ...] = (lazyload(Event.tags), lazyload(Event.cover))
 MAX_GUEST_ALLOWANCE = 20
 _TRUE_FLAGS = frozenset({"on", "true", "1", "yes"})
 _FALSE_FLAGS = frozenset({"", "off", "false", "0", "no"})
@@ -218,8 +223,12 @@ class EventService:
         )
 
     # -- reading ---------------------------------------------------------------------
-    def by_slug(self, slug: str, *, public: bool = True) -> Event:
-        event = self.session.scalar(select(Event).where(Event.slug == slug))
+    def by_slug(
+        self, slug: str, *, public: bool = True, options: Sequence[ORMOption] = ()
+    ) -> Event:
+        """``options``: loader options, e.g. :data:`WITHOUT_COLLECTIONS` for a caller that
+        needs the event itself, not its tags and cover (the door's scans)."""
+        event = self.session.scalar(select(Event).where(Event.slug == slug).options(*options))
         if event is None or (public and event.status is EventStatus.DRAFT):
             raise NotFound()
         return event

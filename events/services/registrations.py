@@ -66,12 +66,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from events import tickets
 from events.clock import utcnow
+from events.content_version import mark_content_changed
 from events.errors import Conflict, NotFound, ValidationFailed
 from events.mail.notify import MailKind, queue_registration_mail
 from events.mail.outbox import forget_registrations
@@ -106,6 +107,46 @@ _LOCKED_FIELDS = (
     "requires_approval",
     "guest_allowance",
     "confirm_email_first",
+)
+
+# -- the registration's statements, built once -------------------------------------------
+# Core statements with bound parameters, built at import: SQLAlchemy reuses their compiled
+# form, where building them anew (and computing their cache keys) on every registration
+# was a third of the hottest write's time (docs/performance.md).
+_events = Event.__table__
+_registrations = Registration.__table__
+_same_address = and_(
+    _registrations.c.email == bindparam("email"),
+    _registrations.c.status.not_in(INACTIVE_STATUSES),
+)
+_EARLIER_BY_ADDRESS = select(_registrations.c.id).where(
+    _registrations.c.event_id == bindparam("event_id"), _same_address
+)
+_EARLIER_BY_KEY_OR_ADDRESS = select(_registrations.c.id).where(
+    _registrations.c.event_id == bindparam("event_id"),
+    or_(_registrations.c.request_key == bindparam("request_key"), _same_address),
+)
+_READ_EVENT = select(*(_events.c[name] for name in _LOCKED_FIELDS)).where(
+    _events.c.id == bindparam("event_id")
+)
+_LOCK_EVENT = _READ_EVENT.with_for_update()
+_people = bindparam("people")
+# ``updated_at`` is left alone: feeds use it, and a registration changes no feed.
+_TAKE_PLACES = (
+    update(_events)
+    .where(
+        _events.c.id == bindparam("event_id"),
+        or_(_events.c.capacity.is_(None), _events.c.taken + _people <= _events.c.capacity),
+    )
+    .values(taken=_events.c.taken + _people, updated_at=_events.c.updated_at)
+    .returning(_events.c.taken)
+)
+_INSERT_LOG = insert(RegistrationLog.__table__)
+_INSERT_REGISTRATION = insert(_registrations)
+#: What ``_insert_new`` writes: every mapped column (attribute keys are the column names)
+#: but advanced-alchemy's ``_sentinel``, which only its bulk inserts use.
+_REGISTRATION_COLUMNS = tuple(
+    attr.key for attr in Registration.__mapper__.column_attrs if not attr.key.startswith("_")
 )
 
 S = RegistrationStatus
@@ -271,18 +312,29 @@ class RegistrationService:
         if event.requires_approval and self._hopeless(event, people):
             raise Conflict("event_full")
         token = new_token()
+        # Every column is given: the row is written with one Core insert (_insert_new).
         registration = Registration(
             id=new_id(),
+            created_at=now,
+            updated_at=now,
             event_id=event.id,
             name=clean.name,
             email=clean.email,
             guests=clean.guests,
+            status=None,
+            waitlist_position=None,
+            manage_token_hash=hash_token(token),
+            ticket_code=None,
             locale=clean.locale,
             opt_in=clean.opt_in,
             consent_at=now,
             request_key=request_key,
-            manage_token_hash=hash_token(token),
+            confirmed_at=None,
+            cancelled_at=None,
+            hold_expires_at=None,
             answers=clean.answers,
+            walk_in=False,
+            arrived=0,
         )
         if event.confirm_email_first:
             registration.status = S.PENDING_EMAIL
@@ -291,7 +343,7 @@ class RegistrationService:
             registration.status = S.PENDING_APPROVAL
         else:
             self._place(event, registration, now)
-        self.session.add(registration)
+        self._insert_new(registration)
         self._log(registration, "registered", status=registration.status.value, people=people)
         self._mail(event, registration, _MAIL_FOR_STATUS[registration.status], token)
         return RegistrationResult(registration, token, Outcome(registration.status.value))
@@ -301,16 +353,10 @@ class RegistrationService:
     ) -> tuple[Registration | None, Registration | None]:
         """In one query: the registration this form already made (same ``request_key``: a
         double submit), and the active registration of this address, if any."""
-        table = Registration.__table__
-        active_same_address = and_(table.c.email == email, table.c.status.not_in(INACTIVE_STATUSES))
         # Core first: on the hot path nothing matches, and no ORM object is needed.
         found = self.session.connection().execute(
-            select(table.c.id).where(
-                table.c.event_id == event.id,
-                active_same_address
-                if request_key is None
-                else or_(table.c.request_key == request_key, active_same_address),
-            )
+            _EARLIER_BY_ADDRESS if request_key is None else _EARLIER_BY_KEY_OR_ADDRESS,
+            {"event_id": event.id, "email": email, "request_key": request_key},
         )
         ids = [row.id for row in found]
         if not ids:
@@ -684,11 +730,8 @@ class RegistrationService:
         Core statements on the session's connection: the hottest write runs this, and the
         ORM's per-statement work was a third of its time (docs/performance.md)."""
         self.session.flush()  # Core does not autoflush: earlier changes must be visible
-        table = Event.__table__
-        query = select(*(table.c[name] for name in _LOCKED_FIELDS)).where(table.c.id == event.id)
-        if self.lock:
-            query = query.with_for_update()
-        row = self.session.connection().execute(query).one()
+        query = _LOCK_EVENT if self.lock else _READ_EVENT
+        row = self.session.connection().execute(query, {"event_id": event.id}).one()
         for key, value in row._mapping.items():
             set_committed_value(event, key, value)
 
@@ -727,16 +770,8 @@ class RegistrationService:
             return True
         if hook is not None:
             hook(self.session)
-        # ``updated_at`` is left alone: feeds use it, and a registration changes no feed.
-        table = Event.__table__
         result = self.session.connection().execute(
-            update(table)
-            .where(
-                table.c.id == event.id,
-                or_(table.c.capacity.is_(None), table.c.taken + people <= table.c.capacity),
-            )
-            .values(taken=table.c.taken + people, updated_at=table.c.updated_at)
-            .returning(table.c.taken)
+            _TAKE_PLACES, {"event_id": event.id, "people": people}
         )
         row = result.first()
         if row is None:
@@ -857,15 +892,26 @@ class RegistrationService:
         registration.manage_token_hash = hash_token(token)
         return token
 
+    def _insert_new(self, registration: Registration) -> None:
+        """Write a new registration (every column set) with one Core insert, then attach it
+        to the session as already stored: the ORM's flush of one new object was a sixth of
+        a registration's time under the event's lock (docs/performance.md)."""
+        values = {key: getattr(registration, key) for key in _REGISTRATION_COLUMNS}
+        self.session.connection().execute(_INSERT_REGISTRATION, values)
+        make_transient_to_detached(registration)
+        self.session.add(registration)
+        mark_content_changed(self.session)  # the ORM's flush would have noted it
+
     def _log(self, registration: Registration, action: str, **detail: Any) -> None:
         """Append to the audit log: ids, statuses and numbers only, never names. A Core
         insert, nothing the session has to track (it is written, never read back here)."""
         self.session.connection().execute(
-            insert(RegistrationLog.__table__).values(
-                event_id=registration.event_id,
-                registration_id=registration.id,
-                actor_id=self.actor_id,
-                action=action,
-                detail=detail,
-            )
+            _INSERT_LOG,
+            {
+                "event_id": registration.event_id,
+                "registration_id": registration.id,
+                "actor_id": self.actor_id,
+                "action": action,
+                "detail": detail,
+            },
         )

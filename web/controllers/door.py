@@ -51,7 +51,7 @@ from events.qr import qr_svg
 from events.services.communities import CommunityService
 from events.services.door import DoorService, ScanResult, Verdict
 from events.services.door_links import DoorLinkService, is_live
-from events.services.events import EventService
+from events.services.events import WITHOUT_COLLECTIONS, EventService
 from web.auth import Access, access, session_user_id
 from web.i18n import current_locale, format_time, ngettext
 from web.i18n import gettext as _
@@ -131,7 +131,8 @@ def check_door(
 ) -> DoorAccess:
     """The caller's door access to event ``slug`` (raises NotFound, NoDoorAccess or
     DoorLinkExpired). A member's role wins over a link held in the same session."""
-    event = EventService(session).by_slug(slug, public=False)
+    # The door never shows the event's tags or cover: two queries fewer per batch of scans.
+    event = EventService(session).by_slug(slug, public=False, options=WITHOUT_COLLECTIONS)
     if user_id is not None:
         membership = CommunityService(session).membership(user_id, event.community.slug)
         if membership is not None and membership.role.at_least(Role.DOOR):
