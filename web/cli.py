@@ -53,7 +53,7 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
     # not be killed and restarted in a loop by uvicorn's 5 s default health check.
     patience = {"timeout_worker_healthcheck": 60} if _accepts("timeout_worker_healthcheck") else {}
     uvicorn.run(
-        "web.app:create_app",
+        "web.serving:create_serving_app",
         **patience,
         factory=True,
         host=host or settings.host,

@@ -8,11 +8,17 @@ and worker threads, the commit, and the content-version stamp, each paid per req
 
 A :class:`WriteBatcher` queues units of work (``unit(session) -> result``) from concurrent
 requests and runs whatever has gathered in ONE write transaction, in ONE worker-thread
-call, behind the process's write gate: each unit inside its own SAVEPOINT, so a unit that
-raises (a validation error, a full event) is rolled back alone and its exception goes to
-its own request; then one commit. No request is answered before that commit, so every
-acknowledged write is on disk. If the commit itself fails, every unit of the batch gets
-the error and none of their writes exists.
+call, behind the process's write gate, then commits once. No request is answered before
+that commit, so every acknowledged write is on disk. If the commit itself fails, every
+unit of the batch gets the error and none of their writes exists.
+
+A unit that raises (a validation error, a full event) must be rolled back alone, its
+exception going to its own request. The batch first runs its units one after the other
+without savepoints (a SAVEPOINT and its RELEASE were two of a door scan's six statements);
+if one raises, that whole attempt is rolled back, nothing of it kept, and the batch runs
+again with each unit inside its own SAVEPOINT. Batches keep using savepoints while their
+units keep failing (a full event refusing a burst), and go back to the plain run after a
+batch where none failed. Units may run twice, so they must not act outside the session.
 
 A request arriving while a batch runs waits for the next one: under load batches grow by
 themselves, and a lone request runs at once (no timer, no added latency).
@@ -61,7 +67,9 @@ class WriteBatcher:
         self._group = group
         self._queue: list[_Pending[Any]] = []
         self._draining = False
+        self._with_savepoints = False  # a unit failed lately: isolate each one
         self.batches = 0  # for tests and benchmarks: how many transactions ran
+        self.retried = 0  # for tests: batches run again with savepoints after a failure
 
     async def run(self, unit: Callable[[Session], T]) -> T:
         """Run ``unit`` in a shared write transaction; its result once committed."""
@@ -92,6 +100,41 @@ class WriteBatcher:
             self._draining = False
 
     def _run_batch(self, batch: list[_Pending[Any]]) -> list[_Outcome]:
+        if self._group and not self._with_savepoints:
+            outcomes = self._run_plain(batch)
+            if outcomes is not None:
+                return outcomes
+            self.retried += 1
+        outcomes = self._run_isolated(batch)
+        self._with_savepoints = any(outcome.error is not None for outcome in outcomes)
+        return outcomes
+
+    def _run_plain(self, batch: list[_Pending[Any]]) -> list[_Outcome] | None:
+        """Every unit in the one transaction, no savepoints; None (and nothing written)
+        as soon as one raises."""
+        self.batches += 1
+        values: list[Any] = []
+        session = self._db.session(write=True)
+        try:
+            try:
+                for pending in batch:
+                    values.append(pending.unit(session))
+                    session.flush()  # its own errors are raised here, not in a later unit
+            except Exception:
+                session.rollback()
+                self._with_savepoints = True
+                return None
+            try:
+                session.commit()
+            except Exception as exc:  # the commit failed: no write of this batch exists
+                session.rollback()
+                return [_Outcome(error=exc)] * len(batch)
+        finally:
+            session.close()
+        return [_Outcome(value=value) for value in values]
+
+    def _run_isolated(self, batch: list[_Pending[Any]]) -> list[_Outcome]:
+        """Each unit in its own SAVEPOINT: one that raises is rolled back alone."""
         self.batches += 1
         outcomes: list[_Outcome] = []
         session = self._db.session(write=True)

@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -78,7 +78,7 @@ from events.mail.notify import MailKind, queue_registration_mail
 from events.mail.outbox import forget_registrations
 from events.models import Event, EventStatus, Registration, RegistrationLog, RegistrationStatus
 from events.models.base import new_id
-from events.models.registrations import INACTIVE_STATUSES
+from events.models.registrations import ACTIVE_ONLY, INACTIVE_STATUSES
 from events.services.personal_feeds import revoke_feed_tokens
 from events.services.privacy import ANONYMISED_NAME, placeholder_email
 from events.services.questions import clean_answers, form_questions
@@ -115,10 +115,7 @@ _LOCKED_FIELDS = (
 # was a third of the hottest write's time (docs/performance.md).
 _events = Event.__table__
 _registrations = Registration.__table__
-_same_address = and_(
-    _registrations.c.email == bindparam("email"),
-    _registrations.c.status.not_in(INACTIVE_STATUSES),
-)
+_same_address = and_(_registrations.c.email == bindparam("email"), text(ACTIVE_ONLY))
 _EARLIER_BY_ADDRESS = select(_registrations.c.id).where(
     _registrations.c.event_id == bindparam("event_id"), _same_address
 )

@@ -9,6 +9,7 @@ import anyio
 import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from events.content_version import current_version
@@ -84,7 +85,8 @@ def test_a_failing_unit_is_rolled_back_alone_and_gets_its_own_error(db: Database
     assert sorted(o for o in outcomes if isinstance(o, str)) == ["after", "before"]
     assert [str(o) for o in outcomes if isinstance(o, ValueError)] == ["refused"]
     assert stored_keys(db) == {"before", "after"}
-    assert batcher.batches == 1
+    # Tried plainly first (no savepoints), rolled back whole, then run unit by unit.
+    assert (batcher.batches, batcher.retried) == (2, 1)
 
 
 def test_a_failed_commit_fails_every_unit_of_the_batch_and_keeps_nothing(db: Database) -> None:
@@ -156,8 +158,54 @@ def test_a_batch_stamps_the_content_version_even_when_a_later_unit_fails(
             group.start_soon(run, fail)
 
     run_async(main)
-    assert batcher.batches == 1
+    assert (batcher.batches, batcher.retried) == (2, 1)
     with db.session() as session:
         assert session.get(Community, community.id).name == "After"
         assert current_version(session) != before
     assert stored_keys(db) == set()
+
+
+def _run_batch_of(batcher: WriteBatcher, units: list) -> list[object]:  # type: ignore[type-arg]
+    """Run ``units`` as one batch; their results or exceptions, in order."""
+
+    async def main() -> list[object]:
+        outcomes: list[object] = [None] * len(units)
+
+        async def run(index: int) -> None:
+            try:
+                outcomes[index] = await batcher.run(units[index])
+            except Exception as exc:
+                outcomes[index] = exc
+
+        async with anyio.create_task_group() as group:
+            for index in range(len(units)):
+                group.start_soon(run, index)
+        return outcomes
+
+    return run_async(main)
+
+
+def test_a_unit_whose_write_breaks_a_constraint_fails_alone(db: Database) -> None:
+    batcher = make_batcher(db)
+    outcomes = _run_batch_of(batcher, [put("same"), put("same"), put("other")])
+    assert outcomes[0] == "same" and outcomes[2] == "other"
+    assert isinstance(outcomes[1], IntegrityError)
+    assert stored_keys(db) == {"same", "other"}
+
+
+def test_savepoints_are_used_while_units_fail_and_dropped_after_a_clean_batch(
+    db: Database,
+) -> None:
+    batcher = make_batcher(db)
+
+    def refuse(session: Session) -> None:
+        raise ValueError("full")
+
+    _run_batch_of(batcher, [put("a"), refuse])  # plain attempt, then isolated
+    assert (batcher.batches, batcher.retried) == (2, 1)
+    _run_batch_of(batcher, [put("b"), refuse])  # straight to savepoints: still failing
+    assert (batcher.batches, batcher.retried) == (3, 1)
+    _run_batch_of(batcher, [put("c")])  # isolated, and clean: plain from now on
+    _run_batch_of(batcher, [put("d")])
+    assert (batcher.batches, batcher.retried) == (5, 1)
+    assert stored_keys(db) == {"a", "b", "c", "d"}

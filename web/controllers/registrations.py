@@ -37,7 +37,7 @@ from events.errors import Conflict, DomainError, NotFound, ValidationFailed
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.qr import qr_png, qr_svg
 from events.services.door import DoorService
-from events.services.events import EventService
+from events.services.events import WITHOUT_COLLECTIONS, EventService
 from events.services.personal_feeds import count_feed_tokens, revoke_feed_tokens
 from events.services.questions import FIELD_PREFIX as QUESTION_FIELD_PREFIX
 from events.services.questions import answered_questions
@@ -176,8 +176,8 @@ def _event_of_batch(session: Session, slug: str) -> Event:
     with its community, venue, tags and cover was a quarter of each registration's time.
     Its counters and settings are re-read under the lock by the service anyway."""
     loaded: dict[str, Event] = session.info.setdefault("rencontres.events_by_slug", {})
-    if slug not in loaded:
-        loaded[slug] = EventService(session).by_slug(slug)
+    if slug not in loaded:  # the answer never shows its tags or cover
+        loaded[slug] = EventService(session).by_slug(slug, options=WITHOUT_COLLECTIONS)
     return loaded[slug]
 
 
