@@ -101,60 +101,61 @@ class WriteBatcher:
 
     def _run_batch(self, batch: list[_Pending[Any]]) -> list[_Outcome]:
         if self._group and not self._with_savepoints:
-            outcomes = self._run_plain(batch)
+            outcomes = self._transaction(batch, self._plain)
             if outcomes is not None:
                 return outcomes
+            self._with_savepoints = True
             self.retried += 1
-        outcomes = self._run_isolated(batch)
+        outcomes = self._transaction(batch, self._isolated)
+        assert outcomes is not None
         self._with_savepoints = any(outcome.error is not None for outcome in outcomes)
         return outcomes
 
-    def _run_plain(self, batch: list[_Pending[Any]]) -> list[_Outcome] | None:
-        """Every unit in the one transaction, no savepoints; None (and nothing written)
-        as soon as one raises."""
+    def _transaction(
+        self,
+        batch: list[_Pending[Any]],
+        run: Callable[[Session, list[_Pending[Any]]], list[_Outcome] | None],
+    ) -> list[_Outcome] | None:
+        """One write transaction: ``run`` the units, then one commit. None (and nothing
+        written) when ``run`` gives up; every unit gets the error if the commit fails."""
         self.batches += 1
-        values: list[Any] = []
         session = self._db.session(write=True)
         try:
-            try:
-                for pending in batch:
-                    values.append(pending.unit(session))
-                    session.flush()  # its own errors are raised here, not in a later unit
-            except Exception:
+            outcomes = run(session, batch)
+            if outcomes is None:
                 session.rollback()
-                self._with_savepoints = True
                 return None
-            try:
-                session.commit()
-            except Exception as exc:  # the commit failed: no write of this batch exists
-                session.rollback()
-                return [_Outcome(error=exc)] * len(batch)
-        finally:
-            session.close()
-        return [_Outcome(value=value) for value in values]
-
-    def _run_isolated(self, batch: list[_Pending[Any]]) -> list[_Outcome]:
-        """Each unit in its own SAVEPOINT: one that raises is rolled back alone."""
-        self.batches += 1
-        outcomes: list[_Outcome] = []
-        session = self._db.session(write=True)
-        try:
-            if not self._group:
-                value = batch[0].unit(session)
-                session.commit()
-                return [_Outcome(value=value)]
-            for pending in batch:
-                try:
-                    with session.begin_nested():
-                        value = pending.unit(session)
-                except Exception as exc:  # this unit only: its savepoint is rolled back
-                    outcomes.append(_Outcome(error=exc))
-                else:  # appended once the savepoint is released, which can fail too
-                    outcomes.append(_Outcome(value=value))
             session.commit()
         except Exception as exc:  # the commit failed: no write of this batch exists
             session.rollback()
             return [_Outcome(error=exc)] * len(batch)
         finally:
             session.close()
+        return outcomes
+
+    @staticmethod
+    def _plain(session: Session, batch: list[_Pending[Any]]) -> list[_Outcome] | None:
+        """Every unit, no savepoints; None as soon as one raises."""
+        outcomes: list[_Outcome] = []
+        try:
+            for pending in batch:
+                outcomes.append(_Outcome(value=pending.unit(session)))
+                session.flush()  # its own errors are raised here, not in a later unit
+        except Exception:
+            return None
+        return outcomes
+
+    def _isolated(self, session: Session, batch: list[_Pending[Any]]) -> list[_Outcome]:
+        """Each unit in its own SAVEPOINT: one that raises is rolled back alone."""
+        if not self._group:
+            return [_Outcome(value=batch[0].unit(session))]
+        outcomes: list[_Outcome] = []
+        for pending in batch:
+            try:
+                with session.begin_nested():
+                    value = pending.unit(session)
+            except Exception as exc:  # this unit only: its savepoint is rolled back
+                outcomes.append(_Outcome(error=exc))
+            else:  # appended once the savepoint is released, which can fail too
+                outcomes.append(_Outcome(value=value))
         return outcomes
