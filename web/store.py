@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import anyio.to_thread
 from litestar.stores.base import NamespacedStore
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -19,6 +19,12 @@ from events.clock import utcnow
 from events.database import Database
 from events.models import KeyValue
 from web.write_gate import WriteGate
+
+_GET_LIVE = select(KeyValue.value).where(
+    KeyValue.namespace == bindparam("namespace"),
+    KeyValue.key == bindparam("key"),
+    KeyValue.expires_at.is_(None) | (KeyValue.expires_at > bindparam("now")),
+)
 
 
 class DatabaseStore(NamespacedStore):
@@ -64,9 +70,12 @@ class DatabaseStore(NamespacedStore):
             await anyio.to_thread.run_sync(self._set_sync, key, data, self._expiry(expires_in))
 
     def _get_sync(self, key: str, renew_for: int | timedelta | None) -> bytes | None:
-        with self.db.session() as session:
-            value = session.scalar(select(KeyValue.value).where(self._live(), KeyValue.key == key))
-        return value
+        # Every request with a session cookie (a door phone's every scan) reads here: one
+        # statement built once, on a plain connection, no ORM session around it.
+        with self.db.engine.connect() as connection:
+            return connection.execute(
+                _GET_LIVE, {"namespace": self.namespace, "key": key, "now": utcnow()}
+            ).scalar()
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         value = await anyio.to_thread.run_sync(self._get_sync, key, renew_for)
