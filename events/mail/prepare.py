@@ -145,11 +145,10 @@ def render_queued(
     message: OutboxMessage,
     event: Event,
     settings: MailSettings,
-    shared: SharedParts | None = None,
+    shared: SharedParts,
 ) -> Rendered:
     """The mail ``message.render_spec`` describes, about ``event`` as it is now;
     ``shared`` keeps what the other mails of the batch about the same event reuse."""
-    shared = shared if shared is not None else SharedParts()
     spec = message.render_spec or {}
     kind = MailKind(spec["kind"])
     recipient = Recipient.from_spec(spec["recipient"])
@@ -228,7 +227,7 @@ def _store(session: Session, results: list[Rendered], until: datetime) -> int:
     rendered = [
         {
             "message_id": result.message_id,
-            "new_subject": one_line(result.subject)[:SUBJECT_MAX_LENGTH],
+            "new_subject": result.subject,  # one line and cut to size by _subject
             "new_text_body": result.text_body,
             "new_html_body": result.html_body,
             "new_attachments": result.attachments,
