@@ -41,6 +41,7 @@ from tests.mail.scenario import render_queued_mails
 
 S = RegistrationStatus
 _nonces = count(1)
+pytestmark = pytest.mark.usefixtures("admission_path")  # both ways on PostgreSQL
 
 
 # -- helpers (shared with test_door_concurrency.py) ------------------------------------
