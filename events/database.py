@@ -3,8 +3,9 @@
 SQLite is the embedded default and gets the settings that keep it fast and safe with
 several worker processes: WAL, foreign keys, a busy timeout, and write transactions that
 begin with ``BEGIN IMMEDIATE`` so a writer takes the lock up front instead of failing
-with "database is locked" when it upgrades a read snapshot. PostgreSQL gets a small pool
-(on 2 cores a pool of 20 beat 200 by 2x, see docs/performance.md).
+with "database is locked" when it upgrades a read snapshot. PostgreSQL gets a pool that
+keeps a connection per worker thread and no more (on 2 cores a pool of 20 beat 200 by 2x;
+one of 10 reopened connections all the time; see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ from events.mail.settings import MailSettings
 WRITE_OPTION = "rencontres_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: PostgreSQL connections per process: ``pool_size`` kept open, up to ``max_overflow`` more.
-POSTGRES_POOL_SIZE = 10
+#: The kept ones cover every worker thread (anyio's 40): a connection beyond the kept ones
+#: is closed when given back, and opening one forks a server process. With 10 kept, 64
+#: door phones opened 90 connections a second and the door ran at half speed
+#: (docs/performance.md). They open on demand: a quiet server holds few.
+POSTGRES_POOL_SIZE = 40
 POSTGRES_MAX_OVERFLOW = 10
 
 

@@ -37,9 +37,9 @@ from events.file_lock import FileLock
 
 T = TypeVar("T")
 
-#: Concurrent write transactions per process on PostgreSQL: the pool's permanent size, so
-#: its overflow stays for readers.
-POSTGRES_WRITERS = POSTGRES_POOL_SIZE
+#: Concurrent write transactions per process on PostgreSQL: a quarter of the connections
+#: the pool keeps, so the rest stays for readers.
+POSTGRES_WRITERS = POSTGRES_POOL_SIZE // 4
 
 
 class WriteGate:
