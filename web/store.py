@@ -71,8 +71,8 @@ class DatabaseStore(NamespacedStore):
 
     def _get_sync(self, key: str, renew_for: int | timedelta | None) -> bytes | None:
         # Every request with a session cookie (a door phone's every scan) reads here: one
-        # statement built once, on a plain connection, no ORM session around it.
-        with self.db.engine.connect() as connection:
+        # statement built once, on a plain connection, no ORM session, no transaction.
+        with self.db.lone_read() as connection:
             return connection.execute(
                 _GET_LIVE, {"namespace": self.namespace, "key": key, "now": utcnow()}
             ).scalar()

@@ -1,4 +1,4 @@
-"""The SQLite discipline: WAL, foreign keys, writers begin immediately."""
+"""The SQLite discipline (WAL, foreign keys, writers begin immediately) and lone reads."""
 
 from __future__ import annotations
 
@@ -39,3 +39,24 @@ def test_writers_begin_immediately_and_readers_do_not(db: Database) -> None:
     with db.session() as session:
         session.execute(text("SELECT 2"))
     assert statements == ["BEGIN IMMEDIATE", "SELECT 1", "BEGIN", "SELECT 2"]
+
+
+def test_a_lone_read_leaves_no_transaction_and_the_connection_transactional(
+    db: Database,
+) -> None:
+    """The session store's read: on PostgreSQL in autocommit (no BEGIN, no ROLLBACK);
+    the pooled connection it gives back must run the next transaction as one."""
+    with db.lone_read() as connection:
+        assert connection.execute(text("SELECT 41 + 1")).scalar() == 42
+        if not db.is_sqlite:
+            status = connection.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+            assert status.name == "IDLE"  # the read began no transaction
+    with db.transaction() as session:
+        session.execute(text("CREATE TABLE lone_read_probe (n INTEGER)"))
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        session.execute(text("INSERT INTO lone_read_probe VALUES (1)"))
+        raise RuntimeError("roll it back")
+    with db.lone_read() as connection:
+        assert connection.execute(text("SELECT count(*) FROM lone_read_probe")).scalar() == 0
+    with db.transaction() as session:
+        session.execute(text("DROP TABLE lone_read_probe"))
