@@ -122,7 +122,10 @@ def _statement(column: Any, refusal_statuses: Collection[RegistrationStatus]) ->
             list(row),
             select(*row.values()).where(
                 found.c.event_id == event_id,
-                found.c.status.not_in(list(refusal_statuses)),
+                # One parameter per status, not an expanding list rendered at each run.
+                found.c.status.not_in(
+                    [literal(status, _registrations.c.status.type) for status in refusal_statuses]
+                ),
                 remaining > 0,
                 ~exists(select(seen.c.id)),
             ),
