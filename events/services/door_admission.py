@@ -58,7 +58,7 @@ _uuid = _checkins.c.id.type
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    """A party let in by the one statement, and what the door shows."""
+    """A party let in (by either path), and what the door shows."""
 
     check_in_id: UUID
     registration_id: UUID
@@ -71,6 +71,8 @@ class Admission:
 
 
 def _statement(column: Any, refusal_statuses: Collection[RegistrationStatus]) -> Select[Any]:
+    """The statement finding the registration by ``column``. Its parameters are named
+    ``scan_*``: an UPDATE takes a parameter named after one of its columns as a value to SET."""
     found = (
         select(
             _registrations.c.id,
@@ -102,7 +104,7 @@ def _statement(column: Any, refusal_statuses: Collection[RegistrationStatus]) ->
         "other_event_id": null(),
         "nonce": nonce,
         "action": literal(CheckInAction.SCAN.value, String),
-        "verdict": literal("admitted", String),
+        "verdict": literal("admitted", String),  # Verdict.ADMITTED (events/services/door.py)
         "people": people,
         "arrived": found.c.arrived + people,
         "device": bindparam("scan_device", type_=String),
@@ -145,8 +147,6 @@ def _statement(column: Any, refusal_statuses: Collection[RegistrationStatus]) ->
         .returning(_registrations.c.arrived, logged.c.people)
         .cte("admitted")
     )
-    # Parameters are named ``scan_*``: an UPDATE would take a parameter named after one of
-    # its table's columns as a value to SET.
     return select(
         found.c.id, found.c.name, found.c.guests, admitted.c.arrived, admitted.c.people
     ).select_from(found.join(admitted, true()))
