@@ -34,7 +34,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: door phones opened 90 connections a second and the door ran at half speed
 #: (docs/performance.md). They open on demand: a quiet server holds few.
 POSTGRES_POOL_SIZE = 40
-POSTGRES_MAX_OVERFLOW = 10
+#: At most 45 per process: two workers fit PostgreSQL's default ``max_connections`` (100).
+POSTGRES_MAX_OVERFLOW = 5
 
 
 def normalise_database_url(url: str) -> str:

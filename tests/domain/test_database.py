@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import anyio
+import anyio.to_thread
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.pool import QueuePool
 
-from events.database import Database, normalise_database_url
+from events.database import (
+    POSTGRES_MAX_OVERFLOW,
+    POSTGRES_POOL_SIZE,
+    Database,
+    create_database_engine,
+    normalise_database_url,
+)
+from web.write_gate import POSTGRES_WRITERS
 
 
 def test_urls_get_our_drivers() -> None:
@@ -60,3 +70,18 @@ def test_a_lone_read_leaves_no_transaction_and_the_connection_transactional(
         assert connection.execute(text("SELECT count(*) FROM lone_read_probe")).scalar() == 0
     with db.transaction() as session:
         session.execute(text("DROP TABLE lone_read_probe"))
+
+
+def test_the_postgresql_pool_keeps_a_connection_per_worker_thread() -> None:
+    """Connections beyond those the pool keeps are closed when given back: fewer kept
+    than threads using them meant a new server process per request under load."""
+
+    async def worker_threads() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    engine = create_database_engine("postgresql://u@127.0.0.1:1/never-connected")
+    pool = engine.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.size() == POSTGRES_POOL_SIZE >= anyio.run(worker_threads)
+    assert POSTGRES_POOL_SIZE + POSTGRES_MAX_OVERFLOW <= 45  # 2 workers: max_connections=100
+    assert POSTGRES_POOL_SIZE > POSTGRES_WRITERS
