@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import cv2
-import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -17,6 +15,7 @@ from events.demo import today_in_paris
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from tests.factories import Factories
+from tests.qr_decoding import decode_png
 
 
 @pytest.fixture
@@ -44,12 +43,6 @@ def event_slug(live_server) -> str:
             return event.slug
     finally:
         db.dispose()
-
-
-def decode(png: bytes) -> str:
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    text, _points, _straight = cv2.QRCodeDetector().detectAndDecode(image)
-    return text
 
 
 def test_register_see_the_ticket_and_cancel_with_javascript(
@@ -90,7 +83,7 @@ def test_register_see_the_ticket_and_cancel_with_javascript(
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=15_000
     )
-    assert decode(image.screenshot()) == f"{live_server.url}/t/{code}"
+    assert decode_png(image.screenshot()) == f"{live_server.url}/t/{code}"
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Cancel my registration").click()

@@ -7,12 +7,7 @@ import numpy as np
 
 from events.qr import qr_png, qr_svg
 from events.tickets import new_ticket_code, ticket_url
-
-
-def decode_png(png: bytes) -> str:
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    text, _points, _straight = cv2.QRCodeDetector().detectAndDecode(image)
-    return text
+from tests.qr_decoding import decode_png
 
 
 def test_the_png_decodes_to_the_ticket_url() -> None:

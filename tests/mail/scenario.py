@@ -7,8 +7,6 @@ from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
 
-import cv2
-import numpy
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -124,14 +122,6 @@ def inline_image(message: EmailMessage) -> tuple[str, bytes]:
     assert len(images) == 1, [part.get_content_type() for part in message.walk()]
     image = images[0]
     return image["Content-ID"].strip("<>"), image.get_content()
-
-
-def decode_qr(png: bytes) -> str:
-    """What a real decoder (OpenCV) reads in the PNG."""
-    picture = cv2.imdecode(numpy.frombuffer(png, numpy.uint8), cv2.IMREAD_COLOR)
-    assert picture is not None, "not a decodable image"
-    text, _points, _straight = cv2.QRCodeDetector().detectAndDecode(picture)
-    return text
 
 
 def calendar_attachment(message: EmailMessage) -> Calendar:

@@ -28,7 +28,6 @@ from tests.mail.conftest import SmtpServer
 from tests.mail.scenario import (
     body,
     calendar_attachment,
-    decode_qr,
     inline_image,
     open_event,
     outbox,
@@ -36,6 +35,7 @@ from tests.mail.scenario import (
     register,
     render_queued_mails,
 )
+from tests.qr_decoding import decode_png
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_the_confirmation_arrives_with_a_scannable_ticket_and_a_calendar_file(
     # The inline QR code the HTML shows decodes (OpenCV) to the ticket URL.
     content_id, png = inline_image(message)
     assert f'src="cid:{content_id}"' in html
-    assert decode_qr(png) == ticket
+    assert decode_png(png) == ticket
     # The calendar file parses, and its UID is the one the feeds use.
     calendar = calendar_attachment(message)
     [vevent] = calendar.events

@@ -11,8 +11,6 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-import cv2
-import numpy as np
 import pytest
 from sqlalchemy import func, select
 
@@ -25,6 +23,7 @@ from tests.conftest import BASE_URL
 from tests.domain.test_registrations import open_event
 from tests.factories import Factories
 from tests.mail.scenario import render_queued_mails
+from tests.qr_decoding import decode_png
 from tests.web.conftest import Client
 
 HTMX = {"HX-Request": "true"}
@@ -112,12 +111,6 @@ def ticket_code(db: Database, registration_id: UUID) -> str:
         code = session.get(Registration, registration_id).ticket_code  # type: ignore[union-attr]
     assert code
     return code
-
-
-def decode_png(png: bytes) -> str:
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    text, _points, _straight = cv2.QRCodeDetector().detectAndDecode(image)
-    return text
 
 
 def assert_private(response) -> None:
