@@ -4,8 +4,8 @@ SQLite is the embedded default and gets the settings that keep it fast and safe 
 several worker processes: WAL, foreign keys, a busy timeout, and write transactions that
 begin with ``BEGIN IMMEDIATE`` so a writer takes the lock up front instead of failing
 with "database is locked" when it upgrades a read snapshot. PostgreSQL gets a pool that
-keeps a connection per worker thread and no more (on 2 cores a pool of 20 beat 200 by 2x;
-one of 10 reopened connections all the time; see docs/performance.md).
+keeps a connection per worker thread, 45 at most (on 2 cores a pool of 20 beat 200 by 2x;
+one keeping 10 reopened connections all the time; see docs/performance.md).
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ only way people get in. It runs in the caller's write transaction and
 4. appends one ``CheckIn`` row per scan, admitted or refused (time, device, volunteer or
    door link, verdict, people, offline flag, real scan time).
 
+On PostgreSQL an admission does 1-4 in ONE statement (events/services/door_admission.py);
+whatever that statement does not admit, it leaves untouched to these steps.
+
 Parties may arrive in parts (``people=2`` of 3, the last one later). An offline scan of a
 party another device already let in is recorded with ``conflict`` set: it counts nobody
 twice and shows up in the counters. Check-ins change ``arrived`` with a Core UPDATE, not
@@ -112,9 +115,9 @@ _ONE_STATEMENT = OneStatementAdmission(_REFUSAL_FOR_STATUS)
 
 
 # -- the scan's statements, built once ----------------------------------------------------
-# A scan runs four statements; building each anew (and computing its cache key) was a
-# third of a scan's time (docs/performance.md). These are built at import with bound
-# parameters, so SQLAlchemy reuses their compiled form.
+# The general path runs four statements per scan; building each anew (and computing its
+# cache key) was a third of a scan's time (docs/performance.md). These are built at import
+# with bound parameters, so SQLAlchemy reuses their compiled form.
 _checkins = CheckIn.__table__
 _registrations = Registration.__table__
 

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
 
 from events.clock import utcnow
@@ -26,6 +23,7 @@ from tests.conftest import TEST_DATABASE_URL
 from tests.domain.test_door import arrived, confirmed, log_rows, nonce, scan
 from tests.domain.test_registrations import act, open_event
 from tests.factories import Factories
+from tests.sql_statements import counting_statements
 
 ADMITTED = Verdict.ADMITTED
 pytestmark = pytest.mark.skipif(
@@ -36,20 +34,6 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def event(db: Database, make: Factories) -> Event:
     return open_event(db, make, capacity="20", guest_allowance=3)
-
-
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    sa_event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", record)
 
 
 def one_statement(session: Any, event: Event, code: str, scan_nonce: str) -> Any:
@@ -77,7 +61,7 @@ def test_an_admission_is_one_statement(db: Database, event: Event) -> None:
         here = session.get(Event, event.id)
         assert here is not None
         service = DoorService(session)
-        with statements(db) as run:
+        with counting_statements(db) as run:
             by_ticket = service.check_in(here, alice.ticket_code, nonce="a", device="d")
             by_name = service.check_in_registration(here, bob.id, nonce="b", device="d")
     assert len(run) == 2, run

@@ -3,10 +3,6 @@ process made them, within the watch's refresh delay when another process did."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import event as sa_event
 from sqlalchemy import update
 
 from events.calendar import event_uid
@@ -15,23 +11,10 @@ from events.database import Database
 from events.models import Event, KeyValue
 from tests.async_runner import run_async
 from tests.factories import Factories
+from tests.sql_statements import counting_statements
 from tests.web.conftest import Client
 from tests.web.test_feeds import IDENTITY, create_event, edit_event, uids
 from web.content_watch import ContentWatch
-
-
-@contextmanager
-def counting_statements(db: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", record)
 
 
 def write_version_as_another_process(db: Database, value: bytes) -> None:
