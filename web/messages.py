@@ -56,6 +56,11 @@ def error_message(code: str, **params: object) -> str:
         "start_time_not_whole_minute": _("Enter a time in hours and minutes."),
         "invalid_coordinate": _("Enter a number in decimal degrees, like 48.8566."),
         "registration_closed": _("Registration is closed for this event."),
+        "already_checked_in": _(
+            "Someone of this party was already let in at the door: the registration can no "
+            "longer change."
+        ),
+        "event_over": _("This event is over: its capacity and registrations stay as they were."),
         "event_full": _("This event is full."),
         "hold_expired": _("This link has expired: register again if places are left."),
         "registration_cancelled": _("This registration was cancelled."),

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from events.clock import utcnow
-from events.models import Event, EventStatus
+from events.lifecycle import registration_closed_reason
+from events.models import Event
 
 
 class PanelState(enum.StrEnum):
@@ -34,7 +35,8 @@ def new_request_key() -> str:
 @dataclass(frozen=True)
 class RegistrationPanel:
     state: PanelState
-    #: Why registration is closed: "cancelled", "over" or "draft" ("" when open).
+    #: Why registration is closed: "cancelled", "over", "draft" or "external" ("" when
+    #: open; events/lifecycle.py decides).
     reason: str
     places_left: int | None
     request_key: str
@@ -60,16 +62,9 @@ def registration_panel(
     """The panel for ``event`` as it stands; a new ``request_key`` on every call.
 
     The registration service decides for real (under the event's lock); this only chooses
-    what to show, with the same rules: open while published and not ended, full when no
-    place is left."""
-    now = now or utcnow()
-    reason = ""
-    if event.status is EventStatus.DRAFT:
-        reason = "draft"
-    elif event.status is EventStatus.CANCELLED:
-        reason = "cancelled"
-    elif event.ends_at <= now:
-        reason = "over"
+    what to show, with the same rule (events/lifecycle.py), and "full" when no place is
+    left."""
+    reason = registration_closed_reason(event, now or utcnow()) or ""
     places_left = event.places_left
     if reason:
         state = PanelState.CLOSED

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from events.database import Database
-from events.services import registrations as registrations_module
+from events.services import places as places_module
 
 TESTING = "RENCONTRES_TESTING"
 UNSAFE_NO_LOCK = "RENCONTRES_TEST_UNSAFE_NO_LOCK"
@@ -92,4 +92,4 @@ class UnsafeSwitches:
             if delay_s:
                 time.sleep(delay_s)
 
-        registrations_module._between_check_and_write = between_check_and_write
+        places_module._between_check_and_write = between_check_and_write

@@ -49,6 +49,7 @@ from sqlalchemy.orm.util import identity_key
 from events import tickets
 from events.clock import utcnow
 from events.errors import Conflict, NotFound, ValidationFailed
+from events.lifecycle import require_registration_open
 from events.mail.notify import MailKind
 from events.models import (
     CheckIn,
@@ -60,7 +61,9 @@ from events.models import (
 )
 from events.models.base import new_id
 from events.services.door_admission import Admission, OneStatementAdmission
-from events.services.registrations import NAME_MAX_LENGTH, RegistrationService, clean_locale
+from events.services.places import Places, confirm
+from events.services.registration_records import log_registration, mail_registrant
+from events.services.registrations import NAME_MAX_LENGTH, clean_locale
 from events.tokens import hash_token, new_token
 from events.validation import FieldErrors, clean_email, clean_text, parse_int
 
@@ -513,8 +516,8 @@ class DoorService:
         previous = self._by_nonce(event, nonce)
         if previous is not None:
             return self._replay(previous)
-        registrations = RegistrationService(self.session, actor_id=actor_id)
-        registrations._lock(event)
+        places = Places(self.session, actor_id=actor_id)
+        places.lock(event)
         # Walk-ins are serialised by the event's lock: a concurrent retry has committed now.
         previous = self._by_nonce(event, nonce)
         if previous is not None:
@@ -526,8 +529,8 @@ class DoorService:
         if (email or "").strip():
             address = errors.check(clean_email, "email", email)
         errors.raise_if_any()
-        if event.status is not EventStatus.PUBLISHED or event.is_external:
-            raise Conflict("registration_closed")
+        now = utcnow()
+        require_registration_open(event, now)
         if address and self.session.scalar(
             select(Registration.id).where(
                 Registration.event_id == event.id,
@@ -536,7 +539,6 @@ class DoorService:
             )
         ):
             raise ValidationFailed({"email": "already_registered"})
-        now = utcnow()
         token = new_token()
         registration = Registration(
             event_id=event.id,
@@ -551,18 +553,24 @@ class DoorService:
             walk_in=True,
         )
         people = registration.people
-        if not registrations._take(event, people):
+        if not places.take(event, people):
             if not event.walk_ins_over_capacity:
                 raise Conflict("event_full")
-            self._take_over_capacity(event, people)
-        registrations._confirm(registration, now)  # issues the ticket as any confirmation
+            places.take_beyond_capacity(event, people)
+        confirm(registration, now)  # issues the ticket as any confirmation
         self.session.add(registration)
         self.session.flush()
-        registrations._log(
-            registration, "registered", status=S.CONFIRMED.value, people=people, walk_in=True
+        log_registration(
+            self.session,
+            registration,
+            "registered",
+            actor_id,
+            status=S.CONFIRMED.value,
+            people=people,
+            walk_in=True,
         )
         if address:
-            registrations._mail(event, registration, MailKind.CONFIRMED, token)
+            mail_registrant(self.session, event, registration, MailKind.CONFIRMED, token)
         arrived = self._add_arrived(registration, people)
         row = self._record(
             event,
@@ -965,17 +973,6 @@ class DoorService:
             return -1
         set_committed_value(registration, "arrived", row[0])
         return int(row[0])
-
-    def _take_over_capacity(self, event: Event, people: int) -> None:
-        """Walk-ins the organiser allows beyond capacity: take the places regardless."""
-        result = self.session.execute(
-            update(Event)
-            .where(Event.id == event.id)
-            .values(taken=Event.taken + people, updated_at=Event.updated_at)
-            .returning(Event.taken)
-            .execution_options(synchronize_session=False)
-        )
-        set_committed_value(event, "taken", result.scalar_one())
 
     def _record(
         self,

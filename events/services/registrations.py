@@ -1,38 +1,18 @@
-"""Registration without an account: capacity, waitlist, approval, e-mail confirmation, tickets.
+"""Registration without an account: the registrant's and the organiser's use cases.
 
-Never oversell
---------------
-``Event.taken`` counts the people holding a confirmed place (registrants plus guests). Every
-method that can change it runs as ONE transaction that
+One method per use case: ``register``, ``confirm_email``, ``resend_links``, ``cancel``,
+``change_guests``, ``erase`` (the registrant's), ``approve``, ``decline``, ``promote``,
+``set_capacity``, ``reissue_ticket`` (the organiser's). Each enforces every rule of its use
+case, whoever calls it (pages, the door, the API, jobs), and flushes, never commits: the
+caller's transaction commits (or rolls back everything on an error).
 
-1. locks the event row first: ``SELECT ... FROM event WHERE id = :id FOR UPDATE`` — a row
-   lock on PostgreSQL, held until the caller commits. SQLite has no row locks (SQLAlchemy
-   drops ``FOR UPDATE``): there the caller's write transaction is ``BEGIN IMMEDIATE`` (see
-   events/database.py), which serialises all writers, so **call these methods inside a
-   writer session** (``Database.transaction()`` / a POST request), never ``db.session()``;
-2. takes places with a conditional counter update, and looks at the row count::
-
-       UPDATE event SET taken = taken + :n
-        WHERE id = :id AND (capacity IS NULL OR taken + :n <= capacity)
-
-   so even a caller that forgot the lock cannot push ``taken`` over ``capacity``;
-3. writes the registration in the same transaction.
-
-Everything after the lock (duplicate checks, waitlist positions, promotions) is serialised
-per event, so concurrent requests see each other's committed work. Service methods flush,
-never commit: the caller's transaction commits (or rolls back everything on an error).
-
-Waitlist and promotion rule
----------------------------
-When the event is full, a new party joins the waitlist (if enabled) and gets the next
-``waitlist_position`` (1, 2, 3... in order of arrival, never renumbered; the position shown
-to a person is their rank among those still waiting, ``waitlist_rank``). Whenever places free
-up (cancellation, fewer guests, capacity raised, a confirmed registration declined) the
-waitlist is walked in order of arrival and **every party that fits in the free places is
-confirmed; a party too big for the free places is skipped — it keeps its position — and is
-confirmed as soon as enough places free up**, ahead of anyone who arrived after it. After
-every change no waiting party fits in the free places. A new small party may take a free
-place that a bigger waiting party cannot use.
+Places and the waitlist are events/services/places.py's (the only writer of
+``Event.taken``, with the never-oversell rule and the promotion rule); when things may
+happen (registration open, a registration changeable, the event over) is
+events/lifecycle.py's. Everything that touches places first locks the event row
+(``Places.lock``), so everything after the lock (duplicate checks, waitlist positions,
+promotions) is serialised per event: **call these methods inside a writer session**
+(``Database.transaction()`` / a POST request), never ``db.session()``.
 
 Duplicates and probing
 ----------------------
@@ -61,34 +41,36 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from events import tickets
 from events.clock import utcnow
 from events.content_version import mark_content_changed
 from events.errors import Conflict, NotFound, ValidationFailed
-from events.mail.notify import MailKind, queue_registration_mail
+from events.lifecycle import (
+    registration_changeable,
+    require_capacity_changeable,
+    require_registration_changeable,
+    require_registration_open,
+)
+from events.mail.notify import MailKind
 from events.mail.outbox import forget_registrations
-from events.models import Event, EventStatus, Registration, RegistrationLog, RegistrationStatus
+from events.models import Event, Registration, RegistrationStatus
 from events.models.base import new_id
 from events.models.registrations import ACTIVE_ONLY, INACTIVE_STATUSES
 from events.services.personal_feeds import revoke_feed_tokens
+from events.services.places import Places
 from events.services.privacy import ANONYMISED_NAME, placeholder_email
 from events.services.questions import clean_answers, form_questions
+from events.services.registration_records import log_registration, mail_registrant
+from events.services.registration_records import waitlist_rank as rank_in_waitlist
 from events.tokens import hash_token, new_token
 from events.validation import FieldErrors, clean_email, clean_text, parse_int
-
-#: TEST-ONLY hook, called with the session between the capacity check and the write that
-#: takes the places (in both lock modes). Tests set it to widen the race window (a short
-#: sleep); it must stay None in the application.
-_between_check_and_write: Callable[[Session], None] | None = None
 
 #: How long an unconfirmed address (``pending_email``) may still be confirmed.
 DEFAULT_HOLD = timedelta(hours=24)
@@ -97,23 +79,11 @@ NAME_MAX_LENGTH = 120
 
 _LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,4})?$")
 _CHECKED = {"on", "true", "1", "yes", "y"}
-#: What ``_lock`` re-reads from the locked event row.
-_LOCKED_FIELDS = (
-    "taken",
-    "capacity",
-    "status",
-    "ends_at",
-    "waitlist_enabled",
-    "requires_approval",
-    "guest_allowance",
-    "confirm_email_first",
-)
 
 # -- the registration's statements, built once -------------------------------------------
 # Core statements with bound parameters, built at import: SQLAlchemy reuses their compiled
 # form, where building them anew (and computing their cache keys) on every registration
 # was a third of the hottest write's time (docs/performance.md).
-_events = Event.__table__
 _registrations = Registration.__table__
 _same_address = and_(_registrations.c.email == bindparam("email"), text(ACTIVE_ONLY))
 _EARLIER_BY_ADDRESS = select(_registrations.c.id).where(
@@ -123,22 +93,6 @@ _EARLIER_BY_KEY_OR_ADDRESS = select(_registrations.c.id).where(
     _registrations.c.event_id == bindparam("event_id"),
     or_(_registrations.c.request_key == bindparam("request_key"), _same_address),
 )
-_READ_EVENT = select(*(_events.c[name] for name in _LOCKED_FIELDS)).where(
-    _events.c.id == bindparam("event_id")
-)
-_LOCK_EVENT = _READ_EVENT.with_for_update()
-_people = bindparam("people")
-# ``updated_at`` is left alone: feeds use it, and a registration changes no feed.
-_TAKE_PLACES = (
-    update(_events)
-    .where(
-        _events.c.id == bindparam("event_id"),
-        or_(_events.c.capacity.is_(None), _events.c.taken + _people <= _events.c.capacity),
-    )
-    .values(taken=_events.c.taken + _people, updated_at=_events.c.updated_at)
-    .returning(_events.c.taken)
-)
-_INSERT_LOG = insert(RegistrationLog.__table__)
 _INSERT_REGISTRATION = insert(_registrations)
 #: What ``_insert_new`` writes: every mapped column (attribute keys are the column names)
 #: but advanced-alchemy's ``_sentinel``, which only its bulk inserts use.
@@ -229,11 +183,9 @@ def _clean_request_key(value: str | None) -> str | None:
 class RegistrationService:
     """Registration rules for one unit of work.
 
-    ``lock=False`` is a TEST-ONLY switch for the negative control of the concurrency test:
-    it skips the ``FOR UPDATE`` row lock AND the conditional counter update, doing instead
-    the classic bug "read the count, check it in Python, write ``taken = :value``". It exists
-    to prove that the concurrency test can fail; never use it in the application.
-    ``actor_id`` is the organiser acting (recorded in the audit log), None for the registrant.
+    ``lock=False`` is the TEST-ONLY negative control of events/services/places.py (no row
+    lock, no conditional counter update); never use it in the application. ``actor_id`` is
+    the organiser acting (recorded in the audit log), None for the registrant.
     """
 
     def __init__(
@@ -245,9 +197,9 @@ class RegistrationService:
         hold: timedelta = DEFAULT_HOLD,
     ) -> None:
         self.session = session
-        self.lock = lock
         self.actor_id = actor_id
         self.hold = hold
+        self.places = Places(session, lock=lock, actor_id=actor_id)
 
     # -- validation ------------------------------------------------------------------
     def clean(self, event: Event, data: RegistrationInput) -> CleanRegistration:
@@ -282,8 +234,8 @@ class RegistrationService:
         """
         clean = self.clean(event, data)
         now = utcnow()
-        self._lock(event)
-        self._check_open(event, now)
+        self.places.lock(event)
+        require_registration_open(event, now)
         people = 1 + clean.guests
         request_key = clean.request_key
         previous, existing = self._earlier(event, clean.email, request_key)
@@ -339,7 +291,7 @@ class RegistrationService:
         elif event.requires_approval:
             registration.status = S.PENDING_APPROVAL
         else:
-            self._place(event, registration, now)
+            self.places.seat(event, registration, now)
         self._insert_new(registration)
         self._log(registration, "registered", status=registration.status.value, people=people)
         self._mail(event, registration, _MAIL_FOR_STATUS[registration.status], token)
@@ -375,18 +327,18 @@ class RegistrationService:
         registration = self.by_manage_token(token)
         event = self._event_of(registration)
         now = utcnow()
-        self._lock(event)
+        self.places.lock(event)
         self.session.refresh(registration)
         if registration.status is S.PENDING_EMAIL:
             expires = registration.hold_expires_at
             if expires is not None and expires <= now:
                 raise Conflict("hold_expired")
-            self._check_open(event, now)
+            require_registration_open(event, now)
             registration.hold_expires_at = None
             if event.requires_approval:
                 registration.status = S.PENDING_APPROVAL
             else:
-                self._place(event, registration, now)
+                self.places.seat(event, registration, now)
             self.session.flush()
             self._log(registration, "email_confirmed", status=registration.status.value)
             self._mail(event, registration, _MAIL_FOR_STATUS[registration.status], token)
@@ -444,62 +396,67 @@ class RegistrationService:
     # -- organiser decisions ---------------------------------------------------------
     def approve(self, registration: Registration) -> Registration:
         """Approve a pending registration: it takes places if they are free, else it joins
-        the waitlist (never over capacity); ``Conflict("event_full")`` without a waitlist."""
+        the waitlist (never over capacity); ``Conflict("event_full")`` without a waitlist.
+        Not once the event is over (events/lifecycle.py)."""
         event = self._event_of(registration)
         now = utcnow()
-        self._lock(event)
+        self.places.lock(event)
         self.session.refresh(registration)
         status = registration.status
         if status in {S.CONFIRMED, S.WAITLISTED}:
             return registration  # already decided: a double submit approves once
-        if not status.is_active:
-            raise Conflict("registration_cancelled")
+        require_registration_changeable(registration, event, now)
         if status is not S.PENDING_APPROVAL:
             raise Conflict("registration_not_pending")
-        self._place(event, registration, now)
+        self.places.seat(event, registration, now)
         self.session.flush()
         self._log(registration, "approved", status=registration.status.value)
         self._mail(event, registration, MailKind.APPROVED)
         return registration
 
     def decline(self, registration: Registration) -> list[Registration]:
-        """Decline a registration (pending, waitlisted or even confirmed); frees its places
-        if it held any and returns the parties promoted from the waitlist."""
+        """Decline a registration (pending, waitlisted or even confirmed, nobody of it let in
+        yet, the event not over); frees its places if it held any and returns the parties
+        promoted from the waitlist. Declining it again changes nothing."""
         return self._end(registration, S.DECLINED, "declined")
 
     # -- the registrant's own changes --------------------------------------------------
     def cancel(self, registration: Registration) -> list[Registration]:
         """Cancel (idempotent: a second cancel changes nothing and frees nothing), free the
-        party's places and promote from the waitlist; returns the promoted registrations."""
+        party's places and promote from the waitlist; returns the promoted registrations.
+        Refused once someone of the party was let in or the event is over, whoever asks
+        (``Conflict``: events/lifecycle.py)."""
         return self._end(registration, S.CANCELLED, "cancelled")
 
     def change_guests(self, registration: Registration, guests: int | str) -> list[Registration]:
         """Change the number of guests (0..allowance). More guests on a confirmed
         registration need free places (``ValidationFailed {"guests": "not_enough_places"}``);
-        fewer free places and promote. Returns the promoted registrations."""
+        fewer free places and promote. Returns the promoted registrations. The same rules
+        as ``cancel`` for when it may happen (events/lifecycle.py)."""
         event = self._event_of(registration)
         value = parse_int("guests", guests, minimum=0, maximum=event.guest_allowance, required=True)
         assert value is not None
-        self._lock(event)
+        self.places.lock(event)
         self.session.refresh(registration)
-        if not registration.status.is_active:
-            raise Conflict("registration_cancelled")
+        require_registration_changeable(registration, event, utcnow())
         delta = value - registration.guests
         if delta == 0:
             return []
+        promoted: list[Registration] = []
         if registration.status is S.CONFIRMED:
-            if delta > 0 and not self._take(event, delta):
+            if delta > 0 and not self.places.take(event, delta):
                 raise ValidationFailed({"guests": "not_enough_places"})
+            registration.guests = value
             if delta < 0:
-                self._release(event, -delta)
-        registration.guests = value
+                promoted = self.places.release(event, -delta)
+        else:
+            registration.guests = value
+            if registration.status is S.WAITLISTED and delta < 0:
+                # A smaller party may fit where the bigger one did not.
+                promoted = self.places.promote_waiting(event)
         self.session.flush()
         self._log(registration, "guests_changed", guests=value)
-        if registration.status is S.CONFIRMED and delta > 0:
-            return []
-        if registration.status in {S.CONFIRMED, S.WAITLISTED}:
-            return self._promote(event)
-        return []
+        return promoted
 
     def erase(self, registration: Registration) -> list[Registration]:
         """Erase the registrant's personal data at their request ("delete my data").
@@ -511,10 +468,11 @@ class RegistrationService:
         stops working. The row stays as an anonymous party (status, guests, dates); the
         audit log holds ids only. Returns the parties promoted by the cancellation."""
         event = self._event_of(registration)
-        self._lock(event)
+        self.places.lock(event)
         self.session.refresh(registration)
         promoted: list[Registration] = []
-        if registration.status.is_active and event.ends_at > utcnow():
+        # After the end, or once let in at the door, the status stays: the figures keep it.
+        if registration_changeable(registration, event, utcnow()):
             promoted = self._end(registration, S.CANCELLED, "cancelled")
         # Nothing more goes to the erased address: no receipt, no queued mail, no feed.
         forget_registrations(self.session, [registration.id])
@@ -539,21 +497,17 @@ class RegistrationService:
     def set_capacity(self, event: Event, capacity: int | str | None) -> list[Registration]:
         """Change the capacity (None or "" = unlimited). Lowering it below the people
         already confirmed is refused (``ValidationFailed {"capacity": "below_confirmed"}``);
-        raising it promotes from the waitlist. Returns the promoted registrations."""
+        raising it promotes from the waitlist. Returns the promoted registrations. Once the
+        event is over the capacity is history: a change is ``Conflict("event_over")``."""
         value = parse_int("capacity", capacity, minimum=0, maximum=MAX_CAPACITY)
-        self._lock(event)
-        if value is not None and value < event.taken:
-            raise ValidationFailed({"capacity": "below_confirmed"})
+        self.places.lock(event)
         if value != event.capacity:
+            require_capacity_changeable(event, utcnow())
+            if value is not None and value < event.taken:
+                raise ValidationFailed({"capacity": "below_confirmed"})
             event.capacity = value
             self.session.flush()
-        return self._promote(event)
-
-    def promote_from_waitlist(self, event: Event) -> list[Registration]:
-        """Confirm waiting parties that fit in the free places (the rule is in the module
-        docstring); returns them in promotion order."""
-        self._lock(event)
-        return self._promote(event)
+        return self.places.promote_waiting(event)
 
     def promote(self, registration: Registration) -> Registration:
         """An organiser moves one waiting party off the waitlist: it is confirmed if it fits
@@ -562,15 +516,14 @@ class RegistrationService:
         that is not waiting gives ``Conflict("registration_not_waitlisted")``."""
         event = self._event_of(registration)
         now = utcnow()
-        self._lock(event)
+        self.places.lock(event)
         self.session.refresh(registration)
         if registration.status is S.CONFIRMED:
             return registration
         if registration.status is not S.WAITLISTED:
             raise Conflict("registration_not_waitlisted")
-        if not self._take(event, registration.people):
-            raise Conflict("not_enough_free_places")
-        self._confirm(registration, now)
+        require_registration_changeable(registration, event, now)
+        self.places.promote_one(registration, event, now)
         self.session.flush()
         self._log(registration, "promoted", position=registration.waitlist_position, manual=True)
         self._mail(event, registration, MailKind.PROMOTED)
@@ -641,16 +594,7 @@ class RegistrationService:
 
     def waitlist_rank(self, registration: Registration) -> int | None:
         """The place in line shown to a waiting person (1 = next), or None."""
-        if registration.status is not S.WAITLISTED or registration.waitlist_position is None:
-            return None
-        ahead = self.session.scalar(
-            select(func.count()).where(
-                Registration.event_id == registration.event_id,
-                Registration.status == S.WAITLISTED,
-                Registration.waitlist_position < registration.waitlist_position,
-            )
-        )
-        return (ahead or 0) + 1
+        return rank_in_waitlist(self.session, registration)
 
     def attendees(
         self,
@@ -721,144 +665,33 @@ class RegistrationService:
             raise NotFound()
         return event
 
-    def _lock(self, event: Event) -> None:
-        """Lock the event row (PostgreSQL; SQLite relies on BEGIN IMMEDIATE) and refresh the
-        registration settings and counter from it, so decisions use the committed values.
-        Core statements on the session's connection: the hottest write runs this, and the
-        ORM's per-statement work was a third of its time (docs/performance.md)."""
-        self.session.flush()  # Core does not autoflush: earlier changes must be visible
-        query = _LOCK_EVENT if self.lock else _READ_EVENT
-        row = self.session.connection().execute(query, {"event_id": event.id}).one()
-        for key, value in row._mapping.items():
-            set_committed_value(event, key, value)
-
-    @staticmethod
-    def _check_open(event: Event, now: datetime) -> None:
-        if event.status is not EventStatus.PUBLISHED or event.ends_at <= now:
-            raise Conflict("registration_closed")
-        if event.is_external:  # mirrored from another calendar: people register there
-            raise Conflict("registration_closed")
-
     @staticmethod
     def _hopeless(event: Event, people: int) -> bool:
         """Full, and no waitlist to wait on."""
-        full = event.capacity is not None and event.taken + people > event.capacity
-        return full and not event.waitlist_enabled
-
-    def _take(self, event: Event, people: int) -> bool:
-        """Take ``people`` places if they are free; True on success."""
-        hook = _between_check_and_write
-        if not self.lock:
-            # TEST-ONLY negative control: read, check, then write an absolute value.
-            current, capacity = self.session.execute(
-                select(Event.taken, Event.capacity).where(Event.id == event.id)
-            ).one()
-            if capacity is not None and current + people > capacity:
-                return False
-            if hook is not None:
-                hook(self.session)
-            self.session.execute(
-                update(Event)
-                .where(Event.id == event.id)
-                .values(taken=current + people, updated_at=Event.updated_at)
-                .execution_options(synchronize_session=False)
-            )
-            set_committed_value(event, "taken", current + people)
-            return True
-        if hook is not None:
-            hook(self.session)
-        result = self.session.connection().execute(
-            _TAKE_PLACES, {"event_id": event.id, "people": people}
-        )
-        row = result.first()
-        if row is None:
-            return False
-        set_committed_value(event, "taken", row[0])
-        return True
-
-    def _release(self, event: Event, people: int) -> None:
-        result = self.session.execute(
-            update(Event)
-            .where(Event.id == event.id)
-            .values(taken=Event.taken - people, updated_at=Event.updated_at)
-            .returning(Event.taken)
-            .execution_options(synchronize_session=False)
-        )
-        set_committed_value(event, "taken", result.scalar_one())
-
-    def _place(self, event: Event, registration: Registration, now: datetime) -> None:
-        """Confirm the party if it fits, else put it on the waitlist (or refuse)."""
-        if self._take(event, registration.people):
-            self._confirm(registration, now)
-        elif event.waitlist_enabled:
-            self._waitlist(event, registration)
-        else:
-            raise Conflict("event_full")
-
-    @staticmethod
-    def _confirm(registration: Registration, now: datetime) -> None:
-        registration.status = S.CONFIRMED
-        registration.confirmed_at = now
-        if registration.ticket_code is None:
-            registration.ticket_code = tickets.new_ticket_code()
-
-    def _waitlist(self, event: Event, registration: Registration) -> None:
-        registration.status = S.WAITLISTED
-        if registration.waitlist_position is None:
-            last = self.session.scalar(
-                select(func.max(Registration.waitlist_position)).where(
-                    Registration.event_id == event.id
-                )
-            )
-            registration.waitlist_position = (last or 0) + 1
+        return not Places.fits(event, people) and not event.waitlist_enabled
 
     def _end(
         self, registration: Registration, status: RegistrationStatus, action: str
     ) -> list[Registration]:
+        """Cancel or decline: the registration's places go back, and whoever now fits is
+        promoted (events/services/places.py)."""
         event = self._event_of(registration)
-        self._lock(event)
+        self.places.lock(event)
         self.session.refresh(registration)  # a concurrent cancel may have committed meanwhile
         if not registration.status.is_active:
             return []
+        require_registration_changeable(registration, event, utcnow())
         held_places = registration.status is S.CONFIRMED
         # An address nobody confirmed is not written to (it may not be the registrant's).
         address_confirmed = registration.status is not S.PENDING_EMAIL
         registration.status = status
         registration.cancelled_at = utcnow()
-        if held_places:
-            self._release(event, registration.people)
         self.session.flush()
         self._log(registration, action, freed=registration.people if held_places else 0)
         if address_confirmed:
             kind = MailKind.DECLINED if status is S.DECLINED else MailKind.CANCELLED
             self._mail(event, registration, kind)
-        return self._promote(event) if held_places else []
-
-    def _promote(self, event: Event) -> list[Registration]:
-        if event.capacity is not None and event.capacity - event.taken <= 0:
-            return []
-        waiting = self.session.scalars(
-            select(Registration)
-            .where(Registration.event_id == event.id, Registration.status == S.WAITLISTED)
-            .order_by(Registration.waitlist_position)
-        ).all()
-        promoted: list[Registration] = []
-        now = utcnow()
-        for registration in waiting:
-            free = None if event.capacity is None else event.capacity - event.taken
-            if free is not None and free <= 0:
-                break
-            if free is not None and registration.people > free:
-                continue  # too big for now: keeps its position, promoted once it fits
-            if self._take(event, registration.people):
-                self._confirm(registration, now)
-                promoted.append(registration)
-        if promoted:
-            self.session.flush()
-            for registration in promoted:
-                self._log(registration, "promoted", position=registration.waitlist_position)
-                self._mail(event, registration, MailKind.PROMOTED)
-        return promoted
+        return self.places.release(event, registration.people) if held_places else []
 
     def _mail(
         self,
@@ -867,15 +700,7 @@ class RegistrationService:
         kind: MailKind,
         token: str | None = None,
     ) -> None:
-        """Queue the registrant's mail in this transaction (events/mail/notify.py)."""
-        queue_registration_mail(
-            self.session,
-            event,
-            registration,
-            kind,
-            token=token,
-            waitlist_rank=self.waitlist_rank(registration),
-        )
+        mail_registrant(self.session, event, registration, kind, token)
 
     @staticmethod
     def _links_kind(registration: Registration) -> MailKind:
@@ -900,15 +725,4 @@ class RegistrationService:
         mark_content_changed(self.session)  # the ORM's flush would have noted it
 
     def _log(self, registration: Registration, action: str, **detail: Any) -> None:
-        """Append to the audit log: ids, statuses and numbers only, never names. A Core
-        insert, nothing the session has to track (it is written, never read back here)."""
-        self.session.connection().execute(
-            _INSERT_LOG,
-            {
-                "event_id": registration.event_id,
-                "registration_id": registration.id,
-                "actor_id": self.actor_id,
-                "action": action,
-                "detail": detail,
-            },
-        )
+        log_registration(self.session, registration, action, self.actor_id, **detail)

@@ -1,7 +1,7 @@
 """Never oversell, never double-free: real threads racing on one event, on both databases.
 
 Each worker runs its own transaction, as a web worker would. A test-only hook
-(``registrations._between_check_and_write``) sleeps between the capacity check and the write
+(``places._between_check_and_write``) sleeps between the capacity check and the write
 to widen the race window. The negative control switches the lock off
 (``RegistrationService(session, lock=False)``) and must oversell, proving the test can fail.
 """
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from events.database import Database
 from events.models import Event, Registration, RegistrationStatus
-from events.services import registrations as registrations_module
+from events.services import places as places_module
 from events.services.registrations import Outcome, RegistrationService
 from tests.domain.test_registrations import load_event, open_event, person, register
 from tests.factories import Factories
@@ -63,7 +63,7 @@ def test_300_people_racing_for_100_places_never_oversell(
 ) -> None:
     event = open_event(db, make, capacity=str(PLACES))
     monkeypatch.setattr(
-        registrations_module, "_between_check_and_write", lambda _s: time.sleep(0.002)
+        places_module, "_between_check_and_write", lambda _s: time.sleep(0.002)
     )
 
     def one(n: int) -> Outcome:
@@ -104,7 +104,7 @@ def test_negative_control_without_the_lock_oversells(
         if db.is_sqlite:
             session.commit()  # nothing written yet: only ends the read snapshot
 
-    monkeypatch.setattr(registrations_module, "_between_check_and_write", check_then_write_later)
+    monkeypatch.setattr(places_module, "_between_check_and_write", check_then_write_later)
 
     def one(n: int) -> Outcome:
         with deferred(db) as session:
@@ -144,7 +144,7 @@ def test_two_simultaneous_cancellations_promote_exactly_two_parties(
     confirmed = [register(db, event, person(n)).registration for n in range(10)]
     waiting = [register(db, event, person(n)).registration for n in range(10, 16)]
     monkeypatch.setattr(
-        registrations_module, "_between_check_and_write", lambda _s: time.sleep(0.01)
+        places_module, "_between_check_and_write", lambda _s: time.sleep(0.01)
     )
     promoted_ids: list[Any] = []
     for round_ in range(3):
@@ -173,7 +173,7 @@ def test_a_double_cancellation_frees_the_places_once(
     party = register(db, event, person("party", guests=2)).registration
     waiting = [register(db, event, person(n)).registration for n in range(4)]
     monkeypatch.setattr(
-        registrations_module, "_between_check_and_write", lambda _s: time.sleep(0.01)
+        places_module, "_between_check_and_write", lambda _s: time.sleep(0.01)
     )
     barrier = threading.Barrier(2)
 

@@ -11,9 +11,11 @@ from uuid import UUID
 import pytest
 from sqlalchemy import select, update
 
+from events.clock import utcnow
 from events.database import Database
 from events.models import Community, Event, Registration, RegistrationStatus, Role
 from events.services.communities import CommunityService
+from events.services.door import DoorService, Verdict
 from events.services.events import EventInput, EventService
 from events.services.privacy import anonymise_past_registrations
 from events.services.registrations import RegistrationInput, RegistrationService
@@ -471,3 +473,44 @@ def test_a_co_organiser_may_manage_attendees(client: Client, make: Factories, db
     with db.session() as session:
         rows = session.execute(select(Registration.status)).scalars().all()
     assert rows == [S.CANCELLED]
+
+
+def test_after_the_event_organisers_cannot_cancel_either(
+    organiser: Organiser, db: Database
+) -> None:
+    """The bug that one home for the lifecycle rule fixed: an organiser cancelled a checked-in
+    (then anonymised) registration after the event, and the door's report said "came 0 of 1"
+    while its log and arrival chart still showed the admission."""
+    event = open_event(db, capacity="3")
+    registration_id = register(db, event, 1)
+    with db.transaction() as session:
+        stored = session.get(Event, event.id)
+        row = session.get(Registration, registration_id)
+        assert stored is not None and row is not None
+        now = utcnow()
+        stored.starts_at, stored.ends_at = now - timedelta(hours=4), now + timedelta(hours=1)
+        admitted = DoorService(session).check_in(
+            stored, row.ticket_code, nonce="came-in-at-door", device="phone"
+        )
+        assert admitted.verdict is Verdict.ADMITTED
+    with db.transaction() as session:
+        stored = session.get(Event, event.id)
+        assert stored is not None
+        stored.ends_at = utcnow() - timedelta(hours=1)
+    with db.transaction() as session:
+        stored = session.get(Event, event.id)
+        assert stored is not None
+        anonymise_past_registrations(
+            session, now=stored.ends_at + timedelta(days=91), after_days=90
+        )
+    for action in ("cancel", "decline"):
+        response = organiser.client.submit(url(event, f"/{registration_id}/{action}"), headers=HTMX)
+        assert response.status_code == 200
+        assert "Someone of this party was already let in at the door" in response.text
+        assert status_of(db, registration_id) is S.CONFIRMED
+    with db.session() as session:
+        stored = session.get(Event, event.id)
+        assert stored is not None
+        report = DoorService(session).report(stored)
+    assert (report.registered_people, report.attended_people) == (1, 1)
+    assert taken(db, event) == 1

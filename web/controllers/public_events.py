@@ -22,6 +22,7 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
+from events.lifecycle import is_over
 from events.models import Event, EventStatus, ProgrammeItem, Venue
 from events.services.communities import CommunityService
 from events.services.cover_images import CoverImageService, Size
@@ -456,7 +457,7 @@ class PublicEventsController(Controller):
             found = EventService(db_session).with_programme(slug)
             parts = {
                 "event": found,
-                "is_over": found.ends_at < now,
+                "is_over": is_over(found, now),
                 "cancelled": found.status is EventStatus.CANCELLED,
                 "rooms": schedule(list(found.programme)),
                 "calendar": event_links(settings, found),

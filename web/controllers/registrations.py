@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.errors import Conflict, DomainError, NotFound, ValidationFailed
+from events.lifecycle import registration_changeable, require_registration_changeable
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.qr import qr_png, qr_svg
 from events.services.door import DoorService
@@ -191,25 +192,6 @@ def _event_of(session: Session, registration: Registration) -> Event:
     if event is None:
         raise NotFound()
     return event
-
-
-def _changeable(registration: Registration, event: Event) -> bool:
-    """Guests and cancellation can change while the registration is active and the
-    event is published and not over."""
-    return (
-        registration.status.is_active
-        and event.status is EventStatus.PUBLISHED
-        and event.ends_at > utcnow()
-    )
-
-
-def _require_changeable(registration: Registration, event: Event) -> None:
-    # The service would accept a change after the end; after the end, freeing places
-    # would promote waiting people to an evening that is over, and rewrite its figures.
-    if not registration.status.is_active:
-        raise Conflict("registration_cancelled")
-    if not _changeable(registration, event):
-        raise Conflict("registration_closed")
 
 
 def _hold_expired(registration: Registration) -> bool:
@@ -512,7 +494,7 @@ class RegistrationController(Controller):
                 event=event,
                 token=token,
                 rank=RegistrationService(session).waitlist_rank(registration),
-                can_change=_changeable(registration, event),
+                can_change=registration_changeable(registration, event, utcnow()),
                 calendar=event_links(settings, event) if attending else None,
                 ticket_url=ticket_url(settings.base_url, registration.ticket_code or "")
                 if confirmed
@@ -568,7 +550,6 @@ class RegistrationController(Controller):
     ) -> Response[Any]:
         service = RegistrationService(db_session)
         registration = service.by_manage_token(token)
-        _require_changeable(registration, _event_of(db_session, registration))
         try:
             service.change_guests(registration, data.guests)
         except ValidationFailed as exc:
@@ -599,7 +580,9 @@ class RegistrationController(Controller):
             return self._after_change(
                 request, db_session, registration, token, _("This registration is cancelled.")
             )
-        _require_changeable(registration, _event_of(db_session, registration))
+        # Refused before the question is asked, not after (the service checks it again).
+        event = _event_of(db_session, registration)
+        require_registration_changeable(registration, event, utcnow())
         if data.confirm != "yes":
             return self._question(request, registration, token, "cancel")
         service.cancel(registration)
