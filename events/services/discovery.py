@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from events.errors import NotFound
+from events.lifecycle import is_over_clause, is_upcoming_clause
 from events.models import Community, Event, EventStatus, Tag, Venue, event_tag
 
 PAGE_SIZE = 20
@@ -52,9 +53,9 @@ class EventPage:
 def _filtered(filters: EventFilters, now: datetime) -> Select[tuple[Event]]:
     statement = select(Event).where(Event.status != EventStatus.DRAFT)
     statement = (
-        statement.where(Event.ends_at < now)
+        statement.where(is_over_clause(now))
         if filters.past
-        else statement.where(Event.ends_at >= now)
+        else statement.where(is_upcoming_clause(now))
     )
     if filters.tag:
         statement = statement.where(
@@ -128,7 +129,7 @@ def popular_tags(session: Session, *, now: datetime, limit: int = 30) -> list[tu
         select(Tag, func.count(event_tag.c.event_id))
         .join(event_tag, event_tag.c.tag_id == Tag.id)
         .join(Event, Event.id == event_tag.c.event_id)
-        .where(Event.status != EventStatus.DRAFT, Event.ends_at >= now)
+        .where(Event.status != EventStatus.DRAFT, is_upcoming_clause(now))
         .group_by(Tag.id)
         .order_by(func.count(event_tag.c.event_id).desc(), Tag.slug)
         .limit(limit)
@@ -149,7 +150,7 @@ def filter_choices(session: Session, filters: EventFilters, *, now: datetime) ->
 
     The chosen value stays selectable even when nothing is upcoming there.
     """
-    upcoming = (Event.status != EventStatus.DRAFT) & (Event.ends_at >= now)
+    upcoming = (Event.status != EventStatus.DRAFT) & is_upcoming_clause(now)
     communities = [
         (slug, name)
         for slug, name in session.execute(

@@ -15,6 +15,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from events.clock import utcnow
 from events.errors import Conflict, NotFound, ValidationFailed
+from events.lifecycle import is_upcoming_clause
 from events.mail.notify import place_of, queue_event_cancelled, queue_event_changed
 from events.models import Community, Event, EventStatus, ProgrammeItem, Tag, Venue
 from events.recurrence import localise
@@ -251,7 +252,7 @@ class EventService:
         return list(
             self.session.scalars(
                 select(Event)
-                .where(Event.community_id == community.id, Event.ends_at >= utcnow())
+                .where(Event.community_id == community.id, is_upcoming_clause(utcnow()))
                 .order_by(Event.starts_at)
                 .limit(limit)
             )

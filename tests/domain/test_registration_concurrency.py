@@ -62,9 +62,7 @@ def test_300_people_racing_for_100_places_never_oversell(
     db: Database, make: Factories, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event = open_event(db, make, capacity=str(PLACES))
-    monkeypatch.setattr(
-        places_module, "_between_check_and_write", lambda _s: time.sleep(0.002)
-    )
+    monkeypatch.setattr(places_module, "_between_check_and_write", lambda _s: time.sleep(0.002))
 
     def one(n: int) -> Outcome:
         with db.transaction() as session:
@@ -143,9 +141,7 @@ def test_two_simultaneous_cancellations_promote_exactly_two_parties(
     event = open_event(db, make, capacity="10")
     confirmed = [register(db, event, person(n)).registration for n in range(10)]
     waiting = [register(db, event, person(n)).registration for n in range(10, 16)]
-    monkeypatch.setattr(
-        places_module, "_between_check_and_write", lambda _s: time.sleep(0.01)
-    )
+    monkeypatch.setattr(places_module, "_between_check_and_write", lambda _s: time.sleep(0.01))
     promoted_ids: list[Any] = []
     for round_ in range(3):
         pair = confirmed[2 * round_ : 2 * round_ + 2]
@@ -172,9 +168,7 @@ def test_a_double_cancellation_frees_the_places_once(
     event = open_event(db, make, capacity="3", guest_allowance=2)
     party = register(db, event, person("party", guests=2)).registration
     waiting = [register(db, event, person(n)).registration for n in range(4)]
-    monkeypatch.setattr(
-        places_module, "_between_check_and_write", lambda _s: time.sleep(0.01)
-    )
+    monkeypatch.setattr(places_module, "_between_check_and_write", lambda _s: time.sleep(0.01))
     barrier = threading.Barrier(2)
 
     def cancel(_n: int) -> list[Any]:

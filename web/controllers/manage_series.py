@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from events.clock import utcnow
 from events.demo import today_in_paris
 from events.errors import ValidationFailed
+from events.lifecycle import has_started
 from events.models import Community, Event, EventStatus, Membership, Series
 from events.services.series import HORIZON_DAYS, EndChoice, SeriesInput, SeriesService, preview
 from events.services.venues import VenueService
@@ -186,7 +187,9 @@ def _preview_context(form: SeriesForm) -> dict[str, Any]:
 
 def _upcoming(occurrences: list[Event]) -> list[Event]:
     now = utcnow()
-    return [e for e in occurrences if e.starts_at >= now and e.status is not EventStatus.CANCELLED]
+    return [
+        e for e in occurrences if not has_started(e, now) and e.status is not EventStatus.CANCELLED
+    ]
 
 
 def _end_choices(series: Series, occurrences: list[Event]) -> list[dict[str, str]]:

@@ -19,7 +19,6 @@ who types someone else's address that person's private page.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -38,10 +37,11 @@ from events.lifecycle import registration_changeable, require_registration_chang
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.qr import qr_png, qr_svg
 from events.services.door import DoorService
-from events.services.events import WITHOUT_COLLECTIONS, EventService
+from events.services.events import EventService
 from events.services.personal_feeds import count_feed_tokens, revoke_feed_tokens
 from events.services.questions import FIELD_PREFIX as QUESTION_FIELD_PREFIX
 from events.services.questions import answered_questions
+from events.services.registering import Registered, register_for_event
 from events.services.registrations import (
     Outcome,
     RegistrationInput,
@@ -156,30 +156,11 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _registration_service(request: Request, session: Session) -> RegistrationService:
-    """The service that registers, with its lock on (off only under the TEST-ONLY switch of
+def _locking(request: Request) -> bool:
+    """Whether registrations lock (always, except under the TEST-ONLY switch of
     web/unsafe_switches.py, for the negative control of the HTTP concurrency test)."""
     switches: UnsafeSwitches = request.app.state.unsafe_switches
-    return RegistrationService(session, lock=not switches.unsafe_no_lock)
-
-
-@dataclass(frozen=True)
-class _Registered:
-    """What the answer to a registration needs, read inside its transaction."""
-
-    event: Event
-    result: RegistrationResult
-    rank: int | None
-
-
-def _event_of_batch(session: Session, slug: str) -> Event:
-    """The event, loaded once per batch of registrations (web/write_batch.py): loading it
-    with its community, venue, tags and cover was a quarter of each registration's time.
-    Its counters and settings are re-read under the lock by the service anyway."""
-    loaded: dict[str, Event] = session.info.setdefault("rencontres.events_by_slug", {})
-    if slug not in loaded:  # the answer never shows its tags or cover
-        loaded[slug] = EventService(session).by_slug(slug, options=WITHOUT_COLLECTIONS)
-    return loaded[slug]
+    return not switches.unsafe_no_lock
 
 
 def _with(response: Response[Any], headers: dict[str, str]) -> Response[Any]:
@@ -259,12 +240,10 @@ class RegistrationController(Controller):
         """The hottest write: it goes through the group-commit batcher (web/write_batch.py)
         rather than a write session of its own."""
         form = data.to_input(current_locale.get(), answers)
+        lock = _locking(request)
 
-        def unit(session: Session) -> _Registered:
-            found = _event_of_batch(session, event)
-            result = _registration_service(request, session).register(found, form)
-            rank = RegistrationService(session).waitlist_rank(result.registration)
-            return _Registered(found, result, rank)
+        def unit(session: Session) -> Registered:
+            return register_for_event(session, event, form, lock=lock)
 
         batcher: WriteBatcher = request.app.state.write_batcher
         try:
