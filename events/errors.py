@@ -38,3 +38,9 @@ class Forbidden(DomainError):
 
 class Conflict(DomainError):
     code = "conflict"
+
+
+class RateLimited(DomainError):
+    """Too many attempts of this kind from this client or for this address: try later."""
+
+    code = "too_many_attempts"

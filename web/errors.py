@@ -17,13 +17,23 @@ from litestar.response import Redirect, Template
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from events.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from events.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from web.i18n import gettext as _
 from web.messages import error_message, field_errors
 from web.rendering import wants_fragment
 
 log = logging.getLogger("rencontres.errors")
 RETRY_AFTER_SECONDS = "30"
+#: What a ``RateLimited`` refusal tells the client to wait (the counters' windows are
+#: minutes long; events/attempts.py).
+RATE_LIMIT_RETRY_AFTER = "60"
 
 
 def _titles() -> dict[int, tuple[str, str]]:
@@ -126,6 +136,8 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
         return error_response(request, 400, errors=field_errors(exc.errors))
     if isinstance(exc, NotFound):
         return error_response(request, 404)
+    if isinstance(exc, RateLimited):
+        return error_response(request, 429, headers={"Retry-After": RATE_LIMIT_RETRY_AFTER})
     status = 403 if isinstance(exc, Forbidden) else 409 if isinstance(exc, Conflict) else 400
     return error_response(request, status, error_message(exc.code, **exc.params))
 

@@ -19,6 +19,7 @@ from events.models.outbox import OutboxMessage, OutboxStatus
 from events.models.personal_feeds import PersonalFeed
 from events.models.registrations import (
     Registration,
+    RegistrationLink,
     RegistrationLog,
     RegistrationStatus,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "PersonalFeed",
     "ProgrammeItem",
     "Registration",
+    "RegistrationLink",
     "RegistrationLog",
     "RegistrationStatus",
     "Role",

@@ -141,3 +141,18 @@ class RegistrationLog(Base):
     actor_id: Mapped[UUID | None] = mapped_column(GUID, default=None)
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RegistrationLink(Base):
+    """A further private link (``/r/{token}``) of a registration, made when its links are
+    mailed again ("resend my links", or registering again with the same address): only the
+    token's hash is stored, so an earlier link cannot be mailed again, and it keeps working
+    beside the first (``Registration.manage_token_hash``) — a re-send never breaks a link
+    someone already uses. At most ``MAX_EXTRA_LINKS`` per registration (the oldest goes)."""
+
+    __tablename__ = "registration_link"
+
+    registration_id: Mapped[UUID] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -2,8 +2,9 @@
 registered for, in one subscribable calendar.
 
 Each confirmation mail carries a new link (only its hash is stored, so an earlier link
-cannot be mailed again); every link of an address keeps working until the attendee revokes
-them all from their private page. Confirmed places are CONFIRMED, waitlisted and pending
+cannot be mailed again); the links of an address keep working until the attendee revokes
+them all from their private page, up to ``MAX_FEED_LINKS`` per address (the oldest goes
+beyond that). Confirmed places are CONFIRMED, waitlisted and pending
 ones TENTATIVE, cancelled or declined registrations CANCELLED (so calendars drop them), for
 as long as public feeds keep past events.
 """
@@ -33,6 +34,10 @@ STATUS = {
 }
 #: A token never exceeds this; longer input is not a token (and is not hashed).
 MAX_TOKEN_LENGTH = 100
+#: Feed links kept per address. Every confirmation mail carries a new one (only hashes are
+#: stored, so an old one cannot be mailed again); a regular attendee gets a few a month, so
+#: this keeps years of subscriptions working while bounding what one address can pile up.
+MAX_FEED_LINKS = 100
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,22 @@ def issue_feed_token(session: Session, email: str) -> str:
 
 def store_feed_token(session: Session, email: str, token: str) -> None:
     """Make ``token`` (made by the caller, e.g. for a mail being written) open the
-    personal feed of ``email``; only its hash is stored."""
-    session.add(PersonalFeed(email=email.lower(), token_hash=hash_token(token)))
+    personal feed of ``email``; only its hash is stored. An address keeps at most
+    ``MAX_FEED_LINKS`` links: the oldest goes when a new one would pass that."""
+    address = email.lower()
+    session.add(PersonalFeed(email=address, token_hash=hash_token(token)))
+    session.flush()
+    newest = (
+        select(PersonalFeed.id)
+        .where(PersonalFeed.email == address)
+        .order_by(PersonalFeed.created_at.desc(), PersonalFeed.id.desc())
+        .limit(MAX_FEED_LINKS)
+    )
+    session.execute(
+        delete(PersonalFeed).where(
+            PersonalFeed.email == address, PersonalFeed.id.not_in(newest.scalar_subquery())
+        )
+    )
 
 
 def count_feed_tokens(session: Session, email: str) -> int:

@@ -6,9 +6,10 @@ what the public figures need:
 
 - removed: the name, the e-mail address (replaced by a placeholder unique per row, so the
   one-active-registration-per-address index still holds), the ticket code, the manage
-  token (its hash is replaced by the hash of a token nobody knows: the private link stops
-  working), the double-submit nonce, the opt-in, the language and the answers to the
-  organiser's questions (free text may say anything about a person);
+  token (its hash is replaced by the hash of a token nobody knows, and the further links
+  mailed later are deleted: no private link works any more), the double-submit nonce,
+  the opt-in, the language and the answers to the organiser's questions (free text may
+  say anything about a person);
 - kept: the status, the number of guests, the waitlist position and the timestamps, so
   ``RegistrationService.counts`` and the attendance figures do not change.
 
@@ -20,12 +21,13 @@ a background loop): rows already anonymised are skipped.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from uuid import UUID
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from events.mail.outbox import forget_registrations
-from events.models import Event, Registration, RegistrationLog
+from events.models import Event, Registration, RegistrationLink, RegistrationLog
 from events.services.personal_feeds import revoke_feed_tokens
 from events.tokens import hash_token, new_token
 
@@ -76,6 +78,7 @@ def anonymise_past_registrations(
             return done
         # Mails still queued for them and their personal feed links go too.
         forget_registrations(session, [registration.id for registration in batch])
+        forget_private_links(session, [registration.id for registration in batch])
         for registration in batch:
             revoke_feed_tokens(session, registration.email)
             _anonymise(registration)
@@ -91,6 +94,14 @@ def anonymise_past_registrations(
         session.flush()
         done += len(batch)
         last_id = batch[-1].id
+
+
+def forget_private_links(session: Session, registration_ids: list[UUID]) -> None:
+    """Delete the further private links of these registrations (their first link is
+    replaced by whoever erases them)."""
+    session.execute(
+        delete(RegistrationLink).where(RegistrationLink.registration_id.in_(registration_ids))
+    )
 
 
 def _anonymise(registration: Registration) -> None:

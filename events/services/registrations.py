@@ -19,12 +19,16 @@ Duplicates and probing
 A double submit carries the same ``request_key`` (the form's nonce): the second submit
 returns the first result (outcome ``replayed``) and writes nothing. Registering again with an
 address already active for the event (compared lower-case) creates nothing and returns the
-existing registration with a *new* manage token (outcome ``duplicate_resent``): only a hash
-of the token is stored, so the links are mailed again with a rotated token, and the previous
-link stops working. With ``event.confirm_email_first`` every registration answers
-``pending_email`` whether or not the address was known (``already_registered`` tells the
-caller which mail to send, and must never be shown), and no place is held until
-``confirm_email`` — so nobody can probe who registered or fill seats with others' addresses.
+existing registration (outcome ``duplicate_resent``); its links are mailed again with a
+*further* private link (``RegistrationLink``: only hashes are stored, so a link cannot be
+mailed twice, and the links already mailed keep working), at most ``LINKS_AGAIN_LIMIT``
+times per window for the address and for the client that sends the form — beyond that,
+silently nothing, with the same answer. The page never says that the address was known
+(web/templates/registrations/_macros.html, "resent"). With ``event.confirm_email_first``
+every registration answers ``pending_email`` whether or not the address was known
+(``already_registered`` tells the caller which mail to send, and must never be shown), and
+no place is held until ``confirm_email`` — so nobody can probe who registered or fill seats
+with others' addresses.
 
 Mail
 ----
@@ -33,8 +37,8 @@ transaction (events/mail/notify.py), so no caller can forget it and a rolled-bac
 mails nothing: registration (confirmed / waitlisted / awaiting approval / "confirm your
 address" / links again for a known address), ``confirm_email``, ``resend_links``,
 ``approve``, ``decline``, ``cancel`` (a receipt), every promotion from the waitlist, and
-``reissue_ticket``. Mails that know the manage token (register, confirm, resend) carry the
-private link; the others cannot, since only its hash is stored.
+``reissue_ticket``. Mails that know a private link (register, confirm, resend) carry it;
+the others cannot, since only hashes are stored.
 """
 
 from __future__ import annotations
@@ -45,13 +49,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from events import tickets
+from events.attempts import count_attempt
 from events.clock import utcnow
 from events.content_version import mark_content_changed
-from events.errors import Conflict, NotFound, ValidationFailed
+from events.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from events.lifecycle import (
     registration_changeable,
     require_capacity_changeable,
@@ -60,12 +65,12 @@ from events.lifecycle import (
 )
 from events.mail.notify import MailKind
 from events.mail.outbox import forget_registrations
-from events.models import Event, Registration, RegistrationStatus
+from events.models import Event, Registration, RegistrationLink, RegistrationStatus
 from events.models.base import new_id
 from events.models.registrations import ACTIVE_ONLY, INACTIVE_STATUSES
 from events.services.personal_feeds import revoke_feed_tokens
 from events.services.places import Places
-from events.services.privacy import ANONYMISED_NAME, placeholder_email
+from events.services.privacy import ANONYMISED_NAME, forget_private_links, placeholder_email
 from events.services.questions import clean_answers, form_questions
 from events.services.registration_records import log_registration, mail_registrant
 from events.services.registration_records import waitlist_rank as rank_in_waitlist
@@ -76,6 +81,12 @@ from events.validation import FieldErrors, clean_email, clean_text, parse_int
 DEFAULT_HOLD = timedelta(hours=24)
 MAX_CAPACITY = 100_000
 NAME_MAX_LENGTH = 120
+#: Links mailed again ("resend my links", or the form sent again with a registered address):
+#: per event, this many times per window for one address, and for one client.
+LINKS_AGAIN_LIMIT = 5
+LINKS_AGAIN_WINDOW = timedelta(minutes=15)
+#: Further private links kept per registration (events/models/registrations.py).
+MAX_EXTRA_LINKS = 10
 
 _LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,4})?$")
 _CHECKED = {"on", "true", "1", "yes", "y"}
@@ -136,6 +147,9 @@ class RegistrationInput:
     #: The raw values of the event's questions, by form field name ``q_<id>`` (a string, or
     #: a list for multiple choice); events/services/questions.py cleans them.
     answers: dict[str, Any] | None = None
+    #: Who sends the form (an opaque key of the client, e.g. its address): links mailed
+    #: again to an address already registered are limited per client too.
+    client: str = ""
 
 
 @dataclass(frozen=True)
@@ -248,12 +262,14 @@ class RegistrationService:
             # Checked before looking at the address, so the answer does not depend on it.
             raise Conflict("event_full")
         if existing is not None:
-            token = self._rotate_manage_token(existing)
-            if existing.status is S.PENDING_EMAIL:
-                existing.hold_expires_at = now + self.hold
-            self.session.flush()
-            self._log(existing, "links_resent")
-            self._mail(event, existing, self._links_kind(existing), token)
+            token = None
+            if self._may_mail_links_again(event, existing, data.client):
+                token = self._add_link(existing)
+                if existing.status is S.PENDING_EMAIL:
+                    existing.hold_expires_at = now + self.hold
+                self.session.flush()
+                self._log(existing, "links_resent")
+                self._mail(event, existing, self._links_kind(existing), token)
             outcome = Outcome.PENDING_EMAIL if event.confirm_email_first else None
             return RegistrationResult(
                 existing, token, outcome or Outcome.DUPLICATE_RESENT, already_registered=True
@@ -369,9 +385,23 @@ class RegistrationService:
             self._log(registration, "hold_expired")
         return len(expired)
 
-    def resend_links(self, event: Event, email: str) -> RegistrationResult | None:
-        """For the "resend my ticket" form: the active registration for ``email`` with a new
-        manage token to mail, or None. The page must answer the same either way."""
+    def resend_links(
+        self, event: Event, email: str, *, client: str = ""
+    ) -> RegistrationResult | None:
+        """For the "resend my ticket" form: the active registration for ``email`` with a
+        further private link to mail, or None. The page must answer the same either way.
+
+        ``client`` (who sends the form) may try ``LINKS_AGAIN_LIMIT`` times per event and
+        window, whatever the address (``RateLimited`` beyond: saying so reveals nothing);
+        an address gets its links that many times per window, beyond that silently none.
+        """
+        if client and not count_attempt(
+            self.session,
+            f"links|{event.id}|client|{client}",
+            limit=LINKS_AGAIN_LIMIT,
+            window=LINKS_AGAIN_WINDOW,
+        ):
+            raise RateLimited()
         try:
             address = clean_email("email", email)
         except ValidationFailed:
@@ -383,9 +413,9 @@ class RegistrationService:
                 Registration.status.not_in(INACTIVE_STATUSES),
             )
         )
-        if registration is None:
+        if registration is None or not self._may_mail_links_again(event, registration, ""):
             return None
-        token = self._rotate_manage_token(registration)
+        token = self._add_link(registration)
         self.session.flush()
         self._log(registration, "links_resent")
         self._mail(event, registration, self._links_kind(registration), token)
@@ -476,6 +506,7 @@ class RegistrationService:
             promoted = self._end(registration, S.CANCELLED, "cancelled")
         # Nothing more goes to the erased address: no receipt, no queued mail, no feed.
         forget_registrations(self.session, [registration.id])
+        forget_private_links(self.session, [registration.id])
         revoke_feed_tokens(self.session, registration.email)
         # The placeholders of events/services/privacy.py: unique per row (the one-active-
         # address-per-event index holds for anonymous parties of a past event), never a
@@ -542,10 +573,17 @@ class RegistrationService:
 
     # -- reading -----------------------------------------------------------------------
     def by_manage_token(self, token: str | None) -> Registration:
+        """The registration a private link (``/r/{token}``) opens: its first link, or one
+        added when its links were mailed again (``RegistrationLink``)."""
         if not token or len(token) > 200:
             raise NotFound()
+        hashed = hash_token(token)
         registration = self.session.scalar(
-            select(Registration).where(Registration.manage_token_hash == hash_token(token))
+            select(Registration).where(Registration.manage_token_hash == hashed)
+        ) or self.session.scalar(
+            select(Registration)
+            .join(RegistrationLink, RegistrationLink.registration_id == Registration.id)
+            .where(RegistrationLink.token_hash == hashed)
         )
         if registration is None:
             raise NotFound()
@@ -709,9 +747,48 @@ class RegistrationService:
             return MailKind.CONFIRM_EMAIL
         return MailKind.LINKS
 
-    def _rotate_manage_token(self, registration: Registration) -> str:
+    def _may_mail_links_again(self, event: Event, registration: Registration, client: str) -> bool:
+        """Whether links may be mailed again to ``registration``'s address now: at most
+        ``LINKS_AGAIN_LIMIT`` times per window for the address and, when known, for the
+        client. Both counters count (no short cut), so neither can be probed around."""
+        allowed = count_attempt(
+            self.session,
+            f"links|{event.id}|address|{hash_token(registration.email)}",
+            limit=LINKS_AGAIN_LIMIT,
+            window=LINKS_AGAIN_WINDOW,
+        )
+        if client:
+            allowed = (
+                count_attempt(
+                    self.session,
+                    f"links|{event.id}|client|{client}",
+                    limit=LINKS_AGAIN_LIMIT,
+                    window=LINKS_AGAIN_WINDOW,
+                )
+                and allowed
+            )
+        return allowed
+
+    def _add_link(self, registration: Registration) -> str:
+        """A further private link, beside those already mailed (which keep working); the
+        oldest further link goes beyond ``MAX_EXTRA_LINKS``."""
         token = new_token()
-        registration.manage_token_hash = hash_token(token)
+        self.session.add(
+            RegistrationLink(registration_id=registration.id, token_hash=hash_token(token))
+        )
+        self.session.flush()
+        newest = (
+            select(RegistrationLink.id)
+            .where(RegistrationLink.registration_id == registration.id)
+            .order_by(RegistrationLink.created_at.desc(), RegistrationLink.id.desc())
+            .limit(MAX_EXTRA_LINKS)
+        )
+        self.session.execute(
+            delete(RegistrationLink).where(
+                RegistrationLink.registration_id == registration.id,
+                RegistrationLink.id.not_in(newest.scalar_subquery()),
+            )
+        )
         return token
 
     def _insert_new(self, registration: Registration) -> None:

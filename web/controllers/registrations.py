@@ -19,7 +19,6 @@ who types someone else's address that person's private page.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -32,7 +31,7 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
-from events.errors import Conflict, DomainError, NotFound, ValidationFailed
+from events.errors import Conflict, DomainError, NotFound, RateLimited, ValidationFailed
 from events.lifecycle import registration_changeable, require_registration_changeable
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.qr import qr_png, qr_svg
@@ -43,6 +42,7 @@ from events.services.questions import FIELD_PREFIX as QUESTION_FIELD_PREFIX
 from events.services.questions import answered_questions
 from events.services.registering import Registered, register_for_event
 from events.services.registrations import (
+    LINKS_AGAIN_WINDOW,
     Outcome,
     RegistrationInput,
     RegistrationResult,
@@ -66,9 +66,6 @@ from web.write_batch import WriteBatcher
 
 S = RegistrationStatus
 
-#: "Resend my ticket" attempts per client address and event, per window.
-RESEND_LIMIT = 5
-RESEND_WINDOW = timedelta(minutes=15)
 PRIVATE_HEADERS = {
     "cache-control": "no-store",
     "referrer-policy": "no-referrer",
@@ -98,8 +95,11 @@ class RegistrationForm(Form):
         # stores it; the nonce ignores it.
         return None
 
-    def to_input(self, locale: str, answers: dict[str, Any] | None = None) -> RegistrationInput:
+    def to_input(
+        self, locale: str, answers: dict[str, Any] | None = None, *, client: str = ""
+    ) -> RegistrationInput:
         return RegistrationInput(
+            client=client,
             name=self.name,
             email=self.email,
             guests=self.guests,
@@ -239,7 +239,7 @@ class RegistrationController(Controller):
     ) -> Response[Any]:
         """The hottest write: it goes through the group-commit batcher (web/write_batch.py)
         rather than a write session of its own."""
-        form = data.to_input(current_locale.get(), answers)
+        form = data.to_input(current_locale.get(), answers, client=throttle.client_key(request))
         lock = _locking(request)
 
         def unit(session: Session) -> Registered:
@@ -380,17 +380,19 @@ class RegistrationController(Controller):
                 errors=field_errors(exc.errors),
                 status_code=400,
             )
-        key = throttle.client_key(request, "resend", found.id)
-        if not throttle.allow(db_session, key, limit=RESEND_LIMIT, window=RESEND_WINDOW):
+        try:
+            # Known or not, the answer is the same; the service mails the links when known.
+            RegistrationService(db_session).resend_links(
+                found, data.email, client=throttle.client_key(request)
+            )
+        except RateLimited:
             if wants_fragment(request):
                 errors = {"form": _("Too many attempts. Please wait a few minutes.")}
                 return self._resend_form(
                     request, found, email=data.email, errors=errors, status_code=429
                 )
-            retry = str(int(RESEND_WINDOW.total_seconds()))
-            raise TooManyRequestsException(headers={"Retry-After": retry})
-        # Known or not, the answer is the same; the service mails the links when known.
-        RegistrationService(db_session).resend_links(found, data.email)
+            retry = str(int(LINKS_AGAIN_WINDOW.total_seconds()))
+            raise TooManyRequestsException(headers={"Retry-After": retry}) from None
         if wants_fragment(request):
             return self._resend_form(request, found, sent=True)
         return Redirect(f"/e/{found.slug}/registered?result=links", status_code=303)
