@@ -22,8 +22,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import events.content_version  # noqa: F401  (installs the session hooks that stamp changes)
 from events.file_lock import FileLock
-from events.mail.settings import SESSION_KEY as MAIL_SESSION_KEY
-from events.mail.settings import MailSettings
 
 #: Execution option that marks a connection as a writer (``BEGIN IMMEDIATE`` on SQLite).
 WRITE_OPTION = "rencontres_write"
@@ -97,29 +95,19 @@ def create_database_engine(url: str, *, echo: bool = False) -> Engine:
 class Database:
     """The engine plus the two kinds of session the app uses: readers and writers.
 
-    ``mail`` (links and reminder timing for queued e-mails) reaches every session as
-    ``session.info["mail"]``, so the services that queue mails need no extra argument.
+    It carries no settings: what a job needs (links in mails, reminder timing) is passed
+    to that job by whoever runs it.
     """
 
     engine: Engine
-    mail: MailSettings = field(default_factory=MailSettings)
     _factory: sessionmaker[Session] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._factory = sessionmaker(
-            self.engine, expire_on_commit=False, info={MAIL_SESSION_KEY: self.mail}
-        )
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(
-        cls, url: str, *, echo: bool = False, mail: MailSettings | None = None
-    ) -> Database:
-        return cls(create_database_engine(url, echo=echo), mail=mail or MailSettings())
-
-    def configure_mail(self, mail: MailSettings) -> None:
-        """Use ``mail`` in the sessions opened from now on (the app sets its BASE_URL)."""
-        self.mail = mail
-        self._factory.configure(info={MAIL_SESSION_KEY: mail})
+    def from_url(cls, url: str, *, echo: bool = False) -> Database:
+        return cls(create_database_engine(url, echo=echo))
 
     @property
     def is_sqlite(self) -> bool:

@@ -22,7 +22,7 @@ from web.content_watch import ContentWatch
 from web.controllers import ROUTE_HANDLERS
 from web.db import provide_db_session
 from web.errors import EXCEPTION_HANDLERS
-from web.mail import mail_settings, mail_worker
+from web.mail import background_worker
 from web.page_cache import PageCache
 from web.security import security_middleware_factory
 from web.sessions import QuietSessionConfig
@@ -56,8 +56,7 @@ MAX_BODY_BYTES = 1024 * 1024
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     db = database or Database.from_url(settings.database_url)
-    db.configure_mail(mail_settings(settings))  # links in mails start with BASE_URL
-    worker = mail_worker(settings, db) if settings.mail_worker == "inline" else None
+    worker = background_worker(settings, db) if settings.mail_worker == "inline" else None
     # Test-only (web/unsafe_switches.py): all off unless the test server's environment
     # sets them, and refused without RENCONTRES_TESTING=1.
     switches = UnsafeSwitches.from_env()
@@ -93,7 +92,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     async def on_startup() -> None:
         if worker is not None:
-            worker.start()  # sends the outbox and runs the periodic jobs (web/mail.py)
+            worker.start()  # sends the outbox and runs the periodic jobs (events/jobs)
 
     async def on_shutdown() -> None:
         if worker is not None:

@@ -54,7 +54,7 @@ def issue_feed_token(session: Session, email: str) -> str:
 def store_feed_token(session: Session, email: str, token: str) -> None:
     """Make ``token`` (made by the caller, e.g. for a mail being written) open the
     personal feed of ``email``; only its hash is stored."""
-    session.add(PersonalFeed(email=email.lower(), token_hash=hash_token(token)))
+    session.add(PersonalFeed.for_token(email, token))
 
 
 def count_feed_tokens(session: Session, email: str) -> int:

@@ -1,18 +1,17 @@
-"""The background loop: send the outbox, and run the periodic jobs around it.
+"""The background loop: render and send the outbox, and run the periodic jobs around it.
 
-One :class:`MailWorker` runs either inside each server process (a daemon thread started
-with the app, ``MAIL_WORKER=inline``, the default) or on its own (``rencontres worker``,
-for deployments that keep the web processes free of background work). Several may run
-at once: claims keep them from sending a row twice, and the jobs are idempotent.
+One :class:`BackgroundWorker` runs either inside each server process (a daemon thread
+started with the app, ``MAIL_WORKER=inline``, the default) or on its own (``rencontres
+worker``, for deployments that keep the web processes free of background work). Several
+may run at once: claims keep them from rendering or sending a row twice, and the jobs are
+idempotent.
 
 Every ``interval`` seconds, and half a second after a commit that queued mail in this
 process, it renders the queued mails (events/mail/prepare.py) and sends what is due (only
 when SMTP is configured: otherwise mails wait in the outbox, where organisers can read
-them). Several workers may render at once: claims keep them off each other's rows.
-Every ``housekeeping_interval`` it also cancels expired e-mail confirmation holds, queues
-due reminders, deletes old sent and failed mails, and runs the other periodic ``jobs`` it
-was given (anonymisation, series horizons, calendar imports: see web/mail.py), each on its
-own so that one failing job does not stop the others.
+them). Every ``housekeeping_interval`` it also runs the periodic jobs it was given
+(events/jobs/periodic.py), each on its own so that one failing job does not stop the
+others.
 """
 
 from __future__ import annotations
@@ -21,18 +20,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from events.clock import utcnow
 from events.database import Database
-from events.mail.notify import outbox_committed, queue_due_reminders
-from events.mail.outbox import purge_old
+from events.jobs.periodic import PeriodicJob
+from events.mail.notify import outbox_committed
 from events.mail.prepare import PREPARE_BATCH, prepare_outbox
 from events.mail.sender import MailSender, SendReport, SmtpConfig
-from events.services.registrations import RegistrationService
+from events.mail.settings import MailSettings
 
-log = logging.getLogger("rencontres.mail")
+log = logging.getLogger("rencontres.worker")
 
 POLL_INTERVAL = 5.0
 #: After a wake-up, how long the worker lets more mails arrive before rendering them.
@@ -40,29 +38,22 @@ GATHER_FOR = 0.5
 #: Render at most this many batches per tick, so sending is never starved.
 MAX_PREPARE_BATCHES = 10
 HOUSEKEEPING_INTERVAL = 60.0
-
-#: A periodic job: called with the current time, in its own transactions.
-Job = Callable[[datetime], object]
+THREAD_NAME = "rencontres-worker"
 
 
-@dataclass
-class Housekeeping:
-    holds_expired: int = 0
-    reminders_queued: int = 0
-    purged: int = 0
-
-
-class MailWorker:
+class BackgroundWorker:
     def __init__(
         self,
         db: Database,
-        smtp: SmtpConfig | None,
         *,
+        mail: MailSettings,
+        smtp: SmtpConfig | None,
+        jobs: Sequence[PeriodicJob] = (),
         interval: float = POLL_INTERVAL,
         housekeeping_interval: float = HOUSEKEEPING_INTERVAL,
-        jobs: Sequence[Job] = (),
     ) -> None:
         self.db = db
+        self.mail = mail
         self.jobs = tuple(jobs)
         self.sender = MailSender(db, smtp) if smtp is not None and smtp.host else None
         self.interval = interval
@@ -72,25 +63,23 @@ class MailWorker:
         self._last_housekeeping: float | None = None
 
     # -- one step -----------------------------------------------------------------------
-    def housekeeping(self, now: datetime | None = None) -> Housekeeping:
-        """Expire unconfirmed holds, queue due reminders, delete old sent/failed mails."""
+    def housekeeping(self, now: datetime | None = None) -> dict[str, int]:
+        """Run every periodic job once; returns what each did (jobs that failed are
+        logged and left out)."""
         now = now or utcnow()
-        done = Housekeeping()
-        with self.db.queued_transaction() as session:
-            done.holds_expired = RegistrationService(session).expire_holds(now)
-        with self.db.queued_transaction() as session:
-            done.reminders_queued = queue_due_reminders(session, now)
-        with self.db.queued_transaction() as session:
-            done.purged = purge_old(session, now=now)
+        done: dict[str, int] = {}
         for job in self.jobs:
-            self._guarded(lambda moment, job=job: job(moment or now), now)
+            try:
+                done[job.name] = job.run(now)
+            except Exception:  # the next round tries again; the other jobs still run
+                log.exception("periodic job %s failed", job.name)
         return done
 
     def prepare(self, _now: datetime | None = None) -> int:
         """Render the queued mails (with or without SMTP: the outbox page shows them)."""
         written = 0
         for _ in range(MAX_PREPARE_BATCHES):
-            done = prepare_outbox(self.db)
+            done = prepare_outbox(self.db, self.mail)
             written += done
             if done < PREPARE_BATCH:
                 break
@@ -117,7 +106,7 @@ class MailWorker:
         try:
             step(now)
         except Exception:
-            log.exception("mail worker step %s failed", getattr(step, "__name__", step))
+            log.exception("background step %s failed", getattr(step, "__name__", step))
 
     # -- running ------------------------------------------------------------------------
     def run(self) -> None:
@@ -137,7 +126,7 @@ class MailWorker:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self.run, name="rencontres-mail", daemon=True)
+        self._thread = threading.Thread(target=self.run, name=THREAD_NAME, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
