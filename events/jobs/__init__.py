@@ -7,7 +7,8 @@ has no cycle (tests/test_import_rules.py):
 - :mod:`events.mail` queues, renders and sends mail (low level: the services call it);
 - :mod:`events.services` holds the rules and queues mail through :mod:`events.mail`;
 - :mod:`events.jobs` runs things on a schedule: ``periodic`` (the job list: hold
-  expiry, reminders, outbox purge, anonymisation, series horizons, calendar imports),
+  expiry, reminders, outbox and rate-limit purges, anonymisation, series horizons,
+  calendar imports),
   ``reminders`` (which reminders are due) and ``worker`` (the loop, in each server
   process or in ``rencontres worker``).
 

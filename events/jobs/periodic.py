@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from events.attempts import purge_ended_counters
 from events.database import Database
 from events.fetch import FetchPolicy
 from events.jobs.reminders import queue_due_reminders
@@ -23,6 +24,7 @@ from events.services.series import SeriesService
 EXPIRE_HOLDS = "expire_holds"
 REMINDERS = "reminders"
 PURGE_OUTBOX = "purge_outbox"
+PURGE_ATTEMPTS = "purge_attempts"
 ANONYMISE = "anonymise"
 EXTEND_SERIES = "extend_series"
 REFRESH_IMPORTS = "refresh_imports"
@@ -62,6 +64,10 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
         with db.queued_transaction() as session:
             return purge_old(session, now=now)
 
+    def purge_attempts(now: datetime) -> int:
+        with db.queued_transaction() as session:
+            return purge_ended_counters(session, now)
+
     def anonymise(now: datetime) -> int:
         with db.queued_transaction() as session:
             return anonymise_past_registrations(
@@ -91,6 +97,7 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
         PeriodicJob(EXPIRE_HOLDS, expire_holds),
         PeriodicJob(REMINDERS, reminders),
         PeriodicJob(PURGE_OUTBOX, purge_outbox),
+        PeriodicJob(PURGE_ATTEMPTS, purge_attempts),
         PeriodicJob(ANONYMISE, anonymise),
         PeriodicJob(EXTEND_SERIES, extend_series),
         PeriodicJob(REFRESH_IMPORTS, refresh_imports),

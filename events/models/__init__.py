@@ -1,6 +1,7 @@
 """Every model, imported here so ``Base.metadata`` is complete for Alembic and tests."""
 
 from events.models.accounts import Community, Invitation, Membership, Role, User
+from events.models.attempts import AttemptCounter
 from events.models.base import Base
 from events.models.covers import EventCover
 from events.models.door import CheckIn, CheckInAction, DoorLink
@@ -25,6 +26,7 @@ from events.models.registrations import (
 from events.models.store import KeyValue
 
 __all__ = [
+    "AttemptCounter",
     "Base",
     "CheckIn",
     "CheckInAction",

@@ -175,6 +175,7 @@ def test_the_servers_worker_anonymises_extends_series_and_refreshes_imports(
         "expire_holds",
         "reminders",
         "purge_outbox",
+        "purge_attempts",
         "anonymise",
         "extend_series",
         "refresh_imports",
