@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +46,15 @@ def normalise_database_url(url: str) -> str:
     if backend in {"postgresql", "postgres"}:
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database: {backend!r} (use sqlite:// or postgresql://)")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be used right now (down, restarting,
+    unreachable, its pool exhausted, SQLite locked past the busy timeout), rather than a
+    refused statement or a bug: the callers wait and try again."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -143,7 +143,7 @@ def worker(once: bool, interval: float) -> None:
         click.echo("SMTP_HOST is not set: mails stay in the outbox (jobs still run)", err=True)
     try:
         if once:
-            done = loop.housekeeping()
+            done = loop.run_jobs()
             loop.prepare()
             report = loop.send()
             click.echo(

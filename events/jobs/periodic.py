@@ -1,20 +1,22 @@
 """The periodic jobs the background worker runs besides sending mail, and their settings.
 
 Each job is a named function of the current time that does its work in its own
-transactions and returns how much it did (for logs and ``rencontres worker --once``).
-One failing job never stops the others (the worker guards each).
+transactions and returns how much it did (for logs and ``rencontres worker --once``),
+with how often it runs. The runner (events/jobs/runner.py) runs each one on one process
+at a time across all nodes, at most once per its interval; one failing job never stops
+the others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from events.attempts import purge_ended_counters
 from events.database import Database
 from events.fetch import FetchPolicy
 from events.jobs.reminders import queue_due_reminders
+from events.jobs.runner import PeriodicJob
 from events.mail.outbox import purge_old
 from events.services.external_calendars import REFRESH_EVERY, refresh_due_sources
 from events.services.privacy import DEFAULT_AFTER_DAYS, anonymise_past_registrations
@@ -43,12 +45,6 @@ class JobSettings:
     import_every: timedelta = REFRESH_EVERY
 
 
-@dataclass(frozen=True)
-class PeriodicJob:
-    name: str
-    run: Callable[[datetime], int]
-
-
 def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
     """Every periodic job, in the order a round runs them."""
 
@@ -74,17 +70,10 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
                 session, now=now, after_days=settings.anonymise_after_days
             )
 
-    last_extended: list[date] = []
-
     def extend_series(now: datetime) -> int:
-        # Daily: the rolling horizon moves by a day at a time.
         today = now.date()  # UTC: a day early or late at midnight changes nothing here
-        if last_extended and last_extended[0] == today:
-            return 0
         with db.queued_transaction() as session:
-            created = SeriesService(session).extend_all(today)
-        last_extended[:] = [today]
-        return created
+            return SeriesService(session).extend_all(today)
 
     def refresh_imports(now: datetime) -> int:
         # Each subscription at most once per ``import_every``.
@@ -93,12 +82,15 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
         )
         return len(outcomes)
 
+    minute, hour = timedelta(minutes=1), timedelta(hours=1)
     return [
-        PeriodicJob(EXPIRE_HOLDS, expire_holds),
-        PeriodicJob(REMINDERS, reminders),
-        PeriodicJob(PURGE_OUTBOX, purge_outbox),
-        PeriodicJob(PURGE_ATTEMPTS, purge_attempts),
-        PeriodicJob(ANONYMISE, anonymise),
-        PeriodicJob(EXTEND_SERIES, extend_series),
-        PeriodicJob(REFRESH_IMPORTS, refresh_imports),
+        PeriodicJob(EXPIRE_HOLDS, expire_holds, every=minute),
+        PeriodicJob(REMINDERS, reminders, every=minute),
+        PeriodicJob(PURGE_OUTBOX, purge_outbox, every=hour),
+        PeriodicJob(PURGE_ATTEMPTS, purge_attempts, every=hour),
+        PeriodicJob(ANONYMISE, anonymise, every=hour),
+        # The rolling horizon moves by a day at a time.
+        PeriodicJob(EXTEND_SERIES, extend_series, every=timedelta(days=1)),
+        # Each subscription is fetched at most once per ``import_every`` anyway.
+        PeriodicJob(REFRESH_IMPORTS, refresh_imports, every=minute),
     ]

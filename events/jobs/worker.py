@@ -7,24 +7,22 @@ may run at once: claims keep them from rendering or sending a row twice, and the
 idempotent.
 
 Every ``interval`` seconds, and half a second after a commit that queued mail in this
-process, it renders the queued mails (events/mail/prepare.py) and sends what is due (only
-when SMTP is configured: otherwise mails wait in the outbox, where organisers can read
-them). Every ``housekeeping_interval`` it also runs the periodic jobs it was given
-(events/jobs/periodic.py), each on its own so that one failing job does not stop the
-others.
+process, it runs the periodic jobs that are due (events/jobs/periodic.py; each on one
+process at a time across all nodes, under its lease: events/jobs/runner.py), renders the
+queued mails (events/mail/prepare.py) and sends what is due (only when SMTP is
+configured: otherwise mails wait in the outbox, where organisers can read them).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from events.clock import utcnow
 from events.database import Database
-from events.jobs.periodic import PeriodicJob
+from events.jobs.runner import JobRunner, PeriodicJob
 from events.mail.notify import outbox_committed
 from events.mail.prepare import PREPARE_BATCH, prepare_outbox
 from events.mail.sender import MailSender, SendReport, SmtpConfig
@@ -37,7 +35,6 @@ POLL_INTERVAL = 5.0
 GATHER_FOR = 0.5
 #: Render at most this many batches per tick, so sending is never starved.
 MAX_PREPARE_BATCHES = 10
-HOUSEKEEPING_INTERVAL = 60.0
 THREAD_NAME = "rencontres-worker"
 
 
@@ -50,30 +47,24 @@ class BackgroundWorker:
         smtp: SmtpConfig | None,
         jobs: Sequence[PeriodicJob] = (),
         interval: float = POLL_INTERVAL,
-        housekeeping_interval: float = HOUSEKEEPING_INTERVAL,
     ) -> None:
         self.db = db
         self.mail = mail
-        self.jobs = tuple(jobs)
+        self.runner = JobRunner(db, jobs)
         self.sender = MailSender(db, smtp) if smtp is not None and smtp.host else None
         self.interval = interval
-        self.housekeeping_interval = housekeeping_interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_housekeeping: float | None = None
+
+    @property
+    def jobs(self) -> tuple[PeriodicJob, ...]:
+        return self.runner.jobs
 
     # -- one step -----------------------------------------------------------------------
-    def housekeeping(self, now: datetime | None = None) -> dict[str, int]:
-        """Run every periodic job once; returns what each did (jobs that failed are
+    def run_jobs(self, now: datetime | None = None) -> dict[str, int]:
+        """Run the periodic jobs that are due here; what each did (those that failed are
         logged and left out)."""
-        now = now or utcnow()
-        done: dict[str, int] = {}
-        for job in self.jobs:
-            try:
-                done[job.name] = job.run(now)
-            except Exception:  # the next round tries again; the other jobs still run
-                log.exception("periodic job %s failed", job.name)
-        return done
+        return self.runner.run_due(now or utcnow())
 
     def prepare(self, _now: datetime | None = None) -> int:
         """Render the queued mails (with or without SMTP: the outbox page shows them)."""
@@ -92,11 +83,7 @@ class BackgroundWorker:
         return self.sender.run_until_idle(now)
 
     def tick(self, now: datetime | None = None) -> None:
-        monotonic = time.monotonic()
-        last = self._last_housekeeping
-        if last is None or monotonic - last >= self.housekeeping_interval:
-            self._last_housekeeping = monotonic
-            self._guarded(self.housekeeping, now)
+        self._guarded(self.run_jobs, now)
         self._guarded(self.prepare, now)
         self._guarded(self.send, now)
 

@@ -16,6 +16,7 @@ from events.models.events import (
     event_tag,
 )
 from events.models.external import ExternalCalendar
+from events.models.jobs import JobLease
 from events.models.outbox import OutboxMessage, OutboxStatus
 from events.models.personal_feeds import PersonalFeed
 from events.models.registrations import (
@@ -37,6 +38,7 @@ __all__ = [
     "EventStatus",
     "ExternalCalendar",
     "Invitation",
+    "JobLease",
     "KeyValue",
     "Membership",
     "OutboxMessage",

@@ -15,7 +15,8 @@ from litestar.testing import TestClient
 
 from events.clock import utcnow
 from events.database import Database
-from events.jobs.periodic import JobSettings, PeriodicJob, periodic_jobs
+from events.jobs.periodic import JobSettings, periodic_jobs
+from events.jobs.runner import PeriodicJob
 from events.jobs.worker import THREAD_NAME, BackgroundWorker
 from events.mail.sender import SmtpConfig, connect_smtp
 from events.models import Event, OutboxStatus, RegistrationStatus
@@ -154,7 +155,7 @@ def test_periodic_jobs_run_each_round_and_one_failing_stops_none(db: Database) -
     jobs = [PeriodicJob("broken", broken), PeriodicJob("working", working)]
     worker = BackgroundWorker(db, mail=MAIL, smtp=None, jobs=jobs)
     now = utcnow()
-    assert worker.housekeeping(now) == {"working": 1}
+    assert worker.run_jobs(now) == {"working": 1}
     assert seen == [now]
 
 
@@ -180,7 +181,7 @@ def test_the_servers_worker_anonymises_extends_series_and_refreshes_imports(
         "extend_series",
         "refresh_imports",
     ]
-    worker.housekeeping(utcnow() + timedelta(days=60))  # two months on: the horizon moved
+    worker.run_jobs(utcnow() + timedelta(days=60))  # two months on: the horizon moved
     assert [r.message for r in caplog.records if r.levelname == "ERROR"] == []
     with db.session() as session:
         assert len(SeriesService(session).occurrences(series)) > before
