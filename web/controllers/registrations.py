@@ -18,7 +18,6 @@ who types someone else's address that person's private page.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -52,7 +51,8 @@ from events.validation import clean_email
 from web import throttle
 from web.auth import Access, access
 from web.calendar_links import event_links
-from web.controllers.public_events import VIEW_HELPERS
+from web.conditional import body_etag, conditional_response
+from web.event_views import VIEW_HELPERS
 from web.forms import Form
 from web.i18n import current_locale
 from web.i18n import gettext as _
@@ -222,15 +222,6 @@ def _hold_expired(registration: Registration) -> bool:
         and registration.confirmed_at is None
         and expires is not None
     )
-
-
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def _not_modified(request: Request, etag: str) -> bool:
-    sent = request.headers.get("if-none-match", "")
-    return any(tag.strip() in {etag, "*", "W/" + etag} for tag in sent.split(","))
 
 
 class RegistrationController(Controller):
@@ -466,12 +457,13 @@ class RegistrationController(Controller):
             raise NotFound()
         url = ticket_url(_settings(request).base_url, registration.ticket_code)
         body = qr_svg(url) if kind == "svg" else qr_png(url)
-        etag = _etag(body)
-        headers = {"cache-control": QR_CACHE_CONTROL, "etag": etag}
-        if _not_modified(request, etag):
-            return Response(b"", status_code=304, headers=headers)
-        media_type = "image/svg+xml" if kind == "svg" else "image/png"
-        return Response(body, media_type=media_type, headers=headers)
+        return conditional_response(
+            request,
+            body,
+            etag=body_etag(body),
+            media_type="image/svg+xml" if kind == "svg" else "image/png",
+            headers={"cache-control": QR_CACHE_CONTROL},
+        )
 
     @get("/t/{code:str}/qr.svg", opt=access(Access.PUBLIC), sync_to_thread=True)
     def ticket_qr_svg(
