@@ -79,8 +79,8 @@ from events.mail.outbox import forget_registrations
 from events.models import Event, EventStatus, Registration, RegistrationLog, RegistrationStatus
 from events.models.base import new_id
 from events.models.registrations import ACTIVE_ONLY, INACTIVE_STATUSES
+from events.services.personal_data import clear_personal_data
 from events.services.personal_feeds import revoke_feed_tokens
-from events.services.privacy import ANONYMISED_NAME, placeholder_email
 from events.services.questions import clean_answers, form_questions
 from events.tokens import hash_token, new_token
 from events.validation import FieldErrors, clean_email, clean_text, parse_int
@@ -519,18 +519,8 @@ class RegistrationService:
         # Nothing more goes to the erased address: no receipt, no queued mail, no feed.
         forget_registrations(self.session, [registration.id])
         revoke_feed_tokens(self.session, registration.email)
-        # The placeholders of events/services/privacy.py: unique per row (the one-active-
-        # address-per-event index holds for anonymous parties of a past event), never a
-        # deliverable address, and skipped by the periodic anonymisation.
-        registration.name = ANONYMISED_NAME
-        registration.email = placeholder_email(registration)
-        registration.locale = "en"
-        registration.opt_in = False
-        registration.request_key = None
-        registration.answers = {}
-        registration.ticket_code = None
-        registration.hold_expires_at = None
-        registration.manage_token_hash = hash_token(new_token())
+        # The same placeholders as the periodic anonymisation, which then skips the row.
+        clear_personal_data(registration)
         self.session.flush()
         self._log(registration, "erased")
         return promoted

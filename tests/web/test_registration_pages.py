@@ -656,6 +656,8 @@ def test_data_json_lists_what_is_stored(client: Client, db: Database, make: Fact
         "waitlist_position": None,
         "language": "en",
         "hear_about_next_events": True,
+        "registered_at_the_door": False,
+        "people_arrived": 0,
         "registered_at": None,
         "consent_given_at": None,
         "confirmed_at": data["registration"]["confirmed_at"],
