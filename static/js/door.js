@@ -215,6 +215,8 @@
       super(body?.title || String(status));
       this.status = status;
       this.body = body;
+      // Problem details: ``detail`` says why (a refusal's sentence), ``title`` what kind.
+      this.reason = body?.detail || body?.title || "";
     }
   }
   async function postJSON(path, body) {
@@ -363,7 +365,7 @@
           // Server trouble, or signed out (401): keep the queue for the next attempt.
           if (error instanceof HttpError && (error.status >= 500 || error.status === 401)) break;
           // Refused for good (bad input, link revoked): sending it again would not help.
-          addLog("bad", strings.error, error.body?.title || "");
+          addLog("bad", strings.error, error.reason);
         }
         queue.shift();
         save("queue", queue);
@@ -417,7 +419,7 @@
       }
     } catch (error) {
       if (error instanceof NetworkError) return offlineScan(item);
-      const title = error.body?.title || strings.error;
+      const title = error.reason || strings.error;
       showVerdict("bad", title, "");
       addLog("bad", title, "");
     }
@@ -451,7 +453,7 @@
       answer = await postJSON("/inspect", { scanned });
     } catch (error) {
       if (!(error instanceof NetworkError)) {
-        showVerdict("bad", error.body?.title || strings.error, "");
+        showVerdict("bad", error.reason || strings.error, "");
         return;
       }
       const verdict = await offlineVerdict(scanned);
@@ -498,7 +500,7 @@
       addLog("warn", answer.message, "");
       refreshSnapshot();
     } catch (error) {
-      showVerdict("bad", error.body?.title || strings.error, "");
+      showVerdict("bad", error.reason || strings.error, "");
     }
   });
 
