@@ -38,9 +38,10 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -258,18 +259,22 @@ class DoorCounters:
 
 @dataclass(frozen=True)
 class DoorReport:
-    """After the event. Registered people are those who held a confirmed place before the
-    door (walk-ins apart); the attendance rate is the share of them who came in."""
+    """Attendance. Registered people are those who held a confirmed place before the door
+    (walk-ins apart); the attendance rate is the share of them who came in. Before the
+    event starts nobody can have failed to come: no rate, no no-shows (None)."""
 
+    #: The event has started: absences are no-shows.
+    started: bool
     registered_parties: int
     registered_people: int
     attended_parties: int
     attended_people: int
-    no_show_parties: int
-    no_show_people: int
+    no_show_parties: int | None
+    no_show_people: int | None
     walk_in_parties: int
     walk_in_people: int
-    #: attended_people / registered_people (0..1), None when nobody registered.
+    #: attended_people / registered_people (0..1); None when nobody registered, or before
+    #: the event starts.
     attendance_rate: float | None
     arrivals: list[tuple[datetime, int]]
     conflicts: int
@@ -302,6 +307,20 @@ class CheckInRow:
 def ticket_hash(salt: str, code: str) -> str:
     """What the offline snapshot holds instead of a code: ``sha256_hex(salt + code)``."""
     return hashlib.sha256((salt + code).encode()).hexdigest()
+
+
+def event_days(event: Event) -> list[date]:
+    """The dates the event spans in its own time zone (an evening past midnight: two). A
+    door scanning on another day is probably at the wrong event: it is warned first."""
+    zone = ZoneInfo(event.timezone)
+    first = _aware(event.starts_at).astimezone(zone).date()
+    last = _aware(event.ends_at).astimezone(zone).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def is_event_day(event: Event, now: datetime) -> bool:
+    """Whether ``now`` falls on one of ``event_days(event)``, in the event's time zone."""
+    return _aware(now).astimezone(ZoneInfo(event.timezone)).date() in event_days(event)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -629,8 +648,8 @@ class DoorService:
             "tickets": entries,
         }
 
-    def report(self, event: Event) -> DoorReport:
-        """Attendance after the event (see ``DoorReport``)."""
+    def report(self, event: Event, *, now: datetime) -> DoorReport:
+        """Attendance at ``now``, final once the event has ended (see ``DoorReport``)."""
         rows = self.session.execute(
             select(Registration.guests, Registration.arrived, Registration.walk_in).where(
                 Registration.event_id == event.id, Registration.status == S.CONFIRMED
@@ -642,16 +661,20 @@ class DoorService:
         attended_people = sum(min(arrived, party) for party, arrived in registered)
         attended_parties = sum(1 for _, arrived in registered if arrived > 0)
         arrivals = self._arrivals(event, None)
+        started = _aware(event.starts_at) <= _aware(now)
         return DoorReport(
+            started=started,
             registered_parties=len(registered),
             registered_people=registered_people,
             attended_parties=attended_parties,
             attended_people=attended_people,
-            no_show_parties=len(registered) - attended_parties,
-            no_show_people=registered_people - attended_people,
+            no_show_parties=len(registered) - attended_parties if started else None,
+            no_show_people=registered_people - attended_people if started else None,
             walk_in_parties=len(walk_ins),
             walk_in_people=sum(walk_ins),
-            attendance_rate=attended_people / registered_people if registered_people else None,
+            attendance_rate=attended_people / registered_people
+            if started and registered_people
+            else None,
             arrivals=arrivals,
             conflicts=self._conflicts(event),
         )
@@ -717,6 +740,7 @@ class DoorService:
                 nonce=nonce,
                 people=people,
                 device=device,
+                device_key=arrival.device_key,
                 scanned_at=when,
                 now=now,
                 offline=offline,
@@ -746,7 +770,7 @@ class DoorService:
                 admit, arrived = 0, registration.arrived
                 result = self._judge(event, registration, people=people)[0]
         if result.verdict is Verdict.ALREADY_CHECKED_IN and offline and registration:
-            conflict = self._admitted_elsewhere(registration.id, device)
+            conflict = self._admitted_elsewhere(registration.id, device, arrival.device_key)
         row = self._record(
             event,
             registration if result.verdict is not Verdict.OTHER_EVENT else None,
@@ -756,6 +780,7 @@ class DoorService:
             people=admit,
             arrived=arrived,
             device=device,
+            device_key=arrival.device_key,
             scanned_at=when,
             offline=offline,
             conflict=conflict,
@@ -917,6 +942,7 @@ class DoorService:
         conflict: bool,
         actor_id: UUID | None,
         door_link_id: UUID | None,
+        device_key: str | None = None,
         other_event_id: UUID | None = None,
     ) -> Logged | None:
         """Append the log row; None if the nonce was taken meanwhile (nothing written)."""
@@ -931,6 +957,7 @@ class DoorService:
             "people": people,
             "arrived": arrived,
             "device": device,
+            "device_key": device_key,
             "actor_id": actor_id,
             "door_link_id": door_link_id,
             "offline": offline,
@@ -1024,8 +1051,13 @@ class DoorService:
             return None, None
         return admissions[0].scanned_at, admissions[0].device
 
-    def _admitted_elsewhere(self, registration_id: UUID, device: str) -> bool:
-        return any(row.device != device for row in self._admissions(registration_id))
+    def _admitted_elsewhere(self, registration_id: UUID, device: str, key: str | None) -> bool:
+        """Whether another device let this party in. A phone is known by its key when both
+        scans carry one (its label may have been renamed meanwhile), else by its label."""
+        return any(
+            row.device_key != key if key and row.device_key else row.device != device
+            for row in self._admissions(registration_id)
+        )
 
     def _first_admissions(self, event: Event) -> dict[UUID, datetime]:
         firsts: dict[UUID, datetime] = {}
@@ -1106,6 +1138,8 @@ __all__ = [
     "DoorService",
     "ScanResult",
     "Verdict",
+    "event_days",
+    "is_event_day",
     "ticket_code_from",
     "ticket_hash",
 ]

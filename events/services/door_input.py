@@ -16,6 +16,8 @@ The policy
   server's own prefixes, refused from clients so that no client key can take theirs.
 - ``device``, the phone's label: control characters become spaces, runs of white space one
   space, cut to 60 characters; empty means ``door``. A label is never refused for its text.
+- ``device_key``, a random key the phone keeps (the same phone renamed is the same
+  device): 8 to 64 of ``A-Z a-z 0-9 _ -``, or nothing (a plain form).
 - ``people``, a partial arrival: absent, empty or ``all`` admits everyone of the party not
   yet in; otherwise a whole number from 1 to 1000.
 - ``scanned_at``, the real time of an offline scan: ISO 8601, UTC when it has no offset.
@@ -65,7 +67,7 @@ MAX_PEOPLE = 1000
 MAX_OFFLINE_AGE = timedelta(days=2)
 CLOCK_SKEW = timedelta(minutes=1)
 MAX_DATETIME_LENGTH = 40
-_NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 #: Digits as a form sends them; a dozen at most (``int()`` of a long string is slow).
 _DIGITS = re.compile(r"[+-]?[0-9]{1,12}")
 #: Prefixes of the nonces the server writes itself (a missing nonce, an undo).
@@ -83,6 +85,8 @@ class Arrival:
 
     nonce: str
     device: str
+    #: The phone's own key; None when it sent none.
+    device_key: str | None = None
     #: None: everyone of the party not yet in; a number: that many (partial arrival).
     people: int | None = None
     #: UTC, the real time of an offline scan; None: now.
@@ -145,6 +149,7 @@ def scan_input(data: Data, *, now: datetime) -> ScanInput:
     return ScanInput(
         nonce=arrival.nonce,
         device=arrival.device,
+        device_key=arrival.device_key,
         people=arrival.people,
         scanned_at=arrival.scanned_at,
         offline=arrival.offline,
@@ -158,6 +163,7 @@ def arrival_input(data: Data, *, now: datetime) -> Arrival:
     arrival = Arrival(
         nonce=errors.check(clean_nonce, data.get("nonce")),
         device=errors.check(clean_device, data.get("device")),
+        device_key=errors.check(_device_key, data.get("device_key")),
         people=errors.check(_people, data.get("people")),
         scanned_at=errors.check(_scanned_at, data.get("scanned_at"), now),
         offline=_flag(data.get("offline")),
@@ -209,7 +215,7 @@ def clean_nonce(value: object) -> str:
         return SERVER_NONCE_PREFIX + secrets.token_hex(16)
     if not isinstance(value, str):
         raise ValidationFailed({"nonce": "not_text"})
-    if not _NONCE.fullmatch(value) or value.startswith((SERVER_NONCE_PREFIX, UNDO_NONCE_PREFIX)):
+    if not _KEY.fullmatch(value) or value.startswith((SERVER_NONCE_PREFIX, UNDO_NONCE_PREFIX)):
         raise ValidationFailed({"nonce": "invalid_characters"})
     return value
 
@@ -221,6 +227,16 @@ def clean_device(value: object) -> str:
         raise ValidationFailed({"device": "not_text"})
     text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in value)
     return " ".join(text.split())[:DEVICE_MAX_LENGTH].strip() or DEFAULT_DEVICE
+
+
+def _device_key(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed({"device_key": "not_text"})
+    if not _KEY.fullmatch(value):
+        raise ValidationFailed({"device_key": "invalid_characters"})
+    return value
 
 
 def ticket_code_from(scanned: str | None) -> str:

@@ -31,6 +31,8 @@ from events.services.door import (
     DoorService,
     ScanResult,
     Verdict,
+    event_days,
+    is_event_day,
     ticket_code_from,
 )
 from events.services.door_input import (
@@ -552,6 +554,36 @@ def test_the_same_ticket_admitted_offline_on_two_devices_is_flagged_not_counted_
     assert door(db, event, "counters", now=utcnow()).conflicts == 1
 
 
+@pytest.mark.parametrize("first_offline", [True, False])
+def test_a_phone_renamed_between_two_scans_is_no_conflict(
+    db: Database, event: Event, first_offline: bool
+) -> None:
+    """The label is the volunteer's to change ("door 1" → "Sam"); the phone's key stays."""
+    registration = confirmed(db, event)
+    at = utcnow() - timedelta(minutes=5)
+    phone, other_phone = "phone-key-0001", "phone-key-0002"
+    first = scan(
+        db,
+        event,
+        registration.ticket_code,
+        device="door 1",
+        device_key=phone,
+        offline=first_offline,
+        scanned_at=at,
+    )
+    assert first.verdict is Verdict.ADMITTED
+    renamed = scan(
+        db, event, registration.ticket_code, device="Sam", device_key=phone, offline=True
+    )
+    assert renamed.verdict is Verdict.ALREADY_CHECKED_IN and not renamed.conflict
+    elsewhere = scan(
+        db, event, registration.ticket_code, device="door 1", device_key=other_phone, offline=True
+    )
+    assert elsewhere.conflict  # another phone, although it bears the same label
+    assert door(db, event, "counters", now=utcnow()).conflicts == 1
+    assert [row.device_key for row in log_rows(db, event)] == [phone, phone, other_phone]
+
+
 # -- walk-ins ------------------------------------------------------------------------------
 def walk_in(
     db: Database, event: Event, name: str = "Walk In", locale: str = "en", **fields: Any
@@ -879,7 +911,9 @@ def test_the_report_after_the_event(db: Database, make: Factories) -> None:
     scan(db, event, came.ticket_code)
     scan(db, event, partly.ticket_code, people=2)
     walk_in(db, event, "Walker", guests=2)
-    report = door(db, event, "report")
+    during = load_event(db, event).starts_at + timedelta(minutes=30)
+    report = door(db, event, "report", now=during)
+    assert report.started
     assert (report.registered_parties, report.registered_people) == (4, 2 + 4 + 3 + 1)
     assert (report.attended_parties, report.attended_people) == (2, 4)
     assert (report.no_show_parties, report.no_show_people) == (2, 6)
@@ -888,7 +922,26 @@ def test_the_report_after_the_event(db: Database, make: Factories) -> None:
     assert report.total_people == 7
     assert sum(n for _, n in report.arrivals) == 7
     empty = open_event(db, make)
-    assert door(db, empty, "report").attendance_rate is None
+    assert door(db, empty, "report", now=during).attendance_rate is None
+
+
+def test_before_the_event_nobody_is_a_no_show(db: Database, make: Factories) -> None:
+    event = open_event(db, make, capacity="20", guest_allowance=1)
+    early = confirmed(db, event, "early", guests=1)
+    confirmed(db, event, "later")
+    scan(db, event, early.ticket_code)  # doors open before the start
+    starts_at = load_event(db, event).starts_at
+    before = door(db, event, "report", now=starts_at - timedelta(minutes=1))
+    assert not before.started
+    assert (before.attendance_rate, before.no_show_parties, before.no_show_people) == (
+        None,
+        None,
+        None,
+    )
+    assert (before.attended_people, before.registered_people) == (2, 3)
+    at_start = door(db, event, "report", now=starts_at)
+    assert at_start.started and at_start.no_show_parties == 1
+    assert at_start.attendance_rate == pytest.approx(2 / 3)
 
 
 def test_the_log_is_newest_first_with_names_and_no_addresses(db: Database, event: Event) -> None:
@@ -926,3 +979,25 @@ def test_device_labels_are_cleaned(db: Database, event: Event) -> None:
     assert result.first_device is not None
     assert result.first_device.startswith("door 7 xxx") and len(result.first_device) == 60
     assert "\x00" not in result.first_device
+
+
+def test_the_event_days_are_those_of_its_time_zone(db: Database, make: Factories) -> None:
+    """Tokyo, 23:00 to 01:30: two days there, whatever the server's zone or UTC says."""
+    community = make.community()
+    with db.transaction() as session:
+        event = EventService(session).create(
+            community,
+            EventInput(
+                title="Late night",
+                starts_local="2027-03-04T23:00",
+                ends_local="2027-03-05T01:30",
+                timezone="Asia/Tokyo",
+                capacity="10",
+            ),
+        )
+    assert [day.isoformat() for day in event_days(event)] == ["2027-03-04", "2027-03-05"]
+    tokyo_morning_of_the_4th = datetime(2027, 3, 3, 23, 30, tzinfo=UTC)  # 08:30 in Tokyo
+    assert is_event_day(event, tokyo_morning_of_the_4th)
+    assert not is_event_day(event, datetime(2027, 3, 3, 14, 0, tzinfo=UTC))  # 23:00 the 3rd
+    assert is_event_day(event, datetime(2027, 3, 5, 14, 0, tzinfo=UTC))  # 23:00 the 5th
+    assert not is_event_day(event, datetime(2027, 3, 5, 15, 0, tzinfo=UTC))  # 00:00 the 6th

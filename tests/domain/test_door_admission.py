@@ -46,6 +46,7 @@ def one_statement(session: Any, event: Event, code: str, scan_nonce: str) -> Any
         nonce=scan_nonce,
         people=None,
         device="door",
+        device_key=None,
         scanned_at=now,
         now=now,
         offline=False,

@@ -79,6 +79,16 @@ def test_a_device_that_is_not_text_is_refused() -> None:
     assert refused(arrival_input, {"device": 3}, now=NOW) == {"device": "not_text"}
 
 
+def test_a_device_key_is_kept_or_refused_never_rewritten() -> None:
+    assert arrival_input({"device_key": "k3y_of-phone"}, now=NOW).device_key == "k3y_of-phone"
+    assert arrival_input({}, now=NOW).device_key is None
+    assert arrival_input({"device_key": ""}, now=NOW).device_key is None
+    assert refused(arrival_input, {"device_key": "short"}, now=NOW) == {
+        "device_key": "invalid_characters"
+    }
+    assert refused(arrival_input, {"device_key": 12345678}, now=NOW) == {"device_key": "not_text"}
+
+
 # -- people ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("people", "count"),

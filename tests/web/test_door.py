@@ -594,3 +594,51 @@ def test_link_form_errors_and_stale_revokes(client: Client, db: Database, ours: 
     stale = client.submit(f"{here}/links/{uuid.uuid4()}/revoke")
     assert stale.status_code == 303
     assert "does not exist" in client.get(here).text
+
+
+def test_no_attendance_rate_or_no_shows_before_the_event_starts(
+    client: Client, db: Database, ours: Side
+) -> None:
+    client.login_as(db, ours.owner)
+    here = f"/manage/ours/events/{ours.event.slug}/door"
+    before = client.get(here).text
+    assert "has not started yet" in before
+    assert "No-shows" not in before and "Attendance rate" not in before
+    scanner = client.get(f"/door/{ours.event.slug}").text
+    assert "No-shows" not in scanner and "Attendance rate" not in scanner and " %" not in scanner
+    with db.transaction() as session:  # the event is under way
+        event = session.get(Event, ours.event.id)
+        assert event is not None
+        event.starts_at, event.ends_at = (
+            utcnow() - timedelta(hours=1),
+            utcnow() + timedelta(hours=2),
+        )
+    during = client.get(here).text
+    assert "has not started yet" not in during
+    assert "No-shows" in during and "Attendance rate" in during and "0 %" in during
+
+
+def test_the_scanner_page_for_a_door_link_on_another_day(
+    client: Client, db: Database, ours: Side
+) -> None:
+    _link, token = new_link(db, ours)
+    client.get(f"/door/{ours.event.slug}/link/{token}")
+    page = client.get(f"/door/{ours.event.slug}").text
+    # The event is in three days: said at once, and the plain form asks before scanning.
+    assert "This event is not today: it is on " in page
+    assert re.search(r'<input type="checkbox" id="door-day-ok" name="day_ok" required>', page)
+    assert 'data-timezone="Europe/Paris"' in page and "data-days=" in page
+    # A door link's holder is not offered to log in; the code field does not grab the focus.
+    assert 'href="/login"' not in page and "autofocus" not in page
+    results = client.get(f"/door/{ours.event.slug}/search?q=bob").text
+    assert re.search(r'Check in<span class="visually-hidden"> Bob ours</span></button>', results)
+    with db.transaction() as session:  # tonight, in Paris
+        event = session.get(Event, ours.event.id)
+        assert event is not None
+        event.starts_at, event.ends_at = (
+            utcnow() - timedelta(hours=1),
+            utcnow() + timedelta(hours=1),
+        )
+    today = client.get(f"/door/{ours.event.slug}").text
+    assert 'id="door-not-today" class="flash flash-error door-not-today" hidden' in today
+    assert 'name="day_ok"' not in today

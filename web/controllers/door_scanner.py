@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from events.clock import utcnow
 from events.errors import NotFound
 from events.qr import qr_svg
+from events.services.door import event_days, is_event_day
 from events.services.door_links import DoorLinkService
 from events.services.events import EventService
 from web.auth import Access, access, session_user_id
@@ -86,6 +87,8 @@ class DoorScannerController(Controller):
             "door/scanner.html",
             context={
                 "event": door.event,
+                "event_days": " ".join(day.isoformat() for day in event_days(door.event)),
+                "not_today": not is_event_day(door.event, utcnow()),
                 "via_link": door.door_link_id is not None,
                 "counters": counters_of(db_session, door.event),
                 "nonce": new_nonce(),

@@ -148,7 +148,7 @@ class ManageDoorController(Controller):
     ) -> Template:
         service = DoorService(session)
         now = utcnow()
-        report = service.report(event)
+        report = service.report(event, now=now)
         links = [
             {"link": link, "live": is_live(link, now)}
             for link in DoorLinkService(session).for_event(event)
