@@ -21,15 +21,6 @@ from web.mail import background_worker
 from web.settings import Settings
 
 
-def _accepts(option: str) -> bool:
-    """Whether the installed uvicorn knows ``option`` (newer releases added some)."""
-    import inspect
-
-    import uvicorn
-
-    return option in inspect.signature(uvicorn.run).parameters
-
-
 @click.group()
 def main() -> None:
     """Rencontres: open meetups, run by volunteers."""
@@ -43,28 +34,35 @@ def main() -> None:
 )
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 def serve(host: str | None, port: int | None, workers: int | None, reload: bool) -> None:
-    """Run the production server (uvicorn, several worker processes)."""
-    import uvicorn
-
+    """Run the production server (uvicorn workers under gunicorn's arbiter, web/serving.py)."""
     settings = Settings.from_env()
-    # Workers re-read the environment; make the chosen secret and data folder theirs too.
+    # The app is built from the environment (web/serving.py): the secret and the data
+    # folder chosen here must be the ones it reads.
     os.environ.setdefault("SECRET_KEY", settings.secret_key)
     os.environ.setdefault("DATA_DIR", str(settings.data_dir))
-    # A worker that starts slowly on a busy machine (imports take seconds at high load) must
-    # not be killed and restarted in a loop by uvicorn's 5 s default health check.
-    patience = {"timeout_worker_healthcheck": 60} if _accepts("timeout_worker_healthcheck") else {}
-    uvicorn.run(
-        "web.serving:create_serving_app",
-        **patience,
-        factory=True,
+    forwarded = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    if reload:  # development: one process that restarts on code changes
+        import uvicorn
+
+        uvicorn.run(
+            "web.serving:create_serving_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            reload=True,
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded,
+            log_level="info",
+        )
+        return
+    from web.serving import serve as serve_forever
+
+    serve_forever(
         host=host or settings.host,
         port=port or settings.port,
-        workers=None if reload else (workers or settings.workers),
-        reload=reload,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        workers=workers or settings.workers,
+        forwarded_allow_ips=forwarded,
         access_log=settings.debug,
-        log_level="info",
     )
 
 
