@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -12,13 +14,26 @@ from events.clock import utcnow
 from events.database import Database
 from events.demo import seed_demo, today_in_paris
 from events.errors import ValidationFailed
-from events.jobs.periodic import EXPIRE_HOLDS, REMINDERS
+from events.jobs.lease import JobBusy, exclusively
+from events.jobs.periodic import ANONYMISE, EXPIRE_HOLDS, EXTEND_SERIES, REFRESH_IMPORTS, REMINDERS
 from events.migrate import upgrade
 from events.services.accounts import AccountService
 from events.services.privacy import anonymise_past_registrations
 from events.services.series import SeriesService
 from web.mail import background_worker
 from web.settings import Settings
+
+
+@contextmanager
+def _alone(database: Database, job: str) -> Iterator[None]:
+    """Run what a periodic job does under that job's lease (events/jobs/lease.py): never
+    at the same time as the background workers' run of it; exit 1 while one is running."""
+    try:
+        with exclusively(database, job):
+            yield
+    except JobBusy:
+        click.echo(f"the {job} job is running elsewhere right now; try again later", err=True)
+        sys.exit(1)
 
 
 @click.group()
@@ -116,10 +131,12 @@ def series_extend() -> None:
     """Create occurrences up to the rolling horizon (run daily, e.g. from cron)."""
     settings = Settings.from_env()
     database = Database.from_url(settings.database_url)
-    with database.transaction() as session:
-        created = SeriesService(session).extend_all(today_in_paris())
-    click.echo(f"{created} occurrence(s) created")
-    database.dispose()
+    try:
+        with _alone(database, EXTEND_SERIES), database.transaction() as session:
+            created = SeriesService(session).extend_all(today_in_paris())
+        click.echo(f"{created} occurrence(s) created")
+    finally:
+        database.dispose()
 
 
 @main.command()
@@ -174,7 +191,8 @@ def import_refresh(force: bool) -> None:
     settings = Settings.from_env()
     database = Database.from_url(settings.database_url)
     try:
-        outcomes = refresh_imports(settings, database, force=force)
+        with _alone(database, REFRESH_IMPORTS):
+            outcomes = refresh_imports(settings, database, force=force)
         for line in describe(outcomes):
             click.echo(line)
         click.echo(f"{len(outcomes)} calendar(s) fetched")
@@ -200,7 +218,7 @@ def privacy_anonymise(after_days: int | None) -> None:
     days = settings.anonymise_after_days if after_days is None else after_days
     database = Database.from_url(settings.database_url)
     try:
-        with database.transaction() as session:
+        with _alone(database, ANONYMISE), database.transaction() as session:
             done = anonymise_past_registrations(session, now=utcnow(), after_days=days)
         click.echo(f"{done} registration(s) anonymised (events ended {days}+ days ago)")
     finally:
