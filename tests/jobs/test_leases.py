@@ -151,3 +151,20 @@ def test_a_command_runs_a_job_under_its_lease_and_leaves_the_schedule(
         assert lease.holder != "a worker" and lease.expires_at <= utcnow()  # released
     with exclusively(db, EXTEND_SERIES), pytest.raises(JobBusy), exclusively(db, EXTEND_SERIES):
         pass  # pragma: no cover - refused before
+
+
+def test_each_forked_worker_holds_leases_under_its_own_name(db: Database) -> None:
+    # The server builds the app, and so the runner, once before forking its workers.
+    runner = JobRunner(db, [])
+    before = runner.holder
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        os.write(writing, runner.holder.encode())
+        os._exit(0)
+    os.close(writing)
+    os.waitpid(child, 0)
+    in_child = os.read(reading, 200).decode()
+    os.close(reading)
+    assert in_child and in_child != before and runner.holder == before
+    assert in_child.split(":")[1] == str(child)
