@@ -81,6 +81,11 @@ class MailKind(enum.StrEnum):
     REMINDER = "reminder"
 
 
+#: Mails written to many people at once (every attendee of an event, every reminder of the
+#: day): sent after every other mail waiting, so a backlog of them never delays the mail
+#: someone is waiting for now (a confirmation, a link, a ticket).
+BULK_KINDS = frozenset({MailKind.REMINDER, MailKind.EVENT_CHANGED, MailKind.EVENT_CANCELLED})
+
 #: Who hears about a change or a cancellation of the event: everyone with a place, in
 #: line, or awaiting approval (unconfirmed addresses are not written to).
 EVENT_AUDIENCE = (S.CONFIRMED, S.WAITLISTED, S.PENDING_APPROVAL)

@@ -38,7 +38,7 @@ from events.mail.notify import (
     place_of,
     wake_worker_after_commit,
 )
-from events.mail.outbox import claim_rows
+from events.mail.outbox import TRANSACTIONAL_FIRST, claim_rows
 from events.mail.render import event_details, render
 from events.mail.settings import MailSettings
 from events.models import Event, EventStatus, OutboxMessage, OutboxStatus, PersonalFeed
@@ -83,8 +83,9 @@ class Rendered:
 
 
 def prepare_outbox(db: Database, settings: MailSettings, *, limit: int = PREPARE_BATCH) -> int:
-    """Render up to ``limit`` queued mails, oldest first, with the links of ``settings``;
-    returns how many were written."""
+    """Render up to ``limit`` queued mails with the links of ``settings``, bulk mails
+    (reminders, event changes) after all others, oldest first; returns how many were
+    written."""
     claim = _claim(db, limit)
     if claim is None:
         return 0
@@ -108,7 +109,7 @@ def _claim(db: Database, limit: int) -> tuple[datetime, list[UUID]] | None:
         OutboxMessage.render_spec.is_not(None),
         OutboxMessage.status == OutboxStatus.PENDING,
     )
-    order = (OutboxMessage.created_at, OutboxMessage.id)
+    order = (TRANSACTIONAL_FIRST, OutboxMessage.created_at, OutboxMessage.id)
     claimed = claim_rows(db, waiting, order, limit=limit, now=now, until=until)
     return (until, claimed) if claimed else None
 
