@@ -47,12 +47,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from events.clock import utcnow
 from events.database import Database
 from events.models import JobLease
+from events.models.base import table_of
 
 log = logging.getLogger("rencontres.jobs")
 
 #: How long a lease lasts without renewal: what a dead holder delays its job by.
 HOLD_FOR = timedelta(minutes=2)
-_TABLE = JobLease.__table__
+_TABLE = table_of(JobLease)
 
 
 def new_holder() -> str:
@@ -97,7 +98,7 @@ def renew(db: Database, name: str, holder: str, *, until: datetime) -> bool:
             .values(expires_at=until)
             .execution_options(synchronize_session=False)
         )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return _rows(result) == 1
 
 
 def release(
@@ -115,7 +116,7 @@ def release(
             .values(values)
             .execution_options(synchronize_session=False)
         )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return _rows(result) == 1
 
 
 @contextmanager
@@ -187,3 +188,8 @@ class HeldLease:
     ) -> None:
         self._done.set()
         self._thread.join()
+
+
+def _rows(result: object) -> int:
+    """Rows an UPDATE matched (SQLAlchemy types ``execute``'s result without it)."""
+    return int(getattr(result, "rowcount", 0) or 0)

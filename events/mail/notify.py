@@ -47,14 +47,14 @@ from events.models import (
     RegistrationStatus,
     Venue,
 )
-from events.models.base import new_id
+from events.models.base import new_id, table_of
 
 S = RegistrationStatus
 SUBJECT_MAX_LENGTH = 300
 #: Set after a commit that queued or rendered mail, so an in-process worker wakes up.
 outbox_committed = threading.Event()
 _QUEUED_FLAG = "rencontres.mail_queued"
-_INSERT_OUTBOX = insert(OutboxMessage.__table__)
+_INSERT_OUTBOX = insert(table_of(OutboxMessage))
 _NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 

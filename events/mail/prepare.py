@@ -43,6 +43,7 @@ from events.mail.render import event_details, render
 from events.mail.settings import MailSettings
 from events.models import Event, EventStatus, OutboxMessage, OutboxStatus, PersonalFeed
 from events.models import RegistrationStatus as S
+from events.models.base import table_of
 from events.tickets import ticket_url
 from events.tokens import new_token
 
@@ -154,8 +155,9 @@ def render_queued(
     recipient = Recipient.from_spec(spec["recipient"])
     token = spec.get("token")
     locale = mail_locale(recipient.locale)
-    confirmed = recipient.status is S.CONFIRMED and recipient.ticket_code is not None
-    ticket = ticket_url(settings.base_url, recipient.ticket_code) if confirmed else ""
+    code = recipient.ticket_code
+    confirmed = recipient.status is S.CONFIRMED and code is not None
+    ticket = ticket_url(settings.base_url, code) if code is not None and confirmed else ""
     with_qr = confirmed and kind in QR_KINDS
     qr_cid = f"ticket-{recipient.id.hex}@rencontres" if with_qr else ""
     private = settings.url(f"/r/{token}") if token else ""
@@ -223,7 +225,7 @@ def _store(session: Session, results: list[Rendered], until: datetime) -> int:
         )
     )
     mine = [result for result in results if result.message_id in waiting]
-    table = OutboxMessage.__table__
+    table = table_of(OutboxMessage)
     rendered = [
         {
             "message_id": result.message_id,

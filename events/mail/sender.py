@@ -62,7 +62,8 @@ ERROR_MAX_LENGTH = 2000
 
 def retry_delay(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: 30 s, 1 min, 2 min... max 1 h."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
+    delay: timedelta = min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
+    return delay
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,8 @@ class MailSender:
                     smtp.send_message(message, to_addrs=[mail.to_address])
                 except Exception as error:  # every failure is recorded on its row
                     if isinstance(error, smtplib.SMTPServerDisconnected | OSError):
-                        smtp = _close(smtp)  # reconnect for the next message
+                        _close(smtp)
+                        smtp = None  # reconnect for the next message
                     self._failed(mail, claim, error, now, report, lock)
                     continue
                 self._sent(mail, claim, now, report, lock)
@@ -336,9 +338,8 @@ def connect_smtp(config: SmtpConfig) -> smtplib.SMTP:
 
 def _close(smtp: smtplib.SMTP | None) -> None:
     if smtp is None:
-        return None
+        return
     try:
         smtp.quit()
     except (smtplib.SMTPException, OSError):
         smtp.close()
-    return None
