@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 
 from events.database import Database
 from events.errors import Conflict
-from events.fetch import address_allowed, fetch_calendar
 from events.imports import (
     MAX_BYTES,
     ImportedEvent,
@@ -394,41 +393,3 @@ def test_any_mix_of_lines_is_imported_or_refused_never_a_crash(lines: list[str])
     for event in parsed.events:
         assert event.starts_at < event.ends_at and event.starts_at.tzinfo is not None
         assert len(event.uid) <= 255
-
-
-@pytest.mark.parametrize(
-    ("address", "allowed"),
-    [
-        ("93.184.215.14", True),
-        ("2606:4700::6810:85e5", True),
-        ("127.0.0.1", False),
-        ("10.1.2.3", False),
-        ("172.16.0.1", False),
-        ("192.168.1.1", False),
-        ("169.254.169.254", False),  # cloud metadata services
-        ("100.64.0.1", False),  # carrier-grade NAT
-        ("0.0.0.0", False),
-        ("224.0.0.1", False),
-        ("::1", False),
-        ("fe80::1%eth0", False),
-        ("fd00::1", False),
-        ("::ffff:127.0.0.1", False),  # IPv4-mapped loopback
-        ("not an address", False),
-    ],
-)
-def test_only_public_addresses_are_fetched(address: str, allowed: bool) -> None:
-    assert address_allowed(address) is allowed
-
-
-def test_one_private_answer_refuses_the_name_without_connecting() -> None:
-    asked: list[tuple[str, int]] = []
-
-    def resolver(host: str, port: int) -> list[str]:
-        asked.append((host, port))
-        return ["93.184.215.14", "10.0.0.7"]
-
-    result = fetch_calendar("https://calendar.example/feed.ics", resolver=resolver)
-    assert (result.status, asked) == ("private_address", [("calendar.example", 443)])
-    assert "10.0.0.7" in result.error
-    assert fetch_calendar("file:///etc/passwd").status == "invalid_url"
-    assert fetch_calendar("http://[::1").status == "invalid_url"
