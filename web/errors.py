@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from events.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from events.errors import Busy, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from web.i18n import gettext as _
 from web.messages import error_message, field_errors
 from web.rendering import wants_fragment
@@ -126,6 +126,9 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
         return error_response(request, 400, errors=field_errors(exc.errors))
     if isinstance(exc, NotFound):
         return error_response(request, 404)
+    if isinstance(exc, Busy):  # nothing was done: the same request later will work
+        headers = {"Retry-After": str(exc.retry_after)}
+        return error_response(request, 503, error_message("busy"), headers=headers)
     status = 403 if isinstance(exc, Forbidden) else 409 if isinstance(exc, Conflict) else 400
     return error_response(request, status, error_message(exc.code, **exc.params))
 

@@ -62,6 +62,10 @@ def error_message(code: str, **params: object) -> str:
         "registration_not_pending": _("This registration is not waiting for a decision."),
         "no_ticket": _("This registration has no ticket: it is not confirmed."),
         "not_enough_places": _("There are not enough places left for that many guests."),
+        "busy": _(
+            "The server is busy with other uploads right now. Nothing was saved: "
+            "please try again in a minute."
+        ),
         "below_confirmed": _(
             "More people already have a place: the capacity cannot be lower than that."
         ),

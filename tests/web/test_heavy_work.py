@@ -1,0 +1,219 @@
+"""One organiser's heavy upload never holds the write lock, so it cannot stall another
+community's door (web/heavy_work.py, events/work_limits.py).
+
+Over real HTTP (uvicorn in a thread, one browser per person): an organiser of "theirs"
+uploads covers while the door of "ours" scans a ticket. The decoding is made slow on
+purpose (a hook that waits until the scan has been answered), and as many uploads run at
+once as the write gate admits writers (one on SQLite, a few on PostgreSQL), the worst
+case for the lock. The scan must be answered while every decoding is still waiting: the
+write lock is not held during a decode. The negative control runs the same decodes
+holding the write gate, as the upload did before, and the scan then waits for them
+(each hook gives up waiting after a few seconds, so the control ends).
+
+Plus: a full CPU pool answers "busy, try again" (503 with Retry-After) and saves nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.from_thread
+import httpx
+import pytest
+from litestar import Litestar
+from PIL import Image
+from sqlalchemy import func, select
+
+from events import work_limits
+from events.database import Database
+from events.models import EventCover
+from events.services import cover_images
+from events.work_limits import WorkLimiter
+from tests.domain.test_cover_images import RED, image_bytes
+from tests.factories import Factories
+from tests.web.live_server import live_server, visitor
+from tests.web.test_cover_images import make_event
+from tests.web.test_door import Side, _side
+from web.write_gate import WriteGate
+
+#: How long a slow decode waits for the scan: a safety net in the real test, the time
+#: the control's scan is held up (it must give up for the control to end).
+PATIENCE_S = 60.0
+CONTROL_PATIENCE_S = 3.0
+#: The calendar below has its events in 2035: imported as if it were late 2034.
+IMPORTED_AT = datetime(2034, 12, 1, 12, tzinfo=UTC)
+
+
+@dataclass
+class SlowDecodes:
+    """A decode hook that waits until the scan was answered, and says if it saw that."""
+
+    expected: int
+    patience: float
+    #: The control: hold the app's write gate during the decode, as uploads used to.
+    gate: WriteGate | None = None
+    scanned: threading.Event = field(default_factory=threading.Event)
+    all_started: threading.Event = field(default_factory=threading.Event)
+    saw_scan: list[bool] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _started: int = 0
+
+    def wrap(self, decode: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+        def slow_decode(data: bytes) -> Any:
+            if self.gate is None:
+                return self._wait_then(decode, data)
+            anyio.from_thread.run(self.gate.__aenter__)
+            try:
+                return self._wait_then(decode, data)
+            finally:
+                anyio.from_thread.run(self.gate.__aexit__, None, None, None)
+
+        return slow_decode
+
+    def _wait_then(self, decode: Callable[[bytes], Any], data: bytes) -> Any:
+        with self._lock:
+            self._started += 1
+            if self._started == self.expected:
+                self.all_started.set()
+        answered = self.scanned.wait(self.patience)
+        with self._lock:
+            self.saw_scan.append(answered)
+        return decode(data)
+
+
+@pytest.fixture
+def ours(make: Factories, db: Database) -> Side:
+    return _side(make, db, "ours", "Pitch night")
+
+
+@pytest.fixture
+def theirs(make: Factories, db: Database) -> tuple[Any, str]:
+    owner = make.user(email="owner@theirs.example")
+    make.community(owner=owner, slug="theirs")
+    return owner, make_event(db, community="theirs")
+
+
+@pytest.fixture
+def served(app: Litestar) -> Iterator[str]:
+    with live_server(app) as base_url:
+        yield base_url
+
+
+def upload_cover(client: httpx.Client, slug: str, data: bytes) -> httpx.Response:
+    return client.post(
+        f"/manage/theirs/events/{slug}/cover",
+        files={"cover_image": ("cover.png", data, "image/png")},
+    )
+
+
+def scan(client: httpx.Client, side: Side) -> httpx.Response:
+    return client.post(
+        f"/door/{side.event.slug}/scan",
+        json={"scanned": side.bob.ticket_code, "nonce": "heavy-work-scan-0001"},
+        headers={"accept": "application/json"},
+    )
+
+
+@pytest.fixture
+def scan_during_slow_uploads(
+    app: Litestar,
+    served: str,
+    db: Database,
+    ours: Side,
+    theirs: tuple[Any, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[[bool], tuple[SlowDecodes, httpx.Response, list[httpx.Response]]]:
+    """Run the scenario: ``under_lock`` makes the decodes hold the write gate."""
+
+    def run(under_lock: bool) -> tuple[SlowDecodes, httpx.Response, list[httpx.Response]]:
+        gate: WriteGate = app.state.write_gate
+        hook = SlowDecodes(
+            expected=gate.limit,
+            patience=CONTROL_PATIENCE_S if under_lock else PATIENCE_S,
+            gate=gate if under_lock else None,
+        )
+        # As many decodes at once as the gate admits writers: with the lock held during
+        # decoding, they would fill it.
+        limiter = WorkLimiter("cpu", slots=gate.limit, wait=PATIENCE_S)
+        monkeypatch.setattr(work_limits, "CPU_WORK", limiter)
+        monkeypatch.setattr(cover_images, "decode_upload", hook.wrap(cover_images.decode_upload))
+
+        owner, event_slug = theirs
+        picture = image_bytes(Image.new("RGB", (800, 450), RED), "PNG")
+        organisers = [visitor(served, db, owner) for _ in range(gate.limit)]
+        door = visitor(served, db, ours.door)
+        uploads: list[httpx.Response] = []
+
+        def run_upload(client: httpx.Client) -> None:
+            uploads.append(upload_cover(client, event_slug, picture))
+
+        threads = [threading.Thread(target=run_upload, args=(c,)) for c in organisers]
+        for thread in threads:
+            thread.start()
+        try:
+            assert hook.all_started.wait(PATIENCE_S), "the uploads never started decoding"
+            answer = scan(door, ours)
+        finally:
+            hook.scanned.set()
+            for thread in threads:
+                thread.join(PATIENCE_S)
+            for client in [*organisers, door]:
+                client.close()
+        return hook, answer, uploads
+
+    return run
+
+
+def test_a_slow_decode_does_not_hold_up_another_communitys_door(
+    scan_during_slow_uploads: Any, db: Database
+) -> None:
+    hook, answer, uploads = scan_during_slow_uploads(under_lock=False)
+    assert answer.status_code == 200 and answer.json()["verdict"] == "admitted"
+    # Every decode was still waiting when the scan was answered.
+    assert hook.saw_scan == [True] * hook.expected
+    assert [response.status_code for response in uploads] == [303] * hook.expected
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(EventCover)) == 1
+
+
+def test_negative_control_a_decode_under_the_write_lock_holds_up_the_door(
+    scan_during_slow_uploads: Any,
+) -> None:
+    hook, answer, uploads = scan_during_slow_uploads(under_lock=True)
+    # The scan got through only after the decodes gave up waiting for it.
+    assert hook.saw_scan == [False] * hook.expected
+    assert answer.status_code == 200 and answer.json()["verdict"] == "admitted"
+    assert [response.status_code for response in uploads] == [303] * hook.expected
+
+
+# -- a full pool -----------------------------------------------------------------------------
+
+
+def test_a_full_cpu_pool_answers_busy_and_saves_nothing(
+    served: str,
+    db: Database,
+    theirs: tuple[Any, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    limiter = WorkLimiter("cpu", slots=1, wait=0.2)
+    monkeypatch.setattr(work_limits, "CPU_WORK", limiter)
+    owner, event_slug = theirs
+    picture = image_bytes(Image.new("RGB", (800, 450), RED), "PNG")
+    limiter.acquire()  # someone else's upload is being decoded
+    try:
+        with closing(visitor(served, db, owner)) as organiser:
+            refused = upload_cover(organiser, event_slug, picture)
+    finally:
+        limiter.release()
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert "busy with other uploads" in refused.text and "try again" in refused.text
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(EventCover)) == 0
+    assert limiter.in_use == 0
+    with closing(visitor(served, db, owner)) as organiser:  # once the slot is free, it works
+        assert upload_cover(organiser, event_slug, picture).status_code == 303
