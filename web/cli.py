@@ -168,13 +168,13 @@ def import_group() -> None:
 @click.option("--all", "force", is_flag=True, help="Fetch every subscription, due or not.")
 def import_refresh(force: bool) -> None:
     """Fetch the subscribed calendars that are due and mirror their events."""
-    from events.services.external_calendars import describe
-    from web.imports import refresh_imports
+    from events.services.calendar_refresh import describe
+    from web.imports import refresh_imports_and_wait
 
     settings = Settings.from_env()
     database = Database.from_url(settings.database_url)
     try:
-        outcomes = refresh_imports(settings, database, force=force)
+        outcomes = refresh_imports_and_wait(settings, database, force=force)
         for line in describe(outcomes):
             click.echo(line)
         click.echo(f"{len(outcomes)} calendar(s) fetched")

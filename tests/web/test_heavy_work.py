@@ -10,7 +10,8 @@ write lock is not held during a decode. The negative control runs the same decod
 holding the write gate, as the upload did before, and the scan then waits for them
 (each hook gives up waiting after a few seconds, so the control ends).
 
-Plus: a full CPU pool answers "busy, try again" (503 with Retry-After) and saves nothing.
+Plus: a full CPU pool answers "busy, try again" (503 with Retry-After) and saves nothing;
+an uploaded calendar's write is a handful of statements whatever its size.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from sqlalchemy import func, select
 
 from events import work_limits
 from events.database import Database
-from events.models import EventCover
+from events.models import Event, EventCover
 from events.services import cover_images
 from events.work_limits import WorkLimiter
 from tests.domain.test_cover_images import RED, image_bytes
 from tests.factories import Factories
+from tests.sql_statements import counting_statements
 from tests.web.live_server import live_server, visitor
 from tests.web.test_cover_images import make_event
 from tests.web.test_door import Side, _side
@@ -208,12 +210,72 @@ def test_a_full_cpu_pool_answers_busy_and_saves_nothing(
     try:
         with closing(visitor(served, db, owner)) as organiser:
             refused = upload_cover(organiser, event_slug, picture)
+            calendar = organiser.post(
+                "/manage/theirs/imports/upload",
+                files={"file": ("partner.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")},
+            )
     finally:
         limiter.release()
     assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
     assert "busy with other uploads" in refused.text and "try again" in refused.text
+    assert calendar.status_code == 503 and "busy with other uploads" in calendar.text
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(EventCover)) == 0
     assert limiter.in_use == 0
     with closing(visitor(served, db, owner)) as organiser:  # once the slot is free, it works
         assert upload_cover(organiser, event_slug, picture).status_code == 303
+
+
+# -- the write of a big import is short --------------------------------------------------------
+
+
+def calendar_of(count: int) -> bytes:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"]
+    for n in range(count):
+        day = 1 + n % 28
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:big-{n}@partner.example",
+            f"DTSTART:20350{1 + n // 28 % 9}{day:02d}T180000Z",
+            f"SUMMARY:Evening {n}",
+            f"DESCRIPTION:Details on https://partner.example/{n} *soon*",
+            "END:VEVENT",
+        ]
+    return ("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n").encode()
+
+
+@pytest.mark.parametrize("count", [20, 250])
+def test_an_uploaded_calendars_write_is_a_few_statements_whatever_its_size(
+    served: str,
+    db: Database,
+    theirs: tuple[Any, str],
+    monkeypatch: pytest.MonkeyPatch,
+    count: int,
+) -> None:
+    owner, _slug = theirs
+    monkeypatch.setattr("web.controllers.manage_imports.utcnow", lambda: IMPORTED_AT)
+    writes: list[list[str]] = []
+    original = WriteGate.run_sync
+
+    async def counted(gate: WriteGate, function: Callable[[], Any]) -> Any:
+        with counting_statements(db) as statements:
+            result = await original(gate, function)
+        writes.append(statements)
+        return result
+
+    monkeypatch.setattr(WriteGate, "run_sync", counted)
+    with closing(visitor(served, db, owner)) as organiser:
+        response = organiser.post(
+            "/manage/theirs/imports/upload",
+            files={"file": ("partner.ics", calendar_of(count), "text/calendar")},
+        )
+    assert response.status_code == 303
+    with db.session() as session:
+        imported = session.scalar(
+            select(func.count()).select_from(Event).where(Event.external_uid.is_not(None))
+        )
+    assert imported == count
+    (write,) = [w for w in writes if any("INSERT INTO event " in s for s in w)]
+    # Begin, community, source lookup and insert, existing events, slugs, the events'
+    # one INSERT, the count, the content stamp, commit: not one statement per event.
+    assert len(write) <= 14, write
