@@ -40,6 +40,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from events import work_limits
@@ -85,6 +86,8 @@ FETCH_DEADLINE = 30.0
 STALE_AFTER = timedelta(minutes=5)
 #: Queued subscriptions one pass looks at (the others wait for the next pass).
 PASS_SIZE = 100
+#: Writes of one outcome tried before giving up (a slug taken meanwhile: try again).
+STORE_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -374,11 +377,15 @@ class CalendarRefresher:
             outcome = self._store_failure(claim, "timeout", detail)
             worker.join()  # the slot stays taken until the thread really ends
             return outcome
-        if fetched.error is not None or fetched.result is None:
-            log.error("fetching calendar %s failed", claim.source_id, exc_info=fetched.error)
-            detail = f"{type(fetched.error).__name__}: {fetched.error}"[:300]
-            return self._store_failure(claim, "internal_error", detail)
-        return self._store(claim, fetched.result, fetched.prepared)
+        error = fetched.error
+        if error is None and fetched.result is not None:
+            try:
+                return self._store(claim, fetched.result, fetched.prepared)
+            except Exception as failed:  # the write itself: say so rather than stay "fetching"
+                error = failed
+        log.error("fetching calendar %s failed", claim.source_id, exc_info=error)
+        detail = f"{type(error).__name__}: {error}"[:300]
+        return self._store_failure(claim, "internal_error", detail)
 
     def _fetch_and_read(self, claim: _Claim, fetched: _Fetched, deadline: float) -> None:
         try:
@@ -427,16 +434,24 @@ class CalendarRefresher:
         result: FetchResult,
         prepared: PreparedCalendar | ImportRefused | None,
     ) -> RefreshOutcome | None:
-        with self.db.queued_transaction() as session:
-            source = self._locked_claim(session, claim)
-            if source is None:
-                return None
-            report = ExternalCalendarService(session).record(
-                source, result, prepared, now=claim.claimed_at
-            )
-            return RefreshOutcome(
-                claim.source_id, claim.name, source.last_status, source.last_error, report
-            )
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                with self.db.queued_transaction() as session:
+                    source = self._locked_claim(session, claim)
+                    if source is None:
+                        return None
+                    report = ExternalCalendarService(session).record(
+                        source, result, prepared, now=claim.claimed_at
+                    )
+                    return RefreshOutcome(
+                        claim.source_id, claim.name, source.last_status, source.last_error, report
+                    )
+            except IntegrityError:
+                # On PostgreSQL another import may have taken one of our new slugs
+                # between our look and our insert: look again.
+                if attempt + 1 == STORE_ATTEMPTS:
+                    raise
+        return None
 
     def _store_failure(self, claim: _Claim, status: str, detail: str) -> RefreshOutcome | None:
         with self.db.queued_transaction() as session:

@@ -174,6 +174,11 @@ class ExternalCalendarService:
         parsed = prepared.parsed
         name = clean_text("file", filename, max_length=120, required=False) or parsed.name
         name = name or "calendar.ics"
+        # Two uploads of one file name at once (PostgreSQL runs writers side by side)
+        # must not both find "no such upload yet": lock the community, then look.
+        self.session.execute(
+            select(Community.id).where(Community.id == community.id).with_for_update()
+        )
         source = self.session.scalar(
             select(ExternalCalendar).where(
                 ExternalCalendar.community_id == community.id,

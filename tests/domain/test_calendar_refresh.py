@@ -14,12 +14,14 @@ from uuid import UUID
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from events.database import Database
 from events.fetch import FetchPolicy, FetchResult
 from events.models import Community, ExternalCalendar
 from events.services import calendar_refresh
 from events.services.calendar_refresh import CalendarRefresher, FetchSlots
+from events.services.external_calendars import ExternalCalendarService
 from tests.factories import Factories
 
 NOW = datetime(2034, 12, 1, 12, 0, tzinfo=UTC)
@@ -191,3 +193,31 @@ def test_the_periodic_job_queues_what_is_due_and_nothing_pending(
         "https://partner1.example/c.ics",
         "https://partner2.example/c.ics",
     ]
+
+
+def test_a_write_that_clashes_is_tried_again_and_one_that_fails_is_reported(
+    db: Database,
+    community: Community,
+    network: StubNetwork,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clashing, failing = add_sources(db, community, 2)
+    record = ExternalCalendarService.record
+    calls: Counter[UUID] = Counter()
+
+    def flaky(service: ExternalCalendarService, source: ExternalCalendar, *args: Any, **kw: Any):
+        calls[source.id] += 1
+        if source.id == failing:
+            raise RuntimeError("the write broke")
+        if calls[source.id] == 1:  # another import took a slug between look and insert
+            raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+        return record(service, source, *args, **kw)
+
+    monkeypatch.setattr(ExternalCalendarService, "record", flaky)
+    worker = refresher(db)
+    worker.start_queued()
+    assert worker.slots.wait(PATIENCE_S)
+    assert calls == {clashing: 2, failing: 1}
+    assert status_of(db) == {"Partner 0": "ok", "Partner 1": "internal_error"}
+    assert "the write broke" in caplog.text

@@ -2,13 +2,14 @@
 community's door (web/heavy_work.py, events/work_limits.py).
 
 Over real HTTP (uvicorn in a thread, one browser per person): an organiser of "theirs"
-uploads covers while the door of "ours" scans a ticket. The decoding is made slow on
-purpose (a hook that waits until the scan has been answered), and as many uploads run at
-once as the write gate admits writers (one on SQLite, a few on PostgreSQL), the worst
-case for the lock. The scan must be answered while every decoding is still waiting: the
-write lock is not held during a decode. The negative control runs the same decodes
-holding the write gate, as the upload did before, and the scan then waits for them
-(each hook gives up waiting after a few seconds, so the control ends).
+uploads covers, or calendar files, while the door of "ours" scans a ticket. The decoding
+(or parsing) is made slow on purpose (a hook that waits until the scan has been
+answered), and as many uploads run at once as the write gate admits writers (one on
+SQLite, a few on PostgreSQL), the worst case for the lock. The scan must be answered
+while every decoding is still waiting: the write lock is not held during a decode. The
+negative control runs the same decodes holding the write gate, as the cover upload did
+before, and the scan then waits for them (each hook gives up waiting after a few
+seconds, so the control ends).
 
 Plus: a full CPU pool answers "busy, try again" (503 with Retry-After) and saves nothing;
 an uploaded calendar's write is a handful of statements whatever its size.
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import anyio.from_thread
@@ -32,8 +34,8 @@ from sqlalchemy import func, select
 
 from events import work_limits
 from events.database import Database
-from events.models import Event, EventCover
-from events.services import cover_images
+from events.models import Event, EventCover, ExternalCalendar
+from events.services import cover_images, external_calendars
 from events.work_limits import WorkLimiter
 from tests.domain.test_cover_images import RED, image_bytes
 from tests.factories import Factories
@@ -65,19 +67,19 @@ class SlowDecodes:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _started: int = 0
 
-    def wrap(self, decode: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
-        def slow_decode(data: bytes) -> Any:
+    def wrap(self, decode: Callable[..., Any]) -> Callable[..., Any]:
+        def slow_decode(*args: Any, **kwargs: Any) -> Any:
             if self.gate is None:
-                return self._wait_then(decode, data)
+                return self._wait_then(decode, *args, **kwargs)
             anyio.from_thread.run(self.gate.__aenter__)
             try:
-                return self._wait_then(decode, data)
+                return self._wait_then(decode, *args, **kwargs)
             finally:
                 anyio.from_thread.run(self.gate.__aexit__, None, None, None)
 
         return slow_decode
 
-    def _wait_then(self, decode: Callable[[bytes], Any], data: bytes) -> Any:
+    def _wait_then(self, decode: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with self._lock:
             self._started += 1
             if self._started == self.expected:
@@ -85,7 +87,7 @@ class SlowDecodes:
         answered = self.scanned.wait(self.patience)
         with self._lock:
             self.saw_scan.append(answered)
-        return decode(data)
+        return decode(*args, **kwargs)
 
 
 @pytest.fixture
@@ -113,12 +115,23 @@ def upload_cover(client: httpx.Client, slug: str, data: bytes) -> httpx.Response
     )
 
 
+def upload_calendar(client: httpx.Client, data: bytes) -> httpx.Response:
+    return client.post(
+        "/manage/theirs/imports/upload",
+        files={"file": ("partner.ics", data, "text/calendar")},
+    )
+
+
 def scan(client: httpx.Client, side: Side) -> httpx.Response:
     return client.post(
         f"/door/{side.event.slug}/scan",
         json={"scanned": side.bob.ticket_code, "nonce": "heavy-work-scan-0001"},
         headers={"accept": "application/json"},
     )
+
+
+#: What each kind of upload sends, where its heavy step is, and what it leaves behind.
+UPLOADS = ["cover", "calendar"]
 
 
 @pytest.fixture
@@ -129,10 +142,14 @@ def scan_during_slow_uploads(
     ours: Side,
     theirs: tuple[Any, str],
     monkeypatch: pytest.MonkeyPatch,
-) -> Callable[[bool], tuple[SlowDecodes, httpx.Response, list[httpx.Response]]]:
-    """Run the scenario: ``under_lock`` makes the decodes hold the write gate."""
+) -> Callable[..., tuple[SlowDecodes, httpx.Response, list[httpx.Response]]]:
+    """Run the scenario with ``kind`` uploads; ``under_lock`` makes the decodes hold the
+    write gate."""
+    monkeypatch.setattr("web.controllers.manage_imports.utcnow", lambda: IMPORTED_AT)
 
-    def run(under_lock: bool) -> tuple[SlowDecodes, httpx.Response, list[httpx.Response]]:
+    def run(
+        kind: str, *, under_lock: bool
+    ) -> tuple[SlowDecodes, httpx.Response, list[httpx.Response]]:
         gate: WriteGate = app.state.write_gate
         hook = SlowDecodes(
             expected=gate.limit,
@@ -143,16 +160,22 @@ def scan_during_slow_uploads(
         # decoding, they would fill it.
         limiter = WorkLimiter("cpu", slots=gate.limit, wait=PATIENCE_S)
         monkeypatch.setattr(work_limits, "CPU_WORK", limiter)
-        monkeypatch.setattr(cover_images, "decode_upload", hook.wrap(cover_images.decode_upload))
-
         owner, event_slug = theirs
-        picture = image_bytes(Image.new("RGB", (800, 450), RED), "PNG")
+        if kind == "cover":
+            slow = hook.wrap(cover_images.decode_upload)
+            monkeypatch.setattr(cover_images, "decode_upload", slow)
+            picture = image_bytes(Image.new("RGB", (800, 450), RED), "PNG")
+            send = partial(upload_cover, slug=event_slug, data=picture)
+        else:
+            slow = hook.wrap(external_calendars.parse_calendar)
+            monkeypatch.setattr(external_calendars, "parse_calendar", slow)
+            send = partial(upload_calendar, data=calendar_of(20))
         organisers = [visitor(served, db, owner) for _ in range(gate.limit)]
         door = visitor(served, db, ours.door)
         uploads: list[httpx.Response] = []
 
         def run_upload(client: httpx.Client) -> None:
-            uploads.append(upload_cover(client, event_slug, picture))
+            uploads.append(send(client))
 
         threads = [threading.Thread(target=run_upload, args=(c,)) for c in organisers]
         for thread in threads:
@@ -171,26 +194,35 @@ def scan_during_slow_uploads(
     return run
 
 
-def test_a_slow_decode_does_not_hold_up_another_communitys_door(
-    scan_during_slow_uploads: Any, db: Database
+def stored(db: Database, kind: str) -> int:
+    """Covers stored, or calendar files imported (same name: one, updated each time)."""
+    model = EventCover if kind == "cover" else ExternalCalendar
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+@pytest.mark.parametrize("kind", UPLOADS)
+def test_a_slow_upload_does_not_hold_up_another_communitys_door(
+    scan_during_slow_uploads: Any, db: Database, kind: str
 ) -> None:
-    hook, answer, uploads = scan_during_slow_uploads(under_lock=False)
+    hook, answer, uploads = scan_during_slow_uploads(kind, under_lock=False)
     assert answer.status_code == 200 and answer.json()["verdict"] == "admitted"
     # Every decode was still waiting when the scan was answered.
     assert hook.saw_scan == [True] * hook.expected
     assert [response.status_code for response in uploads] == [303] * hook.expected
-    with db.session() as session:
-        assert session.scalar(select(func.count()).select_from(EventCover)) == 1
+    assert stored(db, kind) == 1
 
 
+@pytest.mark.parametrize("kind", UPLOADS)
 def test_negative_control_a_decode_under_the_write_lock_holds_up_the_door(
-    scan_during_slow_uploads: Any,
+    scan_during_slow_uploads: Any, db: Database, kind: str
 ) -> None:
-    hook, answer, uploads = scan_during_slow_uploads(under_lock=True)
+    hook, answer, uploads = scan_during_slow_uploads(kind, under_lock=True)
     # The scan got through only after the decodes gave up waiting for it.
     assert hook.saw_scan == [False] * hook.expected
     assert answer.status_code == 200 and answer.json()["verdict"] == "admitted"
     assert [response.status_code for response in uploads] == [303] * hook.expected
+    assert stored(db, kind) == 1
 
 
 # -- a full pool -----------------------------------------------------------------------------
@@ -210,10 +242,7 @@ def test_a_full_cpu_pool_answers_busy_and_saves_nothing(
     try:
         with closing(visitor(served, db, owner)) as organiser:
             refused = upload_cover(organiser, event_slug, picture)
-            calendar = organiser.post(
-                "/manage/theirs/imports/upload",
-                files={"file": ("partner.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")},
-            )
+            calendar = upload_calendar(organiser, calendar_of(1))
     finally:
         limiter.release()
     assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
@@ -265,10 +294,7 @@ def test_an_uploaded_calendars_write_is_a_few_statements_whatever_its_size(
 
     monkeypatch.setattr(WriteGate, "run_sync", counted)
     with closing(visitor(served, db, owner)) as organiser:
-        response = organiser.post(
-            "/manage/theirs/imports/upload",
-            files={"file": ("partner.ics", calendar_of(count), "text/calendar")},
-        )
+        response = upload_calendar(organiser, calendar_of(count))
     assert response.status_code == 303
     with db.session() as session:
         imported = session.scalar(
