@@ -16,6 +16,7 @@ from events.migrate import upgrade
 from events.services.accounts import AccountService
 from events.services.privacy import anonymise_past_registrations
 from events.services.series import SeriesService
+from web.imports import wait_for_imports
 from web.mail import mail_settings, mail_worker
 from web.settings import Settings
 
@@ -145,6 +146,7 @@ def worker(once: bool, interval: float) -> None:
         if once:
             done = loop.housekeeping()
             report = loop.send()
+            wait_for_imports()  # the calendar fetches the round started run in threads
             click.echo(
                 f"{report.sent} sent, {report.retried} to retry, {report.failed} failed; "
                 f"{done.reminders_queued} reminder(s) queued, {done.holds_expired} hold(s) expired"

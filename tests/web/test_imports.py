@@ -509,3 +509,28 @@ def test_the_import_refresh_command(
     assert "1 calendar(s) fetched" in result.output
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(ExternalCalendar)) == 1
+
+
+def test_the_worker_command_waits_for_the_fetches_it_started(
+    server: FeedServer, db: Database, make: Factories, database_url: str, tmp_path: Path
+) -> None:
+    from web.cli import main
+
+    server.feeds["/cafe.ics"] = Feed(fixture("google_style.ics"))
+    community = make.community(slug="ours")
+    with db.transaction() as session:
+        session.add(
+            ExternalCalendar(community_id=community.id, name="Café", url=server.url("/cafe.ics"))
+        )
+    env = {
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "s" * 40,
+        "IMPORT_ALLOW_PRIVATE": "1",
+    }
+    result = CliRunner().invoke(main, ["worker", "--once"], env=env)
+    assert result.exit_code == 0, result.output
+    # The round queued the never-fetched calendar, fetched it in a thread, and the
+    # command did not exit before that fetch ended.
+    assert [source.last_status for source in sources(db)] == ["ok"]
+    assert server.paths_requested() == ["/cafe.ics"]
