@@ -33,7 +33,6 @@ from events.database import Database
 from events.errors import ValidationFailed
 from events.imports import MAX_BYTES, ImportRefused
 from events.models import Community, ExternalCalendar, Membership
-from events.services import calendar_refresh
 from events.services.communities import CommunityService
 from events.services.external_calendars import (
     PENDING,
@@ -83,10 +82,7 @@ def status_message(status: str) -> str:
         ),
         "dns_error": _("The server's name could not be found."),
         "connection_failed": _("The server could not be reached."),
-        "timeout": _(
-            "The server did not answer in time (%(seconds)d seconds): the fetch was abandoned.",
-            seconds=int(calendar_refresh.FETCH_DEADLINE),
-        ),
+        "timeout": _("The server did not answer in time: the fetch was abandoned."),
         "too_many_redirects": _("The address redirects too many times."),
         "http_error": _("The server answered with an error."),
         "too_large": _("The calendar is too large (more than 5 MB)."),
