@@ -256,18 +256,20 @@ class CalendarRefresher:
     ) -> list[UUID]:
         """Mark ``queued`` the subscriptions not fetched for ``every`` (all with 0)."""
         now = now or utcnow()
-        with self.db.queued_transaction() as session:
+        with self.db.session() as session:  # most rounds find nothing due: no write then
             ids = due_sources(session, now=now, every=every)
-            if ids:
-                session.execute(
-                    update(ExternalCalendar)
-                    .where(
-                        ExternalCalendar.id.in_(ids),
-                        ExternalCalendar.last_status.not_in(PENDING),
-                    )
-                    .values(last_status=QUEUED)
-                    .execution_options(synchronize_session=False)
+        if not ids:
+            return []
+        with self.db.queued_transaction() as session:
+            session.execute(
+                update(ExternalCalendar)
+                .where(
+                    ExternalCalendar.id.in_(ids),
+                    ExternalCalendar.last_status.not_in(PENDING),
                 )
+                .values(last_status=QUEUED)
+                .execution_options(synchronize_session=False)
+            )
         return ids
 
     def start_queued(self, *, now: datetime | None = None) -> list[FetchRun]:
