@@ -44,3 +44,14 @@ class RateLimited(DomainError):
     """Too many attempts of this kind from this client or for this address: try later."""
 
     code = "too_many_attempts"
+
+
+class Busy(DomainError):
+    """Too much of this kind of work is running in this process: try again shortly.
+    Nothing was done; ``retry_after`` says in how many seconds a retry is sensible."""
+
+    code = "busy"
+
+    def __init__(self, what: str = "", *, retry_after: int = 30) -> None:
+        super().__init__(self.code, what=what)
+        self.retry_after = retry_after

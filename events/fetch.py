@@ -5,10 +5,11 @@ successful fetch, a 304 is "nothing changed"), a User-Agent that names us, short
 Safe: http and https only; at most :data:`MAX_REDIRECTS` redirects, each one checked
 again; the body is streamed and cut at the size limit (after decompression, so a gzip
 bomb is cut too); and no request reaches a private, loopback, link-local or otherwise
-non-public address unless ``allow_private`` says so. The check runs on the addresses the
-name resolves to, and the connection then goes to the checked address itself (the Host
-header and TLS server name keep the original name), so a DNS answer that changes between
-check and connection (DNS rebinding) cannot slip through.
+non-public address unless ``allow_private`` says so (events/public_addresses.py, IPv4
+addresses embedded in IPv6 ones included). The check runs on the addresses the name
+resolves to, on every hop, and the connection then goes to the checked address itself
+(the Host header and TLS server name keep the original name), so a DNS answer that
+changes between check and connection (DNS rebinding) cannot slip through.
 
 :func:`fetch_calendar` never raises: it returns a :class:`FetchResult` whose ``status``
 is ``ok``, ``not_modified`` or an error code, with a human-readable ``error``.
@@ -16,21 +17,19 @@ is ``ok``, ``not_modified`` or an error code, with a human-readable ``error``.
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+
+from events.public_addresses import AddressRefused, Resolver, public_address
 
 __all__ = [
     "ERROR_CODES",
     "FetchPolicy",
     "FetchResult",
     "Resolver",
-    "address_allowed",
     "fetch_calendar",
 ]
 
@@ -49,14 +48,6 @@ ERROR_CODES = (
     "too_large",
 )
 _REDIRECTS = {301, 302, 303, 307, 308}
-
-#: ``host, port -> IP addresses`` (tests pass their own; the default asks the system).
-Resolver = Callable[[str, int], list[str]]
-
-
-def system_resolver(host: str, port: int) -> list[str]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 @dataclass(frozen=True)
@@ -90,21 +81,6 @@ class _Refused(Exception):
         self.error = error
 
 
-def address_allowed(address: str) -> bool:
-    """Whether ``address`` is a public unicast address (what a calendar server has)."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address):
-        mapped = ip.ipv4_mapped or ip.sixtofour
-        if mapped is not None:
-            ip = mapped
-        elif ip.teredo is not None:
-            return False
-    return ip.is_global and not ip.is_multicast
-
-
 def _split(url: str) -> tuple[str, str, int]:
     try:
         parts = urlsplit(url)
@@ -116,20 +92,11 @@ def _split(url: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
-def _pick_address(host: str, port: int, policy: FetchPolicy, resolver: Resolver) -> str:
+def _pick_address(host: str, port: int, policy: FetchPolicy, resolver: Resolver | None) -> str:
     try:
-        addresses = resolver(host, port)
-    except (OSError, UnicodeError) as error:
-        raise _Refused("dns_error", f"cannot resolve {host}: {error}") from error
-    if not addresses:
-        raise _Refused("dns_error", f"cannot resolve {host}")
-    if policy.allow_private:
-        return addresses[0]
-    refused = [a for a in addresses if not address_allowed(a)]
-    if refused:
-        # One private answer is enough to refuse: which address gets used is not ours to say.
-        raise _Refused("private_address", f"{host} resolves to a non-public address ({refused[0]})")
-    return addresses[0]
+        return public_address(host, port, resolver=resolver, allow_private=policy.allow_private)
+    except AddressRefused as refused:
+        raise _Refused(refused.code, refused.detail) from refused
 
 
 def _pinned_url(url: str, address: str) -> str:
@@ -153,13 +120,15 @@ def fetch_calendar(
     last_modified: str = "",
     policy: FetchPolicy | None = None,
     resolver: Resolver | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> FetchResult:
-    """GET ``url`` under ``policy``; a :class:`FetchResult`, whatever happens."""
+    """GET ``url`` under ``policy``; a :class:`FetchResult`, whatever happens.
+
+    ``resolver`` and ``transport`` replace the system's DNS and network (tests)."""
     policy = policy or FetchPolicy()
-    resolver = resolver or system_resolver
     deadline = time.monotonic() + policy.total_timeout
     try:
-        return _fetch(url, etag, last_modified, policy, resolver, deadline)
+        return _fetch(url, etag, last_modified, policy, resolver, transport, deadline)
     except _Refused as refused:
         return FetchResult(status=refused.status, error=refused.error, url=url)
     except httpx.TimeoutException:
@@ -180,7 +149,8 @@ def _fetch(
     etag: str,
     last_modified: str,
     policy: FetchPolicy,
-    resolver: Resolver,
+    resolver: Resolver | None,
+    transport: httpx.BaseTransport | None,
     deadline: float,
 ) -> FetchResult:
     headers = {"User-Agent": policy.user_agent, "Accept": ACCEPT}
@@ -190,7 +160,7 @@ def _fetch(
         headers["If-Modified-Since"] = last_modified
     current = url
     # Certificates are checked against the name, not the pinned address (sni_hostname).
-    with httpx.Client(follow_redirects=False, trust_env=False) as client:
+    with httpx.Client(follow_redirects=False, trust_env=False, transport=transport) as client:
         for _hop in range(MAX_REDIRECTS + 1):
             scheme, host, port = _split(current)
             address = _pick_address(host, port, policy, resolver)

@@ -21,7 +21,10 @@ repairs what it can and says what it guessed, as :class:`Note` codes the organis
   ``<br>`` and ``<a>``) become Markdown that renders exactly that text, links included.
 
 Limits refuse a feed whole, never half-imported: more than :data:`MAX_BYTES` bytes
-(``too_large``) or more than :data:`MAX_EVENTS` events in the window (``too_many_events``).
+(``too_large``), more than :data:`MAX_EVENTS` events in the window, or more than
+:data:`MAX_COMPONENTS` events in the file (``too_many_events``, counted before parsing),
+or more than ``time_limit`` seconds of reading (``too_complex``: checked between
+components, series and occurrences, so a file of many events or many rules stops there).
 Something that is not iCalendar at all is ``not_icalendar``.
 """
 
@@ -35,6 +38,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,6 +53,7 @@ __all__ = [
     "DEFAULT_LENGTH",
     "MAX_BYTES",
     "MAX_EVENTS",
+    "TIME_LIMIT",
     "ImportRefused",
     "ImportedEvent",
     "Note",
@@ -61,6 +66,10 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_EVENTS = 2_000
 #: More VEVENT components than this is not a calendar a community mirrors.
 MAX_COMPONENTS = 20_000
+#: Components of any kind (alarms, time zones...): each costs parsing time.
+MAX_ALL_COMPONENTS = 2 * MAX_COMPONENTS
+#: Seconds one calendar may take to read (20,000 small events take about 10 s).
+TIME_LIMIT = 20.0
 WINDOW_PAST = timedelta(days=30)
 WINDOW_FUTURE = timedelta(days=365)
 DEFAULT_LENGTH = timedelta(hours=2)
@@ -71,6 +80,7 @@ MAX_LINE = 500
 MAX_UID = 255
 UNTITLED = "(no title)"
 
+_BEGIN = re.compile(r"^BEGIN:([A-Z-]*)", re.MULTILINE | re.IGNORECASE)
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _TZID_PARAMETER = re.compile(r';TZID=("[^"\r\n]*"|[^;:\r\n]*)', re.IGNORECASE)
 _HTML_HINT = re.compile(r"<(br|p|div|a|b|i|u|em|strong|span|ul|ol|li|h[1-6])\b[^>]*>", re.I)
@@ -379,29 +389,60 @@ def parse_calendar(
     default_timezone: str = "UTC",
     max_bytes: int = MAX_BYTES,
     max_events: int = MAX_EVENTS,
+    time_limit: float | None = TIME_LIMIT,
 ) -> ParsedCalendar:
     """The events of the iCalendar ``data`` that overlap the window around ``now``.
 
     Raises :class:`ImportRefused` when the file is refused as a whole (and nothing else,
     whatever the bytes); otherwise returns every usable event (sorted by start) and notes
-    about what was guessed or skipped.
+    about what was guessed or skipped. ``time_limit`` (seconds, None for none) bounds
+    the reading: past it, ``too_complex``.
     """
+    limit = float("inf") if time_limit is None else time_limit
+    clock = _Clock(monotonic() + limit, limit)
     try:
-        return _parse(data, now, default_timezone, max_bytes, max_events)
+        return _parse(data, now, default_timezone, max_bytes, max_events, clock)
     except ImportRefused:
         raise
     except Exception as error:  # a case the rules above did not foresee: refuse, clearly
         raise ImportRefused("not_icalendar", f"unreadable: {_one_line(error, 300)}") from error
 
 
+@dataclass(frozen=True)
+class _Clock:
+    deadline: float
+    limit: float
+
+    def check(self) -> None:
+        if monotonic() > self.deadline:
+            raise ImportRefused("too_complex", f"reading stopped after {self.limit:g} s")
+
+
+def _count_components(text: str) -> None:
+    """Refuse a file with too many components before parsing it (parsing is the cost)."""
+    kinds = [kind.upper() for kind in _BEGIN.findall(text)]
+    events = kinds.count("VEVENT")
+    if events > MAX_COMPONENTS:
+        raise ImportRefused("too_many_events", f"{events:,} events in the file")
+    if len(kinds) > MAX_ALL_COMPONENTS:
+        raise ImportRefused("too_many_events", f"{len(kinds):,} components in the file")
+
+
 def _parse(
-    data: bytes, now: datetime, default_timezone: str, max_bytes: int, max_events: int
+    data: bytes,
+    now: datetime,
+    default_timezone: str,
+    max_bytes: int,
+    max_events: int,
+    clock: _Clock,
 ) -> ParsedCalendar:
     if len(data) > max_bytes:
         raise ImportRefused("too_large", f"{len(data):,} bytes; at most {max_bytes:,} accepted")
     notes: list[Note] = []
     text = _decode(data, notes)
+    _count_components(text)
     calendar = _read_calendar(text)
+    clock.check()
     vevents = [c for c in calendar.subcomponents if getattr(c, "name", "") == "VEVENT"]
     if len(vevents) > MAX_COMPONENTS:
         raise ImportRefused("too_many_events", f"{len(vevents):,} events in the file")
@@ -425,6 +466,7 @@ def _parse(
         if getattr(component, "name", "") != "VEVENT":
             kept.append(component)
             continue
+        clock.check()
         steps = 0
         try:
             readable = component.get("DTSTART") is not None and not component.errors
@@ -456,6 +498,7 @@ def _parse(
         raise ImportRefused("not_icalendar", _one_line(error, 300)) from error
     occurrences: list[Any] = []
     for series in query.series:
+        clock.check()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -474,6 +517,7 @@ def _parse(
     events: dict[str, ImportedEvent] = {}
     floating = False
     for occurrence in occurrences:
+        clock.check()
         try:
             item, was_floating = _imported(occurrence, zone, zone_name, recurring)
         except Exception:  # a value icalendar accepted but that makes no sense

@@ -20,6 +20,7 @@ from events.migrate import upgrade
 from events.services.accounts import AccountService
 from events.services.privacy import anonymise_past_registrations
 from events.services.series import SeriesService
+from web.imports import wait_for_imports
 from web.mail import background_worker
 from web.settings import Settings
 
@@ -161,6 +162,7 @@ def worker(once: bool, interval: float) -> None:
             done = loop.run_jobs()
             loop.prepare()
             report = loop.send()
+            wait_for_imports()  # the calendar fetches the round started run in threads
             click.echo(
                 f"{report.sent} sent, {report.retried} to retry, {report.failed} failed; "
                 f"{done.get(REMINDERS, 0)} reminder(s) queued, "
@@ -185,14 +187,14 @@ def import_group() -> None:
 @click.option("--all", "force", is_flag=True, help="Fetch every subscription, due or not.")
 def import_refresh(force: bool) -> None:
     """Fetch the subscribed calendars that are due and mirror their events."""
-    from events.services.external_calendars import describe
-    from web.imports import refresh_imports
+    from events.services.calendar_refresh import describe
+    from web.imports import refresh_imports_and_wait
 
     settings = Settings.from_env()
     database = Database.from_url(settings.database_url)
     try:
         with _alone(database, REFRESH_IMPORTS):
-            outcomes = refresh_imports(settings, database, force=force)
+            outcomes = refresh_imports_and_wait(settings, database, force=force)
         for line in describe(outcomes):
             click.echo(line)
         click.echo(f"{len(outcomes)} calendar(s) fetched")

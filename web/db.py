@@ -4,12 +4,16 @@ Reads (GET, HEAD, OPTIONS) get a plain session. Writes get a session whose trans
 begins as a writer (``BEGIN IMMEDIATE`` on SQLite) after passing the process's write
 gate, and commit *before* the response is sent: an acknowledged write is on disk.
 Any exception rolls the whole request back, so a refused request changes nothing.
+
+Handlers that do heavy work first (web/heavy_work.py) take no request session and write
+through :func:`run_write` afterwards: the gate is held for the write only.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from functools import partial
+from typing import TypeVar
 
 import anyio.to_thread
 from litestar import Request
@@ -20,6 +24,7 @@ from web.rendering import ROLLBACK_FLAG
 from web.write_gate import WriteGate
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+T = TypeVar("T")
 
 
 async def provide_db_session(request: Request) -> AsyncGenerator[Session, None]:
@@ -47,3 +52,17 @@ async def provide_db_session(request: Request) -> AsyncGenerator[Session, None]:
             raise
         finally:
             await anyio.to_thread.run_sync(session.close)
+
+
+async def run_write(request: Request, unit: Callable[[Session], T]) -> T:
+    """``unit(session)`` in a write transaction of its own, behind the process's write
+    gate, committed before this returns (rolled back if ``unit`` raises). Keep ``unit``
+    short: everything slow belongs before it."""
+    db: Database = request.app.state.db
+    gate: WriteGate = request.app.state.write_gate
+    return await gate.run_sync(partial(_in_transaction, db, unit))
+
+
+def _in_transaction(db: Database, unit: Callable[[Session], T]) -> T:
+    with db.transaction() as session:
+        return unit(session)

@@ -31,6 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from events.errors import (
+    Busy,
     Conflict,
     DomainError,
     Forbidden,
@@ -221,6 +222,9 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
         return error_response(request, 404)
     if isinstance(exc, RateLimited):
         return error_response(request, 429, headers={"Retry-After": RATE_LIMIT_RETRY_AFTER})
+    if isinstance(exc, Busy):  # nothing was done: the same request later will work
+        headers = {"Retry-After": str(exc.retry_after)}
+        return error_response(request, 503, error_message("busy"), headers=headers)
     status = 403 if isinstance(exc, Forbidden) else 409 if isinstance(exc, Conflict) else 400
     return error_response(request, status, error_message(exc.code, **exc.params), code=exc.code)
 

@@ -69,6 +69,10 @@ def error_message(code: str, **params: object) -> str:
         "no_ticket": _("This registration has no ticket: it is not confirmed."),
         "already_undone": _("This check-in was already undone."),
         "not_enough_places": _("There are not enough places left for that many guests."),
+        "busy": _(
+            "The server is busy with other uploads right now. Nothing was saved: "
+            "please try again in a minute."
+        ),
         "below_confirmed": _(
             "More people already have a place: the capacity cannot be lower than that."
         ),

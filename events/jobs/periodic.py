@@ -18,7 +18,7 @@ from events.fetch import FetchPolicy
 from events.jobs.reminders import queue_due_reminders
 from events.jobs.runner import PeriodicJob
 from events.mail.outbox import purge_old
-from events.services.external_calendars import REFRESH_EVERY, refresh_due_sources
+from events.services.calendar_refresh import REFRESH_EVERY, CalendarRefresher
 from events.services.privacy import DEFAULT_AFTER_DAYS, anonymise_past_registrations
 from events.services.registrations import RegistrationService
 from events.services.series import SeriesService
@@ -76,11 +76,13 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
             return SeriesService(session).extend_all(today)
 
     def refresh_imports(now: datetime) -> int:
-        # Each subscription at most once per ``import_every``.
-        outcomes = refresh_due_sources(
-            db, policy=settings.import_policy, now=now, every=settings.import_every
-        )
-        return len(outcomes)
+        # Each subscription at most once per ``import_every``. The fetches run in threads
+        # of this process, within its slots and deadlines (events/services/
+        # calendar_refresh.py); a claim in the database keeps other processes off them.
+        # Counts the fetches it started (some were queued earlier, by a page).
+        refresher = CalendarRefresher(db, settings.import_policy)
+        refresher.refresh_due(now=now, every=settings.import_every)
+        return len(refresher.started)
 
     minute, hour = timedelta(minutes=1), timedelta(hours=1)
     return [

@@ -14,6 +14,11 @@ The rules, in the order they are applied (each refusal is a ``ValidationFailed``
    "decompression bomb", is refused here).
 4. Decoding the pixels: a truncated or corrupt file → ``cover_damaged``.
 
+Decoding and re-encoding are the heavy part (about two seconds for 40 megapixels): the
+web does them before its write transaction begins (:func:`encode_cover`, then
+:meth:`CoverImageService.store_cover`), in one of the process's few CPU slots
+(events/work_limits.py).
+
 Then the picture is turned upright (EXIF orientation), its first frame taken (animated GIF
 or WebP), transparency flattened onto white, colours converted to sRGB from an embedded ICC
 profile, and it is downscaled into two variants. Both are encoded as **JPEG** without any
@@ -88,6 +93,10 @@ class CoverImage:
     height: int
 
 
+#: What Pillow raises on truncated or inconsistent data.
+_DAMAGED = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
+
+
 def _refuse(code: str) -> ValidationFailed:
     return ValidationFailed({FIELD: code})
 
@@ -131,11 +140,10 @@ def _jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def encode_cover(data: bytes) -> EncodedCover:
-    """Check ``data`` and re-encode it as the two cover variants (see the module's doc).
-
-    Raises ``ValidationFailed({"cover_image": code})`` when the upload is refused.
-    """
+def decode_upload(data: bytes) -> tuple[Image.Image, bytes | None]:
+    """Rules 1 to 4 of the module: the upright first frame of ``data`` and its embedded
+    ICC profile, or ``ValidationFailed({"cover_image": code})``. The slow part of an
+    upload (up to about two seconds for 40 megapixels on a small server)."""
     if not data:
         raise _refuse("cover_empty")
     if len(data) > MAX_UPLOAD_BYTES:
@@ -153,7 +161,26 @@ def encode_cover(data: bytes) -> EncodedCover:
             opened.seek(0)  # the first frame of an animation
             opened.load()
             upright = ImageOps.exif_transpose(opened)
-        image = upright
+    except ValidationFailed:
+        raise
+    except Image.DecompressionBombError:
+        raise _refuse("cover_too_many_pixels") from None
+    except UnidentifiedImageError:
+        raise _refuse("cover_unsupported") from None
+    except _DAMAGED:
+        # Truncated data, a bad checksum, a header that lies about the rest...
+        raise _refuse("cover_damaged") from None
+    return upright, icc if isinstance(icc, bytes) else None
+
+
+def encode_cover(data: bytes) -> EncodedCover:
+    """Check ``data`` and re-encode it as the two cover variants (see the module's doc).
+
+    Raises ``ValidationFailed({"cover_image": code})`` when the upload is refused. Heavy:
+    call it with no transaction open (events/work_limits.py), then :meth:`store_cover`.
+    """
+    image, icc = decode_upload(data)
+    try:
         if image.mode.startswith("I"):
             # 16-bit grey (some PNGs): scale to 8 bits rather than clip to white.
             image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
@@ -163,17 +190,10 @@ def encode_cover(data: bytes) -> EncodedCover:
             image = image.convert("RGBA" if _has_alpha(image) else "RGB")
         # Downscale first: flattening and colour conversion then work on few pixels.
         image.thumbnail(LARGE_BOX, Image.Resampling.LANCZOS)
-        image = _srgb(_flatten(image), icc if isinstance(icc, bytes) else None)
+        image = _srgb(_flatten(image), icc)
         small = image.copy()
         small.thumbnail(SMALL_BOX, Image.Resampling.LANCZOS)
-    except ValidationFailed:
-        raise
-    except Image.DecompressionBombError:
-        raise _refuse("cover_too_many_pixels") from None
-    except UnidentifiedImageError:
-        raise _refuse("cover_unsupported") from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error):
-        # Truncated data, a bad checksum, a header that lies about the rest...
+    except _DAMAGED:
         raise _refuse("cover_damaged") from None
     return EncodedCover(
         large=_jpeg(image),
@@ -191,10 +211,13 @@ class CoverImageService:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def set_cover(self, event: Event, data: bytes) -> EventCover:
-        """Replace the event's cover with ``data``, re-encoded (``ValidationFailed`` if
-        refused, leaving the current cover as it was)."""
-        encoded = encode_cover(data)
+    def store_cover(self, event: Event, encoded: EncodedCover) -> EventCover:
+        """Replace the event's cover with ``encoded`` (from :func:`encode_cover`, called
+        before the transaction began: this is the short write)."""
+        # Two uploads at once (PostgreSQL runs writers side by side) must not both find
+        # "no cover yet" and both insert one: lock the event, then look again.
+        self.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+        self.session.refresh(event, ["cover"])
         cover: EventCover | None = event.cover  # type: ignore[attr-defined]
         if cover is None:
             cover = EventCover(event_id=event.id)

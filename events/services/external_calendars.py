@@ -9,55 +9,57 @@ publish) when the title, time, place or status changed, and deletes the events t
 no longer in the feed. Events that started before the import window are history: a feed
 that stops listing them does not delete them.
 
-Fetching is slow and may fail; the database is not held meanwhile. :func:`refresh_source`
-reads what it needs, fetches and parses with no transaction open, then writes everything
-in one short transaction under the subscription's row lock. A refused feed (unreachable,
+Importing is heavy and the write lock is precious: a calendar is read and made ready to
+write (:func:`read_calendar_file`: parse, then render every description) with no
+transaction open, and only then written, in one short transaction (:func:`sync_source`:
+a handful of statements whatever the number of events). A refused feed (unreachable,
 too large, not iCalendar...) changes no event: only the status the organisers see.
+Subscriptions are fetched in the background (events/services/calendar_refresh.py).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from advanced_alchemy.utils.text import slugify
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, lazyload, noload
 
-from events.clock import utcnow
-from events.database import Database
+from events.content_version import mark_content_changed
 from events.errors import ValidationFailed
-from events.fetch import FetchPolicy, FetchResult, fetch_calendar
-from events.imports import ImportedEvent, ImportRefused, ParsedCalendar, parse_calendar
+from events.fetch import FetchResult
+from events.imports import MAX_BYTES, ImportedEvent, ImportRefused, ParsedCalendar, parse_calendar
 from events.models import Community, Event, EventStatus, ExternalCalendar
-from events.services.events import apply_description
-from events.services.slugs import available_slug
+from events.models.base import new_id
+from events.services.slugs import available_slugs
+from events.text import markdown_to_text, render_markdown
 from events.validation import FieldErrors, clean_text
 
 __all__ = [
-    "REFRESH_EVERY",
+    "FETCHING",
+    "PENDING",
+    "QUEUED",
     "ExternalCalendarService",
-    "RefreshOutcome",
+    "PreparedCalendar",
+    "PreparedEvent",
     "SubscriptionInput",
     "SyncReport",
     "clean_calendar_url",
-    "describe",
-    "due_sources",
-    "refresh_due_sources",
-    "refresh_source",
+    "prepare_calendar",
+    "read_calendar_file",
     "sync_source",
 ]
 
-log = logging.getLogger(__name__)
-
-REFRESH_EVERY = timedelta(hours=1)
-#: Past this, fetch without If-None-Match: the window moved, occurrences may have entered it.
-FULL_REFRESH_EVERY = timedelta(days=1)
+#: A fetch is wanted (subscribed, "Refresh now", due): it starts when a slot is free.
+QUEUED = "queued"
+#: A process is fetching it (since ``last_fetched_at``).
+FETCHING = "fetching"
+PENDING = (QUEUED, FETCHING)
 MAX_URL = 2000
 #: What makes an imported event "changed" for calendars that subscribe to ours.
 SIGNIFICANT_FIELDS = ("title", "starts_at", "ends_at", "online_url", "status", "external_location")
@@ -79,15 +81,6 @@ class SyncReport:
     @property
     def total(self) -> int:
         return self.created + self.updated + self.unchanged
-
-
-@dataclass(frozen=True)
-class RefreshOutcome:
-    source_id: UUID
-    name: str
-    status: str
-    error: str = ""
-    report: SyncReport = field(default_factory=SyncReport)
 
 
 def clean_calendar_url(field_name: str, value: str | None) -> str:
@@ -128,7 +121,8 @@ class ExternalCalendarService:
 
     # -- writing ---------------------------------------------------------------------
     def subscribe(self, community: Community, data: SubscriptionInput) -> ExternalCalendar:
-        """A new subscription (not fetched yet: see :func:`refresh_source`)."""
+        """A new subscription, queued for its first fetch (in the background:
+        events/services/calendar_refresh.py)."""
         errors = FieldErrors()
         name = errors.check(clean_text, "name", data.name, max_length=120, required=False)
         url = errors.check(clean_calendar_url, "url", data.url)
@@ -144,10 +138,21 @@ class ExternalCalendarService:
             name=name or (urlsplit(url).hostname or url)[:120],
             url=url,
             last_notes=[],
+            last_status=QUEUED,
         )
         self.session.add(source)
         self.session.flush()
         return source
+
+    def request_fetch(self, source: ExternalCalendar) -> bool:
+        """Queue a fetch of the subscription ("Refresh now"); False for an uploaded file,
+        nothing to do when one is queued or under way already."""
+        if source.url is None:
+            return False
+        if source.last_status not in PENDING:
+            source.last_status = QUEUED
+            self.session.flush()
+        return True
 
     def remove(self, source: ExternalCalendar) -> int:
         """Delete the subscription and every event it mirrored; how many events went."""
@@ -161,12 +166,19 @@ class ExternalCalendarService:
         return len(events)
 
     def import_upload(
-        self, community: Community, parsed: ParsedCalendar, *, filename: str, now: datetime
+        self, community: Community, prepared: PreparedCalendar, *, filename: str, now: datetime
     ) -> tuple[ExternalCalendar, SyncReport]:
-        """Mirror an uploaded file's events. Uploading a file of the same name again
-        updates the events of the first upload (by UID) instead of duplicating them."""
+        """Mirror an uploaded file's events (read beforehand: :func:`read_calendar_file`).
+        Uploading a file of the same name again updates the events of the first upload
+        (by UID) instead of duplicating them."""
+        parsed = prepared.parsed
         name = clean_text("file", filename, max_length=120, required=False) or parsed.name
         name = name or "calendar.ics"
+        # Two uploads of one file name at once (PostgreSQL runs writers side by side)
+        # must not both find "no such upload yet": lock the community, then look.
+        self.session.execute(
+            select(Community.id).where(Community.id == community.id).with_for_update()
+        )
         source = self.session.scalar(
             select(ExternalCalendar).where(
                 ExternalCalendar.community_id == community.id,
@@ -178,7 +190,7 @@ class ExternalCalendarService:
             source = ExternalCalendar(community_id=community.id, name=name, url=None)
             self.session.add(source)
             self.session.flush()
-        report = sync_source(self.session, source, parsed, now=now)
+        report = sync_source(self.session, source, prepared, now=now)
         _record_success(source, parsed, now)
         source.last_status = "ok"
         self.session.flush()
@@ -188,7 +200,7 @@ class ExternalCalendarService:
         self,
         source: ExternalCalendar,
         result: FetchResult,
-        parsed: ParsedCalendar | ImportRefused | None,
+        prepared: PreparedCalendar | ImportRefused | None,
         *,
         now: datetime,
     ) -> SyncReport:
@@ -201,12 +213,12 @@ class ExternalCalendarService:
             source.last_status, source.last_error = "not_modified", ""
         elif not result.ok:
             source.last_status, source.last_error = result.status, result.error
-        elif isinstance(parsed, ImportRefused):
+        elif isinstance(prepared, ImportRefused):
             # The validators stay those of the events we have (the last good import).
-            source.last_status, source.last_error = parsed.code, parsed.detail
-        elif parsed is not None:
-            report = sync_source(self.session, source, parsed, now=now)
-            _record_success(source, parsed, now)
+            source.last_status, source.last_error = prepared.code, prepared.detail
+        elif prepared is not None:
+            report = sync_source(self.session, source, prepared, now=now)
+            _record_success(source, prepared.parsed, now)
             source.last_status = "ok"
             source.etag, source.last_modified = result.etag, result.last_modified
         self.session.flush()
@@ -229,29 +241,131 @@ def _record_success(source: ExternalCalendar, parsed: ParsedCalendar, now: datet
 # -- the mirror ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PreparedEvent:
+    """One feed event with every column value worked out (descriptions rendered)."""
+
+    item: ImportedEvent
+    values: dict[str, Any]
+    #: What its slug is made of: the title and the local day (made unique at the write).
+    slug_wanted: str
+
+
+@dataclass(frozen=True)
+class PreparedCalendar:
+    """A parsed calendar made ready to write: what takes time is done, no database used."""
+
+    parsed: ParsedCalendar
+    events: list[PreparedEvent]
+
+
+def prepare_calendar(parsed: ParsedCalendar) -> PreparedCalendar:
+    """Render what the write would otherwise render row by row (Markdown to HTML and text:
+    half of a 2,000-event import's time), before any transaction begins. Occurrences of a
+    recurring event share their description: each text is rendered once."""
+    rendered: dict[str, tuple[str, str]] = {}
+    events: list[PreparedEvent] = []
+    for item in parsed.events:
+        if item.description not in rendered:
+            rendered[item.description] = (
+                render_markdown(item.description),
+                markdown_to_text(item.description),
+            )
+        html, text = rendered[item.description]
+        status = EventStatus.CANCELLED if item.cancelled else EventStatus.PUBLISHED
+        values: dict[str, Any] = {
+            "title": item.title,
+            "starts_at": item.starts_at,
+            "ends_at": item.ends_at,
+            "timezone": item.timezone,
+            "online_url": item.online_url,
+            "external_url": item.url or None,
+            "external_location": item.location or None,
+            "status": status,
+            "description": item.description,
+            "description_html": html,
+            "description_text": text,
+        }
+        local_day = item.starts_at.astimezone(ZoneInfo(item.timezone)).date().isoformat()
+        slug_wanted = f"{slugify(item.title)[:60].strip('-') or 'event'}-{local_day}"
+        events.append(PreparedEvent(item=item, values=values, slug_wanted=slug_wanted))
+    return PreparedCalendar(parsed=parsed, events=events)
+
+
+def read_calendar_file(
+    data: bytes,
+    *,
+    now: datetime,
+    default_timezone: str,
+    max_bytes: int = MAX_BYTES,
+    time_limit: float | None = None,
+) -> PreparedCalendar:
+    """Parse and prepare ``data`` (an upload, a fetched feed): the heavy part of an import,
+    to run with no transaction open and in a CPU slot (events/work_limits.py).
+    Raises :class:`ImportRefused` when the file is refused whole (``time_limit``: see
+    :func:`events.imports.parse_calendar`)."""
+    parsed = parse_calendar(
+        data,
+        now=now,
+        default_timezone=default_timezone,
+        max_bytes=max_bytes,
+        time_limit=time_limit,
+    )
+    return prepare_calendar(parsed)
+
+
 def sync_source(
-    session: Session, source: ExternalCalendar, parsed: ParsedCalendar, *, now: datetime
+    session: Session, source: ExternalCalendar, prepared: PreparedCalendar, *, now: datetime
 ) -> SyncReport:
-    """Make the source's events match ``parsed``: upsert by UID, delete what went away."""
+    """Make the source's events match ``prepared``: upsert by UID, delete what went away.
+
+    The write of an import, kept short (it runs under the write lock): the existing
+    events are loaded in one query without their relationships, new slugs are found in a
+    few queries for all the new events at once, and everything is flushed once.
+    """
     existing = {
         event.external_uid: event
-        for event in session.scalars(select(Event).where(Event.external_source_id == source.id))
+        for event in session.scalars(
+            select(Event)
+            .where(Event.external_source_id == source.id)
+            .options(
+                lazyload(Event.community),
+                lazyload(Event.venue),
+                lazyload(Event.external_source),
+                noload(Event.tags),
+            )
+        )
     }
-    created = updated = unchanged = removed = 0
+    updated = unchanged = removed = 0
     seen: set[str] = set()
-    for item in parsed.events:
-        seen.add(item.uid)
-        event = existing.get(item.uid)
+    new: list[PreparedEvent] = []
+    for prepared_event in prepared.events:
+        uid = prepared_event.item.uid
+        seen.add(uid)
+        event = existing.get(uid)
         if event is None:
-            _create(session, source, item, now)
-            created += 1
-        elif _assign(event, item, now):
+            new.append(prepared_event)
+        elif _assign(event, prepared_event.values, now):
             event.revision += 1
             updated += 1
         else:
             unchanged += 1
+    slugs = available_slugs(
+        session, Event.slug, [p.slug_wanted for p in new], fallback="event", max_length=80
+    )
+    if new:
+        # One multi-row INSERT, without building an ORM object per event (which the
+        # rows do not need: nothing else refers to them in this transaction).
+        session.execute(
+            insert(Event),
+            [
+                _new_row(source, prepared_event, slug, now)
+                for prepared_event, slug in zip(new, slugs, strict=True)
+            ],
+        )
+        mark_content_changed(session)
     for uid, event in existing.items():
-        if uid not in seen and event.starts_at >= parsed.window_start:
+        if uid not in seen and event.starts_at >= prepared.parsed.window_start:
             session.delete(event)
             removed += 1
     session.flush()
@@ -261,164 +375,34 @@ def sync_source(
         )
         or 0
     )
-    return SyncReport(created=created, updated=updated, removed=removed, unchanged=unchanged)
+    return SyncReport(created=len(new), updated=updated, removed=removed, unchanged=unchanged)
 
 
-def _create(
-    session: Session, source: ExternalCalendar, item: ImportedEvent, now: datetime
-) -> Event:
-    event = Event(
-        community_id=source.community_id,
-        external_source_id=source.id,
-        external_uid=item.uid,
-        revision=0,
-        capacity=None,
-        waitlist_enabled=False,
-        tags=[],
-    )
-    _assign(event, item, now)
-    local_day = item.starts_at.astimezone(ZoneInfo(item.timezone)).date().isoformat()
-    base = f"{slugify(item.title)[:60].strip('-') or 'event'}-{local_day}"
-    event.slug = available_slug(session, Event.slug, base, fallback="event", max_length=80)
-    session.add(event)
-    session.flush()  # the next slug lookup sees this one
-    return event
+def _new_row(
+    source: ExternalCalendar, prepared: PreparedEvent, slug: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        **prepared.values,
+        "id": new_id(),
+        "community_id": source.community_id,
+        "external_source_id": source.id,
+        "external_uid": prepared.item.uid,
+        "slug": slug,
+        "revision": 0,
+        "capacity": None,
+        "waitlist_enabled": False,
+        "cancelled_at": now if prepared.item.cancelled else None,
+    }
 
 
-def _assign(event: Event, item: ImportedEvent, now: datetime) -> bool:
+def _assign(event: Event, values: dict[str, Any], now: datetime) -> bool:
     """Copy the feed's values onto ``event``, touching only what differs (an unchanged
     event keeps its ``updated_at``, hence its DTSTAMP and our feeds' ETags); True when a
     field that matters to attendees changed."""
-    status = EventStatus.CANCELLED if item.cancelled else EventStatus.PUBLISHED
-    values = {
-        "title": item.title,
-        "starts_at": item.starts_at,
-        "ends_at": item.ends_at,
-        "timezone": item.timezone,
-        "online_url": item.online_url,
-        "external_url": item.url or None,
-        "external_location": item.location or None,
-        "status": status,
-    }
     changed = {name for name, value in values.items() if getattr(event, name, None) != value}
     for name in changed:
         setattr(event, name, values[name])
     if "status" in changed:
-        event.cancelled_at = now if item.cancelled else None
+        event.cancelled_at = now if values["status"] is EventStatus.CANCELLED else None
         event.cancel_reason = ""
-    if event.description != item.description or event.description is None:
-        apply_description(event, item.description)
     return bool(changed & set(SIGNIFICANT_FIELDS))
-
-
-# -- fetching -----------------------------------------------------------------------------
-
-
-def refresh_source(
-    db: Database, source_id: UUID, *, policy: FetchPolicy, now: datetime | None = None
-) -> RefreshOutcome | None:
-    """Fetch one subscription and mirror it; None if it does not exist (or is an upload).
-
-    Never raises for what a remote server does: the outcome, stored and returned, says.
-    """
-    now = now or utcnow()
-    with db.session() as session:
-        source = session.get(ExternalCalendar, source_id)
-        if source is None or source.url is None:
-            return None
-        url, name = source.url, source.name
-        zone = source.community.timezone
-        fresh = (
-            source.last_success_at is not None and now - source.last_success_at < FULL_REFRESH_EVERY
-        )
-        etag = source.etag if fresh else ""
-        last_modified = source.last_modified if fresh else ""
-    result = fetch_calendar(url, etag=etag, last_modified=last_modified, policy=policy)
-    parsed: ParsedCalendar | ImportRefused | None = None
-    if result.ok:
-        try:
-            parsed = parse_calendar(
-                result.body, now=now, default_timezone=zone, max_bytes=policy.max_bytes
-            )
-        except ImportRefused as refused:
-            parsed = refused
-    with db.transaction() as session:
-        locked = session.scalar(
-            select(ExternalCalendar)
-            .where(ExternalCalendar.id == source_id)
-            .with_for_update(of=ExternalCalendar)
-        )
-        if locked is None or locked.url != url:
-            return None  # deleted or changed while we were fetching
-        report = ExternalCalendarService(session).record(locked, result, parsed, now=now)
-        return RefreshOutcome(source_id, name, locked.last_status, locked.last_error, report)
-
-
-def due_sources(session: Session, *, now: datetime, every: timedelta = REFRESH_EVERY) -> list[UUID]:
-    """Enabled subscriptions not fetched for ``every``, the longest-waiting first."""
-    return list(
-        session.scalars(
-            select(ExternalCalendar.id)
-            .where(
-                ExternalCalendar.enabled.is_(True),
-                ExternalCalendar.url.is_not(None),
-                or_(
-                    ExternalCalendar.last_fetched_at.is_(None),
-                    ExternalCalendar.last_fetched_at <= now - every,
-                ),
-            )
-            .order_by(
-                ExternalCalendar.last_fetched_at.is_not(None), ExternalCalendar.last_fetched_at
-            )
-        )
-    )
-
-
-def refresh_due_sources(
-    db: Database,
-    *,
-    policy: FetchPolicy,
-    now: datetime | None = None,
-    every: timedelta = REFRESH_EVERY,
-) -> list[RefreshOutcome]:
-    """The background job: refresh every subscription that is due, one transaction each.
-
-    A subscription that fails in an unexpected way is marked ``internal_error`` and the
-    job goes on with the next one.
-    """
-    now = now or utcnow()
-    with db.session() as session:
-        ids = due_sources(session, now=now, every=every)
-    outcomes: list[RefreshOutcome] = []
-    for source_id in ids:
-        try:
-            outcome = refresh_source(db, source_id, policy=policy, now=now)
-        except Exception as error:
-            log.exception("refreshing external calendar %s failed", source_id)
-            outcome = _mark_failed(db, source_id, error, now)
-        if outcome is not None:
-            outcomes.append(outcome)
-    return outcomes
-
-
-def _mark_failed(
-    db: Database, source_id: UUID, error: Exception, now: datetime
-) -> RefreshOutcome | None:
-    detail = f"{type(error).__name__}: {error}"[:300]
-    with db.transaction() as session:
-        source = session.get(ExternalCalendar, source_id)
-        if source is None:
-            return None
-        ExternalCalendarService(session).record_failure(source, "internal_error", detail, now)
-        return RefreshOutcome(source_id, source.name, "internal_error", detail)
-
-
-def describe(outcomes: Iterable[RefreshOutcome]) -> list[str]:
-    """One line per outcome, for the command line."""
-    lines = []
-    for outcome in outcomes:
-        report = outcome.report
-        counts = f"+{report.created} ~{report.updated} -{report.removed} ={report.unchanged}"
-        detail = f" ({outcome.error})" if outcome.error else ""
-        lines.append(f"{outcome.name}: {outcome.status}{detail} {counts}")
-    return lines

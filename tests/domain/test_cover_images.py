@@ -272,7 +272,7 @@ def test_set_replace_and_remove_a_cover(db: Database, make: Factories) -> None:
     before = version(db)
     with db.transaction() as session:
         event = EventService(session).by_slug(slug, public=False)
-        CoverImageService(session).set_cover(event, first)
+        CoverImageService(session).store_cover(event, encode_cover(first))
     after_first = version(db)
     assert after_first != before  # cached pages show the cover at once
 
@@ -290,7 +290,7 @@ def test_set_replace_and_remove_a_cover(db: Database, make: Factories) -> None:
 
     with db.transaction() as session:
         event = EventService(session).by_slug(slug, public=False)
-        CoverImageService(session).set_cover(event, second)
+        CoverImageService(session).store_cover(event, encode_cover(second))
     assert version(db) != after_first
     with db.session() as session:
         event = EventService(session).by_slug(slug, public=False)
@@ -314,10 +314,12 @@ def test_a_refused_upload_keeps_the_current_cover(db: Database, make: Factories)
     slug = make_event(db, make)
     with db.transaction() as session:
         event = EventService(session).by_slug(slug, public=False)
-        CoverImageService(session).set_cover(event, image_bytes(Image.new("RGB", (90, 60)), "PNG"))
+        CoverImageService(session).store_cover(
+            event, encode_cover(image_bytes(Image.new("RGB", (90, 60)), "PNG"))
+        )
     with pytest.raises(ValidationFailed), db.transaction() as session:
         event = EventService(session).by_slug(slug, public=False)
-        CoverImageService(session).set_cover(event, b"not an image")
+        CoverImageService(session).store_cover(event, encode_cover(b"not an image"))
     with db.session() as session:
         event = EventService(session).by_slug(slug, public=False)
         assert (event.cover.width, event.cover.height) == (90, 60)
@@ -327,7 +329,9 @@ def test_deleting_the_event_deletes_its_cover(db: Database, make: Factories) -> 
     slug = make_event(db, make)
     with db.transaction() as session:
         event = EventService(session).by_slug(slug, public=False)
-        CoverImageService(session).set_cover(event, image_bytes(Image.new("RGB", (90, 60)), "PNG"))
+        CoverImageService(session).store_cover(
+            event, encode_cover(image_bytes(Image.new("RGB", (90, 60)), "PNG"))
+        )
     with db.transaction() as session:
         # Cancelling a draft deletes it.
         event = EventService(session).by_slug(slug, public=False)

@@ -24,6 +24,27 @@ from web.auth import SESSION_USER_KEY
 from web.settings import Settings
 
 
+def login_session(db: Database, user: User) -> str:
+    """A logged-in session for ``user``, written directly (skipping the deliberately slow
+    password check): the value of the ``session`` cookie."""
+    session_id = secrets.token_hex(32)
+    data = {
+        SESSION_USER_KEY: str(user.id),
+        "user_name": user.display_name,
+        "_renewed": time.time(),
+    }
+    with db.transaction() as session:
+        session.add(
+            KeyValue(
+                namespace="rencontres.session",
+                key=session_id,
+                value=json.dumps(data).encode(),
+                expires_at=utcnow() + timedelta(hours=1),
+            )
+        )
+    return session_id
+
+
 class Client(TestClient):  # type: ignore[type-arg]
     """A test client with form posts that carry the CSRF token, and a login helper."""
 
@@ -39,22 +60,7 @@ class Client(TestClient):  # type: ignore[type-arg]
 
     def login_as(self, db: Database, user: User) -> None:
         """Log in without the (deliberately slow) password check: write the session row."""
-        session_id = secrets.token_hex(32)
-        data = {
-            SESSION_USER_KEY: str(user.id),
-            "user_name": user.display_name,
-            "_renewed": time.time(),
-        }
-        with db.transaction() as session:
-            session.add(
-                KeyValue(
-                    namespace="rencontres.session",
-                    key=session_id,
-                    value=json.dumps(data).encode(),
-                    expires_at=utcnow() + timedelta(hours=1),
-                )
-            )
-        self.cookies.set("session", session_id, domain="testserver.local")
+        self.cookies.set("session", login_session(db, user), domain="testserver.local")
 
     def login(self, user: User, password: str = DEFAULT_PASSWORD) -> httpx.Response:
         response = self.submit("/login", {"email": user.email, "password": password})

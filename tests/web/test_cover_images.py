@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from events.database import Database
 from events.models import EventCover, Role
 from events.services.communities import CommunityService
-from events.services.cover_images import MAX_UPLOAD_BYTES, CoverImageService
+from events.services.cover_images import MAX_UPLOAD_BYTES, CoverImageService, encode_cover
 from events.services.events import EventInput, EventService
 from tests.conftest import BASE_URL
 from tests.domain.test_cover_images import BLUE, RED, image_bytes, phone_photo
@@ -186,7 +186,7 @@ def test_anonymous_uploads_are_sent_to_log_in(client: Client, make: Factories, d
 def set_cover(db: Database, slug: str, data: bytes) -> str:
     with db.transaction() as session:
         event = EventService(session).by_slug(slug, public=False)
-        return CoverImageService(session).set_cover(event, data).version
+        return CoverImageService(session).store_cover(event, encode_cover(data)).version
 
 
 def test_the_cover_is_served_as_a_cacheable_jpeg(

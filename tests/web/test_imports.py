@@ -1,16 +1,15 @@
 """Imported calendars through the organiser pages, against a real local HTTP server that
 serves real-world-shaped feeds: a Google-style one (X-WR-TIMEZONE, floating times), one
 with RRULE and overrides, a malformed one and a huge one. Each is imported correctly or
-refused with a clear status, never a crash."""
+refused with a clear status, never a crash. Fetches run in the background: the helpers
+below wait for them (tests/web/test_import_fetching.py checks that nobody else does)."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,17 @@ from litestar import Litestar
 from sqlalchemy import func, select
 
 from events.database import Database
+from events.jobs.periodic import REFRESH_IMPORTS as REFRESH
+from events.jobs.periodic import periodic_jobs
 from events.models import Event, EventStatus, ExternalCalendar, Role
+from events.services.calendar_refresh import CalendarRefresher
 from tests.conftest import BASE_URL
 from tests.factories import Factories
 from tests.web.conftest import Client
+from tests.web.local_http import LocalServer, QuietHandler
 from web.app import create_app
-from web.imports import refresh_imports
+from web.imports import wait_for_imports
+from web.mail import job_settings
 from web.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ics"
@@ -42,7 +46,7 @@ class Feed:
     location: str = ""
 
 
-class FeedServer:
+class FeedServer(LocalServer):
     """A local calendar server: ``feeds[path]`` is what it answers; it logs every request."""
 
     def __init__(self) -> None:
@@ -50,7 +54,7 @@ class FeedServer:
         self.requests: list[tuple[str, dict[str, str]]] = []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 server.requests.append((self.path, dict(self.headers.items())))
                 feed = server.feeds.get(self.path)
@@ -74,15 +78,7 @@ class FeedServer:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(feed.body)
 
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+        super().__init__(Handler)
 
     def paths_requested(self) -> list[str]:
         return [path for path, _headers in self.requests]
@@ -91,16 +87,17 @@ class FeedServer:
 @pytest.fixture
 def server() -> Iterator[FeedServer]:
     feeds = FeedServer()
-    feeds.thread.start()
+    feeds.start()
     yield feeds
-    feeds.httpd.shutdown()
-    feeds.httpd.server_close()
+    feeds.stop()
 
 
 @pytest.fixture(autouse=True)
-def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("events.services.external_calendars.utcnow", lambda: NOW)
+def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr("events.services.calendar_refresh.utcnow", lambda: NOW)
     monkeypatch.setattr("web.controllers.manage_imports.utcnow", lambda: NOW)
+    yield
+    settle()  # no fetch outlives its test's database
 
 
 @pytest.fixture
@@ -140,8 +137,23 @@ def huge_feed(size: int) -> bytes:
     return "".join(parts).encode()
 
 
+def settle() -> None:
+    """Until the background fetches (and those they start) have ended."""
+    assert wait_for_imports(timeout=120)
+
+
 def subscribe(client: Client, url: str, name: str = "") -> Any:
-    return client.submit("/manage/ours/imports", {"url": url, "name": name})
+    """Subscribe, then wait for the first fetch."""
+    response = client.submit("/manage/ours/imports", {"url": url, "name": name})
+    settle()
+    return response
+
+
+def refresh(client: Client, source: ExternalCalendar) -> Any:
+    """Refresh now, then wait for the fetch."""
+    response = client.submit(f"/manage/ours/imports/{source.id}/refresh")
+    settle()
+    return response
 
 
 def sources(db: Database) -> list[ExternalCalendar]:
@@ -204,7 +216,7 @@ def test_refresh_sends_the_etag_and_a_304_changes_nothing(
     subscribe(owner_client, server.url("/cafe.ics"))
     (source,) = sources(db)
     before = imported(db)
-    response = owner_client.submit(f"/manage/ours/imports/{source.id}/refresh")
+    response = refresh(owner_client, source)
     assert response.status_code == 303
     assert server.requests[-1][1].get("If-None-Match") == '"v1"'
     (source,) = sources(db)
@@ -215,24 +227,34 @@ def test_refresh_sends_the_etag_and_a_304_changes_nothing(
     assert "unchanged since the last fetch" in owner_client.get("/manage/ours/imports").text
 
 
-def test_refresh_with_htmx_swaps_the_card_and_shows_progress_text(
+def test_refresh_with_htmx_swaps_the_card_which_polls_until_fetched(
     owner_client: Client, server: FeedServer, db: Database
 ) -> None:
     server.feeds["/cafe.ics"] = Feed(fixture("google_style.ics"))
     subscribe(owner_client, server.url("/cafe.ics"), name="Café Commun")
     (source,) = sources(db)
+    card_url = f"/manage/ours/imports/{source.id}"
     listing = owner_client.get("/manage/ours/imports").text
     assert f'hx-indicator="#refresh-{source.id}"' in listing
     assert "Fetching…" in listing and "Refresh now" in listing
-    response = owner_client.post(
-        f"/manage/ours/imports/{source.id}/refresh",
-        headers={"HX-Request": "true", "x-csrftoken": owner_client.csrf_token()},
-    )
+    assert f'hx-get="{card_url}"' not in listing  # fetched: nothing to poll for
+    htmx = {"HX-Request": "true", "x-csrftoken": owner_client.csrf_token()}
+    response = owner_client.post(f"{card_url}/refresh", headers=htmx)
     assert response.status_code == 200
-    assert response.text.lstrip().startswith(
-        f'<li class="card import-source" id="import-{source.id}"'
-    )
-    assert "<html" not in response.text
+    card = response.text.lstrip()
+    assert card.startswith(f'<li class="card import-source" id="import-{source.id}"')
+    assert "<html" not in card
+    # Queued (or already under way): the card polls, and offers a reload without htmx.
+    assert "Waiting for its turn to be fetched…" in card or "Fetching…" in card
+    assert f'hx-get="{card_url}" hx-trigger="every 3s"' in card
+    assert 'href="/manage/ours/imports" class="import-check"' in card
+    settle()
+    polled = owner_client.get(card_url, headers={"HX-Request": "true"})
+    assert polled.status_code == 200 and "Imported." in polled.text
+    assert "hx-trigger" not in polled.text  # done: the polling stops
+    # Without htmx, the card's address is the list.
+    plain = owner_client.get(card_url, follow_redirects=False)
+    assert (plain.status_code, plain.headers["location"]) == (303, "/manage/ours/imports")
 
 
 def test_the_recurring_feed_is_updated_by_uid(
@@ -255,7 +277,7 @@ def test_the_recurring_feed_is_updated_by_uid(
     )
     server.feeds["/atelier.ics"] = Feed(changed, etag='"b"')
     (source,) = sources(db)
-    owner_client.submit(f"/manage/ours/imports/{source.id}/refresh")
+    refresh(owner_client, source)
     after = imported(db)
     assert len(after) == 5
     april = "repair-cafe-2035@atelier.example#20350405T160000Z"
@@ -282,7 +304,7 @@ def test_a_broken_feed_gets_a_clear_status_and_keeps_the_events(
     subscribe(owner_client, server.url("/cafe.ics"))
     server.feeds["/cafe.ics"] = Feed(body, etag='"v2"')
     (source,) = sources(db)
-    response = owner_client.submit(f"/manage/ours/imports/{source.id}/refresh")
+    response = refresh(owner_client, source)
     assert response.status_code == 303
     (source,) = sources(db)
     assert source.last_status == status and source.last_error
@@ -452,18 +474,32 @@ def test_only_the_communitys_organisers_reach_its_imports(
 # -- the background job and the command ------------------------------------------------------
 
 
+def refresh_imports(settings: Settings, db: Database, *, now: datetime) -> int:
+    """One run of the periodic job (events/jobs/periodic.py), configured as the app does:
+    how many fetches it started."""
+    (job,) = [job for job in periodic_jobs(db, job_settings(settings)) if job.name == REFRESH]
+    return job.run(now)
+
+
 def test_the_background_job_fetches_what_is_due(
     owner_client: Client, server: FeedServer, db: Database, settings: Settings
 ) -> None:
     server.feeds["/cafe.ics"] = Feed(fixture("google_style.ics"), etag='"v1"')
     subscribe(owner_client, server.url("/cafe.ics"))
-    assert refresh_imports(settings, db, now=NOW) == []  # fetched a moment ago
+    (source,) = sources(db)
+    fetches = len(server.requests)
+    assert refresh_imports(settings, db, now=NOW) == 0  # fetched a moment ago
     later = NOW.replace(hour=13, minute=1)
-    (outcome,) = refresh_imports(settings, db, now=later)
-    assert outcome.status == "not_modified"
-    assert [o.status for o in refresh_imports(settings, db, now=later, force=True)] == [
-        "not_modified"
-    ]
+    assert refresh_imports(settings, db, now=later) == 1  # returns at once
+    settle()
+    (source,) = sources(db)
+    assert (source.last_status, source.last_fetched_at) == ("not_modified", later)
+    assert len(server.requests) == fetches + 1
+    assert refresh_imports(settings, db, now=later) == 0
+    forced = CalendarRefresher(db, job_settings(settings).import_policy)  # as ``--all`` does
+    assert forced.refresh_due(now=later, every=timedelta(0)) == [source.id]
+    settle()
+    assert len(server.requests) == fetches + 2
 
 
 def test_the_import_refresh_command(
@@ -485,3 +521,28 @@ def test_the_import_refresh_command(
     assert "1 calendar(s) fetched" in result.output
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(ExternalCalendar)) == 1
+
+
+def test_the_worker_command_waits_for_the_fetches_it_started(
+    server: FeedServer, db: Database, make: Factories, database_url: str, tmp_path: Path
+) -> None:
+    from web.cli import main
+
+    server.feeds["/cafe.ics"] = Feed(fixture("google_style.ics"))
+    community = make.community(slug="ours")
+    with db.transaction() as session:
+        session.add(
+            ExternalCalendar(community_id=community.id, name="Café", url=server.url("/cafe.ics"))
+        )
+    env = {
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "s" * 40,
+        "IMPORT_ALLOW_PRIVATE": "1",
+    }
+    result = CliRunner().invoke(main, ["worker", "--once"], env=env)
+    assert result.exit_code == 0, result.output
+    # The round queued the never-fetched calendar, fetched it in a thread, and the
+    # command did not exit before that fetch ended.
+    assert [source.last_status for source in sources(db)] == ["ok"]
+    assert server.paths_requested() == ["/cafe.ics"]

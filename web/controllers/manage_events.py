@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, available_timezones
 
+import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -24,9 +25,16 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
+from events.database import Database
 from events.errors import Conflict, ValidationFailed
 from events.models import Community, Event, EventStatus, Membership
-from events.services.cover_images import MAX_PIXELS, MAX_UPLOAD_BYTES, CoverImageService
+from events.services.communities import CommunityService
+from events.services.cover_images import (
+    MAX_PIXELS,
+    MAX_UPLOAD_BYTES,
+    CoverImageService,
+    encode_cover,
+)
 from events.services.discovery import EventFilters, all_tags, find_events
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
@@ -34,8 +42,10 @@ from events.services.series import SeriesService
 from events.services.venues import VenueService
 from events.text import render_markdown
 from web.auth import Access, access
+from web.db import run_write
 from web.errors import error_response
 from web.forms import Form
+from web.heavy_work import run_heavy
 from web.i18n import gettext as _
 from web.messages import error_message, field_errors
 from web.path_objects import MANAGED_EVENT, MEMBERSHIP
@@ -550,36 +560,54 @@ class ManageEventsController(Controller):
     @post(
         "/{event:str}/cover",
         opt=access(Access.ORGANISER),
-        sync_to_thread=True,
         request_max_body_size=MAX_COVER_REQUEST_BYTES,
         exception_handlers={413: cover_upload_too_large},
     )
-    def upload_cover(
+    async def upload_cover(
         self,
         request: Request,
-        managed_event: NamedDependency[Event],
+        community: FromPath[str],
+        event: FromPath[str],
         data: MultipartBody[CoverForm],
-        membership: NamedDependency[Membership],
-        db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
-        current = membership.community
+        # No write session here (nor ``membership`` or ``managed_event``, built on it):
+        # decoding takes seconds and must not hold the write lock (web/heavy_work.py).
         upload = data.cover_image
         # One byte more than allowed is enough to know it is too much.
-        content = upload.file.read(MAX_UPLOAD_BYTES + 1) if upload is not None else b""
+        content = await upload.read(MAX_UPLOAD_BYTES + 1) if upload is not None else b""
         try:
-            CoverImageService(db_session).set_cover(managed_event, content)
+            encoded = await run_heavy(encode_cover, content)
         except ValidationFailed as failed:
+            return await anyio.to_thread.run_sync(
+                self._cover_refused, request, community, event, failed.errors
+            )
+
+        def store(session: Session) -> str:
+            current = CommunityService(session).by_slug(community)
+            found = EventService(session).in_community(current, event)
+            CoverImageService(session).store_cover(found, encoded)
+            return f"/manage/{current.slug}/events/{found.slug}#cover"
+
+        target = await run_write(request, store)
+        flash(request, _("Cover image saved."))
+        return redirect_to(request, target)
+
+    def _cover_refused(
+        self, request: Request, community: str, event: str, errors: dict[str, str]
+    ) -> Template:
+        db: Database = request.app.state.db
+        with db.session() as session:
+            current = CommunityService(session).by_slug(community)
+            found = EventService(session).in_community(current, event)
             return self._edit_page(
                 request,
-                db_session,
+                session,
                 current,
-                managed_event,
+                found,
                 status_code=400,
                 fragment="manage/events/_cover.html",
-                cover_errors=cover_errors(failed.errors),
+                cover_errors=cover_errors(errors),
             )
-        flash(request, _("Cover image saved."))
-        return redirect_to(request, f"/manage/{current.slug}/events/{managed_event.slug}#cover")
 
     @post("/{event:str}/cover/delete", opt=access(Access.ORGANISER), sync_to_thread=True)
     def delete_cover(

@@ -2,20 +2,23 @@
 an external iCalendar URL, refresh it now, remove it (with its events), or upload an
 ``.ics`` file once.
 
-Fetching another site takes seconds, so the handlers that fetch or parse do not take the
-request's write session (it would hold the database's write lock meanwhile): they call
-the services in events/services/external_calendars.py, which fetch and parse first and
-write in one short transaction afterwards. Every action works as a plain form answered by
-a 303 with a flash message; with htmx, "refresh now" swaps the calendar's card in place
-and shows its progress on the button.
+No request waits for another site: subscribing and "Refresh now" queue the fetch and
+answer at once; it runs in the background (events/services/calendar_refresh.py), started
+as soon as the answer is sent. A calendar being fetched shows "Fetching…"; with htmx its
+card asks again every few seconds until the outcome is there, without JavaScript a link
+reloads the page. An uploaded file is read before the write begins, in one of the
+process's CPU slots (web/heavy_work.py), then written in one short transaction. Every
+action works as a plain form answered by a 303 with a flash message.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from uuid import UUID
 
+import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
@@ -28,28 +31,31 @@ from sqlalchemy.orm import Session
 from events.clock import utcnow
 from events.database import Database
 from events.errors import ValidationFailed
-from events.imports import MAX_BYTES, ImportRefused, parse_calendar
+from events.imports import MAX_BYTES, ImportRefused
 from events.models import Community, ExternalCalendar, Membership
 from events.services.communities import CommunityService
 from events.services.external_calendars import (
+    PENDING,
     ExternalCalendarService,
-    RefreshOutcome,
     SubscriptionInput,
-    refresh_source,
+    read_calendar_file,
 )
 from web.auth import Access, access, provide_membership
+from web.db import run_write
 from web.forms import Form
+from web.heavy_work import run_heavy
 from web.i18n import gettext as _
 from web.i18n import ngettext
-from web.imports import fetch_policy
+from web.imports import fetch_soon
 from web.messages import field_errors
 from web.rendering import flash, page, wants_fragment
-from web.settings import Settings
 
 LIST_PAGE = "manage/imports/list.html"
 SOURCE_FRAGMENT = "manage/imports/_source.html"
 #: The multipart envelope around an uploaded file of MAX_BYTES.
 UPLOAD_OVERHEAD = 64 * 1024
+#: How often a card whose fetch is pending asks for news (htmx).
+POLL_EVERY = "3s"
 
 
 class SubscriptionForm(Form):
@@ -66,6 +72,8 @@ def status_message(status: str) -> str:
     """What the last fetch's status means, in the reader's language."""
     messages = {
         "": _("Not fetched yet."),
+        "queued": _("Waiting for its turn to be fetched…"),
+        "fetching": _("Fetching…"),
         "ok": _("Imported."),
         "not_modified": _("Up to date: unchanged since the last fetch."),
         "invalid_url": _("This is not a valid http(s) address."),
@@ -74,13 +82,16 @@ def status_message(status: str) -> str:
         ),
         "dns_error": _("The server's name could not be found."),
         "connection_failed": _("The server could not be reached."),
-        "timeout": _("The server did not answer in time."),
+        "timeout": _("The server did not answer in time: the fetch was abandoned."),
         "too_many_redirects": _("The address redirects too many times."),
         "http_error": _("The server answered with an error."),
         "too_large": _("The calendar is too large (more than 5 MB)."),
         "not_icalendar": _("This is not an iCalendar (.ics) calendar."),
         "too_many_events": _(
             "The calendar has too many events (more than 2,000 in the coming year)."
+        ),
+        "too_complex": _(
+            "The calendar takes too long to read (too many events or repeating rules)."
         ),
         "internal_error": _("The import failed unexpectedly; it will be tried again."),
     }
@@ -127,6 +138,7 @@ def _field_messages(errors: dict[str, str]) -> dict[str, str]:
         "too_large": status_message("too_large"),
         "not_icalendar": status_message("not_icalendar"),
         "too_many_events": status_message("too_many_events"),
+        "too_complex": status_message("too_complex"),
     }
     messages = field_errors({f: c for f, c in errors.items() if c not in own})
     messages.update({f: own[c] for f, c in errors.items() if c in own})
@@ -139,6 +151,8 @@ class SourceView:
     message: str
     #: "ok", "error" or "pending": the badge's colour.
     state: str
+    #: A fetch is queued or under way: the card asks for news until it is done.
+    fetching: bool
     notes: list[str]
     #: The question asked before removing it (with how many events go with it).
     confirm: str
@@ -146,7 +160,14 @@ class SourceView:
 
 def source_view(source: ExternalCalendar) -> SourceView:
     status = source.last_status
-    state = "pending" if not status else "ok" if status in {"ok", "not_modified"} else "error"
+    fetching = status in PENDING
+    state = (
+        "pending"
+        if not status or fetching
+        else "ok"
+        if status in {"ok", "not_modified"}
+        else "error"
+    )
     notes = [text for text in map(note_message, source.last_notes or []) if text]
     confirm = ngettext(
         "Remove “%(name)s” and its %(num)d imported event?",
@@ -158,6 +179,7 @@ def source_view(source: ExternalCalendar) -> SourceView:
         source=source,
         message=status_message(status),
         state=state,
+        fetching=fetching,
         notes=notes,
         confirm=confirm,
     )
@@ -165,10 +187,6 @@ def source_view(source: ExternalCalendar) -> SourceView:
 
 def _db(request: Request) -> Database:
     return request.app.state.db
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
 
 
 def _list_context(
@@ -189,6 +207,7 @@ def _list_context(
         "upload_errors": upload_errors or {},
         "upload_detail": upload_detail,
         "max_megabytes": MAX_BYTES // (1024 * 1024),
+        "poll_every": POLL_EVERY,
     }
 
 
@@ -199,38 +218,26 @@ def _render_list(request: Request, slug: str, status_code: int = 200, **kwargs: 
     return page(request, LIST_PAGE, status_code=status_code, **context)
 
 
-def _outcome_flash(request: Request, outcome: RefreshOutcome | None) -> None:
-    if outcome is None:
-        return
-    if outcome.status == "ok":
-        report = outcome.report
-        flash(
-            request,
-            _(
-                "“%(name)s” fetched: %(created)d new, %(updated)d changed, "
-                "%(removed)d removed events.",
-                name=outcome.name,
-                created=report.created,
-                updated=report.updated,
-                removed=report.removed,
-            ),
-        )
-    elif outcome.status == "not_modified":
-        flash(request, _("“%(name)s” is unchanged.", name=outcome.name))
-    else:
-        flash(
-            request,
-            _(
-                "“%(name)s” could not be imported: %(reason)s",
-                name=outcome.name,
-                reason=status_message(outcome.status),
-            ),
-            "error",
-        )
+def _back(slug: str, *, fetch: bool = False, request: Request | None = None) -> Redirect:
+    """Back to the list; with ``fetch``, the queued fetch starts once this is sent."""
+    background = fetch_soon(request) if fetch and request is not None else None
+    return Redirect(f"/manage/{slug}/imports", status_code=303, background=background)
 
 
-def _back(slug: str) -> Redirect:
-    return Redirect(f"/manage/{slug}/imports", status_code=303)
+def _card(request: Request, community: Community, source: ExternalCalendar) -> Template:
+    return page(
+        request,
+        LIST_PAGE,
+        fragment=SOURCE_FRAGMENT,
+        community=community,
+        item=source_view(source),
+        poll_every=POLL_EVERY,
+    )
+
+
+def _community_zone(db: Database, slug: str) -> str:
+    with db.session() as session:
+        return CommunityService(session).by_slug(slug).timezone
 
 
 class ManageImportsController(Controller):
@@ -250,113 +257,119 @@ class ManageImportsController(Controller):
 
     @post("/", opt=access(Access.ORGANISER), sync_to_thread=True)
     def subscribe(
-        self, request: Request, community: FromPath[str], data: URLEncodedBody[SubscriptionForm]
+        self,
+        request: Request,
+        community: FromPath[str],
+        data: URLEncodedBody[SubscriptionForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
     ) -> Template | Redirect:
-        db = _db(request)
         try:
-            with db.transaction() as session:
-                found = CommunityService(session).by_slug(community)
-                source = ExternalCalendarService(session).subscribe(
-                    found, SubscriptionInput(name=data.name, url=data.url)
-                )
-                source_id = source.id
-        except ValidationFailed as failed:
-            return _render_list(
-                request,
-                community,
-                status_code=400,
-                form=msgspec.structs.asdict(data),
-                errors=_field_messages(failed.errors),
+            source = ExternalCalendarService(db_session).subscribe(
+                membership.community, SubscriptionInput(name=data.name, url=data.url)
             )
-        # The first fetch right away (bounded by the fetch timeouts): the organiser sees
-        # at once whether the address works.
-        outcome = refresh_source(db, source_id, policy=fetch_policy(_settings(request)))
-        flash(request, _("Calendar added."))
-        _outcome_flash(request, outcome)
-        return _back(community)
+        except ValidationFailed as failed:
+            return page(
+                request,
+                LIST_PAGE,
+                status_code=400,
+                **_list_context(
+                    db_session,
+                    membership.community,
+                    form=msgspec.structs.asdict(data),
+                    errors=_field_messages(failed.errors),
+                ),
+            )
+        flash(request, _("Calendar added: “%(name)s” is being fetched.", name=source.name))
+        return _back(community, fetch=True, request=request)
 
     @post(
         "/upload",
         opt=access(Access.ORGANISER),
-        sync_to_thread=True,
         request_max_body_size=MAX_BYTES + UPLOAD_OVERHEAD,
     )
-    def upload(
+    async def upload(
         self, request: Request, community: FromPath[str], data: MultipartBody[UploadForm]
     ) -> Template | Redirect:
+        # No write session here: reading the file takes seconds and must not hold the
+        # write lock (web/heavy_work.py); the events are written afterwards, briefly.
         upload = data.file if isinstance(data.file, UploadFile) else None
+        render = partial(_render_list, request, community, status_code=400)
         if upload is None or not upload.filename:
-            return _render_list(
-                request,
-                community,
-                status_code=400,
-                upload_errors=field_errors({"file": "required"}),
-            )
-        content = upload.file.read(MAX_BYTES + 1)
-        db, now = _db(request), utcnow()
-        with db.session() as session:
-            zone = CommunityService(session).by_slug(community).timezone
+            errors = field_errors({"file": "required"})
+            return await anyio.to_thread.run_sync(partial(render, upload_errors=errors))
+        content = await upload.read(MAX_BYTES + 1)
+        now = utcnow()
+        zone = await anyio.to_thread.run_sync(_community_zone, _db(request), community)
         try:
-            parsed = parse_calendar(content, now=now, default_timezone=zone)
+            prepared = await run_heavy(
+                partial(read_calendar_file, content, now=now, default_timezone=zone)
+            )
         except ImportRefused as refused:
-            return _render_list(
-                request,
-                community,
-                status_code=400,
-                upload_errors=_field_messages({"file": refused.code}),
-                upload_detail=refused.detail,
+            errors = _field_messages({"file": refused.code})
+            return await anyio.to_thread.run_sync(
+                partial(render, upload_errors=errors, upload_detail=refused.detail)
             )
+
+        def store(session: Session) -> tuple[str, int]:
+            found = CommunityService(session).by_slug(community)
+            source, report = ExternalCalendarService(session).import_upload(
+                found, prepared, filename=upload.filename, now=now
+            )
+            return source.name, report.total
+
         try:
-            with db.transaction() as session:
-                found = CommunityService(session).by_slug(community)
-                source, report = ExternalCalendarService(session).import_upload(
-                    found, parsed, filename=upload.filename, now=now
-                )
-                name = source.name
+            name, total = await run_write(request, store)
         except ValidationFailed as failed:
-            return _render_list(
-                request,
-                community,
-                status_code=400,
-                upload_errors=_field_messages({"file": failed.errors.get("file", "invalid")}),
-            )
+            errors = _field_messages({"file": failed.errors.get("file", "invalid")})
+            return await anyio.to_thread.run_sync(partial(render, upload_errors=errors))
         flash(
             request,
             ngettext(
                 "%(num)d event imported from “%(name)s”.",
                 "%(num)d events imported from “%(name)s”.",
-                report.total,
+                total,
                 name=name,
             ),
         )
         return _back(community)
 
+    @get("/{item_id:uuid}", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def source_card(
+        self,
+        request: Request,
+        community: FromPath[str],
+        item_id: FromPath[UUID],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Redirect | ClientRedirect:
+        """One calendar's card: what a pending card asks for (htmx); the list otherwise."""
+        source = ExternalCalendarService(db_session).in_community(membership.community, item_id)
+        if source is None:
+            return self._gone(request, community)
+        if not wants_fragment(request):
+            return _back(community)
+        return _card(request, membership.community, source)
+
     @post("/{item_id:uuid}/refresh", opt=access(Access.ORGANISER), sync_to_thread=True)
     def refresh(
-        self, request: Request, community: FromPath[str], item_id: FromPath[UUID]
+        self,
+        request: Request,
+        community: FromPath[str],
+        item_id: FromPath[UUID],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
     ) -> Template | Redirect | ClientRedirect:
-        db = _db(request)
-        with db.session() as session:
-            found = CommunityService(session).by_slug(community)
-            source = ExternalCalendarService(session).in_community(found, item_id)
-        if source is None or source.is_upload:
+        service = ExternalCalendarService(db_session)
+        source = service.in_community(membership.community, item_id)
+        if source is None or not service.request_fetch(source):
             return self._gone(request, community)
-        outcome = refresh_source(db, item_id, policy=fetch_policy(_settings(request)))
         if wants_fragment(request):
-            with db.session() as session:
-                found = CommunityService(session).by_slug(community)
-                source = ExternalCalendarService(session).in_community(found, item_id)
-                if source is None:
-                    return self._gone(request, community)
-                return page(
-                    request,
-                    LIST_PAGE,
-                    fragment=SOURCE_FRAGMENT,
-                    community=found,
-                    item=source_view(source),
-                )
-        _outcome_flash(request, outcome)
-        return _back(community)
+            card = _card(request, membership.community, source)
+            card.background = fetch_soon(request)
+            return card
+        flash(request, _("“%(name)s” is being fetched.", name=source.name))
+        return _back(community, fetch=True, request=request)
 
     @post("/{item_id:uuid}/delete", opt=access(Access.ORGANISER), sync_to_thread=True)
     def delete(
