@@ -17,7 +17,16 @@ from events.services.accounts import AccountService
 from events.services.privacy import anonymise_past_registrations
 from events.services.series import SeriesService
 from web.mail import mail_settings, mail_worker
-from web.settings import Settings
+from web.settings import Settings, make_data_dir
+
+
+def _settings() -> Settings:
+    """The environment's settings, with DATA_DIR made first (mode 0700) when the database
+    is a SQLite file in it: SQLite would create the folder readable by everyone."""
+    settings = Settings.from_env()
+    if settings.database_in_data_dir:
+        make_data_dir(settings.data_dir)
+    return settings
 
 
 def _accepts(option: str) -> bool:
@@ -45,7 +54,7 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
     """Run the production server (uvicorn, several worker processes)."""
     import uvicorn
 
-    settings = Settings.from_env()
+    settings = _settings()
     # Workers re-read the environment; make the chosen secret and data folder theirs too.
     os.environ.setdefault("SECRET_KEY", settings.secret_key)
     os.environ.setdefault("DATA_DIR", str(settings.data_dir))
@@ -76,7 +85,7 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the latest)."""
-    settings = Settings.from_env()
+    settings = _settings()
     upgrade(settings.database_url, revision)
     click.echo("database is up to date")
 
@@ -90,13 +99,14 @@ def db_upgrade(revision: str) -> None:
 )
 def demo(password: str | None) -> None:
     """Seed the demo community on an empty database, and print how to log in."""
-    settings = Settings.from_env()
+    settings = _settings()
     # The demo's registrations queue mails: their links must use this BASE_URL.
     database = Database.from_url(settings.database_url, mail=mail_settings(settings))
     password_file = settings.data_dir / "demo_password"
     with database.transaction() as session:
         result = seed_demo(session, today=today_in_paris(), password=password)
     if result.created and result.password:
+        make_data_dir(settings.data_dir)  # DATABASE_URL may point elsewhere: nothing made it
         password_file.write_text(result.password)
         password_file.chmod(0o600)
     shown = password or (password_file.read_text().strip() if password_file.exists() else None)
@@ -116,7 +126,7 @@ def series() -> None:
 @series.command("extend")
 def series_extend() -> None:
     """Create occurrences up to the rolling horizon (run daily, e.g. from cron)."""
-    settings = Settings.from_env()
+    settings = _settings()
     database = Database.from_url(settings.database_url)
     with database.transaction() as session:
         created = SeriesService(session).extend_all(today_in_paris())
@@ -135,7 +145,7 @@ def worker(once: bool, interval: float) -> None:
     For deployments that set MAIL_WORKER=off on the web processes; stops cleanly on
     SIGTERM or Ctrl-C. Several workers may run at once.
     """
-    settings = Settings.from_env()
+    settings = _settings()
     database = Database.from_url(settings.database_url, mail=mail_settings(settings))
     loop = mail_worker(settings, database)
     loop.interval = interval
@@ -171,7 +181,7 @@ def import_refresh(force: bool) -> None:
     from events.services.external_calendars import describe
     from web.imports import refresh_imports
 
-    settings = Settings.from_env()
+    settings = _settings()
     database = Database.from_url(settings.database_url)
     try:
         outcomes = refresh_imports(settings, database, force=force)
@@ -196,7 +206,7 @@ def privacy() -> None:
 )
 def privacy_anonymise(after_days: int | None) -> None:
     """Anonymise the registrations of past events, keeping only the counts (run daily)."""
-    settings = Settings.from_env()
+    settings = _settings()
     days = settings.anonymise_after_days if after_days is None else after_days
     database = Database.from_url(settings.database_url)
     try:
@@ -218,7 +228,7 @@ def user() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def user_create(email: str, name: str, password: str) -> None:
     """Create an organiser account."""
-    settings = Settings.from_env()
+    settings = _settings()
     database = Database.from_url(settings.database_url)
     try:
         with database.transaction() as session:
