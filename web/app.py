@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 
 from events.database import Database
 from web.auth import Access, access, access_guard, provide_current_user
+from web.compression import COMPRESSION
 from web.content_watch import ContentWatch
 from web.controllers import ROUTE_HANDLERS
 from web.db import provide_db_session
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
+        compression_config=COMPRESSION,
         openapi_config=OpenAPIConfig(
             title="Rencontres API",
             version="1",

@@ -22,7 +22,16 @@ from events.services.privacy import anonymise_past_registrations
 from events.services.series import SeriesService
 from web.imports import wait_for_imports
 from web.mail import background_worker
-from web.settings import Settings
+from web.settings import Settings, make_data_dir
+
+
+def _settings() -> Settings:
+    """The environment's settings, with DATA_DIR made first (mode 0700) when the database
+    is a SQLite file in it: SQLite would create the folder readable by everyone."""
+    settings = Settings.from_env()
+    if settings.database_in_data_dir:
+        make_data_dir(settings.data_dir)
+    return settings
 
 
 @contextmanager
@@ -51,7 +60,7 @@ def main() -> None:
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 def serve(host: str | None, port: int | None, workers: int | None, reload: bool) -> None:
     """Run the production server (uvicorn workers under gunicorn's arbiter, web/serving.py)."""
-    settings = Settings.from_env()
+    settings = _settings()
     # The app is built from the environment (web/serving.py): the secret and the data
     # folder chosen here must be the ones it reads.
     os.environ.setdefault("SECRET_KEY", settings.secret_key)
@@ -91,7 +100,7 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the latest)."""
-    settings = Settings.from_env()
+    settings = _settings()
     upgrade(settings.database_url, revision)
     click.echo("database is up to date")
 
@@ -105,12 +114,13 @@ def db_upgrade(revision: str) -> None:
 )
 def demo(password: str | None) -> None:
     """Seed the demo community on an empty database, and print how to log in."""
-    settings = Settings.from_env()
+    settings = _settings()
     database = Database.from_url(settings.database_url)
     password_file = settings.data_dir / "demo_password"
     with database.transaction() as session:
         result = seed_demo(session, today=today_in_paris(), password=password)
     if result.created and result.password:
+        make_data_dir(settings.data_dir)  # DATABASE_URL may point elsewhere: nothing made it
         password_file.write_text(result.password)
         password_file.chmod(0o600)
     shown = password or (password_file.read_text().strip() if password_file.exists() else None)
@@ -130,7 +140,7 @@ def series() -> None:
 @series.command("extend")
 def series_extend() -> None:
     """Create occurrences up to the rolling horizon (run daily, e.g. from cron)."""
-    settings = Settings.from_env()
+    settings = _settings()
     database = Database.from_url(settings.database_url)
     try:
         with _alone(database, EXTEND_SERIES), database.transaction() as session:
@@ -151,7 +161,7 @@ def worker(once: bool, interval: float) -> None:
     For deployments that set MAIL_WORKER=off on the web processes; stops cleanly on
     SIGTERM or Ctrl-C. Several workers may run at once.
     """
-    settings = Settings.from_env()
+    settings = _settings()
     database = Database.from_url(settings.database_url)
     loop = background_worker(settings, database)
     loop.interval = interval
@@ -190,7 +200,7 @@ def import_refresh(force: bool) -> None:
     from events.services.calendar_refresh import describe
     from web.imports import refresh_imports_and_wait
 
-    settings = Settings.from_env()
+    settings = _settings()
     database = Database.from_url(settings.database_url)
     try:
         with _alone(database, REFRESH_IMPORTS):
@@ -216,7 +226,7 @@ def privacy() -> None:
 )
 def privacy_anonymise(after_days: int | None) -> None:
     """Anonymise the registrations of past events, keeping only the counts (run daily)."""
-    settings = Settings.from_env()
+    settings = _settings()
     days = settings.anonymise_after_days if after_days is None else after_days
     database = Database.from_url(settings.database_url)
     try:
@@ -238,7 +248,7 @@ def user() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def user_create(email: str, name: str, password: str) -> None:
     """Create an organiser account."""
-    settings = Settings.from_env()
+    settings = _settings()
     database = Database.from_url(settings.database_url)
     try:
         with database.transaction() as session:

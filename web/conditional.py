@@ -14,7 +14,9 @@ The rule, for every route that sends an ``ETag`` (feeds, event covers, ticket QR
 
 A body's tag is the quoted first 32 hex digits of its SHA-256 (:func:`body_etag`); each
 content coding of the same body has its own tag (:func:`coded_etag`), since the bytes
-differ.
+differ. :func:`conditional_response` sends a :class:`Rendered` body in the coding the
+client accepts (web/compression.py) and matches ``If-None-Match`` against that coding's
+tag, so a 304 works for every encoding.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from litestar import Request, Response
+
+from web.compression import compress, response_coding, worth_compressing
 
 #: One member of ``If-None-Match``: an optional weakness prefix, then a quoted opaque tag.
 _TAG = re.compile(r'(?:[Ww]/)?("[^"]*")')
@@ -98,20 +102,60 @@ def not_modified(headers: Mapping[str, str]) -> Response[bytes]:
     return Response(content=b"", status_code=304, headers=kept)
 
 
+class Rendered:
+    """A body with its ``ETag`` (by default :func:`body_etag`), and its compressed forms,
+    each made on first demand and kept as long as this object is: a cached ``Rendered``
+    (a feed) is compressed once per coding, not per request. Two threads asking at once
+    may both compress; the results are equal and one is kept."""
+
+    __slots__ = ("_coded", "body", "etag")
+
+    def __init__(self, body: bytes, etag: str | None = None) -> None:
+        self.body = body
+        self.etag = etag or body_etag(body)
+        self._coded: dict[str, bytes] = {}
+
+    def encoded(self, coding: str) -> bytes:
+        """The body in ``coding`` (``identity``: as it is)."""
+        if coding == "identity":
+            return self.body
+        found = self._coded.get(coding)
+        if found is None:
+            found = self._coded.setdefault(coding, compress(self.body, coding))
+        return found
+
+
+def _with_vary(headers: dict[str, str], field: str) -> None:
+    """Add ``field`` to the ``Vary`` of ``headers`` (whatever the case of its name)."""
+    name = next((key for key in headers if key.lower() == "vary"), "vary")
+    present = [item.strip() for item in headers.get(name, "").split(",") if item.strip()]
+    if field.lower() not in {item.lower() for item in present}:
+        headers[name] = ", ".join([*present, field])
+
+
 def conditional_response(
     request: Request,
-    body: bytes,
+    rendered: Rendered,
     *,
-    etag: str,
     media_type: str,
     headers: Mapping[str, str],
     last_modified: datetime | None = None,
 ) -> Response[bytes]:
-    """304 when the validators match, else ``body`` (or, for ``HEAD``, only its headers),
-    with ``headers`` and the ``ETag``."""
-    sent = {**headers, "etag": etag}
+    """304 when the validators match, else the body (or, for ``HEAD``, only its headers),
+    with ``headers``. A text body is sent in the coding the client prefers
+    (web/compression.py), with that coding's own tag and ``Vary: Accept-Encoding``."""
+    sent = dict(headers)
+    size = len(rendered.body)
+    coding = response_coding(request.headers.get("accept-encoding", ""), media_type, size)
+    if worth_compressing(media_type, size):
+        _with_vary(sent, "Accept-Encoding")  # another client gets other bytes
+    if coding != "identity":
+        sent["content-encoding"] = coding
+    etag = coded_etag(rendered.etag, coding)
+    sent["etag"] = etag
     if is_not_modified(request, etag, last_modified):
         return not_modified(sent)
+    body = rendered.encoded(coding)
     if request.method == "HEAD":
         sent["content-length"] = str(len(body))
         return Response(content=b"", media_type=media_type, headers=sent)

@@ -10,7 +10,11 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+
 _TRUE = {"1", "true", "yes", "on"}
+#: DATA_DIR holds the secret key, the SQLite database and the demo password: owner only.
+DATA_DIR_MODE = 0o700
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -26,12 +30,19 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def make_data_dir(data_dir: Path) -> Path:
+    """``data_dir``, created with mode 0700 when it does not exist yet (an existing folder
+    keeps its mode): every command that writes into DATA_DIR calls this first."""
+    data_dir.mkdir(mode=DATA_DIR_MODE, parents=True, exist_ok=True)
+    return data_dir
+
+
 def _load_or_create_secret(data_dir: Path) -> str:
     """A per-installation secret, created once with 0600 permissions, never a default."""
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_data_dir(data_dir)
     secret = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -125,6 +136,14 @@ class Settings:
         """Host names requests may carry: the public one, plus loopback for health checks."""
         public = urlsplit(self.base_url).hostname or "localhost"
         return sorted({public, "127.0.0.1", "localhost", "[::1]"})
+
+    @property
+    def database_in_data_dir(self) -> bool:
+        """Whether the database is a SQLite file inside DATA_DIR (the default)."""
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or url.database in {None, "", ":memory:"}:
+            return False
+        return Path(url.database).resolve().is_relative_to(self.data_dir.resolve())
 
     def absolute_url(self, path: str) -> str:
         return f"{self.base_url}{path}"

@@ -12,6 +12,7 @@ from litestar import Litestar, Request, Response, get
 from litestar.testing import TestClient
 
 from web.conditional import (
+    Rendered,
     body_etag,
     coded_etag,
     conditional_response,
@@ -127,8 +128,7 @@ LAST_MODIFIED = datetime(2031, 3, 6, 19, 0, tzinfo=UTC)
 def thing(request: Request) -> Response[bytes]:
     return conditional_response(
         request,
-        BODY,
-        etag=body_etag(BODY),
+        Rendered(BODY),
         media_type="text/plain",
         headers={"cache-control": "no-cache", "content-disposition": "inline"},
         last_modified=LAST_MODIFIED,

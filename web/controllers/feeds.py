@@ -3,9 +3,9 @@
 HTTP behaviour, for every feed (web/calendar_response.py holds what the single-event
 download ``/e/{event}.ics`` shares with them, web/conditional.py the conditional GET):
 
-* ``ETag`` is the quoted first 32 hex digits of the body's SHA-256 (``-gz`` appended for
-  the gzipped body); ``Last-Modified`` is the newest ``updated_at`` among the feed's
-  events, their venues and communities.
+* ``ETag`` is the quoted first 32 hex digits of the body's SHA-256 (``-br`` or ``-gz``
+  appended for the brotli or gzip body); ``Last-Modified`` is the newest ``updated_at``
+  among the feed's events, their venues and communities.
 * ``If-None-Match`` (lists, ``W/`` weak tags, ``*``) answers 304 with no body; without
   it, ``If-Modified-Since`` at or after ``Last-Modified`` does too.
 * The 304 path is cheap, in two layers. Each answer of a public feed is kept in process
@@ -17,7 +17,8 @@ download ``/e/{event}.ics`` shares with them, web/conditional.py the conditional
   reused, so an unchanged feed is never re-rendered. The ETag is always the hash of the
   body sent.
 * ``HEAD`` answers the GET headers without a body; bodies of 500 bytes or more are
-  gzipped when the client accepts it; public feeds carry ``Access-Control-Allow-Origin: *``
+  compressed (brotli, else gzip) when the client accepts it, once per rendered body: the
+  cached answer keeps its compressed forms; public feeds carry ``Access-Control-Allow-Origin: *``
   and ``Cache-Control: public, max-age=300``.
 
 GET requests use a read-only session: nothing here writes to the database.
@@ -57,7 +58,8 @@ from events.services.personal_feeds import personal_calendar
 from events.services.venues import VenueService
 from events.text import excerpt
 from web.auth import Access, access
-from web.calendar_response import ICS_MEDIA_TYPE, Rendered, calendar_response, site_url
+from web.calendar_response import ICS_MEDIA_TYPE, calendar_response, site_url
+from web.conditional import Rendered
 from web.content_watch import ContentWatch
 from web.i18n import current_locale, format_datetime
 from web.i18n import gettext as _

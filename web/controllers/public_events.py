@@ -39,7 +39,7 @@ from events.services.venues import VenueService
 from web.auth import Access, access
 from web.calendar_links import event_links, feed_links
 from web.calendar_response import event_ics
-from web.conditional import conditional_response
+from web.conditional import Rendered, conditional_response
 from web.event_views import VIEW_HELPERS, local_iso
 from web.i18n import current_locale
 from web.i18n import gettext as _
@@ -204,8 +204,7 @@ def cover_response(
     }
     return conditional_response(
         request,
-        cover.data,
-        etag=f'"{cover.digest[:32]}-{size}"',
+        Rendered(cover.data, etag=f'"{cover.digest[:32]}-{size}"'),
         media_type=cover.content_type,
         headers=headers,
     )

@@ -51,7 +51,7 @@ from events.validation import clean_email
 from web import throttle
 from web.auth import Access, access
 from web.calendar_links import event_links
-from web.conditional import body_etag, conditional_response
+from web.conditional import Rendered, conditional_response
 from web.event_views import VIEW_HELPERS
 from web.forms import Form
 from web.i18n import current_locale
@@ -416,8 +416,7 @@ class RegistrationController(Controller):
         body = qr_svg(url) if kind == "svg" else qr_png(url)
         return conditional_response(
             request,
-            body,
-            etag=body_etag(body),
+            Rendered(body),
             media_type="image/svg+xml" if kind == "svg" else "image/png",
             headers={"cache-control": QR_CACHE_CONTROL},
         )
