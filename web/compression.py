@@ -88,7 +88,8 @@ def compress(body: bytes, coding: str) -> bytes:
     """``body`` in ``coding`` (``br`` or ``gzip``; the gzip header carries no time, so the
     same body always gives the same bytes)."""
     if coding == "br":
-        return brotli.compress(body, quality=BROTLI_QUALITY, mode=brotli.MODE_TEXT)
+        compressed: bytes = brotli.compress(body, quality=BROTLI_QUALITY, mode=brotli.MODE_TEXT)
+        return compressed
     if coding == "gzip":
         return gzip.compress(body, GZIP_LEVEL, mtime=0)
     raise ValueError(f"unknown content coding {coding!r}")

@@ -43,7 +43,7 @@ async def provide_db_session(request: Request) -> AsyncGenerator[Session, None]:
             yield session
             # A page answered with an error status (a form re-rendered with its errors)
             # must not keep anything the request may have written before failing.
-            if request.scope.get(ROLLBACK_FLAG):  # type: ignore[misc]
+            if request.scope.get(ROLLBACK_FLAG):
                 await anyio.to_thread.run_sync(session.rollback)
             else:
                 await anyio.to_thread.run_sync(session.commit)

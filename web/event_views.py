@@ -8,6 +8,7 @@ OpenStreetMap (its coordinates when known, else a search for its address).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -36,4 +37,8 @@ def map_url(venue: Venue) -> str | None:
 
 
 #: The context every template that shows an event receives.
-VIEW_HELPERS = {"local_iso": local_iso, "same_local_day": same_local_day, "map_url": map_url}
+VIEW_HELPERS: dict[str, Any] = {
+    "local_iso": local_iso,
+    "same_local_day": same_local_day,
+    "map_url": map_url,
+}

@@ -59,7 +59,7 @@ _ = gettext
 def negotiate_locale(cookie_value: str | None, accept_language: str | None) -> str:
     """The cookie's choice if valid, else the best match of Accept-Language, else English."""
     if cookie_value in SUPPORTED_LOCALES:
-        return cookie_value  # type: ignore[return-value]
+        return cookie_value
     preferences: list[tuple[float, str]] = []
     for index, part in enumerate((accept_language or "")[:500].split(",")):
         tag, _sep, params = part.strip().partition(";")

@@ -45,7 +45,8 @@ class PageCache:
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
-                return self._entries[key]
+                cached: T = self._entries[key]
+                return cached
         html = render()  # outside the lock: two threads may render the same page once each
         with self._lock:
             self._entries[key] = html
@@ -59,7 +60,10 @@ class PageCache:
 
 
 def render_to_string(request: Request, template_name: str, **context: Any) -> str:
-    return request.app.template_engine.get_template(template_name).render(**context)
+    engine = request.app.template_engine
+    assert engine is not None  # the app is built with its templates (web/templating.py)
+    rendered: str = engine.get_template(template_name).render(**context)
+    return rendered
 
 
 def cached_html(request: Request, parts: tuple[Hashable, ...], render: Callable[[], T]) -> T:

@@ -21,7 +21,7 @@ def mark_for_rollback(request: Request) -> None:
 def wants_fragment(request: Request) -> bool:
     """An htmx request that targets part of the page (not a boosted navigation)."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    return htmx is not None and bool(htmx) and not (htmx.boosted or htmx.history_restore_request)
 
 
 def page(
@@ -48,8 +48,8 @@ def flash(request: Request, message: str, level: str = "success") -> None:
     """Queue a message for the next page this visitor sees (kept in their session)."""
     session = request.scope.get("session")
     if not isinstance(session, dict):
-        request.set_session({})
-        session = request.scope["session"]
+        session = {}
+        request.set_session(session)
     # A new list, not an append: the session backend detects changes by comparing with a
     # shallow copy, so mutating the stored list would silently lose this message.
     session[FLASH_KEY] = [*session.get(FLASH_KEY, []), {"message": message, "level": level}]
@@ -59,7 +59,8 @@ def pop_flashes(request: Request) -> list[dict[str, str]]:
     session = request.scope.get("session")
     if not isinstance(session, dict) or FLASH_KEY not in session:
         return []
-    return session.pop(FLASH_KEY)
+    flashes: list[dict[str, str]] = session.pop(FLASH_KEY)
+    return flashes
 
 
 def session_of(request: Request) -> dict[str, Any]:

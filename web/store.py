@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import anyio.to_thread
 from litestar.stores.base import NamespacedStore
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import ColumnElement, Executable, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -43,7 +43,7 @@ class DatabaseStore(NamespacedStore):
         seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
         return utcnow() + timedelta(seconds=seconds)
 
-    def _live(self):
+    def _live(self) -> ColumnElement[bool]:
         now = utcnow()
         return (KeyValue.namespace == self.namespace) & (
             KeyValue.expires_at.is_(None) | (KeyValue.expires_at > now)
@@ -87,7 +87,7 @@ class DatabaseStore(NamespacedStore):
             )
         return value
 
-    async def _write(self, statement) -> None:
+    async def _write(self, statement: Executable) -> None:
         def run() -> None:
             with self.db.transaction() as session:
                 session.execute(statement)

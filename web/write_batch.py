@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
@@ -86,7 +87,7 @@ class WriteBatcher:
                 batch = self._queue[: self._max_batch]
                 del self._queue[: self._max_batch]
                 try:
-                    outcomes = await self._gate.run_sync(lambda batch=batch: self._run_batch(batch))
+                    outcomes = await self._gate.run_sync(partial(self._run_batch, batch))
                 except BaseException as exc:  # the gate or the thread call itself failed
                     outcomes = [_Outcome(error=exc)] * len(batch)
                 for pending, outcome in zip(batch, outcomes, strict=True):

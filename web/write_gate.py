@@ -77,7 +77,7 @@ class WriteGate:
             await anyio.to_thread.run_sync(self._file_lock.acquire)  # blocks that thread only
         except BaseException:  # cancelled: the thread may have got the lock before it noticed
             self._file_lock.release()
-            self._semaphore.release()
+            self._ensure_semaphore().release()
             raise
 
     async def __aexit__(

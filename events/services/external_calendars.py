@@ -364,8 +364,8 @@ def sync_source(
             ],
         )
         mark_content_changed(session)
-    for uid, event in existing.items():
-        if uid not in seen and event.starts_at >= prepared.parsed.window_start:
+    for known_uid, event in existing.items():
+        if known_uid not in seen and event.starts_at >= prepared.parsed.window_start:
             session.delete(event)
             removed += 1
     session.flush()

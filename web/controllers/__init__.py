@@ -1,6 +1,8 @@
 """Route handlers, split by audience: public, accounts, organiser, door, invitations, API.
 No controller module imports another: what two share lives outside web/controllers/."""
 
+from litestar.types import ControllerRouterHandler
+
 from web.controllers.accounts import AccountController
 from web.controllers.api import ApiController
 from web.controllers.door_live import DoorLiveController
@@ -23,7 +25,7 @@ from web.controllers.public import switch_language
 from web.controllers.public_events import PublicEventsController
 from web.controllers.registrations import RegistrationController
 
-ROUTE_HANDLERS = [
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     healthz,
     readyz,
     switch_language,

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 import anyio.to_thread
-from litestar import Controller, Request, Response, route
+from litestar import Controller, HttpMethod, Request, Response, route
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy.orm import Session
@@ -75,7 +75,7 @@ ATOM_ID_NAMESPACE = uuid.UUID("5d0b6a5e-6f7a-4c1e-9c51-3f2b8f0e6a11")
 RENDERED_CACHE_BYTES = 64 * 1024 * 1024
 RENDERED_CACHE_ENTRIES = 512
 SERVED_CACHE_ENTRIES = 1024
-METHODS = ["GET", "HEAD"]
+METHODS = [HttpMethod.GET, HttpMethod.HEAD]
 # Public and cacheable by shared caches: no session and no CSRF cookie may ride along.
 FEED_OPT = {**access(Access.PUBLIC), "exclude_from_csrf": True}
 # XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF.
@@ -241,7 +241,7 @@ async def _public_feed(
             with request.app.state.db.session() as session:
                 return SERVED.get_or_render(key, lambda: build(request, session))
 
-        served = await anyio.to_thread.run_sync(load)
+        return _respond(request, await anyio.to_thread.run_sync(load))
     return _respond(request, served)
 
 
@@ -281,7 +281,9 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _sub(parent: ElementTree.Element, tag: str, text: str | None = None, **attributes: str):
+def _sub(
+    parent: ElementTree.Element, tag: str, text: str | None = None, **attributes: str
+) -> ElementTree.Element:
     element = ElementTree.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attributes)
     if text is not None:
         element.text = _xml_text(text)
@@ -334,7 +336,8 @@ def atom_feed(source: FeedSource, events: list[Event], base_url: str, state: Fee
     _sub(feed, "generator", "Rencontres")
     for event in events:
         _atom_entry(feed, event, base_url)
-    return ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)
+    document: bytes = ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 def _atom_served(request: Request, db_session: Session, source: FeedSource) -> Served:

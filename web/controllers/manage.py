@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
@@ -22,7 +23,7 @@ from web.rendering import flash, page
 from web.settings import Settings
 
 
-def _community_context(session: Session, membership: Membership) -> dict[str, object]:
+def _community_context(session: Session, membership: Membership) -> dict[str, Any]:
     service = CommunityService(session)
     community = membership.community
     owner = membership.role is Role.OWNER

@@ -186,7 +186,8 @@ def source_view(source: ExternalCalendar) -> SourceView:
 
 
 def _db(request: Request) -> Database:
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 def _list_context(

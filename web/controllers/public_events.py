@@ -313,7 +313,8 @@ class EventPageParts:
 
 
 def _settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 class PublicEventsController(Controller):

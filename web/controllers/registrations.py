@@ -153,7 +153,8 @@ class ConfirmForm(Form):
 
 
 def _settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def _locking(request: Request) -> bool:
