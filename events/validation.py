@@ -102,6 +102,14 @@ class FieldErrors:
 
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_CHECKED = frozenset({"on", "true", "1", "yes", "y"})
+
+
+def is_checked(value: bool | str | None) -> bool:
+    """A ticked checkbox (``on``, what browsers send) or a true-ish value from the API."""
+    if isinstance(value, bool):
+        return value
+    return (value or "").strip().lower() in _CHECKED
 
 
 def parse_local_datetime(field: str, value: str | None) -> datetime:

@@ -83,7 +83,7 @@ from events.services.personal_feeds import revoke_feed_tokens
 from events.services.privacy import ANONYMISED_NAME, placeholder_email
 from events.services.questions import clean_answers, form_questions
 from events.tokens import hash_token, new_token
-from events.validation import FieldErrors, clean_email, clean_text, parse_int
+from events.validation import FieldErrors, clean_email, clean_text, is_checked, parse_int
 
 #: TEST-ONLY hook, called with the session between the capacity check and the write that
 #: takes the places (in both lock modes). Tests set it to widen the race window (a short
@@ -96,7 +96,6 @@ MAX_CAPACITY = 100_000
 NAME_MAX_LENGTH = 120
 
 _LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,4})?$")
-_CHECKED = {"on", "true", "1", "yes", "y"}
 #: What ``_lock`` re-reads from the locked event row.
 _LOCKED_FIELDS = (
     "taken",
@@ -207,12 +206,6 @@ class RegistrationResult:
     already_registered: bool = False
 
 
-def _checked(value: bool | str | None) -> bool:
-    if isinstance(value, bool):
-        return value
-    return (value or "").strip().lower() in _CHECKED
-
-
 def clean_locale(value: str | None) -> str:
     locale = (value or "").strip()
     return locale if len(locale) <= 8 and _LOCALE.match(locale) else "en"
@@ -258,7 +251,7 @@ class RegistrationService:
         guests = errors.check(
             parse_int, "guests", data.guests, minimum=0, maximum=event.guest_allowance
         )
-        if not _checked(data.consent):
+        if not is_checked(data.consent):
             errors.add("consent", "required")
         answers = errors.check(clean_answers, form_questions(event), data.answers)
         errors.raise_if_any()
@@ -266,7 +259,7 @@ class RegistrationService:
             name=name,
             email=email,
             guests=guests or 0,
-            opt_in=_checked(data.opt_in),
+            opt_in=is_checked(data.opt_in),
             locale=clean_locale(data.locale),
             request_key=_clean_request_key(data.request_key),
             answers=answers,

@@ -71,7 +71,6 @@ ATOM_MEDIA_TYPE = "application/atom+xml"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 CACHE_CONTROL = "public, max-age=300"
-PRIVATE_CACHE_CONTROL = "private, max-age=300"
 # The body depends on the locale (feed names, Atom dates), chosen from the cookie or header.
 VARY = "Accept-Encoding, Accept-Language, Cookie"
 GZIP_MINIMUM_BYTES = 500
@@ -228,13 +227,13 @@ def conditional_response(
 ) -> Response[bytes]:
     """200, 304 or a HEAD answer for ``rendered``, with caching and CORS headers.
 
-    ``private`` (personal feeds behind a token): no shared caching, no CORS, and the token
-    URL never leaks through a Referer header."""
+    ``private`` (personal feeds behind a token): no CORS, and the token URL never leaks
+    through a Referer header; web/security.py makes it ``Cache-Control: no-store`` (the
+    route declares personal data)."""
     body, etag = rendered.body, rendered.etag
     headers = {"Cache-Control": CACHE_CONTROL, "Vary": VARY, "Access-Control-Allow-Origin": "*"}
     if private:
-        del headers["Access-Control-Allow-Origin"]
-        headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
+        del headers["Access-Control-Allow-Origin"], headers["Cache-Control"]
         headers["Referrer-Policy"] = "no-referrer"
     if last_modified is not None:
         headers["Last-Modified"] = http_date(last_modified.astimezone(UTC), usegmt=True)
@@ -316,12 +315,14 @@ def _tag(db_session: Session, slug: str) -> FeedSource:
 
 
 def _venue(db_session: Session, slug: str) -> FeedSource:
-    venue = VenueService(db_session).by_slug(slug)
+    venues = VenueService(db_session)
+    venue = venues.by_slug(slug)
+    address = venue.address if venues.address_is_public(venue) else ""
     return FeedSource(
         key=f"venue:{venue.id}",
         scope=FeedScope(venue_id=venue.id),
         name=_("Events at %(venue)s", venue=venue.name),
-        description=", ".join(line.strip() for line in venue.address.splitlines() if line.strip()),
+        description=", ".join(line.strip() for line in address.splitlines() if line.strip()),
         page_path=f"/?venue={venue.slug}",
         ics_path=f"/venues/{venue.slug}/feed.ics",
         atom_path=None,

@@ -68,17 +68,14 @@ S = RegistrationStatus
 #: "Resend my ticket" attempts per client address and event, per window.
 RESEND_LIMIT = 5
 RESEND_WINDOW = timedelta(minutes=15)
+#: Pages behind a token: never in a Referer, never indexed. (Never cached either: their
+#: routes declare personal data, web/security.py sends ``Cache-Control: no-store``.)
 PRIVATE_HEADERS = {
-    "cache-control": "no-store",
     "referrer-policy": "no-referrer",
     "x-robots-tag": "noindex, nofollow",
 }
-TICKET_HEADERS = {
-    "cache-control": "private, no-cache",
-    "referrer-policy": "no-referrer",
-    "x-robots-tag": "noindex, nofollow",
-}
-QR_CACHE_CONTROL = "private, max-age=86400"
+#: A ticket, its QR code, and the answer to a registration (a ticket or a private link).
+PERSONAL = access(Access.PUBLIC, personal_data=True)
 #: Answers shown on ``/e/{event}/registered`` (nothing personal in them).
 RESULTS = frozenset({"check_mail", "resent", "replayed", "stale_form", "links", "erased"})
 
@@ -264,7 +261,7 @@ class RegistrationController(Controller):
 
     @post(
         "/e/{event:str}/register",
-        opt=access(Access.PUBLIC),
+        opt=PERSONAL,
         dependencies={"answers": Provide(provide_answers)},
     )
     async def register(
@@ -443,7 +440,7 @@ class RegistrationController(Controller):
         )
 
     # -- tickets ----------------------------------------------------------------------------
-    @get("/t/{code:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
+    @get("/t/{code:str}", opt=PERSONAL, sync_to_thread=True)
     def ticket(
         self, request: Request, code: FromPath[str], db_session: NamedDependency[Session]
     ) -> Response[Any]:
@@ -457,7 +454,7 @@ class RegistrationController(Controller):
                 event=event,
                 **VIEW_HELPERS,
             ),
-            TICKET_HEADERS,
+            PRIVATE_HEADERS,
         )
 
     def _qr(self, request: Request, session: Session, code: str, kind: str) -> Response[bytes]:
@@ -467,19 +464,19 @@ class RegistrationController(Controller):
         url = ticket_url(_settings(request).base_url, registration.ticket_code)
         body = qr_svg(url) if kind == "svg" else qr_png(url)
         etag = _etag(body)
-        headers = {"cache-control": QR_CACHE_CONTROL, "etag": etag}
+        headers = {"etag": etag}
         if _not_modified(request, etag):
             return Response(b"", status_code=304, headers=headers)
         media_type = "image/svg+xml" if kind == "svg" else "image/png"
         return Response(body, media_type=media_type, headers=headers)
 
-    @get("/t/{code:str}/qr.svg", opt=access(Access.PUBLIC), sync_to_thread=True)
+    @get("/t/{code:str}/qr.svg", opt=PERSONAL, sync_to_thread=True)
     def ticket_qr_svg(
         self, request: Request, code: FromPath[str], db_session: NamedDependency[Session]
     ) -> Response[bytes]:
         return self._qr(request, db_session, code, "svg")
 
-    @get("/t/{code:str}/qr.png", opt=access(Access.PUBLIC), sync_to_thread=True)
+    @get("/t/{code:str}/qr.png", opt=PERSONAL, sync_to_thread=True)
     def ticket_qr_png(
         self, request: Request, code: FromPath[str], db_session: NamedDependency[Session]
     ) -> Response[bytes]:
