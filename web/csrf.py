@@ -115,7 +115,7 @@ class SessionBoundCSRFMiddleware(ASGIMiddleware):
         new_visitor = None
         if binding is None and request.method in SAFE_METHODS:
             new_visitor = secrets.token_urlsafe(24)
-            binding = f"visitor:{new_visitor}"
+            binding = binding_of({VISITOR_COOKIE: new_visitor})
         expected = token_for(self.secret, binding) if binding else None
         if request.method not in SAFE_METHODS:
             await self._check(request, expected)

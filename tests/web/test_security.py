@@ -155,8 +155,8 @@ def test_anonymous_visitors_are_bound_by_a_visitor_cookie_not_a_session(client: 
     assert "session=" not in cookie
     assert client.get("/login").headers.get("set-cookie") is None  # set once
     for stateless in ("/feeds/all.ics", "/healthz", "/static/css/app.css"):
-        fresh = Client(app=client.app, base_url=BASE_URL)
-        assert "set-cookie" not in fresh.get(stateless).headers, stateless
+        with Client(app=client.app, base_url=BASE_URL) as fresh:
+            assert "set-cookie" not in fresh.get(stateless).headers, stateless
 
 
 def test_public_registration_works_with_and_without_javascript(
