@@ -7,14 +7,15 @@ import pytest
 from events.database import Database
 from events.mail.settings import MailSettings
 from events.private_links import mask_private_links
-from events.tickets import new_ticket_code
+from events.tickets import TICKET_CODE_LENGTH
 from events.tokens import new_token
 from tests.attendee_tokens import attendees_with_every_private_mail
 from tests.conftest import BASE_URL
 from tests.factories import Factories
 
-TOKEN = new_token()
-CODE = new_ticket_code()
+# Fixed (parametrize ids must be the same in every xdist worker), shaped like the real ones.
+TOKEN = "a82S9SYK_xVdZff5dwh7r-oV85AgVdft"
+CODE = "pwear6vw67qrhq77dytf5zjerq4"
 
 
 @pytest.mark.parametrize(
@@ -39,6 +40,7 @@ CODE = new_ticket_code()
     ],
 )
 def test_tokens_are_masked_in_every_form_of_link(text: str, masked: str) -> None:
+    assert len(TOKEN) == len(new_token()) and len(CODE) == TICKET_CODE_LENGTH
     assert mask_private_links(text) == masked
 
 
