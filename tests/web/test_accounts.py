@@ -3,8 +3,10 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from events.clock import utcnow
@@ -260,3 +262,18 @@ def test_login_is_rate_limited(settings: Settings, db: Database, make: Factories
         page = client.submit("/login", {"email": user.email, "password": "x"})
         assert "Please wait a minute" in page.text
         assert client.get("/login").status_code == 200  # reading the page is not limited
+
+
+def test_the_command_line_applies_the_password_rule(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    from web.cli import main  # the command line is the web package's entry point
+
+    env = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "SECRET_KEY": "s" * 40}
+    weak = ["user", "create", "--email", "a@example.org", "--name", "A"]
+    result = CliRunner().invoke(main, [*weak, "--password", "password1234"], env=env)
+    assert result.exit_code == 2 and "password: password_too_common" in result.output
+    demo = CliRunner().invoke(main, ["demo", "--password", "azertyuiop"], env=env)
+    assert demo.exit_code == 2 and "password: password_too_common" in demo.output
+    good = CliRunner().invoke(main, [*weak, "--password", "quatre chats sur le toit"], env=env)
+    assert good.exit_code == 0 and "created a@example.org" in good.output
