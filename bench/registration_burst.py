@@ -13,8 +13,8 @@ published event of ``--places`` places and a waitlist; the production server
 (``rencontres serve --workers N``); then
 
 1. ``/healthz`` with wrk (the same run's ceiling, as for every scenario);
-2. every person GETs the event page without cookies, as a new browser (a CSRF cookie and
-   token and a form nonce of their own; 32 at a time, not timed);
+2. every person GETs the event page without cookies, as a new browser (a visitor cookie and
+   its CSRF token and a form nonce of their own; 32 at a time, not timed);
 3. all POST /e/{event}/register at once (httpx, asyncio, one connection each): completion
    time (first request sent to last answer), p50/p99 of the individual answers, errors
    (status >= 400 or no answer);
@@ -72,7 +72,7 @@ REQUEST_KEY_INPUT = re.compile(r'name="request_key" value="([^"]+)"')
 @dataclass(frozen=True)
 class Visitor:
     n: int
-    csrf_cookie: str
+    visitor_cookie: str
     csrf_token: str
     request_key: str
 
@@ -144,12 +144,12 @@ class BurstResult:
 
 # -- the crowd -------------------------------------------------------------------------------
 async def open_page(client: httpx.AsyncClient, url: str, n: int) -> Visitor:
-    """A cookie-less GET of the event page: this person's CSRF cookie, token and nonce."""
+    """A cookie-less GET of the event page: this person's visitor cookie, CSRF token and nonce."""
     response = await client.send(httpx.Request("GET", url, headers={"Host": HOST_HEADER}))
     token, key = CSRF_INPUT.search(response.text), REQUEST_KEY_INPUT.search(response.text)
     if response.status_code != 200 or not token or not key:
         raise BenchError(f"GET {url}: {response.status_code}, no registration form")
-    return Visitor(n, response.cookies["csrftoken"], token.group(1), key.group(1))
+    return Visitor(n, response.cookies["visitor"], token.group(1), key.group(1))
 
 
 async def register(client: httpx.AsyncClient, url: str, visitor: Visitor) -> Answer:
@@ -161,7 +161,7 @@ async def register(client: httpx.AsyncClient, url: str, visitor: Visitor) -> Ans
         "guests": "0",
         "consent": "on",
     }
-    headers = {"Host": HOST_HEADER, "Cookie": f"csrftoken={visitor.csrf_cookie}"}
+    headers = {"Host": HOST_HEADER, "Cookie": f"visitor={visitor.visitor_cookie}"}
     started = time.perf_counter()
     try:
         response = await client.send(httpx.Request("POST", url, data=form, headers=headers))

@@ -29,6 +29,7 @@ docs/performance.md.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 import urllib.error
@@ -533,22 +534,34 @@ def seed_registration_event(capacity: int = HOT_EVENT_CAPACITY) -> Seed:
     return seed
 
 
-def csrf_cookie(base_url: str, path: str) -> str:
-    """The ``csrftoken`` cookie that one cookie-less GET of ``path`` is given."""
+#: The CSRF token a page carries (web/csrf.py binds it to the visitor cookie or session).
+CSRF_IN_PAGE = re.compile(r'name="_csrf_token" value="([^"]+)"|name="csrf-token" content="([^"]+)"')
+
+
+def token_in(html: str) -> str:
+    found = CSRF_IN_PAGE.search(html)
+    if not found:
+        raise BenchError("the page carries no CSRF token")
+    return found.group(1) or found.group(2)
+
+
+def visitor_and_token(base_url: str, path: str) -> list[str]:
+    """The ``visitor`` cookie one cookie-less GET of ``path`` is given, and the CSRF token
+    the page carries for it (tokens are bound to that cookie, web/csrf.py)."""
     request = urllib.request.Request(base_url + path, headers=header_dict(()))
     with urllib.request.urlopen(request, timeout=30) as response:
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _sep, rest = header.partition("=")
-            if name.strip() == "csrftoken":
-                return rest.split(";", 1)[0]
-    raise BenchError(f"GET {path} set no csrftoken cookie")
+        visitor = _cookies(response).get("visitor")
+        html = response.read().decode("utf-8")
+    if not visitor:
+        raise BenchError(f"GET {path} set no visitor cookie")
+    return [visitor, token_in(html)]
 
 
 def csrf_token_of(path: str) -> Prepare:
-    """A preparing callback passing the CSRF token of a GET of ``path`` to register.lua."""
+    """A preparing callback passing a visitor cookie and its CSRF token to register.lua."""
 
     def prepare(base_url: str) -> list[str]:
-        return [csrf_cookie(base_url, path)]
+        return visitor_and_token(base_url, path)
 
     return prepare
 
@@ -678,7 +691,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def open_door_link(base_url: str) -> list[str]:
     """Open the seeded door link like a volunteer's phone: its session cookie, then the
-    scanner page for the CSRF cookie. Returns them as Lua arguments."""
+    scanner page for the CSRF token bound to that session. Returns them as Lua arguments."""
     opener = urllib.request.build_opener(_NoRedirect)
     link = f"{base_url}/door/{DOOR_EVENT_SLUG}/link/{_DOOR['token']}"
     try:
@@ -692,9 +705,7 @@ def open_door_link(base_url: str) -> list[str]:
         f"{base_url}/door/{DOOR_EVENT_SLUG}", headers={"Cookie": f"session={session}"}
     )
     with urllib.request.urlopen(request, timeout=30) as page:
-        csrf = _cookies(page).get("csrftoken")
-    if not csrf:
-        raise BenchError("the scanner page set no csrftoken cookie")
+        csrf = token_in(page.read().decode("utf-8"))
     return [session, csrf]
 
 

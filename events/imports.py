@@ -49,6 +49,8 @@ from icalendar.timezone import tzp
 from icalendar.timezone.tzid import tzids_from_tzinfo
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from events.validation import UTC_ZONE, canonical_timezone
+
 __all__ = [
     "DEFAULT_LENGTH",
     "MAX_BYTES",
@@ -254,8 +256,9 @@ def _zone_name(zone: tzinfo | None, fallback: str) -> str:
     if any(name.upper() in _UTC_NAMES for name in candidates):
         return fallback  # not "Africa/Abidjan", which has been UTC+0 since 1912
     for name in candidates:
-        if name and _zone(name):
-            return name
+        canonical = canonical_timezone(name) if name and _zone(name) else None
+        if canonical:
+            return canonical
     return fallback
 
 
@@ -453,7 +456,11 @@ def _parse(
         notes.append(Note("unknown_timezone", {"tzid": calendar_zone_name, "zone": ""}))
         del calendar["X-WR-TIMEZONE"]
         calendar_zone_name = ""
-    zone_name = calendar_zone_name or (default_timezone if _zone(default_timezone) else "UTC")
+    # Stored names are canonical (events/validation.py): an alias in the file stands for its
+    # zone (US/Eastern is America/New_York); a zone with no region name, for the default.
+    zone_name = (
+        canonical_timezone(calendar_zone_name) or canonical_timezone(default_timezone) or UTC_ZONE
+    )
     zone = ZoneInfo(zone_name)
     for tzid in _unknown_tzids(text, calendar):
         notes.append(Note("unknown_timezone", {"tzid": _one_line(tzid, 64), "zone": zone_name}))

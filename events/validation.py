@@ -1,7 +1,21 @@
-"""Input cleaning shared by every service: one rule for text, one for e-mail addresses.
+"""Input cleaning shared by every service: one rule for text, one for e-mail addresses,
+one for time zones.
 
 Each function returns the cleaned value or raises ``ValidationFailed`` naming the field
 and a code (``required``, ``too_long``, ``invalid_characters``, ``invalid_email``...).
+
+Time zones (:func:`clean_timezone`, used by every form, the API and the imports): only
+IANA's canonical *region* zones are accepted, the ``Area/City`` names that tzdata's
+``zone.tab`` and ``zone1970.tab`` list for the countries of the world (``Europe/Paris``,
+``America/Argentina/Buenos_Aires``), plus ``UTC`` (``Etc/UTC``, the same zone, is stored
+as ``UTC``). Refused, though ``zoneinfo`` would load them: ``Factory`` (no time at all),
+``localtime`` (whatever the server's clock says), POSIX-style legacy zones (``EST5EDT``,
+``CET``), fixed offsets (``Etc/GMT+5``, whose sign is the opposite of what people expect),
+backward-compatibility aliases (``US/Eastern``, ``Europe/Kiev``, ``Asia/Calcutta``) and the
+other spellings of UTC (``GMT``, ``Zulu``, ``Etc/Universal``). A stored zone is thus always
+one a person would pick from a list, and the same place always has the same name.
+Imported calendars may carry the old names: :func:`canonical_timezone` translates an alias
+to the zone it stands for (``US/Eastern`` → ``America/New_York``).
 """
 
 from __future__ import annotations
@@ -10,6 +24,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
+from importlib.resources import files
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -89,6 +105,14 @@ class FieldErrors:
 
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_CHECKED = frozenset({"on", "true", "1", "yes", "y"})
+
+
+def is_checked(value: bool | str | None) -> bool:
+    """A ticked checkbox (``on``, what browsers send) or a true-ish value from the API."""
+    if isinstance(value, bool):
+        return value
+    return (value or "").strip().lower() in _CHECKED
 
 
 def clean_locale(value: str | None) -> str:
@@ -129,14 +153,79 @@ def parse_int(
     return number
 
 
+#: The one spelling of UTC that is stored; ``Etc/UTC`` is accepted as the same zone.
+UTC_ZONE = "UTC"
+_UTC_SPELLINGS = frozenset({"UTC", "Etc/UTC"})
+
+
+def _tzdata_text(name: str) -> str:
+    # The tzdata package (the IANA database for Python) ships the zone tables as files.
+    return files("tzdata.zoneinfo").joinpath(name).read_text(encoding="utf-8")
+
+
+def _loads(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+@cache
+def canonical_timezones() -> frozenset[str]:
+    """Every accepted zone name: the region zones of ``zone.tab`` and ``zone1970.tab`` that
+    this system's ``zoneinfo`` can load, and ``UTC``."""
+    names: set[str] = set()
+    for table in ("zone.tab", "zone1970.tab"):
+        for line in _tzdata_text(table).splitlines():
+            columns = line.split("\t")
+            if not line.startswith("#") and len(columns) >= 3:
+                names.add(columns[2].strip())
+    return frozenset({UTC_ZONE, *(name for name in names if _loads(name))})
+
+
+@cache
+def _aliases() -> dict[str, str]:
+    """Link name → the zone it points to, from tzdata's ``L target link`` lines."""
+    links: dict[str, str] = {}
+    for line in _tzdata_text("tzdata.zi").splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "L":
+            links[parts[2]] = parts[1]
+    return links
+
+
+def canonical_timezone(name: str | None) -> str | None:
+    """The accepted name ``name`` stands for: itself, ``UTC`` for ``Etc/UTC``, the zone an
+    alias points to (``US/Eastern`` → ``America/New_York``), or None (``Factory``,
+    ``Etc/GMT+5``, an unknown name)."""
+    name = (name or "").strip()
+    for _hop in range(4):  # links point at zones, at most a link or two away
+        if name in _UTC_SPELLINGS:
+            return UTC_ZONE
+        if name in canonical_timezones():
+            return name
+        if name not in _aliases():
+            return None
+        name = _aliases()[name]
+    return None
+
+
+def timezone_choices() -> list[str]:
+    """The accepted zones for a ``<select>``: region zones by name, then ``UTC``."""
+    return [*sorted(canonical_timezones() - {UTC_ZONE}), UTC_ZONE]
+
+
 def clean_timezone(field: str, value: str | None) -> str:
+    """A canonical IANA region zone or ``UTC`` (see the module docstring), else
+    ``invalid_timezone``; ``Etc/UTC`` comes back as ``UTC``."""
     name = (value or "").strip()
     if not name:
         raise ValidationFailed({field: "required"})
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed({field: "invalid_timezone"}) from None
+    if name in _UTC_SPELLINGS:
+        return UTC_ZONE
+    if name not in canonical_timezones():
+        raise ValidationFailed({field: "invalid_timezone"})
     return name
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import anyio.to_thread
 from litestar import Litestar, Router
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.session.server_side import ServerSideSessionConfig
@@ -20,6 +19,7 @@ from web.auth import Access, access, access_guard, provide_current_user
 from web.compression import COMPRESSION
 from web.content_watch import ContentWatch
 from web.controllers import ROUTE_HANDLERS
+from web.csrf import SESSION_COOKIE, SessionBoundCSRFMiddleware
 from web.db import provide_db_session
 from web.errors import EXCEPTION_HANDLERS
 from web.mail import background_worker
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     store = DatabaseStore(db, gate, "rencontres")
 
     session_config: ServerSideSessionConfig = QuietSessionConfig(
+        key=SESSION_COOKIE,
         store="sessions",
         secure=settings.https,
         samesite="lax",
@@ -78,11 +79,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         max_age=14 * 24 * 3600,
     )
     rate_limit = rate_limit_config(settings.login_rate_limit, THROTTLED_POSTS)
-    csrf = CSRFConfig(
-        secret=settings.secret_key,
-        cookie_secure=settings.https,
-        cookie_samesite="lax",
-        exclude=STATELESS_PATHS,
+    # Tokens bound to the session (web/csrf.py), not Litestar's plain double-submit cookie.
+    csrf = SessionBoundCSRFMiddleware(
+        secret=settings.secret_key, secure=settings.https, exclude=STATELESS_PATHS
     )
 
     async def on_startup() -> None:
@@ -112,10 +111,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         guards=[access_guard],
         plugins=[HTMXPlugin()],
         template_config=template_config(),
-        csrf_config=csrf,
         middleware=[
             session_config.middleware,
             rate_limit.middleware,
+            csrf,  # inside the session middleware: it reads the session's id
         ],
         stores={
             "sessions": store.with_namespace("session"),

@@ -50,9 +50,21 @@ class Access(enum.StrEnum):
         }.get(self)
 
 
-def access(level: Access) -> dict[str, Access]:
-    """The ``opt`` mapping a route handler declares its access level with."""
-    return {"access": level}
+#: Route opt: the answer holds personal data, so no cache may keep it (web/security.py).
+PERSONAL_DATA = "personal_data"
+
+
+def access(level: Access, *, personal_data: bool | None = None) -> dict[str, object]:
+    """The ``opt`` mapping a route handler declares its access level with.
+
+    ``personal_data``: whether the answer shows personal data (it is then sent with
+    ``Cache-Control: no-store``). By default, every route behind a login or a token does
+    (organiser and door pages, exports, private pages, personal feeds) and public routes do
+    not; a public route showing someone's data (a ticket) says ``personal_data=True``."""
+    opt: dict[str, object] = {"access": level}
+    if personal_data is not None:
+        opt[PERSONAL_DATA] = personal_data
+    return opt
 
 
 def session_user_id(connection: ASGIConnection) -> UUID | None:
@@ -71,6 +83,14 @@ def handler_access(handler: BaseRouteHandler) -> Access:
     if not isinstance(level, Access):
         raise ImproperlyConfiguredException(f"route {handler.handler_name} declares no access")
     return level
+
+
+def shows_personal_data(handler: BaseRouteHandler) -> bool:
+    """Whether ``handler``'s answers hold personal data (see :func:`access`)."""
+    declared = handler.opt.get(PERSONAL_DATA)
+    if isinstance(declared, bool):
+        return declared
+    return handler.opt.get("access") not in {Access.PUBLIC, None}
 
 
 async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:

@@ -10,8 +10,9 @@ Shared by the feeds (web/controllers/feeds.py) and the single-event download
   client accepts it, once per :class:`~web.conditional.Rendered` (a cached feed keeps its
   compressed bodies);
 * public answers may be kept by shared caches and read from any origin
-  (``Access-Control-Allow-Origin: *``); a personal one (``private``) is neither, and its
-  token URL never leaks through a ``Referer``.
+  (``Access-Control-Allow-Origin: *``); a personal one (``private``) is neither (its route
+  declares personal data: ``Cache-Control: no-store``), and its token URL never leaks
+  through a ``Referer``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from web.conditional import Rendered, conditional_response
 
 ICS_MEDIA_TYPE = "text/calendar"
 CACHE_CONTROL = "public, max-age=300"
-PRIVATE_CACHE_CONTROL = "private, max-age=300"
 # The body depends on the locale (feed names, Atom dates), chosen from the cookie or header;
 # conditional_response adds Accept-Encoding when the body is compressed.
 VARY = "Accept-Language, Cookie"
@@ -46,8 +46,8 @@ def calendar_response(
     """200, 304 or a HEAD answer for ``rendered``, with caching and CORS headers."""
     headers = {"Cache-Control": CACHE_CONTROL, "Vary": VARY, "Access-Control-Allow-Origin": "*"}
     if private:
-        del headers["Access-Control-Allow-Origin"]
-        headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
+        # web/security.py makes it ``Cache-Control: no-store``: the route declares personal data.
+        del headers["Access-Control-Allow-Origin"], headers["Cache-Control"]
         headers["Referrer-Policy"] = "no-referrer"
     if last_modified is not None:
         headers["Last-Modified"] = http_date(last_modified.astimezone(UTC), usegmt=True)

@@ -117,8 +117,14 @@ def demo(password: str | None) -> None:
     settings = _settings()
     database = Database.from_url(settings.database_url)
     password_file = settings.data_dir / "demo_password"
-    with database.transaction() as session:
-        result = seed_demo(session, today=today_in_paris(), password=password)
+    try:
+        with database.transaction() as session:
+            result = seed_demo(session, today=today_in_paris(), password=password)
+    except ValidationFailed as failed:  # a DEMO_PASSWORD the password rule refuses
+        for field, code in failed.errors.items():
+            click.echo(f"{field}: {code}", err=True)
+        database.dispose()
+        sys.exit(2)
     if result.created and result.password:
         make_data_dir(settings.data_dir)  # DATABASE_URL may point elsewhere: nothing made it
         password_file.write_text(result.password)

@@ -15,6 +15,11 @@ def error_message(code: str, **params: object) -> str:
         "invalid_email": _("Enter a valid e-mail address, like name@example.org."),
         "email_taken": _("An account already uses this e-mail address. Log in instead?"),
         "password_too_short": _("Use at least 10 characters."),
+        "password_too_common": _(
+            "This password is too easy to guess: it is one of the most common ones, a "
+            "repetition or a sequence, or made of your name or address. A short sentence "
+            "is both safer and easier to remember."
+        ),
         "invalid_choice": _("Choose one of the options offered."),
         "already_member": _("This person is already a member of the community."),
         "last_owner": _("A community needs at least one owner: make someone else owner first."),

@@ -70,12 +70,10 @@ def session_of(request: Request) -> dict[str, Any]:
 
 
 def csv_download(body: bytes, filename: str) -> Response[bytes]:
-    """A CSV export as an attachment that no cache keeps (it holds personal data)."""
+    """A CSV export as an attachment (its organiser route declares personal data, so
+    web/security.py sends it with ``Cache-Control: no-store``)."""
     return Response(
         content=body,
         media_type="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

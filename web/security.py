@@ -1,10 +1,17 @@
-"""Headers every response carries, and the locale chosen for each request."""
+"""Headers every response carries, and the locale chosen for each request.
+
+Personal data is never cached: the answer of every route that shows some (declared with
+``access(..., personal_data=...)``, by default every route behind a login or a token, see
+web/auth.py) gets ``Cache-Control: no-store``, here and nowhere else, whatever the handler
+set and whatever the status (a 404 for a wrong token included).
+"""
 
 from __future__ import annotations
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.auth import shows_personal_data
 from web.i18n import LOCALE_COOKIE, current_locale, negotiate_locale
 
 # No inline script anywhere: htmx is configured (meta tag) not to inject styles or eval.
@@ -22,6 +29,7 @@ BASE_HEADERS = {
     "permissions-policy": "camera=(self), microphone=(), geolocation=()",
     "cross-origin-opener-policy": "same-origin",
 }
+NO_STORE = "no-store"
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
@@ -112,6 +120,10 @@ def security_middleware_factory(*, https: bool, allowed_hosts: list[str]):
                             headers[name] = value
                     if https:
                         headers["strict-transport-security"] = "max-age=31536000"
+                    # Set by the router before the handler runs; absent for unrouted 404s.
+                    handler = scope.get("route_handler")
+                    if handler is not None and shows_personal_data(handler):
+                        headers["cache-control"] = NO_STORE
                     headers.setdefault("content-language", locale)
                 await send(message)
 

@@ -9,6 +9,7 @@ from jinja2 import Environment
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from events.private_links import mask_private_links
 from web import i18n
 from web.messages import role_label, status_label
 from web.rendering import pop_flashes, session_of
@@ -27,6 +28,9 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         datetime=i18n.format_datetime,
         date=i18n.format_date,
         time=i18n.format_time,
+        # Organiser pages showing what was mailed to attendees (the outbox) pass it through
+        # this: organisers never see the tokens that act for an attendee.
+        mask_private_links=mask_private_links,
     )
     globals_: dict[str, Any] = {
         "current_locale": i18n.current_locale.get,

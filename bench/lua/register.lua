@@ -1,9 +1,10 @@
 -- POST /e/{event}/register with a new registrant on every request (scenario register-hot).
 --
 -- Arguments (what the scenario's preparing callback returned):
---   args[1]  a CSRF token the server itself issued: the "csrftoken" cookie of one GET of the
---            event page. It goes back as the cookie and as the X-CSRFToken header (as htmx
---            sends it), so every request passes the app's CSRF check like a browser's would.
+--   args[1]  the "visitor" cookie one cookie-less GET of the event page was given, and
+--   args[2]  the CSRF token that page carried (bound to that cookie, web/csrf.py). They go
+--            back as the cookie and the X-CSRFToken header (as htmx sends it), so every
+--            request passes the app's CSRF check like a browser's would.
 --
 -- The address and the form nonce are "<run>-<thread>-<n>": the run (wall-clock seconds at
 -- start-up) keeps the warm-up's and the measured run's apart, setup() numbers the threads,
@@ -23,8 +24,8 @@ local counter = 0
 function init(args)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-  wrk.headers["Cookie"] = "csrftoken=" .. args[1]
-  wrk.headers["X-CSRFToken"] = args[1]
+  wrk.headers["Cookie"] = "visitor=" .. args[1]
+  wrk.headers["X-CSRFToken"] = args[2]
 end
 
 function request()

@@ -1,7 +1,8 @@
 -- POST /door/{event}/scan, a different ticket on every request (scenario door-scan).
 --
 -- Arguments: args[1] the file of seeded ticket codes (one per line), args[2] the session
--- cookie value of a door link opened by the preparing step, args[3] its CSRF token.
+-- cookie value of a door link opened by the preparing step, args[3] the CSRF token bound to
+-- that session (web/csrf.py).
 -- Each wrk thread walks the codes from its own half of the list, so the 64 scanners
 -- present distinct tickets, as at a busy door; a nonce per request makes every scan new.
 
@@ -22,7 +23,7 @@ function init(args)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Accept"] = "application/json"
-  wrk.headers["Cookie"] = "session=" .. args[2] .. "; csrftoken=" .. args[3]
+  wrk.headers["Cookie"] = "session=" .. args[2]
   wrk.headers["X-CSRFToken"] = args[3]
   counter = (id - 1) * math.floor(#codes / 2)  -- wrk runs 2 threads (bench/run.py default)
 end

@@ -1,15 +1,13 @@
 """The organiser's view of a community's outbox: list, read one message, send again.
 
 Messages belong to a community through ``OutboxMessage.community_id``; every method takes
-the community and never returns another community's message. Bodies of sent messages hold
-attendees' private links: :func:`redact_private_links` hides them once a message is sent
-(the organisers need them only to help with a message that did not go out).
+the community and never returns another community's message. Bodies hold attendees'
+private links: the page masks them (events/private_links.py).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,12 +26,6 @@ PER_PAGE = 50
 #: Sent and failed messages are deleted after this long (they hold names, addresses and
 #: links; registrations themselves are anonymised after ANONYMISE_AFTER_DAYS, 90 by default).
 RETENTION = timedelta(days=90)
-_PRIVATE_LINK = re.compile(r"(/r/)[A-Za-z0-9_-]{16,}")
-
-
-def redact_private_links(text: str) -> str:
-    """``…/r/<token>…`` with the token replaced by an ellipsis."""
-    return _PRIVATE_LINK.sub(r"\1…", text)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,13 @@
 """Every model, imported here so ``Base.metadata`` is complete for Alembic and tests."""
 
-from events.models.accounts import Community, Invitation, Membership, Role, User
+from events.models.accounts import (
+    Community,
+    Invitation,
+    Membership,
+    Role,
+    SignupRequest,
+    User,
+)
 from events.models.attempts import AttemptCounter
 from events.models.base import Base
 from events.models.covers import EventCover
@@ -53,6 +60,7 @@ __all__ = [
     "Role",
     "Series",
     "SeriesException",
+    "SignupRequest",
     "Tag",
     "User",
     "Venue",

@@ -84,3 +84,20 @@ class Invitation(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     community: Mapped[Community] = relationship(lazy="joined")
+
+
+class SignupRequest(Base):
+    """A sign-up waiting for its address to be confirmed (events/services/signup.py): at
+    most one per address, replaced by a new attempt; only a hash of the mailed link's
+    token is stored, and the password only as its argon2 hash."""
+
+    __tablename__ = "signup_request"
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)
+    #: Where to go once the account exists (an invitation, say); a local path.
+    next_path: Mapped[str] = mapped_column(String(500), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)

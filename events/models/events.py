@@ -54,6 +54,11 @@ class Venue(Base):
     access_notes: Mapped[str] = mapped_column(Text, default="")
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
     longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    #: The organiser made the address, access notes and map position public before any
+    #: event there is published (the rule: VenueService.address_is_public).
+    address_public: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
     community: Mapped[Community] = relationship(lazy="joined")
 
 

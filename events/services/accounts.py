@@ -4,30 +4,30 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from events.errors import ValidationFailed
 from events.models import User
-from events.passwords import (
-    MAX_PASSWORD_LENGTH,
-    MIN_PASSWORD_LENGTH,
-    hash_password,
-    needs_rehash,
-    verify_password,
-)
+from events.passwords import clean_password, hash_password, needs_rehash, verify_password
 from events.validation import FieldErrors, clean_email, clean_text
 
+DISPLAY_NAME_MAX_LENGTH = 120
 
-def _clean_password(field: str, password: str | None) -> str:
-    password = password or ""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed({field: "password_too_short"})
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise ValidationFailed({field: "too_long"})
-    if "\x00" in password:
-        raise ValidationFailed({field: "invalid_characters"})
-    return password
+
+def clean_new_account(
+    email: str | None, display_name: str | None, password: str | None
+) -> tuple[str, str, str]:
+    """The cleaned address, name and password of a new account; ``ValidationFailed`` lists
+    every bad field at once. Never looks at existing accounts (see events/services/signup.py)."""
+    errors = FieldErrors()
+    clean_address = errors.check(clean_email, "email", email)
+    name = errors.check(
+        clean_text, "display_name", display_name, max_length=DISPLAY_NAME_MAX_LENGTH
+    )
+    secret = errors.check(clean_password, "password", password, personal=(email, display_name))
+    errors.raise_if_any()
+    return clean_address, name, secret
 
 
 class AccountService:
@@ -48,18 +48,28 @@ class AccountService:
         password: str | None,
         locale: str | None = None,
     ) -> User:
-        """Create an organiser account; ``ValidationFailed`` lists every bad field."""
-        errors = FieldErrors()
-        email = errors.check(clean_email, "email", email)
-        name = errors.check(clean_text, "display_name", display_name, max_length=120)
-        password = errors.check(_clean_password, "password", password)
-        if email and self.session.scalar(
-            select(func.count()).select_from(User).where(User.email == email)
-        ):
-            errors.add("email", "email_taken")
-        errors.raise_if_any()
-        user = User(
+        """Create an organiser account at once (the command line, the demo): the web's
+        sign-up goes through :mod:`events.services.signup` instead, which never says
+        whether an address has an account. ``ValidationFailed`` lists every bad field,
+        ``email_taken`` included."""
+        try:
+            email, name, password = clean_new_account(email, display_name, password)
+        except ValidationFailed as failed:
+            errors = failed.errors
+        else:
+            errors = {"email": "email_taken"} if self.by_email(email) else {}
+        if errors:
+            raise ValidationFailed(errors)
+        return self.create(
             email=email, display_name=name, password_hash=hash_password(password), locale=locale
+        )
+
+    def create(
+        self, *, email: str, display_name: str, password_hash: str, locale: str | None
+    ) -> User:
+        """Add an account from values already cleaned (and a password already hashed)."""
+        user = User(
+            email=email, display_name=display_name, password_hash=password_hash, locale=locale
         )
         self.session.add(user)
         self.session.flush()

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from events.errors import NotFound, ValidationFailed
 from events.models import Event, Registration
-from events.validation import FieldErrors, clean_text
+from events.validation import FieldErrors, clean_text, is_checked
 
 LABEL_MAX_LENGTH = 200
 OPTION_MAX_LENGTH = 100
@@ -53,7 +53,6 @@ LONG_TEXT_MAX_LENGTH = 5_000
 FIELD_PREFIX = "q_"
 
 _ID = re.compile(r"^[a-z0-9]{1,16}$")
-_CHECKED = {"on", "true", "1", "yes", "y"}
 
 Answer = str | list[str] | bool
 
@@ -153,12 +152,6 @@ def new_question_id(taken: Iterable[str] = ()) -> str:
 
 
 # -- the organiser's questions ---------------------------------------------------------------
-def _checked(value: bool | str | None) -> bool:
-    if isinstance(value, bool):
-        return value
-    return (value or "").strip().lower() in _CHECKED
-
-
 def _option_lines(value: str | Iterable[str]) -> list[str]:
     if isinstance(value, str):
         return value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -191,7 +184,7 @@ def clean_question(data: QuestionInput, *, question_id: str | None = None) -> Qu
         id=question_id or new_question_id(),
         kind=kind,
         label=label,
-        required=_checked(data.required),
+        required=is_checked(data.required),
         options=tuple(options),
         help=help_text,
     )
@@ -348,7 +341,7 @@ def clean_answer(question: Question, raw: Any) -> Answer | None:
     name = question.field_name
     if question.kind is QuestionKind.CHECKBOX:
         values = _values(raw)
-        checked = len(values) == 1 and _checked(values[0])
+        checked = len(values) == 1 and is_checked(values[0])
         if question.required and not checked:
             raise ValidationFailed({name: "required"})
         return checked

@@ -80,6 +80,7 @@ from events.validation import (
     clean_email,
     clean_locale,
     clean_text,
+    is_checked,
     parse_int,
 )
 
@@ -93,7 +94,6 @@ LINKS_AGAIN_WINDOW = timedelta(minutes=15)
 #: Further private links kept per registration (events/models/registrations.py).
 MAX_EXTRA_LINKS = 10
 
-_CHECKED = {"on", "true", "1", "yes", "y"}
 
 # -- the registration's statements, built once -------------------------------------------
 # Core statements with bound parameters, built at import: SQLAlchemy reuses their compiled
@@ -179,12 +179,6 @@ class RegistrationResult:
     already_registered: bool = False
 
 
-def _checked(value: bool | str | None) -> bool:
-    if isinstance(value, bool):
-        return value
-    return (value or "").strip().lower() in _CHECKED
-
-
 def _clean_request_key(value: str | None) -> str | None:
     key = (value or "").strip()
     # Not user-visible: a malformed nonce is ignored rather than reported.
@@ -223,7 +217,7 @@ class RegistrationService:
         guests = errors.check(
             parse_int, "guests", data.guests, minimum=0, maximum=event.guest_allowance
         )
-        if not _checked(data.consent):
+        if not is_checked(data.consent):
             errors.add("consent", "required")
         answers = errors.check(clean_answers, form_questions(event), data.answers)
         errors.raise_if_any()
@@ -231,7 +225,7 @@ class RegistrationService:
             name=name,
             email=email,
             guests=guests or 0,
-            opt_in=_checked(data.opt_in),
+            opt_in=is_checked(data.opt_in),
             locale=clean_locale(data.locale),
             request_key=_clean_request_key(data.request_key),
             answers=answers,

@@ -1,17 +1,26 @@
-"""Venues of a community."""
+"""Venues of a community.
+
+A venue's name is public (it labels events), but its address, access notes and map
+position are not, until an event there is published (or was: a cancelled event's page
+still says where it was to be), or until the organiser makes them public with the venue's
+"address public" switch: an address typed in ahead of time, or for a private flat, stays
+between organisers until it is announced. :meth:`VenueService.address_is_public` is the
+rule every public page and feed asks (event pages and event feeds only ever show published
+or cancelled events, so their venue's address is public by the same rule).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from events.errors import NotFound, ValidationFailed
-from events.models import Community, Venue
+from events.models import Community, Event, EventStatus, Venue
 from events.services.slugs import available_slug
-from events.validation import FieldErrors, clean_text, parse_int
+from events.validation import FieldErrors, clean_text, is_checked, parse_int
 
 
 @dataclass
@@ -22,6 +31,8 @@ class VenueInput:
     access_notes: str = ""
     latitude: str = ""
     longitude: str = ""
+    #: The checkbox: show the address before an event there is published.
+    address_public: str | bool = ""
 
 
 def _coordinate(field: str, value: str, limit: float) -> float | None:
@@ -61,6 +72,14 @@ class VenueService:
             raise NotFound()
         return venue
 
+    def address_is_public(self, venue: Venue) -> bool:
+        """Whether anyone may see ``venue``'s address, access notes and map position (see
+        the module docstring)."""
+        if venue.address_public:
+            return True
+        announced = exists().where(Event.venue_id == venue.id, Event.status != EventStatus.DRAFT)
+        return bool(self.session.scalar(select(announced)))
+
     def in_community(self, community: Community, venue_id: UUID | str) -> Venue:
         venue = self.session.get(Venue, UUID(str(venue_id))) if venue_id else None
         if venue is None or venue.community_id != community.id:
@@ -91,6 +110,7 @@ class VenueService:
             or "",
             "latitude": errors.check(_coordinate, "latitude", data.latitude, 90),
             "longitude": errors.check(_coordinate, "longitude", data.longitude, 180),
+            "address_public": is_checked(data.address_public),
         }
         if (values["latitude"] is None) != (values["longitude"] is None):
             errors.add("longitude" if values["longitude"] is None else "latitude", "required")

@@ -6,11 +6,14 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import LiveServer
 from tests.browser.test_organiser_flow import sign_up
 
 
-def test_create_an_event_build_its_programme_and_publish(page: Page) -> None:
-    sign_up(page, "organiser@example.org")
+def test_create_an_event_build_its_programme_and_publish(
+    page: Page, live_server: LiveServer
+) -> None:
+    sign_up(page, live_server, "organiser@example.org")
     page.get_by_label("Name").fill("Pitch Club")
     page.get_by_role("button", name="Create").click()
     expect(page).to_have_url(re.compile(r"/manage/pitch-club$"))

@@ -7,11 +7,12 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import LiveServer
 from tests.browser.test_organiser_flow import sign_up
 
 
-def test_create_a_monthly_series_with_the_live_preview(page: Page) -> None:
-    sign_up(page, "olga@example.org", name="Olga")
+def test_create_a_monthly_series_with_the_live_preview(page: Page, live_server: LiveServer) -> None:
+    sign_up(page, live_server, "olga@example.org", name="Olga")
     page.get_by_label("Name").fill("Jeudis de la Coloc")
     page.get_by_role("button", name="Create").click()
     expect(page).to_have_url(re.compile(r"/manage/jeudis-de-la-coloc$"))

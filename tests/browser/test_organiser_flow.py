@@ -5,19 +5,52 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from events.database import Database
+from events.models import OutboxMessage
+from tests.browser.conftest import LiveServer
 
 
-def sign_up(page: Page, email: str, name: str = "Alice Martin") -> None:
+def mailed_signup_link(live_server: LiveServer, email: str) -> str:
+    """The link of the newest sign-up mail to ``email``, read from the server's outbox."""
+    database = Database.from_url(live_server.database_url)
+    try:
+        with database.session() as session:
+            body = session.scalars(
+                select(OutboxMessage.text_body)
+                .where(OutboxMessage.to_address == email, OutboxMessage.kind == "signup_confirm")
+                .order_by(OutboxMessage.created_at.desc())
+            ).first()
+    finally:
+        database.dispose()
+    assert body, f"no sign-up mail to {email}"
+    found = re.search(r"https?://\S+/signup/confirm/[\w-]+", body)
+    assert found
+    return found.group(0)
+
+
+def finish_sign_up(page: Page, live_server: LiveServer, email: str) -> None:
+    """After the form: the "check your mailbox" page, then the mailed link and its button."""
+    expect(page.get_by_role("heading", name="Check your mailbox")).to_be_visible()
+    page.goto(mailed_signup_link(live_server, email))
+    page.get_by_role("button", name="Create my account").click()
+
+
+def sign_up(page: Page, live_server: LiveServer, email: str, name: str = "Alice Martin") -> None:
     page.goto("/signup")
     page.get_by_label("Your name").fill(name)
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill("a long enough password")
     page.get_by_role("button", name="Create my account").click()
+    finish_sign_up(page, live_server, email)
     expect(page).to_have_url(re.compile(r"/manage/?$"))
 
 
-def test_sign_up_create_a_community_invite_a_door_volunteer_log_out(page: Page) -> None:
-    sign_up(page, "alice@example.org")
+def test_sign_up_create_a_community_invite_a_door_volunteer_log_out(
+    page: Page, live_server: LiveServer
+) -> None:
+    sign_up(page, live_server, "alice@example.org")
     expect(page.get_by_text("Your account is ready")).to_be_visible()
 
     page.get_by_role("button", name="Log out").click()
@@ -53,6 +86,7 @@ def test_sign_up_create_a_community_invite_a_door_volunteer_log_out(page: Page) 
     page.get_by_label("Your name").fill("Dominique")
     page.get_by_label("Password").fill("another long password")
     page.get_by_role("button", name="Create my account").click()
+    finish_sign_up(page, live_server, "door@example.org")  # back to the invitation
     page.get_by_role("button", name="Accept the invitation").click()
     expect(page.get_by_text("You joined “Jeudis de la Coloc”.")).to_be_visible()
     expect(page.get_by_text("Door volunteer")).to_be_visible()

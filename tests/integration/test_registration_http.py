@@ -2,7 +2,7 @@
 
 ``rencontres serve --workers 2`` runs on this test's fresh database (SQLite, or PostgreSQL
 when ``TEST_DATABASE_URL`` is set, as for every test). Each person opens the event page
-first, as a browser would, which gives them their own CSRF cookie and token and the form's
+first, as a browser would, which gives them their own visitor cookie, CSRF token and the form's
 ``request_key``; then all 300 POST /e/{event}/register at once (httpx, asyncio). The counts
 are checked in the database afterwards: exactly 100 confirmed, 200 waitlisted at positions
 1-200, ``taken`` = 100, and no response >= 500.
@@ -95,18 +95,18 @@ def seed_event(db: Database, make: Factories) -> Event:
 @dataclass(frozen=True)
 class Visitor:
     n: int
-    csrf_cookie: str
+    visitor_cookie: str
     csrf_token: str
     request_key: str
 
 
 async def open_page(client: httpx.AsyncClient, path: str, n: int) -> Visitor:
-    """GET the event page without cookies, as a new browser: a CSRF cookie of its own."""
+    """GET the event page without cookies, as a new browser: a visitor cookie of its own."""
     response = await client.send(httpx.Request("GET", f"{client.base_url}{path}"))
     assert response.status_code == 200, response.text[:500]
     token, key = CSRF_INPUT.search(response.text), REQUEST_KEY_INPUT.search(response.text)
     assert token and key, "the event page shows no registration form"
-    return Visitor(n, response.cookies["csrftoken"], token.group(1), key.group(1))
+    return Visitor(n, response.cookies["visitor"], token.group(1), key.group(1))
 
 
 async def post_registration(client: httpx.AsyncClient, path: str, visitor: Visitor) -> int:
@@ -122,7 +122,7 @@ async def post_registration(client: httpx.AsyncClient, path: str, visitor: Visit
         "POST",
         f"{client.base_url}{path}",
         data=form,
-        headers={"Cookie": f"csrftoken={visitor.csrf_cookie}"},  # this visitor's, no jar
+        headers={"Cookie": f"visitor={visitor.visitor_cookie}"},  # this visitor's, no jar
     )
     response = await client.send(request)
     return response.status_code
@@ -141,7 +141,7 @@ async def crowd(base_url: str, slug: str) -> list[int]:
         started = time.monotonic()
         visitors = await asyncio.gather(*(visit(n) for n in range(PEOPLE)))
         print(f"pages {time.monotonic() - started:.1f} s")
-    assert len({v.csrf_cookie for v in visitors}) == PEOPLE  # one CSRF cookie per visitor
+    assert len({v.visitor_cookie for v in visitors}) == PEOPLE  # one visitor cookie each
     assert len({v.request_key for v in visitors}) == PEOPLE  # one form nonce per visitor
     # A fresh client: one new connection per visitor, none left idle since the GETs.
     limits = httpx.Limits(max_connections=PEOPLE, max_keepalive_connections=0)

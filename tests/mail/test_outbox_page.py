@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -68,22 +69,59 @@ def test_the_outbox_lists_the_communitys_mails_and_opens_one(
     assert page.status_code == 200
     assert "Hello &lt;i&gt;Ada&lt;/i&gt;," in page.text  # the text body, escaped
     assert "<i>Ada</i>" not in page.text
-    # Not sent yet (no SMTP here): the private link is shown, so the demo can follow it.
-    assert f"/r/{result.manage_token}" in page.text
+    # Not sent yet (no SMTP here), and still: the private link is masked, not shown.
+    assert result.manage_token not in page.text
+    assert f"/r/••••{result.manage_token[-4:]}" in page.text
     assert "ticket.png" in page.text
 
 
-def test_a_sent_message_hides_the_private_link(
-    logged_in: Client, db: Database, make: Factories, community: Community
+@pytest.mark.parametrize("status", [OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FAILED])
+def test_the_private_link_feed_and_ticket_are_masked_whatever_the_status(
+    logged_in: Client, db: Database, make: Factories, community: Community, status: OutboxStatus
 ) -> None:
     event = open_event(db, make, community=community)
     result = register(db, event, person(1))
-    set_status(db, OutboxStatus.SENT, sent_at=utcnow())
+    set_status(db, status, sent_at=utcnow(), last_error="timed out")
     [mail] = outbox(db)
-    page = logged_in.get(f"/manage/coloc/outbox/{mail.id}")
-    assert f"/r/{result.manage_token}" not in page.text
-    assert "/r/…" in page.text
-    assert f"/t/{result.registration.ticket_code}" in page.text
+    [feed_token] = FEED_LINK.findall(mail.text_body)  # what the attendee received
+    ticket_code = result.registration.ticket_code
+    assert result.manage_token in mail.text_body and ticket_code in mail.text_body
+
+    page = logged_in.get(f"/manage/coloc/outbox/{mail.id}").text
+    listing = logged_in.get("/manage/coloc/outbox").text
+
+    for token in (result.manage_token, feed_token, ticket_code):
+        assert token not in page and token not in listing
+    # The page still proves what was sent: each link, its token masked.
+    assert f"/r/••••{result.manage_token[-4:]}" in page
+    assert f"/me/••••{feed_token[-4:]}/feed.ics" in page
+    assert f"/t/••••{ticket_code[-4:]}" in page
+    assert "are masked" in page
+
+
+FEED_LINK = re.compile(r"/me/([^/\s\"<]+)/feed\.ics")
+
+
+def test_an_organiser_cannot_read_an_attendees_registrations_in_other_communities(
+    logged_in: Client, db: Database, make: Factories, community: Community
+) -> None:
+    """The review's attack: an organiser opened the personal feed link of an attendee's mail
+    in their outbox and read where else the attendee had registered."""
+    elsewhere = open_event(db, make, title="Support group for something private")
+    register(db, elsewhere, person(1))
+    ours = open_event(db, make, community=community, title="Pitch night")
+    register(db, ours, person(1))
+    [mail] = outbox(db, event_id=ours.id)
+    [feed_token] = FEED_LINK.findall(mail.text_body)
+    # Positive control: the token in the mail does open a feed listing the other community.
+    feed = logged_in.get(f"/me/{feed_token}/feed.ics")
+    assert feed.status_code == 200 and "Support group for something private" in feed.text
+
+    page = logged_in.get(f"/manage/coloc/outbox/{mail.id}").text
+    shown = FEED_LINK.findall(page)
+    assert shown == [f"••••{feed_token[-4:]}"]
+    assert logged_in.get(f"/me/{shown[0]}/feed.ics").status_code == 404
+    assert feed_token not in page and "Support group" not in page
 
 
 def test_filter_by_status_and_pages_of_fifty(

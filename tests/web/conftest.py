@@ -21,6 +21,7 @@ from tests.conftest import BASE_URL
 from tests.factories import DEFAULT_PASSWORD
 from web.app import create_app
 from web.auth import SESSION_USER_KEY
+from web.csrf import binding_of, token_for
 from web.settings import Settings
 
 
@@ -49,9 +50,13 @@ class Client(TestClient):  # type: ignore[type-arg]
     """A test client with form posts that carry the CSRF token, and a login helper."""
 
     def csrf_token(self) -> str:
-        if "csrftoken" not in self.cookies:
+        """The token this browser's pages carry (bound to its session, else to its visitor
+        cookie, which the first page sets: web/csrf.py)."""
+        if binding_of(dict(self.cookies)) is None:
             self.get("/login")
-        return self.cookies["csrftoken"]
+        binding = binding_of(dict(self.cookies))
+        assert binding is not None, "the server set no visitor cookie"
+        return token_for(self.app.state.settings.secret_key, binding)  # type: ignore[attr-defined]
 
     def submit(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
         data = {"_csrf_token": self.csrf_token(), **(data or {})}

@@ -18,7 +18,7 @@ from litestar.routes import HTTPRoute
 
 from events.clock import utcnow
 from events.database import Database
-from events.models import Invitation, Membership, PersonalFeed, Role
+from events.models import Invitation, Membership, PersonalFeed, Role, SignupRequest
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
@@ -107,8 +107,17 @@ def build_world(make: Factories, db: Database, role: str) -> World:
                 expires_at=utcnow() + timedelta(days=1),
             )
         )
-        # The same token opens a personal calendar feed.
+        # The same token opens a personal calendar feed, and finishes a sign-up.
         session.add(PersonalFeed(email=actor_email, token_hash=hash_token(token)))
+        session.add(
+            SignupRequest(
+                email="signing-up@example.org",
+                display_name="Signing up",
+                password_hash=owner.password_hash,
+                token_hash=hash_token(token),
+                expires_at=utcnow() + timedelta(days=1),
+            )
+        )
     # Events, a venue, a tag, a series with its occurrences, a programme item: in "ours".
     with db.transaction() as session:
         ours = CommunityService(session).by_slug("ours")

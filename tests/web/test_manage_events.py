@@ -178,6 +178,9 @@ def test_create_through_htmx_redirects_the_browser(organiser: Organiser, db: Dat
     [
         ({"ends_local": "2030-03-07T18:00"}, "ends_local", ""),
         ({"timezone": "Mars/Olympus_Mons"}, "timezone", ""),
+        ({"timezone": "Factory"}, "timezone", "Choose a time zone from the list."),
+        ({"timezone": "EST5EDT"}, "timezone", ""),
+        ({"timezone": "US/Eastern"}, "timezone", ""),
         ({"online_url": "javascript:alert(1)"}, "online_url", ""),
         ({"capacity": "-1"}, "capacity", ""),
         ({"capacity": "lots"}, "capacity", ""),

@@ -1,20 +1,27 @@
-"""Sign-up, login and logout for organisers."""
+"""Sign-up, login and logout for organisers.
+
+Sign-up answers "check your mailbox" to every well-formed request, whether or not the
+address has an account (events/services/signup.py); the account is created from the mailed
+link, which logs the new organiser in.
+"""
 
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
-from events.errors import ValidationFailed
-from events.models import User
+from events.errors import Conflict, NotFound, ValidationFailed
+from events.models import SignupRequest, User
 from events.services.accounts import AccountService
+from events.services.signup import SignupService
 from web.auth import SESSION_USER_KEY, Access, access, session_user_id
 from web.forms import LoginForm, SignupForm, safe_next
 from web.i18n import current_locale
 from web.i18n import gettext as _
+from web.mail import mail_settings
 from web.messages import error_message, field_errors
 from web.rendering import flash, page
 from web.sessions import rotate_session_id
@@ -82,20 +89,14 @@ class AccountController(Controller):
             "next": data.next,
         }
         if not settings.signup_open:
-            return page(
-                request,
-                "accounts/signup.html",
-                status_code=403,
-                form=form,
-                errors={"form": error_message("signup_closed")},
-                signup_open=False,
-            )
+            return _signup_closed(request, form)
         try:
-            user = AccountService(db_session).sign_up(
+            SignupService(db_session, mail_settings(settings)).request(
                 email=data.email,
                 display_name=data.display_name,
                 password=data.password,
                 locale=current_locale.get(),
+                next_path=safe_next(data.next),
             )
         except ValidationFailed as failed:
             return page(
@@ -106,11 +107,69 @@ class AccountController(Controller):
                 errors=field_errors(failed.errors),
                 signup_open=True,
             )
+        # The same page whether or not the address has an account: the mail says which.
+        return page(request, "accounts/signup_sent.html", email=form["email"].strip())
+
+    @get("/signup/confirm/{token:str}", opt=access(Access.TOKEN), sync_to_thread=True)
+    def signup_confirm_page(
+        self, request: Request, token: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Template:
+        try:
+            waiting = SignupService(db_session).waiting(token)
+        except NotFound:
+            return _confirm_page(request, 404)
+        return _confirm_page(request, waiting=waiting, token=token)
+
+    @post("/signup/confirm/{token:str}", opt=access(Access.TOKEN), sync_to_thread=True)
+    def signup_confirm(
+        self, request: Request, token: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Template | Redirect:
+        settings: Settings = request.app.state.settings
+        if not settings.signup_open:
+            return _signup_closed(request, {})
+        try:
+            user, next_path = SignupService(db_session).complete(token)
+        except NotFound:
+            return _confirm_page(request, 404)
+        except Conflict:  # the address got an account meanwhile (the link's holder may know)
+            return _confirm_page(request, 409, taken=True)
         _log_in(request, user)
         flash(request, _("Your account is ready. Create your first community below."))
-        return Redirect(safe_next(data.next), status_code=303)
+        return Redirect(safe_next(next_path), status_code=303)
 
     @post("/logout", opt=access(Access.PUBLIC))
     async def logout(self, request: Request) -> Redirect:
         request.clear_session()
         return Redirect("/", status_code=303)
+
+
+def _signup_closed(request: Request, form: dict[str, str]) -> Template:
+    return page(
+        request,
+        "accounts/signup.html",
+        status_code=403,
+        form=form,
+        errors={"form": error_message("signup_closed")},
+        signup_open=False,
+    )
+
+
+def _confirm_page(
+    request: Request,
+    status_code: int = 200,
+    *,
+    waiting: SignupRequest | None = None,
+    token: str = "",
+    taken: bool = False,
+) -> Template:
+    """The mailed link's page: the button, or why the link does not work (gone, taken)."""
+    response = page(
+        request,
+        "accounts/signup_confirm.html",
+        status_code=status_code,
+        waiting=waiting,
+        token=token,
+        taken=taken,
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the address
+    return response

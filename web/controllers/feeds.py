@@ -197,12 +197,14 @@ def _tag(db_session: Session, slug: str) -> FeedSource:
 
 
 def _venue(db_session: Session, slug: str) -> FeedSource:
-    venue = VenueService(db_session).by_slug(slug)
+    venues = VenueService(db_session)
+    venue = venues.by_slug(slug)
+    address = venue.address if venues.address_is_public(venue) else ""
     return FeedSource(
         key=f"venue:{venue.id}",
         scope=FeedScope(venue_id=venue.id),
         name=_("Events at %(venue)s", venue=venue.name),
-        description=", ".join(line.strip() for line in venue.address.splitlines() if line.strip()),
+        description=", ".join(line.strip() for line in address.splitlines() if line.strip()),
         page_path=f"/?venue={venue.slug}",
         ics_path=f"/venues/{venue.slug}/feed.ics",
         atom_path=None,

@@ -10,10 +10,9 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Annotated, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
@@ -41,6 +40,7 @@ from events.services.programme import ProgrammeInput, ProgrammeService
 from events.services.series import SeriesService
 from events.services.venues import VenueService
 from events.text import render_markdown
+from events.validation import canonical_timezone
 from web.auth import Access, access
 from web.db import run_write
 from web.errors import error_response
@@ -179,15 +179,12 @@ class ProgrammeForm(Form):
 
 
 # -- helpers ------------------------------------------------------------------------------
-@cache
-def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 def zone_choices(current: str) -> list[str]:
-    """The common zones, plus the event's own zone when it is a valid but rarer one."""
-    if current and current not in COMMON_ZONES and current in _known_zones():
-        return [current, *COMMON_ZONES]
+    """The common zones, plus the event's own zone when it is an accepted but rarer one
+    (an alias stored before zones were checked shows as the zone it stands for)."""
+    zone = canonical_timezone(current)
+    if zone and zone not in COMMON_ZONES:
+        return [zone, *COMMON_ZONES]
     return list(COMMON_ZONES)
 
 

@@ -4,7 +4,9 @@ Every mail the community's events caused, newest first, with its status: waiting
 sent (or to be retried after an SMTP error), sent, or failed for good. Without SMTP (the
 demo) mails stay here, and this page is where organisers read them. A failed mail can be
 sent again, one by one or all at once (after an outage). Bodies are shown as text
-(escaped); private links in mails already sent are hidden.
+(escaped), with the tokens of attendees' private links, personal feeds and tickets masked
+(events/private_links.py), whether the mail is sent or not: an organiser never holds what
+acts for an attendee, and the personal feed would show their registrations elsewhere.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from events.errors import NotFound
-from events.mail.outbox import OutboxService, redact_private_links
+from events.mail.outbox import OutboxService
 from events.models import Membership, OutboxStatus
 from web.auth import Access, access, provide_membership
 from web.i18n import gettext as _
@@ -129,15 +131,11 @@ class ManageOutboxController(Controller):
             message = OutboxService(db_session).in_community(membership.community, item_id)
         except NotFound:
             return _gone(request, membership)
-        body = message.text_body
-        if message.status is OutboxStatus.SENT:
-            body = redact_private_links(body)
         return page(
             request,
             "manage/outbox/message.html",
             community=membership.community,
             message=message,
-            body=body,
             base=_base(membership.community.slug),
             status_labels=status_labels(),
             kind_labels=kind_labels(),

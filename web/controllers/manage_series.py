@@ -5,9 +5,7 @@ with its live preview, the series page with its occurrences, and the edits to th
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 import msgspec
 from babel.dates import get_day_names
@@ -25,6 +23,7 @@ from events.models import Community, Event, EventStatus, Membership, Series
 from events.services.series import HORIZON_DAYS, EndChoice, SeriesInput, SeriesService, preview
 from events.services.venues import VenueService
 from events.text import render_markdown
+from events.validation import timezone_choices
 from web.auth import Access, access
 from web.forms import Form
 from web.i18n import current_locale, format_date, ngettext
@@ -32,19 +31,6 @@ from web.i18n import gettext as _
 from web.messages import field_errors
 from web.path_objects import MANAGED_SERIES, MEMBERSHIP
 from web.rendering import flash, page
-
-_REGIONS = (
-    "Africa/",
-    "America/",
-    "Antarctica/",
-    "Arctic/",
-    "Asia/",
-    "Atlantic/",
-    "Australia/",
-    "Europe/",
-    "Indian/",
-    "Pacific/",
-)
 
 
 class SeriesForm(Form):
@@ -89,12 +75,6 @@ class EndForm(Form):
     after: str = ""
     #: What to do with later occurrences people registered for (EndChoice); asked when any.
     registered: str = ""
-
-
-@cache
-def timezone_choices() -> tuple[str, ...]:
-    """Canonical IANA zone names (no legacy aliases such as ``US/Eastern``), then UTC."""
-    return (*sorted(z for z in available_timezones() if z.startswith(_REGIONS)), "UTC")
 
 
 def _weekdays() -> list[tuple[str, str]]:
@@ -164,7 +144,7 @@ def _form_page_context(
 ) -> dict[str, Any]:
     zones = timezone_choices()
     if form.timezone and form.timezone not in zones:
-        zones = (form.timezone, *zones)
+        zones = [form.timezone, *zones]
     return {
         "community": community,
         "form": msgspec.structs.asdict(form),

@@ -30,6 +30,7 @@ class VenueForm(Form):
     access_notes: str = ""
     latitude: str = ""
     longitude: str = ""
+    address_public: str = ""
 
 
 def _messages(errors: dict[str, str]) -> dict[str, str]:
@@ -59,6 +60,7 @@ def _form_of(venue: Venue) -> dict[str, str]:
         "access_notes": venue.access_notes,
         "latitude": number(venue.latitude),
         "longitude": number(venue.longitude),
+        "address_public": "on" if venue.address_public else "",
     }
 
 

@@ -495,7 +495,8 @@ class PublicEventsController(Controller):
     def venue(
         self, request: Request, venue: FromPath[str], db_session: NamedDependency[Session]
     ) -> Template:
-        found = VenueService(db_session).by_slug(venue)
+        venues = VenueService(db_session)
+        found = venues.by_slug(venue)
         filters = EventFilters(venue=found.slug, page=_page_number(request.query_params))
         result = find_page(db_session, filters)
         return page(
@@ -503,6 +504,7 @@ class PublicEventsController(Controller):
             "public/venue.html",
             fragment="public/_event_list.html",
             venue=found,
+            address_public=venues.address_is_public(found),
             feed=feed_links(_settings(request), f"/venues/{found.slug}/feed.ics", name=found.name),
             **_listing(
                 request,

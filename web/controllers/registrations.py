@@ -66,17 +66,14 @@ from web.write_batch import WriteBatcher
 
 S = RegistrationStatus
 
+#: Pages behind a token: never in a Referer, never indexed. (Never cached either: their
+#: routes declare personal data, web/security.py sends ``Cache-Control: no-store``.)
 PRIVATE_HEADERS = {
-    "cache-control": "no-store",
     "referrer-policy": "no-referrer",
     "x-robots-tag": "noindex, nofollow",
 }
-TICKET_HEADERS = {
-    "cache-control": "private, no-cache",
-    "referrer-policy": "no-referrer",
-    "x-robots-tag": "noindex, nofollow",
-}
-QR_CACHE_CONTROL = "private, max-age=86400"
+#: A ticket, its QR code, and the answer to a registration (a ticket or a private link).
+PERSONAL = access(Access.PUBLIC, personal_data=True)
 #: Answers shown on ``/e/{event}/registered`` (nothing personal in them).
 RESULTS = frozenset({"check_mail", "resent", "replayed", "stale_form", "links", "erased"})
 
@@ -218,7 +215,7 @@ class RegistrationController(Controller):
 
     @post(
         "/e/{event:str}/register",
-        opt=access(Access.PUBLIC),
+        opt=PERSONAL,
         dependencies={"answers": Provide(provide_answers)},
     )
     async def register(
@@ -392,7 +389,7 @@ class RegistrationController(Controller):
         )
 
     # -- tickets ----------------------------------------------------------------------------
-    @get("/t/{code:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
+    @get("/t/{code:str}", opt=PERSONAL, sync_to_thread=True)
     def ticket(
         self, request: Request, code: FromPath[str], db_session: NamedDependency[Session]
     ) -> Response[Any]:
@@ -406,7 +403,7 @@ class RegistrationController(Controller):
                 event=event,
                 **VIEW_HELPERS,
             ),
-            TICKET_HEADERS,
+            PRIVATE_HEADERS,
         )
 
     def _qr(self, request: Request, session: Session, code: str, kind: str) -> Response[bytes]:
@@ -419,16 +416,16 @@ class RegistrationController(Controller):
             request,
             Rendered(body),
             media_type="image/svg+xml" if kind == "svg" else "image/png",
-            headers={"cache-control": QR_CACHE_CONTROL},
+            headers={},
         )
 
-    @get("/t/{code:str}/qr.svg", opt=access(Access.PUBLIC), sync_to_thread=True)
+    @get("/t/{code:str}/qr.svg", opt=PERSONAL, sync_to_thread=True)
     def ticket_qr_svg(
         self, request: Request, code: FromPath[str], db_session: NamedDependency[Session]
     ) -> Response[bytes]:
         return self._qr(request, db_session, code, "svg")
 
-    @get("/t/{code:str}/qr.png", opt=access(Access.PUBLIC), sync_to_thread=True)
+    @get("/t/{code:str}/qr.png", opt=PERSONAL, sync_to_thread=True)
     def ticket_qr_png(
         self, request: Request, code: FromPath[str], db_session: NamedDependency[Session]
     ) -> Response[bytes]:
