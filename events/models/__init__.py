@@ -1,6 +1,7 @@
 """Every model, imported here so ``Base.metadata`` is complete for Alembic and tests."""
 
 from events.models.accounts import Community, Invitation, Membership, Role, User
+from events.models.attempts import AttemptCounter
 from events.models.base import Base
 from events.models.covers import EventCover
 from events.models.door import CheckIn, CheckInAction, DoorLink
@@ -15,6 +16,7 @@ from events.models.events import (
     event_tag,
 )
 from events.models.external import ExternalCalendar
+from events.models.jobs import JobLease
 from events.models.outbox import OutboxMessage, OutboxStatus
 from events.models.personal_feeds import PersonalFeed
 from events.models.registrations import (
@@ -26,6 +28,7 @@ from events.models.registrations import (
 from events.models.store import KeyValue
 
 __all__ = [
+    "AttemptCounter",
     "Base",
     "CheckIn",
     "CheckInAction",
@@ -36,6 +39,7 @@ __all__ = [
     "EventStatus",
     "ExternalCalendar",
     "Invitation",
+    "JobLease",
     "KeyValue",
     "Membership",
     "OutboxMessage",
