@@ -26,6 +26,7 @@ from events.models.registrations import (
     RegistrationStatus,
 )
 from events.models.store import KeyValue
+from events.models.volunteers import RoleKind, Shift, ShiftSignup, SignupStatus, VolunteerRole
 
 __all__ = [
     "AttemptCounter",
@@ -51,10 +52,15 @@ __all__ = [
     "RegistrationLog",
     "RegistrationStatus",
     "Role",
+    "RoleKind",
     "Series",
     "SeriesException",
+    "Shift",
+    "ShiftSignup",
+    "SignupStatus",
     "Tag",
     "User",
     "Venue",
+    "VolunteerRole",
     "event_tag",
 ]

@@ -59,10 +59,18 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from events import tickets
 from events.clock import utcnow
+from events.content_version import mark_content_changed
 from events.errors import Conflict
 from events.lifecycle import is_over
 from events.mail.notify import MailKind
-from events.models import Event, Registration, RegistrationStatus
+from events.models import (
+    Event,
+    Registration,
+    RegistrationStatus,
+    Shift,
+    ShiftSignup,
+    SignupStatus,
+)
 from events.services.registration_records import log_registration, mail_registrant
 
 #: TEST-ONLY hook, called with the session between the capacity check and the write that
@@ -161,6 +169,9 @@ class BoundedCounter:
 #: An event's places: ``taken`` bounded by ``capacity``; ``lock`` re-reads every setting
 #: that decides a registration.
 EVENT_PLACES = BoundedCounter(Event.__table__, count="taken", limit="capacity", read=_LOCKED_FIELDS)
+#: A volunteer shift's spots: ``taken`` (confirmed sign-ups) bounded by ``needed``
+#: (events/services/volunteers.py).
+SHIFT_SPOTS = BoundedCounter(Shift.__table__, count="taken", limit="needed")
 
 
 class Places:
@@ -283,3 +294,15 @@ def confirm(registration: Registration, now: datetime) -> None:
     registration.confirmed_at = now
     if registration.ticket_code is None:
         registration.ticket_code = tickets.new_ticket_code()
+
+
+def release_spot(session: Session, signup: ShiftSignup) -> None:
+    """End a volunteer's sign-up: cancelled, and its spot (if it held one) free again.
+    Lock the shift first (``SHIFT_SPOTS.lock``) in a writer session."""
+    if signup.status is SignupStatus.CONFIRMED:
+        taken = SHIFT_SPOTS.add(session, signup.shift_id, -1)
+        set_committed_value(signup.shift, "taken", taken)
+        mark_content_changed(session)  # the event page shows the spots left
+    signup.status = SignupStatus.CANCELLED
+    signup.cancelled_at = utcnow()
+    session.flush()

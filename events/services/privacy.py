@@ -16,19 +16,35 @@ what the public figures need:
 The audit log (``RegistrationLog``) already holds ids and numbers only. The function is
 idempotent and can run as often as one likes (the CLI ``rencontres privacy anonymise``, or
 a background loop): rows already anonymised are skipped.
+
+Volunteers' sign-ups of those events go the same way (name and address replaced, private
+link dead; the shifts' figures stay), and so do the sign-ups made with a ticket whose
+registrant erases their data (``erase_signups``: cancelled first when their shift is still
+to come, so the spot is free again and the door link revoked).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from events.clock import utcnow
 from events.mail.outbox import forget_registrations
-from events.models import Event, Registration, RegistrationLink, RegistrationLog
+from events.models import (
+    Event,
+    Registration,
+    RegistrationLink,
+    RegistrationLog,
+    ShiftSignup,
+    SignupStatus,
+)
+from events.services.door_links import DoorLinkService
 from events.services.personal_feeds import revoke_feed_tokens
+from events.services.places import SHIFT_SPOTS, release_spot
 from events.tokens import hash_token, new_token
 
 DEFAULT_AFTER_DAYS = 90
@@ -75,6 +91,7 @@ def anonymise_past_registrations(
         batch_query = query if last_id is None else query.where(Registration.id > last_id)
         batch = list(session.scalars(batch_query.limit(BATCH_SIZE)))
         if not batch:
+            anonymise_signups(session, ended)
             return done
         # Mails still queued for them and their personal feed links go too.
         forget_registrations(session, [registration.id for registration in batch])
@@ -113,3 +130,44 @@ def _anonymise(registration: Registration) -> None:
     registration.opt_in = False
     registration.locale = "en"
     registration.answers = {}
+
+
+def anonymise_signups(session: Session, events: Any) -> int:
+    """Anonymise the volunteers' sign-ups of ``events`` (ids, or a query of them)."""
+    signups = list(
+        session.scalars(
+            select(ShiftSignup).where(
+                ShiftSignup.event_id.in_(events),
+                ShiftSignup.email.not_like(f"%@{ANONYMISED_DOMAIN}"),
+            )
+        )
+    )
+    for signup in signups:
+        _anonymise_signup(signup)
+    session.flush()
+    return len(signups)
+
+
+def erase_signups(session: Session, registration_id: UUID) -> None:
+    """The registrant erased their data: the sign-ups made with their ticket are cancelled
+    when their shift is still to come (spot freed, door link revoked), then anonymised."""
+    signups = list(
+        session.scalars(select(ShiftSignup).where(ShiftSignup.registration_id == registration_id))
+    )
+    now = utcnow()
+    for signup in signups:
+        if signup.status is not SignupStatus.CANCELLED and now < signup.shift.starts_at:
+            SHIFT_SPOTS.lock(session, signup.shift_id)
+            session.refresh(signup)
+            release_spot(session, signup)
+            DoorLinkService(session).revoke_for_signup(signup.id)
+        _anonymise_signup(signup)
+    session.flush()
+
+
+def _anonymise_signup(signup: ShiftSignup) -> None:
+    signup.name = ANONYMISED_NAME
+    signup.email = f"{signup.id.hex}@{ANONYMISED_DOMAIN}"
+    signup.manage_token_hash = hash_token(new_token())
+    signup.locale = "en"
+    signup.registration_id = None

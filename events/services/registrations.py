@@ -70,7 +70,12 @@ from events.models.base import new_id
 from events.models.registrations import ACTIVE_ONLY, INACTIVE_STATUSES
 from events.services.personal_feeds import revoke_feed_tokens
 from events.services.places import Places
-from events.services.privacy import ANONYMISED_NAME, forget_private_links, placeholder_email
+from events.services.privacy import (
+    ANONYMISED_NAME,
+    erase_signups,
+    forget_private_links,
+    placeholder_email,
+)
 from events.services.questions import clean_answers, form_questions
 from events.services.registration_records import log_registration, mail_registrant
 from events.services.registration_records import waitlist_rank as rank_in_waitlist
@@ -503,6 +508,7 @@ class RegistrationService:
         forget_registrations(self.session, [registration.id])
         forget_private_links(self.session, [registration.id])
         revoke_feed_tokens(self.session, registration.email)
+        erase_signups(self.session, registration.id)  # volunteer shifts taken with the ticket
         # The placeholders of events/services/privacy.py: unique per row (the one-active-
         # address-per-event index holds for anonymous parties of a past event), never a
         # deliverable address, and skipped by the periodic anonymisation.
