@@ -80,7 +80,7 @@ class VolunteerRole(Base):
             return own or self.name_en or self.name_fr
         usual = {
             RoleKind.WELCOME: gettext("Welcome desk"),
-            RoleKind.DOOR: gettext("Door"),
+            RoleKind.DOOR: gettext("At the door"),
             RoleKind.SETUP: gettext("Set-up"),
             RoleKind.TIDYUP: gettext("Tidy-up"),
             RoleKind.CUSTOM: gettext("Volunteer"),

@@ -542,6 +542,21 @@ class VolunteerService:
             )
         )
 
+    def signup_of_registration(self, registration: Registration, signup_id: Any) -> ShiftSignup:
+        """A sign-up made with this registration's ticket; ``NotFound`` for any other."""
+        signup = self.session.get(ShiftSignup, _uuid(signup_id))
+        if signup is None or signup.registration_id != registration.id:
+            raise NotFound()
+        return signup
+
+    def one_of_my_shifts(self, signup: ShiftSignup, other_id: Any) -> ShiftSignup:
+        """One of ``my_shifts(signup)`` (the same person's), by id; ``NotFound`` otherwise."""
+        wanted = _uuid(other_id)
+        for mine in self.my_shifts(signup):
+            if mine.id == wanted:
+                return mine
+        raise NotFound()
+
     def open_shifts(self, community: Community, *, now: datetime | None = None) -> list[OpenShift]:
         """Shifts of the community's published events that have not started and still need
         people, soonest first (the public "help us" page)."""

@@ -15,9 +15,11 @@ from web.controllers.manage_outbox import ManageOutboxController
 from web.controllers.manage_questions import ManageQuestionsController
 from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
+from web.controllers.manage_volunteers import ManageVolunteersController
 from web.controllers.public import switch_language
 from web.controllers.public_events import PublicEventsController
 from web.controllers.registrations import RegistrationController
+from web.controllers.volunteers import VolunteerController
 
 ROUTE_HANDLERS = [
     healthz,
@@ -25,6 +27,7 @@ ROUTE_HANDLERS = [
     switch_language,
     PublicEventsController,
     RegistrationController,
+    VolunteerController,
     FeedsController,
     ManageEventsController,
     ManageImportsController,
@@ -35,6 +38,7 @@ ROUTE_HANDLERS = [
     ManageOutboxController,
     ManageSeriesController,
     ManageVenuesController,
+    ManageVolunteersController,
     AccountController,
     ManageController,
     InvitationController,

@@ -48,6 +48,7 @@ from events.services.registrations import (
     RegistrationResult,
     RegistrationService,
 )
+from events.services.volunteers import VolunteerService
 from events.tickets import ticket_url
 from events.validation import clean_email
 from web import throttle
@@ -62,6 +63,7 @@ from web.registration_panel import registration_panel
 from web.rendering import flash, page, wants_fragment
 from web.settings import Settings
 from web.unsafe_switches import UnsafeSwitches
+from web.volunteer_views import shift_data
 from web.write_batch import WriteBatcher
 
 S = RegistrationStatus
@@ -642,6 +644,11 @@ class RegistrationController(Controller):
                 for line in reversed(
                     DoorService(db_session).log(event, registration_id=registration.id)
                 )
+            ],
+            # Volunteer shifts taken with this ticket.
+            "volunteer_shifts": [
+                shift_data(db_session, signup, settings)
+                for signup in VolunteerService(db_session).signups_of_registration(registration)
             ],
             "retention": {
                 "personal_data_anonymised_days_after_event": settings.anonymise_after_days,
