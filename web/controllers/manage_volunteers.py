@@ -17,20 +17,20 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from events.errors import Conflict, DomainError, NotFound, ValidationFailed
 from events.models import Event, Membership, RoleKind, Shift, VolunteerRole
-from events.services.events import EventService
 from events.services.volunteers import RoleInput, ShiftInput, VolunteerService
-from web.auth import Access, access, provide_membership
+from web.auth import Access, access
 from web.forms import Form
 from web.i18n import current_locale, ngettext
 from web.i18n import gettext as _
 from web.messages import error_message, field_errors, volunteer_role_name
+from web.path_objects import MANAGED_EVENT, MEMBERSHIP
 from web.rendering import flash, page
 
 PAGE = "manage/volunteers.html"
@@ -126,13 +126,9 @@ def _status(failure: DomainError) -> int:
 class ManageVolunteersController(Controller):
     path = "/manage/{community:str}/events/{event:str}/volunteers"
     include_in_schema = False
-    dependencies = {"membership": Provide(provide_membership, sync_to_thread=True)}
+    dependencies = {**MEMBERSHIP, **MANAGED_EVENT}
 
     # -- rendering ------------------------------------------------------------------------
-    @staticmethod
-    def _event(session: Session, membership: Membership, slug: str) -> Event:
-        return EventService(session).in_community(membership.community, slug)
-
     @staticmethod
     def _here(membership: Membership, event: Event) -> str:
         return f"/manage/{membership.community.slug}/events/{event.slug}/volunteers"
@@ -188,55 +184,49 @@ class ManageVolunteersController(Controller):
     def index(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template:
-        found = self._event(db_session, membership, event)
-        return self._render(request, db_session, membership, found)
+        return self._render(request, db_session, membership, managed_event)
 
     # -- roles ----------------------------------------------------------------------------
     @post("/roles", opt=access(Access.ORGANISER), sync_to_thread=True)
     def add_role(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         data: URLEncodedBody[RoleForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        found = self._event(db_session, membership, event)
         try:
-            role = VolunteerService(db_session).add_role(found, data.to_input())
+            role = VolunteerService(db_session).add_role(managed_event, data.to_input())
         except (ValidationFailed, Conflict) as failure:
             return self._render(
                 request,
                 db_session,
                 membership,
-                found,
+                managed_event,
                 status_code=_status(failure),
                 form="role",
                 values=asdict(data.to_input()),
                 errors=_errors(failure),
             )
         message = _("Role “%(name)s” added: now add its shifts.", name=volunteer_role_name(role))
-        return self._back(request, membership, found, message)
+        return self._back(request, membership, managed_event, message)
 
     @get("/roles/{role_id:uuid}", opt=access(Access.ORGANISER), sync_to_thread=True)
     def role_form(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         role_id: FromPath[UUID],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template:
-        found = self._event(db_session, membership, event)
-        role = VolunteerService(db_session).role_in_event(found, role_id)
-        return self._role_page(request, membership, found, role, role_values(role), {})
+        role = VolunteerService(db_session).role_in_event(managed_event, role_id)
+        return self._role_page(request, membership, managed_event, role, role_values(role), {})
 
     def _role_page(
         self,
@@ -264,62 +254,56 @@ class ManageVolunteersController(Controller):
     def save_role(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         role_id: FromPath[UUID],
         data: URLEncodedBody[RoleForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        found = self._event(db_session, membership, event)
         service = VolunteerService(db_session)
-        role = service.role_in_event(found, role_id)
+        role = service.role_in_event(managed_event, role_id)
         try:
             service.update_role(role, data.to_input())
         except (ValidationFailed, Conflict) as failure:
             values = asdict(data.to_input())
             return self._role_page(
-                request, membership, found, role, values, _errors(failure), _status(failure)
+                request, membership, managed_event, role, values, _errors(failure), _status(failure)
             )
-        return self._back(request, membership, found, _("Role saved."))
+        return self._back(request, membership, managed_event, _("Role saved."))
 
     @post("/roles/{role_id:uuid}/remove", opt=access(Access.ORGANISER), sync_to_thread=True)
     def remove_role(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         role_id: FromPath[UUID],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        found = self._event(db_session, membership, event)
         service = VolunteerService(db_session)
         try:
-            service.remove_role(service.role_in_event(found, role_id))
+            service.remove_role(service.role_in_event(managed_event, role_id))
         except NotFound:
-            return self._back(request, membership, found, _("This role no longer exists."))
+            return self._back(request, membership, managed_event, _("This role no longer exists."))
         except Conflict as refused:
             flash(request, error_message(refused.code or ""), "error")
-            return Redirect(self._here(membership, found), status_code=303)
-        return self._back(request, membership, found, _("Role removed."))
+            return Redirect(self._here(membership, managed_event), status_code=303)
+        return self._back(request, membership, managed_event, _("Role removed."))
 
     # -- shifts ---------------------------------------------------------------------------
     @post("/shifts", opt=access(Access.ORGANISER), sync_to_thread=True)
     def add_shift(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         data: URLEncodedBody[ShiftForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        found = self._event(db_session, membership, event)
         service = VolunteerService(db_session)
         try:
             try:
-                role = service.role_in_event(found, data.role)
+                role = service.role_in_event(managed_event, data.role)
             except NotFound:
                 raise ValidationFailed({"role": "invalid_choice"}) from None
             service.add_shift(role, data.to_input(), created_by=membership.user_id)
@@ -329,28 +313,26 @@ class ManageVolunteersController(Controller):
                 request,
                 db_session,
                 membership,
-                found,
+                managed_event,
                 status_code=_status(failure),
                 form="shift",
                 values={k: str(v) for k, v in values.items()},
                 errors=_errors(failure),
             )
-        return self._back(request, membership, found, _("Shift added."))
+        return self._back(request, membership, managed_event, _("Shift added."))
 
     @get("/shifts/{shift_id:uuid}", opt=access(Access.ORGANISER), sync_to_thread=True)
     def shift_form(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         shift_id: FromPath[UUID],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template:
-        found = self._event(db_session, membership, event)
-        shift = VolunteerService(db_session).shift_in_event(found, shift_id)
-        values = shift_values(shift, found.timezone)
-        return self._shift_page(request, membership, found, shift, values, {})
+        shift = VolunteerService(db_session).shift_in_event(managed_event, shift_id)
+        values = shift_values(shift, managed_event.timezone)
+        return self._shift_page(request, membership, managed_event, shift, values, {})
 
     def _shift_page(
         self,
@@ -377,62 +359,62 @@ class ManageVolunteersController(Controller):
     def save_shift(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         shift_id: FromPath[UUID],
         data: URLEncodedBody[ShiftForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        found = self._event(db_session, membership, event)
         service = VolunteerService(db_session)
-        shift = service.shift_in_event(found, shift_id)
+        shift = service.shift_in_event(managed_event, shift_id)
         try:
             service.update_shift(shift, data.to_input())
         except (ValidationFailed, Conflict) as failure:
             values = {k: str(v) for k, v in asdict(data.to_input()).items()}
             return self._shift_page(
-                request, membership, found, shift, values, _errors(failure), _status(failure)
+                request,
+                membership,
+                managed_event,
+                shift,
+                values,
+                _errors(failure),
+                _status(failure),
             )
-        return self._back(request, membership, found, _("Shift saved."))
+        return self._back(request, membership, managed_event, _("Shift saved."))
 
     @post("/shifts/{shift_id:uuid}/remove", opt=access(Access.ORGANISER), sync_to_thread=True)
     def remove_shift(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         shift_id: FromPath[UUID],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        found = self._event(db_session, membership, event)
         service = VolunteerService(db_session)
         try:
-            service.remove_shift(service.shift_in_event(found, shift_id))
+            service.remove_shift(service.shift_in_event(managed_event, shift_id))
         except NotFound:
-            return self._back(request, membership, found, _("This shift no longer exists."))
+            return self._back(request, membership, managed_event, _("This shift no longer exists."))
         except Conflict as refused:
             flash(request, error_message(refused.code or ""), "error")
-            return Redirect(self._here(membership, found), status_code=303)
-        return self._back(request, membership, found, _("Shift removed."))
+            return Redirect(self._here(membership, managed_event), status_code=303)
+        return self._back(request, membership, managed_event, _("Shift removed."))
 
     # -- people ---------------------------------------------------------------------------
     @post("/assign", opt=access(Access.ORGANISER), sync_to_thread=True)
     def assign(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         data: URLEncodedBody[AssignForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        found = self._event(db_session, membership, event)
         service = VolunteerService(db_session)
         try:
             try:
-                shift = service.shift_in_event(found, data.shift)
+                shift = service.shift_in_event(managed_event, data.shift)
             except NotFound:
                 raise ValidationFailed({"shift": "invalid_choice"}) from None
             result = service.assign(
@@ -448,7 +430,7 @@ class ManageVolunteersController(Controller):
                 request,
                 db_session,
                 membership,
-                found,
+                managed_event,
                 status_code=_status(failure),
                 form="assign",
                 values={**values, "locale": data.locale},
@@ -458,48 +440,46 @@ class ManageVolunteersController(Controller):
             "%(name)s is on the shift and gets an e-mail with their links.",
             name=result.signup.name,
         )
-        return self._back(request, membership, found, message)
+        return self._back(request, membership, managed_event, message)
 
     @post("/signups/{signup_id:uuid}/remove", opt=access(Access.ORGANISER), sync_to_thread=True)
     def remove_signup(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         signup_id: FromPath[UUID],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        found = self._event(db_session, membership, event)
         service = VolunteerService(db_session)
         try:
-            signup = service.signup_in_event(found, signup_id)
+            signup = service.signup_in_event(managed_event, signup_id)
             service.remove_signup(signup)
         except NotFound:
-            return self._back(request, membership, found, _("This person is no longer on it."))
+            return self._back(
+                request, membership, managed_event, _("This person is no longer on it.")
+            )
         except Conflict as refused:
             flash(request, error_message(refused.code or ""), "error")
-            return Redirect(self._here(membership, found), status_code=303)
+            return Redirect(self._here(membership, managed_event), status_code=303)
         message = _("%(name)s is off the shift and was told so.", name=signup.name)
-        return self._back(request, membership, found, message)
+        return self._back(request, membership, managed_event, message)
 
     @post("/copy-to-series", opt=access(Access.ORGANISER), sync_to_thread=True)
     def copy_to_series(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        found = self._event(db_session, membership, event)
         try:
             copied = VolunteerService(db_session).copy_to_series(
-                found, created_by=membership.user_id
+                managed_event, created_by=membership.user_id
             )
         except Conflict as refused:
             flash(request, error_message(refused.code or ""), "error")
-            return Redirect(self._here(membership, found), status_code=303)
+            return Redirect(self._here(membership, managed_event), status_code=303)
         message = (
             ngettext(
                 "The roles and shifts were copied to %(num)s next date.",
@@ -509,4 +489,4 @@ class ManageVolunteersController(Controller):
             if copied
             else _("Every next date of the series already has its own roles.")
         )
-        return self._back(request, membership, found, message)
+        return self._back(request, membership, managed_event, message)

@@ -26,6 +26,7 @@ from events.clock import utcnow
 from events.errors import Conflict, NotFound
 from events.models import Event, EventStatus, Registration, RegistrationStatus, ShiftSignup
 from events.services.communities import CommunityService
+from events.services.personal_data import export_volunteer_data
 from events.services.registrations import RegistrationService
 from events.services.volunteers import VolunteerService
 from web.auth import Access, access
@@ -34,7 +35,6 @@ from web.i18n import gettext as _
 from web.messages import error_message, volunteer_role_name
 from web.rendering import flash, page
 from web.settings import Settings
-from web.volunteer_views import shift_data
 
 PRIVATE_HEADERS = {
     "cache-control": "no-store",
@@ -269,13 +269,8 @@ class VolunteerController(Controller):
         self, request: Request, token: FromPath[str], db_session: NamedDependency[Session]
     ) -> Response[Any]:
         signup = self._signup(db_session, token)
-        mine = VolunteerService(db_session).my_shifts(signup)
         settings: Settings = request.app.state.settings
-        data = {
-            "volunteer": {"name": signup.name, "email": signup.email, "language": signup.locale},
-            "shifts": [shift_data(db_session, item, settings) for item in mine],
-            "exported_at": utcnow().isoformat(),
-        }
+        data = export_volunteer_data(db_session, signup, base_url=settings.base_url, now=utcnow())
         return Response(
             data,
             media_type="application/json",
