@@ -98,6 +98,14 @@ def error_message(code: str, **params: object) -> str:
         "shift_over": _("This shift is over."),
         "not_in_series": _("This event is not part of a recurring series."),
         "no_roles": _("Add roles and shifts to this event first."),
+        # -- feedback (events/services/feedback.py) --
+        "not_checked_in": _(
+            "Feedback is for the people who came: this ticket was not checked in at the door."
+        ),
+        "feedback_not_open": _("The feedback form opens once the event is over."),
+        "feedback_closed": _("The feedback form for this event is closed."),
+        "feedback_given": _("Your feedback was just saved from another window."),
+        "feedback_started": _("People have already answered: the questions can no longer change."),
     }
     text = messages.get(code, _("This value is not valid."))
     return text % params if params and "%(" in text else text

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.mail.notify import MailKind, queue_registration_mail
-from events.models import Event, EventStatus, OutboxMessage, Registration, RegistrationStatus
+from events.mail.outbox import queued_keys
+from events.models import Event, EventStatus, Registration, RegistrationStatus
 
 
 def reminder_key(registration: Registration, event: Event) -> str:
@@ -57,11 +58,7 @@ def queue_due_reminders(session: Session, now: datetime | None = None, *, lead: 
         keys = {reminder_key(r, event): r for r in registrations}
         if not keys:
             continue
-        done = set(
-            session.scalars(
-                select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(keys)))
-            )
-        )
+        done = queued_keys(session, keys)
         for key, registration in keys.items():
             if key in done:
                 continue

@@ -2,7 +2,8 @@
 
 Messages belong to a community through ``OutboxMessage.community_id``; every method takes
 the community and never returns another community's message. Bodies of sent messages hold
-attendees' private links: :func:`redact_private_links` hides them once a message is sent
+attendees' and volunteers' private links and door links: :func:`redact_private_links` hides
+them once a message is sent
 (the organisers need them only to help with a message that did not go out).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,12 +29,24 @@ PER_PAGE = 50
 #: Sent and failed messages are deleted after this long (they hold names, addresses and
 #: links; registrations themselves are anonymised after ANONYMISE_AFTER_DAYS, 90 by default).
 RETENTION = timedelta(days=90)
-_PRIVATE_LINK = re.compile(r"(/r/)[A-Za-z0-9_-]{16,}")
+#: Private links (``/r/``, a volunteer's ``/v/``) and door links (``/door/{event}/link/``).
+_PRIVATE_LINK = re.compile(r"(/r/|/v/|/link/)[A-Za-z0-9_-]{16,}")
 
 
 def redact_private_links(text: str) -> str:
-    """``…/r/<token>…`` with the token replaced by an ellipsis."""
+    """``…/r/<token>…`` (and ``/v/``, ``/link/``) with the token replaced by an ellipsis."""
     return _PRIVATE_LINK.sub(r"\1…", text)
+
+
+def queued_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    r"""Which of these ``dedupe_key``\ s the outbox already holds (a job's mails go once)."""
+    wanted = list(keys)
+    if not wanted:
+        return set()
+    found = session.scalars(
+        select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(wanted))
+    )
+    return {key for key in found if key is not None}
 
 
 @dataclass(frozen=True)

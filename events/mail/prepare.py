@@ -173,7 +173,7 @@ def render_queued(
     # Mails that carry the private link also carry a personal calendar feed: a new link
     # each time (only hashes are stored), revocable from the private page.
     feed: tuple[str, str] | None = None
-    if token and recipient.status.is_active:
+    if token and recipient.status.is_active and kind is not MailKind.FEEDBACK:
         feed = (recipient.email, new_token())
     context = {
         "kind": kind.value,
@@ -186,6 +186,7 @@ def render_queued(
         "qr_cid": qr_cid,
         "private_url": private,
         "confirm_url": f"{private}/confirm" if token else "",
+        "feedback_url": f"{private}/feedback" if token else "",
         "feed_url": settings.url(f"/me/{feed[1]}/feed.ics") if feed else "",
         "hold_expires": format_moment(recipient.hold_expires_at, event.timezone, locale)
         if recipient.hold_expires_at
@@ -301,6 +302,7 @@ def _subject(kind: MailKind, locale: str, title: str, recipient: Recipient) -> s
         MailKind.EVENT_CHANGED: _("New time or place: %(title)s"),
         MailKind.EVENT_CANCELLED: _("Cancelled: %(title)s"),
         MailKind.REMINDER: _("Reminder: %(title)s"),
+        MailKind.FEEDBACK: _("How was %(title)s?"),
     }
     return one_line(subjects[kind] % {"title": one_line(title)})[:SUBJECT_MAX_LENGTH]
 

@@ -16,6 +16,7 @@ from events.models.events import (
     event_tag,
 )
 from events.models.external import ExternalCalendar
+from events.models.feedback import Feedback, SessionFeedbackLink
 from events.models.jobs import JobLease
 from events.models.outbox import OutboxMessage, OutboxStatus
 from events.models.personal_feeds import PersonalFeed
@@ -39,6 +40,7 @@ __all__ = [
     "EventCover",
     "EventStatus",
     "ExternalCalendar",
+    "Feedback",
     "Invitation",
     "JobLease",
     "KeyValue",
@@ -55,6 +57,7 @@ __all__ = [
     "RoleKind",
     "Series",
     "SeriesException",
+    "SessionFeedbackLink",
     "Shift",
     "ShiftSignup",
     "SignupStatus",

@@ -18,10 +18,16 @@ here, where its export and its erasure are written):
 
 :func:`export_personal_data` returns plain JSON-ready data; the web layer only serialises it.
 
-Volunteer shifts taken with the ticket (``ShiftSignup``: the name and address again) are
-the registrant's too: exported with the registration, cancelled (while still to come) and
-cleared when it is erased (:func:`erase_signups`), cleared when the event's registrations
-are anonymised (:func:`anonymise_signups`).
+What the registrant contributed with the ticket is theirs too, exported with the
+registration:
+
+- volunteer shifts (``ShiftSignup``: the name and address again): cancelled (while still to
+  come) and cleared when the registration is erased, cleared when the event's registrations
+  are anonymised;
+- their feedback (``Feedback``): deleted when the registration is erased; when anonymised,
+  its free text and answers go (they may say anything about a person) and its ratings stay.
+
+:func:`erase_contributions` and :func:`anonymise_contributions` do both.
 """
 
 from __future__ import annotations
@@ -30,13 +36,20 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, select
+from sqlalchemy import String, cast, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.errors import NotFound
 from events.mail.i18n import mail_locale, translations
-from events.models import Event, Registration, RegistrationLink, ShiftSignup, SignupStatus
+from events.models import (
+    Event,
+    Feedback,
+    Registration,
+    RegistrationLink,
+    ShiftSignup,
+    SignupStatus,
+)
 from events.services.door_links import DoorLinkService
 from events.services.places import SHIFT_SPOTS, release_spot
 from events.services.questions import answered_questions
@@ -165,6 +178,7 @@ def export_personal_data(
             }
             for line in reversed(DoorService(session).log(event, registration_id=registration.id))
         ],
+        "feedback": feedback_data(session, registration),
         # Volunteer shifts taken with this ticket.
         "volunteer_shifts": [
             signup_data(session, signup, site)
@@ -202,9 +216,20 @@ def signup_data(session: Session, signup: ShiftSignup, site: str) -> dict[str, A
     }
 
 
-def anonymise_signups(session: Session, events: Any) -> int:
-    """Clear name, address and private link of the volunteers' sign-ups of ``events`` (ids,
-    or a query of them); the shifts' figures stay."""
+def anonymise_contributions(session: Session, events: Any) -> int:
+    """For ``events`` (ids, or a query of them): clear name, address and private link of
+    the volunteers' sign-ups (the shifts' figures stay) and the free text and answers of
+    the feedback (its ratings stay). Returns how many sign-ups were cleared."""
+    # JSON compares as its text on both databases ("{}": nothing answered).
+    answered = cast(Feedback.answers, String) != "{}"
+    session.execute(
+        update(Feedback)
+        .where(
+            Feedback.event_id.in_(events),
+            or_(Feedback.keep != "", Feedback.change != "", answered),
+        )
+        .values(keep="", change="", answers={})
+    )
     signups = list(
         session.scalars(
             select(ShiftSignup).where(
@@ -219,9 +244,11 @@ def anonymise_signups(session: Session, events: Any) -> int:
     return len(signups)
 
 
-def erase_signups(session: Session, registration_id: UUID) -> None:
-    """The registrant erased their data: the sign-ups made with their ticket are cancelled
-    while their shift is still to come (spot freed, door link revoked), then cleared."""
+def erase_contributions(session: Session, registration_id: UUID) -> None:
+    """The registrant erased their data: their feedback is deleted; the sign-ups made with
+    their ticket are cancelled while their shift is still to come (spot freed, door link
+    revoked), then cleared."""
+    session.execute(delete(Feedback).where(Feedback.registration_id == registration_id))
     signups = list(
         session.scalars(select(ShiftSignup).where(ShiftSignup.registration_id == registration_id))
     )
@@ -245,17 +272,34 @@ def _clear_signup(signup: ShiftSignup) -> None:
 
 
 def export_volunteer_data(
-    session: Session, signup: ShiftSignup, *, base_url: str, now: datetime
+    session: Session,
+    signup: ShiftSignup,
+    shifts: list[ShiftSignup],
+    *,
+    base_url: str,
+    now: datetime,
 ) -> dict[str, Any]:
-    """What a volunteer's private link (``/v/{token}``) downloads: who they are and every
-    active shift of theirs in the community (events/services/volunteers.py ``my_shifts``)."""
-    from events.services.volunteers import VolunteerService  # it sits above this module
-
+    """What a volunteer's private link (``/v/{token}``) downloads: who they are and their
+    ``shifts`` (events/services/volunteers.py ``my_shifts``)."""
     site = base_url.rstrip("/")
     return {
         "volunteer": {"name": signup.name, "email": signup.email, "language": signup.locale},
-        "shifts": [
-            signup_data(session, mine, site) for mine in VolunteerService(session).my_shifts(signup)
-        ],
+        "shifts": [signup_data(session, mine, site) for mine in shifts],
         "exported_at": _moment(now),
+    }
+
+
+def feedback_data(session: Session, registration: Registration) -> dict[str, Any] | None:
+    """The registrant's feedback as they gave it (None when they gave none)."""
+    feedback = session.scalar(select(Feedback).where(Feedback.registration_id == registration.id))
+    if feedback is None:
+        return None
+    return {
+        "rating": feedback.rating,
+        "keep": feedback.keep,
+        "change": feedback.change,
+        "session_ratings": feedback.session_ratings,
+        "answers": feedback.answers,
+        "given_at": _moment(feedback.created_at),
+        "changed_at": _moment(feedback.updated_at),
     }

@@ -70,7 +70,7 @@ from events.models.base import new_id
 from events.models.registrations import ACTIVE_ONLY, INACTIVE_STATUSES
 from events.services.personal_data import (
     clear_personal_data,
-    erase_signups,
+    erase_contributions,
     forget_private_links,
 )
 from events.services.personal_feeds import revoke_feed_tokens
@@ -268,7 +268,7 @@ class RegistrationService:
         if existing is not None:
             token = None
             if self._may_mail_links_again(event, existing, data.client):
-                token = self._add_link(existing)
+                token = self.add_private_link(existing)
                 if existing.status is S.PENDING_EMAIL:
                     existing.hold_expires_at = now + self.hold
                 self.session.flush()
@@ -414,7 +414,7 @@ class RegistrationService:
         )
         if registration is None or not self._may_mail_links_again(event, registration, ""):
             return None
-        token = self._add_link(registration)
+        token = self.add_private_link(registration)
         self.session.flush()
         self._log(registration, "links_resent")
         self._mail(event, registration, self._links_kind(registration), token)
@@ -509,7 +509,7 @@ class RegistrationService:
         forget_registrations(self.session, [registration.id])
         forget_private_links(self.session, [registration.id])
         revoke_feed_tokens(self.session, registration.email)
-        erase_signups(self.session, registration.id)  # volunteer shifts taken with the ticket
+        erase_contributions(self.session, registration.id)  # their shifts and feedback
         # The same placeholders as the periodic anonymisation, which then skips the row.
         clear_personal_data(registration)
         self.session.flush()
@@ -755,7 +755,7 @@ class RegistrationService:
         attempts = count_attempt(self.session, key, window=LINKS_AGAIN_WINDOW)
         return attempts.allowed(LINKS_AGAIN_LIMIT)
 
-    def _add_link(self, registration: Registration) -> str:
+    def add_private_link(self, registration: Registration) -> str:
         """A further private link, beside those already mailed (which keep working); the
         oldest further link goes beyond ``MAX_EXTRA_LINKS``."""
         token = new_token()

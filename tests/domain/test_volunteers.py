@@ -15,6 +15,8 @@ from sqlalchemy import select
 from events.clock import utcnow
 from events.database import Database
 from events.errors import Conflict, NotFound, ValidationFailed
+from events.jobs.shift_reminders import queue_shift_reminders
+from events.mail.outbox import redact_private_links
 from events.models import (
     DoorLink,
     Event,
@@ -351,6 +353,9 @@ def test_a_door_shift_grants_a_link_from_30_minutes_before_to_its_end(
     assert f"/door/{event.slug}/link/{result.door_token}" in mail.text_body
     assert f"/v/{result.token}" in mail.text_body
     assert "18:00" in mail.text_body  # the link's start, in the event's time zone
+    # Once sent, the organisers' outbox page shows neither link.
+    shown = redact_private_links(mail.text_body)
+    assert result.door_token not in shown and result.token not in shown
 
 
 def test_cancelling_a_door_shift_revokes_its_link(db: Database, make: Factories) -> None:
@@ -514,3 +519,23 @@ def test_erasing_a_registration_cancels_and_anonymises_its_sign_ups(
         ).all()
         # The erased address is written to no more (the receipt of cancellation aside).
         assert all(m.kind != "volunteer_cancelled" for m in queued)
+
+
+def test_shift_reminders_go_once_before_the_shift(db: Database, make: Factories) -> None:
+    event, shift = door_shift(db, make)
+    result = sign_up(db, shift, ticket(db, event))
+    lead = timedelta(hours=24)
+    too_early = shift.starts_at - lead - timedelta(minutes=1)
+    with db.transaction() as session:
+        assert queue_shift_reminders(session, too_early, lead=lead) == 0
+    due = shift.starts_at - timedelta(hours=2)
+    with db.transaction() as session:
+        assert queue_shift_reminders(session, due, lead=lead) == 1
+    with db.transaction() as session:
+        assert queue_shift_reminders(session, due, lead=lead) == 0  # once only
+        assert queue_shift_reminders(session, due, lead=timedelta(0)) == 0  # switched off
+    [reminder] = outbox(db, kind="volunteer_reminder")
+    assert reminder.to_address == result.signup.email
+    # In the volunteer's language (French here), with where the door link is.
+    assert "Votre lien d’entrée est dans le premier e-mail" in reminder.text_body
+    assert reminder.subject == f"Rappel : votre créneau de bénévole à {event.title}"

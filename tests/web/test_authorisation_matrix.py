@@ -18,7 +18,7 @@ from litestar.routes import HTTPRoute
 
 from events.clock import utcnow
 from events.database import Database
-from events.models import Invitation, Membership, PersonalFeed, Role
+from events.models import Invitation, Membership, PersonalFeed, Role, SessionFeedbackLink
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
@@ -138,6 +138,8 @@ def build_world(make: Factories, db: Database, role: str) -> World:
         registered.manage_token_hash = hash_token(token)
         ticket = registered.ticket_code
         item = ProgrammeService(session).add(event, ProgrammeInput(title="Welcome"))
+        # The same token is a host's link to that session's feedback.
+        session.add(SessionFeedbackLink(programme_item_id=item.id, token_hash=hash_token(token)))
         # A door role with a shift, and someone on it.
         volunteers = VolunteerService(session)
         role = volunteers.add_role(event, RoleInput(kind="door"))

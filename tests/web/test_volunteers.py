@@ -16,18 +16,9 @@ from events.models import Event, Shift, ShiftSignup, SignupStatus, VolunteerRole
 from tests.factories import Factories
 from tests.mail.scenario import outbox
 from tests.web.conftest import Client
-from tests.web.test_manage_attendees import Organiser, open_event
+from tests.web.test_manage_attendees import open_event
 
 BASE = "/manage/coloc/events"
-
-
-@pytest.fixture
-def organiser(client: Client, make: Factories, db: Database) -> Organiser:
-    """The owner of community "coloc", logged in."""
-    owner = make.user()
-    community = make.community(owner=owner, slug="coloc")
-    client.login_as(db, owner)
-    return Organiser(client, community)
 
 
 def volunteers_url(event: Event) -> str:
@@ -67,9 +58,9 @@ def registrant_token(client: Client, event: Event) -> str:
 
 
 def test_the_organiser_builds_roles_and_shifts_and_sees_coverage(
-    organiser: Organiser, db: Database
+    coloc_organiser: Client, db: Database
 ) -> None:
-    client = organiser.client
+    client = coloc_organiser
     event = open_event(db)
     page = client.get(volunteers_url(event))
     assert page.status_code == 200 and "Add a role" in page.text
@@ -94,8 +85,8 @@ def test_the_organiser_builds_roles_and_shifts_and_sees_coverage(
     assert nameless.status_code == 400 and "Give this role a name" in nameless.text
 
 
-def test_assign_and_take_off(organiser: Organiser, db: Database) -> None:
-    client = organiser.client
+def test_assign_and_take_off(coloc_organiser: Client, db: Database) -> None:
+    client = coloc_organiser
     event = open_event(db)
     shift = add_door_shift(client, event, db, needed="1")
     here = volunteers_url(event)
@@ -122,10 +113,10 @@ def test_assign_and_take_off(organiser: Organiser, db: Database) -> None:
 
 
 def test_a_registrant_signs_up_from_the_private_page(
-    organiser: Organiser, db: Database, other_client: Client
+    coloc_organiser: Client, db: Database, other_client: Client
 ) -> None:
     event = open_event(db)
-    shift = add_door_shift(organiser.client, event, db)
+    shift = add_door_shift(coloc_organiser, event, db)
     token = registrant_token(other_client, event)
     private = other_client.get(f"/r/{token}")
     assert f"/r/{token}/volunteer" in private.text
@@ -164,10 +155,10 @@ def test_a_registrant_signs_up_from_the_private_page(
 
 
 def test_the_event_page_asks_for_help_and_the_community_lists_the_shifts(
-    organiser: Organiser, db: Database, other_client: Client
+    coloc_organiser: Client, db: Database, other_client: Client
 ) -> None:
     event = open_event(db)
-    add_door_shift(organiser.client, event, db, needed="3")
+    add_door_shift(coloc_organiser, event, db, needed="3")
     page = other_client.get(f"/e/{event.slug}")
     assert "Help us" in page.text and "3 people still needed" in page.text
     listing = other_client.get("/g/coloc/volunteer")
@@ -177,10 +168,10 @@ def test_the_event_page_asks_for_help_and_the_community_lists_the_shifts(
 
 
 def test_a_registrant_s_shifts_in_their_data_and_cancelled_from_their_page(
-    organiser: Organiser, db: Database, other_client: Client
+    coloc_organiser: Client, db: Database, other_client: Client
 ) -> None:
     event = open_event(db)
-    shift = add_door_shift(organiser.client, event, db)
+    shift = add_door_shift(coloc_organiser, event, db)
     token = registrant_token(other_client, event)
     other_client.submit(f"/r/{token}/volunteer", {"shift": str(shift.id)})
     data = json.loads(other_client.get(f"/r/{token}/data.json").text)

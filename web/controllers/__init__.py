@@ -3,6 +3,7 @@
 from web.controllers.accounts import AccountController
 from web.controllers.api import ApiController
 from web.controllers.door import DoorController
+from web.controllers.feedback import FeedbackController, ManageFeedbackController
 from web.controllers.feeds import FeedsController
 from web.controllers.health import healthz, readyz
 from web.controllers.invitations import InvitationController
@@ -29,6 +30,8 @@ ROUTE_HANDLERS = [
     RegistrationController,
     VolunteerController,
     FeedsController,
+    FeedbackController,
+    ManageFeedbackController,
     ManageEventsController,
     ManageImportsController,
     ManageAttendeesController,

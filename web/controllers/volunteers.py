@@ -270,7 +270,13 @@ class VolunteerController(Controller):
     ) -> Response[Any]:
         signup = self._signup(db_session, token)
         settings: Settings = request.app.state.settings
-        data = export_volunteer_data(db_session, signup, base_url=settings.base_url, now=utcnow())
+        data = export_volunteer_data(
+            db_session,
+            signup,
+            VolunteerService(db_session).my_shifts(signup),
+            base_url=settings.base_url,
+            now=utcnow(),
+        )
         return Response(
             data,
             media_type="application/json",
