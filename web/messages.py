@@ -14,6 +14,7 @@ def error_message(code: str, **params: object) -> str:
         "required": _("This field is required."),
         "too_long": _("This is too long."),
         "invalid_characters": _("This contains characters that are not allowed."),
+        "not_text": _("Send this as text."),
         "invalid_email": _("Enter a valid e-mail address, like name@example.org."),
         "email_taken": _("An account already uses this e-mail address. Log in instead?"),
         "password_too_short": _("Use at least 10 characters."),
@@ -69,6 +70,7 @@ def error_message(code: str, **params: object) -> str:
         "registration_cancelled": _("This registration was cancelled."),
         "registration_not_pending": _("This registration is not waiting for a decision."),
         "no_ticket": _("This registration has no ticket: it is not confirmed."),
+        "already_undone": _("This check-in was already undone."),
         "not_enough_places": _("There are not enough places left for that many guests."),
         "below_confirmed": _(
             "More people already have a place: the capacity cannot be lower than that."

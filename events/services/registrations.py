@@ -44,7 +44,6 @@ the others cannot, since only hashes are stored.
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,12 +78,18 @@ from events.services.questions import clean_answers, form_questions
 from events.services.registration_records import log_registration, mail_registrant
 from events.services.registration_records import waitlist_rank as rank_in_waitlist
 from events.tokens import hash_token, new_token
-from events.validation import FieldErrors, clean_email, clean_text, parse_int
+from events.validation import (
+    NAME_MAX_LENGTH,
+    FieldErrors,
+    clean_email,
+    clean_locale,
+    clean_text,
+    parse_int,
+)
 
 #: How long an unconfirmed address (``pending_email``) may still be confirmed.
 DEFAULT_HOLD = timedelta(hours=24)
 MAX_CAPACITY = 100_000
-NAME_MAX_LENGTH = 120
 #: Links mailed again ("resend my links", or the form sent again with a registered address):
 #: per event, this many times per window for one address, and for one client.
 LINKS_AGAIN_LIMIT = 5
@@ -92,7 +97,6 @@ LINKS_AGAIN_WINDOW = timedelta(minutes=15)
 #: Further private links kept per registration (events/models/registrations.py).
 MAX_EXTRA_LINKS = 10
 
-_LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,4})?$")
 _CHECKED = {"on", "true", "1", "yes", "y"}
 
 # -- the registration's statements, built once -------------------------------------------
@@ -183,11 +187,6 @@ def _checked(value: bool | str | None) -> bool:
     if isinstance(value, bool):
         return value
     return (value or "").strip().lower() in _CHECKED
-
-
-def clean_locale(value: str | None) -> str:
-    locale = (value or "").strip()
-    return locale if len(locale) <= 8 and _LOCALE.match(locale) else "en"
 
 
 def _clean_request_key(value: str | None) -> str | None:
@@ -494,10 +493,10 @@ class RegistrationService:
         nobody of the party let in) is cancelled first (places freed, waitlist promoted);
         otherwise it keeps its status, so the attendance figures stay true. Then the name,
         the address, the opt-in, the form nonce, the ticket and the answers to the
-        organiser's questions are removed and the manage link stops working (and the
-        volunteer shifts taken with the ticket go the same way). The row stays as an
-        anonymous party (status, guests, dates); the audit log holds ids only. Returns the
-        parties promoted by the cancellation."""
+        organiser's questions are removed and no private link works any more (the
+        volunteer shifts and feedback given with the ticket go the same way). The row
+        stays as an anonymous party (status, guests, dates); the audit log holds ids only.
+        Returns the parties promoted by the cancellation."""
         event = self._event_of(registration)
         self.places.lock(event)
         self.session.refresh(registration)

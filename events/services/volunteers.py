@@ -65,9 +65,16 @@ from events.models import (
 from events.recurrence import localise
 from events.services.door_links import DoorLinkService
 from events.services.places import SHIFT_SPOTS, release_spot
-from events.services.registrations import NAME_MAX_LENGTH, clean_locale
 from events.tokens import hash_token, new_token
-from events.validation import FieldErrors, clean_email, clean_text, parse_int, parse_local_datetime
+from events.validation import (
+    NAME_MAX_LENGTH,
+    FieldErrors,
+    clean_email,
+    clean_locale,
+    clean_text,
+    parse_int,
+    parse_local_datetime,
+)
 
 ROLE_NAME_MAX_LENGTH = 80
 DESCRIPTION_MAX_LENGTH = 2_000

@@ -6,16 +6,27 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from events.clock import utcnow
 from events.database import Database
-from events.models import Event, Shift, ShiftSignup, SignupStatus, VolunteerRole
+from events.models import (
+    DoorLink,
+    Event,
+    Registration,
+    Shift,
+    ShiftSignup,
+    SignupStatus,
+    VolunteerRole,
+)
 from tests.factories import Factories
 from tests.mail.scenario import outbox
 from tests.web.conftest import Client
+from tests.web.test_door import post_json
 from tests.web.test_manage_attendees import open_event
 
 BASE = "/manage/coloc/events"
@@ -198,3 +209,45 @@ def test_other_communities_do_not_see_the_page(
     make.community(owner=stranger)
     client.login_as(db, stranger)
     assert client.get(volunteers_url(event) + path).status_code == 404
+
+
+def test_a_door_shift_link_opens_the_scanner_in_its_window_only(
+    coloc_organiser: Client, db: Database, other_client: Client
+) -> None:
+    event = open_event(db)
+    shift = add_door_shift(coloc_organiser, event, db)
+    token = registrant_token(other_client, event)
+    other_client.submit(f"/r/{token}/volunteer", {"shift": str(shift.id)})
+    [mail] = outbox(db, kind="volunteer_signed_up")
+    link = re.search(r"/door/[\w-]+/link/[\w-]+", mail.text_body).group(0)  # type: ignore[union-attr]
+    volunteer = other_client
+    volunteer.cookies.clear()
+    # Before the window (the shift is in 2030): the link is kept, the scanner says when.
+    opened = volunteer.get(link, follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == f"/door/{event.slug}"
+    early = volunteer.get(f"/door/{event.slug}")
+    assert early.status_code == 403 and "This door link works from" in early.text
+    refused = post_json(
+        volunteer, f"/door/{event.slug}/scan", {"scanned": "x", "nonce": "n1abcdef"}
+    )
+    assert refused.status_code == 403
+    assert "works from" in refused.json()["title"] + refused.json().get("detail", "")
+    # The organisers' door page says where the link comes from.
+    door_page = coloc_organiser.get(f"{BASE}/{event.slug}/door")
+    assert "from a door shift" in door_page.text and "valid from" in door_page.text
+    # During the window: in.
+    with db.transaction() as session:
+        session.execute(update(DoorLink).values(valid_from=utcnow() - timedelta(minutes=1)))
+    assert volunteer.get(f"/door/{event.slug}").status_code == 200
+    with db.session() as session:
+        registration = session.scalars(select(Registration)).one()
+    admitted = post_json(
+        volunteer,
+        f"/door/{event.slug}/scan",
+        {"scanned": registration.ticket_code, "nonce": "n2abcdef"},
+    )
+    assert admitted.status_code == 200 and admitted.json()["verdict"] == "admitted"
+    # After the window: refused, and forgotten.
+    with db.transaction() as session:
+        session.execute(update(DoorLink).values(expires_at=utcnow() - timedelta(seconds=1)))
+    assert volunteer.get(f"/door/{event.slug}").status_code == 410
