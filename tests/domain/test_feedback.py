@@ -15,12 +15,12 @@ from events.errors import Conflict, NotFound, ValidationFailed
 from events.jobs.feedback import queue_feedback_invitations
 from events.models import Event, Feedback, OutboxMessage, ProgrammeItem, Registration
 from events.services import feedback as feedback_module
-from events.services.door import DoorService
 from events.services.feedback import FeedbackInput, FeedbackService
 from events.services.personal_data import export_personal_data
 from events.services.privacy import anonymise_past_registrations
 from events.services.programme import ProgrammeInput, ProgrammeService
 from events.services.registrations import RegistrationService
+from tests.domain.test_door import door, scan, walk_in_of
 from tests.domain.test_registrations import open_event, person, register
 from tests.factories import Factories
 from tests.mail.scenario import render_queued_mails
@@ -55,10 +55,7 @@ def end(db: Database, event: Event, ago: timedelta = ENDED) -> Event:
 def came(db: Database, event: Event, n: int | str = 1) -> Registration:
     """A registrant let in at the door."""
     registration = register(db, event, person(n)).registration
-    with db.transaction() as session:
-        DoorService(session).check_in(
-            session.get(Event, event.id), registration.ticket_code, nonce=f"n-{n}", device="d"
-        )
+    scan(db, event, registration.ticket_code)
     return registration
 
 
@@ -123,16 +120,7 @@ def test_another_event_s_ticket_opens_nothing(db: Database, make: Factories) -> 
 
 def test_a_walk_in_answers_too(db: Database, make: Factories) -> None:
     event = past_event(db, make)
-    with db.transaction() as session:
-        DoorService(session).walk_in(
-            session.get(Event, event.id),
-            name="Walk In",
-            guests=0,
-            email="walk@example.org",
-            locale="en",
-            device="d",
-            nonce="walk-1",
-        )
+    door(db, event, "walk_in", walk_in_of(email="walk@example.org"))
     with db.session() as session:
         walk_in = session.scalars(select(Registration).where(Registration.walk_in)).one()
     end(db, event)

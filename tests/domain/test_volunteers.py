@@ -30,7 +30,6 @@ from events.models import (
     VolunteerRole,
 )
 from events.services import volunteers as volunteers_module
-from events.services.door import DoorService
 from events.services.door_links import DoorLinkService, LinkState, is_live, link_state
 from events.services.privacy import anonymise_past_registrations
 from events.services.registrations import RegistrationService
@@ -41,6 +40,7 @@ from events.services.volunteers import (
     VolunteerService,
     has_arrived_before,
 )
+from tests.domain.test_door import scan
 from tests.domain.test_registrations import open_event, person, register
 from tests.factories import Factories
 from tests.mail.scenario import outbox
@@ -282,10 +282,7 @@ def test_the_arrival_rule(db: Database, make: Factories) -> None:
     with db.transaction() as session:
         session.get(Event, earlier.id).community_id = community_id
     regular = ticket(db, earlier, 2)
-    with db.transaction() as session:
-        DoorService(session).check_in(
-            session.get(Event, earlier.id), regular.ticket_code, nonce="n-1", device="d"
-        )
+    scan(db, earlier, regular.ticket_code)
     with db.session() as session:
         assert has_arrived_before(session, session.get(Event, event.id), "person2@example.org")
     assert sign_up(db, shift, ticket(db, event, 2)).signup.status is SignupStatus.CONFIRMED
