@@ -24,6 +24,7 @@ from web.controllers.manage_volunteers import ManageVolunteersController
 from web.controllers.public import switch_language
 from web.controllers.public_events import PublicEventsController
 from web.controllers.registrations import RegistrationController
+from web.controllers.statistics import ManageStatisticsController, StatisticsController
 from web.controllers.volunteers import VolunteerController
 
 ROUTE_HANDLERS = [
@@ -32,6 +33,8 @@ ROUTE_HANDLERS = [
     switch_language,
     PublicEventsController,
     RegistrationController,
+    StatisticsController,
+    ManageStatisticsController,
     VolunteerController,
     FeedsController,
     FeedbackController,
