@@ -1,7 +1,7 @@
 """volunteers: roles, shifts and sign-ups; door links with a start time and their shift
 
 Revision ID: 0040_volunteers
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-06 12:00:00
 """
 
@@ -12,7 +12,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision = "0040_volunteers"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
