@@ -1,10 +1,10 @@
-"""Shift reminders: a mail to each confirmed volunteer some time (``MAIL_REMINDER_HOURS``,
-as for attendees) before their shift starts.
+"""Shift reminders: one mail to each confirmed volunteer before their shift, never two.
 
-Exactly one row per sign-up and start time is ever written (``dedupe_key`` is unique; each
-insert in a savepoint, a duplicate skipped), so re-runs and several runners never remind
-twice; a moved shift is reminded again. Someone who signed up after the reminder time has
-just had their confirmation and is not reminded.
+The same rule as the attendees' reminders (:mod:`events.jobs.reminders`): due
+``MAIL_REMINDER_HOURS`` before the shift starts, or halfway between a late sign-up and the
+start (:func:`~events.jobs.reminders.reminder_due_at`). One reminder per sign-up, ever
+(``dedupe_key`` is unique; each insert in a savepoint, a duplicate skipped), so re-runs and
+several runners never remind twice.
 """
 
 from __future__ import annotations
@@ -15,18 +15,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from events.jobs.reminders import reminder_due_at
 from events.mail.outbox import queued_keys
 from events.mail.volunteers import VolunteerMail, queue_volunteer_mail
 from events.models import Event, EventStatus, Shift, ShiftSignup, SignupStatus
 
 
-def shift_reminder_key(signup: ShiftSignup, shift: Shift) -> str:
-    return f"shift-reminder:{signup.id}:{int(shift.starts_at.timestamp())}"
+def shift_reminder_key(signup: ShiftSignup) -> str:
+    return f"shift-reminder:{signup.id}"
 
 
 def queue_shift_reminders(session: Session, now: datetime, *, lead: timedelta) -> int:
-    """Queue the shift reminders that are due; a zero ``lead`` turns them off. Returns how
-    many were queued."""
+    """Queue the shift reminders due at ``now``; a zero ``lead`` turns them off. Returns
+    how many were queued."""
     if lead <= timedelta(0):
         return 0
     rows = session.execute(
@@ -41,12 +42,10 @@ def queue_shift_reminders(session: Session, now: datetime, *, lead: timedelta) -
         )
     ).all()
     due = {
-        shift_reminder_key(signup, shift): (signup, event)
+        shift_reminder_key(signup): (signup, event)
         for signup, shift, event in rows
-        if signup.confirmed_at is not None and signup.confirmed_at <= shift.starts_at - lead
+        if reminder_due_at(shift.starts_at, signup.confirmed_at, lead) <= now
     }
-    if not due:
-        return 0
     done = queued_keys(session, due)
     queued = 0
     for key, (signup, event) in due.items():
@@ -58,6 +57,6 @@ def queue_shift_reminders(session: Session, now: datetime, *, lead: timedelta) -
                     session, event, signup, VolunteerMail.REMINDER, dedupe_key=key, now=now
                 )
         except IntegrityError:
-            continue
+            continue  # another runner queued it meanwhile
         queued += message is not None
     return queued

@@ -53,7 +53,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Table, bindparam, func, or_, select, update
+from sqlalchemy import Integer, RowMapping, Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -71,6 +71,7 @@ from events.models import (
     ShiftSignup,
     SignupStatus,
 )
+from events.models.base import table_of
 from events.services.registration_records import log_registration, mail_registrant
 
 #: TEST-ONLY hook, called with the session between the capacity check and the write that
@@ -113,7 +114,7 @@ class BoundedCounter:
         columns = table.c
         self.count, self.limit = count, limit
         same_row = columns.id == bindparam("row_id")
-        n = bindparam("n")
+        n = bindparam("n", type_=Integer)
         keep = {"updated_at": columns.updated_at} if "updated_at" in columns else {}
         self._read = select(*(columns[name] for name in (read or (count, limit)))).where(same_row)
         self._lock = self._read.with_for_update()
@@ -168,10 +169,10 @@ class BoundedCounter:
 
 #: An event's places: ``taken`` bounded by ``capacity``; ``lock`` re-reads every setting
 #: that decides a registration.
-EVENT_PLACES = BoundedCounter(Event.__table__, count="taken", limit="capacity", read=_LOCKED_FIELDS)
+EVENT_PLACES = BoundedCounter(table_of(Event), count="taken", limit="capacity", read=_LOCKED_FIELDS)
 #: A volunteer shift's spots: ``taken`` (confirmed sign-ups) bounded by ``needed``
 #: (events/services/volunteers.py).
-SHIFT_SPOTS = BoundedCounter(Shift.__table__, count="taken", limit="needed")
+SHIFT_SPOTS = BoundedCounter(table_of(Shift), count="taken", limit="needed")
 
 
 class Places:

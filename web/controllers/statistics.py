@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get
@@ -48,7 +49,7 @@ from web.settings import Settings
 OPEN_DATA_CACHE_CONTROL = "public, max-age=300"
 
 
-def month_label(month: Any) -> str:
+def month_label(month: date) -> str:
     return month.strftime("%Y-%m")
 
 
