@@ -29,8 +29,6 @@ from events.models import DoorLink, Event, RoleKind, Shift, ShiftSignup
 class VolunteerMail(enum.StrEnum):
     #: Confirmed on a shift: the private link, and the door link for a door shift.
     SIGNED_UP = "volunteer_signed_up"
-    #: "Click to confirm your address" (a sign-up without a ticket).
-    CONFIRM_EMAIL = "volunteer_confirm_email"
     #: Receipt of the volunteer's own cancellation.
     CANCELLED = "volunteer_cancelled"
     #: An organiser took them off the shift.
@@ -132,7 +130,6 @@ def render_volunteer_mail(
         "shift_when": format_when(shift.starts_at, shift.ends_at, event.timezone, locale),
         "event": event_view(locale),
         "private_url": private,
-        "confirm_url": f"{private}/confirm" if token else "",
         "ics_url": f"{private}/shifts.ics" if token else "",
         "door_url": settings.url(f"/door/{event.slug}/link/{door_token}") if door_token else "",
         "door_opens": door_opens,
@@ -141,7 +138,6 @@ def render_volunteer_mail(
     text, html = render(kind.value, locale, context)
     subjects = {
         VolunteerMail.SIGNED_UP: gettext("Your volunteer shift at %(title)s"),
-        VolunteerMail.CONFIRM_EMAIL: gettext("Confirm your volunteer shift at %(title)s"),
         VolunteerMail.CANCELLED: gettext("Your volunteer shift at %(title)s is cancelled"),
         VolunteerMail.REMOVED: gettext("You are no longer on a shift at %(title)s"),
         VolunteerMail.REMINDER: gettext("Reminder: your volunteer shift at %(title)s"),

@@ -4,8 +4,10 @@ The organisers' use cases: ``add_role``, ``update_role``, ``remove_role``, ``add
 ``update_shift``, ``remove_shift``, ``assign`` (put someone on a shift), ``remove_signup``
 (take them off) and ``copy_to_series`` (the same roles and shifts for the series' next
 occurrences). The volunteers' use cases: ``sign_up_with_ticket`` (from a registrant's
-private page: the ticket is the identity, so the sign-up is confirmed at once) and
-``cancel`` (from the sign-up's private link, ``/v/{token}``). Each enforces every rule of
+private page: the ticket is the identity, so the sign-up is confirmed at once),
+``sign_up_with_confirmed_address`` (someone without a ticket, once the double opt-in of
+the identity module proved their address) and ``cancel`` (from the sign-up's private
+link, ``/v/{token}``). Each enforces every rule of
 its use case and flushes; the caller's transaction commits.
 
 Spots
@@ -376,6 +378,23 @@ class VolunteerService:
             email=registration.email,
             locale=registration.locale,
             registration_id=registration.id,
+        )
+
+    def sign_up_with_confirmed_address(
+        self, shift: Shift, *, name: str, email: str, locale: str
+    ) -> SignupResult:
+        """Someone without a ticket signs up with an address proven by whoever calls this
+        (the double opt-in of the identity module: the action is kept until the mailed
+        link is clicked, then finished here). Every rule of a sign-up applies again at
+        that moment (the shift may have filled or started meanwhile)."""
+        errors = FieldErrors()
+        clean_name = errors.check(clean_text, "name", name, max_length=NAME_MAX_LENGTH)
+        clean_address = errors.check(clean_email, "email", email)
+        errors.raise_if_any()
+        event = self._event(shift.event_id)
+        require_shift_open(shift, event, utcnow())
+        return self._confirmed_signup(
+            event, shift, name=clean_name, email=clean_address, locale=clean_locale(locale)
         )
 
     def assign(

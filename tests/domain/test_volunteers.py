@@ -536,3 +536,26 @@ def test_shift_reminders_go_once_before_the_shift(db: Database, make: Factories)
     # In the volunteer's language (French here), with where the door link is.
     assert "Votre lien d’entrée est dans le premier e-mail" in reminder.text_body
     assert reminder.subject == f"Rappel : votre créneau de bénévole à {event.title}"
+
+
+def test_someone_without_a_ticket_signs_up_once_their_address_is_proven(
+    db: Database, make: Factories
+) -> None:
+    _event, shift = door_shift(db, make, needed="1")
+    with db.transaction() as session:
+        result = VolunteerService(session).sign_up_with_confirmed_address(
+            session.get(Shift, shift.id), name=" Lou ", email="Lou@Example.org", locale="en"
+        )
+    assert (result.signup.name, result.signup.email) == ("Lou", "lou@example.org")
+    assert result.signup.registration_id is None and result.door_token
+    # The shift is full now: a later confirmation is refused, and says why.
+    with db.transaction() as session, pytest.raises(Conflict) as full:
+        VolunteerService(session).sign_up_with_confirmed_address(
+            session.get(Shift, shift.id), name="Max", email="max@example.org", locale="en"
+        )
+    assert full.value.code == "shift_full"
+    with db.transaction() as session, pytest.raises(ValidationFailed) as bad:
+        VolunteerService(session).sign_up_with_confirmed_address(
+            session.get(Shift, shift.id), name="", email="x", locale="en"
+        )
+    assert bad.value.errors == {"name": "required", "email": "invalid_email"}

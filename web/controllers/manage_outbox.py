@@ -55,7 +55,6 @@ def kind_labels() -> dict[str, str]:
         "reminder": _("Reminder"),
         "feedback": _("Feedback form"),
         "volunteer_signed_up": _("Volunteer shift"),
-        "volunteer_confirm_email": _("Volunteer: address confirmation"),
         "volunteer_cancelled": _("Volunteer shift cancelled"),
         "volunteer_removed": _("Taken off a shift"),
         "volunteer_reminder": _("Shift reminder"),
