@@ -11,6 +11,13 @@ FLASH_KEY = "flash"
 #: Pages differ by htmx fragment, language and login: shared caches must keep them apart.
 VARY = {"vary": "HX-Request, Accept-Language, Cookie"}
 ROLLBACK_FLAG = "rencontres.rollback"
+#: Private pages (a secret token in the address): never cached, never indexed, and no
+#: ``Referer`` carries the token to another site.
+PRIVATE_HEADERS = {
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-robots-tag": "noindex, nofollow",
+}
 
 
 def mark_for_rollback(request: Request) -> None:
@@ -78,3 +85,9 @@ def csv_download(body: bytes, filename: str) -> Response[bytes]:
             "Cache-Control": "private, no-store",
         },
     )
+
+
+def private(response: Response[Any]) -> Response[Any]:
+    """``response`` with :data:`PRIVATE_HEADERS`."""
+    response.headers.update(PRIVATE_HEADERS)
+    return response

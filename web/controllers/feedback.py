@@ -36,14 +36,8 @@ from web.forms import Form
 from web.i18n import gettext as _
 from web.messages import error_message, field_errors
 from web.path_objects import MANAGED_EVENT, MEMBERSHIP
-from web.rendering import flash, page
+from web.rendering import flash, page, private
 from web.settings import Settings
-
-PRIVATE_HEADERS = {
-    "cache-control": "no-store",
-    "referrer-policy": "no-referrer",
-    "x-robots-tag": "noindex, nofollow",
-}
 
 
 class FeedbackForm(Form):
@@ -68,11 +62,6 @@ async def provide_extra_fields(request: Request) -> dict[str, Any]:
         for key in form
         if key.startswith(SESSION_PREFIX) or key.startswith(FIELD_PREFIX)
     }
-
-
-def _private(response: Response[Any]) -> Response[Any]:
-    response.headers.update(PRIVATE_HEADERS)
-    return response
 
 
 def _programme(session: Session, event: Event) -> list[ProgrammeItem]:
@@ -112,7 +101,7 @@ class FeedbackController(Controller):
                 **{f"{SESSION_PREFIX}{k}": str(v) for k, v in existing.session_ratings.items()},
                 **{f"{FIELD_PREFIX}{k}": v for k, v in existing.answers.items()},
             }
-        return _private(
+        return private(
             page(
                 request,
                 "feedback/form.html",
@@ -182,7 +171,7 @@ class FeedbackController(Controller):
                 status_code=409,
             )
         flash(request, _("Thank you for your feedback! You can change it for a week."))
-        return _private(Redirect(f"/r/{token}/feedback", status_code=303))
+        return private(Redirect(f"/r/{token}/feedback", status_code=303))
 
     # -- a host's view --------------------------------------------------------------------
     @get("/feedback/session/{token:str}", opt=access(Access.TOKEN), sync_to_thread=True)
@@ -190,7 +179,7 @@ class FeedbackController(Controller):
         self, request: Request, token: FromPath[str], db_session: NamedDependency[Session]
     ) -> Response[Any]:
         event, figures = FeedbackService(db_session).session_summary(token)
-        return _private(page(request, "feedback/host.html", event=event, figures=figures))
+        return private(page(request, "feedback/host.html", event=event, figures=figures))
 
 
 class ManageFeedbackController(Controller):

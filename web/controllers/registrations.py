@@ -59,18 +59,13 @@ from web.i18n import gettext as _
 from web.messages import error_message, field_errors
 from web.path_objects import PUBLIC_EVENT
 from web.registration_panel import registration_panel
-from web.rendering import flash, page, wants_fragment
+from web.rendering import PRIVATE_HEADERS, flash, page, wants_fragment
 from web.settings import Settings
 from web.unsafe_switches import UnsafeSwitches
 from web.write_batch import WriteBatcher
 
 S = RegistrationStatus
 
-PRIVATE_HEADERS = {
-    "cache-control": "no-store",
-    "referrer-policy": "no-referrer",
-    "x-robots-tag": "noindex, nofollow",
-}
 TICKET_HEADERS = {
     "cache-control": "private, no-cache",
     "referrer-policy": "no-referrer",

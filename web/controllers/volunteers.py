@@ -33,14 +33,8 @@ from web.auth import Access, access
 from web.forms import Form
 from web.i18n import gettext as _
 from web.messages import error_message, volunteer_role_name
-from web.rendering import flash, page
+from web.rendering import PRIVATE_HEADERS, flash, page, private
 from web.settings import Settings
-
-PRIVATE_HEADERS = {
-    "cache-control": "no-store",
-    "referrer-policy": "no-referrer",
-    "x-robots-tag": "noindex, nofollow",
-}
 
 
 class ShiftChoiceForm(Form):
@@ -50,11 +44,6 @@ class ShiftChoiceForm(Form):
 class SignupChoiceForm(Form):
     #: The sign-up to cancel ("" on ``/v/{token}``: the link's own).
     signup: str = ""
-
-
-def _private(response: Response[Any]) -> Response[Any]:
-    response.headers.update(PRIVATE_HEADERS)
-    return response
 
 
 def _event(session: Session, event_id: Any) -> Event:
@@ -75,7 +64,7 @@ def cancel_and_return(request: Request, cancel: Callable[[], None], back: str) -
         flash(request, error_message(refused.code or ""), "error")
     else:
         flash(request, _("Your shift is cancelled. Thank you for telling us in time."))
-    return _private(Redirect(back, status_code=303))
+    return private(Redirect(back, status_code=303))
 
 
 class VolunteerController(Controller):
@@ -113,7 +102,7 @@ class VolunteerController(Controller):
         event = _event(session, registration.event_id)
         service = VolunteerService(session)
         mine = service.signups_of_registration(registration)
-        return _private(
+        return private(
             page(
                 request,
                 "volunteers/registrant.html",
@@ -166,7 +155,7 @@ class VolunteerController(Controller):
         if result.door_token:
             message += " " + _("Your door link for the shift is in the e-mail we just sent you.")
         flash(request, message)
-        return _private(Redirect(f"/r/{token}/volunteer", status_code=303))
+        return private(Redirect(f"/r/{token}/volunteer", status_code=303))
 
     @post("/r/{token:str}/volunteer/cancel", opt=access(Access.TOKEN), sync_to_thread=True)
     def registrant_cancel(
@@ -197,7 +186,7 @@ class VolunteerController(Controller):
         mine = service.my_shifts(signup)
         events = {item.event_id: _event(db_session, item.event_id) for item in mine}
         event = _event(db_session, signup.event_id)
-        return _private(
+        return private(
             page(
                 request,
                 "volunteers/mine.html",
