@@ -724,3 +724,128 @@ def door_scan() -> Scenario:
         prepare=open_door_link,
         threshold=Threshold(min_ratio_pct=DOOR_SCAN_MIN_PCT, max_p99_ms=DOOR_SCAN_MAX_P99_MS),
     )
+
+
+# -- community statistics (issue 18) --------------------------------------------------------
+STATS_COMMUNITY = "Communauté en chiffres"
+STATS_SLUG = "communaute-en-chiffres"
+STATS_MONTHS = 36
+STATS_REGISTRATIONS = 15_000
+#: Distinct people behind the registrations: most come back, so "returning" is busy.
+STATS_PEOPLE = 4_000
+# Issue 18: the public statistics page of a community with 3 years of monthly events and
+# 15,000 registrations >= 5 % of /healthz (cached on the content version like the home page).
+STATS_MIN_PCT = 5
+
+
+def seed_statistics(database_url: str) -> None:
+    """A community with one past event a month for three years and 15,000 confirmed
+    registrations (three quarters of them let in, some walk-ins, some promotions), written
+    with bulk inserts: the figures, not the registration path, are measured here."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from events.database import Database
+    from events.models import Event, EventStatus, Registration, RegistrationLog
+    from events.models.base import new_id
+    from events.services.accounts import AccountService
+    from events.services.communities import CommunityService
+    from events.tokens import hash_token, new_token
+
+    started = time.perf_counter()
+    rng = random.Random(18)
+    database = Database.from_url(database_url)
+    try:
+        with database.transaction() as session:
+            owner = AccountService(session).sign_up(
+                email="stats@example.org",
+                display_name="Stats Organiser",
+                password="bench password for seeding only",
+            )
+            community = CommunityService(session).create(owner, name=STATS_COMMUNITY)
+            if community.slug != STATS_SLUG:
+                raise BenchError(f"seeded community {community.slug!r}, expected {STATS_SLUG}")
+            now = datetime.now(UTC).replace(hour=17, minute=0, second=0, microsecond=0)
+            events = []
+            for n in range(STATS_MONTHS):
+                starts = (now - timedelta(days=30 * (STATS_MONTHS - n))).replace(day=12)
+                event = Event(
+                    id=new_id(),
+                    community_id=community.id,
+                    slug=f"soiree-{n:02d}",
+                    title=f"Soirée n°{n + 1}",
+                    starts_at=starts,
+                    ends_at=starts + timedelta(hours=3),
+                    timezone="Europe/Paris",
+                    status=EventStatus.PUBLISHED,
+                )
+                session.add(event)
+                events.append(event)
+            session.flush()
+            rows, logs = [], []
+            for n in range(STATS_REGISTRATIONS):
+                event = events[n % STATS_MONTHS]
+                guests = 1 if rng.random() < 0.15 else 0
+                came = rng.random() < 0.75
+                walk_in = came and rng.random() < 0.05
+                registration_id = new_id()
+                # Distinct within an event; the events' people overlap (returning people).
+                someone = (n // STATS_MONTHS + 97 * (n % STATS_MONTHS)) % STATS_PEOPLE
+                rows.append(
+                    {
+                        "id": registration_id,
+                        "event_id": event.id,
+                        "name": f"Personne {n}",
+                        "email": f"person{someone}@example.org",
+                        "guests": guests,
+                        "status": "confirmed",
+                        "manage_token_hash": hash_token(new_token()),
+                        "locale": "fr",
+                        "opt_in": False,
+                        "consent_at": event.starts_at - timedelta(days=3),
+                        "confirmed_at": event.starts_at - timedelta(days=3),
+                        "answers": {},
+                        "walk_in": walk_in,
+                        "arrived": 1 + guests if came else 0,
+                        "created_at": event.starts_at - timedelta(days=3),
+                        "updated_at": event.starts_at - timedelta(days=3),
+                    }
+                )
+                if not walk_in and rng.random() < 0.03:
+                    logs.append(
+                        {
+                            "id": new_id(),
+                            "event_id": event.id,
+                            "registration_id": registration_id,
+                            "action": "promoted",
+                            "detail": {},
+                            "created_at": event.starts_at,
+                            "updated_at": event.starts_at,
+                        }
+                    )
+            session.execute(insert(Registration), rows)
+            session.execute(insert(RegistrationLog), logs)
+    finally:
+        database.dispose()
+    elapsed = time.perf_counter() - started
+    print(
+        f"   seeded {STATS_MONTHS} events, {STATS_REGISTRATIONS:,} registrations in "
+        f"{elapsed:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+@register
+def statistics_page() -> Scenario:
+    """GET /g/{community}/stats: 36 monthly events, 15,000 registrations: >= 5 % of
+    /healthz (issue 18)."""
+    return Scenario(
+        name="stats-page",
+        path=f"/g/{STATS_SLUG}/stats",
+        description="public statistics, 36 monthly events, 15,000 registrations",
+        seed=seed_statistics,
+        threshold=Threshold(min_ratio_pct=STATS_MIN_PCT),
+    )

@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -56,6 +56,7 @@ __all__ = [
     "EventFacts",
     "FeedScope",
     "FeedState",
+    "ShiftEntry",
     "block_key",
     "calendar_feed",
     "event_uid",
@@ -64,6 +65,7 @@ __all__ = [
     "feed_state",
     "full_build",
     "recently_updated",
+    "shifts_calendar",
     "vevent_block",
     "vevent_for",
 ]
@@ -337,6 +339,46 @@ def full_build(
     if ordered:
         first, last = _date_range(ordered)
         add_timezones(calendar, {event.timezone for event in ordered}, first, last)
+    return bytes(calendar.to_ical())
+
+
+@dataclass(frozen=True)
+class ShiftEntry:
+    """One volunteer shift in a volunteer's calendar."""
+
+    #: The sign-up's id: its UID is ``shift-<id>@rencontres`` for as long as it lives.
+    signup_id: UUID
+    #: "Door — Flat-share meetup", in the volunteer's language.
+    summary: str
+    event: Event
+    starts_at: datetime
+    ends_at: datetime
+    #: When the shift last changed (DTSTAMP, LAST-MODIFIED).
+    stamp: datetime
+
+
+def shifts_calendar(entries: Sequence[ShiftEntry], *, name: str, base_url: str, url: str) -> bytes:
+    """A volunteer's shifts as a VCALENDAR: each shift a VEVENT at the shift's times, with
+    its event's place and page (the event's own facts, see :func:`block_key`)."""
+    calendar = _calendar(name, "", url)
+    ordered = sorted(entries, key=lambda entry: (entry.starts_at, str(entry.signup_id)))
+    for entry in ordered:
+        facts = replace(
+            block_key(entry.event, base_url),
+            uid=f"shift-{entry.signup_id}@{UID_DOMAIN}",
+            summary=_text(entry.summary),
+            starts_at=entry.starts_at.astimezone(UTC),
+            ends_at=entry.ends_at.astimezone(UTC),
+            sequence=0,
+            stamp=entry.stamp.astimezone(UTC).replace(microsecond=0),
+            categories=(),
+        )
+        calendar.add_component(_vevent(facts))
+    if ordered:
+        zones = {entry.event.timezone for entry in ordered}
+        first = min(entry.starts_at for entry in ordered).date() - timedelta(days=1)
+        last = max(entry.ends_at for entry in ordered).date() + timedelta(days=1)
+        add_timezones(calendar, zones, first, last)
     return bytes(calendar.to_ical())
 
 

@@ -1,10 +1,10 @@
 """One version stamp for everything the public pages show, shared by all processes.
 
 Any transaction that adds, changes or deletes an event, venue, community, tag, series,
-programme item, registration or cover image writes a new random stamp in the same transaction (a
-session hook, so no service can forget). Page caches key their entries on the stamp: a
-reader checks one small row instead of re-rendering, and every worker process sees a change
-as soon as it is committed.
+programme item, registration, cover image or volunteer shift writes a new random stamp in
+the same transaction (a session hook, so no service can forget). Page caches key their
+entries on the stamp: a reader checks one small row instead of re-rendering, and every
+worker process sees a change as soon as it is committed.
 """
 
 from __future__ import annotations
@@ -29,8 +29,11 @@ from events.models import (
     Registration,
     Series,
     SeriesException,
+    Shift,
+    ShiftSignup,
     Tag,
     Venue,
+    VolunteerRole,
 )
 
 NAMESPACE, KEY = "content", "version"
@@ -44,6 +47,10 @@ TRACKED = (
     SeriesException,
     ProgrammeItem,
     Registration,
+    # The event pages' "help us" section shows the shifts and their free spots.
+    VolunteerRole,
+    Shift,
+    ShiftSignup,
 )
 _CHANGED = "rencontres.content_changed"
 _STAMPED = "rencontres.content_stamped"

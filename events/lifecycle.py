@@ -20,17 +20,29 @@ The questions, and who asks them:
 - **capacity changeable** (``capacity_changeable``): raising the capacity promotes from the
   waitlist, so it follows the same rule as a change of registration: not after the end.
 
+- **shift open** (``shift_closed_reason``): a volunteer may sign up for a shift (or confirm
+  the address of a sign-up) while its event is published and the shift has not started;
+  they may cancel until it starts. An organiser may still put someone on a shift, or take
+  them off, until the shift ends (``shift_over``).
+- **feedback open** (``feedback_closed_reason``): the people who came answer once the
+  event is over, for ``FEEDBACK_OPEN_FOR`` after its end; each answer stays editable for
+  ``FEEDBACK_EDITABLE_FOR`` after it was first given.
+
 Each ``require_*`` raises the ``Conflict`` code the pages translate (web/messages.py).
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from events.errors import Conflict
-from events.models import Event, EventStatus, Registration
+from events.models import Event, EventStatus, Registration, Shift
+
+#: How long after its end an event takes feedback, and how long an answer stays editable.
+FEEDBACK_OPEN_FOR = timedelta(days=30)
+FEEDBACK_EDITABLE_FOR = timedelta(days=7)
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
@@ -119,3 +131,51 @@ def capacity_changeable(event: Event, now: datetime) -> bool:
 def require_capacity_changeable(event: Event, now: datetime) -> None:
     if not capacity_changeable(event, now):
         raise Conflict("event_over")
+
+
+def shift_closed_reason(shift: Shift, event: Event, now: datetime) -> str | None:
+    """Why nobody can sign up for ``shift`` (or cancel a sign-up) now, or None."""
+    if event.status is not EventStatus.PUBLISHED:
+        return "shift_closed"
+    if now >= shift.starts_at:
+        return "shift_started"
+    return None
+
+
+def require_shift_open(shift: Shift, event: Event, now: datetime) -> None:
+    reason = shift_closed_reason(shift, event, now)
+    if reason is not None:
+        raise Conflict(reason)
+
+
+def shift_over(shift: Shift, now: datetime) -> bool:
+    return now >= shift.ends_at
+
+
+def require_shift_not_over(shift: Shift, now: datetime) -> None:
+    """Organisers staff a shift (assign, remove) until it ends."""
+    if shift_over(shift, now):
+        raise Conflict("shift_over")
+
+
+def feedback_closed_reason(
+    event: Event, now: datetime, first_given_at: datetime | None = None
+) -> str | None:
+    """Why feedback on ``event`` cannot be given (or, ``first_given_at`` set, changed)
+    now, or None."""
+    if event.status is not EventStatus.PUBLISHED or not is_over(event, now):
+        return "feedback_not_open"
+    if first_given_at is not None:
+        if now >= first_given_at + FEEDBACK_EDITABLE_FOR:
+            return "feedback_closed"
+    elif now >= event.ends_at + FEEDBACK_OPEN_FOR:
+        return "feedback_closed"
+    return None
+
+
+def require_feedback_open(
+    event: Event, now: datetime, first_given_at: datetime | None = None
+) -> None:
+    reason = feedback_closed_reason(event, now, first_given_at)
+    if reason is not None:
+        raise Conflict(reason)

@@ -3,7 +3,8 @@
 A mail to a registrant carries links that work for whoever holds them: the private page
 (``/r/{token}``, and its address confirmation ``/r/{token}/confirm``), the personal calendar
 feed (``/me/{token}/feed.ics``, which lists the person's registrations in *every* community,
-not just the organiser's) and the ticket (``/t/{code}``). The organisers' outbox page proves
+not just the organiser's) and the ticket (``/t/{code}``); a volunteer's page (``/v/{token}``)
+and a door link (``/door/{event}/link/{token}``) likewise. The organisers' outbox page proves
 what was sent without them: :func:`mask_private_links` replaces each token by ``••••`` and
 its last four characters (``/r/••••x9Qz``), enough to tell two links apart, useless to open
 one. It works on text and HTML bodies alike, on absolute and relative links, ``webcal://``
@@ -19,7 +20,7 @@ MASK = "••••"
 #: Characters of a token left visible after the mask.
 VISIBLE_TAIL = 4
 # Tokens are 32 URL-safe characters (events/tokens.py), ticket codes 27 (events/tickets.py).
-_PRIVATE_LINK = re.compile(r"((?:/|%2[fF])(?:r|me|t)(?:/|%2[fF]))([A-Za-z0-9_-]{16,})")
+_PRIVATE_LINK = re.compile(r"((?:/|%2[fF])(?:r|me|t|v|link)(?:/|%2[fF]))([A-Za-z0-9_-]{16,})")
 
 
 def mask_token(token: str) -> str:
@@ -28,5 +29,6 @@ def mask_token(token: str) -> str:
 
 
 def mask_private_links(text: str) -> str:
-    """``text`` with the token of every private page, personal feed and ticket link masked."""
+    """``text`` with the token of every private page, personal feed, ticket, volunteer and
+    door link masked."""
     return _PRIVATE_LINK.sub(lambda link: link.group(1) + mask_token(link.group(2)), text)

@@ -47,6 +47,8 @@ STATELESS_PATHS = [
     r"^/feeds/",
     r"/feed\.(ics|atom)$",
     r"^/e/[^/]+\.ics$",
+    # A community's open data: public and cacheable, no cookie.
+    r"^/g/[^/]+/stats\.(csv|json)$",
     # Event cover images: cached publicly for a year, so no cookie may ride along.
     r"^/e/[^/]+/cover(-small)?\.jpg$",
 ]

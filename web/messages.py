@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from web.i18n import current_locale
 from web.i18n import gettext as _
 
 
@@ -81,6 +84,39 @@ def error_message(code: str, **params: object) -> str:
         "below_confirmed": _(
             "More people already have a place: the capacity cannot be lower than that."
         ),
+        # -- volunteers (events/services/volunteers.py) --
+        "role_name_required": _("Give this role a name, in English or in French."),
+        "too_many_roles": _("An event can have at most 30 roles."),
+        "too_many_shifts": _("A role can have at most 50 shifts."),
+        "shift_too_long": _("A shift cannot last more than 24 hours."),
+        "shift_outside_event": _(
+            "A shift must be within a day before the event's start and a day after its end."
+        ),
+        "below_signed_up": _(
+            "More people are already on this shift: it cannot need fewer than that."
+        ),
+        "role_has_volunteers": _(
+            "People are signed up for this role: take them off its shifts first."
+        ),
+        "shift_has_volunteers": _("People are on this shift: take them off it first."),
+        "already_signed_up": _("This person is already on this shift."),
+        "arrival_required": _(
+            "This shift is for people who have already come to one of our events."
+        ),
+        "shift_full": _("This shift has all the people it needs."),
+        "shift_started": _("This shift has started: it can no longer change."),
+        "shift_closed": _("Sign-up for this shift is closed."),
+        "shift_over": _("This shift is over."),
+        "not_in_series": _("This event is not part of a recurring series."),
+        "no_roles": _("Add roles and shifts to this event first."),
+        # -- feedback (events/services/feedback.py) --
+        "not_checked_in": _(
+            "Feedback is for the people who came: this ticket was not checked in at the door."
+        ),
+        "feedback_not_open": _("The feedback form opens once the event is over."),
+        "feedback_closed": _("The feedback form for this event is closed."),
+        "feedback_given": _("Your feedback was just saved from another window."),
+        "feedback_started": _("People have already answered: the questions can no longer change."),
     }
     text = messages.get(code, _("This value is not valid."))
     return text % params if params and "%(" in text else text
@@ -102,3 +138,8 @@ def status_label(status: object) -> str:
     value = str(getattr(status, "value", status))
     labels = {"draft": _("Draft"), "published": _("Published"), "cancelled": _("Cancelled")}
     return labels.get(value, value)
+
+
+def volunteer_role_name(role: Any) -> str:
+    """A volunteer role's name in the request's language (events/models/volunteers.py)."""
+    return str(role.name_in(current_locale.get(), _))

@@ -11,6 +11,13 @@ FLASH_KEY = "flash"
 #: Pages differ by htmx fragment, language and login: shared caches must keep them apart.
 VARY = {"vary": "HX-Request, Accept-Language, Cookie"}
 ROLLBACK_FLAG = "rencontres.rollback"
+#: Private pages (a secret token in the address): never indexed, and no ``Referer`` carries
+#: the token to another site. (Never cached either: their routes declare personal data,
+#: web/security.py sends ``Cache-Control: no-store``.)
+PRIVATE_HEADERS = {
+    "referrer-policy": "no-referrer",
+    "x-robots-tag": "noindex, nofollow",
+}
 
 
 def mark_for_rollback(request: Request) -> None:
@@ -77,3 +84,9 @@ def csv_download(body: bytes, filename: str) -> Response[bytes]:
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def private(response: Response[Any]) -> Response[Any]:
+    """``response`` with :data:`PRIVATE_HEADERS`."""
+    response.headers.update(PRIVATE_HEADERS)
+    return response

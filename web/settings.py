@@ -92,6 +92,9 @@ class Settings:
     import_allow_private: bool = False
     #: Minutes between two fetches of one subscribed calendar.
     import_refresh_minutes: int = 60
+    #: The licence the communities' statistics are published under (``/g/{group}/stats``).
+    open_data_licence: str = "ODbL-1.0"
+    open_data_licence_url: str = "https://opendatacommons.org/licenses/odbl/1-0/"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -125,6 +128,9 @@ class Settings:
             reminder_hours=max(float(env.get("MAIL_REMINDER_HOURS") or 24), 0.0),
             import_allow_private=_flag(env, "IMPORT_ALLOW_PRIVATE", False),
             import_refresh_minutes=max(int(env.get("IMPORT_REFRESH_MINUTES") or 60), 5),
+            open_data_licence=env.get("OPEN_DATA_LICENCE") or "ODbL-1.0",
+            open_data_licence_url=env.get("OPEN_DATA_LICENCE_URL")
+            or "https://opendatacommons.org/licenses/odbl/1-0/",
         )
 
     @cached_property

@@ -11,7 +11,7 @@ from litestar.template.config import TemplateConfig
 
 from events.private_links import mask_private_links
 from web import i18n
-from web.messages import role_label, status_label
+from web.messages import role_label, status_label, volunteer_role_name
 from web.rendering import pop_flashes, session_of
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -40,6 +40,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         "htmx_file": HTMX_FILE,
         "role_label": role_label,
         "status_label": status_label,
+        "volunteer_role_name": volunteer_role_name,
     }
     env.globals.update(globals_)
 

@@ -8,9 +8,9 @@ has no cycle (tests/test_import_rules.py):
 - :mod:`events.services` holds the rules and queues mail through :mod:`events.mail`;
 - :mod:`events.jobs` runs things on a schedule: ``periodic`` (the job list: hold
   expiry, reminders, outbox and rate-limit purges, anonymisation, series horizons,
-  calendar imports),
-  ``reminders`` (which reminders are due) and ``worker`` (the loop, in each server
-  process or in ``rencontres worker``).
+  calendar imports, shift reminders, feedback mails),
+  ``reminders``, ``shift_reminders`` and ``feedback`` (which of those mails are due) and
+  ``worker`` (the loop, in each server process or in ``rencontres worker``).
 
 Every setting a job needs is passed to it explicitly (:class:`events.jobs.periodic.JobSettings`,
 :class:`events.mail.settings.MailSettings`, :class:`events.mail.sender.SmtpConfig`).

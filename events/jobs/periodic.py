@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 from events.attempts import purge_ended_counters
 from events.database import Database
 from events.fetch import FetchPolicy
+from events.jobs.feedback import queue_feedback_invitations
 from events.jobs.reminders import queue_due_reminders
 from events.jobs.runner import PeriodicJob
+from events.jobs.shift_reminders import queue_shift_reminders
 from events.mail.outbox import purge_old
 from events.services.calendar_refresh import REFRESH_EVERY, CalendarRefresher
 from events.services.privacy import DEFAULT_AFTER_DAYS, anonymise_past_registrations
@@ -30,13 +32,16 @@ PURGE_ATTEMPTS = "purge_attempts"
 ANONYMISE = "anonymise"
 EXTEND_SERIES = "extend_series"
 REFRESH_IMPORTS = "refresh_imports"
+SHIFT_REMINDERS = "shift_reminders"
+FEEDBACK_MAILS = "feedback_mails"
 
 
 @dataclass(frozen=True)
 class JobSettings:
     """What the jobs need of the deployment's configuration (web/mail.py builds it)."""
 
-    #: ``MAIL_REMINDER_HOURS``: how long before the start reminders go; zero: none.
+    #: ``MAIL_REMINDER_HOURS``: how long before the start reminders go (to attendees before
+    #: the event, to volunteers before their shift); zero: none.
     reminder_before: timedelta = timedelta(hours=24)
     #: ``ANONYMISE_AFTER_DAYS``.
     anonymise_after_days: int = DEFAULT_AFTER_DAYS
@@ -55,6 +60,14 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
     def reminders(now: datetime) -> int:
         with db.queued_transaction() as session:
             return queue_due_reminders(session, now, lead=settings.reminder_before)
+
+    def shift_reminders(now: datetime) -> int:
+        with db.queued_transaction() as session:
+            return queue_shift_reminders(session, now, lead=settings.reminder_before)
+
+    def feedback_mails(now: datetime) -> int:
+        with db.queued_transaction() as session:
+            return queue_feedback_invitations(session, now)
 
     def purge_outbox(now: datetime) -> int:
         with db.queued_transaction() as session:
@@ -88,6 +101,8 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
     return [
         PeriodicJob(EXPIRE_HOLDS, expire_holds, every=minute),
         PeriodicJob(REMINDERS, reminders, every=minute),
+        PeriodicJob(SHIFT_REMINDERS, shift_reminders, every=minute),
+        PeriodicJob(FEEDBACK_MAILS, feedback_mails, every=timedelta(minutes=10)),
         PeriodicJob(PURGE_OUTBOX, purge_outbox, every=hour),
         PeriodicJob(PURGE_ATTEMPTS, purge_attempts, every=hour),
         PeriodicJob(ANONYMISE, anonymise, every=hour),

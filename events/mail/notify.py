@@ -79,6 +79,8 @@ class MailKind(enum.StrEnum):
     EVENT_CHANGED = "event_changed"
     EVENT_CANCELLED = "event_cancelled"
     REMINDER = "reminder"
+    #: After the event, to those let in at the door: the feedback form (one per ticket).
+    FEEDBACK = "feedback"
 
 
 #: Mails written to many people at once (every attendee of an event, every reminder of the

@@ -8,6 +8,7 @@ private links: the page masks them (events/private_links.py).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,17 @@ PER_PAGE = 50
 #: Sent and failed messages are deleted after this long (they hold names, addresses and
 #: links; registrations themselves are anonymised after ANONYMISE_AFTER_DAYS, 90 by default).
 RETENTION = timedelta(days=90)
+
+
+def queued_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    r"""Which of these ``dedupe_key``\ s the outbox already holds (a job's mails go once)."""
+    wanted = list(keys)
+    if not wanted:
+        return set()
+    found = session.scalars(
+        select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(wanted))
+    )
+    return {key for key in found if key is not None}
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,14 @@
-"""Render the queued registration mails, outside every write lock (the mail worker's job).
+"""Render the queued mails, outside every write lock (the mail worker's job).
 
 A mail is queued (events/mail/notify.py) with ``render_spec``: its kind, the registration
 as it was, the one-time private link. :func:`prepare_outbox` claims a batch of them (so
 the workers of several server processes never render the same mail), renders it in a
-read session (subject, text, HTML, attachments, in the registrant's language), then
-writes the results in one short write transaction, taken in turn with the web processes'
-writers. A row erased meanwhile (an erased registration deletes its mails) is skipped;
-one that cannot be rendered (its event was deleted, a template failed) is marked failed
-with the reason, so the rest of the queue goes on ("send again" tries it anew). The
-sender only sends rendered rows.
+read session (subject, text, HTML, attachments, in the registrant's language; volunteers'
+mails by events/mail/volunteers.py), then writes the results in one short write
+transaction, taken in turn with the web processes' writers. A row erased meanwhile (an
+erased registration deletes its mails) is skipped; one that cannot be rendered (its event
+was deleted, a template failed) is marked failed with the reason, so the rest of the
+queue goes on ("send again" tries it anew). The sender only sends rendered rows.
 
 What the mail shows of the event (title, time, place, the ``.ics``) is read when it is
 rendered, normally a second or so after the change: never older than the registration.
@@ -41,6 +41,7 @@ from events.mail.notify import (
 from events.mail.outbox import TRANSACTIONAL_FIRST, claim_rows
 from events.mail.render import event_details, render
 from events.mail.settings import MailSettings
+from events.mail.volunteers import is_volunteer_mail, render_volunteer_mail
 from events.models import Event, EventStatus, OutboxMessage, OutboxStatus, PersonalFeed
 from events.models import RegistrationStatus as S
 from events.models.base import table_of
@@ -151,6 +152,17 @@ def render_queued(
     """The mail ``message.render_spec`` describes, about ``event`` as it is now;
     ``shared`` keeps what the other mails of the batch about the same event reuse."""
     spec = message.render_spec or {}
+    if is_volunteer_mail(spec):
+        body = render_volunteer_mail(
+            session,
+            spec,
+            event,
+            settings,
+            lambda locale: shared.event_view(session, event, locale, settings),
+        )
+        return Rendered(
+            message.id, subject=body.subject, text_body=body.text_body, html_body=body.html_body
+        )
     kind = MailKind(spec["kind"])
     recipient = Recipient.from_spec(spec["recipient"])
     token = spec.get("token")
@@ -164,7 +176,7 @@ def render_queued(
     # Mails that carry the private link also carry a personal calendar feed: a new link
     # each time (only hashes are stored), revocable from the private page.
     feed: tuple[str, str] | None = None
-    if token and recipient.status.is_active:
+    if token and recipient.status.is_active and kind is not MailKind.FEEDBACK:
         feed = (recipient.email, new_token())
     context = {
         "kind": kind.value,
@@ -177,6 +189,7 @@ def render_queued(
         "qr_cid": qr_cid,
         "private_url": private,
         "confirm_url": f"{private}/confirm" if token else "",
+        "feedback_url": f"{private}/feedback" if token else "",
         "feed_url": settings.url(f"/me/{feed[1]}/feed.ics") if feed else "",
         "hold_expires": format_moment(recipient.hold_expires_at, event.timezone, locale)
         if recipient.hold_expires_at
@@ -292,6 +305,7 @@ def _subject(kind: MailKind, locale: str, title: str, recipient: Recipient) -> s
         MailKind.EVENT_CHANGED: _("New time or place: %(title)s"),
         MailKind.EVENT_CANCELLED: _("Cancelled: %(title)s"),
         MailKind.REMINDER: _("Reminder: %(title)s"),
+        MailKind.FEEDBACK: _("How was %(title)s?"),
     }
     return one_line(subjects[kind] % {"title": one_line(title)})[:SUBJECT_MAX_LENGTH]
 

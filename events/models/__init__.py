@@ -23,6 +23,7 @@ from events.models.events import (
     event_tag,
 )
 from events.models.external import ExternalCalendar
+from events.models.feedback import Feedback, SessionFeedbackLink
 from events.models.jobs import JobLease
 from events.models.outbox import OutboxMessage, OutboxStatus
 from events.models.personal_feeds import PersonalFeed
@@ -33,6 +34,7 @@ from events.models.registrations import (
     RegistrationStatus,
 )
 from events.models.store import KeyValue
+from events.models.volunteers import RoleKind, Shift, ShiftSignup, SignupStatus, VolunteerRole
 
 __all__ = [
     "AttemptCounter",
@@ -45,6 +47,7 @@ __all__ = [
     "EventCover",
     "EventStatus",
     "ExternalCalendar",
+    "Feedback",
     "Invitation",
     "JobLease",
     "KeyValue",
@@ -58,11 +61,17 @@ __all__ = [
     "RegistrationLog",
     "RegistrationStatus",
     "Role",
+    "RoleKind",
     "Series",
     "SeriesException",
+    "SessionFeedbackLink",
+    "Shift",
+    "ShiftSignup",
     "SignupRequest",
+    "SignupStatus",
     "Tag",
     "User",
     "Venue",
+    "VolunteerRole",
     "event_tag",
 ]

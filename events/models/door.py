@@ -78,9 +78,11 @@ class CheckIn(Base):
 
 
 class DoorLink(Base):
-    """A revocable, expiring link to one event's door for a volunteer without an account.
+    """A revocable, time-boxed link to one event's door for a volunteer without an account.
 
-    Only the SHA-256 of the token is stored: the token is shown once, when created.
+    Only the SHA-256 of the token is stored: the token is shown (or mailed) once, when
+    created. It works from ``valid_from`` (None: at once) until ``expires_at``. A link
+    granted by a door shift (events/services/volunteers.py) names its sign-up.
     """
 
     __tablename__ = "door_link"
@@ -89,6 +91,10 @@ class DoorLink(Base):
     label: Mapped[str] = mapped_column(String(80))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_by: Mapped[UUID] = mapped_column(GUID)
+    valid_from: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    shift_signup_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("shift_signup.id", ondelete="SET NULL"), index=True, default=None
+    )
     event: Mapped[Event] = relationship(lazy="joined")

@@ -181,6 +181,10 @@ class Event(Base):
     cover_color: Mapped[str] = mapped_column(String(7), default="")
     #: The organiser's own questions on the registration form (events/services/questions.py).
     questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    #: The organisers' own questions on the feedback form (events/services/feedback.py).
+    feedback_questions: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
     # -- imported from an external calendar (events.services.external_calendars) ------
     #: The subscription or uploaded file this event mirrors; deleting it deletes them.
     external_source_id: Mapped[UUID | None] = mapped_column(

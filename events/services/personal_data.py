@@ -17,6 +17,17 @@ here, where its export and its erasure are written):
 - :data:`BOOKKEEPING`: the row's identity and its event. Neither.
 
 :func:`export_personal_data` returns plain JSON-ready data; the web layer only serialises it.
+
+What the registrant contributed with the ticket is theirs too, exported with the
+registration:
+
+- volunteer shifts (``ShiftSignup``: the name and address again): cancelled (while still to
+  come) and cleared when the registration is erased, cleared when the event's registrations
+  are anonymised;
+- their feedback (``Feedback``): deleted when the registration is erased; when anonymised,
+  its free text and answers go (they may say anything about a person) and its ratings stay.
+
+:func:`erase_contributions` and :func:`anonymise_contributions` do both.
 """
 
 from __future__ import annotations
@@ -25,11 +36,22 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete
+from sqlalchemy import String, cast, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from events.clock import utcnow
 from events.errors import NotFound
-from events.models import Event, Registration, RegistrationLink
+from events.mail.i18n import mail_locale, translations
+from events.models import (
+    Event,
+    Feedback,
+    Registration,
+    RegistrationLink,
+    ShiftSignup,
+    SignupStatus,
+)
+from events.services.door_links import DoorLinkService
+from events.services.places import SHIFT_SPOTS, release_spot
 from events.services.questions import answered_questions
 from events.tickets import ticket_url
 from events.tokens import hash_token, new_token
@@ -156,9 +178,128 @@ def export_personal_data(
             }
             for line in reversed(DoorService(session).log(event, registration_id=registration.id))
         ],
+        "feedback": feedback_data(session, registration),
+        # Volunteer shifts taken with this ticket.
+        "volunteer_shifts": [
+            signup_data(session, signup, site)
+            for signup in session.scalars(
+                select(ShiftSignup)
+                .where(ShiftSignup.registration_id == registration.id)
+                .order_by(ShiftSignup.created_at)
+            )
+        ],
         "retention": {
             "personal_data_anonymised_days_after_event": retention_days,
             "privacy_notice": f"{site}/privacy",
         },
         "exported_at": _moment(now),
+    }
+
+
+def signup_data(session: Session, signup: ShiftSignup, site: str) -> dict[str, Any]:
+    """One volunteer sign-up in a data export: the role (in the volunteer's language), the
+    shift, its status; never another volunteer. ``site``: the base URL."""
+    event = session.get(Event, signup.event_id)
+    shift = signup.shift
+    gettext = translations(mail_locale(signup.locale)).gettext
+    return {
+        "role": shift.role.name_in(mail_locale(signup.locale), gettext),
+        "event": event.title if event else "",
+        "event_url": f"{site}/e/{event.slug}" if event else "",
+        "starts_at": _moment(shift.starts_at),
+        "ends_at": _moment(shift.ends_at),
+        "status": signup.status.value,
+        "signed_up_at": _moment(signup.created_at),
+        "confirmed_at": _moment(signup.confirmed_at),
+        "cancelled_at": _moment(signup.cancelled_at),
+        "with_ticket": signup.registration_id is not None,
+    }
+
+
+def anonymise_contributions(session: Session, events: Any) -> int:
+    """For ``events`` (ids, or a query of them): clear name, address and private link of
+    the volunteers' sign-ups (the shifts' figures stay) and the free text and answers of
+    the feedback (its ratings stay). Returns how many sign-ups were cleared."""
+    # JSON compares as its text on both databases ("{}": nothing answered).
+    answered = cast(Feedback.answers, String) != "{}"
+    session.execute(
+        update(Feedback)
+        .where(
+            Feedback.event_id.in_(events),
+            or_(Feedback.keep != "", Feedback.change != "", answered),
+        )
+        .values(keep="", change="", answers={})
+    )
+    signups = list(
+        session.scalars(
+            select(ShiftSignup).where(
+                ShiftSignup.event_id.in_(events),
+                ShiftSignup.email.not_like(f"%@{ANONYMISED_DOMAIN}"),
+            )
+        )
+    )
+    for signup in signups:
+        _clear_signup(signup)
+    session.flush()
+    return len(signups)
+
+
+def erase_contributions(session: Session, registration_id: UUID) -> None:
+    """The registrant erased their data: their feedback is deleted; the sign-ups made with
+    their ticket are cancelled while their shift is still to come (spot freed, door link
+    revoked), then cleared."""
+    session.execute(delete(Feedback).where(Feedback.registration_id == registration_id))
+    signups = list(
+        session.scalars(select(ShiftSignup).where(ShiftSignup.registration_id == registration_id))
+    )
+    now = utcnow()
+    for signup in signups:
+        if signup.status is not SignupStatus.CANCELLED and now < signup.shift.starts_at:
+            SHIFT_SPOTS.lock(session, signup.shift_id)
+            session.refresh(signup)
+            release_spot(session, signup)
+            DoorLinkService(session).revoke_for_signup(signup.id)
+        _clear_signup(signup)
+    session.flush()
+
+
+def _clear_signup(signup: ShiftSignup) -> None:
+    signup.name = ANONYMISED_NAME
+    signup.email = f"{signup.id.hex}@{ANONYMISED_DOMAIN}"
+    signup.manage_token_hash = hash_token(new_token())
+    signup.locale = "en"
+    signup.registration_id = None
+
+
+def export_volunteer_data(
+    session: Session,
+    signup: ShiftSignup,
+    shifts: list[ShiftSignup],
+    *,
+    base_url: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """What a volunteer's private link (``/v/{token}``) downloads: who they are and their
+    ``shifts`` (events/services/volunteers.py ``my_shifts``)."""
+    site = base_url.rstrip("/")
+    return {
+        "volunteer": {"name": signup.name, "email": signup.email, "language": signup.locale},
+        "shifts": [signup_data(session, mine, site) for mine in shifts],
+        "exported_at": _moment(now),
+    }
+
+
+def feedback_data(session: Session, registration: Registration) -> dict[str, Any] | None:
+    """The registrant's feedback as they gave it (None when they gave none)."""
+    feedback = session.scalar(select(Feedback).where(Feedback.registration_id == registration.id))
+    if feedback is None:
+        return None
+    return {
+        "rating": feedback.rating,
+        "keep": feedback.keep,
+        "change": feedback.change,
+        "session_ratings": feedback.session_ratings,
+        "answers": feedback.answers,
+        "given_at": _moment(feedback.created_at),
+        "changed_at": _moment(feedback.updated_at),
     }

@@ -37,24 +37,40 @@ promoted to an event that is over (events/lifecycle.py): its figures are history
 
 Each promotion is logged and mailed here (events/services/registration_records.py), so no
 caller that frees places can forget to tell the people who got them.
+
+Other bounded counters
+----------------------
+``BoundedCounter`` is the mechanism itself — a counter column bounded by a limit column of
+the same row, taken under the row lock with the conditional update above — for any
+table: ``Places`` counts an event's places with it, volunteer shifts
+(events/services/volunteers.py) count their sign-ups against "how many people needed" with
+it. No other module writes a capacity check of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, or_, select, update
+from sqlalchemy import Integer, RowMapping, Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from events import tickets
 from events.clock import utcnow
+from events.content_version import mark_content_changed
 from events.errors import Conflict
 from events.lifecycle import is_over
 from events.mail.notify import MailKind
-from events.models import Event, Registration, RegistrationStatus
+from events.models import (
+    Event,
+    Registration,
+    RegistrationStatus,
+    Shift,
+    ShiftSignup,
+    SignupStatus,
+)
 from events.models.base import table_of
 from events.services.registration_records import log_registration, mail_registrant
 
@@ -77,32 +93,86 @@ _LOCKED_FIELDS = (
     "confirm_email_first",
 )
 
-# -- statements, built once ----------------------------------------------------------------
-# Core statements with bound parameters, built at import: SQLAlchemy reuses their compiled
-# form, where building them anew (and computing their cache keys) on every registration
-# was a third of the hottest write's time (docs/performance.md).
-_events = table_of(Event)
-_READ_EVENT = select(*(_events.c[name] for name in _LOCKED_FIELDS)).where(
-    _events.c.id == bindparam("event_id")
-)
-_LOCK_EVENT = _READ_EVENT.with_for_update()
-_people = bindparam("people", type_=Integer)
-# ``updated_at`` is left alone: feeds use it, and a change of places changes no feed.
-_TAKE_PLACES = (
-    update(_events)
-    .where(
-        _events.c.id == bindparam("event_id"),
-        or_(_events.c.capacity.is_(None), _events.c.taken + _people <= _events.c.capacity),
-    )
-    .values(taken=_events.c.taken + _people, updated_at=_events.c.updated_at)
-    .returning(_events.c.taken)
-)
-_ADD_TO_TAKEN = (
-    update(_events)
-    .where(_events.c.id == bindparam("event_id"))
-    .values(taken=_events.c.taken + _people, updated_at=_events.c.updated_at)
-    .returning(_events.c.taken)
-)
+
+class BoundedCounter:
+    """A counter column bounded by a limit column of the same row (a NULL limit: no bound),
+    changed only by conditional updates, within the caller's transaction.
+
+    ``lock`` reads the row ``FOR UPDATE`` (PostgreSQL; SQLite relies on ``BEGIN
+    IMMEDIATE``, so use it in a writer session); ``take`` adds ``n`` only while
+    ``count + n <= limit`` still holds in the row (so even without the lock nothing
+    oversells); ``add`` adds (or, negative, gives back) without a bound. The statements
+    are Core statements with bound parameters, built once: SQLAlchemy reuses their compiled
+    form (building them per call was a third of the hottest write's time,
+    docs/performance.md). ``updated_at`` is left alone: a change of a count changes no feed.
+
+    ``locking=False`` is the TEST-ONLY negative control: no row lock and no conditional
+    update, but the classic bug "read the count, check it in Python, write the new value".
+    """
+
+    def __init__(self, table: Table, *, count: str, limit: str, read: Sequence[str] = ()) -> None:
+        columns = table.c
+        self.count, self.limit = count, limit
+        same_row = columns.id == bindparam("row_id")
+        n = bindparam("n", type_=Integer)
+        keep = {"updated_at": columns.updated_at} if "updated_at" in columns else {}
+        self._read = select(*(columns[name] for name in (read or (count, limit)))).where(same_row)
+        self._lock = self._read.with_for_update()
+        self._take = (
+            update(table)
+            .where(
+                same_row,
+                or_(columns[limit].is_(None), columns[count] + n <= columns[limit]),
+            )
+            .values({count: columns[count] + n, **keep})
+            .returning(columns[count])
+        )
+        self._add = (
+            update(table)
+            .where(same_row)
+            .values({count: columns[count] + n, **keep})
+            .returning(columns[count])
+        )
+        self._unsafe_read = select(columns[count], columns[limit]).where(same_row)
+        self._unsafe_write = update(table).where(same_row).values({count: n, **keep})
+
+    def lock(self, session: Session, row_id: Any, *, locking: bool = True) -> RowMapping:
+        """Lock the row (unless ``locking`` is off) and return the ``read`` columns."""
+        session.flush()  # Core does not autoflush: earlier changes must be visible
+        query = self._lock if locking else self._read
+        return session.connection().execute(query, {"row_id": row_id}).one()._mapping
+
+    def take(self, session: Session, row_id: Any, n: int, *, locking: bool = True) -> int | None:
+        """Add ``n`` if the bound allows it: the new count, or None (nothing changed)."""
+        if not locking:
+            return self._take_unsafely(session, row_id, n)
+        if _between_check_and_write is not None:
+            _between_check_and_write(session)
+        row = session.connection().execute(self._take, {"row_id": row_id, "n": n}).first()
+        return None if row is None else int(row[0])
+
+    def add(self, session: Session, row_id: Any, n: int) -> int:
+        """Add ``n`` whatever the bound (a release, or the door's walk-ins past it)."""
+        row = session.connection().execute(self._add, {"row_id": row_id, "n": n}).one()
+        return int(row[0])
+
+    def _take_unsafely(self, session: Session, row_id: Any, n: int) -> int | None:
+        """TEST-ONLY negative control: read, check, then write an absolute value."""
+        current, bound = session.connection().execute(self._unsafe_read, {"row_id": row_id}).one()
+        if bound is not None and current + n > bound:
+            return None
+        if _between_check_and_write is not None:
+            _between_check_and_write(session)
+        session.connection().execute(self._unsafe_write, {"row_id": row_id, "n": current + n})
+        return int(current + n)
+
+
+#: An event's places: ``taken`` bounded by ``capacity``; ``lock`` re-reads every setting
+#: that decides a registration.
+EVENT_PLACES = BoundedCounter(table_of(Event), count="taken", limit="capacity", read=_LOCKED_FIELDS)
+#: A volunteer shift's spots: ``taken`` (confirmed sign-ups) bounded by ``needed``
+#: (events/services/volunteers.py).
+SHIFT_SPOTS = BoundedCounter(table_of(Shift), count="taken", limit="needed")
 
 
 class Places:
@@ -125,10 +195,8 @@ class Places:
         the registration settings and counter from it, so decisions use committed values.
         Core statements on the session's connection: the hottest write runs this, and the
         ORM's per-statement work was a third of its time (docs/performance.md)."""
-        self.session.flush()  # Core does not autoflush: earlier changes must be visible
-        query = _LOCK_EVENT if self.locking else _READ_EVENT
-        row = self.session.connection().execute(query, {"event_id": event.id}).one()
-        for key, value in row._mapping.items():
+        row = EVENT_PLACES.lock(self.session, event.id, locking=self.locking)
+        for key, value in row.items():
             set_committed_value(event, key, value)
 
     @staticmethod
@@ -138,19 +206,10 @@ class Places:
 
     def take(self, event: Event, people: int) -> bool:
         """Take ``people`` places if they are free; True on success."""
-        hook = _between_check_and_write
-        if not self.locking:
-            return self._take_unsafely(event, people)
-        if hook is not None:
-            hook(self.session)
-        row = (
-            self.session.connection()
-            .execute(_TAKE_PLACES, {"event_id": event.id, "people": people})
-            .first()
-        )
-        if row is None:
+        taken = EVENT_PLACES.take(self.session, event.id, people, locking=self.locking)
+        if taken is None:
             return False
-        set_committed_value(event, "taken", row[0])
+        set_committed_value(event, "taken", taken)
         return True
 
     def take_beyond_capacity(self, event: Event, people: int) -> None:
@@ -217,30 +276,7 @@ class Places:
 
     # -- internals ---------------------------------------------------------------------
     def _add(self, event: Event, people: int) -> None:
-        row = (
-            self.session.connection()
-            .execute(_ADD_TO_TAKEN, {"event_id": event.id, "people": people})
-            .one()
-        )
-        set_committed_value(event, "taken", row[0])
-
-    def _take_unsafely(self, event: Event, people: int) -> bool:
-        """TEST-ONLY negative control: read, check, then write an absolute value."""
-        current, capacity = self.session.execute(
-            select(Event.taken, Event.capacity).where(Event.id == event.id)
-        ).one()
-        if capacity is not None and current + people > capacity:
-            return False
-        if _between_check_and_write is not None:
-            _between_check_and_write(self.session)
-        self.session.execute(
-            update(Event)
-            .where(Event.id == event.id)
-            .values(taken=current + people, updated_at=Event.updated_at)
-            .execution_options(synchronize_session=False)
-        )
-        set_committed_value(event, "taken", current + people)
-        return True
+        set_committed_value(event, "taken", EVENT_PLACES.add(self.session, event.id, people))
 
     def _join_waitlist(self, event: Event, registration: Registration) -> None:
         registration.status = S.WAITLISTED
@@ -259,3 +295,15 @@ def confirm(registration: Registration, now: datetime) -> None:
     registration.confirmed_at = now
     if registration.ticket_code is None:
         registration.ticket_code = tickets.new_ticket_code()
+
+
+def release_spot(session: Session, signup: ShiftSignup) -> None:
+    """End a volunteer's sign-up: cancelled, and its spot (if it held one) free again.
+    Lock the shift first (``SHIFT_SPOTS.lock``) in a writer session."""
+    if signup.status is SignupStatus.CONFIRMED:
+        taken = SHIFT_SPOTS.add(session, signup.shift_id, -1)
+        set_committed_value(signup.shift, "taken", taken)
+        mark_content_changed(session)  # the event page shows the spots left
+    signup.status = SignupStatus.CANCELLED
+    signup.cancelled_at = utcnow()
+    session.flush()

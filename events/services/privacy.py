@@ -16,7 +16,9 @@ what the public figures need, exactly as when the registrant erases their data
 
 The audit log (``RegistrationLog``) already holds ids and numbers only. The function is
 idempotent and can run as often as one likes (the CLI ``rencontres privacy anonymise``, or
-a background loop): rows already anonymised are skipped.
+a background loop): rows already anonymised are skipped. The volunteers' sign-ups and the
+feedback of those events go the same way (events/services/personal_data.py:
+``anonymise_contributions``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from events.models import Event, Registration, RegistrationLog
 from events.services.personal_data import (
     ANONYMISED_DOMAIN,
     ANONYMISED_NAME,
+    anonymise_contributions,
     clear_personal_data,
     forget_private_links,
 )
@@ -70,6 +73,7 @@ def anonymise_past_registrations(
         batch_query = query if last_id is None else query.where(Registration.id > last_id)
         batch = list(session.scalars(batch_query.limit(BATCH_SIZE)))
         if not batch:
+            anonymise_contributions(session, ended)
             return done
         # Mails still queued for them and their personal feed links go too.
         forget_registrations(session, [registration.id for registration in batch])

@@ -67,7 +67,11 @@ from events.mail.outbox import forget_registrations
 from events.models import Event, Registration, RegistrationLink, RegistrationStatus
 from events.models.base import new_id, table_of
 from events.models.registrations import ACTIVE_ONLY, INACTIVE_STATUSES
-from events.services.personal_data import clear_personal_data, forget_private_links
+from events.services.personal_data import (
+    clear_personal_data,
+    erase_contributions,
+    forget_private_links,
+)
 from events.services.personal_feeds import revoke_feed_tokens
 from events.services.places import Places
 from events.services.questions import clean_answers, form_questions
@@ -257,7 +261,7 @@ class RegistrationService:
         if existing is not None:
             token = None
             if self._may_mail_links_again(event, existing, data.client):
-                token = self._add_link(existing)
+                token = self.add_private_link(existing)
                 if existing.status is S.PENDING_EMAIL:
                     existing.hold_expires_at = now + self.hold
                 self.session.flush()
@@ -403,7 +407,7 @@ class RegistrationService:
         )
         if registration is None or not self._may_mail_links_again(event, registration, ""):
             return None
-        token = self._add_link(registration)
+        token = self.add_private_link(registration)
         self.session.flush()
         self._log(registration, "links_resent")
         self._mail(event, registration, self._links_kind(registration), token)
@@ -483,7 +487,8 @@ class RegistrationService:
         nobody of the party let in) is cancelled first (places freed, waitlist promoted);
         otherwise it keeps its status, so the attendance figures stay true. Then the name,
         the address, the opt-in, the form nonce, the ticket and the answers to the
-        organiser's questions are removed and no private link works any more. The row
+        organiser's questions are removed and no private link works any more (the
+        volunteer shifts and feedback given with the ticket go the same way). The row
         stays as an anonymous party (status, guests, dates); the audit log holds ids only.
         Returns the parties promoted by the cancellation."""
         event = self._event_of(registration)
@@ -497,6 +502,7 @@ class RegistrationService:
         forget_registrations(self.session, [registration.id])
         forget_private_links(self.session, [registration.id])
         revoke_feed_tokens(self.session, registration.email)
+        erase_contributions(self.session, registration.id)  # their shifts and feedback
         # The same placeholders as the periodic anonymisation, which then skips the row.
         clear_personal_data(registration)
         self.session.flush()
@@ -742,7 +748,7 @@ class RegistrationService:
         attempts = count_attempt(self.session, key, window=LINKS_AGAIN_WINDOW)
         return attempts.allowed(LINKS_AGAIN_LIMIT)
 
-    def _add_link(self, registration: Registration) -> str:
+    def add_private_link(self, registration: Registration) -> str:
         """A further private link, beside those already mailed (which keep working); the
         oldest further link goes beyond ``MAX_EXTRA_LINKS``."""
         token = new_token()

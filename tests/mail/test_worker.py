@@ -178,6 +178,8 @@ def test_the_servers_worker_anonymises_extends_series_and_refreshes_imports(
     assert [job.name for job in worker.jobs] == [
         "expire_holds",
         "reminders",
+        "shift_reminders",
+        "feedback_mails",
         "purge_outbox",
         "purge_attempts",
         "anonymise",

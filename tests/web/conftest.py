@@ -18,7 +18,7 @@ from events.clock import utcnow
 from events.database import Database
 from events.models import KeyValue, User
 from tests.conftest import BASE_URL
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, Factories
 from web.app import create_app
 from web.auth import SESSION_USER_KEY
 from web.csrf import binding_of, token_for
@@ -89,3 +89,12 @@ def other_client(app: Litestar) -> Iterator[Client]:
     """A second browser, for tests that need two visitors at once."""
     with Client(app=app, base_url=BASE_URL) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def coloc_organiser(client: Client, make: Factories, db: Database) -> Client:
+    """A browser logged in as the owner of the community "coloc"."""
+    owner = make.user()
+    make.community(owner=owner, slug="coloc")
+    client.login_as(db, owner)
+    return client

@@ -18,13 +18,21 @@ from litestar.routes import HTTPRoute
 
 from events.clock import utcnow
 from events.database import Database
-from events.models import Invitation, Membership, PersonalFeed, Role, SignupRequest
+from events.models import (
+    Invitation,
+    Membership,
+    PersonalFeed,
+    Role,
+    SessionFeedbackLink,
+    SignupRequest,
+)
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
 from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
 from events.services.venues import VenueInput, VenueService
+from events.services.volunteers import RoleInput, ShiftInput, VolunteerService
 from events.tokens import hash_token, new_token
 from tests.factories import Factories
 from tests.web.conftest import Client
@@ -146,6 +154,18 @@ def build_world(make: Factories, db: Database, role: str) -> World:
         registered.manage_token_hash = hash_token(token)
         ticket = registered.ticket_code
         item = ProgrammeService(session).add(event, ProgrammeInput(title="Welcome"))
+        # The same token is a host's link to that session's feedback.
+        session.add(SessionFeedbackLink(programme_item_id=item.id, token_hash=hash_token(token)))
+        # A door role with a shift, and someone on it.
+        volunteers = VolunteerService(session)
+        role = volunteers.add_role(event, RoleInput(kind="door"))
+        shift = volunteers.add_shift(
+            role,
+            ShiftInput(starts_local="2030-03-07T18:30", ends_local="2030-03-07T20:00", needed="3"),
+            created_by=owner.id,
+        )
+        signup = volunteers.sign_up_with_ticket(shift, registered).signup
+        signup.manage_token_hash = hash_token(token)  # /v/{token}: the volunteer's page
         series = SeriesService(session).create(
             ours,
             SeriesInput(
@@ -163,6 +183,9 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             "tag": "arts",
             "series": series.slug,
             "item_id": str(item.id),
+            "role_id": str(role.id),
+            "shift_id": str(shift.id),
+            "signup_id": str(signup.id),
             "community": "ours",
             "invitation_id": str(issued.invitation.id),
             "membership_id": str(door_membership.id),

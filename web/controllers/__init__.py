@@ -9,6 +9,7 @@ from web.controllers.door_live import DoorLiveController
 from web.controllers.door_offline import DoorOfflineController
 from web.controllers.door_scan import DoorScanController
 from web.controllers.door_scanner import DoorScannerController
+from web.controllers.feedback import FeedbackController, ManageFeedbackController
 from web.controllers.feeds import FeedsController
 from web.controllers.health import healthz, readyz
 from web.controllers.invitations import InvitationController
@@ -21,9 +22,12 @@ from web.controllers.manage_outbox import ManageOutboxController
 from web.controllers.manage_questions import ManageQuestionsController
 from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
+from web.controllers.manage_volunteers import ManageVolunteersController
 from web.controllers.public import switch_language
 from web.controllers.public_events import PublicEventsController
 from web.controllers.registrations import RegistrationController
+from web.controllers.statistics import ManageStatisticsController, StatisticsController
+from web.controllers.volunteers import VolunteerController
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     healthz,
@@ -31,7 +35,12 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     switch_language,
     PublicEventsController,
     RegistrationController,
+    StatisticsController,
+    ManageStatisticsController,
+    VolunteerController,
     FeedsController,
+    FeedbackController,
+    ManageFeedbackController,
     ManageEventsController,
     ManageImportsController,
     ManageAttendeesController,
@@ -44,6 +53,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     ManageOutboxController,
     ManageSeriesController,
     ManageVenuesController,
+    ManageVolunteersController,
     AccountController,
     ManageController,
     InvitationController,

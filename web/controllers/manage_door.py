@@ -27,7 +27,7 @@ from events.export import BOM, CsvVariant, export_filename, neutralise
 from events.models import Event, Membership
 from events.qr import qr_svg
 from events.services.door import CheckInRow, DoorService
-from events.services.door_links import DoorLinkService, is_live
+from events.services.door_links import DoorLinkService, link_state
 from events.services.events import EventService
 from web.auth import Access, access, provide_membership
 from web.door.counters import arrival_bars, counters_of
@@ -150,7 +150,7 @@ class ManageDoorController(Controller):
         now = utcnow()
         report = service.report(event, now=now)
         links = [
-            {"link": link, "live": is_live(link, now)}
+            {"link": link, "state": link_state(link, now).value}
             for link in DoorLinkService(session).for_event(event)
         ]
         return page(

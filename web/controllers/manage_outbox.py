@@ -55,6 +55,11 @@ def kind_labels() -> dict[str, str]:
         "event_changed": _("Event changed"),
         "event_cancelled": _("Event cancelled"),
         "reminder": _("Reminder"),
+        "feedback": _("Feedback form"),
+        "volunteer_signed_up": _("Volunteer shift"),
+        "volunteer_cancelled": _("Volunteer shift cancelled"),
+        "volunteer_removed": _("Taken off a shift"),
+        "volunteer_reminder": _("Shift reminder"),
     }
 
 

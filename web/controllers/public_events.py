@@ -36,6 +36,7 @@ from events.services.discovery import (
 from events.services.events import EventService
 from events.services.series import SeriesService
 from events.services.venues import VenueService
+from events.services.volunteers import VolunteerService
 from web.auth import Access, access
 from web.calendar_links import event_links, feed_links
 from web.calendar_response import event_ics
@@ -432,6 +433,8 @@ class PublicEventsController(Controller):
                 "og_locale": OG_LOCALES.get(current_locale.get(), "en_GB"),
                 "cover_url": cover_path(found),
                 "og_image": (settings.absolute_url(path) if (path := cover_path(found)) else None),
+                # The "help us" section: shifts that still need people.
+                "help": [] if is_over(found, now) else VolunteerService(db_session).roles(found),
                 **VIEW_HELPERS,
             }
             # The registration form, drawn with stand-ins for the two per-visitor values.

@@ -59,19 +59,13 @@ from web.i18n import gettext as _
 from web.messages import error_message, field_errors
 from web.path_objects import PUBLIC_EVENT
 from web.registration_panel import registration_panel
-from web.rendering import flash, page, wants_fragment
+from web.rendering import PRIVATE_HEADERS, flash, page, wants_fragment
 from web.settings import Settings
 from web.unsafe_switches import UnsafeSwitches
 from web.write_batch import WriteBatcher
 
 S = RegistrationStatus
 
-#: Pages behind a token: never in a Referer, never indexed. (Never cached either: their
-#: routes declare personal data, web/security.py sends ``Cache-Control: no-store``.)
-PRIVATE_HEADERS = {
-    "referrer-policy": "no-referrer",
-    "x-robots-tag": "noindex, nofollow",
-}
 #: A ticket, its QR code, and the answer to a registration (a ticket or a private link).
 PERSONAL = access(Access.PUBLIC, personal_data=True)
 #: Answers shown on ``/e/{event}/registered`` (nothing personal in them).

@@ -10,6 +10,8 @@ request:
 - a link of another event, or a logged-in account with no door role in the event's
   community: 404, this event's door does not exist for them;
 - a revoked or expired link: 410, and the session forgets it;
+- a door shift's link before its window (events/services/door_links.py): 403, saying from
+  when it works; the session keeps it;
 - not logged in and no link: 401; for browsers a sign-in page (log in, or open the
   organiser's door link). Nothing about the event's registrants is in any of these answers.
 
@@ -33,12 +35,13 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.errors import NotFound
-from events.models import Event, Role
+from events.models import DoorLink, Event, Role
 from events.services.communities import CommunityService
-from events.services.door_links import DoorLinkService, is_live
+from events.services.door_links import DoorLinkService, LinkState, link_state
 from events.services.events import WITHOUT_COLLECTIONS, EventService
 from web.auth import Access, access, session_user_id
 from web.errors import ErrorWithPage, JsonApi, json_api
+from web.i18n import format_datetime, format_time
 from web.i18n import gettext as _
 from web.rendering import session_of
 
@@ -72,6 +75,28 @@ class DoorLinkExpired(ErrorWithPage):
             slug=slug,
             logged_in=logged_in,
             expired=True,
+        )
+
+
+class DoorLinkNotYet(ErrorWithPage):
+    """A door shift's link before its window opens: 403, saying when it works. The session
+    keeps the link: it works by itself once the window opens."""
+
+    def __init__(self, slug: str, link: DoorLink, zone: str, *, logged_in: bool) -> None:
+        super().__init__(
+            403,
+            lambda: _(
+                "This door link works from %(start)s until %(end)s.",
+                start=format_datetime(link.valid_from or link.expires_at, zone, "short"),
+                end=format_time(link.expires_at, zone),
+            ),
+            SIGN_IN_PAGE,
+            slug=slug,
+            logged_in=logged_in,
+            expired=False,
+            opens_at=link.valid_from,
+            closes_at=link.expires_at,
+            zone=zone,
         )
 
 
@@ -118,8 +143,9 @@ def forgetting_expired_link(request: Request[Any, Any, Any]) -> Iterator[None]:
 def check_door(
     session: Session, slug: str, user_id: UUID | None, link_id: UUID | None, now: datetime
 ) -> DoorAccess:
-    """The caller's door access to event ``slug`` (raises NotFound, NoDoorAccess or
-    DoorLinkExpired). A member's role wins over a link held in the same session."""
+    """The caller's door access to event ``slug`` (raises NotFound, NoDoorAccess,
+    DoorLinkNotYet or DoorLinkExpired). A member's role wins over a link held in the same
+    session."""
     # The door never shows the event's tags or cover: two queries fewer per batch of scans.
     event = EventService(session).by_slug(slug, public=False, options=WITHOUT_COLLECTIONS)
     if user_id is not None:
@@ -132,7 +158,10 @@ def check_door(
         raise NoDoorAccess(slug)
     # A link of another event raises NotFound: for its holder, this event does not exist.
     link = DoorLinkService(session).in_event(event, link_id)
-    if not is_live(link, now):
+    state = link_state(link, now)  # a door shift's link works in its window only
+    if state is LinkState.NOT_YET:
+        raise DoorLinkNotYet(slug, link, event.timezone, logged_in=user_id is not None)
+    if state is not LinkState.LIVE:
         raise DoorLinkExpired(slug, logged_in=user_id is not None)
     return DoorAccess(event=event, actor_id=None, door_link_id=link.id)
 
