@@ -44,3 +44,9 @@ class RateLimited(DomainError):
     """Too many attempts of this kind from this client or for this address: try later."""
 
     code = "too_many_attempts"
+
+
+class Unauthenticated(DomainError):
+    """No valid credential: an API token unknown, revoked or expired."""
+
+    code = "token_invalid"

@@ -23,6 +23,7 @@ from events.errors import (
     Forbidden,
     NotFound,
     RateLimited,
+    Unauthenticated,
     ValidationFailed,
 )
 from web.i18n import gettext as _
@@ -80,6 +81,8 @@ def error_response(
     *,
     errors: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    code: str | None = None,
+    field_codes: dict[str, str] | None = None,
 ) -> Response[Any]:
     title, default_detail = _titles().get(status, _titles()[400 if status < 500 else 500])
     detail = detail or default_detail
@@ -91,6 +94,11 @@ def error_response(
             "status": status,
             "detail": detail,
         }
+        # The machine-readable reason: the same codes the pages translate (web/messages.py).
+        if code:
+            problem["code"] = code
+        if field_codes:
+            problem["fields"] = field_codes
         if errors:
             problem["errors"] = errors
         return Response(
@@ -133,13 +141,29 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response[Any
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
     if isinstance(exc, ValidationFailed):
-        return error_response(request, 400, errors=field_errors(exc.errors))
+        return error_response(
+            request,
+            400,
+            errors=field_errors(exc.errors),
+            code=exc.code,
+            field_codes=dict(exc.errors),
+        )
     if isinstance(exc, NotFound):
-        return error_response(request, 404)
+        return error_response(request, 404, code=exc.code)
     if isinstance(exc, RateLimited):
-        return error_response(request, 429, headers={"Retry-After": RATE_LIMIT_RETRY_AFTER})
+        return error_response(
+            request, 429, headers={"Retry-After": RATE_LIMIT_RETRY_AFTER}, code=exc.code
+        )
+    if isinstance(exc, Unauthenticated):
+        return error_response(
+            request,
+            401,
+            error_message(exc.code),
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            code=exc.code,
+        )
     status = 403 if isinstance(exc, Forbidden) else 409 if isinstance(exc, Conflict) else 400
-    return error_response(request, status, error_message(exc.code, **exc.params))
+    return error_response(request, status, error_message(exc.code, **exc.params), code=exc.code)
 
 
 def not_found_handler(request: Request, exc: Exception) -> Response[Any]:

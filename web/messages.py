@@ -67,6 +67,16 @@ def error_message(code: str, **params: object) -> str:
         "registration_not_pending": _("This registration is not waiting for a decision."),
         "no_ticket": _("This registration has no ticket: it is not confirmed."),
         "not_enough_places": _("There are not enough places left for that many guests."),
+        "token_invalid": _("This API token is not valid."),
+        "token_revoked": _("This API token was revoked."),
+        "token_expired": _("This API token has expired."),
+        "token_missing": _("Send an API token: Authorization: Bearer rt_..."),
+        "insufficient_scope": _("This API token does not have the scope this needs."),
+        "expiry_in_past": _("Choose a day from today on."),
+        "invalid_cursor": _("This cursor is not valid: use next_cursor of the previous page."),
+        "timezone_required": _("Give the time with its offset, like 2026-03-05T19:00:00+01:00."),
+        "unknown_field": _("This field does not exist."),
+        "already_undone": _("This admission was already taken back."),
         "below_confirmed": _(
             "More people already have a place: the capacity cannot be lower than that."
         ),

@@ -1,6 +1,7 @@
 """Every model, imported here so ``Base.metadata`` is complete for Alembic and tests."""
 
 from events.models.accounts import Community, Invitation, Membership, Role, User
+from events.models.api_tokens import ApiToken, Scope
 from events.models.base import Base
 from events.models.covers import EventCover
 from events.models.door import CheckIn, CheckInAction, DoorLink
@@ -26,6 +27,7 @@ from events.models.registrations import (
 from events.models.store import KeyValue
 
 __all__ = [
+    "ApiToken",
     "Base",
     "CheckIn",
     "CheckInAction",
@@ -47,6 +49,7 @@ __all__ = [
     "RegistrationLog",
     "RegistrationStatus",
     "Role",
+    "Scope",
     "Series",
     "SeriesException",
     "Tag",

@@ -190,6 +190,8 @@ class Event(Base):
     community: Mapped[Community] = relationship(lazy="joined")
     venue: Mapped[Venue | None] = relationship(lazy="joined")
     external_source: Mapped[ExternalCalendar | None] = relationship(lazy="joined")
+    #: Loaded only when asked for (the API names an occurrence's series by its slug).
+    series: Mapped[Series | None] = relationship(lazy="select", viewonly=True)
     tags: Mapped[list[Tag]] = relationship(secondary=event_tag, lazy="selectin", order_by=Tag.slug)
     programme: Mapped[list[ProgrammeItem]] = relationship(
         back_populates="event",

@@ -1,7 +1,9 @@
 """Route handlers, split by audience: public, accounts, organiser, invitations, API."""
 
 from web.controllers.accounts import AccountController
-from web.controllers.api import ApiController
+from web.controllers.api_organiser import OrganiserApiController
+from web.controllers.api_public import PublicApiController
+from web.controllers.api_tokens import ApiTokensController
 from web.controllers.door import DoorController
 from web.controllers.feeds import FeedsController
 from web.controllers.health import healthz, readyz
@@ -38,5 +40,7 @@ ROUTE_HANDLERS = [
     AccountController,
     ManageController,
     InvitationController,
-    ApiController,
+    PublicApiController,
+    OrganiserApiController,
+    ApiTokensController,
 ]
