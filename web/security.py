@@ -67,8 +67,22 @@ def _has_nul(scope: Scope) -> bool:
     return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query
 
 
-async def _send_page(send: Send, status: int, body: bytes) -> None:
-    headers = [(b"content-type", b"text/html; charset=utf-8")]
+#: The same refusal for the JSON API (RFC 9457 problem details).
+BAD_REQUEST_PROBLEM = (
+    b'{"type":"about:blank","title":"Bad request","status":400,'
+    b'"detail":"This address contains characters that are not allowed.",'
+    b'"code":"invalid_characters"}'
+)
+
+
+async def _send_problem(send: Send, status: int, body: bytes) -> None:
+    await _send_page(send, status, body, content_type=b"application/problem+json")
+
+
+async def _send_page(
+    send: Send, status: int, body: bytes, content_type: bytes = b"text/html; charset=utf-8"
+) -> None:
+    headers = [(b"content-type", content_type)]
     headers += [(name.encode(), value.encode()) for name, value in BASE_HEADERS.items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -84,7 +98,10 @@ def security_middleware_factory(*, https: bool, allowed_hosts: list[str]):
                 await app(scope, receive, send)
                 return
             if _has_nul(scope):
-                await _send_page(send, 400, BAD_REQUEST_PAGE)
+                if scope.get("path", "").startswith("/api/"):
+                    await _send_problem(send, 400, BAD_REQUEST_PROBLEM)
+                else:
+                    await _send_page(send, 400, BAD_REQUEST_PAGE)
                 return
             if host_name(_header(scope, b"host") or "") not in allowed:
                 await send(
