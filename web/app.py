@@ -45,6 +45,7 @@ STATELESS_PATHS = [
     r"^/api/",
     r"^/schema",
     r"^/feeds/",
+    r"^/embed/",
     r"/feed\.(ics|atom)$",
     r"^/e/[^/]+\.ics$",
     # Event cover images: cached publicly for a year, so no cookie may ride along.

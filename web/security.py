@@ -124,8 +124,11 @@ def security_middleware_factory(*, https: bool, allowed_hosts: list[str]):
             async def send_with_headers(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     headers = MutableScopeHeaders.from_message(message)
+                    # A response with a policy of its own (the embeds, which may be framed)
+                    # keeps it, and X-Frame-Options would contradict its frame-ancestors.
+                    framable = "content-security-policy" in headers
                     for name, value in BASE_HEADERS.items():
-                        if name not in headers:
+                        if name not in headers and not (framable and name == "x-frame-options"):
                             headers[name] = value
                     if https:
                         headers["strict-transport-security"] = "max-age=31536000"

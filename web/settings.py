@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,6 +54,19 @@ class SmtpSettings:
         return bool(self.host)
 
 
+def frame_ancestors(value: str) -> str:
+    """``EMBED_FRAME_ANCESTORS`` as CSP sources: each of ``*``, ``'self'``, ``'none'``, or
+    ``https://site.example``-like origins; anything that could end the directive (``;``,
+    ``,``, quotes elsewhere) is refused at start-up."""
+    sources = value.split()
+    for source in sources:
+        if source not in {"*", "'self'", "'none'"} and not re.fullmatch(
+            r"(https?://)?(\*\.)?[A-Za-z0-9.-]+(:\d+|:\*)?", source
+        ):
+            raise ValueError(f"EMBED_FRAME_ANCESTORS: {source!r} is not a CSP source")
+    return " ".join(sources) or "'none'"
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -79,6 +93,9 @@ class Settings:
     import_allow_private: bool = False
     #: Minutes between two fetches of one subscribed calendar.
     import_refresh_minutes: int = 60
+    #: Who may frame the embeddable calendars (``/embed/...``): the CSP ``frame-ancestors``
+    #: sources, space-separated (``*``: any site). Every other page refuses framing.
+    embed_frame_ancestors: str = "*"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -111,6 +128,7 @@ class Settings:
             reminder_hours=max(float(env.get("MAIL_REMINDER_HOURS") or 24), 0.0),
             import_allow_private=_flag(env, "IMPORT_ALLOW_PRIVATE", False),
             import_refresh_minutes=max(int(env.get("IMPORT_REFRESH_MINUTES") or 60), 5),
+            embed_frame_ancestors=frame_ancestors(env.get("EMBED_FRAME_ANCESTORS") or "*"),
         )
 
     @cached_property

@@ -5,6 +5,7 @@ from web.controllers.api_organiser import OrganiserApiController
 from web.controllers.api_public import PublicApiController
 from web.controllers.api_tokens import ApiTokensController
 from web.controllers.door import DoorController
+from web.controllers.embed import EmbedController
 from web.controllers.feeds import FeedsController
 from web.controllers.health import healthz, readyz
 from web.controllers.invitations import InvitationController
@@ -41,6 +42,7 @@ ROUTE_HANDLERS = [
     ManageController,
     InvitationController,
     PublicApiController,
+    EmbedController,
     OrganiserApiController,
     ApiTokensController,
 ]
