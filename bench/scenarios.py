@@ -596,6 +596,7 @@ def seed_door_event(tickets: int = DOOR_TICKETS) -> Seed:
 
         from events.database import Database
         from events.mail.prepare import prepare_outbox
+        from events.mail.settings import MailSettings
         from events.services.accounts import AccountService
         from events.services.communities import CommunityService
         from events.services.door_links import DoorLinkService
@@ -645,7 +646,7 @@ def seed_door_event(tickets: int = DOOR_TICKETS) -> Seed:
                 _DOOR["token"] = token
             # Their confirmation mails were written long before the doors open: rendered
             # now, not by the server's mail worker while the scans are measured.
-            while prepare_outbox(database):
+            while prepare_outbox(database, MailSettings()):
                 pass
         finally:
             database.dispose()

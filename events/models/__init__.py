@@ -2,6 +2,7 @@
 
 from events.models.accounts import Community, Invitation, Membership, Role, User
 from events.models.api_tokens import ApiToken, Scope
+from events.models.attempts import AttemptCounter
 from events.models.base import Base
 from events.models.covers import EventCover
 from events.models.door import CheckIn, CheckInAction, DoorLink
@@ -16,6 +17,7 @@ from events.models.events import (
     event_tag,
 )
 from events.models.external import ExternalCalendar
+from events.models.jobs import JobLease
 from events.models.outbox import OutboxMessage, OutboxStatus
 from events.models.personal_feeds import PersonalFeed
 from events.models.registrations import (
@@ -28,6 +30,7 @@ from events.models.store import KeyValue
 
 __all__ = [
     "ApiToken",
+    "AttemptCounter",
     "Base",
     "CheckIn",
     "CheckInAction",
@@ -38,6 +41,7 @@ __all__ = [
     "EventStatus",
     "ExternalCalendar",
     "Invitation",
+    "JobLease",
     "KeyValue",
     "Membership",
     "OutboxMessage",

@@ -395,12 +395,7 @@ class RegistrationService:
         window, whatever the address (``RateLimited`` beyond: saying so reveals nothing);
         an address gets its links that many times per window, beyond that silently none.
         """
-        if client and not count_attempt(
-            self.session,
-            f"links|{event.id}|client|{client}",
-            limit=LINKS_AGAIN_LIMIT,
-            window=LINKS_AGAIN_WINDOW,
-        ):
+        if client and not self._within_links_limit(f"links|{event.id}|client|{client}"):
             raise RateLimited()
         try:
             address = clean_email("email", email)
@@ -751,23 +746,17 @@ class RegistrationService:
         """Whether links may be mailed again to ``registration``'s address now: at most
         ``LINKS_AGAIN_LIMIT`` times per window for the address and, when known, for the
         client. Both counters count (no short cut), so neither can be probed around."""
-        allowed = count_attempt(
-            self.session,
-            f"links|{event.id}|address|{hash_token(registration.email)}",
-            limit=LINKS_AGAIN_LIMIT,
-            window=LINKS_AGAIN_WINDOW,
+        allowed = self._within_links_limit(
+            f"links|{event.id}|address|{hash_token(registration.email)}"
         )
         if client:
-            allowed = (
-                count_attempt(
-                    self.session,
-                    f"links|{event.id}|client|{client}",
-                    limit=LINKS_AGAIN_LIMIT,
-                    window=LINKS_AGAIN_WINDOW,
-                )
-                and allowed
-            )
+            allowed = self._within_links_limit(f"links|{event.id}|client|{client}") and allowed
         return allowed
+
+    def _within_links_limit(self, key: str) -> bool:
+        """Count one more mailing of links under ``key`` (events/attempts.py: atomic)."""
+        attempts = count_attempt(self.session, key, window=LINKS_AGAIN_WINDOW)
+        return attempts.allowed(LINKS_AGAIN_LIMIT)
 
     def _add_link(self, registration: Registration) -> str:
         """A further private link, beside those already mailed (which keep working); the
