@@ -96,6 +96,9 @@ class Settings:
     #: Who may frame the embeddable calendars (``/embed/...``): the CSP ``frame-ancestors``
     #: sources, space-separated (``*``: any site). Every other page refuses framing.
     embed_frame_ancestors: str = "*"
+    #: Webhooks may be delivered to private, loopback and link-local addresses (an
+    #: intranet receiver; tests). Off: public addresses only, as for calendar imports.
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -129,6 +132,7 @@ class Settings:
             import_allow_private=_flag(env, "IMPORT_ALLOW_PRIVATE", False),
             import_refresh_minutes=max(int(env.get("IMPORT_REFRESH_MINUTES") or 60), 5),
             embed_frame_ancestors=frame_ancestors(env.get("EMBED_FRAME_ANCESTORS") or "*"),
+            webhook_allow_private=_flag(env, "WEBHOOK_ALLOW_PRIVATE", False),
         )
 
     @cached_property

@@ -17,6 +17,7 @@ from events.database import Database
 from events.fetch import FetchPolicy
 from events.jobs.reminders import queue_due_reminders
 from events.jobs.runner import PeriodicJob
+from events.jobs.webhooks import WEBHOOK_POLICY, deliver_due_webhooks
 from events.mail.outbox import purge_old
 from events.services.external_calendars import REFRESH_EVERY, refresh_due_sources
 from events.services.privacy import DEFAULT_AFTER_DAYS, anonymise_past_registrations
@@ -30,6 +31,7 @@ PURGE_ATTEMPTS = "purge_attempts"
 ANONYMISE = "anonymise"
 EXTEND_SERIES = "extend_series"
 REFRESH_IMPORTS = "refresh_imports"
+DELIVER_WEBHOOKS = "deliver_webhooks"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,10 @@ class JobSettings:
     #: How calendars are fetched, and how often each (``IMPORT_REFRESH_MINUTES``).
     import_policy: FetchPolicy = field(default_factory=FetchPolicy)
     import_every: timedelta = REFRESH_EVERY
+    #: How webhooks are posted (``WEBHOOK_ALLOW_PRIVATE``), and the site's address for the
+    #: mail that says an endpoint was disabled.
+    webhook_policy: FetchPolicy = WEBHOOK_POLICY
+    base_url: str = ""
 
 
 def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
@@ -82,6 +88,11 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
         )
         return len(outcomes)
 
+    def deliver_webhooks(now: datetime) -> int:
+        return deliver_due_webhooks(
+            db, now=now, policy=settings.webhook_policy, base_url=settings.base_url
+        )
+
     minute, hour = timedelta(minutes=1), timedelta(hours=1)
     return [
         PeriodicJob(EXPIRE_HOLDS, expire_holds, every=minute),
@@ -93,4 +104,6 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
         PeriodicJob(EXTEND_SERIES, extend_series, every=timedelta(days=1)),
         # Each subscription is fetched at most once per ``import_every`` anyway.
         PeriodicJob(REFRESH_IMPORTS, refresh_imports, every=minute),
+        # Every round of the worker (a retry's first delay is five seconds).
+        PeriodicJob(DELIVER_WEBHOOKS, deliver_webhooks, every=timedelta(seconds=5)),
     ]

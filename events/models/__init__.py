@@ -27,6 +27,7 @@ from events.models.registrations import (
     RegistrationStatus,
 )
 from events.models.store import KeyValue
+from events.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiToken",
@@ -35,6 +36,7 @@ __all__ = [
     "CheckIn",
     "CheckInAction",
     "Community",
+    "DeliveryStatus",
     "DoorLink",
     "Event",
     "EventCover",
@@ -59,5 +61,7 @@ __all__ = [
     "Tag",
     "User",
     "Venue",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "event_tag",
 ]

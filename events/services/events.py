@@ -34,6 +34,7 @@ from events.validation import (
     parse_int,
     parse_local_datetime,
 )
+from events.webhook_queue import queue_webhook
 
 MAX_DURATION = timedelta(days=14)
 #: Loader options for :meth:`EventService.by_slug`: the event with its community, venue and
@@ -323,6 +324,8 @@ class EventService:
         before = time_and_place(self.session, event)
         if self._assign(event, clean):
             event.revision += 1
+            if event.status is EventStatus.PUBLISHED:
+                self._webhook(event, "event.changed")
         self.mail_if_moved(event, before)
         if event.series_id is not None:
             event.detached = True  # edited on its own: series edits leave it alone now
@@ -345,6 +348,7 @@ class EventService:
             event.status = EventStatus.PUBLISHED
             event.revision += 1
             self.session.flush()
+            self._webhook(event, "event.published")
         return event
 
     def cancel(self, event: Event, reason: str | None) -> Event:
@@ -364,7 +368,17 @@ class EventService:
         event.revision += 1
         self.session.flush()
         queue_event_cancelled(self.session, event)  # everyone concerned hears of it
+        self._webhook(event, "event.cancelled")
         return event
+
+    def _webhook(self, event: Event, event_type: str) -> None:
+        """Tell the community's webhook endpoints (events/webhook_queue.py)."""
+        queue_webhook(
+            self.session,
+            event_type,
+            {"event_id": event.id, "slug": event.slug, "revision": event.revision},
+            community_id=event.community_id,
+        )
 
     def duplicate(self, event: Event, *, days_later: int = 7) -> Event:
         """A draft copy, a week later by default, with its programme."""
