@@ -76,6 +76,9 @@ def error_message(code: str, **params: object) -> str:
         "invalid_cursor": _("This cursor is not valid: use next_cursor of the previous page."),
         "timezone_required": _("Give the time with its offset, like 2026-03-05T19:00:00+01:00."),
         "unknown_field": _("This field does not exist."),
+        "private_address": _(
+            "This address is on a private network: webhooks only go to public addresses."
+        ),
         "already_undone": _("This admission was already taken back."),
         "below_confirmed": _(
             "More people already have a place: the capacity cannot be lower than that."

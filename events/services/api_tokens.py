@@ -108,14 +108,18 @@ class ApiTokenService:
         expires_on: str | None,
         now: datetime,
     ) -> IssuedToken:
-        membership = CommunityService(self.session).require_role(user.id, community_slug, Role.DOOR)
+        membership = CommunityService(self.session).membership(user.id, community_slug)
         errors = FieldErrors()
         label = errors.check(clean_text, "name", name, max_length=80)
-        chosen = errors.check(clean_scopes, "scopes", scopes, SCOPES_OF_ROLE[membership.role])
+        if membership is None:  # only one's own communities are offered
+            errors.add("community", "invalid_choice")
+        allowed = SCOPES_OF_ROLE[membership.role] if membership else frozenset()
+        chosen = errors.check(clean_scopes, "scopes", scopes, allowed)
         expires_at = errors.check(clean_expiry, "expires_on", expires_on, now.date())
         if len(self.of_user(user)) >= MAX_TOKENS_PER_USER:
             errors.add("name", "too_many")
         errors.raise_if_any()
+        assert membership is not None
         plain = TOKEN_PREFIX + new_token()
         token = ApiToken(
             user_id=user.id,

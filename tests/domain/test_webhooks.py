@@ -58,7 +58,7 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver(url="", plan=[])
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             state.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
             status = state.plan.pop(0) if state.plan else 200

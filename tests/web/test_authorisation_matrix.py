@@ -19,7 +19,9 @@ from litestar.routes import HTTPRoute
 
 from events.clock import utcnow
 from events.database import Database
-from events.models import Invitation, Membership, PersonalFeed, Role
+from events.models import Invitation, Membership, PersonalFeed, Role, User
+from events.services.api_tokens import ApiTokenService
+from events.services.webhooks import WebhookService
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
@@ -149,8 +151,38 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             ),
             today=date(2030, 1, 1),
         )
+    # A webhook endpoint of "ours", and an API token of whoever acts (revoking it is theirs).
+    with db.transaction() as session:
+        ours = CommunityService(session).by_slug("ours")
+        endpoint = (
+            WebhookService(session)
+            .add(
+                ours,
+                url="https://hooks.example.org/x",
+                event_types=["event.published"],
+                allow_private=False,
+            )
+            .endpoint
+        )
+        actor = session.get(User, users[role].id) if role in users else None  # type: ignore[attr-defined]
+        api_token = (
+            ApiTokenService(session)
+            .create(
+                actor,
+                "ours" if role != "other_owner" else "theirs",
+                name="matrix",
+                scopes=["events:read"],
+                expires_on="",
+                now=utcnow(),
+            )
+            .token
+            if actor is not None
+            else None
+        )
     return World(
         path_values={
+            "endpoint_id": str(endpoint.id),
+            "token_id": str(api_token.id if api_token else uuid4()),
             "group": "ours",
             "event": event.slug,
             "venue": venue.slug,

@@ -18,6 +18,7 @@ from web.controllers.manage_outbox import ManageOutboxController
 from web.controllers.manage_questions import ManageQuestionsController
 from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
+from web.controllers.manage_webhooks import ManageWebhooksController
 from web.controllers.public import switch_language
 from web.controllers.public_events import PublicEventsController
 from web.controllers.registrations import RegistrationController
@@ -38,6 +39,7 @@ ROUTE_HANDLERS = [
     ManageOutboxController,
     ManageSeriesController,
     ManageVenuesController,
+    ManageWebhooksController,
     AccountController,
     ManageController,
     InvitationController,
