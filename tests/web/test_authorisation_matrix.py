@@ -21,13 +21,13 @@ from events.clock import utcnow
 from events.database import Database
 from events.models import Invitation, Membership, PersonalFeed, Role, User
 from events.services.api_tokens import ApiTokenService
-from events.services.webhooks import WebhookService
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
 from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
 from events.services.venues import VenueInput, VenueService
+from events.services.webhooks import WebhookService
 from events.tokens import hash_token, new_token
 from tests.factories import Factories
 from tests.web.conftest import Client
