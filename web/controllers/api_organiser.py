@@ -47,6 +47,7 @@ from web.api_views import (
 )
 from web.auth import api_access
 from web.settings import Settings
+from web.unsafe_switches import registrations_lock
 
 MAX_REGISTRATIONS_PAGE = 500
 
@@ -385,6 +386,7 @@ class OrganiserApiController(Controller):
     )
     def register(
         self,
+        request: Request,
         community: FromPath[str],
         event: FromPath[str],
         data: JSONBody[RegisterBody],
@@ -394,7 +396,9 @@ class OrganiserApiController(Controller):
         """The outcome says where they are (confirmed, waitlisted, pending_approval,
         pending_email); a full event without a waitlist answers 409 ``event_full``."""
         found = _event(db_session, community, event)
-        service = RegistrationService(db_session, actor_id=api_caller.user_id)
+        service = RegistrationService(
+            db_session, actor_id=api_caller.user_id, lock=registrations_lock(request)
+        )
         result = service.register(
             found,
             RegistrationInput(
