@@ -16,9 +16,9 @@ def test_schema_page_renders_operations_from_this_server_only(
     violations: list[str] = []
     page.on(
         "console",
-        lambda message: violations.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     page.goto("/schema")
     page.wait_for_selector(".opblock", timeout=30_000)
