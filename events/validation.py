@@ -21,6 +21,9 @@ T = TypeVar("T")
 # Deliverability is proven by the confirmation mail, not by a regex.
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MAX_EMAIL_LENGTH = 254
+#: A person's name (registrants, walk-ins).
+NAME_MAX_LENGTH = 120
+_LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,4})?$")
 
 
 def _has_control_characters(value: str, *, multiline: bool) -> bool:
@@ -86,6 +89,13 @@ class FieldErrors:
 
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def clean_locale(value: str | None) -> str:
+    """A language tag like ``fr`` or ``pt-BR``, else ``en`` (never reported: the visitor did
+    not type it, their browser or page did)."""
+    locale = (value or "").strip()
+    return locale if len(locale) <= 8 and _LOCALE.match(locale) else "en"
 
 
 def parse_local_datetime(field: str, value: str | None) -> datetime:

@@ -36,7 +36,7 @@ class Access(enum.StrEnum):
     USER = "user"  # any logged-in organiser account
     DOOR = "door"  # member of the path's community with role door or above
     # Door role or above in the community of the path's {event}, or a door link of that
-    # event held in the session: checked by the handler (web/controllers/door.py), which
+    # event held in the session: checked by the door dependency (web/door/access.py), which
     # answers 401 without either and 404 to an account with no role there.
     EVENT_DOOR = "event_door"
     ORGANISER = "organiser"

@@ -1,12 +1,25 @@
-"""Errors become a friendly page (HTML), a fragment (htmx) or problem details (API).
+"""Errors become a friendly page (HTML), a fragment (htmx) or problem details (JSON).
 
 Nothing a user sends produces a traceback: unknown exceptions are logged and answered
 with a generic 500 page; an unreachable database answers 503 with ``Retry-After``.
+
+Who gets problem details (RFC 9457, ``application/problem+json``): everything under
+``/api/``, and routes that declare themselves a JSON API with ``json_api(...)`` in their
+``opt``: ``JsonApi.ONLY`` for routes that answer nothing but JSON (errors always problem
+details), ``JsonApi.NEGOTIATED`` for routes that serve a script in JSON and a plain form in
+HTML (problem details when the request is JSON or accepts JSON). Field errors of a
+``ValidationFailed`` go in the problem's ``errors`` member, a refusal's code in ``code``.
+
+An error that has a page of its own (a sign-in page, an expired-link page) raises an
+``ErrorWithPage``: the same handler answers it, with that page for browsers and problem
+details for JSON.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -28,13 +41,52 @@ from events.errors import (
 )
 from web.i18n import gettext as _
 from web.messages import error_message, field_errors
-from web.rendering import wants_fragment
+from web.rendering import VARY, wants_fragment
 
 log = logging.getLogger("rencontres.errors")
 RETRY_AFTER_SECONDS = "30"
 #: What a ``RateLimited`` refusal tells the client to wait (the counters' windows are
 #: minutes long; events/attempts.py).
 RATE_LIMIT_RETRY_AFTER = "60"
+#: Route ``opt`` key saying how a route outside /api/ answers JSON (see ``json_api``).
+JSON_API_OPT = "json_api"
+JSON_TYPE = "application/json"
+
+
+class JsonApi(enum.StrEnum):
+    #: The route answers JSON only (a stream, a snapshot): its errors are problem details.
+    ONLY = "only"
+    #: JSON for a script (the request is or accepts JSON), pages for plain forms.
+    NEGOTIATED = "negotiated"
+
+
+def json_api(kind: JsonApi) -> dict[str, JsonApi]:
+    """The ``opt`` entry of a route that answers JSON."""
+    return {JSON_API_OPT: kind}
+
+
+class ExplainedError(HTTPException):
+    """An HTTP error with a sentence for people (Litestar's own details are English and
+    technical, and are not shown). ``explain`` says it when the error is answered, in the
+    language of the request that gets it: it may be raised elsewhere (a batch of scans
+    runs in another request's context)."""
+
+    def __init__(self, status_code: int, explain: Callable[[], str]) -> None:
+        super().__init__(status_code=status_code)
+        self.explain = explain
+
+
+class ErrorWithPage(ExplainedError):
+    """An HTTP error that browsers see as a page of its own (``template`` with
+    ``context``); JSON requests get problem details, htmx requests the usual error
+    fragment."""
+
+    def __init__(
+        self, status_code: int, explain: Callable[[], str], template: str, **context: Any
+    ) -> None:
+        super().__init__(status_code, explain)
+        self.template = template
+        self.context = context
 
 
 def _titles() -> dict[int, tuple[str, str]]:
@@ -57,6 +109,7 @@ def _titles() -> dict[int, tuple[str, str]]:
         ),
         405: (_("Method not allowed"), _("This address does not accept this kind of request.")),
         409: (_("Conflict"), _("This could not be done in the current state.")),
+        410: (_("No longer valid"), _("What was here has expired or was withdrawn.")),
         413: (_("Too large"), _("What you sent is too large.")),
         429: (_("Too many attempts"), _("Please wait a minute before trying again.")),
         500: (
@@ -74,6 +127,21 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def wants_json(request: Request) -> bool:
+    """Whether this request is answered in JSON, errors included (see the module doc)."""
+    if is_api(request):
+        return True
+    handler = request.scope.get("route_handler")
+    kind = handler.opt.get(JSON_API_OPT) if handler is not None else None
+    if kind is JsonApi.ONLY:
+        return True
+    if kind is JsonApi.NEGOTIATED:
+        return request.headers.get("content-type", "").startswith(JSON_TYPE) or request.headers.get(
+            "accept", ""
+        ).startswith(JSON_TYPE)
+    return False
+
+
 def error_response(
     request: Request,
     status: int,
@@ -84,10 +152,12 @@ def error_response(
     code: str | None = None,
     field_codes: dict[str, str] | None = None,
 ) -> Response[Any]:
+    """The error answer of ``status``: problem details, an htmx fragment or a page.
+    ``errors``: field name → message; ``code``: a refusal's machine-readable code."""
     title, default_detail = _titles().get(status, _titles()[400 if status < 500 else 500])
     detail = detail or default_detail
     headers = dict(headers or {})
-    if is_api(request):
+    if wants_json(request):
         problem: dict[str, Any] = {
             "type": "about:blank",
             "title": title,
@@ -127,12 +197,22 @@ def error_response(
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response[Any]:
     status = exc.status_code
-    if status == 401 and not is_api(request):
+    if isinstance(exc, ErrorWithPage):
+        if wants_json(request) or wants_fragment(request):
+            return error_response(request, status, exc.explain())
+        return Template(
+            exc.template,
+            context=exc.context,
+            status_code=status,
+            headers=VARY,
+            media_type=MediaType.HTML,
+        )
+    if status == 401 and not wants_json(request):
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return Redirect(f"/login?next={target}", status_code=303)
     headers = dict(exc.headers or {})
-    detail = None
-    if status == 400 and isinstance(exc.extra, list) and is_api(request):
+    detail = exc.explain() if isinstance(exc, ExplainedError) else None
+    if status == 400 and isinstance(exc.extra, list) and wants_json(request):
         detail = "; ".join(
             str(item.get("message", "")) for item in exc.extra if isinstance(item, dict)
         )

@@ -97,7 +97,12 @@ def format_datetime(value: datetime, zone: str | None = None, style: str = "full
 def format_date(value: date | datetime, zone: str | None = None, style: str = "full") -> str:
     if isinstance(value, datetime):
         value = _in_zone(value, zone)
-    pattern = {"full": "EEEE d MMMM y", "medium": "d MMM y", "short": "EEE d MMM"}[style]
+    pattern = {
+        "full": "EEEE d MMMM y",
+        "medium": "d MMM y",
+        "short": "EEE d MMM",
+        "day": "EEEE d MMMM",  # no year: "Thursday 4 December"
+    }[style]
     return babel_format_date(value, pattern, locale=current_locale.get())
 
 

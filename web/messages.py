@@ -11,6 +11,7 @@ def error_message(code: str, **params: object) -> str:
         "required": _("This field is required."),
         "too_long": _("This is too long."),
         "invalid_characters": _("This contains characters that are not allowed."),
+        "not_text": _("Send this as text."),
         "invalid_email": _("Enter a valid e-mail address, like name@example.org."),
         "email_taken": _("An account already uses this e-mail address. Log in instead?"),
         "password_too_short": _("Use at least 10 characters."),
@@ -66,6 +67,7 @@ def error_message(code: str, **params: object) -> str:
         "registration_cancelled": _("This registration was cancelled."),
         "registration_not_pending": _("This registration is not waiting for a decision."),
         "no_ticket": _("This registration has no ticket: it is not confirmed."),
+        "already_undone": _("This check-in was already undone."),
         "not_enough_places": _("There are not enough places left for that many guests."),
         "token_invalid": _("This API token is not valid."),
         "token_revoked": _("This API token was revoked."),
@@ -79,7 +81,6 @@ def error_message(code: str, **params: object) -> str:
         "private_address": _(
             "This address is on a private network: webhooks only go to public addresses."
         ),
-        "already_undone": _("This admission was already taken back."),
         "below_confirmed": _(
             "More people already have a place: the capacity cannot be lower than that."
         ),

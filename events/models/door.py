@@ -59,7 +59,11 @@ class CheckIn(Base):
     people: Mapped[int] = mapped_column(Integer, default=0)
     #: People of the party in after this scan: replays answer exactly what was answered.
     arrived: Mapped[int] = mapped_column(Integer, default=0)
+    #: The label the volunteer gave the phone ("door 1"); it may be renamed at any time.
     device: Mapped[str] = mapped_column(String(60), default="")
+    #: A random key the phone keeps for itself: the same phone under another label is the
+    #: same device (None: a plain form, or a phone from before keys).
+    device_key: Mapped[str | None] = mapped_column(String(64), default=None)
     #: The member at the door (None when a door link was used).
     actor_id: Mapped[UUID | None] = mapped_column(GUID, default=None)
     door_link_id: Mapped[UUID | None] = mapped_column(GUID, default=None)

@@ -20,6 +20,9 @@ only way people get in. It runs in the caller's write transaction and
 On PostgreSQL an admission does 1-4 in ONE statement (events/services/door_admission.py);
 whatever that statement does not admit, it leaves untouched to these steps.
 
+Its inputs are typed (events/services/door_input.py cleans every field once): a scan is a
+``ScanInput``, a walk-in a ``WalkInInput``, and so on.
+
 Parties may arrive in parts (``people=2`` of 3, the last one later). An offline scan of a
 party another device already let in is recorded with ``conflict`` set: it counts nobody
 twice and shows up in the counters. Check-ins change ``arrived`` with a Core UPDATE, not
@@ -33,20 +36,19 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
-import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from events import tickets
 from events.clock import utcnow
 from events.errors import Conflict, NotFound, ValidationFailed
 from events.lifecycle import require_registration_open
@@ -59,13 +61,22 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
-from events.models.base import new_id
+from events.models.base import new_id, table_of
 from events.services.door_admission import Admission, OneStatementAdmission
+from events.services.door_input import (
+    UNDO_NONCE_PREFIX,
+    Arrival,
+    ScanInput,
+    SearchTerm,
+    UndoInput,
+    WalkInInput,
+    fold,
+    ticket_code_from,
+)
 from events.services.places import Places, confirm
 from events.services.registration_records import log_registration, mail_registrant
-from events.services.registrations import NAME_MAX_LENGTH, clean_locale
 from events.tokens import hash_token, new_token
-from events.validation import FieldErrors, clean_email, clean_text, parse_int
+from events.validation import clean_locale
 from events.webhook_queue import queue_webhook
 
 #: TEST-ONLY hook, called with the session between the verdict and the write that lets
@@ -73,14 +84,9 @@ from events.webhook_queue import queue_webhook
 _between_check_and_write: Callable[[Session], None] | None = None
 
 S = RegistrationStatus
-#: Longest scanner input looked at: a ticket URL is far shorter; anything longer is garbage.
-MAX_SCAN_LENGTH = 2000
-DEVICE_MAX_LENGTH = 60
-NONCE_MAX_LENGTH = 64
 BUCKET = timedelta(minutes=10)
 #: At most this many 10-minute buckets in an arrival curve (two days).
 MAX_BUCKETS = 288
-SEARCH_MIN_LENGTH = 2
 #: Walk-ins without an address get ``walk-in-<hex>@door.invalid``: ``.invalid`` can never
 #: be delivered (RFC 2606), and the mail queue skips it (events/mail/notify.py).
 WALK_IN_DOMAIN = "door.invalid"
@@ -122,8 +128,8 @@ _ONE_STATEMENT = OneStatementAdmission(_REFUSAL_FOR_STATUS)
 # The general path runs four statements per scan; building each anew (and computing its
 # cache key) was a third of a scan's time (docs/performance.md). These are built at import
 # with bound parameters, so SQLAlchemy reuses their compiled form.
-_checkins = CheckIn.__table__
-_registrations = Registration.__table__
+_checkins = table_of(CheckIn)
+_registrations = table_of(Registration)
 
 
 def _lookup(column: Any) -> dict[bool, Any]:
@@ -142,7 +148,7 @@ _BY_ID = _lookup(Registration.id)
 _NONCE_SEEN = select(_checkins.c.id).where(
     _checkins.c.event_id == bindparam("event_id"), _checkins.c.nonce == bindparam("nonce")
 )
-_people = bindparam("people")
+_people = bindparam("people", type_=Integer)
 _ADD_ARRIVED = (
     update(_registrations)
     .where(
@@ -257,18 +263,22 @@ class DoorCounters:
 
 @dataclass(frozen=True)
 class DoorReport:
-    """After the event. Registered people are those who held a confirmed place before the
-    door (walk-ins apart); the attendance rate is the share of them who came in."""
+    """Attendance. Registered people are those who held a confirmed place before the door
+    (walk-ins apart); the attendance rate is the share of them who came in. Before the
+    event starts nobody can have failed to come: no rate, no no-shows (None)."""
 
+    #: The event has started: absences are no-shows.
+    started: bool
     registered_parties: int
     registered_people: int
     attended_parties: int
     attended_people: int
-    no_show_parties: int
-    no_show_people: int
+    no_show_parties: int | None
+    no_show_people: int | None
     walk_in_parties: int
     walk_in_people: int
-    #: attended_people / registered_people (0..1), None when nobody registered.
+    #: attended_people / registered_people (0..1); None when nobody registered, or before
+    #: the event starts.
     attendance_rate: float | None
     arrivals: list[tuple[datetime, int]]
     conflicts: int
@@ -298,50 +308,27 @@ class CheckInRow:
     door_link_id: UUID | None
 
 
-def ticket_code_from(scanned: str | None) -> str:
-    """The ticket code in what a scanner read: a full ticket URL ``.../t/{code}`` (any
-    host), a bare code, upper case, spaces or dashes. "" when it cannot be a code."""
-    if not isinstance(scanned, str) or len(scanned) > MAX_SCAN_LENGTH:
-        return ""
-    return tickets.normalise_ticket_code(scanned) or ""
-
-
 def ticket_hash(salt: str, code: str) -> str:
     """What the offline snapshot holds instead of a code: ``sha256_hex(salt + code)``."""
     return hashlib.sha256((salt + code).encode()).hexdigest()
 
 
-def _clean_nonce(nonce: str | None) -> str:
-    """The idempotency key as stored. A missing nonce gets a random one (no replay
-    protection, but the scan still counts); an odd one is hashed, so a retry carrying the
-    same odd value still matches."""
-    value = nonce if isinstance(nonce, str) else ""
-    if not value.strip():
-        return "srv-" + secrets.token_hex(16)
-    if len(value) <= NONCE_MAX_LENGTH and value.isascii() and value.isprintable():
-        return value
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+def event_days(event: Event) -> list[date]:
+    """The dates the event spans in its own time zone (an evening past midnight: two). A
+    door scanning on another day is probably at the wrong event: it is warned first."""
+    zone = ZoneInfo(event.timezone)
+    first = _aware(event.starts_at).astimezone(zone).date()
+    last = _aware(event.ends_at).astimezone(zone).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _clean_device(device: str | None) -> str:
-    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in device or "")
-    return " ".join(text.split())[:DEVICE_MAX_LENGTH].strip() or "door"
+def is_event_day(event: Event, now: datetime) -> bool:
+    """Whether ``now`` falls on one of ``event_days(event)``, in the event's time zone."""
+    return _aware(now).astimezone(ZoneInfo(event.timezone)).date() in event_days(event)
 
 
 def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _scan_time(scanned_at: datetime | None) -> datetime:
-    """When the scan happened: the device's time for an offline scan, never the future."""
-    now = utcnow()
-    return min(_aware(scanned_at), now) if scanned_at is not None else now
-
-
-def _fold(text: str) -> str:
-    """Lower-case without accents, for the name search ("Élodie" matches "elo")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _bucket(moment: datetime) -> datetime:
@@ -364,84 +351,50 @@ class DoorService:
     def check_in(
         self,
         event: Event,
-        scanned: str,
+        scan: ScanInput,
         *,
-        nonce: str,
-        device: str,
-        people: int | None = None,
-        scanned_at: datetime | None = None,
-        offline: bool = False,
         actor_id: UUID | None = None,
         door_link_id: UUID | None = None,
     ) -> ScanResult:
-        """Check in the ticket in ``scanned`` (see the module docstring for the order of
-        checks). ``people`` = None admits everyone of the party not yet in; a number admits
-        that many (partial arrival; capped at those not yet in). ``scanned_at`` is the real
-        time of an offline scan. Never raises for odd input: it answers ``unknown``."""
-        count = self._clean_people(people)
-        return self._scan(
-            event,
-            ticket_code_from(scanned),
-            None,
-            nonce=nonce,
-            device=device,
-            people=count,
-            scanned_at=scanned_at,
-            offline=offline,
-            actor_id=actor_id,
-            door_link_id=door_link_id,
-        )
+        """Check in the ticket ``scan.code`` (see the module docstring for the order of
+        checks). ``scan.people`` = None admits everyone of the party not yet in; a number
+        admits that many (partial arrival; capped at those not yet in). Answers ``unknown``
+        for a code that is no ticket ("" included)."""
+        return self._scan(event, scan.code, None, scan, actor_id, door_link_id)
 
     def check_in_registration(
         self,
         event: Event,
-        registration_id: UUID | str,
+        registration_id: UUID,
+        arrival: Arrival,
         *,
-        nonce: str,
-        device: str,
-        people: int | None = None,
-        scanned_at: datetime | None = None,
-        offline: bool = False,
         actor_id: UUID | None = None,
         door_link_id: UUID | None = None,
     ) -> ScanResult:
         """``check_in`` for a person found by name (``search``), without their ticket: the
         same checks and log. An id that is not one of this event's registrations answers
         ``unknown``."""
-        count = self._clean_people(people)
-        return self._scan(
-            event,
-            "",
-            _as_uuid(registration_id),
-            nonce=nonce,
-            device=device,
-            people=count,
-            scanned_at=scanned_at,
-            offline=offline,
-            actor_id=actor_id,
-            door_link_id=door_link_id,
-        )
+        return self._scan(event, "", registration_id, arrival, actor_id, door_link_id)
 
-    def inspect(self, event: Event, scanned: str) -> ScanResult:
-        """Careful mode: the verdict ``check_in`` WOULD give, writing nothing. ``admitted``
-        means "would admit" (``admitted_now`` = people who would come in)."""
-        code = ticket_code_from(scanned)
+    def inspect(self, event: Event, code: str) -> ScanResult:
+        """Careful mode: the verdict ``check_in`` WOULD give for the ticket ``code``,
+        writing nothing. ``admitted`` means "would admit" (``admitted_now`` = people who
+        would come in)."""
         registration = self._find(code, None, lock=False) if code else None
         return self._judge(event, registration, people=None)[0]
 
-    def inspect_registration(self, event: Event, registration_id: UUID | str) -> ScanResult:
+    def inspect_registration(self, event: Event, registration_id: UUID) -> ScanResult:
         """``inspect`` for a person found by name."""
-        registration = self._find("", _as_uuid(registration_id), lock=False)
+        registration = self._find("", registration_id, lock=False)
         if registration is not None and registration.event_id != event.id:
             registration = None
         return self._judge(event, registration, people=None)[0]
 
-    def undo(self, event: Event, check_in_id: UUID | str, *, device: str) -> ScanResult:
-        """Take back the admission ``check_in_id`` (the people it let in are out again).
-        ``NotFound`` unless it is an admission of this event; ``Conflict("already_undone")``
-        the second time."""
-        wanted = _as_uuid(check_in_id)
-        original = self.session.get(CheckIn, wanted) if wanted is not None else None
+    def undo(self, event: Event, undo: UndoInput) -> ScanResult:
+        """Take back the admission ``undo.check_in_id`` (the people it let in are out
+        again). ``NotFound`` unless it is an admission of this event;
+        ``Conflict("already_undone")`` the second time."""
+        original = self.session.get(CheckIn, undo.check_in_id)
         if (
             original is None
             or original.event_id != event.id
@@ -461,12 +414,12 @@ class DoorService:
         row = CheckIn(
             event_id=event.id,
             registration_id=registration.id,
-            nonce="undo-" + original.id.hex,
+            nonce=UNDO_NONCE_PREFIX + original.id.hex,
             action=CheckInAction.UNDO,
             verdict=UNDONE,
             people=people,
             arrived=arrived,
-            device=_clean_device(device),
+            device=undo.device,
             scanned_at=now,
             undoes_id=original.id,
         )
@@ -492,12 +445,8 @@ class DoorService:
     def walk_in(
         self,
         event: Event,
+        walk_in: WalkInInput,
         *,
-        name: str,
-        guests: int | str,
-        email: str = "",
-        device: str,
-        nonce: str,
         actor_id: UUID | None = None,
         door_link_id: UUID | None = None,
         locale: str = "en",
@@ -506,14 +455,17 @@ class DoorService:
         ``locale``: the language of the door's page, for the mails of a walk-in with an
         address.
 
-        Raises ``ValidationFailed`` (``name``, ``guests`` up to the event's guest allowance,
-        ``email`` optional — ``already_registered`` when it holds an active registration:
-        find it by name instead), ``Conflict("registration_closed")`` unless the event is
-        published, ``Conflict("event_full")`` when no place is left unless
+        Raises ``ValidationFailed`` (``guests`` beyond the event's guest allowance),
+        ``Conflict("registration_closed")`` unless the event is published,
+        ``Conflict("event_full")`` when no place is left unless
         ``event.walk_ins_over_capacity``. Without an address no mail is ever queued; with
         one, the registrant gets the usual confirmation with their ticket and links.
+
+        An address that already holds a place at this event is treated as if none had
+        been given (no mail, a placeholder address): the answer is the same as for a new
+        address, so the door cannot learn who is registered (docs/door.md).
         """
-        nonce = _clean_nonce(nonce)
+        nonce, device = walk_in.nonce, walk_in.device
         previous = self._by_nonce(event, nonce)
         if previous is not None:
             return self._replay(previous)
@@ -523,23 +475,13 @@ class DoorService:
         previous = self._by_nonce(event, nonce)
         if previous is not None:
             return self._replay(previous)
-        errors = FieldErrors()
-        clean_name = errors.check(clean_text, "name", name, max_length=NAME_MAX_LENGTH)
-        count = errors.check(parse_int, "guests", guests, minimum=0, maximum=event.guest_allowance)
-        address = ""
-        if (email or "").strip():
-            address = errors.check(clean_email, "email", email)
-        errors.raise_if_any()
+        if walk_in.guests > event.guest_allowance:
+            raise ValidationFailed({"guests": "out_of_range"})
         now = utcnow()
         require_registration_open(event, now)
-        if address and self.session.scalar(
-            select(Registration.id).where(
-                Registration.event_id == event.id,
-                Registration.email == address,
-                Registration.status.in_([s for s in S if s.is_active]),
-            )
-        ):
-            raise ValidationFailed({"email": "already_registered"})
+        clean_name, count, address = walk_in.name, walk_in.guests, walk_in.email
+        if address and self._holds_a_place(event, address):
+            address = ""
         token = new_token()
         registration = Registration(
             event_id=event.id,
@@ -588,6 +530,7 @@ class DoorService:
             actor_id=actor_id,
             door_link_id=door_link_id,
         )
+        assert row is not None  # the nonce was checked under the event's lock: it is ours
         return ScanResult(
             verdict=Verdict.ADMITTED,
             registration_id=registration.id,
@@ -608,13 +551,13 @@ class DoorService:
         return event
 
     # -- reading -----------------------------------------------------------------------
-    def search(self, event: Event, query: str, limit: int = 20) -> list[DoorRow]:
+    def search(self, event: Event, term: SearchTerm, limit: int = 20) -> list[DoorRow]:
         """Active registrations (confirmed, waitlisted, pending) whose name contains
-        ``query``, ignoring case and accents; nothing under two characters. Names starting
-        with the query come first, then alphabetical order."""
-        wanted = _fold(" ".join((query or "").split())[:NAME_MAX_LENGTH])
-        if len(wanted) < SEARCH_MIN_LENGTH or limit <= 0:
+        ``term``, ignoring case and accents; nothing for a term too short to search.
+        Names starting with the term come first, then alphabetical order."""
+        if not term.searchable or limit <= 0:
             return []
+        wanted = term.folded
         # Accent folding is not portable SQL (no unaccent on SQLite): filter here. One
         # event's registrations are a few thousand short rows at most.
         rows = self.session.execute(
@@ -632,7 +575,7 @@ class DoorService:
         ).all()
         found: list[tuple[bool, str, DoorRow]] = []
         for reg_id, name, guests, arrived, status, walk_in in rows:
-            folded = _fold(name)
+            folded = fold(name)
             if wanted not in folded:
                 continue
             prefix = any(word.startswith(wanted) for word in folded.split()) or folded.startswith(
@@ -694,6 +637,7 @@ class DoorService:
         firsts = self._first_admissions(event)
         entries: list[dict[str, Any]] = []
         for reg_id, code, name, guests, arrived, status in rows:
+            assert code is not None  # only rows with a ticket were selected
             party = 1 + guests
             verdict = _REFUSAL_FOR_STATUS.get(status)
             if verdict is None:
@@ -715,8 +659,8 @@ class DoorService:
             "tickets": entries,
         }
 
-    def report(self, event: Event) -> DoorReport:
-        """Attendance after the event (see ``DoorReport``)."""
+    def report(self, event: Event, *, now: datetime) -> DoorReport:
+        """Attendance at ``now``, final once the event has ended (see ``DoorReport``)."""
         rows = self.session.execute(
             select(Registration.guests, Registration.arrived, Registration.walk_in).where(
                 Registration.event_id == event.id, Registration.status == S.CONFIRMED
@@ -728,16 +672,20 @@ class DoorService:
         attended_people = sum(min(arrived, party) for party, arrived in registered)
         attended_parties = sum(1 for _, arrived in registered if arrived > 0)
         arrivals = self._arrivals(event, None)
+        started = _aware(event.starts_at) <= _aware(now)
         return DoorReport(
+            started=started,
             registered_parties=len(registered),
             registered_people=registered_people,
             attended_parties=attended_parties,
             attended_people=attended_people,
-            no_show_parties=len(registered) - attended_parties,
-            no_show_people=registered_people - attended_people,
+            no_show_parties=len(registered) - attended_parties if started else None,
+            no_show_people=registered_people - attended_people if started else None,
             walk_in_parties=len(walk_ins),
             walk_in_people=sum(walk_ins),
-            attendance_rate=attended_people / registered_people if registered_people else None,
+            attendance_rate=attended_people / registered_people
+            if started and registered_people
+            else None,
             arrivals=arrivals,
             conflicts=self._conflicts(event),
         )
@@ -782,30 +730,18 @@ class DoorService:
         ]
 
     # -- internals ---------------------------------------------------------------------
-    @staticmethod
-    def _clean_people(people: int | str | None) -> int | None:
-        if people is None or people == "":
-            return None
-        value = parse_int("people", people, minimum=1, maximum=1000, required=True)
-        return value
-
     def _scan(
         self,
         event: Event,
         code: str,
         registration_id: UUID | None,
-        *,
-        nonce: str,
-        device: str,
-        people: int | None,
-        scanned_at: datetime | None,
-        offline: bool,
+        arrival: Arrival,
         actor_id: UUID | None,
         door_link_id: UUID | None,
     ) -> ScanResult:
-        nonce = _clean_nonce(nonce)
-        device = _clean_device(device)
-        when = _scan_time(scanned_at)
+        nonce, device, people = arrival.nonce, arrival.device, arrival.people
+        offline, now = arrival.offline, utcnow()
+        when = arrival.scanned_at or now
         if (code or registration_id is not None) and self._admits_in_one_statement():
             admission = _ONE_STATEMENT.admit(
                 self.session,
@@ -815,8 +751,9 @@ class DoorService:
                 nonce=nonce,
                 people=people,
                 device=device,
+                device_key=arrival.device_key,
                 scanned_at=when,
-                now=utcnow(),
+                now=now,
                 offline=offline,
                 actor_id=actor_id,
                 door_link_id=door_link_id,
@@ -844,7 +781,7 @@ class DoorService:
                 admit, arrived = 0, registration.arrived
                 result = self._judge(event, registration, people=people)[0]
         if result.verdict is Verdict.ALREADY_CHECKED_IN and offline and registration:
-            conflict = self._admitted_elsewhere(registration.id, device)
+            conflict = self._admitted_elsewhere(registration.id, device, arrival.device_key)
         row = self._record(
             event,
             registration if result.verdict is not Verdict.OTHER_EVENT else None,
@@ -854,6 +791,7 @@ class DoorService:
             people=admit,
             arrived=arrived,
             device=device,
+            device_key=arrival.device_key,
             scanned_at=when,
             offline=offline,
             conflict=conflict,
@@ -874,6 +812,19 @@ class DoorService:
             )
             return self._admitted(event, admission, row.scanned_at, row.device)
         return replace(result, check_in_id=row.id, conflict=conflict)
+
+    def _holds_a_place(self, event: Event, address: str) -> bool:
+        """Whether ``address`` has an active registration (confirmed, waiting, pending)."""
+        return (
+            self.session.scalar(
+                select(Registration.id).where(
+                    Registration.event_id == event.id,
+                    Registration.email == address,
+                    Registration.status.in_([s for s in S if s.is_active]),
+                )
+            )
+            is not None
+        )
 
     def _admits_in_one_statement(self) -> bool:
         return ONE_STATEMENT_ADMISSION and self.session.get_bind().dialect.name == "postgresql"
@@ -896,6 +847,8 @@ class DoorService:
             },
             community_id=event.community_id,
         )
+        first_at: datetime | None
+        first_device: str | None
         # After the one statement, an earlier unit of the batch may hold this registration.
         loaded = self.session.identity_map.get(
             identity_key(Registration, admission.registration_id)
@@ -970,13 +923,15 @@ class DoorService:
         return result, admit
 
     def _find(self, code: str, registration_id: UUID | None, *, lock: bool) -> Registration | None:
+        key: UUID | str
         if registration_id is not None:
             query, key = _BY_ID[lock], registration_id
         elif code:
             query, key = _BY_CODE[lock], code
         else:
             return None
-        return self.session.scalar(query, {"key": key})
+        found: Registration | None = self.session.scalar(query, {"key": key})
+        return found
 
     def _add_arrived(self, registration: Registration, people: int) -> int:
         """Add ``people`` (negative to take back) to ``arrived`` if it stays within the
@@ -1007,6 +962,7 @@ class DoorService:
         conflict: bool,
         actor_id: UUID | None,
         door_link_id: UUID | None,
+        device_key: str | None = None,
         other_event_id: UUID | None = None,
     ) -> Logged | None:
         """Append the log row; None if the nonce was taken meanwhile (nothing written)."""
@@ -1020,7 +976,8 @@ class DoorService:
             "verdict": verdict.value,
             "people": people,
             "arrived": arrived,
-            "device": _clean_device(device),
+            "device": device,
+            "device_key": device_key,
             "actor_id": actor_id,
             "door_link_id": door_link_id,
             "offline": offline,
@@ -1114,8 +1071,13 @@ class DoorService:
             return None, None
         return admissions[0].scanned_at, admissions[0].device
 
-    def _admitted_elsewhere(self, registration_id: UUID, device: str) -> bool:
-        return any(row.device != device for row in self._admissions(registration_id))
+    def _admitted_elsewhere(self, registration_id: UUID, device: str, key: str | None) -> bool:
+        """Whether another device let this party in. A phone is known by its key when both
+        scans carry one (its label may have been renamed meanwhile), else by its label."""
+        return any(
+            row.device_key != key if key and row.device_key else row.device != device
+            for row in self._admissions(registration_id)
+        )
 
     def _first_admissions(self, event: Event) -> dict[UUID, datetime]:
         firsts: dict[UUID, datetime] = {}
@@ -1138,6 +1100,9 @@ class DoorService:
                     CheckIn.id.not_in(undone),
                 )
             )
+            # Admissions always name their registration (only refusals of unknown tickets
+            # have none); the condition says so to the checker.
+            if registration_id is not None
         ]
 
     def _undone(self, check_in_id: UUID) -> bool:
@@ -1188,15 +1153,6 @@ def _unknown() -> ScanResult:
     )
 
 
-def _as_uuid(value: UUID | str | None) -> UUID | None:
-    if isinstance(value, UUID):
-        return value
-    try:
-        return UUID(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
 __all__ = [
     "CheckInRow",
     "DoorCounters",
@@ -1205,6 +1161,8 @@ __all__ = [
     "DoorService",
     "ScanResult",
     "Verdict",
+    "event_days",
+    "is_event_day",
     "ticket_code_from",
     "ticket_hash",
 ]

@@ -49,10 +49,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from events.models import CheckIn, CheckInAction, Registration, RegistrationStatus
-from events.models.base import new_id
+from events.models.base import new_id, table_of
 
-_checkins = CheckIn.__table__
-_registrations = Registration.__table__
+_checkins = table_of(CheckIn)
+_registrations = table_of(Registration)
 _uuid = _checkins.c.id.type
 
 
@@ -108,6 +108,7 @@ def _statement(column: Any, refusal_statuses: Collection[RegistrationStatus]) ->
         "people": people,
         "arrived": found.c.arrived + people,
         "device": bindparam("scan_device", type_=String),
+        "device_key": bindparam("scan_device_key", type_=String),
         "actor_id": bindparam("scan_actor_id", type_=_uuid),
         "door_link_id": bindparam("scan_door_link_id", type_=_uuid),
         "offline": bindparam("scan_offline", type_=Boolean),
@@ -169,6 +170,7 @@ class OneStatementAdmission:
         nonce: str,
         people: int | None,
         device: str,
+        device_key: str | None,
         scanned_at: datetime,
         now: datetime,
         offline: bool,
@@ -192,6 +194,7 @@ class OneStatementAdmission:
                     "scan_people": people,
                     "scan_check_in_id": check_in_id,
                     "scan_device": device,
+                    "scan_device_key": device_key,
                     "scan_actor_id": actor_id,
                     "scan_door_link_id": door_link_id,
                     "scan_offline": offline,

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from events.mail.notify import MailKind, queue_registration_mail
 from events.models import Event, Registration, RegistrationLog, RegistrationStatus
+from events.models.base import table_of
 from events.webhook_queue import queue_webhook
 
-_INSERT_LOG = insert(RegistrationLog.__table__)
+_INSERT_LOG = insert(table_of(RegistrationLog))
 
 
 #: The webhooks each audit action sends (events/webhook_queue.py), by the status it left.

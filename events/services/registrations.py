@@ -44,7 +44,6 @@ the others cannot, since only hashes are stored.
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,7 +65,7 @@ from events.lifecycle import (
 from events.mail.notify import MailKind
 from events.mail.outbox import forget_registrations
 from events.models import Event, Registration, RegistrationLink, RegistrationStatus
-from events.models.base import new_id
+from events.models.base import new_id, table_of
 from events.models.registrations import ACTIVE_ONLY, INACTIVE_STATUSES
 from events.services.personal_data import clear_personal_data, forget_private_links
 from events.services.personal_feeds import revoke_feed_tokens
@@ -75,12 +74,18 @@ from events.services.questions import clean_answers, form_questions
 from events.services.registration_records import log_registration, mail_registrant
 from events.services.registration_records import waitlist_rank as rank_in_waitlist
 from events.tokens import hash_token, new_token
-from events.validation import FieldErrors, clean_email, clean_text, parse_int
+from events.validation import (
+    NAME_MAX_LENGTH,
+    FieldErrors,
+    clean_email,
+    clean_locale,
+    clean_text,
+    parse_int,
+)
 
 #: How long an unconfirmed address (``pending_email``) may still be confirmed.
 DEFAULT_HOLD = timedelta(hours=24)
 MAX_CAPACITY = 100_000
-NAME_MAX_LENGTH = 120
 #: Links mailed again ("resend my links", or the form sent again with a registered address):
 #: per event, this many times per window for one address, and for one client.
 LINKS_AGAIN_LIMIT = 5
@@ -88,14 +93,13 @@ LINKS_AGAIN_WINDOW = timedelta(minutes=15)
 #: Further private links kept per registration (events/models/registrations.py).
 MAX_EXTRA_LINKS = 10
 
-_LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,4})?$")
 _CHECKED = {"on", "true", "1", "yes", "y"}
 
 # -- the registration's statements, built once -------------------------------------------
 # Core statements with bound parameters, built at import: SQLAlchemy reuses their compiled
 # form, where building them anew (and computing their cache keys) on every registration
 # was a third of the hottest write's time (docs/performance.md).
-_registrations = Registration.__table__
+_registrations = table_of(Registration)
 _same_address = and_(_registrations.c.email == bindparam("email"), text(ACTIVE_ONLY))
 _EARLIER_BY_ADDRESS = select(_registrations.c.id).where(
     _registrations.c.event_id == bindparam("event_id"), _same_address
@@ -179,11 +183,6 @@ def _checked(value: bool | str | None) -> bool:
     if isinstance(value, bool):
         return value
     return (value or "").strip().lower() in _CHECKED
-
-
-def clean_locale(value: str | None) -> str:
-    locale = (value or "").strip()
-    return locale if len(locale) <= 8 and _LOCALE.match(locale) else "en"
 
 
 def _clean_request_key(value: str | None) -> str | None:
@@ -488,10 +487,11 @@ class RegistrationService:
 
         A registration that may still change (events/lifecycle.py: the event not over,
         nobody of the party let in) is cancelled first (places freed, waitlist promoted);
-        otherwise it keeps its status, so the attendance figures stay true. Then the name, the address, the opt-in, the form nonce, the
-        ticket and the answers to the organiser's questions are removed and the manage link
-        stops working. The row stays as an anonymous party (status, guests, dates); the
-        audit log holds ids only. Returns the parties promoted by the cancellation."""
+        otherwise it keeps its status, so the attendance figures stay true. Then the name,
+        the address, the opt-in, the form nonce, the ticket and the answers to the
+        organiser's questions are removed and no private link works any more. The row
+        stays as an anonymous party (status, guests, dates); the audit log holds ids only.
+        Returns the parties promoted by the cancellation."""
         event = self._event_of(registration)
         self.places.lock(event)
         self.session.refresh(registration)

@@ -3,7 +3,7 @@
 // It keeps the scanner page and its files; scans themselves never go through a cache
 // (door.js queues them in localStorage and sends them when the network is back).
 "use strict";
-const VERSION = "door-v1";
+const VERSION = "door-v2";
 const SCOPE = new URL(self.registration.scope).pathname.replace(/\/$/, "");
 const CACHE = `rencontres-${VERSION}-${SCOPE}`;
 const ASSETS = [

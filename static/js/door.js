@@ -4,6 +4,9 @@
 // vibration, and when the network drops scans are checked against an offline snapshot,
 // queued and sent when it comes back (same nonce: a retry is harmless).
 // Names only ever reach the page through textContent: never as HTML.
+// Times are shown on the event's clock (its time zone), as the server's verdicts are.
+// The log of this device has one line per request, showing the server's answer once it
+// is known (an offline verdict is replaced when its scan is sent).
 "use strict";
 (() => {
   const DEDUPE_MS = 3000;
@@ -59,6 +62,8 @@
   // -- configuration and small helpers ----------------------------------------------------
   const base = root.dataset.base;
   const slug = root.dataset.event;
+  const zone = root.dataset.timezone || undefined;
+  const eventDays = (root.dataset.days || "").split(" ").filter(Boolean);
   const strings = JSON.parse(root.dataset.strings || "{}");
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
   const storageKey = (name) => `rencontres.door.${name}.${slug}`;
@@ -87,6 +92,30 @@
     crypto.getRandomValues(bytes);
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
+  // The event's clock: the log and the verdicts show the same time wherever the phone is set.
+  function clockFormat(options) {
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+        timeZone: zone,
+        hourCycle: "h23",
+        ...options,
+      });
+    } catch (_error) {
+      return new Intl.DateTimeFormat(undefined, { hourCycle: "h23", ...options });
+    }
+  }
+  const logClock = clockFormat({ hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const verdictClock = clockFormat({ hour: "2-digit", minute: "2-digit" });
+  function todayOnEventClock() {
+    try {
+      // en-CA writes dates as YYYY-MM-DD, the form of data-days.
+      return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(
+        new Date(),
+      );
+    } catch (_error) {
+      return "";
+    }
+  }
   function normaliseCode(scanned) {
     let text = String(scanned || "").trim().toLowerCase();
     if (text.includes("/t/")) {
@@ -99,11 +128,32 @@
   // -- the device name ------------------------------------------------------------------------
   const deviceInput = $("door-device");
   const DEVICE_KEY = "rencontres.door.device";
+  // The phone's own key: the same phone under another name is the same device (a re-scan
+  // after renaming it is no conflict).
+  const PHONE_KEY = "rencontres.door.device-key";
+  const phoneKey = (() => {
+    let key = null;
+    try {
+      key = localStorage.getItem(PHONE_KEY);
+    } catch (_error) {
+      key = null;
+    }
+    if (!key || !/^[A-Za-z0-9_-]{8,64}$/.test(key)) {
+      key = newNonce().replace(/-/g, "");
+      try {
+        localStorage.setItem(PHONE_KEY, key);
+      } catch (_error) {
+        // Not kept: this page's scans still share one key.
+      }
+    }
+    return key;
+  })();
   function deviceName() {
     return (deviceInput?.value || "").trim().slice(0, 60);
   }
   function fillDevice() {
     for (const input of document.querySelectorAll("input[data-device]")) input.value = deviceName();
+    for (const input of document.querySelectorAll("input[data-device-key]")) input.value = phoneKey;
   }
   if (deviceInput) {
     let stored = null;
@@ -164,17 +214,31 @@
   const overlayTitle = $("door-verdict-title");
   const overlayDetail = $("door-verdict-detail");
   const overlayActions = $("door-verdict-actions");
+  const dayActions = $("door-day-actions");
   const peopleSelect = $("door-people");
   const codeInput = $("door-code");
+  // On a phone the field must not take the focus by itself: the keyboard would cover the
+  // camera and its buttons. A keyboard-wedge scanner on a computer needs it.
+  const finePointer = window.matchMedia ? window.matchMedia("(pointer: fine)").matches : true;
+  function focusCode() {
+    if (finePointer) codeInput?.focus();
+  }
   let hideTimer = null;
   let pendingConfirm = null;
+  let pendingDay = null;
 
   function hideVerdict() {
     clearTimeout(hideTimer);
     overlay.hidden = true;
     overlayActions.hidden = true;
+    if (dayActions) dayActions.hidden = true;
     pendingConfirm = null;
-    if (document.activeElement === document.body || !document.activeElement) codeInput?.focus();
+    if (pendingDay) {
+      const answer = pendingDay;
+      pendingDay = null;
+      answer(false);
+    }
+    if (document.activeElement === document.body || !document.activeElement) focusCode();
   }
   function showVerdict(tone, title, detail, { stay = false } = {}) {
     clearTimeout(hideTimer);
@@ -187,34 +251,54 @@
     if (!stay) hideTimer = setTimeout(hideVerdict, VERDICT_MS);
   }
   overlay.addEventListener("click", (event) => {
-    if (!overlayActions.contains(event.target)) hideVerdict();
+    if (!overlayActions.contains(event.target) && !dayActions?.contains(event.target)) hideVerdict();
   });
   $("door-dismiss")?.addEventListener("click", hideVerdict);
 
   // -- the log of this device --------------------------------------------------------------
+  // One line per request; ``nonce`` ties a line to its scan, so that the server's answer
+  // replaces the offline verdict when a queued scan is sent (never a second line).
   const logList = $("door-log-list");
-  function addLog(tone, title, detail) {
-    if (!logList) return;
-    const item = document.createElement("li");
+  function logLine(nonce) {
+    if (!logList || !nonce) return null;
+    return Array.from(logList.children).find((item) => item.dataset.nonce === nonce) || null;
+  }
+  function writeLine(item, tone, title, detail) {
     item.className = `door-log-${tone}`;
+    item.querySelector("span").textContent = detail ? `${title} — ${detail}` : title;
+  }
+  function addLog(tone, title, detail, { nonce = "", when = null } = {}) {
+    if (!logList) return;
+    const existing = logLine(nonce);
+    if (existing) {
+      writeLine(existing, tone, title, detail);
+      return;
+    }
+    const item = document.createElement("li");
+    if (nonce) item.dataset.nonce = nonce;
     const time = document.createElement("time");
-    const now = new Date();
-    time.dateTime = now.toISOString();
-    time.textContent = now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-    const text = document.createElement("span");
-    text.textContent = detail ? `${title} — ${detail}` : title;
-    item.append(time, " ", text);
+    const moment = when && !Number.isNaN(when.getTime()) ? when : new Date();
+    time.dateTime = moment.toISOString();
+    time.textContent = logClock.format(moment);
+    item.append(time, " ", document.createElement("span"));
+    writeLine(item, tone, title, detail);
     logList.prepend(item);
     while (logList.children.length > LOG_SIZE) logList.lastElementChild.remove();
   }
 
   // -- talking to the server ----------------------------------------------------------------
   class NetworkError extends Error {}
+  // navigator.onLine says whether there is a network, not whether the server answers (a
+  // venue's Wi-Fi without Internet): the last request says that.
+  let reachable = true;
+  const isOnline = () => navigator.onLine && reachable;
   class HttpError extends Error {
     constructor(status, body) {
       super(body?.title || String(status));
       this.status = status;
       this.body = body;
+      // Problem details: ``detail`` says why (a refusal's sentence), ``title`` what kind.
+      this.reason = body?.detail || body?.title || "";
     }
   }
   async function postJSON(path, body) {
@@ -231,10 +315,12 @@
         signal: controller.signal,
       });
     } catch (_error) {
+      reachable = false;
       throw new NetworkError("network");
     } finally {
       clearTimeout(timer);
     }
+    reachable = true;
     if (response.type === "opaqueredirect" || response.status === 0) throw new HttpError(303, { title: strings.no_access });
     let data = null;
     try {
@@ -260,6 +346,7 @@
         headers: { accept: "application/json" },
         cache: "no-store",
       });
+      reachable = true;
       if (!response.ok) return;
       const data = await response.json();
       if (data && Array.isArray(data.tickets)) {
@@ -311,8 +398,12 @@
             : fmt(strings.welcome, { name });
         return { tone: "ok", title, detail: strings.offline_checked, entry, left };
       }
-      case "already_checked_in":
-        return { tone: "warn", title: strings.already, detail: name, entry };
+      case "already_checked_in": {
+        const at = entry.at ? new Date(entry.at) : null;
+        const title =
+          at && !Number.isNaN(at.getTime()) ? fmt(strings.already_at, { time: verdictClock.format(at) }) : strings.already;
+        return { tone: "warn", title, detail: name, entry };
+      }
       default:
         return { tone: "bad", title: strings[entry.status] || strings.unknown, detail: name, entry };
     }
@@ -321,12 +412,12 @@
     if (!badge) return;
     const waiting = queue.length;
     if (waiting) {
-      const text = navigator.onLine
+      const text = isOnline()
         ? fmt(strings.syncing, { n: waiting })
         : fmt(waiting === 1 ? strings.waiting_one : strings.waiting_other, { n: waiting });
       badge.textContent = text;
       badge.hidden = false;
-    } else if (!navigator.onLine) {
+    } else if (!isOnline()) {
       badge.textContent = strings.offline;
       badge.hidden = false;
     } else {
@@ -341,7 +432,7 @@
     save("queue", queue);
     if (verdict.tone === "ok") await markLocally(item.scanned, null);
     showVerdict(verdict.tone, verdict.title, verdict.detail);
-    addLog(verdict.tone, verdict.title, verdict.detail);
+    addLog(verdict.tone, verdict.title, verdict.detail, { nonce: item.nonce, when: new Date(item.scanned_at) });
     updateBadge();
   }
   let syncing = false;
@@ -355,15 +446,17 @@
     try {
       while (queue.length) {
         const item = queue[0];
+        const when = new Date(item.scanned_at);
         try {
+          // The server's answer takes the place of the offline verdict in the log.
           const answer = await postJSON("/scan", item);
-          if (answer?.conflict) addLog("warn", answer.message, answer.detail);
+          addLog(answer.tone || "bad", answer.message, answer.detail, { nonce: item.nonce, when });
         } catch (error) {
           if (error instanceof NetworkError) break;
           // Server trouble, or signed out (401): keep the queue for the next attempt.
           if (error instanceof HttpError && (error.status >= 500 || error.status === 401)) break;
           // Refused for good (bad input, link revoked): sending it again would not help.
-          addLog("bad", strings.error, error.body?.title || "");
+          addLog("bad", strings.error, error.reason, { nonce: item.nonce, when });
         }
         queue.shift();
         save("queue", queue);
@@ -391,13 +484,19 @@
   function mode() {
     return document.querySelector('input[name="door-mode"]:checked')?.value || "express";
   }
-  function showAnswer(answer) {
+  function showAnswer(answer, item = null) {
     const tone = answer.tone || (answer.verdict === "admitted" ? "ok" : "bad");
     showVerdict(tone, answer.message, answer.detail);
-    addLog(tone, answer.message, answer.detail);
+    if (item) addLog(tone, answer.message, answer.detail, { nonce: item.nonce, when: new Date(item.scanned_at) });
   }
   async function checkIn(scanned, people) {
-    const item = { scanned, nonce: newNonce(), device: deviceName(), scanned_at: new Date().toISOString() };
+    const item = {
+      scanned,
+      nonce: newNonce(),
+      device: deviceName(),
+      device_key: phoneKey,
+      scanned_at: new Date().toISOString(),
+    };
     if (people) item.people = people;
     if (!navigator.onLine || queue.length) {
       // Offline, or earlier scans still waiting: keep the order, queue this one too.
@@ -406,7 +505,7 @@
     }
     try {
       const answer = await postJSON("/scan", item);
-      showAnswer(answer);
+      showAnswer(answer, item);
       if (answer.verdict === "admitted" && answer.check_in_id) {
         lastAdmission = answer.check_in_id;
         if (undoButton) {
@@ -417,9 +516,9 @@
       }
     } catch (error) {
       if (error instanceof NetworkError) return offlineScan(item);
-      const title = error.body?.title || strings.error;
+      const title = error.reason || strings.error;
       showVerdict("bad", title, "");
-      addLog("bad", title, "");
+      addLog("bad", title, "", { nonce: item.nonce });
     }
   }
   function askToConfirm(scanned, answer) {
@@ -442,7 +541,7 @@
     const { scanned, left } = pendingConfirm;
     const people = Number(peopleSelect.value) || left;
     hideVerdict();
-    checkIn(scanned, people < left ? people : null);
+    exclusively(() => checkIn(scanned, people < left ? people : null));
   });
   async function inspect(scanned) {
     let answer;
@@ -451,7 +550,7 @@
       answer = await postJSON("/inspect", { scanned });
     } catch (error) {
       if (!(error instanceof NetworkError)) {
-        showVerdict("bad", error.body?.title || strings.error, "");
+        showVerdict("bad", error.reason || strings.error, "");
         return;
       }
       const verdict = await offlineVerdict(scanned);
@@ -471,17 +570,57 @@
     if (answer.verdict === "admitted") askToConfirm(scanned, answer);
     else showAnswer(answer);
   }
+
+  // "This event is not today": asked once a day before scanning, on the event's clock.
+  const dayBanner = $("door-not-today");
+  $("door-day-ok-field")?.remove(); // without this script, a checkbox asks instead
+  let dayConfirmed = "";
+  function notToday() {
+    const today = todayOnEventClock();
+    return eventDays.length > 0 && today !== "" && !eventDays.includes(today);
+  }
+  function showDayBanner() {
+    if (dayBanner) dayBanner.hidden = !notToday();
+  }
+  showDayBanner();
+  setInterval(showDayBanner, 60000);
+  function dayIsConfirmed() {
+    if (!notToday() || dayConfirmed === todayOnEventClock() || !dayActions) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      pendingDay = resolve;
+      showVerdict("warn", strings.not_today, strings.not_today_detail, { stay: true });
+      dayActions.hidden = false;
+      $("door-day-confirm")?.focus();
+    });
+  }
+  $("door-day-confirm")?.addEventListener("click", () => {
+    dayConfirmed = todayOnEventClock();
+    const answer = pendingDay;
+    pendingDay = null;
+    hideVerdict();
+    answer?.(true);
+  });
+  $("door-day-cancel")?.addEventListener("click", hideVerdict);
+
+  // One scan at a time, whatever starts it (camera, keyboard, careful mode's confirmation).
   let working = false;
-  async function handleScan(scanned) {
-    const text = String(scanned || "").trim();
-    if (!text || working) return;
+  async function exclusively(task) {
+    if (working) return;
     working = true;
     try {
-      if (mode() === "careful") await inspect(text);
-      else await checkIn(text, null);
+      await task();
     } finally {
       working = false;
     }
+  }
+  function handleScan(scanned) {
+    const text = String(scanned || "").trim();
+    if (!text) return Promise.resolve();
+    return exclusively(async () => {
+      if (!(await dayIsConfirmed())) return;
+      if (mode() === "careful") await inspect(text);
+      else await checkIn(text, null);
+    });
   }
 
   undoButton?.addEventListener("click", async () => {
@@ -498,7 +637,7 @@
       addLog("warn", answer.message, "");
       refreshSnapshot();
     } catch (error) {
-      showVerdict("bad", error.body?.title || strings.error, "");
+      showVerdict("bad", error.reason || strings.error, "");
     }
   });
 
@@ -509,8 +648,9 @@
     const value = codeInput.value;
     codeInput.value = "";
     handleScan(value);
-    codeInput.focus();
+    codeInput.focus(); // typed here: the volunteer (or the scanner) goes on typing here
   });
+  focusCode();
 
   // The mode switch exists only with JavaScript (careful mode needs it).
   const modeBox = $("door-mode");
@@ -522,20 +662,22 @@
     modeBox.addEventListener("change", () => save("mode", mode()));
   }
 
-  // A check-in from the search or a walk-in answered by htmx: the same full-screen verdict.
-  document.body.addEventListener("htmx:afterSwap", (event) => {
-    const result = event.detail?.target?.querySelector?.(".door-result") ||
-      (event.detail?.target?.classList?.contains("door-result") ? event.detail.target : null);
-    if (!result) return;
-    const tone = result.classList.contains("door-result-ok")
-      ? "ok"
-      : result.classList.contains("door-result-warn")
-        ? "warn"
-        : "bad";
-    const title = result.querySelector(".door-verdict-title")?.textContent || "";
-    const detail = result.querySelector(".door-verdict-detail")?.textContent || "";
-    showVerdict(tone, title, detail);
-    addLog(tone, title, detail);
+  // A check-in from the search or a walk-in answered by htmx: the same full-screen verdict,
+  // once per answer. (Looking for a verdict in whatever was swapped showed an old one again:
+  // a later search swaps out the element that still holds the last check-in's verdict.)
+  document.body.addEventListener("htmx:afterSwap", () => {
+    for (const result of root.querySelectorAll(".door-result:not([data-shown])")) {
+      result.dataset.shown = "true";
+      const tone = result.classList.contains("door-result-ok")
+        ? "ok"
+        : result.classList.contains("door-result-warn")
+          ? "warn"
+          : "bad";
+      const title = result.querySelector(".door-verdict-title")?.textContent || "";
+      const detail = result.querySelector(".door-verdict-detail")?.textContent || "";
+      showVerdict(tone, title, detail);
+      addLog(tone, title, detail);
+    }
   });
 
   // -- the camera ---------------------------------------------------------------------------
@@ -546,8 +688,11 @@
   const startButton = $("door-camera-start");
   const torchButton = $("door-torch");
   let stream = null;
-  let lastCode = "";
-  let lastSeenAt = 0;
+  // Each code in view: when it was last seen, and whether it was scanned since it came into
+  // view. A ticket held in front of the camera is one scan however long it stays (gaps under
+  // 3 seconds included), even when another code (a poster, another ticket) is read in
+  // between; a ticket shown while a verdict is on screen is scanned once it is gone.
+  const inView = new Map();
 
   function note(text) {
     if (!cameraNote) return;
@@ -556,10 +701,13 @@
   }
   function decoded(text) {
     const now = Date.now();
-    const same = text === lastCode && now - lastSeenAt < DEDUPE_MS;
-    lastCode = text;
-    lastSeenAt = now; // a ticket held in front of the camera is one scan, however long
-    if (same || working || pendingConfirm || !overlay.hidden) return;
+    for (const [code, seen] of inView) if (now - seen.at >= DEDUPE_MS) inView.delete(code);
+    const key = normaliseCode(text) || text;
+    const seen = inView.get(key) || { at: now, scanned: false };
+    seen.at = now;
+    inView.set(key, seen);
+    if (seen.scanned || working || pendingConfirm || pendingDay || !overlay.hidden) return;
+    seen.scanned = true;
     handleScan(text);
   }
   function tick() {
@@ -579,6 +727,7 @@
     setTimeout(() => requestAnimationFrame(tick), 120);
   }
   async function startCamera() {
+    if (stream) return; // one stream, one decoding loop
     if (!navigator.mediaDevices?.getUserMedia || typeof window.jsQR !== "function") {
       note(strings.camera_off);
       return;

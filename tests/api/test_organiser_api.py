@@ -101,14 +101,16 @@ def test_check_in_is_the_doors_idempotent_operation(
         json={"name": "Ada", "email": "ada@example.org", "consent": True},
         headers=auth,
     ).json()["registration"]
-    scan = {"nonce": "scan-1", "registration_id": registered["id"], "device": "gate"}
+    scan = {"nonce": "scan-0001", "registration_id": registered["id"], "device": "gate"}
     first = client.post(f"{path}/check-ins", json=scan, headers=auth).json()
     assert first["verdict"] == "admitted" and first["admitted_now"] == 1
     retry = client.post(f"{path}/check-ins", json=scan, headers=auth).json()
     assert retry["replayed"] and retry["check_in_id"] == first["check_in_id"]
-    other = client.post(f"{path}/check-ins", json={**scan, "nonce": "scan-2"}, headers=auth)
+    other = client.post(f"{path}/check-ins", json={**scan, "nonce": "scan-0002"}, headers=auth)
     assert other.json()["verdict"] == "already_checked_in"
-    unknown = client.post(f"{path}/check-ins", json={"nonce": "s3", "ticket": "nope"}, headers=auth)
+    unknown = client.post(
+        f"{path}/check-ins", json={"nonce": "scan-0003", "ticket": "nope"}, headers=auth
+    )
     assert unknown.json()["verdict"] == "unknown"
     undo = client.post(f"{path}/check-ins/{first['check_in_id']}/undo", json={}, headers=auth)
     assert undo.json()["verdict"] == "undone"

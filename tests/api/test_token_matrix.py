@@ -35,7 +35,7 @@ BODIES = {
     ("PATCH", "/events/{event:str}"): {"title": "Renamed"},
     ("POST", "/registrations"): {"name": "Ada", "email": "ada@example.org", "consent": True},
     ("POST", "/guests"): {"guests": 0},
-    ("POST", "/check-ins"): {"nonce": "n-1", "ticket": "nothing"},
+    ("POST", "/check-ins"): {"nonce": "nonce-0001", "ticket": "nothing"},
 }
 
 

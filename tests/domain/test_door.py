@@ -31,7 +31,19 @@ from events.services.door import (
     DoorService,
     ScanResult,
     Verdict,
+    event_days,
+    is_event_day,
     ticket_code_from,
+)
+from events.services.door_input import (
+    Arrival,
+    ScanInput,
+    WalkInInput,
+    arrival_input,
+    scan_input,
+    search_term,
+    undo_input,
+    walk_in_input,
 )
 from events.services.events import EventInput, EventService
 from events.services.registrations import RegistrationService
@@ -49,12 +61,65 @@ def nonce() -> str:
     return f"nonce-{next(_nonces)}-{uuid4().hex[:8]}"
 
 
-def scan(db: Database, event: Event, scanned: str, **options: Any) -> ScanResult:
+def scan_of(scanned: str, **fields: Any) -> ScanInput:
+    """A scan request's fields as the domain takes them (events/services/door_input.py)."""
+    fields.setdefault("nonce", nonce())
+    fields.setdefault("device", "door 1")
+    return scan_input({"scanned": scanned, **fields}, now=utcnow())
+
+
+def arrival_of(**fields: Any) -> Arrival:
+    """A check-in by name's fields as the domain takes them."""
+    fields.setdefault("nonce", nonce())
+    fields.setdefault("device", "door 1")
+    return arrival_input(fields, now=utcnow())
+
+
+def walk_in_of(name: str = "Walk In", **fields: Any) -> WalkInInput:
+    """A walk-in form's fields as the domain takes them."""
+    fields.setdefault("guests", 0)
+    fields.setdefault("device", "door 1")
+    fields.setdefault("nonce", nonce())
+    return walk_in_input({"name": name, **fields})
+
+
+def scan(
+    db: Database,
+    event: Event,
+    scanned: str,
+    *,
+    actor_id: UUID | None = None,
+    door_link_id: UUID | None = None,
+    **fields: Any,
+) -> ScanResult:
     """One door request: ``DoorService.check_in`` in its own write transaction."""
-    options.setdefault("nonce", nonce())
-    options.setdefault("device", "door 1")
     with db.transaction() as session:
-        return DoorService(session).check_in(session.get(Event, event.id), scanned, **options)
+        return DoorService(session).check_in(
+            session.get(Event, event.id),
+            scan_of(scanned, **fields),
+            actor_id=actor_id,
+            door_link_id=door_link_id,
+        )
+
+
+def by_name(db: Database, event: Event, registration_id: UUID, **fields: Any) -> ScanResult:
+    """A check-in from the name search, in its own write transaction."""
+    with db.transaction() as session:
+        return DoorService(session).check_in_registration(
+            session.get(Event, event.id), registration_id, arrival_of(**fields)
+        )
+
+
+def undo(db: Database, event: Event, check_in_id: Any, device: str = "door 1") -> ScanResult:
+    with db.transaction() as session:
+        return DoorService(session).undo(
+            session.get(Event, event.id),
+            undo_input({"check_in_id": str(check_in_id), "device": device}),
+        )
+
+
+def search(db: Database, event: Event, text: str, limit: int = 20) -> list[Any]:
+    return door(db, event, "search", search_term(text), limit=limit)
 
 
 def door(db: Database, event: Event, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -192,9 +257,7 @@ def test_waitlisted_and_pending_people_found_by_name_are_refused(
     ]
     for event, registration, status, verdict in cases:
         assert registration.status is status and registration.ticket_code is None
-        result = door(
-            db, event, "check_in_registration", registration.id, nonce=nonce(), device="d"
-        )
+        result = by_name(db, event, registration.id, device="d")
         assert (result.verdict, result.admitted_now, result.registration_id) == (
             verdict,
             0,
@@ -255,8 +318,18 @@ def test_a_ticket_for_another_date_names_that_event_and_nobody(
         "other_event",
     )
     # And by id, another event's registrant is simply unknown.
-    by_id = door(db, event, "check_in_registration", stranger.id, nonce=nonce(), device="d")
+    by_id = by_name(db, event, stranger.id, device="d")
     assert by_id.verdict is Verdict.UNKNOWN
+
+
+@pytest.mark.parametrize("scanned", ["", "   ", None, 12, ["a" * 27]])
+def test_nothing_scanned_is_refused_before_anything_is_written(
+    db: Database, event: Event, scanned: Any
+) -> None:
+    with pytest.raises(ValidationFailed) as failed:
+        scan(db, event, scanned)
+    assert failed.value.errors in ({"scanned": "required"}, {"scanned": "not_text"})
+    assert log_rows(db, event) == []
 
 
 @pytest.mark.parametrize(
@@ -266,8 +339,6 @@ def test_a_ticket_for_another_date_names_that_event_and_nobody(
         "2" * 27,
         "https://evil.example/t/" + "b" * 27,
         "https://rencontres.example.org/t/",
-        "",
-        "   ",
         "hello world",
         "0" * 27,  # look-alike characters are not in the alphabet
         "\x00\x01\x02",
@@ -293,8 +364,8 @@ def test_forged_garbage_and_huge_input_is_unknown_without_an_exception(
 # -- idempotency -------------------------------------------------------------------------
 def test_a_retried_scan_gets_the_same_answer_and_writes_nothing(db: Database, event: Event) -> None:
     registration = confirmed(db, event, guests=2)
-    first = scan(db, event, registration.ticket_code, nonce="n-1", people=2)
-    retry = scan(db, event, registration.ticket_code, nonce="n-1", people=2)
+    first = scan(db, event, registration.ticket_code, nonce="retry-n-1", people=2)
+    retry = scan(db, event, registration.ticket_code, nonce="retry-n-1", people=2)
     assert retry.replayed and not first.replayed
     assert (retry.verdict, retry.admitted_now, retry.arrived, retry.check_in_id) == (
         Verdict.ADMITTED,
@@ -304,30 +375,39 @@ def test_a_retried_scan_gets_the_same_answer_and_writes_nothing(db: Database, ev
     )
     assert len(log_rows(db, event)) == 1 and arrived(db, registration) == 2
     # A retry carries the same nonce even if a later scan happened meanwhile.
-    other = scan(db, event, registration.ticket_code, nonce="n-2")
+    other = scan(db, event, registration.ticket_code, nonce="retry-n-2")
     assert (other.verdict, other.admitted_now, other.arrived) == (Verdict.ADMITTED, 1, 3)
-    again = scan(db, event, registration.ticket_code, nonce="n-1", people=2)
+    again = scan(db, event, registration.ticket_code, nonce="retry-n-1", people=2)
     assert (again.verdict, again.admitted_now, again.arrived) == (Verdict.ADMITTED, 2, 2)
-    later = scan(db, event, registration.ticket_code, nonce="n-3")
+    later = scan(db, event, registration.ticket_code, nonce="retry-n-3")
     assert later.verdict is Verdict.ALREADY_CHECKED_IN
     assert len(log_rows(db, event)) == 3 and arrived(db, registration) == 3
 
 
 def test_refusals_are_idempotent_too(db: Database, event: Event) -> None:
-    first = scan(db, event, "garbage", nonce="same")
-    second = scan(db, event, "garbage", nonce="same")
+    first = scan(db, event, "garbage", nonce="same-nonce")
+    second = scan(db, event, "garbage", nonce="same-nonce")
     assert first.verdict is second.verdict is Verdict.UNKNOWN
     assert second.replayed and second.check_in_id == first.check_in_id
     assert len(log_rows(db, event)) == 1
 
 
-def test_odd_nonces_still_deduplicate(db: Database, event: Event) -> None:
+@pytest.mark.parametrize("odd", ["é" * 500, "short", "with space", "srv-" + "0" * 32])
+def test_a_malformed_nonce_is_refused_not_rewritten(db: Database, event: Event, odd: str) -> None:
+    """A rewritten nonce (it used to be hashed) would stop matching its retry unnoticed."""
     registration = confirmed(db, event)
-    odd = "é" * 500
-    first = scan(db, event, registration.ticket_code, nonce=odd)
-    retry = scan(db, event, registration.ticket_code, nonce=odd)
-    assert first.verdict is Verdict.ADMITTED and retry.replayed
-    assert retry.verdict is Verdict.ADMITTED and len(log_rows(db, event)) == 1
+    with pytest.raises(ValidationFailed) as failed:
+        scan(db, event, registration.ticket_code, nonce=odd)
+    assert failed.value.errors == {"nonce": "invalid_characters"}
+    assert log_rows(db, event) == [] and arrived(db, registration) == 0
+
+
+def test_a_scan_without_a_nonce_counts_without_retry_protection(db: Database, event: Event) -> None:
+    registration = confirmed(db, event, guests=1)
+    first = scan(db, event, registration.ticket_code, nonce="", people=1)
+    second = scan(db, event, registration.ticket_code, nonce=None, people=1)
+    assert (first.admitted_now, second.admitted_now, second.replayed) == (1, 1, False)
+    assert [row.nonce[:4] for row in log_rows(db, event)] == ["srv-", "srv-"]
 
 
 def test_the_same_nonce_on_another_event_is_another_scan(
@@ -335,8 +415,8 @@ def test_the_same_nonce_on_another_event_is_another_scan(
 ) -> None:
     second = open_event(db, make)
     a, b = confirmed(db, event), confirmed(db, second)
-    assert scan(db, event, a.ticket_code, nonce="x").verdict is Verdict.ADMITTED
-    assert scan(db, second, b.ticket_code, nonce="x").verdict is Verdict.ADMITTED
+    assert scan(db, event, a.ticket_code, nonce="shared-nonce").verdict is Verdict.ADMITTED
+    assert scan(db, second, b.ticket_code, nonce="shared-nonce").verdict is Verdict.ADMITTED
 
 
 # -- partial arrival and undo -------------------------------------------------------------
@@ -376,13 +456,13 @@ def test_undo_takes_back_the_last_admission(db: Database, event: Event) -> None:
     registration = confirmed(db, event, guests=2)
     first = scan(db, event, registration.ticket_code, people=2)
     second = scan(db, event, registration.ticket_code)
-    undone = door(db, event, "undo", second.check_in_id, device="door 1")
+    undone = undo(db, event, second.check_in_id)
     assert (undone.verdict, undone.admitted_now, undone.arrived) == (Verdict.UNDONE, 1, 2)
     assert arrived(db, registration) == 2
     with pytest.raises(Conflict) as twice:
-        door(db, event, "undo", second.check_in_id, device="door 1")
+        undo(db, event, second.check_in_id)
     assert twice.value.code == "already_undone"
-    door(db, event, "undo", first.check_in_id, device="door 1")
+    undo(db, event, first.check_in_id)
     assert arrived(db, registration) == 0
     again = scan(db, event, registration.ticket_code)
     assert (again.verdict, again.admitted_now, again.arrived) == (Verdict.ADMITTED, 3, 3)
@@ -407,10 +487,12 @@ def test_only_this_events_admissions_can_be_undone(
         (event, refused.check_in_id),
         (other, admitted.check_in_id),
         (event, uuid4()),
-        (event, "not-a-uuid"),
     ]:
         with pytest.raises(NotFound):
-            door(db, event_, "undo", check_in_id, device="d")
+            undo(db, event_, check_in_id, device="d")
+    with pytest.raises(ValidationFailed) as malformed:
+        undo(db, event, "not-a-uuid")
+    assert malformed.value.errors == {"check_in_id": "invalid_choice"}
     assert arrived(db, registration) == 1
 
 
@@ -476,12 +558,41 @@ def test_the_same_ticket_admitted_offline_on_two_devices_is_flagged_not_counted_
     assert door(db, event, "counters", now=utcnow()).conflicts == 1
 
 
+@pytest.mark.parametrize("first_offline", [True, False])
+def test_a_phone_renamed_between_two_scans_is_no_conflict(
+    db: Database, event: Event, first_offline: bool
+) -> None:
+    """The label is the volunteer's to change ("door 1" → "Sam"); the phone's key stays."""
+    registration = confirmed(db, event)
+    at = utcnow() - timedelta(minutes=5)
+    phone, other_phone = "phone-key-0001", "phone-key-0002"
+    first = scan(
+        db,
+        event,
+        registration.ticket_code,
+        device="door 1",
+        device_key=phone,
+        offline=first_offline,
+        scanned_at=at,
+    )
+    assert first.verdict is Verdict.ADMITTED
+    renamed = scan(
+        db, event, registration.ticket_code, device="Sam", device_key=phone, offline=True
+    )
+    assert renamed.verdict is Verdict.ALREADY_CHECKED_IN and not renamed.conflict
+    elsewhere = scan(
+        db, event, registration.ticket_code, device="door 1", device_key=other_phone, offline=True
+    )
+    assert elsewhere.conflict  # another phone, although it bears the same label
+    assert door(db, event, "counters", now=utcnow()).conflicts == 1
+    assert [row.device_key for row in log_rows(db, event)] == [phone, phone, other_phone]
+
+
 # -- walk-ins ------------------------------------------------------------------------------
-def walk_in(db: Database, event: Event, name: str = "Walk In", **options: Any) -> ScanResult:
-    options.setdefault("guests", 0)
-    options.setdefault("device", "door 1")
-    options.setdefault("nonce", nonce())
-    return door(db, event, "walk_in", name=name, **options)
+def walk_in(
+    db: Database, event: Event, name: str = "Walk In", locale: str = "en", **fields: Any
+) -> ScanResult:
+    return door(db, event, "walk_in", walk_in_of(name, **fields), locale=locale)
 
 
 def outbox(db: Database) -> list[OutboxMessage]:
@@ -525,9 +636,26 @@ def test_a_walk_in_with_an_address_gets_the_usual_confirmation(db: Database, eve
     assert result.verdict is Verdict.ADMITTED
     (message,) = outbox(db)
     assert (message.to_address, message.kind) == ("walk@example.org", "confirmed")
-    with pytest.raises(ValidationFailed) as failed:
-        walk_in(db, event, "Again", email="walk@example.org")
-    assert failed.value.errors == {"email": "already_registered"}
+
+
+def test_a_walk_in_with_an_address_already_registered_looks_like_any_other(
+    db: Database, event: Event
+) -> None:
+    """The door must not learn who is registered (a door link is handed to volunteers):
+    an address holding a place is treated as if none had been given."""
+    registered = confirmed(db, event, "known", name="Known Person")
+    before = len(outbox(db))
+    known = walk_in(db, event, "Someone", email=registered.email.upper())
+    new = walk_in(db, event, "Someone", email="nobody-yet@example.org")
+    shape = ("verdict", "name", "party", "arrived", "admitted_now", "replayed", "conflict")
+    assert [getattr(known, f) for f in shape] == [getattr(new, f) for f in shape]
+    with db.session() as session:
+        walked = session.get(Registration, known.registration_id)
+        assert walked is not None and walked.email.endswith("@door.invalid")
+        kept = session.get(Registration, registered.id)
+        assert kept is not None and kept.arrived == 0 and kept.status is S.CONFIRMED
+    # Only the new address is mailed; the registered person hears nothing of it.
+    assert [m.to_address for m in outbox(db)[before:]] == ["nobody-yet@example.org"]
 
 
 def test_a_walk_in_is_mailed_in_the_language_of_the_door(db: Database, event: Event) -> None:
@@ -539,8 +667,8 @@ def test_a_walk_in_is_mailed_in_the_language_of_the_door(db: Database, event: Ev
 
 
 def test_a_retried_walk_in_registers_once(db: Database, event: Event) -> None:
-    first = walk_in(db, event, nonce="walk-1")
-    retry = walk_in(db, event, nonce="walk-1")
+    first = walk_in(db, event, nonce="walk-in-1")
+    retry = walk_in(db, event, nonce="walk-in-1")
     assert retry.replayed and retry.registration_id == first.registration_id
     assert (retry.verdict, retry.admitted_now) == (Verdict.ADMITTED, 1)
     with db.session() as session:
@@ -630,30 +758,28 @@ def test_search_by_name_ignores_case_and_accents_and_shows_status(
     cancelled = register(db, event, person("c", name="Melodie Gone")).registration
     act(db, cancelled.id, "cancel")
     scan(db, event, elodie.ticket_code, people=1)
-    rows = door(db, event, "search", "LODI")
+    rows = search(db, event, "LODI")
     # Word starts first ("Lodi..."), then other matches; the cancelled party is not listed.
     assert [r.name for r in rows] == ["Marc Lodi", "Élodie Durand"]
-    assert door(db, event, "search", "lodo")[0].status == "waitlisted"
-    assert door(db, event, "search", "lodo")[0].registration_id == waiting.id
-    (found,) = door(db, event, "search", "ELODIE")
+    assert search(db, event, "lodo")[0].status == "waitlisted"
+    assert search(db, event, "lodo")[0].registration_id == waiting.id
+    (found,) = search(db, event, "ELODIE")
     assert (found.registration_id, found.party, found.arrived, found.status) == (
         elodie.id,
         2,
         1,
         "confirmed",
     )
-    assert door(db, event, "search", "e") == []
-    assert door(db, event, "search", "   ") == []
-    assert door(db, event, "search", "%") == []
-    assert len(door(db, event, "search", "od", limit=1)) == 1
-    assert "example.org" not in repr(door(db, event, "search", "od"))
+    assert search(db, event, "e") == []
+    assert search(db, event, "   ") == []
+    assert search(db, event, "%") == []
+    assert len(search(db, event, "od", limit=1)) == 1
+    assert "example.org" not in repr(search(db, event, "od"))
 
 
 def test_check_in_from_the_search_works_like_a_scan(db: Database, event: Event) -> None:
     registration = confirmed(db, event, guests=1)
-    result = door(
-        db, event, "check_in_registration", str(registration.id), nonce="s1", device="door 1"
-    )
+    result = by_name(db, event, registration.id, nonce="search-1", device="door 1")
     assert (result.verdict, result.admitted_now) == (Verdict.ADMITTED, 2)
     assert scan(db, event, registration.ticket_code).verdict is Verdict.ALREADY_CHECKED_IN
 
@@ -789,7 +915,9 @@ def test_the_report_after_the_event(db: Database, make: Factories) -> None:
     scan(db, event, came.ticket_code)
     scan(db, event, partly.ticket_code, people=2)
     walk_in(db, event, "Walker", guests=2)
-    report = door(db, event, "report")
+    during = load_event(db, event).starts_at + timedelta(minutes=30)
+    report = door(db, event, "report", now=during)
+    assert report.started
     assert (report.registered_parties, report.registered_people) == (4, 2 + 4 + 3 + 1)
     assert (report.attended_parties, report.attended_people) == (2, 4)
     assert (report.no_show_parties, report.no_show_people) == (2, 6)
@@ -798,7 +926,26 @@ def test_the_report_after_the_event(db: Database, make: Factories) -> None:
     assert report.total_people == 7
     assert sum(n for _, n in report.arrivals) == 7
     empty = open_event(db, make)
-    assert door(db, empty, "report").attendance_rate is None
+    assert door(db, empty, "report", now=during).attendance_rate is None
+
+
+def test_before_the_event_nobody_is_a_no_show(db: Database, make: Factories) -> None:
+    event = open_event(db, make, capacity="20", guest_allowance=1)
+    early = confirmed(db, event, "early", guests=1)
+    confirmed(db, event, "later")
+    scan(db, event, early.ticket_code)  # doors open before the start
+    starts_at = load_event(db, event).starts_at
+    before = door(db, event, "report", now=starts_at - timedelta(minutes=1))
+    assert not before.started
+    assert (before.attendance_rate, before.no_show_parties, before.no_show_people) == (
+        None,
+        None,
+        None,
+    )
+    assert (before.attended_people, before.registered_people) == (2, 3)
+    at_start = door(db, event, "report", now=starts_at)
+    assert at_start.started and at_start.no_show_parties == 1
+    assert at_start.attendance_rate == pytest.approx(2 / 3)
 
 
 def test_the_log_is_newest_first_with_names_and_no_addresses(db: Database, event: Event) -> None:
@@ -836,3 +983,25 @@ def test_device_labels_are_cleaned(db: Database, event: Event) -> None:
     assert result.first_device is not None
     assert result.first_device.startswith("door 7 xxx") and len(result.first_device) == 60
     assert "\x00" not in result.first_device
+
+
+def test_the_event_days_are_those_of_its_time_zone(db: Database, make: Factories) -> None:
+    """Tokyo, 23:00 to 01:30: two days there, whatever the server's zone or UTC says."""
+    community = make.community()
+    with db.transaction() as session:
+        event = EventService(session).create(
+            community,
+            EventInput(
+                title="Late night",
+                starts_local="2027-03-04T23:00",
+                ends_local="2027-03-05T01:30",
+                timezone="Asia/Tokyo",
+                capacity="10",
+            ),
+        )
+    assert [day.isoformat() for day in event_days(event)] == ["2027-03-04", "2027-03-05"]
+    tokyo_morning_of_the_4th = datetime(2027, 3, 3, 23, 30, tzinfo=UTC)  # 08:30 in Tokyo
+    assert is_event_day(event, tokyo_morning_of_the_4th)
+    assert not is_event_day(event, datetime(2027, 3, 3, 14, 0, tzinfo=UTC))  # 23:00 the 3rd
+    assert is_event_day(event, datetime(2027, 3, 5, 14, 0, tzinfo=UTC))  # 23:00 the 5th
+    assert not is_event_day(event, datetime(2027, 3, 5, 15, 0, tzinfo=UTC))  # 00:00 the 6th

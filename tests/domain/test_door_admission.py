@@ -20,7 +20,7 @@ from events.models import CheckIn, Event, Registration
 from events.services import door as door_module
 from events.services.door import DoorService, Verdict
 from tests.conftest import TEST_DATABASE_URL
-from tests.domain.test_door import arrived, confirmed, log_rows, nonce, scan
+from tests.domain.test_door import arrival_of, arrived, confirmed, log_rows, nonce, scan, scan_of
 from tests.domain.test_registrations import act, open_event
 from tests.factories import Factories
 from tests.sql_statements import counting_statements
@@ -46,6 +46,7 @@ def one_statement(session: Any, event: Event, code: str, scan_nonce: str) -> Any
         nonce=scan_nonce,
         people=None,
         device="door",
+        device_key=None,
         scanned_at=now,
         now=now,
         offline=False,
@@ -61,9 +62,10 @@ def test_an_admission_is_one_statement(db: Database, event: Event) -> None:
         here = session.get(Event, event.id)
         assert here is not None
         service = DoorService(session)
+        ticket, someone = scan_of(alice.ticket_code, device="d"), arrival_of(device="d")
         with counting_statements(db) as run:
-            by_ticket = service.check_in(here, alice.ticket_code, nonce="a", device="d")
-            by_name = service.check_in_registration(here, bob.id, nonce="b", device="d")
+            by_ticket = service.check_in(here, ticket)
+            by_name = service.check_in_registration(here, bob.id, someone)
     assert len(run) == 2, run
     assert (by_ticket.verdict, by_ticket.admitted_now, by_ticket.arrived) == (ADMITTED, 3, 3)
     assert (by_name.verdict, by_name.admitted_now, by_name.arrived) == (ADMITTED, 2, 2)
@@ -78,7 +80,7 @@ def test_it_writes_nothing_unless_it_admits(db: Database, make: Factories, event
     cancelled = confirmed(db, event, "cancelled")
     act(db, cancelled.id, "cancel")
     inside = confirmed(db, event, "inside")
-    scan(db, event, inside.ticket_code, nonce="first")
+    scan(db, event, inside.ticket_code, nonce="first-scan")
     other = open_event(db, make)
     elsewhere = confirmed(db, other, "elsewhere")
     partly = confirmed(db, event, "partly", guests=1)
@@ -110,12 +112,12 @@ def test_a_retry_committed_while_it_waited_is_answered_from_its_row(
     here = session.get(Event, event.id)
     assert here is not None
     original = DoorService(session).check_in(
-        here, party.ticket_code, nonce="retried", device="d", people=1
+        here, scan_of(party.ticket_code, nonce="retried-scan", device="d", people=1)
     )
     answers: list[Any] = []
 
     def retry() -> None:
-        answers.append(scan(db, event, party.ticket_code, nonce="retried", people=1))
+        answers.append(scan(db, event, party.ticket_code, nonce="retried-scan", people=1))
 
     worker = threading.Thread(target=retry)
     worker.start()
@@ -147,9 +149,9 @@ def test_a_registration_the_batch_holds_stays_in_step(db: Database, event: Event
         assert held is not None and held.arrived == 0
         here = session.get(Event, event.id)
         assert here is not None
-        DoorService(session).check_in(here, party.ticket_code, nonce="n1", device="d", people=2)
+        DoorService(session).check_in(here, scan_of(party.ticket_code, device="d", people=2))
         assert held.arrived == 2
-        again = DoorService(session).check_in(here, party.ticket_code, nonce="n2", device="e")
+        again = DoorService(session).check_in(here, scan_of(party.ticket_code, device="e"))
         assert (again.admitted_now, again.arrived, again.first_device) == (1, 3, "d")
     with db.session() as session:
         devices = session.scalars(select(CheckIn.device).order_by(CheckIn.created_at)).all()

@@ -18,7 +18,7 @@ from events.errors import Conflict
 from events.models import Event
 from events.services import door as door_module
 from events.services.door import DoorService, ScanResult, Verdict
-from tests.domain.test_door import arrived, confirmed, log_rows
+from tests.domain.test_door import arrived, confirmed, log_rows, scan_of, walk_in_of
 from tests.domain.test_registration_concurrency import race
 from tests.domain.test_registrations import load_event, open_event
 from tests.factories import Factories
@@ -42,7 +42,8 @@ def scan_at_once(
             barrier.wait()
         with db.transaction() as session:
             return DoorService(session).check_in(
-                session.get(Event, event.id), scanned, nonce=nonce_of(n), device=f"door {n}"
+                session.get(Event, event.id),
+                scan_of(scanned, nonce=nonce_of(n), device=f"door {n}"),
             )
 
     return race(count, one)
@@ -52,7 +53,7 @@ def test_50_scans_of_one_ticket_admit_exactly_once(db: Database, make: Factories
     event = open_event(db, make, guest_allowance=2)
     registration = confirmed(db, event, guests=2)
     assert registration.ticket_code
-    results = scan_at_once(db, event, registration.ticket_code, lambda n: f"scan-{n}")
+    results = scan_at_once(db, event, registration.ticket_code, lambda n: f"scan-{n:04}")
     assert [r for r in results if isinstance(r, BaseException)] == []
     verdicts = [r.verdict for r in results if isinstance(r, ScanResult)]
     assert verdicts.count(Verdict.ADMITTED) == 1
@@ -98,11 +99,7 @@ def test_walk_ins_racing_for_the_last_places_never_oversell(db: Database, make: 
     def one(n: int) -> ScanResult:
         with db.transaction() as session:
             return DoorService(session).walk_in(
-                session.get(Event, event.id),
-                name=f"Walker {n}",
-                guests=0,
-                device="door",
-                nonce=f"walk-{n}",
+                session.get(Event, event.id), walk_in_of(f"Walker {n}", nonce=f"walk-in-{n}")
             )
 
     results = race(20, one)
@@ -119,7 +116,7 @@ def test_a_walk_in_retried_at_once_registers_once(db: Database, make: Factories)
     def one(_n: int) -> ScanResult:
         with db.transaction() as session:
             return DoorService(session).walk_in(
-                session.get(Event, event.id), name="Twice", guests=0, device="d", nonce="w-1"
+                session.get(Event, event.id), walk_in_of("Twice", nonce="walk-in-twice")
             )
 
     results = race(20, one)

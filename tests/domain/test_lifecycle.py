@@ -23,6 +23,7 @@ from events.errors import Conflict
 from events.lifecycle import Phase, has_started, is_over, phase, registration_closed_reason
 from events.models import Event, Registration, RegistrationLog, RegistrationStatus
 from events.services.door import DoorService, Verdict
+from events.services.door_input import scan_input
 from events.services.registrations import RegistrationService
 from tests.domain.test_registrations import load_event, open_event, person, register
 from tests.factories import Factories
@@ -156,9 +157,8 @@ def test_a_party_someone_of_which_came_in_cannot_change(
     move_to(db, p.event, Phase.DURING)
     with db.transaction() as session:
         ticket = _registration(session, p.a).ticket_code
-        result = DoorService(session).check_in(
-            session.get(Event, p.event.id), ticket, nonce="came-in-1", device="phone", people=1
-        )
+        scan = scan_input({"scanned": ticket, "nonce": "came-in-1", "people": 1}, now=utcnow())
+        result = DoorService(session).check_in(session.get(Event, p.event.id), scan)
     assert result.verdict is Verdict.ADMITTED
     before = state(db, p)
     with pytest.raises(Conflict) as refused:

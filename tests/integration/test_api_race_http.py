@@ -115,8 +115,8 @@ def test_api_check_ins_racing_admit_once(
             for n in range(2)
         ]
     path = f"/api/v1/manage/{slug}/events/{event.slug}/check-ins"
-    same_nonce = [(path, {"nonce": "retry-1", "ticket": tickets[0]})] * 20
-    other_nonces = [(path, {"nonce": f"n-{n}", "ticket": tickets[1]}) for n in range(20)]
+    same_nonce = [(path, {"nonce": "retry-0001", "ticket": tickets[0]})] * 20
+    other_nonces = [(path, {"nonce": f"nonce-{n:04d}", "ticket": tickets[1]}) for n in range(20)]
     with serve(tmp_path, database_url) as url:
         statuses = asyncio.run(_all_at_once(url, token, same_nonce + other_nonces))
     assert set(statuses) == {200}

@@ -1,5 +1,5 @@
-"""The door over HTTP (web/controllers/door.py, web/controllers/manage_door.py): who gets in,
-what the door sees (names, never e-mail addresses), the JSON scan API, and escaping."""
+"""The door over HTTP (web/controllers/door_*.py, web/controllers/manage_door.py): who gets
+in, what the door sees (names, never e-mail addresses), the JSON scan API, and escaping."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class Side:
     xss: Registration
 
 
-def _side(make: Factories, db: Database, slug: str, title: str) -> Side:
+def make_side(make: Factories, db: Database, slug: str, title: str) -> Side:
     owner = make.user(email=f"owner-{slug}@example.org")
     community = make.community(owner=owner, slug=slug)
     door = make.member(community, role=Role.DOOR)
@@ -71,12 +71,12 @@ def _side(make: Factories, db: Database, slug: str, title: str) -> Side:
 
 @pytest.fixture
 def ours(make: Factories, db: Database) -> Side:
-    return _side(make, db, "ours", "Pitch night")
+    return make_side(make, db, "ours", "Pitch night")
 
 
 @pytest.fixture
 def theirs(make: Factories, db: Database) -> Side:
-    return _side(make, db, "theirs", "Other night")
+    return make_side(make, db, "theirs", "Other night")
 
 
 def post_json(client: Client, url: str, body: Any, **kwargs: Any):
@@ -363,6 +363,63 @@ def test_walk_in_registers_and_checks_in(client: Client, db: Database, ours: Sid
     assert "Enter a whole number." in refused.text
 
 
+def test_a_refused_walk_in_says_why_and_json_numbers_count(
+    client: Client, db: Database, ours: Side
+) -> None:
+    client.login_as(db, ours.door)
+    url = f"/door/{ours.event.slug}/walk-in"
+    admitted = post_json(client, url, {"name": "Numbers", "guests": 2, "nonce": uuid.uuid4().hex})
+    assert admitted.status_code == 200, admitted.text
+    assert (admitted.json()["party"], admitted.json()["admitted_now"]) == (3, 3)
+    partial = scan(client, ours.event, ours.alice.ticket_code, people=2)
+    assert (partial.json()["admitted_now"], partial.json()["arrived"]) == (2, 2)
+
+    too_many = post_json(client, url, {"name": "Big party", "guests": 9})
+    assert too_many.status_code == 400
+    assert too_many.json()["errors"] == {"guests": "This number is out of the allowed range."}
+    with db.transaction() as session:
+        event = session.get(Event, ours.event.id)
+        assert event is not None
+        event.capacity = event.taken
+    full = post_json(client, url, {"name": "Late", "guests": 0})
+    assert full.status_code == 409
+    assert full.headers["content-type"].startswith("application/problem+json")
+    assert full.json()["detail"].startswith("No place left for this party.")
+    assert full.json()["code"] == "event_full"
+    form = client.submit(url, {"name": "Late", "guests": "0"})
+    assert form.status_code == 409 and "No place left for this party." in form.text
+
+
+def test_a_walk_in_does_not_tell_whether_an_address_is_registered(
+    client: Client, db: Database, ours: Side
+) -> None:
+    """A door link is handed to volunteers: the walk-in form must not be a way to test
+    addresses. Registered or not, the answer is the same (only ids and times differ)."""
+    client.login_as(db, ours.door)
+    url = f"/door/{ours.event.slug}/walk-in"
+    registered, stranger = "ALICE-ours@example.org", "stranger@example.org"
+
+    def as_json(email: str) -> dict[str, Any]:
+        answer = post_json(client, url, {"name": "Same Name", "guests": 1, "email": email})
+        assert answer.status_code == 200, answer.text
+        varying = ("registration_id", "check_in_id", "first_checked_in_at")
+        return {key: value for key, value in answer.json().items() if key not in varying}
+
+    assert as_json(registered) == as_json(stranger)
+
+    def as_page(email: str) -> str:
+        answer = client.submit(url, {"name": "Same Name", "guests": "1", "email": email})
+        assert answer.status_code == 200
+        return re.sub(
+            r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", "ID", answer.text
+        )
+
+    assert as_page(registered) == as_page(stranger.replace("stranger", "another"))
+    with db.session() as session:
+        alice = session.get(Registration, ours.alice.id)
+        assert alice is not None and alice.arrived == 0
+
+
 def test_xss_names_are_text_in_search_results_and_the_log(
     client: Client, db: Database, ours: Side
 ) -> None:
@@ -390,13 +447,22 @@ def test_xss_names_are_text_in_search_results_and_the_log(
         b'"just a string"',
         b"",
         json.dumps({"scanned": 12}).encode(),
-        json.dumps({"scanned": "x" * 5000}).encode(),
+        json.dumps({"scanned": ["abc"]}).encode(),
+        json.dumps({"scanned": "   "}).encode(),
         json.dumps({"scanned": "abc", "nonce": "bad nonce!"}).encode(),
+        json.dumps({"scanned": "abc", "nonce": "short"}).encode(),
+        json.dumps({"scanned": "abc", "nonce": "srv-0123456789abcdef"}).encode(),
+        json.dumps({"scanned": "abc", "device": 7}).encode(),
         json.dumps({"scanned": "abc", "people": "many"}).encode(),
         json.dumps({"scanned": "abc", "people": -4}).encode(),
+        json.dumps({"scanned": "abc", "people": True}).encode(),
+        json.dumps({"scanned": "abc", "people": 2.5}).encode(),
         json.dumps({"scanned": "abc", "scanned_at": "yesterday"}).encode(),
-        json.dumps({"scanned": "a\u0000b"}).encode(),
+        json.dumps({"scanned": "abc", "scanned_at": "0001-01-01T00:00:00+14:00"}).encode(),
         b"\xff\xfe\x00garbage",
+        b"[" * 5000,
+        b'{"scanned": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        b'{"scanned": "' + b"9" * 5000 + b'", "people": ' + b"9" * 5000 + b"}",
     ],
 )
 def test_bad_json_gets_a_json_problem(
@@ -407,6 +473,33 @@ def test_bad_json_gets_a_json_problem(
     assert 400 <= answer.status_code < 500, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert answer.json()["status"] == answer.status_code
+
+
+@pytest.mark.parametrize("scanned", ["x" * 5000, "a\u0000b", "\ud800", "https://example.org/"])
+def test_text_that_cannot_be_a_ticket_is_an_unknown_ticket_not_an_error(
+    client: Client, db: Database, ours: Side, scanned: str
+) -> None:
+    """What the camera read is a scan whatever it is (events/services/door_input.py): the
+    volunteer hears "unknown ticket", and the log keeps it."""
+    client.login_as(db, ours.door)
+    answer = scan(client, ours.event, scanned)
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["verdict"], answer.json()["message"]) == ("unknown", "Unknown ticket")
+
+
+def test_a_deeply_nested_body_is_a_json_problem_even_anonymously(
+    client: Client, db: Database, ours: Side
+) -> None:
+    """5,000 ``[`` raised a RecursionError (a 500) before the JSON reader bounded depth."""
+    for url in (f"/door/{ours.event.slug}/scan", "/door/no-such-event/scan"):
+        anonymous = post_json(client, url, b"[" * 5000)
+        assert anonymous.status_code in {401, 404}, anonymous.text
+        assert anonymous.headers["content-type"].startswith("application/problem+json")
+    client.login_as(db, ours.door)
+    for path in ("scan", "inspect", "undo", "walk-in", f"registrations/{ours.bob.id}/check-in"):
+        answer = post_json(client, f"/door/{ours.event.slug}/{path}", b"[" * 5000)
+        assert answer.status_code == 400, (path, answer.text)
+        assert answer.json()["detail"] == "The request body nests too deeply."
 
 
 def test_a_huge_body_is_refused_with_a_json_problem(
@@ -487,7 +580,8 @@ def test_undoing_twice_is_a_json_conflict(client: Client, db: Database, ours: Si
     assert post_json(client, url, {"check_in_id": first["check_in_id"]}).status_code == 200
     again = post_json(client, url, {"check_in_id": first["check_in_id"]})
     assert again.status_code == 409
-    assert again.json()["title"] == "This check-in was already undone."
+    assert again.json()["detail"] == "This check-in was already undone."
+    assert again.json()["code"] == "already_undone"
 
 
 def test_link_form_errors_and_stale_revokes(client: Client, db: Database, ours: Side) -> None:
@@ -500,3 +594,51 @@ def test_link_form_errors_and_stale_revokes(client: Client, db: Database, ours: 
     stale = client.submit(f"{here}/links/{uuid.uuid4()}/revoke")
     assert stale.status_code == 303
     assert "does not exist" in client.get(here).text
+
+
+def test_no_attendance_rate_or_no_shows_before_the_event_starts(
+    client: Client, db: Database, ours: Side
+) -> None:
+    client.login_as(db, ours.owner)
+    here = f"/manage/ours/events/{ours.event.slug}/door"
+    before = client.get(here).text
+    assert "has not started yet" in before
+    assert "No-shows" not in before and "Attendance rate" not in before
+    scanner = client.get(f"/door/{ours.event.slug}").text
+    assert "No-shows" not in scanner and "Attendance rate" not in scanner and " %" not in scanner
+    with db.transaction() as session:  # the event is under way
+        event = session.get(Event, ours.event.id)
+        assert event is not None
+        event.starts_at, event.ends_at = (
+            utcnow() - timedelta(hours=1),
+            utcnow() + timedelta(hours=2),
+        )
+    during = client.get(here).text
+    assert "has not started yet" not in during
+    assert "No-shows" in during and "Attendance rate" in during and "0 %" in during
+
+
+def test_the_scanner_page_for_a_door_link_on_another_day(
+    client: Client, db: Database, ours: Side
+) -> None:
+    _link, token = new_link(db, ours)
+    client.get(f"/door/{ours.event.slug}/link/{token}")
+    page = client.get(f"/door/{ours.event.slug}").text
+    # The event is in three days: said at once, and the plain form asks before scanning.
+    assert "This event is not today: it is on " in page
+    assert re.search(r'<input type="checkbox" id="door-day-ok" name="day_ok" required>', page)
+    assert 'data-timezone="Europe/Paris"' in page and "data-days=" in page
+    # A door link's holder is not offered to log in; the code field does not grab the focus.
+    assert 'href="/login"' not in page and "autofocus" not in page
+    results = client.get(f"/door/{ours.event.slug}/search?q=bob").text
+    assert re.search(r'Check in<span class="visually-hidden"> Bob ours</span></button>', results)
+    with db.transaction() as session:  # tonight, in Paris
+        event = session.get(Event, ours.event.id)
+        assert event is not None
+        event.starts_at, event.ends_at = (
+            utcnow() - timedelta(hours=1),
+            utcnow() + timedelta(hours=1),
+        )
+    today = client.get(f"/door/{ours.event.slug}").text
+    assert 'id="door-not-today" class="flash flash-error door-not-today" hidden' in today
+    assert 'name="day_ok"' not in today

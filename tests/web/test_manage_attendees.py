@@ -16,6 +16,7 @@ from events.database import Database
 from events.models import Community, Event, Registration, RegistrationStatus, Role
 from events.services.communities import CommunityService
 from events.services.door import DoorService, Verdict
+from events.services.door_input import scan_input
 from events.services.events import EventInput, EventService
 from events.services.privacy import anonymise_past_registrations
 from events.services.registrations import RegistrationInput, RegistrationService
@@ -489,9 +490,8 @@ def test_after_the_event_organisers_cannot_cancel_either(
         assert stored is not None and row is not None
         now = utcnow()
         stored.starts_at, stored.ends_at = now - timedelta(hours=4), now + timedelta(hours=1)
-        admitted = DoorService(session).check_in(
-            stored, row.ticket_code, nonce="came-in-at-door", device="phone"
-        )
+        scan = scan_input({"scanned": row.ticket_code, "nonce": "came-in-at-door"}, now=now)
+        admitted = DoorService(session).check_in(stored, scan)
         assert admitted.verdict is Verdict.ADMITTED
     with db.transaction() as session:
         stored = session.get(Event, event.id)
@@ -511,6 +511,6 @@ def test_after_the_event_organisers_cannot_cancel_either(
     with db.session() as session:
         stored = session.get(Event, event.id)
         assert stored is not None
-        report = DoorService(session).report(stored)
+        report = DoorService(session).report(stored, now=utcnow())
     assert (report.registered_people, report.attended_people) == (1, 1)
     assert taken(db, event) == 1

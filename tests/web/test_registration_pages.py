@@ -27,6 +27,7 @@ from events.models import (
 from events.services.door import DoorService
 from events.services.registrations import LINKS_AGAIN_LIMIT, RegistrationService
 from tests.conftest import BASE_URL
+from tests.domain.test_door import scan_of
 from tests.domain.test_registrations import open_event
 from tests.factories import Factories
 from tests.mail.scenario import render_queued_mails
@@ -692,9 +693,7 @@ def test_data_json_shows_the_arrival_at_the_door(
     with db.transaction() as session:  # one of the party arrives, scanned at the door
         loaded = session.get(Event, event.id)
         assert loaded is not None and row.ticket_code
-        DoorService(session).check_in(
-            loaded, row.ticket_code, nonce="n-1", device="Door 2", people=1
-        )
+        DoorService(session).check_in(loaded, scan_of(row.ticket_code, device="Door 2", people=1))
 
     data = json.loads(client.get(f"{url}/data.json").content)
 

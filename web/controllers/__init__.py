@@ -1,10 +1,14 @@
-"""Route handlers, split by audience: public, accounts, organiser, invitations, API."""
+"""Route handlers, split by audience: public, accounts, organiser, door, invitations, API.
+No controller module imports another: what two share lives outside web/controllers/."""
 
 from web.controllers.accounts import AccountController
 from web.controllers.api_organiser import OrganiserApiController
 from web.controllers.api_public import PublicApiController
 from web.controllers.api_tokens import ApiTokensController
-from web.controllers.door import DoorController
+from web.controllers.door_live import DoorLiveController
+from web.controllers.door_offline import DoorOfflineController
+from web.controllers.door_scan import DoorScanController
+from web.controllers.door_scanner import DoorScannerController
 from web.controllers.embed import EmbedController
 from web.controllers.feeds import FeedsController
 from web.controllers.health import healthz, readyz
@@ -34,7 +38,10 @@ ROUTE_HANDLERS = [
     ManageImportsController,
     ManageAttendeesController,
     ManageDoorController,
-    DoorController,
+    DoorScannerController,
+    DoorScanController,
+    DoorLiveController,
+    DoorOfflineController,
     ManageQuestionsController,
     ManageOutboxController,
     ManageSeriesController,

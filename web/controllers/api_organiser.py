@@ -25,6 +25,7 @@ from events.models import Event, Registration, RegistrationStatus, Scope
 from events.services.api_tokens import Caller
 from events.services.communities import CommunityService
 from events.services.door import DoorService
+from events.services.door_input import arrival_input, scan_input, undo_input
 from events.services.event_listing import DEFAULT_LIMIT, MAX_LIMIT, EventQuery, list_events
 from events.services.events import EventInput, EventService
 from events.services.questions import FIELD_PREFIX
@@ -122,9 +123,9 @@ class GuestsBody(msgspec.Struct, forbid_unknown_fields=True):
 class CheckInBody(msgspec.Struct, forbid_unknown_fields=True):
     """Give ``ticket`` (the QR code's text or the code) or ``registration_id``."""
 
-    #: The idempotency key of this scan: a retry with the same nonce answers the first
-    #: verdict and changes nothing.
-    nonce: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    #: The idempotency key of this scan (8–64 letters, digits, ``-``, ``_``): a retry with
+    #: the same nonce answers the first verdict and changes nothing.
+    nonce: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
     ticket: str = ""
     registration_id: UUID | None = None
     device: str = "api"
@@ -533,16 +534,15 @@ class OrganiserApiController(Controller):
         error. The same ``nonce`` again answers the first verdict (``replayed``)."""
         found = _event(db_session, community, event)
         door = DoorService(db_session)
-        options = {
-            "nonce": data.nonce,
-            "device": data.device,
-            "people": data.people,
-            "actor_id": api_caller.user_id,
-        }
+        fields = {"nonce": data.nonce, "device": data.device, "people": data.people}
         if data.registration_id is not None:
-            result = door.check_in_registration(found, data.registration_id, **options)
+            arrival = arrival_input(fields, now=utcnow())
+            result = door.check_in_registration(
+                found, data.registration_id, arrival, actor_id=api_caller.user_id
+            )
         else:
-            result = door.check_in(found, data.ticket, **options)
+            scan = scan_input({**fields, "scanned": data.ticket}, now=utcnow())
+            result = door.check_in(found, scan, actor_id=api_caller.user_id)
         return scan_out(result)
 
     @post(
@@ -563,7 +563,8 @@ class OrganiserApiController(Controller):
     ) -> ScanOut:
         """409 ``already_undone`` the second time."""
         found = _event(db_session, community, event)
-        return scan_out(DoorService(db_session).undo(found, check_in, device=data.device))
+        undo = undo_input({"check_in_id": str(check_in), "device": data.device})
+        return scan_out(DoorService(db_session).undo(found, undo))
 
     @get(
         E + "/check-ins",

@@ -30,9 +30,8 @@ from events.services.door import CheckInRow, DoorService
 from events.services.door_links import DoorLinkService, is_live
 from events.services.events import EventService
 from web.auth import Access, access, provide_membership
-from web.controllers.door import counters_of
+from web.door.counters import arrival_bars, counters_of
 from web.forms import Form
-from web.i18n import format_time
 from web.i18n import gettext as _
 from web.messages import field_errors
 from web.rendering import csv_download, flash, page
@@ -149,17 +148,7 @@ class ManageDoorController(Controller):
     ) -> Template:
         service = DoorService(session)
         now = utcnow()
-        report = service.report(event)
-        arrivals = report.arrivals
-        peak = max((count for _moment, count in arrivals), default=0)
-        curve = [
-            {
-                "time": format_time(moment, event.timezone),
-                "count": count,
-                "level": round(10 * count / peak) if peak else 0,
-            }
-            for moment, count in arrivals
-        ]
+        report = service.report(event, now=now)
         links = [
             {"link": link, "live": is_live(link, now)}
             for link in DoorLinkService(session).for_event(event)
@@ -176,7 +165,7 @@ class ManageDoorController(Controller):
             errors=errors or {},
             counters=counters_of(session, event),
             report=report,
-            curve=curve,
+            curve=arrival_bars(report.arrivals, event.timezone),
             log=service.log(event, limit=LOG_LIMIT),
             verdict_labels=verdict_labels(),
             action_labels=action_labels(),

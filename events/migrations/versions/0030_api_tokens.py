@@ -1,7 +1,7 @@
 """api_token: personal access tokens of the organiser API (only their hashes)
 
 Revision ID: 0030_api_tokens
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-06 03:00:00
 """
 
@@ -12,7 +12,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision = "0030_api_tokens"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
