@@ -849,3 +849,39 @@ def statistics_page() -> Scenario:
         seed=seed_statistics,
         threshold=Threshold(min_ratio_pct=STATS_MIN_PCT),
     )
+
+
+# -- the public JSON API (issue 19) ----------------------------------------------------------
+API_EVENTS_PATH = "/api/v1/events?limit=100"
+# Issue 19: 100 events per page at >= 10 % of /healthz, and a 304 at >= 50 %. A page is
+# rendered once per content version and minute in each worker (web/api_cache.py), so a
+# warm run measures what polling clients get; the first answer of each minute renders.
+API_EVENTS_MIN_PCT = 10
+API_304_MIN_PCT = 50
+
+
+@register
+def api_events_100() -> Scenario:
+    """GET /api/v1/events?limit=100 over 1,000 upcoming events, warm."""
+    return Scenario(
+        name="api-events-100",
+        path=API_EVENTS_PATH,
+        description="public API, 100 events per page of 1,000 upcoming, warm",
+        seed=timed_seed(1_000),
+        prepare=warm_feed(API_EVENTS_PATH, []),
+        threshold=Threshold(min_ratio_pct=API_EVENTS_MIN_PCT),
+    )
+
+
+@register
+def api_events_304() -> Scenario:
+    """GET /api/v1/events?limit=100 with If-None-Match: the current ETag: a 304."""
+    return Scenario(
+        name="api-events-304",
+        path=API_EVENTS_PATH,
+        description="public API, 100 events per page, If-None-Match -> 304",
+        seed=timed_seed(1_000),
+        script=LUA_DIR / "headers.lua",
+        prepare=current_etag(API_EVENTS_PATH),
+        threshold=Threshold(min_ratio_pct=API_304_MIN_PCT),
+    )

@@ -55,3 +55,9 @@ class Busy(DomainError):
     def __init__(self, what: str = "", *, retry_after: int = 30) -> None:
         super().__init__(self.code, what=what)
         self.retry_after = retry_after
+
+
+class Unauthenticated(DomainError):
+    """No valid credential: an API token unknown, revoked or expired."""
+
+    code = "token_invalid"

@@ -29,8 +29,10 @@ __all__ = [
     "ERROR_CODES",
     "FetchPolicy",
     "FetchResult",
+    "PostResult",
     "Resolver",
     "fetch_calendar",
+    "post_body",
 ]
 
 MAX_REDIRECTS = 3
@@ -219,3 +221,74 @@ def _read_body(response: httpx.Response, policy: FetchPolicy, deadline: float) -
             raise httpx.TimeoutException("deadline")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """What a receiver answered to a POST: its status (None: no answer) and why not."""
+
+    status_code: int | None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+#: Redirects a POST may follow: those that keep the method and the body.
+_POST_REDIRECTS = {307, 308}
+
+
+def post_body(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    policy: FetchPolicy,
+    resolver: Resolver | None = None,
+) -> PostResult:
+    """POST ``body`` to ``url`` under the same protections as :func:`fetch_calendar`
+    (public addresses only unless allowed, checked after resolution and on every
+    redirect, the connection pinned to the checked address, one deadline, a size cap).
+    Never raises."""
+    deadline = time.monotonic() + policy.total_timeout
+    current = url
+    try:
+        with httpx.Client(follow_redirects=False, trust_env=False) as client:
+            for _hop in range(MAX_REDIRECTS + 1):
+                scheme, host, port = _split(current)
+                address = _pick_address(host, port, policy, resolver)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise httpx.TimeoutException("deadline")
+                request = client.build_request(
+                    "POST",
+                    _pinned_url(current, address),
+                    headers={
+                        **headers,
+                        "User-Agent": policy.user_agent,
+                        "Host": _host_header(current),
+                    },
+                    content=body,
+                    timeout=httpx.Timeout(
+                        min(remaining, 10.0), connect=min(policy.connect_timeout, remaining)
+                    ),
+                    extensions={"sni_hostname": host} if scheme == "https" else None,
+                )
+                response = client.send(request, stream=True)
+                try:
+                    location = response.headers.get("location", "")
+                    if response.status_code in _POST_REDIRECTS and location:
+                        current = urljoin(current, location)
+                        continue
+                    # The answer's body is not read: its status is all a delivery needs.
+                    return PostResult(response.status_code)
+                finally:
+                    response.close()
+        raise _Refused("too_many_redirects", f"more than {MAX_REDIRECTS} redirects")
+    except _Refused as refused:
+        return PostResult(None, f"{refused.status}: {refused.error}")
+    except httpx.TimeoutException:
+        return PostResult(None, f"timeout: no answer within {policy.total_timeout:g} s")
+    except (httpx.HTTPError, OSError, ValueError) as error:
+        return PostResult(None, f"connection_failed: {_describe(error)}")

@@ -10,11 +10,12 @@ from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
 from events.database import Database
+from web.api_reference import LocalSwaggerUI
 from web.auth import Access, access, access_guard, provide_current_user
 from web.compression import COMPRESSION
 from web.content_watch import ContentWatch
@@ -45,6 +46,7 @@ STATELESS_PATHS = [
     r"^/api/",
     r"^/schema",
     r"^/feeds/",
+    r"^/embed/",
     r"/feed\.(ics|atom)$",
     r"^/e/[^/]+\.ics$",
     # A community's open data: public and cacheable, no cookie.
@@ -52,6 +54,11 @@ STATELESS_PATHS = [
     # Event cover images: cached publicly for a year, so no cookie may ride along.
     r"^/e/[^/]+/cover(-small)?\.jpg$",
 ]
+API_DESCRIPTION = (
+    "The public read API needs no token. The organiser API (/api/v1/manage/{community}) "
+    "needs a personal access token with the scope each operation names. Errors are "
+    "RFC 9457 problem details with a machine-readable code. Guide: docs/api.md."
+)
 THROTTLED_POSTS = frozenset({"/login", "/signup"})
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -127,9 +134,24 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         openapi_config=OpenAPIConfig(
             title="Rencontres API",
             version="1",
+            description=API_DESCRIPTION,
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
-            openapi_router=Router(path="/schema", route_handlers=[], opt=access(Access.PUBLIC)),
+            render_plugins=[LocalSwaggerUI(path=["/", "/swagger", "/redoc"])],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="A personal access token (rt_…) made at /account/tokens",
+                    )
+                }
+            ),
+            openapi_router=Router(
+                path="/schema",
+                route_handlers=[],
+                opt=access(Access.PUBLIC),
+                include_in_schema=False,
+            ),
         ),
         state=State(
             {

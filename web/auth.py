@@ -22,9 +22,10 @@ from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy.orm import Session
 
 from events.database import Database
-from events.models import Membership, Role, User
+from events.models import Membership, Role, Scope, User
 from events.services.accounts import AccountService
 from events.services.communities import CommunityService
+from web.api_auth import authenticate_api_call
 
 SESSION_USER_KEY = "user_id"
 
@@ -40,6 +41,9 @@ class Access(enum.StrEnum):
     EVENT_DOOR = "event_door"
     ORGANISER = "organiser"
     OWNER = "owner"
+    #: A personal access token of the path's {community} holding the route's ``scope``
+    #: (web/api_auth.py); no session involved.
+    API = "api"
 
     @property
     def minimum_role(self) -> Role | None:
@@ -65,6 +69,11 @@ def access(level: Access, *, personal_data: bool | None = None) -> dict[str, obj
     if personal_data is not None:
         opt[PERSONAL_DATA] = personal_data
     return opt
+
+
+def api_access(scope: Scope) -> dict[str, Access | Scope]:
+    """The ``opt`` of an organiser API route: a token with ``scope`` in the path's community."""
+    return {"access": Access.API, "scope": scope}
 
 
 def session_user_id(connection: ASGIConnection) -> UUID | None:
@@ -96,6 +105,9 @@ def shows_personal_data(handler: BaseRouteHandler) -> bool:
 async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     level = handler_access(handler)
     if level in {Access.PUBLIC, Access.TOKEN, Access.EVENT_DOOR}:
+        return
+    if level is Access.API:
+        await authenticate_api_call(connection, handler)
         return
     user_id = session_user_id(connection)
     if user_id is None:

@@ -37,6 +37,7 @@ from events.errors import (
     Forbidden,
     NotFound,
     RateLimited,
+    Unauthenticated,
     ValidationFailed,
 )
 from web.i18n import gettext as _
@@ -150,6 +151,7 @@ def error_response(
     errors: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     code: str | None = None,
+    field_codes: dict[str, str] | None = None,
 ) -> Response[Any]:
     """The error answer of ``status``: problem details, an htmx fragment or a page.
     ``errors``: field name → message; ``code``: a refusal's machine-readable code."""
@@ -163,8 +165,11 @@ def error_response(
             "status": status,
             "detail": detail,
         }
+        # The machine-readable reason: the same codes the pages translate (web/messages.py).
         if code:
             problem["code"] = code
+        if field_codes:
+            problem["fields"] = field_codes
         if errors:
             problem["errors"] = errors
         return Response(
@@ -217,14 +222,30 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response[Any
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
     if isinstance(exc, ValidationFailed):
-        return error_response(request, 400, errors=field_errors(exc.errors))
+        return error_response(
+            request,
+            400,
+            errors=field_errors(exc.errors),
+            code=exc.code,
+            field_codes=dict(exc.errors),
+        )
     if isinstance(exc, NotFound):
-        return error_response(request, 404)
+        return error_response(request, 404, code=exc.code)
     if isinstance(exc, RateLimited):
-        return error_response(request, 429, headers={"Retry-After": RATE_LIMIT_RETRY_AFTER})
+        return error_response(
+            request, 429, headers={"Retry-After": RATE_LIMIT_RETRY_AFTER}, code=exc.code
+        )
+    if isinstance(exc, Unauthenticated):
+        return error_response(
+            request,
+            401,
+            error_message(exc.code),
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            code=exc.code,
+        )
     if isinstance(exc, Busy):  # nothing was done: the same request later will work
         headers = {"Retry-After": str(exc.retry_after)}
-        return error_response(request, 503, error_message("busy"), headers=headers)
+        return error_response(request, 503, error_message("busy"), headers=headers, code=exc.code)
     status = 403 if isinstance(exc, Forbidden) else 409 if isinstance(exc, Conflict) else 400
     return error_response(request, status, error_message(exc.code, **exc.params), code=exc.code)
 

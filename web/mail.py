@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from events.database import Database
 from events.jobs.periodic import JobSettings, periodic_jobs
+from events.jobs.webhooks import WEBHOOK_POLICY
 from events.jobs.worker import BackgroundWorker
 from events.mail.sender import SmtpConfig
 from events.mail.settings import MailSettings
@@ -23,6 +25,8 @@ def job_settings(settings: Settings) -> JobSettings:
         anonymise_after_days=settings.anonymise_after_days,
         import_policy=fetch_policy(settings),
         import_every=timedelta(minutes=settings.import_refresh_minutes),
+        webhook_policy=replace(WEBHOOK_POLICY, allow_private=settings.webhook_allow_private),
+        base_url=settings.base_url,
     )
 
 

@@ -81,6 +81,18 @@ def error_message(code: str, **params: object) -> str:
             "The server is busy with other uploads right now. Nothing was saved: "
             "please try again in a minute."
         ),
+        "token_invalid": _("This API token is not valid."),
+        "token_revoked": _("This API token was revoked."),
+        "token_expired": _("This API token has expired."),
+        "token_missing": _("Send an API token: Authorization: Bearer rt_..."),
+        "insufficient_scope": _("This API token does not have the scope this needs."),
+        "expiry_in_past": _("Choose a day from today on."),
+        "invalid_cursor": _("This cursor is not valid: use next_cursor of the previous page."),
+        "timezone_required": _("Give the time with its offset, like 2026-03-05T19:00:00+01:00."),
+        "unknown_field": _("This field does not exist."),
+        "private_address": _(
+            "This address is on a private network: webhooks only go to public addresses."
+        ),
         "below_confirmed": _(
             "More people already have a place: the capacity cannot be lower than that."
         ),

@@ -75,8 +75,22 @@ def _has_nul(scope: Scope) -> bool:
     return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query
 
 
-async def _send_page(send: Send, status: int, body: bytes) -> None:
-    headers = [(b"content-type", b"text/html; charset=utf-8")]
+#: The same refusal for the JSON API (RFC 9457 problem details).
+BAD_REQUEST_PROBLEM = (
+    b'{"type":"about:blank","title":"Bad request","status":400,'
+    b'"detail":"This address contains characters that are not allowed.",'
+    b'"code":"invalid_characters"}'
+)
+
+
+async def _send_problem(send: Send, status: int, body: bytes) -> None:
+    await _send_page(send, status, body, content_type=b"application/problem+json")
+
+
+async def _send_page(
+    send: Send, status: int, body: bytes, content_type: bytes = b"text/html; charset=utf-8"
+) -> None:
+    headers = [(b"content-type", content_type)]
     headers += [(name.encode(), value.encode()) for name, value in BASE_HEADERS.items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -92,7 +106,10 @@ def security_middleware_factory(*, https: bool, allowed_hosts: list[str]):
                 await app(scope, receive, send)
                 return
             if _has_nul(scope):
-                await _send_page(send, 400, BAD_REQUEST_PAGE)
+                if scope.get("path", "").startswith("/api/"):
+                    await _send_problem(send, 400, BAD_REQUEST_PROBLEM)
+                else:
+                    await _send_page(send, 400, BAD_REQUEST_PAGE)
                 return
             if host_name(_header(scope, b"host") or "") not in allowed:
                 await send(
@@ -115,8 +132,11 @@ def security_middleware_factory(*, https: bool, allowed_hosts: list[str]):
             async def send_with_headers(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     headers = MutableScopeHeaders.from_message(message)
+                    # A response with a policy of its own (the embeds, which may be framed)
+                    # keeps it, and X-Frame-Options would contradict its frame-ancestors.
+                    framable = "content-security-policy" in headers
                     for name, value in BASE_HEADERS.items():
-                        if name not in headers:
+                        if name not in headers and not (framable and name == "x-frame-options"):
                             headers[name] = value
                     if https:
                         headers["strict-transport-security"] = "max-age=31536000"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -66,6 +67,19 @@ class SmtpSettings:
         return bool(self.host)
 
 
+def frame_ancestors(value: str) -> str:
+    """``EMBED_FRAME_ANCESTORS`` as CSP sources: each of ``*``, ``'self'``, ``'none'``, or
+    ``https://site.example``-like origins; anything that could end the directive (``;``,
+    ``,``, quotes elsewhere) is refused at start-up."""
+    sources = value.split()
+    for source in sources:
+        if source not in {"*", "'self'", "'none'"} and not re.fullmatch(
+            r"(https?://)?(\*\.)?[A-Za-z0-9.-]+(:\d+|:\*)?", source
+        ):
+            raise ValueError(f"EMBED_FRAME_ANCESTORS: {source!r} is not a CSP source")
+    return " ".join(sources) or "'none'"
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -95,6 +109,12 @@ class Settings:
     #: The licence the communities' statistics are published under (``/g/{group}/stats``).
     open_data_licence: str = "ODbL-1.0"
     open_data_licence_url: str = "https://opendatacommons.org/licenses/odbl/1-0/"
+    #: Who may frame the embeddable calendars (``/embed/...``): the CSP ``frame-ancestors``
+    #: sources, space-separated (``*``: any site). Every other page refuses framing.
+    embed_frame_ancestors: str = "*"
+    #: Webhooks may be delivered to private, loopback and link-local addresses (an
+    #: intranet receiver; tests). Off: public addresses only, as for calendar imports.
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -131,6 +151,8 @@ class Settings:
             open_data_licence=env.get("OPEN_DATA_LICENCE") or "ODbL-1.0",
             open_data_licence_url=env.get("OPEN_DATA_LICENCE_URL")
             or "https://opendatacommons.org/licenses/odbl/1-0/",
+            embed_frame_ancestors=frame_ancestors(env.get("EMBED_FRAME_ANCESTORS") or "*"),
+            webhook_allow_private=_flag(env, "WEBHOOK_ALLOW_PRIVATE", False),
         )
 
     @cached_property

@@ -38,6 +38,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from litestar import Request
 from sqlalchemy.orm import Session
 
 from events.database import Database
@@ -93,3 +94,10 @@ class UnsafeSwitches:
                 time.sleep(delay_s)
 
         places_module._between_check_and_write = between_check_and_write
+
+
+def registrations_lock(request: Request) -> bool:
+    """Whether registrations lock: always, except under the TEST-ONLY switch (the negative
+    controls of the HTTP concurrency tests, pages and API alike)."""
+    switches: UnsafeSwitches = request.app.state.unsafe_switches
+    return not switches.unsafe_no_lock

@@ -19,6 +19,7 @@ from events.jobs.feedback import queue_feedback_invitations
 from events.jobs.reminders import queue_due_reminders
 from events.jobs.runner import PeriodicJob
 from events.jobs.shift_reminders import queue_shift_reminders
+from events.jobs.webhooks import WEBHOOK_POLICY, deliver_due_webhooks
 from events.mail.outbox import purge_old
 from events.services.calendar_refresh import REFRESH_EVERY, CalendarRefresher
 from events.services.privacy import DEFAULT_AFTER_DAYS, anonymise_past_registrations
@@ -34,6 +35,7 @@ EXTEND_SERIES = "extend_series"
 REFRESH_IMPORTS = "refresh_imports"
 SHIFT_REMINDERS = "shift_reminders"
 FEEDBACK_MAILS = "feedback_mails"
+DELIVER_WEBHOOKS = "deliver_webhooks"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,10 @@ class JobSettings:
     #: How calendars are fetched, and how often each (``IMPORT_REFRESH_MINUTES``).
     import_policy: FetchPolicy = field(default_factory=FetchPolicy)
     import_every: timedelta = REFRESH_EVERY
+    #: How webhooks are posted (``WEBHOOK_ALLOW_PRIVATE``), and the site's address for the
+    #: mail that says an endpoint was disabled.
+    webhook_policy: FetchPolicy = WEBHOOK_POLICY
+    base_url: str = ""
 
 
 def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
@@ -97,6 +103,11 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
         refresher.refresh_due(now=now, every=settings.import_every)
         return len(refresher.started)
 
+    def deliver_webhooks(now: datetime) -> int:
+        return deliver_due_webhooks(
+            db, now=now, policy=settings.webhook_policy, base_url=settings.base_url
+        )
+
     minute, hour = timedelta(minutes=1), timedelta(hours=1)
     return [
         PeriodicJob(EXPIRE_HOLDS, expire_holds, every=minute),
@@ -110,4 +121,6 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
         PeriodicJob(EXTEND_SERIES, extend_series, every=timedelta(days=1)),
         # Each subscription is fetched at most once per ``import_every`` anyway.
         PeriodicJob(REFRESH_IMPORTS, refresh_imports, every=minute),
+        # Every round of the worker (a retry's first delay is five seconds).
+        PeriodicJob(DELIVER_WEBHOOKS, deliver_webhooks, every=timedelta(seconds=5)),
     ]

@@ -8,6 +8,7 @@ from events.models.accounts import (
     SignupRequest,
     User,
 )
+from events.models.api_tokens import ApiToken, Scope
 from events.models.attempts import AttemptCounter
 from events.models.base import Base
 from events.models.covers import EventCover
@@ -35,13 +36,16 @@ from events.models.registrations import (
 )
 from events.models.store import KeyValue
 from events.models.volunteers import RoleKind, Shift, ShiftSignup, SignupStatus, VolunteerRole
+from events.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "ApiToken",
     "AttemptCounter",
     "Base",
     "CheckIn",
     "CheckInAction",
     "Community",
+    "DeliveryStatus",
     "DoorLink",
     "Event",
     "EventCover",
@@ -62,6 +66,7 @@ __all__ = [
     "RegistrationStatus",
     "Role",
     "RoleKind",
+    "Scope",
     "Series",
     "SeriesException",
     "SessionFeedbackLink",
@@ -73,5 +78,7 @@ __all__ = [
     "User",
     "Venue",
     "VolunteerRole",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "event_tag",
 ]

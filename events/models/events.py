@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
@@ -30,6 +30,9 @@ from sqlalchemy.sql import expression
 from events.models.accounts import Community
 from events.models.base import Base
 from events.models.external import ExternalCalendar
+
+if TYPE_CHECKING:
+    from events.models.covers import EventCover
 
 
 class EventStatus(enum.StrEnum):
@@ -124,6 +127,9 @@ class Event(Base):
         UniqueConstraint("series_id", "series_date"),
         UniqueConstraint("external_source_id", "external_uid"),
     )
+    if TYPE_CHECKING:
+        # The backref events/models/covers.py declares (the cover module imports this one).
+        cover: Mapped[EventCover | None]
 
     community_id: Mapped[UUID] = mapped_column(
         ForeignKey("community.id", ondelete="CASCADE"), index=True
@@ -199,6 +205,8 @@ class Event(Base):
     community: Mapped[Community] = relationship(lazy="joined")
     venue: Mapped[Venue | None] = relationship(lazy="joined")
     external_source: Mapped[ExternalCalendar | None] = relationship(lazy="joined")
+    #: Loaded only when asked for (the API names an occurrence's series by its slug).
+    series: Mapped[Series | None] = relationship(lazy="select", viewonly=True)
     tags: Mapped[list[Tag]] = relationship(secondary=event_tag, lazy="selectin", order_by=Tag.slug)
     programme: Mapped[list[ProgrammeItem]] = relationship(
         back_populates="event",

@@ -218,10 +218,10 @@ class CoverImageService:
         # "no cover yet" and both insert one: lock the event, then look again.
         self.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
         self.session.refresh(event, ["cover"])
-        cover: EventCover | None = event.cover  # type: ignore[attr-defined]
+        cover: EventCover | None = event.cover
         if cover is None:
             cover = EventCover(event_id=event.id)
-            event.cover = cover  # type: ignore[attr-defined]
+            event.cover = cover
         cover.content_type = encoded.content_type
         cover.width, cover.height = encoded.width, encoded.height
         cover.small_width, cover.small_height = encoded.small_width, encoded.small_height
@@ -233,7 +233,7 @@ class CoverImageService:
 
     def copy_cover(self, source: Event, target: Event) -> EventCover | None:
         """Give ``target`` the same cover as ``source`` (for "Duplicate"); None if none."""
-        original: EventCover | None = source.cover  # type: ignore[attr-defined]
+        original: EventCover | None = source.cover
         large = self.cover_of(source, "large")
         small = self.cover_of(source, "small")
         if original is None or large is None or small is None:
@@ -249,15 +249,15 @@ class CoverImageService:
             large=large.data,
             small=small.data,
         )
-        target.cover = cover  # type: ignore[attr-defined]
+        target.cover = cover
         self.session.flush()
         return cover
 
     def remove_cover(self, event: Event) -> bool:
         """Delete the event's cover; False if it had none."""
-        if event.cover is None:  # type: ignore[attr-defined]
+        if event.cover is None:
             return False
-        event.cover = None  # type: ignore[attr-defined]
+        event.cover = None
         self.session.flush()
         return True
 

@@ -77,6 +77,7 @@ from events.services.places import Places, confirm
 from events.services.registration_records import log_registration, mail_registrant
 from events.tokens import hash_token, new_token
 from events.validation import clean_locale
+from events.webhook_queue import queue_webhook
 
 #: TEST-ONLY hook, called with the session between the verdict and the write that lets
 #: people in. Tests set it to widen the race window; it must stay None in the application.
@@ -758,7 +759,7 @@ class DoorService:
                 door_link_id=door_link_id,
             )
             if admission is not None:
-                return self._admitted(admission, when, device)
+                return self._admitted(event, admission, when, device)
         registration = None
         if code or registration_id is not None:
             registration = self._find(code, registration_id, lock=True)
@@ -809,7 +810,7 @@ class DoorService:
             admission = Admission(
                 row.id, registration.id, registration.name, result.party, arrived, admit
             )
-            return self._admitted(admission, row.scanned_at, row.device)
+            return self._admitted(event, admission, row.scanned_at, row.device)
         return replace(result, check_in_id=row.id, conflict=conflict)
 
     def _holds_a_place(self, event: Event, address: str) -> bool:
@@ -828,10 +829,26 @@ class DoorService:
     def _admits_in_one_statement(self) -> bool:
         return ONE_STATEMENT_ADMISSION and self.session.get_bind().dialect.name == "postgresql"
 
-    def _admitted(self, admission: Admission, when: datetime, device: str) -> ScanResult:
+    def _admitted(
+        self, event: Event, admission: Admission, when: datetime, device: str
+    ) -> ScanResult:
+        """The answer to a scan that let people in, by either path (and its webhook)."""
+        queue_webhook(
+            self.session,
+            "checkin.created",
+            {
+                "event_id": event.id,
+                "registration_id": admission.registration_id,
+                "check_in_id": admission.check_in_id,
+                "people": admission.people,
+                "arrived": admission.arrived,
+                "party": admission.party,
+                "device": device,
+            },
+            community_id=event.community_id,
+        )
         first_at: datetime | None
         first_device: str | None
-        """The answer to a scan that let people in, by either path."""
         # After the one statement, an earlier unit of the batch may hold this registration.
         loaded = self.session.identity_map.get(
             identity_key(Registration, admission.registration_id)

@@ -3,10 +3,11 @@ feeds publish as SEQUENCE; Markdown rendered once per change, never per request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from advanced_alchemy.utils.text import slugify
 from sqlalchemy import func, select
@@ -33,16 +34,18 @@ from events.validation import (
     parse_int,
     parse_local_datetime,
 )
+from events.webhook_queue import queue_webhook
 
 MAX_DURATION = timedelta(days=14)
 #: Loader options for :meth:`EventService.by_slug`: the event with its community, venue and
 #: source, without the two extra queries for its tags and cover image.
-# ``Event.cover`` is a backref declared by events/models/covers.py, unknown to the checker.
 WITHOUT_COLLECTIONS: tuple[ORMOption, ...] = (
     lazyload(Event.tags),
-    lazyload(Event.cover),  # type: ignore[attr-defined]
+    lazyload(Event.cover),
 )
 MAX_GUEST_ALLOWANCE = 20
+#: Local times as organisers enter them (``<input type=datetime-local>``).
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 _TRUE_FLAGS = frozenset({"on", "true", "1", "yes"})
 _FALSE_FLAGS = frozenset({"", "off", "false", "0", "no"})
 #: Fields whose change matters to attendees and bumps the revision (feeds' SEQUENCE).
@@ -96,6 +99,27 @@ class CleanEvent:
     requires_approval: bool | None = None
     guest_allowance: int | None = None
     confirm_email_first: bool | None = None
+
+
+def input_of(event: Event) -> EventInput:
+    """The event as an organiser would submit it unchanged (local times in its zone)."""
+    zone = ZoneInfo(event.timezone)
+    return EventInput(
+        title=event.title,
+        description=event.description,
+        starts_local=event.starts_at.astimezone(zone).strftime(LOCAL_INPUT),
+        ends_local=event.ends_at.astimezone(zone).strftime(LOCAL_INPUT),
+        timezone=event.timezone,
+        venue_id=str(event.venue_id) if event.venue_id else "",
+        online_url=event.online_url,
+        capacity="" if event.capacity is None else str(event.capacity),
+        tags=", ".join(tag.name for tag in event.tags),
+        cover_color=event.cover_color,
+        waitlist_enabled=event.waitlist_enabled,
+        requires_approval=event.requires_approval,
+        guest_allowance=event.guest_allowance,
+        confirm_email_first=event.confirm_email_first,
+    )
 
 
 def parse_flag(field: str, value: str | bool | None) -> bool | None:
@@ -303,11 +327,22 @@ class EventService:
         before = time_and_place(self.session, event)
         if self._assign(event, clean):
             event.revision += 1
+            if event.status is EventStatus.PUBLISHED:
+                self._webhook(event, "event.changed")
         self.mail_if_moved(event, before)
         if event.series_id is not None:
             event.detached = True  # edited on its own: series edits leave it alone now
         self.session.flush()
         return event
+
+    def amend(self, event: Event, changes: Mapping[str, object]) -> Event:
+        """``update`` with only the fields in ``changes`` (names of ``EventInput``); the
+        others keep their values. Every rule of ``update`` applies."""
+        known = {item.name for item in fields(EventInput)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValidationFailed({name: "unknown_field" for name in unknown})
+        return self.update(event, replace(input_of(event), **changes))  # type: ignore[arg-type]
 
     def publish(self, event: Event) -> Event:
         if event.status is EventStatus.CANCELLED:
@@ -316,6 +351,7 @@ class EventService:
             event.status = EventStatus.PUBLISHED
             event.revision += 1
             self.session.flush()
+            self._webhook(event, "event.published")
         return event
 
     def cancel(self, event: Event, reason: str | None) -> Event:
@@ -335,7 +371,17 @@ class EventService:
         event.revision += 1
         self.session.flush()
         queue_event_cancelled(self.session, event)  # everyone concerned hears of it
+        self._webhook(event, "event.cancelled")
         return event
+
+    def _webhook(self, event: Event, event_type: str) -> None:
+        """Tell the community's webhook endpoints (events/webhook_queue.py)."""
+        queue_webhook(
+            self.session,
+            event_type,
+            {"event_id": event.id, "slug": event.slug, "revision": event.revision},
+            community_id=event.community_id,
+        )
 
     def duplicate(self, event: Event, *, days_later: int = 7) -> Event:
         """A draft copy, a week later by default, with its programme."""

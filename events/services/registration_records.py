@@ -16,15 +16,37 @@ from sqlalchemy.orm import Session
 from events.mail.notify import MailKind, queue_registration_mail
 from events.models import Event, Registration, RegistrationLog, RegistrationStatus
 from events.models.base import table_of
+from events.webhook_queue import queue_webhook
 
 _INSERT_LOG = insert(table_of(RegistrationLog))
+
+
+#: The webhooks each audit action sends (events/webhook_queue.py), by the status it left.
+_STATUS_WEBHOOK = {
+    RegistrationStatus.CONFIRMED: "registration.confirmed",
+    RegistrationStatus.WAITLISTED: "registration.waitlisted",
+}
+
+
+def _webhooks_of(action: str, status: RegistrationStatus) -> list[str]:
+    by_status = [_STATUS_WEBHOOK[status]] if status in _STATUS_WEBHOOK else []
+    if action == "registered":
+        return ["registration.created", *by_status]
+    if action in {"email_confirmed", "approved"}:
+        return by_status
+    if action == "promoted":
+        return ["registration.promoted"]
+    if action in {"cancelled", "declined"}:
+        return ["registration.cancelled"]
+    return []
 
 
 def log_registration(
     session: Session, registration: Registration, action: str, actor_id: Any, **detail: Any
 ) -> None:
     """Append to the audit log: ids, statuses and numbers only, never names. A Core insert,
-    nothing the session has to track (it is written, never read back here)."""
+    nothing the session has to track (it is written, never read back here). The webhooks
+    the change sends are queued here too, so every path that records a change sends them."""
     session.connection().execute(
         _INSERT_LOG,
         {
@@ -35,6 +57,20 @@ def log_registration(
             "detail": detail,
         },
     )
+    for webhook in _webhooks_of(action, registration.status):
+        queue_webhook(
+            session,
+            webhook,
+            {
+                "event_id": registration.event_id,
+                "registration_id": registration.id,
+                "status": registration.status.value,
+                "guests": registration.guests,
+                "action": action,
+                "by_organiser": actor_id is not None,
+            },
+            event_id=registration.event_id,
+        )
 
 
 def waitlist_rank(session: Session, registration: Registration) -> int | None:

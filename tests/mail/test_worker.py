@@ -185,6 +185,7 @@ def test_the_servers_worker_anonymises_extends_series_and_refreshes_imports(
         "anonymise",
         "extend_series",
         "refresh_imports",
+        "deliver_webhooks",
     ]
     worker.run_jobs(utcnow() + timedelta(days=60))  # two months on: the horizon moved
     assert [r.message for r in caplog.records if r.levelname == "ERROR"] == []

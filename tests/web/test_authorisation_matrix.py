@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from litestar import Litestar
@@ -25,7 +26,9 @@ from events.models import (
     Role,
     SessionFeedbackLink,
     SignupRequest,
+    User,
 )
+from events.services.api_tokens import ApiTokenService
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
@@ -33,6 +36,7 @@ from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
 from events.services.venues import VenueInput, VenueService
 from events.services.volunteers import RoleInput, ShiftInput, VolunteerService
+from events.services.webhooks import WebhookService
 from events.tokens import hash_token, new_token
 from tests.factories import Factories
 from tests.web.conftest import Client
@@ -47,6 +51,8 @@ DENIED_LOGIN, DENIED_403, DENIED_404, ALLOWED = "login", "403", "404", "allowed"
 def expected(level: Access, role: str) -> str:
     if level in {Access.PUBLIC, Access.TOKEN}:
         return ALLOWED
+    if level is Access.API:  # a session never opens the token API (tests/api/ test tokens)
+        return DENIED_LOGIN
     if level is Access.EVENT_DOOR:  # the world's event belongs to "ours"
         return {"anonymous": DENIED_LOGIN, "other_owner": DENIED_404}.get(role, ALLOWED)
     if role == "anonymous":
@@ -175,8 +181,38 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             ),
             today=date(2030, 1, 1),
         )
+    # A webhook endpoint of "ours", and an API token of whoever acts (revoking it is theirs).
+    with db.transaction() as session:
+        ours = CommunityService(session).by_slug("ours")
+        endpoint = (
+            WebhookService(session)
+            .add(
+                ours,
+                url="https://hooks.example.org/x",
+                event_types=["event.published"],
+                allow_private=False,
+            )
+            .endpoint
+        )
+        actor = session.get(User, users[role].id) if role in users else None  # type: ignore[attr-defined]
+        api_token = (
+            ApiTokenService(session)
+            .create(
+                actor,
+                "ours" if role != "other_owner" else "theirs",
+                name="matrix",
+                scopes=["events:read"],
+                expires_on="",
+                now=utcnow(),
+            )
+            .token
+            if actor is not None
+            else None
+        )
     return World(
         path_values={
+            "endpoint_id": str(endpoint.id),
+            "token_id": str(api_token.id if api_token else uuid4()),
             "group": "ours",
             "event": event.slug,
             "venue": venue.slug,
@@ -193,6 +229,8 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             "code": ticket,
             "file_path": "css/app.css",
             "path": "openapi.json",
+            "registration": str(uuid4()),
+            "check_in": str(uuid4()),
         },
         users=users,
     )

@@ -4,11 +4,14 @@ No controller module imports another: what two share lives outside web/controlle
 from litestar.types import ControllerRouterHandler
 
 from web.controllers.accounts import AccountController
-from web.controllers.api import ApiController
+from web.controllers.api_organiser import OrganiserApiController
+from web.controllers.api_public import PublicApiController
+from web.controllers.api_tokens import ApiTokensController
 from web.controllers.door_live import DoorLiveController
 from web.controllers.door_offline import DoorOfflineController
 from web.controllers.door_scan import DoorScanController
 from web.controllers.door_scanner import DoorScannerController
+from web.controllers.embed import EmbedController
 from web.controllers.feedback import FeedbackController, ManageFeedbackController
 from web.controllers.feeds import FeedsController
 from web.controllers.health import healthz, readyz
@@ -23,6 +26,7 @@ from web.controllers.manage_questions import ManageQuestionsController
 from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
 from web.controllers.manage_volunteers import ManageVolunteersController
+from web.controllers.manage_webhooks import ManageWebhooksController
 from web.controllers.public import switch_language
 from web.controllers.public_events import PublicEventsController
 from web.controllers.registrations import RegistrationController
@@ -54,8 +58,12 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     ManageSeriesController,
     ManageVenuesController,
     ManageVolunteersController,
+    ManageWebhooksController,
     AccountController,
     ManageController,
     InvitationController,
-    ApiController,
+    PublicApiController,
+    EmbedController,
+    OrganiserApiController,
+    ApiTokensController,
 ]

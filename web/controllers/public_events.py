@@ -401,6 +401,7 @@ class PublicEventsController(Controller):
                 atom_path=f"/g/{community.slug}/feed.atom",
             ),
             series=series,
+            embed_url=_settings(request).absolute_url(f"/embed/g/{community.slug}"),
             upcoming=upcoming,
             past=past.events[:PAST_ON_COMMUNITY_PAGE],
             level=3,

@@ -61,7 +61,7 @@ from web.path_objects import PUBLIC_EVENT
 from web.registration_panel import registration_panel
 from web.rendering import PRIVATE_HEADERS, flash, page, wants_fragment
 from web.settings import Settings
-from web.unsafe_switches import UnsafeSwitches
+from web.unsafe_switches import registrations_lock
 from web.write_batch import WriteBatcher
 
 S = RegistrationStatus
@@ -148,13 +148,6 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _locking(request: Request) -> bool:
-    """Whether registrations lock (always, except under the TEST-ONLY switch of
-    web/unsafe_switches.py, for the negative control of the HTTP concurrency test)."""
-    switches: UnsafeSwitches = request.app.state.unsafe_switches
-    return not switches.unsafe_no_lock
-
-
 def _with(response: Response[Any], headers: dict[str, str]) -> Response[Any]:
     response.headers.update(headers)
     return response
@@ -222,7 +215,7 @@ class RegistrationController(Controller):
         """The hottest write: it goes through the group-commit batcher (web/write_batch.py)
         rather than a write session of its own."""
         form = data.to_input(current_locale.get(), answers, client=throttle.client_key(request))
-        lock = _locking(request)
+        lock = registrations_lock(request)
 
         def unit(session: Session) -> Registered:
             return register_for_event(session, event, form, lock=lock)
