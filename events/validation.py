@@ -64,6 +64,17 @@ def clean_email(field: str, value: str | None) -> str:
     return value.lower()
 
 
+#: What a ticked checkbox may send.
+CHECKED_VALUES = frozenset({"on", "true", "1", "yes"})
+
+
+def is_checked(value: str | bool | None) -> bool:
+    """A checkbox's value: "on" (or true/1/yes) is ticked, anything else not."""
+    if isinstance(value, bool):
+        return value
+    return (value or "").strip().lower() in CHECKED_VALUES
+
+
 class FieldErrors:
     """Collects every field's error so a form shows them all at once, not one per submit."""
 

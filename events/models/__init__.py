@@ -15,8 +15,27 @@ from events.models.events import (
     event_tag,
 )
 from events.models.external import ExternalCalendar
+from events.models.follows import Follow
+from events.models.identity import AddressConfirmation, CommunitySecret
+from events.models.moderation import ModerationCase, ModerationReport
 from events.models.outbox import OutboxMessage, OutboxStatus
 from events.models.personal_feeds import PersonalFeed
+from events.models.proposals import (
+    CallAllowance,
+    CallOrder,
+    PersonRole,
+    PersonState,
+    Proposal,
+    ProposalCall,
+    ProposalKind,
+    ProposalLog,
+    ProposalMerge,
+    ProposalPerson,
+    ProposalStatus,
+    ProposalSupport,
+    ProposalUpdate,
+    Supporters,
+)
 from events.models.registrations import (
     Registration,
     RegistrationLink,
@@ -26,22 +45,40 @@ from events.models.registrations import (
 from events.models.store import KeyValue
 
 __all__ = [
+    "AddressConfirmation",
     "Base",
+    "CallAllowance",
+    "CallOrder",
     "CheckIn",
     "CheckInAction",
     "Community",
+    "CommunitySecret",
     "DoorLink",
     "Event",
     "EventCover",
     "EventStatus",
     "ExternalCalendar",
+    "Follow",
     "Invitation",
     "KeyValue",
     "Membership",
+    "ModerationCase",
+    "ModerationReport",
     "OutboxMessage",
     "OutboxStatus",
+    "PersonRole",
+    "PersonState",
     "PersonalFeed",
     "ProgrammeItem",
+    "Proposal",
+    "ProposalCall",
+    "ProposalKind",
+    "ProposalLog",
+    "ProposalMerge",
+    "ProposalPerson",
+    "ProposalStatus",
+    "ProposalSupport",
+    "ProposalUpdate",
     "Registration",
     "RegistrationLink",
     "RegistrationLog",
@@ -49,6 +86,7 @@ __all__ = [
     "Role",
     "Series",
     "SeriesException",
+    "Supporters",
     "Tag",
     "User",
     "Venue",
