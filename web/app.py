@@ -48,6 +48,8 @@ STATELESS_PATHS = [
     r"^/e/[^/]+\.ics$",
     # Event cover images: cached publicly for a year, so no cookie may ride along.
     r"^/e/[^/]+/cover(-small)?\.jpg$",
+    # One-click unsubscribe (RFC 8058): mail clients POST without cookies or a token.
+    r"^/u/[^/]+/one-click$",
 ]
 THROTTLED_POSTS = frozenset({"/login", "/signup"})
 MAX_BODY_BYTES = 1024 * 1024

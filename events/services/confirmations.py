@@ -19,6 +19,7 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session
 
+from events.clock import utcnow
 from events.errors import Conflict, NotFound
 from events.models import Proposal, ProposalCall
 from events.services import follows, identity
@@ -150,6 +151,42 @@ HANDLERS: dict[str, Handler] = {
     "report": _reported,
     "co_proposal": _co_proposal,
 }
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What a confirmation link is about, for the page that asks for the click."""
+
+    purpose: str
+    #: The title of what the action is about ("" if gone).
+    title: str
+    confirmed: bool
+    expired: bool
+
+
+def describe(session: Session, token: str | None) -> Pending:
+    """What the link ``token`` confirms (``NotFound`` for an unknown link)."""
+    found = identity.pending_confirmation(session, token)
+    title = ""
+    payload = found.payload or {}
+    try:
+        if "proposal_id" in payload:
+            title = _proposal_title(session, UUID(str(payload["proposal_id"])))
+        elif "kind" in payload:
+            title = subject_of(session, str(payload["kind"]), UUID(str(payload["id"]))).title
+    except (ValueError, NotFound):
+        title = ""
+    return Pending(
+        purpose=found.purpose,
+        title=title,
+        confirmed=found.confirmed_at is not None,
+        expired=found.expires_at <= utcnow(),
+    )
+
+
+def _proposal_title(session: Session, proposal_id: UUID) -> str:
+    proposal = session.get(Proposal, proposal_id)
+    return proposal.title if proposal is not None else ""
 
 
 def confirm_address(session: Session, token: str | None) -> ConfirmationOutcome:

@@ -22,6 +22,7 @@ later an open-space topic, an offer) with what mails say of it (title, address).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -31,14 +32,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from events.errors import NotFound
+from events.form_limits import FormLimit, require_within_limit
 from events.mail.community import queue_community_mail
 from events.models import Community, Follow
 from events.services import identity
 from events.services.identity import Person
+from events.validation import clean_email
 
 #: The purpose of follow confirmations and of unsubscribe links (events/services/identity.py).
 PURPOSE = "follow"
 UNSUBSCRIBE = "unsubscribe"
+FOLLOW_LIMIT = FormLimit(attempts=10, window=timedelta(hours=1))
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,22 @@ class Subject:
 
 
 def ask_to_follow(
-    session: Session, community: Community, subject: Subject, email: str, *, locale: str
+    session: Session,
+    community: Community,
+    subject: Subject,
+    email: str,
+    *,
+    locale: str,
+    client: str = "",
+    trap: str = "",
 ) -> None:
-    """Mail ``email`` (cleaned) the link that makes it follow ``subject``."""
+    """Mail ``email`` the link that makes it follow ``subject`` (``ValidationFailed`` for
+    an invalid address; ``RateLimited`` beyond the limits; a filled honeypot ``trap``
+    does nothing, silently)."""
+    email = clean_email("email", email)
+    if trap.strip():
+        return
+    require_within_limit(session, "follow", FOLLOW_LIMIT, client=client, person=email)
     identity.request_confirmation(
         session,
         community,

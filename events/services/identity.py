@@ -62,6 +62,7 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
+from events.tickets import normalise_ticket_code
 from events.tokens import hash_token, new_token
 
 #: How long a confirmation link mailed for an action keeps working.
@@ -162,6 +163,21 @@ def person_of_registration(session: Session, registration: Registration) -> Pers
     if event is None:
         raise NotFound()
     return person(session, event.community_id, registration.email)
+
+
+def person_of_ticket(session: Session, community_id: UUID, code: str | None) -> Person:
+    """The holder of the ticket ``code`` (a bare code or the ticket's URL), to the
+    community of its event; ``NotFound`` for an unknown code or another community's."""
+    normalised = normalise_ticket_code(code)
+    registration = (
+        session.scalar(select(Registration).where(Registration.ticket_code == normalised))
+        if normalised
+        else None
+    )
+    event = session.get(Event, registration.event_id) if registration else None
+    if registration is None or event is None or event.community_id != community_id:
+        raise NotFound()
+    return person_of_registration(session, registration)
 
 
 def standing(session: Session, person: Person) -> Standing:

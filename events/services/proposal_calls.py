@@ -101,22 +101,24 @@ class CallService:
         *,
         series_id: UUID | None = None,
         event_id: UUID | None = None,
+        all_scopes: bool = False,
         now: datetime | None = None,
     ) -> list[ProposalCall]:
         """The calls a page of the community, series or event links to: those open to
         proposals or supports now or soon; for a series or an event, its own calls and the
-        community's (unscoped) ones."""
+        community's (unscoped) ones; ``all_scopes`` for the community's page."""
         now = now or utcnow()
         query = select(ProposalCall).where(
             ProposalCall.community_id == community.id,
             or_(ProposalCall.closes_at > now, ProposalCall.supports_close_at > now),
         )
-        scopes = [ProposalCall.series_id.is_(None) & ProposalCall.event_id.is_(None)]
-        if series_id is not None:
-            scopes.append(ProposalCall.series_id == series_id)
-        if event_id is not None:
-            scopes.append(ProposalCall.event_id == event_id)
-        query = query.where(or_(*scopes))
+        if not all_scopes:
+            scopes = [ProposalCall.series_id.is_(None) & ProposalCall.event_id.is_(None)]
+            if series_id is not None:
+                scopes.append(ProposalCall.series_id == series_id)
+            if event_id is not None:
+                scopes.append(ProposalCall.event_id == event_id)
+            query = query.where(or_(*scopes))
         return list(self.session.scalars(query.order_by(ProposalCall.opens_at)))
 
     # -- writing ---------------------------------------------------------------------

@@ -51,8 +51,10 @@ from events.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from events.form_limits import FormLimit, require_within_limit
 from events.models import (
     Community,
+    Event,
     PersonRole,
     PersonState,
+    ProgrammeItem,
     Proposal,
     ProposalCall,
     ProposalLog,
@@ -61,6 +63,7 @@ from events.models import (
     ProposalSupport,
     ProposalUpdate,
 )
+from events.proposal_export import ProposalRow
 from events.proposal_lifecycle import (
     ANSWERS,
     PUBLIC_STATUSES,
@@ -183,15 +186,21 @@ def visitor_order(ids: list[UUID], seed: str) -> list[UUID]:
 
 
 def _words(title: str) -> set[str]:
+    """The words of a title that carry meaning: accents, case and plurals set aside,
+    short words (articles, prepositions) left out."""
     flat = unicodedata.normalize("NFKD", title.casefold())
     flat = "".join(ch for ch in flat if not unicodedata.combining(ch))
-    return {word for word in _WORD.findall(flat) if len(word) > 2}
+    return {word.rstrip("sx") for word in _WORD.findall(flat) if len(word) > 3}
 
 
 def similarity(a: str, b: str) -> float:
-    """How alike two titles read (0..1): shared words, or the same letters in order."""
+    """How alike two titles read (0..1): the share of the shorter one's words found in
+    the other (so a few typed words already find a longer title), or the same letters in
+    the same order."""
     words_a, words_b = _words(a), _words(b)
-    shared = len(words_a & words_b) / len(words_a | words_b) if words_a and words_b else 0.0
+    shared = (
+        len(words_a & words_b) / min(len(words_a), len(words_b)) if words_a and words_b else 0.0
+    )
     return max(shared, SequenceMatcher(None, a.casefold(), b.casefold()).ratio())
 
 
@@ -657,6 +666,39 @@ class ProposalService:
             self.tell_moderated(proposal, "hidden_by_reports", "")
         return result
 
+    def report_by_mail(
+        self,
+        proposal: Proposal,
+        email: str,
+        reason: str,
+        note: str = "",
+        *,
+        locale: str,
+        client: str = "",
+        trap: str = "",
+    ) -> None:
+        """Someone not yet proven reports: the report counts once their address is
+        confirmed (three distinct people hide a proposal, so each must be a person)."""
+        email = clean_email("email", email)
+        reason = moderation.clean_reason(reason)
+        note = clean_text(
+            "note", note, max_length=moderation.NOTE_MAX_LENGTH, required=False, multiline=True
+        )
+        if trap.strip():
+            return
+        if not self.is_visible(proposal):
+            raise NotFound()
+        require_within_limit(self.session, "report", REPORT_LIMIT, client=client, person=email)
+        identity.request_confirmation(
+            self.session,
+            self._community(proposal.call),
+            email,
+            "report",
+            {"proposal_id": proposal.id.hex, "reason": reason, "note": note},
+            locale=locale,
+            context={"title": proposal.title},
+        )
+
     def tell_moderated(self, proposal: Proposal, action: str, reason: str) -> None:
         """Record a moderation decision in the trail (not public) and tell the proposer."""
         log_change(
@@ -741,6 +783,18 @@ class ProposalService:
         }
         return ProposalPage([found[i] for i in chosen if i in found], page, pages, total)
 
+    def recently_changed(self, call: ProposalCall, *, limit: int) -> list[Proposal]:
+        """The call's visible proposals, most recently changed first (for its feed)."""
+        visible = self._visible_query(call).subquery()
+        return list(
+            self.session.scalars(
+                select(Proposal)
+                .where(Proposal.id.in_(select(visible.c.id)))
+                .order_by(Proposal.updated_at.desc(), Proposal.number.desc())
+                .limit(limit)
+            )
+        )
+
     def status_counts(self, call: ProposalCall) -> dict[str, int]:
         """Visible proposals per status (for the filters)."""
         visible = self._visible_query(call).subquery()
@@ -793,6 +847,26 @@ class ProposalService:
             if person.named and person.name and person.state == PersonState.ACCEPTED.value
         ]
 
+    def became(self, proposal: Proposal) -> tuple[Event, ProgrammeItem | None] | None:
+        """What the proposal became, once public: the event (and the programme session
+        in it), or None (nothing yet, or a draft nobody may see)."""
+        if proposal.became_event_id is None:
+            return None
+        event = self.session.get(Event, proposal.became_event_id)
+        if event is None or not event.is_public:
+            return None
+        item = (
+            self.session.get(ProgrammeItem, proposal.became_item_id)
+            if proposal.became_item_id
+            else None
+        )
+        return event, item
+
+    def merged_into(self, proposal: Proposal) -> Proposal | None:
+        if proposal.merged_into_id is None:
+            return None
+        return self.session.get(Proposal, proposal.merged_into_id)
+
     def of_call(self, call: ProposalCall, *, status: str = "") -> list[Proposal]:
         """Every proposal of the call but unconfirmed ones (organisers), by number."""
         query = select(Proposal).where(
@@ -801,6 +875,33 @@ class ProposalService:
         if status:
             query = query.where(Proposal.status == status)
         return list(self.session.scalars(query.order_by(Proposal.number)))
+
+    def export_rows(self, call: ProposalCall) -> list[ProposalRow]:
+        """The organisers' CSV rows of the call (events/proposal_export.py)."""
+        hidden = self.hidden_ids(call)
+        threshold = call.threshold
+        return [
+            ProposalRow(
+                number=proposal.number,
+                title=proposal.title,
+                kind=proposal.kind,
+                status=proposal.status,
+                supports=proposal.supports,
+                ready=threshold is not None and proposal.ready_at is not None,
+                duration_minutes=proposal.duration_minutes,
+                language=proposal.language,
+                needs=", ".join(
+                    proposal.needs + ([proposal.needs_note] if proposal.needs_note else [])
+                ),
+                names=", ".join(self.named_people(proposal)),
+                published_at=proposal.published_at,
+                answer=" — ".join(
+                    part for part in (proposal.answer_reason, proposal.answer_note) if part
+                ),
+                hidden=proposal.id in hidden,
+            )
+            for proposal in self.of_call(call)
+        ]
 
     def hidden_ids(self, call: ProposalCall) -> set[UUID]:
         return set(

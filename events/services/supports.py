@@ -39,12 +39,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from events.clock import utcnow
 from events.errors import Conflict
 from events.form_limits import FormLimit, require_within_limit
-from events.models import Proposal, ProposalCall, ProposalSupport, Supporters
+from events.models import Community, Proposal, ProposalCall, ProposalSupport, Supporters
 from events.proposal_lifecycle import require_supportable, require_supporting_open
 from events.services import call_allowances, identity, moderation
 from events.services.call_allowances import Allowance
 from events.services.identity import Person
 from events.services.proposal_records import PROPOSAL, log_change
+from events.validation import clean_email
 
 #: A venue's shared network can hold a whole audience: generous per client; strict per
 #: person (their budget limits them anyway, this bounds support/withdraw churn).
@@ -79,9 +80,8 @@ class SupportService:
         ``not_eligible_ticket`` / ``not_eligible_checked_in``, ``budget_spent``."""
         call = proposal.call
         self._require_may_support(call, proposal, person)
-        for limit, who in ((SUPPORT_CLIENT_LIMIT, client), (SUPPORT_PERSON_LIMIT, person.key)):
-            kwargs = {"client": who} if limit is SUPPORT_CLIENT_LIMIT else {"person": who}
-            require_within_limit(self.session, "support", limit, **kwargs)
+        require_within_limit(self.session, "support", SUPPORT_CLIENT_LIMIT, client=client)
+        require_within_limit(self.session, "support", SUPPORT_PERSON_LIMIT, person=person.key)
         if not self._insert(proposal, call, person):
             return Supported(False, self._count(proposal), self.remaining(call, person))
         used = call_allowances.take(
@@ -100,6 +100,36 @@ class SupportService:
             self.session.flush()
             log_change(self.session, proposal, "threshold_reached", supports=supports)
         return Supported(True, supports, call.support_budget - used)
+
+    def ask_by_mail(
+        self,
+        proposal: Proposal,
+        community: Community,
+        email: str,
+        *,
+        locale: str,
+        client: str = "",
+        trap: str = "",
+    ) -> None:
+        """Someone not yet proven typed their address to support: mail the link that
+        confirms it and gives the support (events/services/confirmations.py). A filled
+        honeypot ``trap`` does nothing, silently."""
+        email = clean_email("email", email)
+        if trap.strip():
+            return
+        require_supporting_open(proposal.call, utcnow())
+        require_supportable(proposal)
+        require_within_limit(self.session, "support", SUPPORT_CLIENT_LIMIT, client=client)
+        require_within_limit(self.session, "support", SUPPORT_PERSON_LIMIT, person=email)
+        identity.request_confirmation(
+            self.session,
+            community,
+            email,
+            "support",
+            {"proposal_id": proposal.id.hex},
+            locale=locale,
+            context={"title": proposal.title},
+        )
 
     def withdraw(self, proposal: Proposal, person: Person) -> Supported:
         """``person`` takes their support back (while the window is open): the unit goes
