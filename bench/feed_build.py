@@ -258,7 +258,7 @@ def measure_in_process(report: SizeReport, database: Any, repeat: int) -> None:
         gz.samples.append(elapsed)
         report.check("warm, served, gzip (gunzipped)", gzip.decompress(zipped), body0)
         report.gzip_bytes = len(zipped)
-    etag = f'"{hashlib.sha256(body0).hexdigest()[:32]}"'  # as web.controllers.feeds.Rendered
+    etag = f'"{hashlib.sha256(body0).hexdigest()[:32]}"'  # as web.calendar_response.Rendered
     for _ in range(repeat):
         elapsed, status, body = timed(lambda: serve(database, {**identity, "If-None-Match": etag}))
         not_modified.samples.append(elapsed)

@@ -1,51 +1,73 @@
-"""Fixed-window attempt counters, kept in the ``key_value`` table inside the caller's own
-write transaction.
+"""Count attempts exactly, across every process: one atomic statement per attempt.
 
-Forms that must be limited per address *and* per object (links mailed again for one event:
-per recipient address and per client) count here. The counter lives in the caller's
-session: a write already holds the process's write gate (and, on PostgreSQL, the row lock
-of the counter serialises concurrent attempts on one key, so the limit is exact).
+A rate limit that reads the counter, then writes it back (Litestar's middleware over a
+store) lets concurrent attempts read the same value: 30 simultaneous logins passed 11 to
+19 times through a limit of 10. Here each attempt is a single
+``INSERT ... ON CONFLICT (key) DO UPDATE SET hits = hits + 1 ... RETURNING hits``: the
+database orders concurrent attempts on the row (PostgreSQL's row lock, SQLite's single
+writer), so each one gets a distinct count and exactly ``limit`` of them see a count
+within the limit, whichever process or node they reach.
+
+Fixed windows: a window begins at the first attempt after the previous one ended and
+lasts ``window``; refused attempts count too (they do not make the window longer).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
-from events.models import KeyValue
+from events.models import AttemptCounter
 
-NAMESPACE = "rencontres.throttle"
-MAX_KEY_LENGTH = 255
+#: Counters whose window ended this long ago are deleted by the periodic job.
+KEEP_ENDED = timedelta(hours=1)
+_TABLE = AttemptCounter.__table__
 
 
-def count_attempt(session: Session, key: str, *, limit: int, window: timedelta) -> bool:
-    """Count one attempt under ``key``; False once more than ``limit`` happened in the
-    current window (which starts at the first attempt and lasts ``window``)."""
-    key = key[:MAX_KEY_LENGTH]
-    now = utcnow()
-    row = session.scalar(
-        select(KeyValue)
-        .where(KeyValue.namespace == NAMESPACE, KeyValue.key == key)
-        .with_for_update()
-    )
-    if row is None or (row.expires_at is not None and row.expires_at <= now):
-        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-        statement = insert(KeyValue).values(
-            namespace=NAMESPACE, key=key, value=b"1", expires_at=now + window
-        )
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["namespace", "key"],
-                set_={"value": b"1", "expires_at": now + window, "updated_at": now},
-            )
-        )
-        return True
-    count = int(row.value or b"0") + 1
-    row.value = str(count).encode()
-    session.flush()
-    return count <= limit
+@dataclass(frozen=True)
+class Attempts:
+    #: Attempts in the current window, this one included.
+    count: int
+    window_ends_at: datetime
+
+    def allowed(self, limit: int) -> bool:
+        return self.count <= limit
+
+    def remaining(self, limit: int) -> int:
+        return max(limit - self.count, 0)
+
+
+def count_attempt(
+    session: Session, key: str, *, window: timedelta, now: datetime | None = None
+) -> Attempts:
+    """Count one attempt under ``key`` in the session's (write) transaction; returns the
+    count so far in the current window, this attempt included."""
+    now = now or utcnow()
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    new = insert(_TABLE).values(key=key, hits=1, window_ends_at=now + window)
+    ended = _TABLE.c.window_ends_at <= now
+    statement = new.on_conflict_do_update(
+        index_elements=[_TABLE.c.key],
+        set_={
+            "hits": case((ended, 1), else_=_TABLE.c.hits + 1),
+            "window_ends_at": case(
+                (ended, new.excluded.window_ends_at), else_=_TABLE.c.window_ends_at
+            ),
+            "updated_at": now,
+        },
+    ).returning(_TABLE.c.hits, _TABLE.c.window_ends_at)
+    hits, ends = session.execute(statement).one()
+    return Attempts(count=int(hits), window_ends_at=ends)
+
+
+def purge_ended_counters(session: Session, now: datetime | None = None) -> int:
+    """Delete the counters whose window ended more than :data:`KEEP_ENDED` ago."""
+    cutoff = (now or utcnow()) - KEEP_ENDED
+    result = session.execute(delete(AttemptCounter).where(AttemptCounter.window_ends_at < cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

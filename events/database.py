@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import events.content_version  # noqa: F401  (installs the session hooks that stamp changes)
 from events.file_lock import FileLock
-from events.mail.settings import SESSION_KEY as MAIL_SESSION_KEY
-from events.mail.settings import MailSettings
 
 #: Execution option that marks a connection as a writer (``BEGIN IMMEDIATE`` on SQLite).
 WRITE_OPTION = "rencontres_write"
@@ -47,6 +46,15 @@ def normalise_database_url(url: str) -> str:
     if backend in {"postgresql", "postgres"}:
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database: {backend!r} (use sqlite:// or postgresql://)")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be used right now (down, restarting,
+    unreachable, its pool exhausted, SQLite locked past the busy timeout), rather than a
+    refused statement or a bug: the callers wait and try again."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -97,29 +105,19 @@ def create_database_engine(url: str, *, echo: bool = False) -> Engine:
 class Database:
     """The engine plus the two kinds of session the app uses: readers and writers.
 
-    ``mail`` (links and reminder timing for queued e-mails) reaches every session as
-    ``session.info["mail"]``, so the services that queue mails need no extra argument.
+    It carries no settings: what a job needs (links in mails, reminder timing) is passed
+    to that job by whoever runs it.
     """
 
     engine: Engine
-    mail: MailSettings = field(default_factory=MailSettings)
     _factory: sessionmaker[Session] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._factory = sessionmaker(
-            self.engine, expire_on_commit=False, info={MAIL_SESSION_KEY: self.mail}
-        )
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(
-        cls, url: str, *, echo: bool = False, mail: MailSettings | None = None
-    ) -> Database:
-        return cls(create_database_engine(url, echo=echo), mail=mail or MailSettings())
-
-    def configure_mail(self, mail: MailSettings) -> None:
-        """Use ``mail`` in the sessions opened from now on (the app sets its BASE_URL)."""
-        self.mail = mail
-        self._factory.configure(info={MAIL_SESSION_KEY: mail})
+    def from_url(cls, url: str, *, echo: bool = False) -> Database:
+        return cls(create_database_engine(url, echo=echo))
 
     @property
     def is_sqlite(self) -> bool:

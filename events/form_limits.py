@@ -35,11 +35,8 @@ def require_within_limit(
     allowed = True
     for scope, who in (("client", client), ("person", hash_token(person) if person else "")):
         if who and not count_attempt(
-            session,
-            f"form|{action}|{scope}|{who}",
-            limit=limit.attempts,
-            window=limit.window,
-        ):
+            session, f"form|{action}|{scope}|{who}", window=limit.window
+        ).allowed(limit.attempts):
             allowed = False
     if not allowed:
         raise RateLimited()

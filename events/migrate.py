@@ -1,4 +1,4 @@
-"""Apply or generate schema migrations (Alembic, scripts in ``events/migrations``)."""
+"""Apply schema migrations (Alembic, scripts in ``events/migrations``)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,3 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
-
-
-def make_migration(database_url: str, message: str) -> None:
-    command.revision(alembic_config(database_url), message=message, autogenerate=True)

@@ -9,7 +9,6 @@ from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -22,8 +21,9 @@ from web.content_watch import ContentWatch
 from web.controllers import ROUTE_HANDLERS
 from web.db import provide_db_session
 from web.errors import EXCEPTION_HANDLERS
-from web.mail import mail_settings, mail_worker
+from web.mail import background_worker
 from web.page_cache import PageCache
+from web.rate_limit import rate_limit_config
 from web.security import security_middleware_factory
 from web.sessions import QuietSessionConfig
 from web.settings import Settings
@@ -58,8 +58,7 @@ MAX_BODY_BYTES = 1024 * 1024
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     db = database or Database.from_url(settings.database_url)
-    db.configure_mail(mail_settings(settings))  # links in mails start with BASE_URL
-    worker = mail_worker(settings, db) if settings.mail_worker == "inline" else None
+    worker = background_worker(settings, db) if settings.mail_worker == "inline" else None
     # Test-only (web/unsafe_switches.py): all off unless the test server's environment
     # sets them, and refused without RENCONTRES_TESTING=1.
     switches = UnsafeSwitches.from_env()
@@ -79,13 +78,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exclude=STATELESS_PATHS,
         max_age=14 * 24 * 3600,
     )
-    rate_limit = RateLimitConfig(
-        rate_limit=("minute", settings.login_rate_limit),
-        store="rate_limit",
-        check_throttle_handler=lambda request: (
-            request.method == "POST" and request.url.path in THROTTLED_POSTS
-        ),
-    )
+    rate_limit = rate_limit_config(settings.login_rate_limit, THROTTLED_POSTS)
     csrf = CSRFConfig(
         secret=settings.secret_key,
         cookie_secure=settings.https,
@@ -95,7 +88,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     async def on_startup() -> None:
         if worker is not None:
-            worker.start()  # sends the outbox and runs the periodic jobs (web/mail.py)
+            worker.start()  # sends the outbox and runs the periodic jobs (events/jobs)
 
     async def on_shutdown() -> None:
         if worker is not None:
@@ -127,7 +120,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ],
         stores={
             "sessions": store.with_namespace("session"),
-            "rate_limit": store.with_namespace("rate"),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,

@@ -12,11 +12,13 @@ from events.clock import utcnow
 from events.database import Database
 from events.demo import seed_demo, today_in_paris
 from events.errors import ValidationFailed
+from events.jobs.periodic import EXPIRE_HOLDS, REMINDERS
 from events.migrate import upgrade
 from events.services.accounts import AccountService
 from events.services.privacy import anonymise_past_registrations
+from events.services.proposal_privacy import anonymise_past, forget_unconfirmed
 from events.services.series import SeriesService
-from web.mail import mail_settings, mail_worker
+from web.mail import background_worker
 from web.settings import Settings
 
 
@@ -91,8 +93,7 @@ def db_upgrade(revision: str) -> None:
 def demo(password: str | None) -> None:
     """Seed the demo community on an empty database, and print how to log in."""
     settings = Settings.from_env()
-    # The demo's registrations queue mails: their links must use this BASE_URL.
-    database = Database.from_url(settings.database_url, mail=mail_settings(settings))
+    database = Database.from_url(settings.database_url)
     password_file = settings.data_dir / "demo_password"
     with database.transaction() as session:
         result = seed_demo(session, today=today_in_paris(), password=password)
@@ -136,18 +137,20 @@ def worker(once: bool, interval: float) -> None:
     SIGTERM or Ctrl-C. Several workers may run at once.
     """
     settings = Settings.from_env()
-    database = Database.from_url(settings.database_url, mail=mail_settings(settings))
-    loop = mail_worker(settings, database)
+    database = Database.from_url(settings.database_url)
+    loop = background_worker(settings, database)
     loop.interval = interval
     if loop.sender is None:
         click.echo("SMTP_HOST is not set: mails stay in the outbox (jobs still run)", err=True)
     try:
         if once:
-            done = loop.housekeeping()
+            done = loop.run_jobs()
+            loop.prepare()
             report = loop.send()
             click.echo(
                 f"{report.sent} sent, {report.retried} to retry, {report.failed} failed; "
-                f"{done.reminders_queued} reminder(s) queued, {done.holds_expired} hold(s) expired"
+                f"{done.get(REMINDERS, 0)} reminder(s) queued, "
+                f"{done.get(EXPIRE_HOLDS, 0)} hold(s) expired"
             )
             return
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -202,7 +205,10 @@ def privacy_anonymise(after_days: int | None) -> None:
     try:
         with database.transaction() as session:
             done = anonymise_past_registrations(session, now=utcnow(), after_days=days)
+            forget_unconfirmed(session, now=utcnow())
+            people = anonymise_past(session, now=utcnow(), after_days=days)
         click.echo(f"{done} registration(s) anonymised (events ended {days}+ days ago)")
+        click.echo(f"{people} proposer(s) anonymised (calls closed {days}+ days ago)")
     finally:
         database.dispose()
 

@@ -1,22 +1,28 @@
-"""From the environment's settings to the domain's mail objects, and the in-process worker."""
+"""From the environment's settings to the background worker: mail links, SMTP, the jobs."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from events.database import Database
+from events.jobs.periodic import JobSettings, periodic_jobs
+from events.jobs.worker import BackgroundWorker
 from events.mail.sender import SmtpConfig
 from events.mail.settings import MailSettings
-from events.mail.worker import Job, MailWorker
-from events.services.privacy import anonymise_past_registrations
-from events.services.series import SeriesService
-from web.imports import refresh_imports
+from web.imports import fetch_policy
 from web.settings import Settings
 
 
 def mail_settings(settings: Settings) -> MailSettings:
-    return MailSettings(
-        base_url=settings.base_url, reminder_before=timedelta(hours=settings.reminder_hours)
+    return MailSettings(base_url=settings.base_url)
+
+
+def job_settings(settings: Settings) -> JobSettings:
+    return JobSettings(
+        reminder_before=timedelta(hours=settings.reminder_hours),
+        anonymise_after_days=settings.anonymise_after_days,
+        import_policy=fetch_policy(settings),
+        import_every=timedelta(minutes=settings.import_refresh_minutes),
     )
 
 
@@ -35,29 +41,11 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
     )
 
 
-def periodic_jobs(settings: Settings, db: Database) -> list[Job]:
-    """What the background worker runs besides mail, every housekeeping round."""
-
-    def anonymise(now: datetime) -> None:
-        with db.transaction() as session:
-            anonymise_past_registrations(session, now=now, after_days=settings.anonymise_after_days)
-
-    last_extended: list[date] = []
-
-    def extend_series(now: datetime) -> None:
-        # Daily: the rolling horizon moves by a day at a time.
-        today = now.date()  # UTC: a day early or late at midnight changes nothing here
-        if last_extended and last_extended[0] == today:
-            return
-        with db.transaction() as session:
-            SeriesService(session).extend_all(today)
-        last_extended[:] = [today]
-
-    def refresh_calendars(now: datetime) -> None:
-        refresh_imports(settings, db, now=now)  # each subscription at most once an interval
-
-    return [anonymise, extend_series, refresh_calendars]
-
-
-def mail_worker(settings: Settings, db: Database) -> MailWorker:
-    return MailWorker(db, smtp_config(settings), jobs=periodic_jobs(settings, db))
+def background_worker(settings: Settings, db: Database) -> BackgroundWorker:
+    """The loop that renders and sends mail and runs the periodic jobs (events/jobs)."""
+    return BackgroundWorker(
+        db,
+        mail=mail_settings(settings),
+        smtp=smtp_config(settings),
+        jobs=periodic_jobs(db, job_settings(settings)),
+    )

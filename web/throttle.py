@@ -1,6 +1,9 @@
-"""The client side of the attempt counters (events/attempts.py): which client a request
-comes from. The app-wide rate limiter (web/app.py) counts per client address only, for a
-fixed set of paths; forms that must be limited per object count with these keys.
+"""Which client a request comes from, as the key of the attempt counters.
+
+The app-wide rate limiter (web/rate_limit.py) counts per client address for a fixed set of
+paths; use cases limited per address *and* per object (links mailed again: per event,
+address and client) count in the domain with the same atomic counter (events/attempts.py),
+given this key.
 """
 
 from __future__ import annotations
@@ -8,9 +11,7 @@ from __future__ import annotations
 from litestar import Request
 from litestar.middleware.rate_limit import get_remote_address
 
-from events.attempts import MAX_KEY_LENGTH, count_attempt
-
-__all__ = ["client_key", "count_attempt"]
+MAX_KEY_LENGTH = 255
 
 
 def client_key(request: Request, *parts: object) -> str:

@@ -10,10 +10,10 @@ the writer holds its lock and a rolled-back change mails nothing. The spec holds
 - ``context``: what the mail says (titles, statuses, reasons: JSON values, as they were
   when the change happened);
 - ``links``: site-relative paths, made absolute with ``BASE_URL`` when rendered;
-- ``unsubscribe``: the path of the follow's one-click unsubscribe link, for mails to a
-  follower. The rendered row keeps it as ``unsubscribe_url``; the sender writes it as the
-  ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers (RFC 8058), and the body
-  shows it too.
+- ``unsubscribe`` and ``one_click``: for mails to a follower, the follower's page (shown
+  in the body: it lists and stops their follows) and the one-click unsubscribe address.
+  The rendered row keeps the latter as ``unsubscribe_url``; the sender writes it as the
+  ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers (RFC 8058).
 
 Every value a person typed (titles, names, reasons) is escaped by the HTML templates'
 autoescaping and written as plain text in the text part; subjects are made one line.
@@ -54,10 +54,13 @@ def queue_community_mail(
     context: dict[str, Any],
     links: dict[str, str] | None = None,
     unsubscribe: str | None = None,
+    one_click: str | None = None,
     dedupe_key: str | None = None,
 ) -> UUID | None:
     """Queue a ``kind`` mail to ``to_address`` in ``locale``; see the module docstring.
-    Returns its id (None for an undeliverable placeholder address)."""
+    ``unsubscribe`` is the follower's page (shown in the body), ``one_click`` the address
+    mail clients POST to (the headers). Returns its id (None for an undeliverable
+    placeholder address)."""
     if is_undeliverable(to_address):
         return None
     spec = {
@@ -68,6 +71,7 @@ def queue_community_mail(
         "context": context,
         "links": links or {},
         "unsubscribe": unsubscribe,
+        "one_click": one_click,
     }
     return enqueue(
         session,
@@ -90,22 +94,21 @@ def render_community_mail(spec: dict[str, Any], settings: MailSettings) -> Rende
     kind = spec["kind"]
     locale = mail_locale(spec.get("locale"))
     links = {name: settings.url(path) for name, path in (spec.get("links") or {}).items()}
-    unsubscribe = spec.get("unsubscribe")
-    unsubscribe_url = settings.url(unsubscribe) if unsubscribe else None
+    unsubscribe, one_click = spec.get("unsubscribe"), spec.get("one_click")
     context = {
         **(spec.get("context") or {}),
         "kind": kind,
         "locale": locale,
         "community": spec.get("community") or "",
         "links": links,
-        "unsubscribe_url": unsubscribe_url or "",
+        "unsubscribe_url": settings.url(unsubscribe) if unsubscribe else "",
     }
     text, html = render(f"community/{kind}", locale, context)
     return RenderedCommunityMail(
         subject=subject(kind, locale, context),
         text_body=text,
         html_body=html,
-        unsubscribe_url=unsubscribe_url,
+        unsubscribe_url=settings.url(one_click) if one_click else None,
     )
 
 

@@ -29,21 +29,18 @@ import enum
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.mail.i18n import format_when, mail_locale
-from events.mail.settings import mail_settings
 from events.models import (
     Event,
-    EventStatus,
     OutboxMessage,
     OutboxStatus,
     Registration,
@@ -314,63 +311,6 @@ def queue_event_cancelled(session: Session, event: Event) -> int:
     for registration in audience:
         queue_registration_mail(session, event, registration, MailKind.EVENT_CANCELLED)
     return len(audience)
-
-
-def reminder_key(registration: Registration, event: Event) -> str:
-    """One reminder per registration and start time: a moved event is reminded again."""
-    return f"reminder:{registration.id}:{int(event.starts_at.timestamp())}"
-
-
-def queue_due_reminders(session: Session, now: datetime | None = None) -> int:
-    """Queue the reminders that are due: confirmed registrations of published events that
-    start within the lead time, registered before the reminder time (someone registering
-    an hour before has just had their ticket). Exactly once per registration and start
-    time, even with several workers: ``dedupe_key`` is unique, each insert runs in a
-    savepoint and a duplicate is skipped. Returns how many were queued."""
-    now = now or utcnow()
-    lead = mail_settings(session).reminder_before
-    if lead <= timedelta(0):
-        return 0
-    events = list(
-        session.scalars(
-            select(Event).where(
-                Event.status == EventStatus.PUBLISHED,
-                Event.starts_at > now,
-                Event.starts_at <= now + lead,
-            )
-        )
-    )
-    queued = 0
-    for event in events:
-        registrations = list(
-            session.scalars(
-                select(Registration).where(
-                    Registration.event_id == event.id,
-                    Registration.status == S.CONFIRMED,
-                    Registration.confirmed_at <= event.starts_at - lead,
-                )
-            )
-        )
-        keys = {reminder_key(r, event): r for r in registrations}
-        if not keys:
-            continue
-        done = set(
-            session.scalars(
-                select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(keys)))
-            )
-        )
-        for key, registration in keys.items():
-            if key in done:
-                continue
-            try:
-                with session.begin_nested():
-                    message = queue_registration_mail(
-                        session, event, registration, MailKind.REMINDER, dedupe_key=key, now=now
-                    )
-            except IntegrityError:
-                continue  # another worker queued it meanwhile
-            queued += message is not None
-    return queued
 
 
 @sa_event.listens_for(Session, "after_commit")

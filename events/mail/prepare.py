@@ -41,10 +41,9 @@ from events.mail.notify import (
 )
 from events.mail.outbox import claim_rows
 from events.mail.render import event_details, render
-from events.mail.settings import MailSettings, mail_settings
-from events.models import Event, EventStatus, OutboxMessage, OutboxStatus
+from events.mail.settings import MailSettings
+from events.models import Event, EventStatus, OutboxMessage, OutboxStatus, PersonalFeed
 from events.models import RegistrationStatus as S
-from events.services.personal_feeds import store_feed_token
 from events.tickets import ticket_url
 from events.tokens import new_token
 
@@ -86,8 +85,9 @@ class Rendered:
     error: str = ""
 
 
-def prepare_outbox(db: Database, *, limit: int = PREPARE_BATCH) -> int:
-    """Render up to ``limit`` queued mails, oldest first; returns how many were written."""
+def prepare_outbox(db: Database, settings: MailSettings, *, limit: int = PREPARE_BATCH) -> int:
+    """Render up to ``limit`` queued mails, oldest first, with the links of ``settings``;
+    returns how many were written."""
     claim = _claim(db, limit)
     if claim is None:
         return 0
@@ -95,7 +95,6 @@ def prepare_outbox(db: Database, *, limit: int = PREPARE_BATCH) -> int:
     with db.session() as session:
         messages = list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))))
         events = _events(session, {m.event_id for m in messages if m.event_id is not None})
-        settings = mail_settings(session)
         shared = SharedParts()
         rendered = [_render_safely(session, m, events, settings, shared) for m in messages]
     with db.queued_transaction() as session:
@@ -288,7 +287,7 @@ def _store(session: Session, results: list[Rendered], until: datetime) -> int:
         )
     for result in mine:
         if result.feed is not None and not result.error:
-            store_feed_token(session, *result.feed)
+            session.add(PersonalFeed.for_token(*result.feed))
     if rendered:  # sendable now, whichever thread of this process rendered them
         wake_worker_after_commit(session)
     return len(mine)

@@ -1,6 +1,7 @@
 """Every model, imported here so ``Base.metadata`` is complete for Alembic and tests."""
 
 from events.models.accounts import Community, Invitation, Membership, Role, User
+from events.models.attempts import AttemptCounter
 from events.models.base import Base
 from events.models.covers import EventCover
 from events.models.door import CheckIn, CheckInAction, DoorLink
@@ -17,6 +18,7 @@ from events.models.events import (
 from events.models.external import ExternalCalendar
 from events.models.follows import Follow
 from events.models.identity import AddressConfirmation, CommunitySecret
+from events.models.jobs import JobLease
 from events.models.moderation import ModerationCase, ModerationReport
 from events.models.outbox import OutboxMessage, OutboxStatus
 from events.models.personal_feeds import PersonalFeed
@@ -46,6 +48,7 @@ from events.models.store import KeyValue
 
 __all__ = [
     "AddressConfirmation",
+    "AttemptCounter",
     "Base",
     "CallAllowance",
     "CallOrder",
@@ -60,6 +63,7 @@ __all__ = [
     "ExternalCalendar",
     "Follow",
     "Invitation",
+    "JobLease",
     "KeyValue",
     "Membership",
     "ModerationCase",

@@ -199,10 +199,6 @@ class Event(Base):
     )
 
     @property
-    def is_public(self) -> bool:
-        return self.status is not EventStatus.DRAFT
-
-    @property
     def is_external(self) -> bool:
         """Mirrored from another calendar: it links out, nobody registers here."""
         return self.external_uid is not None

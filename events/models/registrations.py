@@ -47,10 +47,6 @@ class RegistrationStatus(enum.StrEnum):
     def is_active(self) -> bool:
         return self not in INACTIVE_STATUSES
 
-    @property
-    def is_pending(self) -> bool:
-        return self in {RegistrationStatus.PENDING_EMAIL, RegistrationStatus.PENDING_APPROVAL}
-
 
 INACTIVE_STATUSES = frozenset({RegistrationStatus.CANCELLED, RegistrationStatus.DECLINED})
 #: The active-address index's condition. A query that means to use that index must say it

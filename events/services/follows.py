@@ -10,10 +10,10 @@ later an open-space topic, an offer) with what mails say of it (title, address).
   changes nothing.
 - **Mails** (:func:`notify`) go to every follower of the subject, and of the wider
   subjects given (a proposal's call), once per person whatever they follow; the one who
-  caused the change is left out. Each mail carries the follow's **one-click unsubscribe**
-  link (``/u/{token}``, a signed link, so every mail can carry it): the mail's
-  ``List-Unsubscribe`` / ``List-Unsubscribe-Post`` headers (RFC 8058) point at it, and the
-  page it opens lists and stops every follow of the address in the community.
+  caused the change is left out. Each mail carries the follow's signed link (so every
+  mail can carry it): ``/u/{token}``, the page that lists and stops every follow of the
+  address in the community, in the body, and ``/u/{token}/one-click`` in the
+  ``List-Unsubscribe`` / ``List-Unsubscribe-Post`` headers (RFC 8058).
 - **Erasure.** Stopping a follow deletes the row and the address with it; follows of
   subjects that are gone or anonymised are deleted by their feature
   (:func:`forget_subjects`).
@@ -195,6 +195,7 @@ def notify(
         if row.person_key in mailed:
             continue
         mailed.add(row.person_key)
+        page = unsubscribe_path(session, row)
         queued = queue_community_mail(
             session,
             community=community,
@@ -203,7 +204,8 @@ def notify(
             locale=row.locale,
             context={"title": subject.title, **context},
             links={"subject": subject.path, **(links or {})},
-            unsubscribe=unsubscribe_path(session, row),
+            unsubscribe=page,
+            one_click=f"{page}/one-click",
         )
         if queued is not None:
             told.add(row.person_key)

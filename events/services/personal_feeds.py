@@ -61,7 +61,7 @@ def store_feed_token(session: Session, email: str, token: str) -> None:
     personal feed of ``email``; only its hash is stored. An address keeps at most
     ``MAX_FEED_LINKS`` links: the oldest goes when a new one would pass that."""
     address = email.lower()
-    session.add(PersonalFeed(email=address, token_hash=hash_token(token)))
+    session.add(PersonalFeed.for_token(address, token))
     session.flush()
     newest = (
         select(PersonalFeed.id)

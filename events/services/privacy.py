@@ -2,16 +2,17 @@
 
 A configurable number of days after an event has ended (``ANONYMISE_AFTER_DAYS``, 90 by
 default), each of its registrations loses everything that identifies a person, and keeps
-what the public figures need:
+what the public figures need, exactly as when the registrant erases their data
+(events/services/personal_data.py declares both):
 
 - removed: the name, the e-mail address (replaced by a placeholder unique per row, so the
   one-active-registration-per-address index still holds), the ticket code, the manage
   token (its hash is replaced by the hash of a token nobody knows, and the further links
-  mailed later are deleted: no private link works any more), the double-submit nonce,
-  the opt-in, the language and the answers to the organiser's questions (free text may
-  say anything about a person);
-- kept: the status, the number of guests, the waitlist position and the timestamps, so
-  ``RegistrationService.counts`` and the attendance figures do not change.
+  mailed later are deleted: no private link works any more), the double-submit nonce, the
+  confirmation deadline, the opt-in, the language and the answers to the organiser's
+  questions (free text may say anything about a person);
+- kept: the status, the number of guests, the waitlist position, the arrivals and the
+  timestamps, so ``RegistrationService.counts`` and the attendance figures do not change.
 
 The audit log (``RegistrationLog``) already holds ids and numbers only. The function is
 idempotent and can run as often as one likes (the CLI ``rencontres privacy anonymise``, or
@@ -21,28 +22,22 @@ a background loop): rows already anonymised are skipped.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from uuid import UUID
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from events.mail.outbox import forget_registrations
-from events.models import Event, Registration, RegistrationLink, RegistrationLog
+from events.models import Event, Registration, RegistrationLog
+from events.services.personal_data import (
+    ANONYMISED_DOMAIN,
+    ANONYMISED_NAME,
+    clear_personal_data,
+    forget_private_links,
+)
 from events.services.personal_feeds import revoke_feed_tokens
-from events.tokens import hash_token, new_token
 
 DEFAULT_AFTER_DAYS = 90
-ANONYMISED_NAME = "Anonymised"
-ANONYMISED_DOMAIN = "anonymised.invalid"  # .invalid can never be a real address (RFC 2606)
 BATCH_SIZE = 500
-
-
-def placeholder_email(registration: Registration) -> str:
-    return f"{registration.id.hex}@{ANONYMISED_DOMAIN}"
-
-
-def is_anonymised(registration: Registration) -> bool:
-    return registration.email == placeholder_email(registration)
 
 
 def anonymise_past_registrations(
@@ -81,7 +76,7 @@ def anonymise_past_registrations(
         forget_private_links(session, [registration.id for registration in batch])
         for registration in batch:
             revoke_feed_tokens(session, registration.email)
-            _anonymise(registration)
+            clear_personal_data(registration)
             session.add(
                 RegistrationLog(
                     event_id=registration.event_id,
@@ -94,22 +89,3 @@ def anonymise_past_registrations(
         session.flush()
         done += len(batch)
         last_id = batch[-1].id
-
-
-def forget_private_links(session: Session, registration_ids: list[UUID]) -> None:
-    """Delete the further private links of these registrations (their first link is
-    replaced by whoever erases them)."""
-    session.execute(
-        delete(RegistrationLink).where(RegistrationLink.registration_id.in_(registration_ids))
-    )
-
-
-def _anonymise(registration: Registration) -> None:
-    registration.name = ANONYMISED_NAME
-    registration.email = placeholder_email(registration)
-    registration.ticket_code = None
-    registration.manage_token_hash = hash_token(new_token())
-    registration.request_key = None
-    registration.opt_in = False
-    registration.locale = "en"
-    registration.answers = {}

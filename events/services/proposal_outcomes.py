@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from events.errors import Conflict, NotFound
-from events.models import Event, Proposal, ProposalStatus
+from events.models import Event, EventStatus, Proposal, ProposalStatus
 from events.proposal_lifecycle import status_of
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
@@ -111,7 +111,7 @@ def _record(
 ) -> None:
     session.flush()
     log_change(session, proposal, "became", actor_id=actor_id, what=what)
-    context = {"what": what, "event": event.title, "public": event.is_public}
+    context = {"what": what, "event": event.title, "public": event.status is not EventStatus.DRAFT}
     links = {"event": f"/e/{event.slug}"}
     told = tell_proposers(session, proposal, "proposal_became", context, links)
     tell_followers(session, proposal, "proposal_became", context, leave_out=told, links=links)

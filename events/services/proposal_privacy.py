@@ -18,7 +18,8 @@ only the community's secret links them to an address).
   call's last window (proposals or supports) closed that many days ago, its people rows are
   anonymised as above, the follows of the call and its proposals deleted, and the support
   and report rows (keyed hashes) deleted; counts, statuses, trails and texts stay.
-  Confirmation rows are deleted once expired. Idempotent.
+  Confirmation rows are deleted once expired, and proposals whose address was never
+  confirmed once their link expired (:func:`forget_unconfirmed`). Idempotent.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from events.models import (
     Proposal,
     ProposalCall,
     ProposalPerson,
+    ProposalStatus,
     ProposalSupport,
 )
 from events.proposal_lifecycle import supporting_open, withdrawable
@@ -190,6 +192,18 @@ def anonymise_past(session: Session, *, now: datetime, after_days: int) -> int:
     identity.forget_confirmations(session, before=now)
     session.flush()
     return len(rows)
+
+
+def forget_unconfirmed(session: Session, *, now: datetime) -> int:
+    """Delete the proposals whose address was never confirmed, once their link expired
+    (nobody ever saw them; they hold an address that may not be the proposer's)."""
+    expired = now - identity.CONFIRMATION_VALID_FOR
+    result = session.execute(
+        delete(Proposal).where(
+            Proposal.status == ProposalStatus.SUBMITTED.value, Proposal.created_at < expired
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def count_personal(session: Session, community_id: UUID) -> dict[str, int]:

@@ -52,6 +52,7 @@ from events.form_limits import FormLimit, require_within_limit
 from events.models import (
     Community,
     Event,
+    EventStatus,
     PersonRole,
     PersonState,
     ProgrammeItem,
@@ -853,7 +854,7 @@ class ProposalService:
         if proposal.became_event_id is None:
             return None
         event = self.session.get(Event, proposal.became_event_id)
-        if event is None or not event.is_public:
+        if event is None or event.status is EventStatus.DRAFT:
             return None
         item = (
             self.session.get(ProgrammeItem, proposal.became_item_id)

@@ -68,9 +68,9 @@ from events.mail.outbox import forget_registrations
 from events.models import Event, Registration, RegistrationLink, RegistrationStatus
 from events.models.base import new_id
 from events.models.registrations import ACTIVE_ONLY, INACTIVE_STATUSES
+from events.services.personal_data import clear_personal_data, forget_private_links
 from events.services.personal_feeds import revoke_feed_tokens
 from events.services.places import Places
-from events.services.privacy import ANONYMISED_NAME, forget_private_links, placeholder_email
 from events.services.questions import clean_answers, form_questions
 from events.services.registration_records import log_registration, mail_registrant
 from events.services.registration_records import waitlist_rank as rank_in_waitlist
@@ -395,12 +395,7 @@ class RegistrationService:
         window, whatever the address (``RateLimited`` beyond: saying so reveals nothing);
         an address gets its links that many times per window, beyond that silently none.
         """
-        if client and not count_attempt(
-            self.session,
-            f"links|{event.id}|client|{client}",
-            limit=LINKS_AGAIN_LIMIT,
-            window=LINKS_AGAIN_WINDOW,
-        ):
+        if client and not self._within_links_limit(f"links|{event.id}|client|{client}"):
             raise RateLimited()
         try:
             address = clean_email("email", email)
@@ -491,9 +486,9 @@ class RegistrationService:
     def erase(self, registration: Registration) -> list[Registration]:
         """Erase the registrant's personal data at their request ("delete my data").
 
-        An active registration for an event that has not ended is cancelled first (places
-        freed, waitlist promoted); after the end it keeps its status, so the attendance
-        figures stay true. Then the name, the address, the opt-in, the form nonce, the
+        A registration that may still change (events/lifecycle.py: the event not over,
+        nobody of the party let in) is cancelled first (places freed, waitlist promoted);
+        otherwise it keeps its status, so the attendance figures stay true. Then the name, the address, the opt-in, the form nonce, the
         ticket and the answers to the organiser's questions are removed and the manage link
         stops working. The row stays as an anonymous party (status, guests, dates); the
         audit log holds ids only. Returns the parties promoted by the cancellation."""
@@ -508,18 +503,8 @@ class RegistrationService:
         forget_registrations(self.session, [registration.id])
         forget_private_links(self.session, [registration.id])
         revoke_feed_tokens(self.session, registration.email)
-        # The placeholders of events/services/privacy.py: unique per row (the one-active-
-        # address-per-event index holds for anonymous parties of a past event), never a
-        # deliverable address, and skipped by the periodic anonymisation.
-        registration.name = ANONYMISED_NAME
-        registration.email = placeholder_email(registration)
-        registration.locale = "en"
-        registration.opt_in = False
-        registration.request_key = None
-        registration.answers = {}
-        registration.ticket_code = None
-        registration.hold_expires_at = None
-        registration.manage_token_hash = hash_token(new_token())
+        # The same placeholders as the periodic anonymisation, which then skips the row.
+        clear_personal_data(registration)
         self.session.flush()
         self._log(registration, "erased")
         return promoted
@@ -751,23 +736,17 @@ class RegistrationService:
         """Whether links may be mailed again to ``registration``'s address now: at most
         ``LINKS_AGAIN_LIMIT`` times per window for the address and, when known, for the
         client. Both counters count (no short cut), so neither can be probed around."""
-        allowed = count_attempt(
-            self.session,
-            f"links|{event.id}|address|{hash_token(registration.email)}",
-            limit=LINKS_AGAIN_LIMIT,
-            window=LINKS_AGAIN_WINDOW,
+        allowed = self._within_links_limit(
+            f"links|{event.id}|address|{hash_token(registration.email)}"
         )
         if client:
-            allowed = (
-                count_attempt(
-                    self.session,
-                    f"links|{event.id}|client|{client}",
-                    limit=LINKS_AGAIN_LIMIT,
-                    window=LINKS_AGAIN_WINDOW,
-                )
-                and allowed
-            )
+            allowed = self._within_links_limit(f"links|{event.id}|client|{client}") and allowed
         return allowed
+
+    def _within_links_limit(self, key: str) -> bool:
+        """Count one more mailing of links under ``key`` (events/attempts.py: atomic)."""
+        attempts = count_attempt(self.session, key, window=LINKS_AGAIN_WINDOW)
+        return attempts.allowed(LINKS_AGAIN_LIMIT)
 
     def _add_link(self, registration: Registration) -> str:
         """A further private link, beside those already mailed (which keep working); the

@@ -417,7 +417,9 @@ class SeriesService:
 
     def registered_after(self, series: Series, *, after: date) -> list[tuple[Event, int]]:
         """Live occurrences after ``after`` that people registered for, with how many
-        active registrations each has: ending the series must ask what to do with them."""
+        active registrations each has: ending the series must ask what to do with them.
+        Refused like :meth:`end` for a date before the series starts."""
+        _require_end_after_start(series, after)
         active = Registration.status.not_in(INACTIVE_STATUSES)
         rows = self.session.execute(
             select(Event, func.count(Registration.id))
@@ -438,7 +440,11 @@ class SeriesService:
         """End the series after ``after``. Later occurrences without registrations are
         cancelled (drafts deleted); those with registrations are kept as one-off events
         (``KEEP``: people keep their places) or cancelled too (``CANCEL``: registrants are
-        told by the cancellation mail)."""
+        told by the cancellation mail).
+
+        A series cannot end before it starts: ``after`` earlier than ``starts_on`` is
+        refused (``ValidationFailed {"after": "until_before_start"}``) and changes nothing."""
+        _require_end_after_start(series, after)
         series.ended_on = after
         with_people = {event.id for event, _count in self.registered_after(series, after=after)}
         result = EndResult(cancelled=[], kept=[])
@@ -455,6 +461,12 @@ class SeriesService:
                 result.cancelled.append(event)
         self.session.flush()
         return result
+
+
+def _require_end_after_start(series: Series, after: date) -> None:
+    """Ending on the first date keeps that one occurrence; ending before it is nonsense."""
+    if after < series.starts_on:
+        raise ValidationFailed({"after": "until_before_start"})
 
 
 def _uuid_or_none(value: str) -> UUID | None:

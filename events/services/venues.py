@@ -54,6 +54,13 @@ class VenueService:
             raise NotFound()
         return venue
 
+    def slug_in_community(self, community: Community, slug: str) -> Venue:
+        """The venue ``slug`` of ``community``; another community's venue is not found."""
+        venue = self.by_slug(slug)
+        if venue.community_id != community.id:
+            raise NotFound()
+        return venue
+
     def in_community(self, community: Community, venue_id: UUID | str) -> Venue:
         venue = self.session.get(Venue, UUID(str(venue_id))) if venue_id else None
         if venue is None or venue.community_id != community.id:

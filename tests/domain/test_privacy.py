@@ -10,12 +10,8 @@ from sqlalchemy import select
 from events.database import Database
 from events.errors import NotFound
 from events.models import Event, Registration, RegistrationLog
-from events.services.privacy import (
-    ANONYMISED_NAME,
-    DEFAULT_AFTER_DAYS,
-    anonymise_past_registrations,
-    is_anonymised,
-)
+from events.services.personal_data import ANONYMISED_NAME, is_anonymised
+from events.services.privacy import DEFAULT_AFTER_DAYS, anonymise_past_registrations
 from events.services.registrations import RegistrationService
 from tests.domain.test_registrations import (
     act,

@@ -11,12 +11,9 @@ from events.clock import utcnow
 from events.database import Database
 from events.errors import NotFound
 from events.models import Event, OutboxMessage, Registration, RegistrationLog, RegistrationStatus
+from events.services.personal_data import ANONYMISED_NAME, is_anonymised
 from events.services.personal_feeds import issue_feed_token, personal_calendar
-from events.services.privacy import (
-    ANONYMISED_NAME,
-    anonymise_past_registrations,
-    is_anonymised,
-)
+from events.services.privacy import anonymise_past_registrations
 from events.services.registrations import RegistrationService
 from tests.domain.test_registrations import (
     act,

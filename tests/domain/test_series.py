@@ -217,6 +217,28 @@ def _register_on(db: Database, series: Series, day: date) -> None:
         RegistrationService(session).register(event, person)
 
 
+def test_a_series_cannot_end_before_it_starts(make: Factories, db: Database) -> None:
+    series = create(db, make.community(), first_thursdays())
+    with db.transaction() as session:
+        service = SeriesService(session)
+        merged = session.merge(series)
+        for refuse in (service.end, service.registered_after):
+            with pytest.raises(ValidationFailed) as refused:
+                refuse(merged, after=date(2026, 11, 24))  # the day before starts_on
+            assert refused.value.errors == {"after": "until_before_start"}
+        assert merged.ended_on is None
+    assert {e.status for e in occurrences(db, series)} == {EventStatus.PUBLISHED}
+    with db.transaction() as session:  # ending on the first date itself is allowed
+        ended = SeriesService(session).end(session.merge(series), after=date(2026, 11, 25))
+    assert len(ended.cancelled) == 6
+    assert stored_end(db, series) == date(2026, 11, 25)
+
+
+def stored_end(db: Database, series: Series) -> date | None:
+    with db.session() as session:
+        return session.get(Series, series.id).ended_on  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("choice", list(EndChoice))
 def test_ending_a_series_asks_about_occurrences_people_registered_for(
     make: Factories, db: Database, choice: EndChoice

@@ -23,16 +23,10 @@ the connections' holders waited for a thread, until the pool's 30 s timeout (503
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -45,12 +39,12 @@ from events.database import Database
 from events.demo import today_in_paris
 from events.models import Event, Registration, RegistrationStatus
 from events.services.events import EventInput, EventService
+from tests import server_process
 from tests.factories import Factories
 
 pytestmark = pytest.mark.slow
 
 S = RegistrationStatus
-ROOT = Path(__file__).resolve().parents[2]
 PLACES = 100
 PEOPLE = 300
 SERVER_WORKERS = 2
@@ -58,83 +52,23 @@ RACE_DELAY_MS = "5"
 #: Event pages fetched at once while the people gather (not the race itself).
 PAGE_CONCURRENCY = 16
 TIMEOUT_S = 60.0
-STARTUP_TIMEOUT_S = 90.0
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 REQUEST_KEY_INPUT = re.compile(r'name="request_key" value="([^"]+)"')
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-RENCONTRES = [sys.executable, "-m", "web.cli"]
-STARTED = re.compile(r"Started server process \[(\d+)\]")
-DIED = re.compile(r"Child process \[(\d+)\] died")
-
-
-def workers_up(log: str) -> int:
-    """Workers that started and were not killed since, from uvicorn's log (one that does not
-    answer its supervisor's ping within 5 s, e.g. still importing, is killed and replaced)."""
-    started = set(STARTED.findall(log))
-    if log.count("Application startup complete") < len(started):
-        return 0  # one is still starting
-    return len(started - set(DIED.findall(log)))
-
-
-def wait_for_workers(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-    """Until /healthz answers and every worker is up: the race needs both processes (on a
-    loaded machine uvicorn kills and restarts a worker that starts slowly)."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            if workers_up(log_path.read_text(errors="replace")) >= SERVER_WORKERS:
-                return
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(log_path.read_text(errors="replace"))
-        time.sleep(0.2)
-
-
 @contextmanager
 def serve(tmp_path: Path, database_url: str, **switches: str) -> Iterator[str]:
-    """``rencontres serve --workers 2`` on a free port; yields its base URL."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DATA_DIR": str(tmp_path),
-        "DATABASE_URL": database_url,
-        "BASE_URL": url,
-        "SECRET_KEY": "http-race-test-" + "k" * 40,
-        "MAIL_WORKER": "off",  # mails stay in the outbox: no SMTP, no background thread
-        "RENCONTRES_TESTING": "1",
-        "RENCONTRES_TEST_RACE_DELAY_MS": RACE_DELAY_MS,
+    """``rencontres serve --workers 2`` on a free port, with the race switches; yields its
+    base URL."""
+    with server_process.serve(
+        tmp_path,
+        database_url,
+        workers=SERVER_WORKERS,
+        RENCONTRES_TESTING="1",
+        RENCONTRES_TEST_RACE_DELAY_MS=RACE_DELAY_MS,
         **switches,
-    }
-    log_path = tmp_path / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [*RENCONTRES, "serve", "--port", str(port), "--workers", str(SERVER_WORKERS)],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the workers are stopped too
-        )
-        try:
-            wait_for_workers(process, url, log_path)
-            yield url
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            with suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=10)
-            with suppress(ProcessLookupError):  # a worker left behind would hold locks
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    ) as server:
+        yield server.url
 
 
 def seed_event(db: Database, make: Factories) -> Event:

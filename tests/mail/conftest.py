@@ -1,5 +1,5 @@
-"""Mail fixtures: a real SMTP server (aiosmtpd) on a free local port, the database with the
-test BASE_URL for links, senders, and helpers to read what arrived."""
+"""Mail fixtures: a real SMTP server (aiosmtpd) on a free local port, senders, and helpers
+to read what arrived."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from events.database import Database
 from events.mail.sender import MailSender, SmtpConfig
-from events.mail.settings import MailSettings
-from tests.conftest import BASE_URL
 from tests.web.conftest import app, client  # noqa: F401  (the web fixtures, for the page tests)
 
 SENDER = "Rencontres <noreply@testserver.local>"
@@ -105,11 +103,5 @@ def smtp_down() -> SmtpServer:
 
 
 @pytest.fixture
-def mail_db(db: Database) -> Database:
-    db.configure_mail(MailSettings(base_url=BASE_URL))
-    return db
-
-
-@pytest.fixture
-def sender(mail_db: Database, smtp_server: SmtpServer) -> MailSender:
-    return MailSender(mail_db, smtp_server.config)
+def sender(db: Database, smtp_server: SmtpServer) -> MailSender:
+    return MailSender(db, smtp_server.config)

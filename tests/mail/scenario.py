@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from events.database import Database
 from events.mail.prepare import prepare_outbox
+from events.mail.settings import MailSettings
 from events.models import Community, Event, OutboxMessage, Registration
 from events.services.events import EventInput, EventService
 from events.services.registrations import (
@@ -20,7 +21,11 @@ from events.services.registrations import (
     RegistrationService,
 )
 from events.services.venues import VenueInput, VenueService
+from tests.conftest import BASE_URL
 from tests.factories import Factories
+
+#: What the test server's worker renders mails with: links start with the test BASE_URL.
+MAIL = MailSettings(base_url=BASE_URL)
 
 
 def open_event(
@@ -61,6 +66,25 @@ def open_event(
     return event
 
 
+def edit_event(db: Database, event: Event, **changes: str) -> None:
+    """Edit the event as the organiser's form does (its 2030-03-07 19:00–22:00 time unless
+    ``changes`` say otherwise)."""
+    with db.transaction() as session:
+        loaded = session.get(Event, event.id)
+        assert loaded is not None
+        values = {
+            "title": loaded.title,
+            "starts_local": "2030-03-07T19:00",
+            "ends_local": "2030-03-07T22:00",
+            "timezone": loaded.timezone,
+            "venue_id": str(loaded.venue_id or ""),
+            "online_url": loaded.online_url,
+            "capacity": "" if loaded.capacity is None else str(loaded.capacity),
+        }
+        values.update(changes)
+        EventService(session).update(loaded, EventInput(**values))
+
+
 def person(n: int | str = 1, **overrides: Any) -> RegistrationInput:
     values: dict[str, Any] = {
         "name": f"Person {n}",
@@ -90,7 +114,7 @@ def act(db: Database, registration_id: UUID, method: str, *args: Any) -> Any:
 
 
 def render_queued_mails(db: Database) -> None:
-    while prepare_outbox(db):
+    while prepare_outbox(db, MAIL):
         pass
 
 

@@ -19,6 +19,7 @@ from events.services.proposals import ProposalService
 from tests.conftest import BASE_URL
 from tests.factories import Factories
 from tests.mail.conftest import SmtpServer
+from tests.mail.scenario import MAIL
 from tests.proposal_scenario import (
     confirmation_token,
     load,
@@ -34,7 +35,7 @@ EVIL = "<script>alert('x')</script> & =HYPERLINK(\"http://evil\")"
 
 
 def deliver(db: Database, sender: MailSender) -> None:
-    while prepare_outbox(db):
+    while prepare_outbox(db, MAIL):
         pass
     sender.run_until_idle()
 
@@ -50,21 +51,21 @@ def follow(db: Database, proposal: Any, email: str, locale: str = "en") -> None:
 
 
 def test_every_kind_renders_and_nothing_fails(
-    mail_db: Database, make: Factories, sender: MailSender, smtp_server: SmtpServer
+    db: Database, make: Factories, sender: MailSender, smtp_server: SmtpServer
 ) -> None:
-    call = open_call(mail_db, make)
-    typed = propose(mail_db, call, 1, title=EVIL, locale="fr")  # confirm_address (fr)
+    call = open_call(db, make)
+    typed = propose(db, call, 1, title=EVIL, locale="fr")  # confirm_address (fr)
     assert typed.proposal is not None
-    with mail_db.transaction() as session:
-        confirmations.confirm_address(session, confirmation_token(mail_db, "proposer1@example.org"))
-    other = published(mail_db, call, 2, co_proposers="co@example.org")  # published, invited
-    follow(mail_db, typed.proposal, "fan@example.org")
-    with mail_db.transaction() as session:
+    with db.transaction() as session:
+        confirmations.confirm_address(session, confirmation_token(db, "proposer1@example.org"))
+    other = published(db, call, 2, co_proposers="co@example.org")  # published, invited
+    follow(db, typed.proposal, "fan@example.org")
+    with db.transaction() as session:
         service = ProposalService(session)
-        service.answer(load(mail_db, typed.proposal), "declined", "no_room", EVIL, publish=True)
-        service.answer(load(mail_db, other), "accepted", publish=False)
-        service.publish_answers(load(mail_db, other).call)
-    with mail_db.session() as session:
+        service.answer(load(db, typed.proposal), "declined", "no_room", EVIL, publish=True)
+        service.answer(load(db, other), "accepted", publish=False)
+        service.publish_answers(load(db, other).call)
+    with db.session() as session:
         kinds = set(session.scalars(select(OutboxMessage.kind)))
     assert {
         "confirm_address",
@@ -72,8 +73,8 @@ def test_every_kind_renders_and_nothing_fails(
         "co_proposer_invited",
         "proposal_status",
     } <= kinds
-    deliver(mail_db, sender)
-    with mail_db.session() as session:
+    deliver(db, sender)
+    with db.session() as session:
         failed = session.scalar(
             select(func.count()).where(OutboxMessage.status != OutboxStatus.SENT)
         )
@@ -86,23 +87,25 @@ def test_every_kind_renders_and_nothing_fails(
 
 
 def test_a_followers_mail_carries_a_working_one_click_unsubscribe(
-    mail_db: Database,
+    db: Database,
     make: Factories,
     sender: MailSender,
     smtp_server: SmtpServer,
     client: Client,
 ) -> None:
-    call = open_call(mail_db, make)
-    proposal = published(mail_db, call, 1)
-    follow(mail_db, proposal, "fan@example.org")
-    with mail_db.transaction() as session:
-        ProposalService(session).answer(load(mail_db, proposal), "accepted", publish=True)
-    deliver(mail_db, sender)
+    call = open_call(db, make)
+    proposal = published(db, call, 1)
+    follow(db, proposal, "fan@example.org")
+    with db.transaction() as session:
+        ProposalService(session).answer(load(db, proposal), "accepted", publish=True)
+    deliver(db, sender)
     [mail] = inbox_for(smtp_server, "fan@example.org")
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = mail["List-Unsubscribe"].strip("<>")
     assert url.startswith(f"{BASE_URL}/u/") and url.endswith("/one-click")
-    assert url in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    # The body links to the follower's page (it lists and stops every follow).
+    page = url.removesuffix("/one-click")
+    assert page in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     # What a mail client does (RFC 8058): a POST, no cookie, no CSRF token.
     client.cookies.clear()
     path = url.removeprefix(BASE_URL)
@@ -113,7 +116,7 @@ def test_a_followers_mail_carries_a_working_one_click_unsubscribe(
     )
     assert done.status_code == 200
     assert "set-cookie" not in done.headers
-    with mail_db.session() as session:
+    with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Follow)) == 0
     # Again (a retrying client): the same answer.
     assert client.post(path, content=b"List-Unsubscribe=One-Click").status_code == 200
@@ -121,18 +124,16 @@ def test_a_followers_mail_carries_a_working_one_click_unsubscribe(
     assert client.get(path.removesuffix("/one-click")[:-3] + "xyz").status_code == 404
 
 
-def test_proposer_updates_mail_followers_at_most_once_a_day(
-    mail_db: Database, make: Factories
-) -> None:
-    call = open_call(mail_db, make)
-    proposal = published(mail_db, call, 1)
-    follow(mail_db, proposal, "fan@example.org")
+def test_proposer_updates_mail_followers_at_most_once_a_day(db: Database, make: Factories) -> None:
+    call = open_call(db, make)
+    proposal = published(db, call, 1)
+    follow(db, proposal, "fan@example.org")
     for text in ("First news", "Second news", "Third news"):
-        with mail_db.transaction() as session:
+        with db.transaction() as session:
             ProposalService(session).post_update(
-                session.get(ProposalPerson, proposer_row(mail_db, proposal).id), text
+                session.get(ProposalPerson, proposer_row(db, proposal).id), text
             )
-    with mail_db.session() as session:
+    with db.session() as session:
         mails = session.scalar(
             select(func.count()).where(
                 OutboxMessage.kind == "proposal_update",
@@ -140,22 +141,22 @@ def test_proposer_updates_mail_followers_at_most_once_a_day(
             )
         )
         assert mails == 1
-        assert len(ProposalService(session).updates(load(mail_db, proposal))) == 3
+        assert len(ProposalService(session).updates(load(db, proposal))) == 3
 
 
 def test_the_follower_page_lists_and_stops_every_follow(
-    mail_db: Database, make: Factories, client: Client
+    db: Database, make: Factories, client: Client
 ) -> None:
-    call = open_call(mail_db, make)
-    one, two = published(mail_db, call, 1), published(mail_db, call, 2)
-    follow(mail_db, one, "fan@example.org")
-    follow(mail_db, two, "fan@example.org")
-    with mail_db.session() as session:
+    call = open_call(db, make)
+    one, two = published(db, call, 1), published(db, call, 2)
+    follow(db, one, "fan@example.org")
+    follow(db, two, "fan@example.org")
+    with db.session() as session:
         first = session.scalar(select(Follow).order_by(Follow.created_at))
         path = follows.unsubscribe_path(session, first)
     page = client.get(path)
     assert page.status_code == 200 and "Proposal number 1" in page.text
     assert "Proposal number 2" in page.text and page.headers["cache-control"] == "no-store"
     assert client.submit(f"{path}/stop-all").status_code == 303
-    with mail_db.session() as session:
+    with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Follow)) == 0

@@ -61,14 +61,14 @@ def french(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_confirmation_arrives_with_a_scannable_ticket_and_a_calendar_file(
-    mail_db: Database,
+    db: Database,
     make: Factories,
     sender: MailSender,
     smtp_server: SmtpServer,
     french: None,
 ) -> None:
-    event = open_event(mail_db, make)
-    result = register(mail_db, event, person(1, locale="fr"))
+    event = open_event(db, make)
+    result = register(db, event, person(1, locale="fr"))
     code = result.registration.ticket_code
     assert result.outcome is Outcome.CONFIRMED and code
 
@@ -81,7 +81,7 @@ def test_the_confirmation_arrives_with_a_scannable_ticket_and_a_calendar_file(
     assert message["Subject"] == "Votre place pour Flat-share meetup"
     assert message["To"] == "person1@example.org"
     assert message["From"] == "Rencontres <noreply@testserver.local>"
-    assert message["Message-ID"] == f"<{outbox(mail_db)[0].id}@testserver.local>"
+    assert message["Message-ID"] == f"<{outbox(db)[0].id}@testserver.local>"
     assert message.get_content_type() == "multipart/mixed"
     text, html = body(message, "plain"), body(message, "html")
     assert text.startswith("Bonjour Person 1,")
@@ -96,7 +96,7 @@ def test_the_confirmation_arrives_with_a_scannable_ticket_and_a_calendar_file(
     calendar = calendar_attachment(message)
     [vevent] = calendar.events
     assert str(vevent["UID"]) == event_uid(event)
-    with mail_db.session() as session:
+    with db.session() as session:
         feed = calendar_feed(
             feed_events(session, FeedScope(community_id=event.community_id), now=utcnow()),
             name="feed",
@@ -106,25 +106,25 @@ def test_the_confirmation_arrives_with_a_scannable_ticket_and_a_calendar_file(
         )
     assert [str(e["UID"]) for e in Calendar.from_ical(feed).events] == [str(vevent["UID"])]
     assert vevent["LOCATION"] == "The Canteen, 12 rue des Lilas, Paris"
-    [row] = outbox(mail_db)
+    [row] = outbox(db)
     assert (row.status, row.attempts, row.claimed_until) == (OutboxStatus.SENT, 1, None)
     assert row.sent_at is not None
 
 
 def test_with_the_smtp_server_down_the_registration_succeeds_and_the_mail_waits(
-    mail_db: Database, make: Factories, smtp_down: SmtpServer
+    db: Database, make: Factories, smtp_down: SmtpServer
 ) -> None:
-    event = open_event(mail_db, make)
-    sender = MailSender(mail_db, smtp_down.config)
-    result = register(mail_db, event, person(1))
+    event = open_event(db, make)
+    sender = MailSender(db, smtp_down.config)
+    result = register(db, event, person(1))
     now = utcnow()
 
     report = sender.run_once(now)
 
     assert (report.sent, report.retried) == (0, 1)
-    with mail_db.session() as session:
+    with db.session() as session:
         assert session.get(Registration, result.registration.id) is not None
-    [row] = outbox(mail_db)
+    [row] = outbox(db)
     assert row.status is OutboxStatus.PENDING and row.attempts == 1
     assert row.next_attempt_at == now + retry_delay(1) and row.next_attempt_at > now
     assert "Connection" in row.last_error and row.claimed_until is None
@@ -136,21 +136,21 @@ def test_with_the_smtp_server_down_the_registration_succeeds_and_the_mail_waits(
         assert sender.run_once(later).sent == 1
         # Running again, or another sender, sends nothing more: exactly once.
         assert sender.run_once(later + timedelta(hours=2)).claimed == 0
-        assert MailSender(mail_db, smtp_down.config).run_once(later).claimed == 0
+        assert MailSender(db, smtp_down.config).run_once(later).claimed == 0
         assert len(smtp_down.inbox.messages) == 1
     finally:
         smtp_down.stop()
-    [row] = outbox(mail_db)
+    [row] = outbox(db)
     assert (row.status, row.attempts, row.last_error) == (OutboxStatus.SENT, 2, "")
 
 
 def test_two_senders_racing_send_every_mail_exactly_once(
-    mail_db: Database, make: Factories, smtp_server: SmtpServer
+    db: Database, make: Factories, smtp_server: SmtpServer
 ) -> None:
-    event = open_event(mail_db, make)
+    event = open_event(db, make)
     for n in range(24):
-        register(mail_db, event, person(n))
-    senders = [MailSender(mail_db, smtp_server.config, batch_size=4) for _ in range(3)]
+        register(db, event, person(n))
+    senders = [MailSender(db, smtp_server.config, batch_size=4) for _ in range(3)]
     start = threading.Barrier(len(senders))
     failures: list[BaseException] = []
 
@@ -172,17 +172,17 @@ def test_two_senders_racing_send_every_mail_exactly_once(
     assert len(messages) == 24
     assert len({m["Message-ID"] for m in messages}) == 24
     assert sorted(m["To"] for m in messages) == sorted(f"person{n}@example.org" for n in range(24))
-    rows = outbox(mail_db)
+    rows = outbox(db)
     assert {(r.status, r.attempts) for r in rows} == {(OutboxStatus.SENT, 1)}
 
 
-def test_claims_never_overlap(mail_db: Database, make: Factories, smtp_server: SmtpServer) -> None:
-    event = open_event(mail_db, make)
+def test_claims_never_overlap(db: Database, make: Factories, smtp_server: SmtpServer) -> None:
+    event = open_event(db, make)
     for n in range(5):
-        register(mail_db, event, person(n))
+        register(db, event, person(n))
     now = utcnow()
-    first = MailSender(mail_db, smtp_server.config, batch_size=3)
-    second = MailSender(mail_db, smtp_server.config, batch_size=10)
+    first = MailSender(db, smtp_server.config, batch_size=3)
+    second = MailSender(db, smtp_server.config, batch_size=10)
     _, mine = first.claim(now)
     _, theirs = second.claim(now)
     assert len(mine) == 3 and len(theirs) == 2
@@ -193,53 +193,53 @@ def test_claims_never_overlap(mail_db: Database, make: Factories, smtp_server: S
 
 
 def test_a_message_is_retried_with_backoff_then_marked_failed(
-    mail_db: Database, make: Factories, smtp_down: SmtpServer
+    db: Database, make: Factories, smtp_down: SmtpServer
 ) -> None:
-    event = open_event(mail_db, make)
-    register(mail_db, event, person(1))
-    sender = MailSender(mail_db, smtp_down.config)
+    event = open_event(db, make)
+    register(db, event, person(1))
+    sender = MailSender(db, smtp_down.config)
     now = utcnow()
     waits = []
     for attempt in range(1, MAX_ATTEMPTS + 1):
         assert sender.run_once(now).claimed == 1
-        [row] = outbox(mail_db)
+        [row] = outbox(db)
         assert row.attempts == attempt
         waits.append(row.next_attempt_at - now)
         now = row.next_attempt_at
     assert waits[:4] == [timedelta(seconds=s) for s in (30, 60, 120, 240)]
     assert max(waits[:-1]) == timedelta(hours=1)
-    [row] = outbox(mail_db)
+    [row] = outbox(db)
     assert row.status is OutboxStatus.FAILED and row.last_error
     assert sender.run_once(now + timedelta(days=1)).claimed == 0  # given up
 
 
 def test_a_permanent_refusal_fails_at_once(
-    mail_db: Database, make: Factories, sender: MailSender, smtp_server: SmtpServer
+    db: Database, make: Factories, sender: MailSender, smtp_server: SmtpServer
 ) -> None:
     smtp_server.inbox.refuse["person1@example.org"] = "550 5.1.1 No such user"
-    event = open_event(mail_db, make)
-    register(mail_db, event, person(1))
-    register(mail_db, event, person(2))
+    event = open_event(db, make)
+    register(db, event, person(1))
+    register(db, event, person(2))
 
     report = sender.run_once()
 
     assert (report.sent, report.failed, report.retried) == (1, 1, 0)
-    failed = outbox(mail_db, to_address="person1@example.org")[0]
+    failed = outbox(db, to_address="person1@example.org")[0]
     assert failed.status is OutboxStatus.FAILED and "550" in failed.last_error
-    assert outbox(mail_db, to_address="person2@example.org")[0].status is OutboxStatus.SENT
+    assert outbox(db, to_address="person2@example.org")[0].status is OutboxStatus.SENT
 
 
 def test_a_line_break_in_a_name_or_a_title_never_adds_a_header(
-    mail_db: Database, make: Factories, sender: MailSender, smtp_server: SmtpServer
+    db: Database, make: Factories, sender: MailSender, smtp_server: SmtpServer
 ) -> None:
-    event = open_event(mail_db, make)
+    event = open_event(db, make)
     # The service refuses control characters in names...
     with pytest.raises(ValidationFailed) as refused:
-        register(mail_db, event, person(9, name="Eve\r\nBcc: victim@example.org"))
+        register(db, event, person(9, name="Eve\r\nBcc: victim@example.org"))
     assert refused.value.errors == {"name": "invalid_characters"}
     # ...and values written some other way still cannot add a header.
-    result = register(mail_db, event, person(1))
-    with mail_db.transaction() as session:
+    result = register(db, event, person(1))
+    with db.transaction() as session:
         registration = session.get(Registration, result.registration.id)
         loaded = session.get(Event, event.id)
         assert registration is not None and loaded is not None
@@ -254,7 +254,7 @@ def test_a_line_break_in_a_name_or_a_title_never_adds_a_header(
             text_body="Hello",
             community_id=loaded.community_id,
         )
-    render_queued_mails(mail_db)
+    render_queued_mails(db)
 
     report = sender.run_until_idle()
 
@@ -267,15 +267,15 @@ def test_a_line_break_in_a_name_or_a_title_never_adds_a_header(
     links = smtp_server.inbox.messages[-1]
     assert links["Subject"] == "Your links for Party Bcc: victim@example.org X-Evil: 1"
     assert "Hello Eve\nBcc: victim@example.org," in body(links, "plain")
-    [bad] = outbox(mail_db, status=OutboxStatus.FAILED)
+    [bad] = outbox(db, status=OutboxStatus.FAILED)
     assert "ValueError" in bad.last_error or "Header" in bad.last_error
 
 
 def test_unicode_names_and_titles_arrive_intact(
-    mail_db: Database, make: Factories, sender: MailSender, smtp_server: SmtpServer
+    db: Database, make: Factories, sender: MailSender, smtp_server: SmtpServer
 ) -> None:
-    event = open_event(mail_db, make, title="Café des langues — 多语言")
-    register(mail_db, event, person(1, name="Zoë Ñúñez 李小龙"))
+    event = open_event(db, make, title="Café des langues — 多语言")
+    register(db, event, person(1, name="Zoë Ñúñez 李小龙"))
     sender.run_once()
     message = smtp_server.inbox.only()
     assert message["Subject"] == "Your place at Café des langues — 多语言"
@@ -284,10 +284,10 @@ def test_unicode_names_and_titles_arrive_intact(
 
 
 def test_the_html_body_escapes_what_people_typed(
-    mail_db: Database, make: Factories, sender: MailSender, smtp_server: SmtpServer
+    db: Database, make: Factories, sender: MailSender, smtp_server: SmtpServer
 ) -> None:
-    event = open_event(mail_db, make, title="<b>Bold</b> night")
-    register(mail_db, event, person(1, name="<script>alert(1)</script>"))
+    event = open_event(db, make, title="<b>Bold</b> night")
+    register(db, event, person(1, name="<script>alert(1)</script>"))
     sender.run_once()
     message = smtp_server.inbox.only()
     html, text = body(message, "html"), body(message, "plain")
@@ -297,10 +297,10 @@ def test_the_html_body_escapes_what_people_typed(
     assert "Hello <script>alert(1)</script>," in text  # plain text is not HTML
 
 
-def test_a_rolled_back_change_mails_nothing(mail_db: Database, make: Factories) -> None:
-    event = open_event(mail_db, make)
-    with pytest.raises(RuntimeError), mail_db.transaction() as session:
+def test_a_rolled_back_change_mails_nothing(db: Database, make: Factories) -> None:
+    event = open_event(db, make)
+    with pytest.raises(RuntimeError), db.transaction() as session:
         RegistrationService(session).register(session.get(Event, event.id), person(1))
-        assert len(outbox(mail_db)) == 0  # not visible before the commit either
+        assert len(outbox(db)) == 0  # not visible before the commit either
         raise RuntimeError("the request failed after registering")
-    assert outbox(mail_db) == []
+    assert outbox(db) == []

@@ -15,20 +15,22 @@ from litestar.testing import TestClient
 
 from events.clock import utcnow
 from events.database import Database
+from events.jobs.periodic import JobSettings, periodic_jobs
+from events.jobs.runner import PeriodicJob
+from events.jobs.worker import THREAD_NAME, BackgroundWorker
 from events.mail.sender import SmtpConfig, connect_smtp
-from events.mail.worker import MailWorker
 from events.models import Event, OutboxStatus, RegistrationStatus
 from tests.conftest import BASE_URL
 from tests.factories import Factories
 from tests.mail.conftest import SENDER, SmtpServer
-from tests.mail.scenario import open_event, outbox, person, register
+from tests.mail.scenario import MAIL, open_event, outbox, person, register
 from web.app import create_app
 from web.cli import main
 from web.settings import Settings, SmtpSettings
 
 
 def _mail_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "rencontres-mail"]
+    return [t for t in threading.enumerate() if t.name == THREAD_NAME]
 
 
 def test_settings_default_to_the_inline_worker_and_tests_to_none(tmp_path: Path) -> None:
@@ -43,15 +45,17 @@ def test_settings_default_to_the_inline_worker_and_tests_to_none(tmp_path: Path)
 
 
 def test_one_tick_runs_the_jobs_then_sends(
-    mail_db: Database, make: Factories, smtp_server: SmtpServer
+    db: Database, make: Factories, smtp_server: SmtpServer
 ) -> None:
-    event = open_event(mail_db, make, confirm_email_first=True)
-    unconfirmed = register(mail_db, event, person(1))
-    confirmed_event = open_event(mail_db, make, starts="2030-04-01T19:00", ends="2030-04-01T21:00")
-    register(mail_db, confirmed_event, person(2))
-    with mail_db.session() as session:
+    event = open_event(db, make, confirm_email_first=True)
+    unconfirmed = register(db, event, person(1))
+    confirmed_event = open_event(db, make, starts="2030-04-01T19:00", ends="2030-04-01T21:00")
+    register(db, confirmed_event, person(2))
+    with db.session() as session:
         starts = session.get(Event, confirmed_event.id).starts_at  # type: ignore[union-attr]
-    worker = MailWorker(mail_db, smtp_server.config)
+    worker = BackgroundWorker(
+        db, mail=MAIL, smtp=smtp_server.config, jobs=periodic_jobs(db, JobSettings())
+    )
 
     worker.tick(starts - timedelta(hours=3))
 
@@ -61,7 +65,7 @@ def test_one_tick_runs_the_jobs_then_sends(
         "Reminder: Flat-share meetup",
         "Your place at Flat-share meetup",
     ]
-    with mail_db.session() as session:
+    with db.session() as session:
         from events.models import Registration
 
         hold = session.get(Registration, unconfirmed.registration.id)
@@ -70,13 +74,13 @@ def test_one_tick_runs_the_jobs_then_sends(
     assert len(smtp_server.inbox.messages) == 3
 
 
-def test_without_smtp_mails_stay_in_the_outbox(mail_db: Database, make: Factories) -> None:
-    event = open_event(mail_db, make)
-    register(mail_db, event, person(1))
-    worker = MailWorker(mail_db, None)
+def test_without_smtp_mails_stay_in_the_outbox(db: Database, make: Factories) -> None:
+    event = open_event(db, make)
+    register(db, event, person(1))
+    worker = BackgroundWorker(db, mail=MAIL, smtp=None)
     assert worker.sender is None
     worker.tick()
-    [mail] = outbox(mail_db)
+    [mail] = outbox(db)
     assert mail.status is OutboxStatus.PENDING and mail.attempts == 0
 
 
@@ -141,12 +145,17 @@ def test_a_broken_sender_address_or_security_setting_fails_safe(smtp_server: Smt
 def test_periodic_jobs_run_each_round_and_one_failing_stops_none(db: Database) -> None:
     seen: list[object] = []
 
-    def broken(_now: object) -> None:
+    def broken(_now: object) -> int:
         raise RuntimeError("boom")
 
-    worker = MailWorker(db, None, jobs=[broken, seen.append])
+    def working(now: object) -> int:
+        seen.append(now)
+        return 1
+
+    jobs = [PeriodicJob("broken", broken), PeriodicJob("working", working)]
+    worker = BackgroundWorker(db, mail=MAIL, smtp=None, jobs=jobs)
     now = utcnow()
-    worker.housekeeping(now)
+    assert worker.run_jobs(now) == {"working": 1}
     assert seen == [now]
 
 
@@ -154,7 +163,7 @@ def test_the_servers_worker_anonymises_extends_series_and_refreshes_imports(
     settings: Settings, db: Database, make: Factories, caplog: pytest.LogCaptureFixture
 ) -> None:
     from events.services.series import SeriesInput, SeriesService
-    from web.mail import mail_worker
+    from web.mail import background_worker
 
     community = make.community()
     with db.transaction() as session:
@@ -162,9 +171,17 @@ def test_the_servers_worker_anonymises_extends_series_and_refreshes_imports(
             community, SeriesInput(title="Thursdays", starts_on="2026-01-01"), today=utcnow().date()
         )
         before = len(SeriesService(session).occurrences(series))
-    worker = mail_worker(replace(settings, anonymise_after_days=0), db)
-    assert len(worker.jobs) == 3
-    worker.housekeeping(utcnow() + timedelta(days=60))  # two months on: the horizon moved
+    worker = background_worker(replace(settings, anonymise_after_days=0), db)
+    assert [job.name for job in worker.jobs] == [
+        "expire_holds",
+        "reminders",
+        "purge_outbox",
+        "purge_attempts",
+        "anonymise",
+        "extend_series",
+        "refresh_imports",
+    ]
+    worker.run_jobs(utcnow() + timedelta(days=60))  # two months on: the horizon moved
     assert [r.message for r in caplog.records if r.levelname == "ERROR"] == []
     with db.session() as session:
         assert len(SeriesService(session).occurrences(series)) > before

@@ -1,6 +1,7 @@
 """Subscribable feeds: iCalendar (``.ics``, also reached as ``webcal://``) and Atom.
 
-HTTP behaviour, for every feed and the single-event download:
+HTTP behaviour, for every feed (web/calendar_response.py holds what the single-event
+download ``/e/{event}.ics`` shares with them, web/conditional.py the conditional GET):
 
 * ``ETag`` is the quoted first 32 hex digits of the body's SHA-256 (``-gz`` appended for
   the gzipped body); ``Last-Modified`` is the newest ``updated_at`` among the feed's
@@ -24,16 +25,12 @@ GET requests use a read-only session: nothing here writes to the database.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime as http_date
-from email.utils import parsedate_to_datetime
 from xml.etree import ElementTree
 
 import anyio.to_thread
@@ -55,24 +52,17 @@ from events.clock import utcnow
 from events.models import Event, EventStatus
 from events.services.communities import CommunityService
 from events.services.discovery import tag_by_slug
-from events.services.events import EventService
 from events.services.personal_feeds import personal_calendar
 from events.services.venues import VenueService
 from events.text import excerpt
 from web.atom import ATOM_MEDIA_TYPE, new_feed, rfc3339, serialize, sub
 from web.auth import Access, access
+from web.calendar_response import ICS_MEDIA_TYPE, Rendered, calendar_response, site_url
 from web.content_watch import ContentWatch
 from web.i18n import current_locale, format_datetime
 from web.i18n import gettext as _
 from web.page_cache import PageCache
 
-ICS_MEDIA_TYPE = "text/calendar"
-CACHE_CONTROL = "public, max-age=300"
-PRIVATE_CACHE_CONTROL = "private, max-age=300"
-# The body depends on the locale (feed names, Atom dates), chosen from the cookie or header.
-VARY = "Accept-Encoding, Accept-Language, Cookie"
-GZIP_MINIMUM_BYTES = 500
-GZIP_LEVEL = 6
 ATOM_ENTRIES = 50
 ATOM_SUMMARY_CHARS = 600
 #: Namespace of the Atom feed ids (uuid5), so they do not depend on the site's domain.
@@ -83,28 +73,6 @@ SERVED_CACHE_ENTRIES = 1024
 METHODS = ["GET", "HEAD"]
 # Public and cacheable by shared caches: no session and no CSRF cookie may ride along.
 FEED_OPT = {**access(Access.PUBLIC), "exclude_from_csrf": True}
-
-
-@dataclass
-class Rendered:
-    """A feed body with its ETag, and its gzipped form made on first demand."""
-
-    body: bytes
-    etag: str = ""
-    _gzipped: bytes | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        self.etag = f'"{hashlib.sha256(self.body).hexdigest()[:32]}"'
-
-    @property
-    def gz_etag(self) -> str:
-        return f'{self.etag[:-1]}-gz"'
-
-    @property
-    def gzipped(self) -> bytes:
-        if self._gzipped is None:
-            self._gzipped = gzip.compress(self.body, GZIP_LEVEL, mtime=0)
-        return self._gzipped
 
 
 class RenderedCache:
@@ -161,95 +129,6 @@ SERVED = PageCache(max_entries=SERVED_CACHE_ENTRIES)
 def clear_feed_caches() -> None:
     RENDERED.clear()
     SERVED.clear()
-
-
-# -- conditional GET -------------------------------------------------------------------------
-
-
-def _accepts_gzip(request: Request) -> bool:
-    """Whether ``Accept-Encoding`` allows gzip (``gzip``, ``x-gzip`` or ``*``, q > 0)."""
-    qualities: dict[str, float] = {}
-    for part in request.headers.get("accept-encoding", "").lower().split(","):
-        coding, _sep, params = part.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _eq, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if coding:
-            qualities[coding.strip()] = quality
-    for coding in ("gzip", "x-gzip"):
-        if coding in qualities:
-            return qualities[coding] > 0
-    return qualities.get("*", 0.0) > 0
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    """Weak comparison of ``If-None-Match`` (a list, ``W/`` tags or ``*``) with ``etag``."""
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate == "*":
-            return True
-        if candidate.startswith(("W/", "w/")):
-            candidate = candidate[2:]
-        if candidate == etag:
-            return True
-    return False
-
-
-def _not_modified_since(header: str, last_modified: datetime | None) -> bool:
-    if last_modified is None or not header:
-        return False
-    try:
-        since = parsedate_to_datetime(header)
-    except (TypeError, ValueError, IndexError):
-        return False
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
-    return last_modified.replace(microsecond=0) <= since
-
-
-def conditional_response(
-    request: Request,
-    rendered: Rendered,
-    *,
-    media_type: str,
-    filename: str,
-    last_modified: datetime | None,
-    private: bool = False,
-) -> Response[bytes]:
-    """200, 304 or a HEAD answer for ``rendered``, with caching and CORS headers.
-
-    ``private`` (personal feeds behind a token): no shared caching, no CORS, and the token
-    URL never leaks through a Referer header."""
-    body, etag = rendered.body, rendered.etag
-    headers = {"Cache-Control": CACHE_CONTROL, "Vary": VARY, "Access-Control-Allow-Origin": "*"}
-    if private:
-        del headers["Access-Control-Allow-Origin"]
-        headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
-        headers["Referrer-Policy"] = "no-referrer"
-    if last_modified is not None:
-        headers["Last-Modified"] = http_date(last_modified.astimezone(UTC), usegmt=True)
-    if len(body) >= GZIP_MINIMUM_BYTES and _accepts_gzip(request):
-        body, etag = rendered.gzipped, rendered.gz_etag
-        headers["Content-Encoding"] = "gzip"
-    headers["ETag"] = etag
-    if_none_match = request.headers.get("if-none-match")
-    if (
-        _etag_matches(if_none_match, etag)
-        if if_none_match is not None
-        else _not_modified_since(request.headers.get("if-modified-since", ""), last_modified)
-    ):
-        headers.pop("Content-Encoding", None)
-        return Response(content=b"", status_code=304, headers=headers)
-    headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    if request.method == "HEAD":
-        headers["Content-Length"] = str(len(body))
-        return Response(content=b"", media_type=media_type, headers=headers)
-    return Response(content=body, media_type=media_type, headers=headers)
 
 
 # -- what each feed holds --------------------------------------------------------------------
@@ -324,17 +203,13 @@ def _venue(db_session: Session, slug: str) -> FeedSource:
     )
 
 
-def _base_url(request: Request) -> str:
-    return str(request.app.state.settings.base_url).rstrip("/")
-
-
 def _ics_feed(request: Request, db_session: Session, source: FeedSource) -> Response[bytes]:
     """The feed's answer, computed now (the cold and "version moved" paths)."""
     return _respond(request, _ics_served(request, db_session, source))
 
 
 def _respond(request: Request, served: Served) -> Response[bytes]:
-    return conditional_response(
+    return calendar_response(
         request,
         served.rendered,
         media_type=served.media_type,
@@ -351,7 +226,7 @@ async def _public_feed(
     watch: ContentWatch = request.app.state.content_watch
     version = await watch.current()
     hour = utcnow().replace(minute=0, second=0, microsecond=0)
-    key = (request.url.path, _base_url(request), current_locale.get(), version, hour)
+    key = (request.url.path, site_url(request), current_locale.get(), version, hour)
     served = SERVED.peek(key)
     if served is None:
 
@@ -364,7 +239,7 @@ async def _public_feed(
 
 
 def _ics_served(request: Request, db_session: Session, source: FeedSource) -> Served:
-    base_url = _base_url(request)
+    base_url = site_url(request)
     now = utcnow()
     state = feed_state(db_session, source.scope, now=now)
     page_url = base_url + source.page_path
@@ -439,7 +314,7 @@ def atom_feed(source: FeedSource, events: list[Event], base_url: str, state: Fee
 
 
 def _atom_served(request: Request, db_session: Session, source: FeedSource) -> Served:
-    base_url = _base_url(request)
+    base_url = site_url(request)
     now = utcnow()
     state = feed_state(db_session, source.scope, now=now)
 
@@ -456,34 +331,10 @@ def _atom_served(request: Request, db_session: Session, source: FeedSource) -> S
     )
 
 
-# -- one event -------------------------------------------------------------------------------
-
-
-def event_ics(request: Request, db_session: Session, slug: str) -> Response[bytes]:
-    """``/e/{event}.ics``: one public event (cancelled ones too) as a calendar file.
-
-    Called by the public event route, whose path parameter also matches ``slug.ics``.
-    """
-    event = EventService(db_session).by_slug(slug)
-    base_url = _base_url(request)
-    body = calendar_feed(
-        [event], name=event.title, description="", base_url=base_url, url=event_url(event, base_url)
-    )
-    stamps = [event.updated_at, event.community.updated_at]
-    stamps += [event.venue.updated_at] if event.venue is not None else []
-    return conditional_response(
-        request,
-        Rendered(body),
-        media_type=ICS_MEDIA_TYPE,
-        filename=f"{event.slug}.ics",
-        last_modified=max(stamps),
-    )
-
-
 def personal_ics(request: Request, db_session: Session, token: str) -> Response[bytes]:
     """``/me/{token}/feed.ics``: everything one address registered for (not cached in
     process: it is personal, and small)."""
-    base_url = _base_url(request)
+    base_url = site_url(request)
     mine = personal_calendar(db_session, token, now=utcnow())
     body = calendar_feed(
         mine.events,
@@ -494,7 +345,7 @@ def personal_ics(request: Request, db_session: Session, token: str) -> Response[
         statuses=mine.statuses,
     )
     stamps = [event.updated_at for event in mine.events]
-    return conditional_response(
+    return calendar_response(
         request,
         Rendered(body),
         media_type=ICS_MEDIA_TYPE,

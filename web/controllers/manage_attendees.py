@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
@@ -23,15 +23,15 @@ from sqlalchemy.orm import Session
 from events.errors import Conflict, NotFound, ValidationFailed
 from events.export import CsvVariant, attendees_csv, export_filename, rows_of
 from events.models import Event, Membership, Registration, RegistrationStatus
-from events.services.events import EventService
-from events.services.privacy import is_anonymised
+from events.services.personal_data import is_anonymised
 from events.services.questions import export_questions
 from events.services.registrations import RegistrationService
-from web.auth import Access, access, provide_membership
+from web.auth import Access, access
 from web.forms import Form
 from web.i18n import gettext as _
 from web.i18n import ngettext
 from web.messages import error_message, field_errors
+from web.path_objects import MANAGED_EVENT, MEMBERSHIP
 from web.rendering import csv_download, flash, page, wants_fragment
 
 PAGE_SIZE = 50
@@ -139,7 +139,7 @@ def attendee_view(
 class ManageAttendeesController(Controller):
     path = "/manage/{community:str}/events/{event:str}"
     include_in_schema = False
-    dependencies = {"membership": Provide(provide_membership, sync_to_thread=True)}
+    dependencies = {**MEMBERSHIP, **MANAGED_EVENT}
 
     # -- rendering ------------------------------------------------------------------------
     @staticmethod
@@ -190,12 +190,11 @@ class ManageAttendeesController(Controller):
         request: Request,
         session: Session,
         membership: Membership,
-        slug: str,
+        event: Event,
         item_id: UUID,
         view: ViewForm,
         action: Callable[[RegistrationService, Registration], str],
     ) -> Template | Response[Any]:
-        event = EventService(session).in_community(membership.community, slug)
         service = RegistrationService(session, actor_id=membership.user_id)
         try:
             registration = service.in_event(event, item_id)
@@ -250,29 +249,25 @@ class ManageAttendeesController(Controller):
     def index(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
         q: FromQuery[str] = "",
         status: FromQuery[str] = "",
         page_number: Annotated[str, QueryParameter(name="page")] = "",
     ) -> Template:
-        found = EventService(db_session).in_community(membership.community, event)
         view = ViewForm(q=q, status=status, page=page_number)
-        return self._render(request, db_session, membership, found, view)
+        return self._render(request, db_session, membership, managed_event, view)
 
     # -- CSV ------------------------------------------------------------------------------
     def _csv(
         self,
         session: Session,
-        membership: Membership,
-        slug: str,
+        found: Event,
         variant: CsvVariant,
         q: str,
         status: str,
     ) -> Response[bytes]:
-        found = EventService(session).in_community(membership.community, slug)
         service = RegistrationService(session)
         registrations = service.attendees(found, status=_status(status), search=_search(q))
         questions = export_questions(found)
@@ -304,36 +299,31 @@ class ManageAttendeesController(Controller):
     @get("/attendees.csv", opt=access(Access.ORGANISER), sync_to_thread=True)
     def export(
         self,
-        community: FromPath[str],
-        event: FromPath[str],
-        membership: NamedDependency[Membership],
+        managed_event: NamedDependency[Event],
         db_session: NamedDependency[Session],
         variant: FromQuery[str] = "",
         q: FromQuery[str] = "",
         status: FromQuery[str] = "",
     ) -> Response[bytes]:
         chosen = CsvVariant.parse(variant)
-        return self._csv(db_session, membership, event, chosen, q, status)
+        return self._csv(db_session, managed_event, chosen, q, status)
 
     @get("/attendees-fr.csv", opt=access(Access.ORGANISER), sync_to_thread=True)
     def export_excel_fr(
         self,
-        community: FromPath[str],
-        event: FromPath[str],
-        membership: NamedDependency[Membership],
+        managed_event: NamedDependency[Event],
         db_session: NamedDependency[Session],
         q: FromQuery[str] = "",
         status: FromQuery[str] = "",
     ) -> Response[bytes]:
-        return self._csv(db_session, membership, event, CsvVariant.EXCEL_FR, q, status)
+        return self._csv(db_session, managed_event, CsvVariant.EXCEL_FR, q, status)
 
     # -- actions --------------------------------------------------------------------------
     @post("/attendees/{item_id:uuid}/approve", opt=access(Access.ORGANISER), sync_to_thread=True)
     def approve(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         item_id: FromPath[UUID],
         data: URLEncodedBody[ViewForm],
         membership: NamedDependency[Membership],
@@ -348,14 +338,13 @@ class ManageAttendeesController(Controller):
                 )
             return _("Approved: %(name)s has a place.", name=registration.name)
 
-        return self._act(request, db_session, membership, event, item_id, data, action)
+        return self._act(request, db_session, membership, managed_event, item_id, data, action)
 
     @post("/attendees/{item_id:uuid}/decline", opt=access(Access.ORGANISER), sync_to_thread=True)
     def decline(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         item_id: FromPath[UUID],
         data: URLEncodedBody[ViewForm],
         membership: NamedDependency[Membership],
@@ -366,14 +355,13 @@ class ManageAttendeesController(Controller):
             message = _("Declined: %(name)s.", name=registration.name)
             return message + self._promoted(promoted)
 
-        return self._act(request, db_session, membership, event, item_id, data, action)
+        return self._act(request, db_session, membership, managed_event, item_id, data, action)
 
     @post("/attendees/{item_id:uuid}/promote", opt=access(Access.ORGANISER), sync_to_thread=True)
     def promote(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         item_id: FromPath[UUID],
         data: URLEncodedBody[ViewForm],
         membership: NamedDependency[Membership],
@@ -386,14 +374,13 @@ class ManageAttendeesController(Controller):
                 name=registration.name,
             )
 
-        return self._act(request, db_session, membership, event, item_id, data, action)
+        return self._act(request, db_session, membership, managed_event, item_id, data, action)
 
     @post("/attendees/{item_id:uuid}/cancel", opt=access(Access.ORGANISER), sync_to_thread=True)
     def cancel(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         item_id: FromPath[UUID],
         data: URLEncodedBody[ViewForm],
         membership: NamedDependency[Membership],
@@ -404,14 +391,13 @@ class ManageAttendeesController(Controller):
             message = _("Registration of %(name)s cancelled.", name=registration.name)
             return message + self._promoted(promoted)
 
-        return self._act(request, db_session, membership, event, item_id, data, action)
+        return self._act(request, db_session, membership, managed_event, item_id, data, action)
 
     @post("/attendees/{item_id:uuid}/guests", opt=access(Access.ORGANISER), sync_to_thread=True)
     def change_guests(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         item_id: FromPath[UUID],
         data: URLEncodedBody[GuestsForm],
         membership: NamedDependency[Membership],
@@ -427,4 +413,4 @@ class ManageAttendeesController(Controller):
             )
             return message + self._promoted(promoted)
 
-        return self._act(request, db_session, membership, event, item_id, data, action)
+        return self._act(request, db_session, membership, managed_event, item_id, data, action)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, MultipartBody, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -33,11 +33,12 @@ from events.services.programme import ProgrammeInput, ProgrammeService
 from events.services.series import SeriesService
 from events.services.venues import VenueService
 from events.text import render_markdown
-from web.auth import Access, access, provide_membership
+from web.auth import Access, access
 from web.errors import error_response
 from web.forms import Form
 from web.i18n import gettext as _
 from web.messages import error_message, field_errors
+from web.path_objects import MANAGED_EVENT, MEMBERSHIP
 from web.rendering import flash, page, wants_fragment
 
 PAGE_SIZE = 50
@@ -273,7 +274,7 @@ def _parse_page(value: str) -> int:
 class ManageEventsController(Controller):
     path = "/manage/{community:str}/events"
     include_in_schema = False
-    dependencies = {"membership": Provide(provide_membership, sync_to_thread=True)}
+    dependencies = {**MEMBERSHIP, **MANAGED_EVENT}
 
     # -- rendering helpers ----------------------------------------------------------------
     @staticmethod
@@ -447,87 +448,79 @@ class ManageEventsController(Controller):
     def edit(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template:
         current = membership.community
-        found = EventService(db_session).in_community(current, event)
-        return self._edit_page(request, db_session, current, found)
+        return self._edit_page(request, db_session, current, managed_event)
 
     @post("/{event:str}", opt=access(Access.ORGANISER), sync_to_thread=True)
     def update(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         data: URLEncodedBody[EventForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
         current = membership.community
         service = EventService(db_session)
-        found = service.in_community(current, event)
         try:
-            service.update(found, data.to_input())
+            service.update(managed_event, data.to_input())
         except ValidationFailed as failed:
-            # Validation runs before anything is assigned: ``found`` is still as stored.
+            # Validation runs before anything is assigned: the event is still as stored.
             return self._edit_page(
                 request,
                 db_session,
                 current,
-                found,
+                managed_event,
                 status_code=400,
                 fragment="manage/events/_form.html",
                 form=data.values(),
                 errors=field_errors(failed.errors),
             )
         flash(request, _("Saved."))
-        return redirect_to(request, f"/manage/{current.slug}/events/{found.slug}")
+        return redirect_to(request, f"/manage/{current.slug}/events/{managed_event.slug}")
 
     @post("/{event:str}/publish", opt=access(Access.ORGANISER), sync_to_thread=True)
     def publish(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
         current = membership.community
         service = EventService(db_session)
-        found = service.in_community(current, event)
         try:
-            service.publish(found)
+            service.publish(managed_event)
         except Conflict:
             detail = _("A cancelled event cannot be published again. Duplicate it instead.")
             return error_response(request, 409, detail)
         flash(request, _("Published: the event is now public."))
-        return redirect_to(request, f"/manage/{current.slug}/events/{found.slug}")
+        return redirect_to(request, f"/manage/{current.slug}/events/{managed_event.slug}")
 
     @post("/{event:str}/cancel", opt=access(Access.ORGANISER), sync_to_thread=True)
     def cancel(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         data: URLEncodedBody[CancelForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
         current = membership.community
         service = EventService(db_session)
-        found = service.in_community(current, event)
-        was_draft = found.status is EventStatus.DRAFT
+        was_draft = managed_event.status is EventStatus.DRAFT
         try:
-            service.cancel(found, data.reason)
+            service.cancel(managed_event, data.reason)
         except ValidationFailed as failed:
             return self._edit_page(
                 request,
                 db_session,
                 current,
-                found,
+                managed_event,
                 status_code=400,
                 cancel_form={"reason": data.reason[:5_000]},
                 cancel_errors=field_errors({"reason": next(iter(failed.errors.values()))}),
@@ -536,22 +529,20 @@ class ManageEventsController(Controller):
             flash(request, _("Draft deleted."))
             return redirect_to(request, f"/manage/{current.slug}/events")
         flash(request, _("Event cancelled."))
-        return redirect_to(request, f"/manage/{current.slug}/events/{found.slug}")
+        return redirect_to(request, f"/manage/{current.slug}/events/{managed_event.slug}")
 
     @post("/{event:str}/duplicate", opt=access(Access.ORGANISER), sync_to_thread=True)
     def duplicate(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
         current = membership.community
         service = EventService(db_session)
-        original = service.in_community(current, event)
-        copy = service.duplicate(original)
-        CoverImageService(db_session).copy_cover(original, copy)
+        copy = service.duplicate(managed_event)
+        CoverImageService(db_session).copy_cover(managed_event, copy)
         flash(request, _("Copy created as a draft, one week later. Check its date."))
         return redirect_to(request, f"/manage/{current.slug}/events/{copy.slug}")
 
@@ -566,46 +557,42 @@ class ManageEventsController(Controller):
     def upload_cover(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         data: MultipartBody[CoverForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
         current = membership.community
-        found = EventService(db_session).in_community(current, event)
         upload = data.cover_image
         # One byte more than allowed is enough to know it is too much.
         content = upload.file.read(MAX_UPLOAD_BYTES + 1) if upload is not None else b""
         try:
-            CoverImageService(db_session).set_cover(found, content)
+            CoverImageService(db_session).set_cover(managed_event, content)
         except ValidationFailed as failed:
             return self._edit_page(
                 request,
                 db_session,
                 current,
-                found,
+                managed_event,
                 status_code=400,
                 fragment="manage/events/_cover.html",
                 cover_errors=cover_errors(failed.errors),
             )
         flash(request, _("Cover image saved."))
-        return redirect_to(request, f"/manage/{current.slug}/events/{found.slug}#cover")
+        return redirect_to(request, f"/manage/{current.slug}/events/{managed_event.slug}#cover")
 
     @post("/{event:str}/cover/delete", opt=access(Access.ORGANISER), sync_to_thread=True)
     def delete_cover(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
         current = membership.community
-        found = EventService(db_session).in_community(current, event)
-        if CoverImageService(db_session).remove_cover(found):
+        if CoverImageService(db_session).remove_cover(managed_event):
             flash(request, _("Cover image removed."))
-        return redirect_to(request, f"/manage/{current.slug}/events/{found.slug}#cover")
+        return redirect_to(request, f"/manage/{current.slug}/events/{managed_event.slug}#cover")
 
     # -- programme ------------------------------------------------------------------------------
     def _programme_done(
@@ -643,19 +630,17 @@ class ManageEventsController(Controller):
     def add_item(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         data: URLEncodedBody[ProgrammeForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
         current = membership.community
-        found = EventService(db_session).in_community(current, event)
         try:
-            ProgrammeService(db_session).add(found, data.to_input())
+            ProgrammeService(db_session).add(managed_event, data.to_input())
         except ValidationFailed as failed:
-            return self._programme_failed(request, db_session, current, found, data, failed)
-        return self._programme_done(request, db_session, current, found)
+            return self._programme_failed(request, db_session, current, managed_event, data, failed)
+        return self._programme_done(request, db_session, current, managed_event)
 
     @post(
         "/{event:str}/programme/{item_id:uuid}", opt=access(Access.ORGANISER), sync_to_thread=True
@@ -663,22 +648,20 @@ class ManageEventsController(Controller):
     def update_item(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         item_id: FromPath[UUID],
         data: URLEncodedBody[ProgrammeForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
         current = membership.community
-        found = EventService(db_session).in_community(current, event)
         try:
-            ProgrammeService(db_session).update(found, item_id, data.to_input())
+            ProgrammeService(db_session).update(managed_event, item_id, data.to_input())
         except ValidationFailed as failed:
             return self._programme_failed(
-                request, db_session, current, found, data, failed, editing=item_id
+                request, db_session, current, managed_event, data, failed, editing=item_id
             )
-        return self._programme_done(request, db_session, current, found)
+        return self._programme_done(request, db_session, current, managed_event)
 
     @post(
         "/{event:str}/programme/{item_id:uuid}/delete",
@@ -688,16 +671,14 @@ class ManageEventsController(Controller):
     def delete_item(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         item_id: FromPath[UUID],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
         current = membership.community
-        found = EventService(db_session).in_community(current, event)
-        ProgrammeService(db_session).remove(found, item_id)
-        return self._programme_done(request, db_session, current, found)
+        ProgrammeService(db_session).remove(managed_event, item_id)
+        return self._programme_done(request, db_session, current, managed_event)
 
     @post(
         "/{event:str}/programme/{item_id:uuid}/up",
@@ -707,16 +688,14 @@ class ManageEventsController(Controller):
     def move_item_up(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         item_id: FromPath[UUID],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
         current = membership.community
-        found = EventService(db_session).in_community(current, event)
-        ProgrammeService(db_session).move(found, item_id, -1)
-        return self._programme_done(request, db_session, current, found)
+        ProgrammeService(db_session).move(managed_event, item_id, -1)
+        return self._programme_done(request, db_session, current, managed_event)
 
     @post(
         "/{event:str}/programme/{item_id:uuid}/down",
@@ -726,13 +705,11 @@ class ManageEventsController(Controller):
     def move_item_down(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         item_id: FromPath[UUID],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
         current = membership.community
-        found = EventService(db_session).in_community(current, event)
-        ProgrammeService(db_session).move(found, item_id, +1)
-        return self._programme_done(request, db_session, current, found)
+        ProgrammeService(db_session).move(managed_event, item_id, +1)
+        return self._programme_done(request, db_session, current, managed_event)

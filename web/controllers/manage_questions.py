@@ -12,14 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, URLEncodedBody
+from litestar.di import NamedDependency
+from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from events.errors import NotFound, ValidationFailed
 from events.models import Community, Event, Membership
-from events.services.events import EventService
 from events.services.questions import (
     MAX_QUESTIONS,
     Question,
@@ -28,10 +27,11 @@ from events.services.questions import (
     QuestionService,
     form_questions,
 )
-from web.auth import Access, access, provide_membership
+from web.auth import Access, access
 from web.forms import Form
 from web.i18n import gettext as _
 from web.messages import field_errors
+from web.path_objects import MANAGED_EVENT, MEMBERSHIP
 from web.rendering import flash, page, wants_fragment
 
 PAGE = "manage/questions.html"
@@ -106,7 +106,7 @@ def editor_url(community: Community, event: Event) -> str:
 class ManageQuestionsController(Controller):
     path = "/manage/{community:str}/events/{event:str}/questions"
     include_in_schema = False
-    dependencies = {"membership": Provide(provide_membership, sync_to_thread=True)}
+    dependencies = {**MEMBERSHIP, **MANAGED_EVENT}
 
     # -- rendering ------------------------------------------------------------------------
     @staticmethod
@@ -154,113 +154,102 @@ class ManageQuestionsController(Controller):
         message = _("This question no longer exists: the list is up to date now.")
         return self._done(request, community, event, message, "error")
 
-    @staticmethod
-    def _event(session: Session, membership: Membership, slug: str) -> Event:
-        return EventService(session).in_community(membership.community, slug)
-
     # -- the page -------------------------------------------------------------------------
     @get("/", opt=access(Access.ORGANISER), sync_to_thread=True)
     def index(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         membership: NamedDependency[Membership],
-        db_session: NamedDependency[Session],
     ) -> Template:
-        found = self._event(db_session, membership, event)
-        return self._render(request, membership.community, found)
+        return self._render(request, membership.community, managed_event)
 
     # -- changes --------------------------------------------------------------------------
     @post("/", opt=access(Access.ORGANISER), sync_to_thread=True)
     def add(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         data: URLEncodedBody[QuestionForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
-        found = self._event(db_session, membership, event)
         try:
-            question = QuestionService(db_session).add(found, data.to_input())
+            question = QuestionService(db_session).add(managed_event, data.to_input())
         except ValidationFailed as failed:
             return self._render(
                 request,
                 membership.community,
-                found,
+                managed_event,
                 status_code=400,
                 editing=NEW,
                 form=data.values(),
                 errors=field_errors(failed.errors),
             )
         message = _("Question “%(label)s” added.", label=question.label)
-        return self._done(request, membership.community, found, message, "success")
+        return self._done(request, membership.community, managed_event, message, "success")
 
     @post("/edit", opt=access(Access.ORGANISER), sync_to_thread=True)
     def edit(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         data: URLEncodedBody[QuestionForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
-        found = self._event(db_session, membership, event)
         try:
-            question = QuestionService(db_session).update(found, data.question, data.to_input())
+            question = QuestionService(db_session).update(
+                managed_event, data.question, data.to_input()
+            )
         except NotFound:
-            return self._gone(request, membership.community, found)
+            return self._gone(request, membership.community, managed_event)
         except ValidationFailed as failed:
             return self._render(
                 request,
                 membership.community,
-                found,
+                managed_event,
                 status_code=400,
                 editing=data.question,
                 form=data.values(),
                 errors=field_errors(failed.errors),
             )
         message = _("Question “%(label)s” saved.", label=question.label)
-        return self._done(request, membership.community, found, message, "success")
+        return self._done(request, membership.community, managed_event, message, "success")
 
     @post("/delete", opt=access(Access.ORGANISER), sync_to_thread=True)
     def delete(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         data: URLEncodedBody[QuestionActionForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
-        found = self._event(db_session, membership, event)
         service = QuestionService(db_session)
         try:
-            question = service.get(found, data.question)
-            service.remove(found, question.id)
+            question = service.get(managed_event, data.question)
+            service.remove(managed_event, question.id)
         except NotFound:
-            return self._gone(request, membership.community, found)
+            return self._gone(request, membership.community, managed_event)
         message = _("Question “%(label)s” removed from the form.", label=question.label)
-        return self._done(request, membership.community, found, message, "success")
+        return self._done(request, membership.community, managed_event, message, "success")
 
     @post("/move", opt=access(Access.ORGANISER), sync_to_thread=True)
     def move(
         self,
         request: Request,
-        community: FromPath[str],
-        event: FromPath[str],
+        managed_event: NamedDependency[Event],
         data: URLEncodedBody[QuestionActionForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
-        found = self._event(db_session, membership, event)
         try:
             QuestionService(db_session).move(
-                found, data.question, -1 if data.direction == "up" else +1
+                managed_event, data.question, -1 if data.direction == "up" else +1
             )
         except NotFound:
-            return self._gone(request, membership.community, found)
-        return self._done(request, membership.community, found, _("Order saved."), "success")
+            return self._gone(request, membership.community, managed_event)
+        return self._done(
+            request, membership.community, managed_event, _("Order saved."), "success"
+        )

@@ -12,7 +12,7 @@ from zoneinfo import available_timezones
 import msgspec
 from babel.dates import get_day_names
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
@@ -25,11 +25,12 @@ from events.models import Community, Event, EventStatus, Membership, Series
 from events.services.series import HORIZON_DAYS, EndChoice, SeriesInput, SeriesService, preview
 from events.services.venues import VenueService
 from events.text import render_markdown
-from web.auth import Access, access, provide_membership
+from web.auth import Access, access
 from web.forms import Form
 from web.i18n import current_locale, format_date, ngettext
 from web.i18n import gettext as _
 from web.messages import field_errors
+from web.path_objects import MANAGED_SERIES, MEMBERSHIP
 from web.rendering import flash, page
 
 _REGIONS = (
@@ -257,7 +258,7 @@ def _series_context(
 class ManageSeriesController(Controller):
     path = "/manage/{community:str}/series"
     include_in_schema = False
-    dependencies = {"membership": Provide(provide_membership, sync_to_thread=True)}
+    dependencies = {**MEMBERSHIP, **MANAGED_SERIES}
 
     @get("/", opt=access(Access.ORGANISER), sync_to_thread=True)
     def list_series(
@@ -355,30 +356,26 @@ class ManageSeriesController(Controller):
     def show_series(
         self,
         request: Request,
-        community: FromPath[str],
-        series: FromPath[str],
+        managed_series: NamedDependency[Series],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template:
-        found = SeriesService(db_session).in_community(membership.community, series)
         return page(
             request,
             "manage/series/detail.html",
-            **_series_context(db_session, membership.community, found),
+            **_series_context(db_session, membership.community, managed_series),
         )
 
     @post("/{series:str}/skip", opt=access(Access.ORGANISER), sync_to_thread=True)
     def skip_date(
         self,
         request: Request,
-        community: FromPath[str],
-        series: FromPath[str],
+        managed_series: NamedDependency[Series],
         data: URLEncodedBody[SkipForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Redirect:
         service = SeriesService(db_session)
-        found = service.in_community(membership.community, series)
         try:
             day = _parse_date("date", data.date)
         except ValidationFailed as failed:
@@ -389,26 +386,24 @@ class ManageSeriesController(Controller):
                 **_series_context(
                     db_session,
                     membership.community,
-                    found,
+                    managed_series,
                     skip_errors=field_errors(failed.errors),
                 ),
             )
-        service.skip(found, day)
+        service.skip(managed_series, day)
         flash(request, _("The date of %(date)s is skipped.", date=_long_date(day)))
-        return Redirect(_series_url(found), status_code=303)
+        return Redirect(_series_url(managed_series), status_code=303)
 
     @post("/{series:str}/following", opt=access(Access.ORGANISER), sync_to_thread=True)
     def edit_following(
         self,
         request: Request,
-        community: FromPath[str],
-        series: FromPath[str],
+        managed_series: NamedDependency[Series],
         data: URLEncodedBody[FollowingForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Redirect:
         service = SeriesService(db_session)
-        found = service.in_community(membership.community, series)
         typed = SeriesInput(
             title=data.title,
             description=data.description,
@@ -427,7 +422,7 @@ class ManageSeriesController(Controller):
             errors.update(failed.errors)
         if not errors:
             try:
-                changed = service.update_following(found, typed, from_date=from_date)
+                changed = service.update_following(managed_series, typed, from_date=from_date)
             except ValidationFailed as failed:
                 errors.update(failed.errors)
         if errors:
@@ -438,7 +433,7 @@ class ManageSeriesController(Controller):
                 **_series_context(
                     db_session,
                     membership.community,
-                    found,
+                    managed_series,
                     following={**msgspec.structs.asdict(data)},
                     following_errors=field_errors(errors),
                 ),
@@ -447,24 +442,21 @@ class ManageSeriesController(Controller):
             request,
             ngettext("%(num)d occurrence updated.", "%(num)d occurrences updated.", changed),
         )
-        return Redirect(_series_url(found), status_code=303)
+        return Redirect(_series_url(managed_series), status_code=303)
 
     @post("/{series:str}/end", opt=access(Access.ORGANISER), sync_to_thread=True)
     def end_series(
         self,
         request: Request,
-        community: FromPath[str],
-        series: FromPath[str],
+        managed_series: NamedDependency[Series],
         data: URLEncodedBody[EndForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Redirect:
         service = SeriesService(db_session)
-        found = service.in_community(membership.community, series)
         try:
             after = _parse_date("after", data.after)
-            if after < found.starts_on:
-                raise ValidationFailed({"after": "until_before_start"})
+            asked = service.registered_after(managed_series, after=after)
         except ValidationFailed as failed:
             return page(
                 request,
@@ -473,12 +465,11 @@ class ManageSeriesController(Controller):
                 **_series_context(
                     db_session,
                     membership.community,
-                    found,
+                    managed_series,
                     end_errors=field_errors(failed.errors),
                     end_after=data.after,
                 ),
             )
-        asked = service.registered_after(found, after=after)
         if asked and data.registered not in set(EndChoice):
             # Ask first: keep those occurrences as one-off events, or cancel them too.
             return page(
@@ -488,7 +479,7 @@ class ManageSeriesController(Controller):
                 **_series_context(
                     db_session,
                     membership.community,
-                    found,
+                    managed_series,
                     end_question=asked,
                     end_after=data.after,
                     end_errors=field_errors({"registered": "invalid_choice"})
@@ -496,7 +487,9 @@ class ManageSeriesController(Controller):
                     else {},
                 ),
             )
-        ended = service.end(found, after=after, registered=EndChoice(data.registered or "keep"))
+        ended = service.end(
+            managed_series, after=after, registered=EndChoice(data.registered or "keep")
+        )
         flash(
             request,
             ngettext(
@@ -515,27 +508,27 @@ class ManageSeriesController(Controller):
                     len(ended.kept),
                 ),
             )
-        return Redirect(_series_url(found), status_code=303)
+        return Redirect(_series_url(managed_series), status_code=303)
 
     @post("/{series:str}/extend", opt=access(Access.ORGANISER), sync_to_thread=True)
     def extend_series(
         self,
         request: Request,
-        community: FromPath[str],
-        series: FromPath[str],
+        managed_series: NamedDependency[Series],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Redirect:
         service = SeriesService(db_session)
-        found = service.in_community(membership.community, series)
-        created = service.materialise(found, today_in_paris() + timedelta(days=HORIZON_DAYS))
+        created = service.materialise(
+            managed_series, today_in_paris() + timedelta(days=HORIZON_DAYS)
+        )
         flash(
             request,
             ngettext(
                 "%(num)d new occurrence created.", "%(num)d new occurrences created.", len(created)
             ),
         )
-        return Redirect(_series_url(found), status_code=303)
+        return Redirect(_series_url(managed_series), status_code=303)
 
 
 def _series_url(series: Series) -> str:

@@ -7,18 +7,19 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
-from events.errors import NotFound, ValidationFailed
+from events.errors import ValidationFailed
 from events.models import Community, Membership, Venue
 from events.services.venues import VenueInput, VenueService
-from web.auth import Access, access, provide_membership
+from web.auth import Access, access
 from web.forms import Form
 from web.i18n import gettext as _
 from web.messages import field_errors
+from web.path_objects import MANAGED_VENUE, MEMBERSHIP
 from web.rendering import flash, page
 
 
@@ -71,17 +72,10 @@ def map_link(latitude: float | None, longitude: float | None) -> str | None:
     )
 
 
-def _venue_of(session: Session, community: Community, slug: str) -> Venue:
-    venue = VenueService(session).by_slug(slug)
-    if venue.community_id != community.id:
-        raise NotFound()
-    return venue
-
-
 class ManageVenuesController(Controller):
     path = "/manage/{community:str}/venues"
     include_in_schema = False
-    dependencies = {"membership": Provide(provide_membership, sync_to_thread=True)}
+    dependencies = {**MEMBERSHIP, **MANAGED_VENUE}
 
     @get("/", opt=access(Access.ORGANISER), sync_to_thread=True)
     def list_venues(
@@ -133,31 +127,26 @@ class ManageVenuesController(Controller):
     def edit_venue(
         self,
         request: Request,
-        community: FromPath[str],
-        venue: FromPath[str],
+        managed_venue: NamedDependency[Venue],
         membership: NamedDependency[Membership],
-        db_session: NamedDependency[Session],
     ) -> Template:
-        found = _venue_of(db_session, membership.community, venue)
         return page(
             request,
             "manage/venues/form.html",
-            **_context(membership.community, venue=found, form=_form_of(found)),
+            **_context(membership.community, venue=managed_venue, form=_form_of(managed_venue)),
         )
 
     @post("/{venue:str}", opt=access(Access.ORGANISER), sync_to_thread=True)
     def update_venue(
         self,
         request: Request,
-        community: FromPath[str],
-        venue: FromPath[str],
+        managed_venue: NamedDependency[Venue],
         data: URLEncodedBody[VenueForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Redirect:
-        found = _venue_of(db_session, membership.community, venue)
         try:
-            VenueService(db_session).update(found, _venue_input(data))
+            VenueService(db_session).update(managed_venue, _venue_input(data))
         except ValidationFailed as failed:
             return page(
                 request,
@@ -165,12 +154,12 @@ class ManageVenuesController(Controller):
                 status_code=400,
                 **_context(
                     membership.community,
-                    venue=found,
+                    venue=managed_venue,
                     form=msgspec.structs.asdict(data),
                     errors=_messages(failed.errors),
                 ),
             )
-        flash(request, _("Venue “%(name)s” saved.", name=found.name))
+        flash(request, _("Venue “%(name)s” saved.", name=managed_venue.name))
         return Redirect(f"/manage/{membership.community.slug}/venues", status_code=303)
 
 

@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
+from urllib.parse import urlencode
 
 from litestar import Controller, MediaType, Request, get, route
 from litestar.di import NamedDependency
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.lifecycle import is_over
-from events.models import Event, EventStatus, ProgrammeItem, Venue
+from events.models import Event, EventStatus, ProgrammeItem
 from events.services.communities import CommunityService
 from events.services.cover_images import CoverImageService, Size
 from events.services.discovery import (
@@ -40,7 +39,9 @@ from events.services.series import SeriesService
 from events.services.venues import VenueService
 from web.auth import Access, access
 from web.calendar_links import event_links, feed_links
-from web.controllers.feeds import event_ics
+from web.calendar_response import event_ics
+from web.conditional import conditional_response
+from web.event_views import VIEW_HELPERS, local_iso
 from web.i18n import current_locale
 from web.i18n import gettext as _
 from web.page_cache import cached_html, render_to_string
@@ -145,16 +146,6 @@ def find_page(session: Session, filters: EventFilters) -> EventPage:
 # -- presentation helpers ------------------------------------------------------------------
 
 
-def local_iso(moment: datetime, zone: str) -> str:
-    """``2026-12-03T19:00:00+01:00``: the instant as wall-clock time in ``zone``."""
-    return moment.astimezone(ZoneInfo(zone)).isoformat()
-
-
-def same_local_day(event: Event) -> bool:
-    zone = ZoneInfo(event.timezone)
-    return event.starts_at.astimezone(zone).date() == event.ends_at.astimezone(zone).date()
-
-
 def summary(text: str, length: int = SUMMARY_LENGTH) -> str:
     """One line of plain text, at most ``length`` characters, cut on a word boundary."""
     flat = " ".join(text.split())
@@ -163,17 +154,6 @@ def summary(text: str, length: int = SUMMARY_LENGTH) -> str:
     cut = flat[: length - 1]
     head, space, _tail = cut.rpartition(" ")
     return (head if space and head else cut).rstrip(" ,;:.-–—") + "…"
-
-
-def map_url(venue: Venue) -> str | None:
-    """OpenStreetMap at the venue's coordinates, or a search for its address."""
-    if venue.latitude is not None and venue.longitude is not None:
-        lat, lon = venue.latitude, venue.longitude
-        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
-    address = " ".join(venue.address.split())
-    if address:
-        return f"https://www.openstreetmap.org/search?query={quote(address, safe='')}"
-    return None
 
 
 @dataclass(frozen=True)
@@ -204,17 +184,6 @@ def cover_path(event: Event, size: Size = "large") -> str | None:
     return f"/e/{event.slug}/{name}?v={cover.version}"
 
 
-def _etag_matches(header: str, etag: str) -> bool:
-    """Weak comparison of ``If-None-Match`` (a list, ``W/`` tags or ``*``) with ``etag``."""
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate.startswith(("W/", "w/")):
-            candidate = candidate[2:]
-        if candidate in {"*", etag}:
-            return True
-    return False
-
-
 def cover_response(
     request: Request, session: Session, slug: str, size: Size, version: str
 ) -> Response[Any]:
@@ -228,20 +197,19 @@ def cover_response(
     cover = CoverImageService(session).cover_of(event, size)
     if cover is None:
         return Redirect(NO_COVER_IMAGE, status_code=302, headers={"cache-control": "no-cache"})
-    etag = f'"{cover.digest[:32]}-{size}"'
     current = version == cover.digest[:16]
     headers = {
-        "etag": etag,
         "cache-control": COVER_CACHE_VERSIONED if current else COVER_CACHE_UNVERSIONED,
         "x-content-type-options": "nosniff",
         "content-disposition": f'inline; filename="{event.slug}-{size}.jpg"',
     }
-    if _etag_matches(request.headers.get("if-none-match", ""), etag):
-        return Response(content=b"", status_code=304, headers=headers)
-    if request.method == "HEAD":
-        headers["content-length"] = str(len(cover.data))
-        return Response(content=b"", media_type=cover.content_type, headers=headers)
-    return Response(content=cover.data, media_type=cover.content_type, headers=headers)
+    return conditional_response(
+        request,
+        cover.data,
+        etag=f'"{cover.digest[:32]}-{size}"',
+        media_type=cover.content_type,
+        headers=headers,
+    )
 
 
 def _json_for_script(data: dict[str, Any]) -> str:
@@ -302,9 +270,6 @@ def event_json_ld(event: Event, settings: Settings) -> str:
     if event.description_text:
         data["description"] = summary(event.description_text)
     return _json_for_script(data)
-
-
-VIEW_HELPERS = {"local_iso": local_iso, "same_local_day": same_local_day, "map_url": map_url}
 
 
 def _listing(

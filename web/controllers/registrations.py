@@ -18,7 +18,6 @@ who types someone else's address that person's private page.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import anyio.to_thread
@@ -35,11 +34,10 @@ from events.errors import Conflict, DomainError, NotFound, RateLimited, Validati
 from events.lifecycle import registration_changeable, require_registration_changeable
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.qr import qr_png, qr_svg
-from events.services.door import DoorService
 from events.services.events import EventService
+from events.services.personal_data import export_personal_data
 from events.services.personal_feeds import count_feed_tokens, revoke_feed_tokens
 from events.services.questions import FIELD_PREFIX as QUESTION_FIELD_PREFIX
-from events.services.questions import answered_questions
 from events.services.registering import Registered, register_for_event
 from events.services.registrations import (
     LINKS_AGAIN_WINDOW,
@@ -53,11 +51,13 @@ from events.validation import clean_email
 from web import throttle
 from web.auth import Access, access
 from web.calendar_links import event_links
-from web.controllers.public_events import VIEW_HELPERS
+from web.conditional import body_etag, conditional_response
+from web.event_views import VIEW_HELPERS
 from web.forms import Form
 from web.i18n import current_locale
 from web.i18n import gettext as _
 from web.messages import error_message, field_errors
+from web.path_objects import PUBLIC_EVENT
 from web.registration_panel import registration_panel
 from web.rendering import flash, page, wants_fragment
 from web.settings import Settings
@@ -187,17 +187,9 @@ def _hold_expired(registration: Registration) -> bool:
     )
 
 
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def _not_modified(request: Request, etag: str) -> bool:
-    sent = request.headers.get("if-none-match", "")
-    return any(tag.strip() in {etag, "*", "W/" + etag} for tag in sent.split(","))
-
-
 class RegistrationController(Controller):
     include_in_schema = False
+    dependencies = PUBLIC_EVENT
 
     # -- registering ----------------------------------------------------------------------
     def _form(
@@ -220,10 +212,8 @@ class RegistrationController(Controller):
         )
 
     @get("/e/{event:str}/register", opt=access(Access.PUBLIC), sync_to_thread=True)
-    def register_form(
-        self, request: Request, event: FromPath[str], db_session: NamedDependency[Session]
-    ) -> Template:
-        return self._form(request, EventService(db_session).by_slug(event))
+    def register_form(self, request: Request, public_event: NamedDependency[Event]) -> Template:
+        return self._form(request, public_event)
 
     @post(
         "/e/{event:str}/register",
@@ -323,14 +313,12 @@ class RegistrationController(Controller):
     def registered(
         self,
         request: Request,
-        event: FromPath[str],
-        db_session: NamedDependency[Session],
+        public_event: NamedDependency[Event],
         result: FromQuery[str] = "",
     ) -> Response[Any]:
-        found = EventService(db_session).by_slug(event)
         if result not in RESULTS:
-            return Redirect(f"/e/{found.slug}", status_code=303)
-        return page(request, "registrations/registered.html", event=found, result=result)
+            return Redirect(f"/e/{public_event.slug}", status_code=303)
+        return page(request, "registrations/registered.html", event=public_event, result=result)
 
     # -- resending the links ----------------------------------------------------------------
     def _resend_form(
@@ -356,26 +344,23 @@ class RegistrationController(Controller):
         )
 
     @get("/e/{event:str}/resend", opt=access(Access.PUBLIC), sync_to_thread=True)
-    def resend_form(
-        self, request: Request, event: FromPath[str], db_session: NamedDependency[Session]
-    ) -> Template:
-        return self._resend_form(request, EventService(db_session).by_slug(event))
+    def resend_form(self, request: Request, public_event: NamedDependency[Event]) -> Template:
+        return self._resend_form(request, public_event)
 
     @post("/e/{event:str}/resend", opt=access(Access.PUBLIC), sync_to_thread=True)
     def resend(
         self,
         request: Request,
-        event: FromPath[str],
+        public_event: NamedDependency[Event],
         data: URLEncodedBody[ResendForm],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        found = EventService(db_session).by_slug(event)
         try:
             clean_email("email", data.email)
         except ValidationFailed as exc:
             return self._resend_form(
                 request,
-                found,
+                public_event,
                 email=data.email,
                 errors=field_errors(exc.errors),
                 status_code=400,
@@ -383,19 +368,19 @@ class RegistrationController(Controller):
         try:
             # Known or not, the answer is the same; the service mails the links when known.
             RegistrationService(db_session).resend_links(
-                found, data.email, client=throttle.client_key(request)
+                public_event, data.email, client=throttle.client_key(request)
             )
         except RateLimited:
             if wants_fragment(request):
                 errors = {"form": _("Too many attempts. Please wait a few minutes.")}
                 return self._resend_form(
-                    request, found, email=data.email, errors=errors, status_code=429
+                    request, public_event, email=data.email, errors=errors, status_code=429
                 )
             retry = str(int(LINKS_AGAIN_WINDOW.total_seconds()))
             raise TooManyRequestsException(headers={"Retry-After": retry}) from None
         if wants_fragment(request):
-            return self._resend_form(request, found, sent=True)
-        return Redirect(f"/e/{found.slug}/registered?result=links", status_code=303)
+            return self._resend_form(request, public_event, sent=True)
+        return Redirect(f"/e/{public_event.slug}/registered?result=links", status_code=303)
 
     @get("/privacy", opt=access(Access.PUBLIC), sync_to_thread=False)
     def privacy(self, request: Request) -> Template:
@@ -429,12 +414,13 @@ class RegistrationController(Controller):
             raise NotFound()
         url = ticket_url(_settings(request).base_url, registration.ticket_code)
         body = qr_svg(url) if kind == "svg" else qr_png(url)
-        etag = _etag(body)
-        headers = {"cache-control": QR_CACHE_CONTROL, "etag": etag}
-        if _not_modified(request, etag):
-            return Response(b"", status_code=304, headers=headers)
-        media_type = "image/svg+xml" if kind == "svg" else "image/png"
-        return Response(body, media_type=media_type, headers=headers)
+        return conditional_response(
+            request,
+            body,
+            etag=body_etag(body),
+            media_type="image/svg+xml" if kind == "svg" else "image/png",
+            headers={"cache-control": QR_CACHE_CONTROL},
+        )
 
     @get("/t/{code:str}/qr.svg", opt=access(Access.PUBLIC), sync_to_thread=True)
     def ticket_qr_svg(
@@ -594,61 +580,13 @@ class RegistrationController(Controller):
         registration = RegistrationService(db_session).by_manage_token(token)
         event = _event_of(db_session, registration)
         settings = _settings(request)
-
-        def moment(value: Any) -> str | None:
-            return value.isoformat() if value is not None else None
-
-        data = {
-            "registration": {
-                "name": registration.name,
-                "email": registration.email,
-                "guests": registration.guests,
-                "status": registration.status.value,
-                "waitlist_position": registration.waitlist_position,
-                "language": registration.locale,
-                "hear_about_next_events": registration.opt_in,
-                "registered_at": moment(registration.created_at),
-                "consent_given_at": moment(registration.consent_at),
-                "confirmed_at": moment(registration.confirmed_at),
-                "cancelled_at": moment(registration.cancelled_at),
-                "ticket": ticket_url(settings.base_url, registration.ticket_code)
-                if registration.ticket_code
-                else None,
-            },
-            # The answers to the organiser's questions, each with the question as it reads.
-            "answers": [
-                {"question": item.label, "answer": item.answer, "still_asked": not item.removed}
-                for item in answered_questions(event, registration.answers)
-            ],
-            "event": {
-                "title": event.title,
-                "url": settings.absolute_url(f"/e/{event.slug}"),
-                "starts_at": moment(event.starts_at),
-                "ends_at": moment(event.ends_at),
-                "timezone": event.timezone,
-                "organised_by": event.community.name,
-            },
-            # Arrival at the door (time, people let in; not the volunteer's device).
-            "arrivals": [
-                {
-                    "scanned_at": moment(line.scanned_at),
-                    "recorded_at": moment(line.recorded_at),
-                    "action": line.action,
-                    "verdict": line.verdict,
-                    "people": line.people,
-                    "offline": line.offline,
-                    "undone": line.undone,
-                }
-                for line in reversed(
-                    DoorService(db_session).log(event, registration_id=registration.id)
-                )
-            ],
-            "retention": {
-                "personal_data_anonymised_days_after_event": settings.anonymise_after_days,
-                "privacy_notice": settings.absolute_url("/privacy"),
-            },
-            "exported_at": moment(utcnow()),
-        }
+        data = export_personal_data(
+            db_session,
+            registration,
+            base_url=settings.base_url,
+            retention_days=settings.anonymise_after_days,
+            now=utcnow(),
+        )
         filename = f"registration-{event.slug}.json"
         return Response(
             data,

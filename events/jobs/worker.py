@@ -1,96 +1,76 @@
-"""The background loop: send the outbox, and run the periodic jobs around it.
+"""The background loop: render and send the outbox, and run the periodic jobs around it.
 
-One :class:`MailWorker` runs either inside each server process (a daemon thread started
-with the app, ``MAIL_WORKER=inline``, the default) or on its own (``rencontres worker``,
-for deployments that keep the web processes free of background work). Several may run
-at once: claims keep them from sending a row twice, and the jobs are idempotent.
+One :class:`BackgroundWorker` runs either inside each server process (a daemon thread
+started with the app, ``MAIL_WORKER=inline``, the default) or on its own (``rencontres
+worker``, for deployments that keep the web processes free of background work). Several
+may run at once: claims keep them from rendering or sending a row twice, and the jobs are
+idempotent.
 
 Every ``interval`` seconds, and half a second after a commit that queued mail in this
-process, it renders the queued mails (events/mail/prepare.py) and sends what is due (only
-when SMTP is configured: otherwise mails wait in the outbox, where organisers can read
-them). Several workers may render at once: claims keep them off each other's rows.
-Every ``housekeeping_interval`` it also cancels expired e-mail confirmation holds, queues
-due reminders, deletes old sent and failed mails, and runs the other periodic ``jobs`` it
-was given (anonymisation, series horizons, calendar imports: see web/mail.py), each on its
-own so that one failing job does not stop the others.
+process, it runs the periodic jobs that are due (events/jobs/periodic.py; each on one
+process at a time across all nodes, under its lease: events/jobs/runner.py), renders the
+queued mails (events/mail/prepare.py) and sends what is due (only when SMTP is
+configured: otherwise mails wait in the outbox, where organisers can read them).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from events.clock import utcnow
 from events.database import Database
-from events.mail.notify import outbox_committed, queue_due_reminders
-from events.mail.outbox import purge_old
+from events.jobs.runner import JobRunner, PeriodicJob
+from events.mail.notify import outbox_committed
 from events.mail.prepare import PREPARE_BATCH, prepare_outbox
 from events.mail.sender import MailSender, SendReport, SmtpConfig
-from events.services.registrations import RegistrationService
+from events.mail.settings import MailSettings
 
-log = logging.getLogger("rencontres.mail")
+log = logging.getLogger("rencontres.worker")
 
 POLL_INTERVAL = 5.0
 #: After a wake-up, how long the worker lets more mails arrive before rendering them.
 GATHER_FOR = 0.5
 #: Render at most this many batches per tick, so sending is never starved.
 MAX_PREPARE_BATCHES = 10
-HOUSEKEEPING_INTERVAL = 60.0
-
-#: A periodic job: called with the current time, in its own transactions.
-Job = Callable[[datetime], object]
+THREAD_NAME = "rencontres-worker"
 
 
-@dataclass
-class Housekeeping:
-    holds_expired: int = 0
-    reminders_queued: int = 0
-    purged: int = 0
-
-
-class MailWorker:
+class BackgroundWorker:
     def __init__(
         self,
         db: Database,
-        smtp: SmtpConfig | None,
         *,
+        mail: MailSettings,
+        smtp: SmtpConfig | None,
+        jobs: Sequence[PeriodicJob] = (),
         interval: float = POLL_INTERVAL,
-        housekeeping_interval: float = HOUSEKEEPING_INTERVAL,
-        jobs: Sequence[Job] = (),
     ) -> None:
         self.db = db
-        self.jobs = tuple(jobs)
+        self.mail = mail
+        self.runner = JobRunner(db, jobs)
         self.sender = MailSender(db, smtp) if smtp is not None and smtp.host else None
         self.interval = interval
-        self.housekeeping_interval = housekeeping_interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_housekeeping: float | None = None
+
+    @property
+    def jobs(self) -> tuple[PeriodicJob, ...]:
+        return self.runner.jobs
 
     # -- one step -----------------------------------------------------------------------
-    def housekeeping(self, now: datetime | None = None) -> Housekeeping:
-        """Expire unconfirmed holds, queue due reminders, delete old sent/failed mails."""
-        now = now or utcnow()
-        done = Housekeeping()
-        with self.db.queued_transaction() as session:
-            done.holds_expired = RegistrationService(session).expire_holds(now)
-        with self.db.queued_transaction() as session:
-            done.reminders_queued = queue_due_reminders(session, now)
-        with self.db.queued_transaction() as session:
-            done.purged = purge_old(session, now=now)
-        for job in self.jobs:
-            self._guarded(lambda moment, job=job: job(moment or now), now)
-        return done
+    def run_jobs(self, now: datetime | None = None) -> dict[str, int]:
+        """Run the periodic jobs that are due here; what each did (those that failed are
+        logged and left out)."""
+        return self.runner.run_due(now or utcnow())
 
     def prepare(self, _now: datetime | None = None) -> int:
         """Render the queued mails (with or without SMTP: the outbox page shows them)."""
         written = 0
         for _ in range(MAX_PREPARE_BATCHES):
-            done = prepare_outbox(self.db)
+            done = prepare_outbox(self.db, self.mail)
             written += done
             if done < PREPARE_BATCH:
                 break
@@ -103,11 +83,7 @@ class MailWorker:
         return self.sender.run_until_idle(now)
 
     def tick(self, now: datetime | None = None) -> None:
-        monotonic = time.monotonic()
-        last = self._last_housekeeping
-        if last is None or monotonic - last >= self.housekeeping_interval:
-            self._last_housekeeping = monotonic
-            self._guarded(self.housekeeping, now)
+        self._guarded(self.run_jobs, now)
         self._guarded(self.prepare, now)
         self._guarded(self.send, now)
 
@@ -117,7 +93,7 @@ class MailWorker:
         try:
             step(now)
         except Exception:
-            log.exception("mail worker step %s failed", getattr(step, "__name__", step))
+            log.exception("background step %s failed", getattr(step, "__name__", step))
 
     # -- running ------------------------------------------------------------------------
     def run(self) -> None:
@@ -137,7 +113,7 @@ class MailWorker:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self.run, name="rencontres-mail", daemon=True)
+        self._thread = threading.Thread(target=self.run, name=THREAD_NAME, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -2,9 +2,9 @@
 calls, proposals, their people, supports, allowances, trail, updates, merges; the outbox's
 one-click unsubscribe address
 
-Revision ID: 0012_proposals
-Revises: 0011
-Create Date: 2026-12-06 02:57:36.124898
+Revision ID: 0014_proposals
+Revises: 0013
+Create Date: 2026-12-06 03:54:32.431523
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import advanced_alchemy.types
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_proposals"
-down_revision = "0011"
+revision = "0014_proposals"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
