@@ -53,6 +53,7 @@ STATELESS_PATHS = [
 ]
 THROTTLED_POSTS = frozenset({"/login", "/signup"})
 MAX_BODY_BYTES = 1024 * 1024
+CARD_CACHE_ENTRIES = 4096
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
@@ -137,6 +138,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "write_gate": gate,
                 "write_batcher": WriteBatcher(db, gate, group=not switches.unsafe_no_lock),
                 "page_cache": PageCache(),
+                # Cards of calls for proposals, one per proposal version (web/controllers/
+                # proposals.py): a call of 500 proposals fits with room to spare.
+                "card_cache": PageCache(max_entries=CARD_CACHE_ENTRIES),
                 "content_watch": ContentWatch(db),
                 "unsafe_switches": switches,
             }

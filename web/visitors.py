@@ -8,7 +8,10 @@ reporting again from the same browser needs no new mail. Only the address is kep
 
 Also here: the visitor's seed for the random order of a call's proposals, a small cookie
 of its own (a page read needs no session): the same visitor sees the same order, another
-visitor another one.
+visitor most likely another one. Seeds are drawn among :data:`ORDERS`: every order is as
+likely as any other, so no proposal is favoured, and a call's pages can be kept rendered
+for visitors nobody knows yet (one per order, see web/controllers/proposals.py) instead
+of being rendered for each new visitor.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from web.rendering import session_of
 PEOPLE_KEY = "people"
 SEED_COOKIE = "order_seed"
 SEED_MAX_AGE = 30 * 24 * 3600
+#: How many different orders of a call's proposals visitors are shown.
+ORDERS = 256
 
 
 def recognised(request: Request, session: Session, community_id: UUID) -> Person | None:
@@ -55,12 +60,17 @@ def forget(request: Request, community_id: UUID) -> None:
         data[PEOPLE_KEY] = people
 
 
+def knows_someone(request: Request) -> bool:
+    """Whether this browser proved to be someone in any community (no database read)."""
+    return bool(session_of(request).get(PEOPLE_KEY))
+
+
 def order_seed(request: Request, *, secure: bool) -> tuple[str, Cookie | None]:
     """The visitor's seed, and the cookie to set when they had none yet."""
     seed = request.cookies.get(SEED_COOKIE, "")
-    if seed and len(seed) <= 64 and seed.isalnum():
+    if seed.isdigit() and int(seed) < ORDERS and str(int(seed)) == seed:
         return seed, None
-    seed = secrets.token_hex(8)
+    seed = str(secrets.randbelow(ORDERS))
     cookie = Cookie(
         key=SEED_COOKIE,
         value=seed,

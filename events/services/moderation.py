@@ -34,6 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
+from events.content_version import mark_content_changed
 from events.errors import NotFound, ValidationFailed
 from events.models import Community, ModerationCase, ModerationReport
 from events.services.follows import Subject
@@ -125,6 +126,7 @@ def report(
     if hid_it:
         # Under the row lock the increment took: one report crosses the threshold.
         case.hidden, case.hidden_by = True, "reports"
+        mark_content_changed(session)  # cached lists drop it at once
     session.flush()
     return Reported(case, counted=True, hid_it=hid_it)
 
@@ -139,6 +141,7 @@ def _decide(
     case.reason = reason
     case.decided_by_id = actor_id
     case.decided_at = utcnow()
+    mark_content_changed(session)  # cached lists show or drop it at once
     session.flush()
     return case
 

@@ -17,6 +17,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from events.content_version import mark_content_changed
 from events.errors import NotFound
 from events.mail.community import queue_community_mail
 from events.models import (
@@ -75,7 +76,9 @@ def log_change(
     actor_id: UUID | None = None,
     **detail: Any,
 ) -> None:
-    """Append to the proposal's trail (never names or addresses)."""
+    """Append to the proposal's trail (never names or addresses). Cached call pages are
+    renewed (a change worth logging is worth showing at once)."""
+    mark_content_changed(session)
     session.add(
         ProposalLog(
             proposal_id=proposal.id,

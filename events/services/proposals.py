@@ -112,6 +112,8 @@ DECLINE_REASONS = (
     "other",
 )
 PER_PAGE = 30
+#: Characters of a proposal's text its card may show.
+EXCERPT_CHARS = 400
 #: Proposer updates mail followers at most this often per proposal.
 UPDATE_MAIL_EVERY = timedelta(days=1)
 PROPOSE_LIMIT = FormLimit(attempts=10, window=timedelta(hours=1))
@@ -167,7 +169,7 @@ class Proposed:
 
 @dataclass(frozen=True)
 class ProposalPage:
-    proposals: list[Proposal]
+    proposals: list[ProposalCard]
     page: int
     pages: int
     total: int
@@ -179,11 +181,29 @@ def _request_key(value: str | None) -> str | None:
     return key if ok else None
 
 
-def visitor_order(ids: list[UUID], seed: str) -> list[UUID]:
-    """``ids`` in the order one visitor sees (the same for the same ``seed``, another for
-    another seed): no ranking unless the organisers ask for one."""
-    salt = seed.encode("utf-8", "surrogatepass")[:64]
-    return sorted(ids, key=lambda i: hashlib.blake2b(i.bytes, key=salt, digest_size=8).digest())
+#: A prime above any proposal number: ``(number * a + b) mod P`` with ``0 < a < P``
+#: is a permutation of the numbers, a different one for each (a, b).
+ORDER_PRIME = 1_000_003
+
+
+def _permutation(seed: str) -> tuple[int, int]:
+    digest = hashlib.blake2b(seed.encode("utf-8", "surrogatepass")[:64], digest_size=8).digest()
+    multiplier = int.from_bytes(digest[:4], "big") % (ORDER_PRIME - 1) + 1
+    return multiplier, int.from_bytes(digest[4:], "big") % ORDER_PRIME
+
+
+def arrange(cards: list[ProposalCard], order: str, seed: str) -> list[ProposalCard]:
+    """``cards`` in a call's ``order``; for ``random``, the order of one visitor (the same
+    for the same ``seed``, another for another seed: a permutation of the proposal
+    numbers, so no ranking shows unless the organisers ask for one)."""
+    if order == "most_supported":
+        return sorted(cards, key=lambda card: (-card.supports, card.number))
+    if order == "newest":
+        return sorted(
+            cards, key=lambda card: (card.published_at or card.updated_at), reverse=True
+        )
+    multiplier, shift = _permutation(seed)
+    return sorted(cards, key=lambda card: ((card.number * multiplier + shift) % ORDER_PRIME))
 
 
 def _words(title: str) -> set[str]:
@@ -203,6 +223,68 @@ def similarity(a: str, b: str) -> float:
         len(words_a & words_b) / min(len(words_a), len(words_b)) if words_a and words_b else 0.0
     )
     return max(shared, SequenceMatcher(None, a.casefold(), b.casefold()).ratio())
+
+
+@dataclass(frozen=True)
+class ProposalCard:
+    """What a call's list shows of one proposal (read without loading the proposal)."""
+
+    id: UUID
+    number: int
+    title: str
+    kind: str
+    status: str
+    supports: int
+    #: The start of its text (plain), for the excerpt.
+    excerpt: str
+    updated_at: datetime
+    published_at: datetime | None
+
+
+def paginate(cards: list[ProposalCard], page: int, per_page: int = PER_PAGE) -> ProposalPage:
+    """Page ``page`` of ``cards`` (a page past the end gives the last one)."""
+    total = len(cards)
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    return ProposalPage(cards[(page - 1) * per_page : page * per_page], page, pages, total)
+
+
+def visible_conditions(call_id: UUID, *, kind: str = "", status: str = "") -> list[Any]:
+    """SQL conditions of a call's visible proposals (public status, not hidden by
+    moderation), with the list's filters."""
+    conditions: list[Any] = [
+        Proposal.call_id == call_id,
+        Proposal.status.in_([s.value for s in PUBLIC_STATUSES]),
+        ~moderation.hidden_clause(PROPOSAL, Proposal.id),
+    ]
+    if kind:
+        conditions.append(Proposal.kind == kind)
+    if status:
+        conditions.append(Proposal.status == status)
+    return conditions
+
+
+def visible_cards(
+    session: Session, call_id: UUID, *, kind: str = "", status: str = ""
+) -> list[ProposalCard]:
+    """Every visible proposal of a call as a card (one narrow query, no ORM objects), by
+    number; :func:`arrange` puts them in order."""
+    rows = session.execute(
+        select(
+            Proposal.id,
+            Proposal.number,
+            Proposal.title,
+            Proposal.kind,
+            Proposal.status,
+            Proposal.supports,
+            func.substr(Proposal.body_text, 1, EXCERPT_CHARS),
+            Proposal.updated_at,
+            Proposal.published_at,
+        )
+        .where(*visible_conditions(call_id, kind=kind, status=status))
+        .order_by(Proposal.number)
+    )
+    return [ProposalCard(*row) for row in rows]
 
 
 class ProposalService:
@@ -742,17 +824,8 @@ class ProposalService:
             raise NotFound()
         return found
 
-    def _visible_query(self, call: ProposalCall, *, kind: str = "", status: str = "") -> Any:
-        query = select(Proposal.id, Proposal.supports, Proposal.published_at).where(
-            Proposal.call_id == call.id,
-            Proposal.status.in_([s.value for s in PUBLIC_STATUSES]),
-            ~moderation.hidden_clause(PROPOSAL, Proposal.id),
-        )
-        if kind:
-            query = query.where(Proposal.kind == kind)
-        if status:
-            query = query.where(Proposal.status == status)
-        return query
+    def _visible(self, call: ProposalCall, *, kind: str = "", status: str = "") -> list[Any]:
+        return visible_conditions(call.id, kind=kind, status=status)
 
     def page_of(
         self,
@@ -764,47 +837,30 @@ class ProposalService:
         page: int = 1,
         per_page: int = PER_PAGE,
     ) -> ProposalPage:
-        """One page of the call's visible proposals, in the call's order (for ``random``,
-        the visitor's: ``seed`` is theirs)."""
-        rows = self.session.execute(self._visible_query(call, kind=kind, status=status)).all()
-        if call.order == "most_supported":
-            rows.sort(key=lambda row: (-row.supports, row.published_at or utcnow()))
-            ids = [row.id for row in rows]
-        elif call.order == "newest":
-            rows.sort(key=lambda row: row.published_at or utcnow(), reverse=True)
-            ids = [row.id for row in rows]
-        else:
-            ids = visitor_order([row.id for row in rows], seed)
-        total = len(ids)
-        pages = max((total + per_page - 1) // per_page, 1)
-        page = min(max(page, 1), pages)
-        chosen = ids[(page - 1) * per_page : page * per_page]
-        found = {
-            p.id: p for p in self.session.scalars(select(Proposal).where(Proposal.id.in_(chosen)))
-        }
-        return ProposalPage([found[i] for i in chosen if i in found], page, pages, total)
+        """One page of the call's visible proposals (as cards), in the call's order (for
+        ``random``, the visitor's: ``seed`` is theirs), with the page count."""
+        cards = visible_cards(self.session, call.id, kind=kind, status=status)
+        return paginate(arrange(cards, call.order, seed), page, per_page)
+
+    def status_counts(self, call: ProposalCall) -> dict[str, int]:
+        """Visible proposals per status (for the filters)."""
+        rows = self.session.execute(
+            select(Proposal.status, func.count())
+            .where(*self._visible(call))
+            .group_by(Proposal.status)
+        )
+        return {status: int(count) for status, count in rows}
 
     def recently_changed(self, call: ProposalCall, *, limit: int) -> list[Proposal]:
         """The call's visible proposals, most recently changed first (for its feed)."""
-        visible = self._visible_query(call).subquery()
         return list(
             self.session.scalars(
                 select(Proposal)
-                .where(Proposal.id.in_(select(visible.c.id)))
+                .where(*self._visible(call))
                 .order_by(Proposal.updated_at.desc(), Proposal.number.desc())
                 .limit(limit)
             )
         )
-
-    def status_counts(self, call: ProposalCall) -> dict[str, int]:
-        """Visible proposals per status (for the filters)."""
-        visible = self._visible_query(call).subquery()
-        rows = self.session.execute(
-            select(Proposal.status, func.count())
-            .where(Proposal.id.in_(select(visible.c.id)))
-            .group_by(Proposal.status)
-        )
-        return {status: int(count) for status, count in rows}
 
     def similar(
         self, call: ProposalCall, title: str, *, threshold: float = 0.5
@@ -816,9 +872,7 @@ class ProposalService:
         if len(wanted) < 4:
             return []
         rows = self.session.execute(
-            select(Proposal.number, Proposal.title).where(
-                Proposal.id.in_(select(self._visible_query(call).subquery().c.id))
-            )
+            select(Proposal.number, Proposal.title).where(*self._visible(call))
         ).all()
         scored = [(similarity(wanted, row.title), row.number, row.title) for row in rows]
         alike = sorted((s for s in scored if s[0] >= threshold), key=lambda s: (-s[0], s[1]))

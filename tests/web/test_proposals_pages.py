@@ -10,6 +10,9 @@ from sqlalchemy import func, select
 
 from events.database import Database
 from events.models import Follow, Proposal, ProposalSupport
+from events.services import moderation
+from events.services.proposal_records import proposal_subject
+from events.services.proposals import ProposalService
 from tests.domain.test_registrations import open_event, person, register
 from tests.factories import Factories
 from tests.proposal_scenario import confirmation_token, load, mailed_links, open_call, published
@@ -249,3 +252,32 @@ def test_support_rows_hold_no_address(client: Client, db: Database, make: Factor
     with db.session() as session:
         keys = list(session.scalars(select(ProposalSupport.supporter_key)))
     assert len(keys) == 1 and "private" not in keys[0]
+
+
+def test_the_kept_call_page_shows_answers_and_moderation_at_once(
+    client: Client, db: Database, make: Factories
+) -> None:
+    call = open_call(db, make)
+    proposal = published(db, call, 1, title="Soup evening")
+    client.cookies.set("order_seed", "7", domain="testserver.local")
+    assert "Published" in client.get(call_url(call)).text  # now kept rendered
+    with db.transaction() as session:
+        ProposalService(session).answer(load(db, proposal), "declined", "no_room", publish=True)
+    assert "Declined" in client.get(call_url(call)).text
+    with db.transaction() as session:
+        moderation.hide(session, proposal_subject(load(db, proposal)), reason="spam", actor_id=None)
+    assert "Soup evening" not in client.get(call_url(call)).text
+
+
+def test_visitors_see_one_of_the_orders_and_keep_it(
+    client: Client, db: Database, make: Factories
+) -> None:
+    call = open_call(db, make)
+    for n in range(1, 8):
+        published(db, call, n, title=f"Idea {n}")
+    first = client.get(call_url(call))
+    seed = first.cookies.get("order_seed")
+    assert seed is not None and 0 <= int(seed) < 256
+    order = re.findall(r"Idea (\d)", first.text)
+    assert re.findall(r"Idea (\d)", client.get(call_url(call)).text) == order
+    assert client.get(call_url(call)).cookies.get("order_seed") is None  # kept, not renewed

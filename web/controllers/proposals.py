@@ -11,6 +11,7 @@ it, htmx swaps the list, the support box and the duplicate hints in place.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -51,8 +52,12 @@ from events.services.proposals import (
     LANGUAGES,
     NEEDS,
     Outcome,
+    ProposalCard,
     ProposalInput,
     ProposalService,
+    arrange,
+    paginate,
+    visible_cards,
 )
 from events.services.registrations import RegistrationService
 from events.services.supports import SupportService
@@ -64,10 +69,18 @@ from web.forms import Form, form_list, safe_next
 from web.i18n import current_locale
 from web.i18n import gettext as _
 from web.messages import error_message, field_errors, kind_label, proposal_status_label
+from web.page_cache import PageCache, cached_html, render_to_string
 from web.registration_panel import new_request_key
 from web.rendering import flash, mark_for_rollback, page, wants_fragment
 from web.settings import Settings
-from web.visitors import forget, order_seed, recognised, remember, with_cookie
+from web.visitors import (
+    forget,
+    knows_someone,
+    order_seed,
+    recognised,
+    remember,
+    with_cookie,
+)
 
 ATOM_ENTRIES = 50
 ATOM_SUMMARY_CHARS = 600
@@ -186,6 +199,31 @@ def call_feed(
     return serialize(feed)
 
 
+#: Stand-in for the per-visitor CSRF field in a call page kept rendered for everyone.
+CSRF_MARK = "<!--rencontres:csrf-input-->"
+
+
+#: Where a call page's cards go in its frame.
+CARDS_MARK = "<!--rencontres:cards-->"
+
+
+@dataclass(frozen=True)
+class CallFrame:
+    """A call's page but its cards, for one filter and page (see call_page)."""
+
+    title: str
+    head: str
+    main: str
+    #: The call's visible proposals for this filter, by number.
+    cards: list[ProposalCard]
+    order: str
+    page: int
+    #: Where forms on the cards come back to without JavaScript (this page).
+    back: str
+    #: What the cards are rendered with.
+    context: dict[str, Any]
+
+
 def _became_link(event: Event, item: ProgrammeItem | None) -> dict[str, str]:
     """What a proposal's "became ..." line links to."""
     if item is not None:
@@ -236,33 +274,104 @@ class ProposalsController(Controller):
         status: FromQuery[str] = "",
         page_number: FromQuery[str] = "",
     ) -> Response[Any]:
-        community, found = _call_of(db_session, group, call)
+        """The call and one page of its proposals, in the visitor's order.
+
+        For visitors nobody knows yet (no person in the session) everything but the order
+        is the same for everyone, so the page is served from parts kept rendered
+        (web/page_cache.py, renewed with the content version and every minute): the frame
+        (the call, the filters and their counts, the pages, the visible proposals) and
+        each proposal's card; a request only puts the cards in the visitor's order. Support
+        counts shown there may lag by up to a minute; answers and moderation show at once
+        (they stamp a new content version)."""
         kind, status = _filters(kind, status)
         seed, cookie = order_seed(request, secure=_settings(request).https)
-        service = ProposalService(db_session)
-        listing = service.page_of(
-            found, seed=seed, kind=kind, status=status, page=_page_number(page_number)
-        )
-        person = recognised(request, db_session, community.id)
-        context = self._call_context(db_session, community, found, person)
+        number = _page_number(page_number)
+        fragment = wants_fragment(request)
+        if knows_someone(request):  # their buttons and budget are theirs: nothing shared
+            frame = self._frame(request, db_session, group, call, kind, status, number, fragment)
+        else:
+            key = ("call", group[:80], call[:80], kind, status, number, fragment)
+            frame = cached_html(
+                request,
+                key,
+                lambda: self._frame(
+                    request, db_session, group, call, kind, status, number, fragment
+                ),
+            )
+        shown = paginate(arrange(frame.cards, frame.order, seed), frame.page).proposals
+        html = frame.main.replace(CARDS_MARK, self._cards(request, frame, shown))
+        # Either way the template fills the visitor's CSRF field in.
+        template = "proposals/_filled.html" if fragment else "proposals/call.html"
+        response = page(request, template, frame=frame, main=html, csrf_mark=CSRF_MARK)
+        return with_cookie(response, cookie)
+
+    def _frame(
+        self,
+        request: Request,
+        session: Session,
+        group: str,
+        slug: str,
+        kind: str,
+        status: str,
+        number: int,
+        fragment: bool,
+    ) -> CallFrame:
+        """Everything of a call's page but its cards (they go in place of CARDS_MARK)."""
+        community, found = _call_of(session, group, slug)
+        service = ProposalService(session)
+        cards = visible_cards(session, found.id, kind=kind, status=status)
+        listing = paginate(cards, number)
+        number = listing.page
+        person = recognised(request, session, community.id)
         query = {name: value for name, value in (("kind", kind), ("status", status)) if value}
 
         def page_url(number: int) -> str:
             values = {**query, "page_number": str(number)} if number > 1 else query
             return f"{call_path(found)}?{urlencode(values)}" if values else call_path(found)
 
-        response = page(
-            request,
-            "proposals/call.html",
-            fragment="proposals/_list.html",
-            listing=listing,
-            kind=kind,
-            status=status,
-            counts=service.status_counts(found),
-            page_url=page_url,
-            **context,
+        context = {
+            "listing": listing,
+            "kind": kind,
+            "status": status,
+            "counts": service.status_counts(found),
+            "page_url": page_url,
+            "cards_mark": CARDS_MARK,
+            "csrf_input": CSRF_MARK,
+            **self._call_context(session, community, found, person),
+        }
+        template = "proposals/_list.html" if fragment else "proposals/_call_main.html"
+        return CallFrame(
+            title=f"{found.title} · {community.name}",
+            head=render_to_string(request, "proposals/_call_head.html", **context),
+            main=render_to_string(request, template, **context),
+            cards=cards,
+            order=found.order,
+            page=number,
+            back=page_url(number),
+            context=context,
         )
-        return with_cookie(response, cookie)
+
+    def _cards(self, request: Request, frame: CallFrame, cards: list[ProposalCard]) -> str:
+        """The page's cards: kept rendered per proposal version for visitors nobody knows
+        yet, rendered for a known person (their supports and budget show on them)."""
+        context = frame.context
+        template = request.app.template_engine.get_template("proposals/_card.html")
+
+        def render(card: ProposalCard) -> str:
+            return template.render(item=card, back=frame.back, **context)
+
+        if context["person"] is not None:
+            return "".join(render(card) for card in cards)
+        store: PageCache = request.app.state.card_cache
+        shared = (context["supporting"], context["call"].public_counts, frame.back)
+        language = current_locale.get()
+        return "".join(
+            store.get_or_render(
+                (card.id, card.updated_at, card.supports, card.status, *shared, language),
+                lambda card=card: render(card),  # type: ignore[misc]
+            )
+            for card in cards
+        )
 
     def _call_context(
         self, session: Session, community: Community, call: ProposalCall, person: Person | None
