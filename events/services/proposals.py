@@ -199,11 +199,9 @@ def arrange(cards: list[ProposalCard], order: str, seed: str) -> list[ProposalCa
     if order == "most_supported":
         return sorted(cards, key=lambda card: (-card.supports, card.number))
     if order == "newest":
-        return sorted(
-            cards, key=lambda card: (card.published_at or card.updated_at), reverse=True
-        )
+        return sorted(cards, key=lambda card: card.published_at or card.updated_at, reverse=True)
     multiplier, shift = _permutation(seed)
-    return sorted(cards, key=lambda card: ((card.number * multiplier + shift) % ORDER_PRIME))
+    return sorted(cards, key=lambda card: (card.number * multiplier + shift) % ORDER_PRIME)
 
 
 def _words(title: str) -> set[str]:
