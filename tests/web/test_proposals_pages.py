@@ -281,3 +281,23 @@ def test_visitors_see_one_of_the_orders_and_keep_it(
     order = re.findall(r"Idea (\d)", first.text)
     assert re.findall(r"Idea (\d)", client.get(call_url(call)).text) == order
     assert client.get(call_url(call)).cookies.get("order_seed") is None  # kept, not renewed
+
+
+def test_a_registrant_takes_part_from_their_private_page(
+    client: Client, db: Database, make: Factories
+) -> None:
+    call = open_call(db, make)
+    proposal = published(db, call, 1)
+    event = open_event(db, make)
+    with db.transaction() as session:
+        from events.models import Event
+
+        session.get(Event, event.id).community_id = call.community_id
+    result = register(db, event, person("r", email="reg@example.org"))
+    private = f"/r/{result.manage_token}"
+    assert "Take part with my ticket" in client.get(private).text
+    taken = client.submit(f"{private}/proposals")
+    assert taken.headers["location"] == f"/g/{call.community.slug}/proposals"
+    assert client.submit(f"{call_url(call)}/1/support").status_code == 303
+    assert load(db, proposal).supports == 1
+    assert "You take part as reg@example.org" in client.get(call_url(call)).text

@@ -38,6 +38,7 @@ from events.services.series import SeriesService
 from web.auth import Access, access, provide_membership
 from web.forms import Form, form_list
 from web.i18n import gettext as _
+from web.i18n import ngettext
 from web.messages import (
     error_message,
     field_errors,
@@ -297,7 +298,10 @@ class ManageProposalsController(Controller):
     ) -> Response[Any]:
         found = CallService(db_session).in_community(membership.community, call)
         count = ProposalService(db_session, actor_id=membership.user_id).publish_answers(found)
-        flash(request, _("%(count)s answers published.", count=count))
+        flash(
+            request,
+            ngettext("%(num)d answer published.", "%(num)d answers published.", count),
+        )
         return Redirect(self._call_url(found), status_code=303)
 
     @get("/{call:str}/proposals.csv", opt=access(Access.ORGANISER), sync_to_thread=True)
