@@ -27,11 +27,14 @@ PER_PAGE = 50
 #: Sent and failed messages are deleted after this long (they hold names, addresses and
 #: links; registrations themselves are anonymised after ANONYMISE_AFTER_DAYS, 90 by default).
 RETENTION = timedelta(days=90)
-_PRIVATE_LINK = re.compile(r"(/r/)[A-Za-z0-9_-]{16,}")
+# Registrations' private pages (/r/), proposers' (/p/), confirmation links (/c/) and
+# followers' pages (/u/): each opens something for whoever holds it.
+_PRIVATE_LINK = re.compile(r"(/[rpcu]/)[A-Za-z0-9_-]{16,}")
 
 
 def redact_private_links(text: str) -> str:
-    """``…/r/<token>…`` with the token replaced by an ellipsis."""
+    """``…/r/<token>…`` (and ``/p/``, ``/c/``, ``/u/``) with the token replaced by an
+    ellipsis."""
     return _PRIVATE_LINK.sub(r"\1…", text)
 
 

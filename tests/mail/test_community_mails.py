@@ -160,3 +160,13 @@ def test_the_follower_page_lists_and_stops_every_follow(
     assert client.submit(f"{path}/stop-all").status_code == 303
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Follow)) == 0
+
+
+def test_the_outbox_page_hides_proposers_and_followers_links() -> None:
+    from events.mail.outbox import redact_private_links
+
+    token = "01a2498a3966749a9b191c59987ff699AbCdEfGhIjKlMnOpQrStUv"
+    for prefix in ("/p/", "/c/", "/u/", "/r/"):
+        text = f"open https://x.org{prefix}{token}/one-click now"
+        assert token not in redact_private_links(text)
+    assert redact_private_links("/g/community/proposals/a-call") == "/g/community/proposals/a-call"
