@@ -3,6 +3,7 @@ proven people, proposals in any state, and the links mailed to someone."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -96,6 +97,24 @@ def mailed_links(db: Database, address: str, name: str) -> list[str]:
             .order_by(OutboxMessage.created_at)
         )
         return [spec["links"][name] for spec in specs if spec and name in (spec.get("links") or {})]
+
+
+def link_in_outbox(db: Database, address: str, prefix: str) -> str:
+    """The last ``prefix`` link (``/c/``, ``/p/``...) mailed to ``address``, whether the
+    mail worker rendered the mail already (its body) or not yet (its render spec)."""
+    pattern = re.compile(re.escape(prefix) + r"[A-Za-z0-9_-]{16,}")
+    with db.session() as session:
+        rows = session.execute(
+            select(OutboxMessage.render_spec, OutboxMessage.text_body)
+            .where(OutboxMessage.to_address == address)
+            .order_by(OutboxMessage.created_at)
+        ).all()
+    found = []
+    for spec, body in rows:
+        links = " ".join((spec or {}).get("links", {}).values()) if spec else ""
+        found += pattern.findall(links + " " + (body or ""))
+    assert found, f"no {prefix} link mailed to {address}"
+    return found[-1]
 
 
 def confirmation_token(db: Database, address: str) -> str:
