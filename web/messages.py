@@ -104,6 +104,7 @@ def error_message(code: str, **params: object) -> str:
         "not_accepted": _("Only an accepted proposal can become a session or an event."),
         "already_became": _("This proposal already became something."),
         "too_many_attempts": _("Too many attempts. Please wait a few minutes."),
+        "proposal_gone": _("This proposal is no longer shown."),
     }
     text = messages.get(code, _("This value is not valid."))
     return text % params if params and "%(" in text else text

@@ -114,15 +114,20 @@ def _following(session: Session, confirmed: Confirmed) -> ConfirmationOutcome:
 def _reported(session: Session, confirmed: Confirmed) -> ConfirmationOutcome:
     proposal = _proposal(session, confirmed)
     call_page = proposal_path(proposal).rsplit("/", 1)[0]
-    if not confirmed.already:
-        payload = confirmed.payload
-        ProposalService(session).report(
-            proposal,
-            confirmed.person,
-            str(payload.get("reason") or ""),
-            str(payload.get("note") or ""),
-        )
-    return ConfirmationOutcome(confirmed.person, "reported", call_page, already=confirmed.already)
+    if confirmed.already:
+        return ConfirmationOutcome(confirmed.person, "reported", call_page, already=True)
+    payload = confirmed.payload
+    try:
+        with session.begin_nested():
+            ProposalService(session).report(
+                proposal,
+                confirmed.person,
+                str(payload.get("reason") or ""),
+                str(payload.get("note") or ""),
+            )
+    except NotFound:  # hidden or withdrawn meanwhile: nothing left to report
+        return ConfirmationOutcome(confirmed.person, "reported", call_page, "proposal_gone")
+    return ConfirmationOutcome(confirmed.person, "reported", call_page)
 
 
 def _co_proposal(session: Session, confirmed: Confirmed) -> ConfirmationOutcome:
