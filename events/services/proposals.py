@@ -3,9 +3,8 @@
 One method per use case. The proposer's: ``propose``, ``confirm_address`` (the double
 opt-in's end: the proposal is published), ``edit``, ``withdraw``, ``post_update``. The
 organisers': ``answer`` (now, or kept private and published together with
-``publish_answers``). Anyone's: ``report``. Reading: the call page's list (``page_of``, in
-a random order per visitor unless the call asks for a ranking), one proposal
-(``visible``), similar titles while typing (``similar``). Supports are
+``publish_answers``). Anyone's: ``report``. Reading one proposal (``visible``); a call's
+lists are events/services/proposal_listing.py's. Supports are
 events/services/supports.py's, co-proposers events/services/co_proposers.py's, merges
 events/services/proposal_merges.py's, "became ..." events/services/proposal_outcomes.py's;
 when things may happen is events/proposal_lifecycle.py's. Every method flushes and never
@@ -34,16 +33,13 @@ and the call's followers once with the list.
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from difflib import SequenceMatcher
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
@@ -111,17 +107,12 @@ DECLINE_REASONS = (
     "not_enough_support",
     "other",
 )
-PER_PAGE = 30
-#: Characters of a proposal's text its card may show.
-EXCERPT_CHARS = 400
 #: Proposer updates mail followers at most this often per proposal.
 UPDATE_MAIL_EVERY = timedelta(days=1)
 PROPOSE_LIMIT = FormLimit(attempts=10, window=timedelta(hours=1))
 UPDATE_LIMIT = FormLimit(attempts=10, window=timedelta(days=1))
 REPORT_LIMIT = FormLimit(attempts=20, window=timedelta(hours=1))
-SIMILAR_LIMIT = 5
 _SPLIT_ADDRESSES = re.compile(r"[\s,;]+")
-_WORD = re.compile(r"[^\W_]+")
 
 
 class Outcome(enum.StrEnum):
@@ -167,122 +158,10 @@ class Proposed:
     proposer: ProposalPerson | None = None
 
 
-@dataclass(frozen=True)
-class ProposalPage:
-    proposals: list[ProposalCard]
-    page: int
-    pages: int
-    total: int
-
-
 def _request_key(value: str | None) -> str | None:
     key = (value or "").strip()
     ok = key and len(key) <= 64 and key.isascii() and key.isprintable() and " " not in key
     return key if ok else None
-
-
-#: A prime above any proposal number: ``(number * a + b) mod P`` with ``0 < a < P``
-#: is a permutation of the numbers, a different one for each (a, b).
-ORDER_PRIME = 1_000_003
-
-
-def _permutation(seed: str) -> tuple[int, int]:
-    digest = hashlib.blake2b(seed.encode("utf-8", "surrogatepass")[:64], digest_size=8).digest()
-    multiplier = int.from_bytes(digest[:4], "big") % (ORDER_PRIME - 1) + 1
-    return multiplier, int.from_bytes(digest[4:], "big") % ORDER_PRIME
-
-
-def arrange(cards: list[ProposalCard], order: str, seed: str) -> list[ProposalCard]:
-    """``cards`` in a call's ``order``; for ``random``, the order of one visitor (the same
-    for the same ``seed``, another for another seed: a permutation of the proposal
-    numbers, so no ranking shows unless the organisers ask for one)."""
-    if order == "most_supported":
-        return sorted(cards, key=lambda card: (-card.supports, card.number))
-    if order == "newest":
-        return sorted(cards, key=lambda card: card.published_at or card.updated_at, reverse=True)
-    multiplier, shift = _permutation(seed)
-    return sorted(cards, key=lambda card: (card.number * multiplier + shift) % ORDER_PRIME)
-
-
-def _words(title: str) -> set[str]:
-    """The words of a title that carry meaning: accents, case and plurals set aside,
-    short words (articles, prepositions) left out."""
-    flat = unicodedata.normalize("NFKD", title.casefold())
-    flat = "".join(ch for ch in flat if not unicodedata.combining(ch))
-    return {word.rstrip("sx") for word in _WORD.findall(flat) if len(word) > 3}
-
-
-def similarity(a: str, b: str) -> float:
-    """How alike two titles read (0..1): the share of the shorter one's words found in
-    the other (so a few typed words already find a longer title), or the same letters in
-    the same order."""
-    words_a, words_b = _words(a), _words(b)
-    shared = (
-        len(words_a & words_b) / min(len(words_a), len(words_b)) if words_a and words_b else 0.0
-    )
-    return max(shared, SequenceMatcher(None, a.casefold(), b.casefold()).ratio())
-
-
-@dataclass(frozen=True)
-class ProposalCard:
-    """What a call's list shows of one proposal (read without loading the proposal)."""
-
-    id: UUID
-    number: int
-    title: str
-    kind: str
-    status: str
-    supports: int
-    #: The start of its text (plain), for the excerpt.
-    excerpt: str
-    updated_at: datetime
-    published_at: datetime | None
-
-
-def paginate(cards: list[ProposalCard], page: int, per_page: int = PER_PAGE) -> ProposalPage:
-    """Page ``page`` of ``cards`` (a page past the end gives the last one)."""
-    total = len(cards)
-    pages = max((total + per_page - 1) // per_page, 1)
-    page = min(max(page, 1), pages)
-    return ProposalPage(cards[(page - 1) * per_page : page * per_page], page, pages, total)
-
-
-def visible_conditions(call_id: UUID, *, kind: str = "", status: str = "") -> list[Any]:
-    """SQL conditions of a call's visible proposals (public status, not hidden by
-    moderation), with the list's filters."""
-    conditions: list[Any] = [
-        Proposal.call_id == call_id,
-        Proposal.status.in_([s.value for s in PUBLIC_STATUSES]),
-        ~moderation.hidden_clause(PROPOSAL, Proposal.id),
-    ]
-    if kind:
-        conditions.append(Proposal.kind == kind)
-    if status:
-        conditions.append(Proposal.status == status)
-    return conditions
-
-
-def visible_cards(
-    session: Session, call_id: UUID, *, kind: str = "", status: str = ""
-) -> list[ProposalCard]:
-    """Every visible proposal of a call as a card (one narrow query, no ORM objects), by
-    number; :func:`arrange` puts them in order."""
-    rows = session.execute(
-        select(
-            Proposal.id,
-            Proposal.number,
-            Proposal.title,
-            Proposal.kind,
-            Proposal.status,
-            Proposal.supports,
-            func.substr(Proposal.body_text, 1, EXCERPT_CHARS),
-            Proposal.updated_at,
-            Proposal.published_at,
-        )
-        .where(*visible_conditions(call_id, kind=kind, status=status))
-        .order_by(Proposal.number)
-    )
-    return [ProposalCard(*row) for row in rows]
 
 
 class ProposalService:
@@ -821,60 +700,6 @@ class ProposalService:
         if not self.is_visible(found):
             raise NotFound()
         return found
-
-    def _visible(self, call: ProposalCall, *, kind: str = "", status: str = "") -> list[Any]:
-        return visible_conditions(call.id, kind=kind, status=status)
-
-    def page_of(
-        self,
-        call: ProposalCall,
-        *,
-        seed: str,
-        kind: str = "",
-        status: str = "",
-        page: int = 1,
-        per_page: int = PER_PAGE,
-    ) -> ProposalPage:
-        """One page of the call's visible proposals (as cards), in the call's order (for
-        ``random``, the visitor's: ``seed`` is theirs), with the page count."""
-        cards = visible_cards(self.session, call.id, kind=kind, status=status)
-        return paginate(arrange(cards, call.order, seed), page, per_page)
-
-    def status_counts(self, call: ProposalCall) -> dict[str, int]:
-        """Visible proposals per status (for the filters)."""
-        rows = self.session.execute(
-            select(Proposal.status, func.count())
-            .where(*self._visible(call))
-            .group_by(Proposal.status)
-        )
-        return {status: int(count) for status, count in rows}
-
-    def recently_changed(self, call: ProposalCall, *, limit: int) -> list[Proposal]:
-        """The call's visible proposals, most recently changed first (for its feed)."""
-        return list(
-            self.session.scalars(
-                select(Proposal)
-                .where(*self._visible(call))
-                .order_by(Proposal.updated_at.desc(), Proposal.number.desc())
-                .limit(limit)
-            )
-        )
-
-    def similar(
-        self, call: ProposalCall, title: str, *, threshold: float = 0.5
-    ) -> list[tuple[int, str]]:
-        """Visible proposals of the call whose titles read like ``title`` (number, title),
-        most alike first: shown while someone types, to join forces instead of proposing
-        the same again."""
-        wanted = " ".join((title or "").split())[:TITLE_MAX_LENGTH]
-        if len(wanted) < 4:
-            return []
-        rows = self.session.execute(
-            select(Proposal.number, Proposal.title).where(*self._visible(call))
-        ).all()
-        scored = [(similarity(wanted, row.title), row.number, row.title) for row in rows]
-        alike = sorted((s for s in scored if s[0] >= threshold), key=lambda s: (-s[0], s[1]))
-        return [(number, found) for _score, number, found in alike[:SIMILAR_LIMIT]]
 
     def trail(self, proposal: Proposal, *, everything: bool = False) -> list[ProposalLog]:
         """Its status trail, oldest first (public entries unless ``everything``)."""

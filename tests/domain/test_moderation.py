@@ -12,6 +12,7 @@ from events.database import Database
 from events.errors import NotFound, ValidationFailed
 from events.models import Community, ModerationCase, ModerationReport, OutboxMessage, Proposal
 from events.services import moderation, moderation_decisions
+from events.services.proposal_listing import ProposalListing
 from events.services.proposal_records import PROPOSAL, proposal_subject
 from events.services.proposals import ProposalService
 from tests.factories import Factories
@@ -45,7 +46,7 @@ def test_three_distinct_people_hide_a_proposal(db: Database, make: Factories) ->
         case = moderation.case_of(session, PROPOSAL, proposal.id)
         assert case is not None and case.reports == 3 and case.hidden_by == "reports"
         assert moderation.reasons_of(session, case) == {"spam": 2, "offensive": 1}
-        page = ProposalService(session).page_of(load(db, proposal).call, seed="x")
+        page = ProposalListing(session).page_of(load(db, proposal).call, seed="x")
         assert page.total == 0
         with pytest.raises(NotFound):
             ProposalService(session).visible(load(db, proposal).call, 1)

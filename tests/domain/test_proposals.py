@@ -19,6 +19,7 @@ from events.models import (
     ProposalStatus,
 )
 from events.services import confirmations
+from events.services.proposal_listing import ProposalListing
 from events.services.proposals import Outcome, ProposalService
 from tests.factories import Factories
 from tests.proposal_scenario import (
@@ -52,11 +53,12 @@ def test_a_typed_address_keeps_the_proposal_invisible_until_it_confirms(
     assert result.outcome is Outcome.CHECK_MAIL
     assert result.proposal is not None and result.proposal.status == P.SUBMITTED
     with db.session() as session:
-        service = ProposalService(session)
-        listed = service.page_of(session.get(ProposalCall, call.id), seed="x")
+        listed = ProposalListing(session).page_of(session.get(ProposalCall, call.id), seed="x")
         assert listed.total == 0
         with pytest.raises(NotFound):
-            service.visible(session.get(ProposalCall, call.id), result.proposal.number)
+            ProposalService(session).visible(
+                session.get(ProposalCall, call.id), result.proposal.number
+            )
     # Only the confirmation link was mailed: no private page before the address is proven.
     assert mailed_links(db, "proposer1@example.org", "private") == []
     token = confirmation_token(db, "proposer1@example.org")
@@ -318,20 +320,20 @@ def test_the_call_page_order_is_random_per_visitor_unless_asked(
     for n in range(1, 13):
         published(db, call, n)
     with db.session() as session:
-        service = ProposalService(session)
+        service = ProposalListing(session)
         loaded = session.get(ProposalCall, call.id)
         first = [p.number for p in service.page_of(loaded, seed="visitor-a").proposals]
         again = [p.number for p in service.page_of(loaded, seed="visitor-a").proposals]
         other = [p.number for p in service.page_of(loaded, seed="visitor-b").proposals]
     assert first == again and sorted(first) == list(range(1, 13))
     assert other != first  # two visitors, two orders (12! orders: a clash is negligible)
-    # The order is computed by the database, and pages follow it without a gap.
+    # Pages follow the order without a gap.
     with db.session() as session:
         loaded = session.get(ProposalCall, call.id)
         paged = [
             p.number
             for page in (1, 2, 3)
-            for p in ProposalService(session)
+            for p in ProposalListing(session)
             .page_of(loaded, seed="visitor-a", page=page, per_page=5)
             .proposals
         ]
@@ -345,7 +347,7 @@ def test_most_supported_first_when_the_organisers_ask(db: Database, make: Factor
         for proposal, supports in zip(proposals, (1, 5, 3), strict=True):
             session.get(Proposal, proposal.id).supports = supports
     with db.session() as session:
-        listed = ProposalService(session).page_of(session.get(ProposalCall, call.id), seed="a")
+        listed = ProposalListing(session).page_of(session.get(ProposalCall, call.id), seed="a")
     assert [p.number for p in listed.proposals] == [2, 3, 1]
 
 
@@ -359,7 +361,7 @@ def test_filters_by_kind_and_status(db: Database, make: Factories) -> None:
             load(db, declined), "declined", "off_topic", "", publish=True
         )
     with db.session() as session:
-        service = ProposalService(session)
+        service = ProposalListing(session)
         loaded = session.get(ProposalCall, call.id)
         talks = service.page_of(loaded, seed="s", kind="talk")
         refused = service.page_of(loaded, seed="s", status="declined")
@@ -375,7 +377,7 @@ def test_similar_titles_are_found_while_typing(db: Database, make: Factories) ->
     published(db, call, 2, title="Learning Python together")
     published(db, call, 3, title="Un café réparation de vélos")
     with db.session() as session:
-        found = ProposalService(session).similar(
+        found = ProposalListing(session).similar(
             session.get(ProposalCall, call.id), "Bicycle repair cafe"
         )
     assert [number for number, _title in found][:1] == [1]

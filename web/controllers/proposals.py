@@ -41,6 +41,13 @@ from events.services.communities import CommunityService
 from events.services.identity import Person
 from events.services.moderation import REASONS
 from events.services.proposal_calls import CallService, call_path
+from events.services.proposal_listing import (
+    ProposalCard,
+    ProposalListing,
+    arrange,
+    paginate,
+    visible_cards,
+)
 from events.services.proposal_records import (
     call_subject,
     private_path,
@@ -52,12 +59,8 @@ from events.services.proposals import (
     LANGUAGES,
     NEEDS,
     Outcome,
-    ProposalCard,
     ProposalInput,
     ProposalService,
-    arrange,
-    paginate,
-    visible_cards,
 )
 from events.services.registrations import RegistrationService
 from events.services.supports import SupportService
@@ -318,7 +321,6 @@ class ProposalsController(Controller):
     ) -> CallFrame:
         """Everything of a call's page but its cards (they go in place of CARDS_MARK)."""
         community, found = _call_of(session, group, slug)
-        service = ProposalService(session)
         cards = visible_cards(session, found.id, kind=kind, status=status)
         listing = paginate(cards, number)
         number = listing.page
@@ -333,7 +335,7 @@ class ProposalsController(Controller):
             "listing": listing,
             "kind": kind,
             "status": status,
-            "counts": service.status_counts(found),
+            "counts": ProposalListing(session).status_counts(found),
             "page_url": page_url,
             "cards_mark": CARDS_MARK,
             "csrf_input": CSRF_MARK,
@@ -442,7 +444,7 @@ class ProposalsController(Controller):
         """The call's proposals as Atom: the most recently changed visible ones."""
         community, found = _call_of(db_session, group, call)
         settings = _settings(request)
-        proposals = ProposalService(db_session).recently_changed(found, limit=ATOM_ENTRIES)
+        proposals = ProposalListing(db_session).recently_changed(found, limit=ATOM_ENTRIES)
         body = call_feed(found, community, proposals, settings.absolute_url(""))
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         headers = {"etag": etag, "cache-control": "public, max-age=300", "vary": "Accept-Language"}
@@ -461,7 +463,7 @@ class ProposalsController(Controller):
     ) -> Template:
         """Proposals with a title like the one being typed (an htmx fragment)."""
         _community, found = _call_of(db_session, group, call)
-        similar = ProposalService(db_session).similar(found, title[:300])
+        similar = ProposalListing(db_session).similar(found, title[:300])
         return page(request, "proposals/_similar.html", similar=similar, call_url=call_path(found))
 
     # -- proposing ----------------------------------------------------------------------
