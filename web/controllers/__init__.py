@@ -18,6 +18,7 @@ from web.controllers.manage_proposals import ManageModerationController, ManageP
 from web.controllers.manage_questions import ManageQuestionsController
 from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
+from web.controllers.proposal_calls import ProposalCallsController
 from web.controllers.proposals import ProposalsController, take_part_with_ticket
 from web.controllers.proposers import ProposerController
 from web.controllers.public import switch_language
@@ -31,6 +32,7 @@ ROUTE_HANDLERS = [
     PublicEventsController,
     RegistrationController,
     FeedsController,
+    ProposalCallsController,
     ProposalsController,
     take_part_with_ticket,
     ConfirmationController,
