@@ -64,7 +64,7 @@ def follower_page(
     return _page(request, db_session, follows.by_unsubscribe_token(db_session, token), token)
 
 
-@get("/u/{token:str}/one-click", opt=access(Access.TOKEN), sync_to_thread=True)
+@get("/u/{token:str}/one-click", opt=access(Access.TOKEN), sync_to_thread=False)
 def one_click_page(token: FromPath[str]) -> Redirect:
     """Opened in a browser: the page, where stopping is one button (a GET never acts)."""
     return Redirect(f"/u/{token}", status_code=303, headers=PRIVATE_HEADERS)
