@@ -67,6 +67,10 @@ Seed = Callable[[str], Sequence[str] | None]
 #: caches one request at a time, or to read an ETag) and may return more Lua arguments,
 #: which follow the seeding callback's.
 Prepare = Callable[[str], Sequence[str] | None]
+#: A checking callback: receives the database's URL once the load is over, checks what the
+#: requests left there (no double counts...) and returns a line saying so; a broken
+#: invariant raises :class:`BenchError`, which fails the run whatever its speed.
+Verify = Callable[[str], str]
 
 
 class BenchError(RuntimeError):
@@ -193,6 +197,7 @@ class Scenario:
     seeded data (places, tickets). ``connections`` replaces the run's connection count for
     the target (not for ``/healthz``): heavy responses (a 10,000-event feed) need only a
     few connections to saturate the server, and 64 would queue past wrk's timeout.
+    ``verify`` checks the database after the load (see :data:`Verify`).
     """
 
     name: str
@@ -206,6 +211,7 @@ class Scenario:
     headers: tuple[str, ...] = ()
     prepare: Prepare | None = None
     connections: int | None = None
+    verify: Verify | None = None
 
 
 @dataclass(frozen=True)
@@ -668,15 +674,15 @@ def measure_on_server(
 
 
 def measure_scenario(scenario: Scenario, options: BenchOptions) -> ScenarioResult:
-    """Fresh database, fresh server, measurements, clean stop."""
-    with (
-        prepared_database(scenario.seed, options.database_url) as database,
-        running_server(database, options.workers) as server,
-    ):
-        preflight(server, scenario)
-        result = measure_on_server(server, scenario, database, options)
-        if result.target.errors.status:
-            print(f"   server log:\n{log_tail(server.log_path)}", file=sys.stderr, flush=True)
+    """Fresh database, fresh server, measurements, clean stop, then the checks."""
+    with prepared_database(scenario.seed, options.database_url) as database:
+        with running_server(database, options.workers) as server:
+            preflight(server, scenario)
+            result = measure_on_server(server, scenario, database, options)
+            if result.target.errors.status:
+                print(f"   server log:\n{log_tail(server.log_path)}", file=sys.stderr, flush=True)
+        if scenario.verify is not None:  # the server is stopped: every write is in
+            print(f"   {scenario.verify(database.url)}", file=sys.stderr, flush=True)
         return result
 
 

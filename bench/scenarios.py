@@ -885,3 +885,199 @@ def api_events_304() -> Scenario:
         prepare=current_etag(API_EVENTS_PATH),
         threshold=Threshold(min_ratio_pct=API_304_MIN_PCT),
     )
+
+
+# -- calls for proposals (issue 15) --------------------------------------------------------
+CALL_COMMUNITY = "communaute-appel"
+CALL_SLUG = "que-faire-aux-prochains-jeudis"
+CALL_PATH = f"/g/{CALL_COMMUNITY}/proposals/{CALL_SLUG}"
+CALL_PROPOSALS = 500
+#: Ticket holders seeded for the support run: at up to ~1,000 supports/s over 10 s no
+#: ticket is used twice (each would answer "already supported", a different path).
+SUPPORT_TICKETS = 12_000
+# Issue 15: a call page with 500 published proposals >= 5 % of /healthz; support POSTs
+# from distinct people on one proposal >= 3 % of /healthz on SQLite, 0 errors, 0 double
+# counts (checked in the database after the run: support_counts_hold).
+CALL_PAGE_MIN_PCT = 5
+SUPPORT_MIN_PCT = 3
+
+
+def seed_call(proposals: int = CALL_PROPOSALS, tickets: int = 0) -> Seed:
+    """A community "Communauté appel" with a call open for a year, ``proposals`` published
+    proposals (through the services, so texts are rendered and trails written as in
+    production) and ``tickets`` ticket holders of one of its events. Lua arguments: the
+    file of ticket codes (when there are tickets)."""
+
+    def seed(database_url: str) -> list[str]:
+        import tempfile
+        from datetime import timedelta
+        from zoneinfo import ZoneInfo
+
+        from events.clock import utcnow
+        from events.database import Database
+        from events.mail.prepare import prepare_outbox
+        from events.mail.settings import MailSettings
+        from events.services import identity
+        from events.services.accounts import AccountService
+        from events.services.communities import CommunityService
+        from events.services.events import EventInput, EventService
+        from events.services.proposal_calls import CallInput, CallService
+        from events.services.proposals import ProposalInput, ProposalService
+        from events.services.registrations import RegistrationInput, RegistrationService
+
+        started = time.perf_counter()
+        zone = ZoneInfo("Europe/Paris")
+
+        def local(moment: object) -> str:
+            return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")  # type: ignore[attr-defined]
+
+        database = Database.from_url(database_url)
+        codes: list[str] = []
+        try:
+            with memoised_markdown(), database.transaction() as session:
+                owner = AccountService(session).sign_up(
+                    email="calls@example.org",
+                    display_name="Bench Organiser",
+                    password="bench password for seeding only",
+                )
+                community = CommunityService(session).create(owner, name="Communauté appel")
+                now = utcnow()
+                call = CallService(session).create(
+                    community,
+                    CallInput(
+                        title="Que faire aux prochains jeudis ?",
+                        description="Proposez un sujet, un atelier, une présentation.",
+                        kinds=["topic", "talk", "workshop", "meetup", "project"],
+                        opens_local=local(now - timedelta(days=1)),
+                        closes_local=local(now + timedelta(days=365)),
+                        support_budget="5",
+                        threshold="100",
+                    ),
+                )
+                if (community.slug, call.slug) != (CALL_COMMUNITY, CALL_SLUG):
+                    raise BenchError(f"seeded {community.slug}/{call.slug}, expected {CALL_PATH}")
+                service = ProposalService(session)
+                kinds = ["topic", "talk", "workshop", "meetup", "project"]
+                for n in range(1, proposals + 1):
+                    person = identity.person(session, community.id, f"auteur{n}@example.org")
+                    service.propose(
+                        call,
+                        ProposalInput(
+                            title=f"Proposition {n} : un atelier de réparation de vélos",
+                            kind=kinds[n % 5],
+                            body=EVENT_DESCRIPTION,
+                            name=f"Auteur {n}",
+                            named="on",
+                            consent="on",
+                        ),
+                        person=person,
+                    )
+                if tickets:
+                    events = EventService(session)
+                    event = events.create(
+                        community,
+                        EventInput(
+                            title="Jeudi des propositions",
+                            starts_local="2030-09-05T19:00",
+                            ends_local="2030-09-05T22:00",
+                            timezone="Europe/Paris",
+                        ),
+                    )
+                    events.publish(event)
+                    registrations = RegistrationService(session)
+                    for n in range(tickets):
+                        result = registrations.register(
+                            event,
+                            RegistrationInput(
+                                name=f"Soutien {n}", email=f"soutien{n}@example.org", consent="on"
+                            ),
+                        )
+                        codes.append(str(result.registration.ticket_code))
+            # Their mails were written long before: rendered now, not during the run.
+            while prepare_outbox(database, MailSettings()):
+                pass
+        finally:
+            database.dispose()
+        print(f"   seeded {proposals} proposals, {tickets:,} tickets in "
+              f"{time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)  # fmt: skip
+        if not tickets:
+            return []
+        with tempfile.NamedTemporaryFile("w", suffix=".codes", delete=False) as out:
+            out.write("\n".join(codes) + "\n")
+        return [out.name]
+
+    return seed
+
+
+def support_counts_hold(database_url: str) -> str:
+    """After the support run: the proposal's count is exactly its support rows, each
+    person at most once, each within their budget (no double count)."""
+    from sqlalchemy import func, select
+
+    from events.database import Database
+    from events.models import CallAllowance, Proposal, ProposalSupport
+
+    database = Database.from_url(database_url)
+    try:
+        with database.session() as session:
+            proposal = session.scalar(select(Proposal).where(Proposal.number == 1))
+            if proposal is None:
+                raise BenchError("the supported proposal is gone")
+            rows = session.scalar(
+                select(func.count()).where(ProposalSupport.proposal_id == proposal.id)
+            )
+            people = session.scalar(
+                select(func.count(func.distinct(ProposalSupport.supporter_key))).where(
+                    ProposalSupport.proposal_id == proposal.id
+                )
+            )
+            over = session.scalar(select(func.count()).where(CallAllowance.supports_used > 1))
+    finally:
+        database.dispose()
+    if not (proposal.supports == rows == people) or over:
+        raise BenchError(
+            f"double counts: supports={proposal.supports}, rows={rows}, people={people}, "
+            f"allowances over one={over}"
+        )
+    return f"{rows:,} supports, {people:,} people, count {proposal.supports:,}: no double count"
+
+
+def csrf_and(path: str) -> Prepare:
+    """The visitor cookie and CSRF token of a GET of ``path``, after the seeding callback's
+    arguments."""
+
+    def prepare(base_url: str) -> list[str]:
+        return visitor_and_token(base_url, path)
+
+    return prepare
+
+
+@register
+def call_page() -> Scenario:
+    """GET a call's page with 500 published proposals (first page, random order for a new
+    visitor each time): >= 5 % of /healthz (issue 15)."""
+    return Scenario(
+        name="call-page",
+        path=CALL_PATH,
+        description=f"call for proposals page, {CALL_PROPOSALS} published proposals",
+        seed=seed_call(CALL_PROPOSALS),
+        threshold=Threshold(min_ratio_pct=CALL_PAGE_MIN_PCT),
+    )
+
+
+@register
+def support_hot() -> Scenario:
+    """POST support on one proposal, a different ticket holder each time: >= 3 % of
+    /healthz on SQLite, no error, no double count (issue 15)."""
+    return Scenario(
+        name="support-hot",
+        path=f"{CALL_PATH}/1/support",
+        description="support POSTs (303), one proposal, distinct ticket holders",
+        seed=seed_call(CALL_PROPOSALS, tickets=SUPPORT_TICKETS),
+        script=LUA_DIR / "support.lua",
+        expect_status=None,
+        warm_up=False,
+        prepare=csrf_and(CALL_PATH),
+        verify=support_counts_hold,
+        threshold=Threshold(min_ratio_pct=SUPPORT_MIN_PCT),
+    )

@@ -1,10 +1,10 @@
 """One version stamp for everything the public pages show, shared by all processes.
 
 Any transaction that adds, changes or deletes an event, venue, community, tag, series,
-programme item, registration, cover image or volunteer shift writes a new random stamp in
-the same transaction (a session hook, so no service can forget). Page caches key their
-entries on the stamp: a reader checks one small row instead of re-rendering, and every
-worker process sees a change as soon as it is committed.
+programme item, registration, cover image, volunteer shift or call for proposals writes a
+new random stamp in the same transaction (a session hook, so no service can forget). Page
+caches key their entries on the stamp: a reader checks one small row instead of
+re-rendering, and every worker process sees a change as soon as it is committed.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from events.models import (
     EventCover,
     KeyValue,
     ProgrammeItem,
+    ProposalCall,
     Registration,
     Series,
     SeriesException,
@@ -46,6 +47,7 @@ TRACKED = (
     Series,
     SeriesException,
     ProgrammeItem,
+    ProposalCall,
     Registration,
     # The event pages' "help us" section shows the shifts and their free spots.
     VolunteerRole,

@@ -1,7 +1,9 @@
 """Demo data for ``make run``: created once, on an empty database.
 
 A community with two venues, a monthly meetup series with a programme, a one-off event,
-tags across disciplines, and one cancelled occurrence; events open for registration, made
+tags across disciplines, one cancelled occurrence, and an open call for proposals on the
+series with proposals in each state (supported, under discussion, accepted and on the
+next programme, declined with a reason, withdrawn); events open for registration, made
 through ``RegistrationService`` so the counters are right: one nearly full with a waitlist,
 one where registrations wait for approval (and the organisers ask two questions), confirmed
 registrations with tickets.
@@ -18,14 +20,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from events.models import Community, Event, User
+from events.models import Community, Event, Series, User
+from events.services import identity
 from events.services.accounts import AccountService
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
+from events.services.proposal_calls import CallInput, CallService
+from events.services.proposal_outcomes import as_session, session_input
+from events.services.proposal_records import proposer_of
+from events.services.proposals import ProposalInput, ProposalService
 from events.services.questions import QuestionInput, QuestionService
 from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
+from events.services.supports import SupportService
 from events.services.venues import VenueInput, VenueService
 
 DEMO_EMAIL = "demo@example.org"
@@ -154,8 +162,102 @@ def seed_demo(session: Session, *, today: date, password: str | None = None) -> 
     )
     events.publish(one_off)
     _seed_registrations(session, community, canteen.id, one_off, today)
+    _seed_call(session, community, series, occurrences, owner.id, today)
     session.flush()
     return DemoResult(created=True, email=DEMO_EMAIL, password=password)
+
+
+#: Demo proposals: title, kind, text, what happens to it, supports.
+DEMO_PROPOSALS = (
+    ("Repair café: bring your broken toaster", "workshop",
+     "Volunteers who can solder help you fix small appliances. **Bring the broken thing.**",
+     "published", 7),
+    ("How do we share a flat with strangers?", "topic",
+     "An open table on the first weeks of a flat-share: chores, money, guests.",
+     "published", 4),
+    ("A seed library for the neighbourhood", "project",
+     "We collect and lend seeds; looking for a shelf and a few hands.",
+     "under_discussion", 5),
+    ("Beginners' choir: sing together in 20 minutes", "workshop",
+     "No experience needed: warm-up, two simple songs, and a song in a round.",
+     "accepted", 9),
+    ("Cryptocurrency investment evening", "talk",
+     "Learn to trade like a pro.", "declined", 0),
+    ("Board games night", "meetup", "Bring your favourite game.", "withdrawn", 0),
+)  # fmt: skip
+
+
+def _seed_call(
+    session: Session,
+    community: Community,
+    series: Series,
+    occurrences: list[Event],
+    owner_id: object,
+    today: date,
+) -> None:
+    """An open call on the demo series, with proposals in each state (made through the
+    services, so their trails and counts are what the site would have made)."""
+    call = CallService(session).create(
+        community,
+        CallInput(
+            title="Propose the next Jeudis des Possibles",
+            description=(
+                "What should our next Thursdays be about? Propose a topic to discuss, a "
+                "talk, a workshop or a project to present. Support what you would come to: "
+                "5 supports each."
+            ),
+            kinds=["topic", "talk", "workshop", "project", "meetup"],
+            opens_local=_local(today - timedelta(days=7), 9),
+            closes_local=_local(today + timedelta(days=40), 23, 59),
+            support_budget="5",
+            threshold="8",
+            series=series.slug,
+        ),
+    )
+    service = ProposalService(session, actor_id=owner_id)  # type: ignore[arg-type]
+    supports = SupportService(session)
+    supporters = [
+        identity.person(session, community.id, f"supporter{n}@example.org") for n in range(10)
+    ]
+    for n, (title, kind, body, fate, count) in enumerate(DEMO_PROPOSALS):
+        name = f"{FIRST_NAMES[n]} {LAST_NAMES[n]}"
+        proposer = identity.person(
+            session, community.id, _ascii(name).lower().replace(" ", ".") + "@example.org"
+        )
+        proposal = service.propose(
+            call,
+            ProposalInput(
+                title=title,
+                kind=kind,
+                body=body,
+                name=name,
+                named="on",
+                consent="on",
+                locale="fr",
+            ),
+            person=proposer,
+        ).proposal
+        assert proposal is not None
+        for supporter in supporters[:count]:
+            supports.support(proposal, supporter)
+        if fate == "under_discussion":
+            service.answer(proposal, fate, publish=True)
+        elif fate == "accepted":
+            service.answer(proposal, fate, note="See you on the next Thursday!", publish=True)
+            if len(occurrences) > 1:
+                as_session(
+                    session,
+                    proposal,
+                    occurrences[1],
+                    session_input(session, proposal),
+                    actor_id=owner_id,  # type: ignore[arg-type]
+                )
+        elif fate == "declined":
+            service.answer(
+                proposal, fate, "off_topic", "Our evenings are not about selling.", publish=True
+            )
+        elif fate == "withdrawn":
+            service.withdraw(proposer_of(session, proposal))
 
 
 FIRST_NAMES = (

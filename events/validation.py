@@ -83,6 +83,17 @@ def clean_email(field: str, value: str | None) -> str:
     return value.lower()
 
 
+#: What a ticked checkbox (``on``, what browsers send) or a true-ish API value may send.
+CHECKED_VALUES = frozenset({"on", "true", "1", "yes", "y"})
+
+
+def is_checked(value: str | bool | None) -> bool:
+    """A ticked checkbox or a true-ish value from the API; anything else is not."""
+    if isinstance(value, bool):
+        return value
+    return (value or "").strip().lower() in CHECKED_VALUES
+
+
 class FieldErrors:
     """Collects every field's error so a form shows them all at once, not one per submit."""
 
@@ -105,14 +116,6 @@ class FieldErrors:
 
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_CHECKED = frozenset({"on", "true", "1", "yes", "y"})
-
-
-def is_checked(value: bool | str | None) -> bool:
-    """A ticked checkbox (``on``, what browsers send) or a true-ish value from the API."""
-    if isinstance(value, bool):
-        return value
-    return (value or "").strip().lower() in _CHECKED
 
 
 def clean_locale(value: str | None) -> str:

@@ -53,6 +53,8 @@ STATELESS_PATHS = [
     r"^/g/[^/]+/stats\.(csv|json)$",
     # Event cover images: cached publicly for a year, so no cookie may ride along.
     r"^/e/[^/]+/cover(-small)?\.jpg$",
+    # One-click unsubscribe (RFC 8058): mail clients POST without cookies or a token.
+    r"^/u/[^/]+/one-click$",
 ]
 API_DESCRIPTION = (
     "The public read API needs no token. The organiser API (/api/v1/manage/{community}) "
@@ -61,6 +63,7 @@ API_DESCRIPTION = (
 )
 THROTTLED_POSTS = frozenset({"/login", "/signup"})
 MAX_BODY_BYTES = 1024 * 1024
+CARD_CACHE_ENTRIES = 4096
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
@@ -160,6 +163,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "write_gate": gate,
                 "write_batcher": WriteBatcher(db, gate, group=not switches.unsafe_no_lock),
                 "page_cache": PageCache(),
+                # Cards of calls for proposals, one per proposal version (web/controllers/
+                # proposals.py): a call of 500 proposals fits with room to spare.
+                "card_cache": PageCache(max_entries=CARD_CACHE_ENTRIES),
                 "content_watch": ContentWatch(db),
                 "unsafe_switches": switches,
             }

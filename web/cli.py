@@ -19,6 +19,7 @@ from events.jobs.periodic import ANONYMISE, EXPIRE_HOLDS, EXTEND_SERIES, REFRESH
 from events.migrate import upgrade
 from events.services.accounts import AccountService
 from events.services.privacy import anonymise_past_registrations
+from events.services.proposal_privacy import anonymise_past, forget_unconfirmed
 from events.services.series import SeriesService
 from web.imports import wait_for_imports
 from web.mail import background_worker
@@ -238,7 +239,10 @@ def privacy_anonymise(after_days: int | None) -> None:
     try:
         with _alone(database, ANONYMISE), database.transaction() as session:
             done = anonymise_past_registrations(session, now=utcnow(), after_days=days)
+            forget_unconfirmed(session, now=utcnow())
+            people = anonymise_past(session, now=utcnow(), after_days=days)
         click.echo(f"{done} registration(s) anonymised (events ended {days}+ days ago)")
+        click.echo(f"{people} proposer(s) anonymised (calls closed {days}+ days ago)")
     finally:
         database.dispose()
 

@@ -3,7 +3,10 @@ strings; a checkbox sends "on"); services do the real validation."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import msgspec
+from litestar import Request
 
 
 class Form(msgspec.Struct):
@@ -49,3 +52,13 @@ def safe_next(target: str | None, default: str = "/manage") -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+def form_list(name: str) -> Callable[[Request], Awaitable[list[str]]]:
+    """A dependency giving every value of the form field ``name`` (ticked checkboxes of
+    one group each send it once), or [] when none was sent."""
+
+    async def values(request: Request) -> list[str]:
+        return [str(value) for value in (await request.form()).getall(name, [])]
+
+    return values

@@ -129,6 +129,41 @@ def error_message(code: str, **params: object) -> str:
         "feedback_closed": _("The feedback form for this event is closed."),
         "feedback_given": _("Your feedback was just saved from another window."),
         "feedback_started": _("People have already answered: the questions can no longer change."),
+        # -- calls for proposals --
+        "call_closed": _("This call is not open to proposals now."),
+        "supports_closed": _("Supports are not open now for this call."),
+        "proposal_not_supportable": _("This proposal cannot be supported any more."),
+        "own_proposal": _("You cannot support your own proposal."),
+        "not_eligible": _("You cannot support proposals of this community."),
+        "not_eligible_ticket": _(
+            "Only people with a ticket for one of this community's events can support here."
+        ),
+        "not_eligible_checked_in": _(
+            "Only people who came to one of this community's events can support here."
+        ),
+        "budget_spent": _(
+            "You have used all your supports in this call: take one back to support another."
+        ),
+        "too_many_proposals": _("You have made as many proposals as this call allows."),
+        "proposal_answered": _(
+            "The organisers have answered this proposal: it can no longer change."
+        ),
+        "proposal_not_withdrawable": _("This proposal can no longer be withdrawn."),
+        "proposal_not_updatable": _("Updates can no longer be posted on this proposal."),
+        "proposal_not_mergeable": _("This proposal cannot be merged."),
+        "answer_not_allowed": _("This answer is not possible from the proposal's current status."),
+        "confirmation_expired": _("This link has expired: please ask again."),
+        "request_answered": _("This request was already answered."),
+        "proposer_only": _("Only the proposer can do this."),
+        "proposer_cannot_leave": _("The proposer cannot leave: withdraw the proposal instead."),
+        "one_scope_only": _("Choose a series or an event, not both."),
+        "ticket_unknown": _("We do not know this ticket in this community."),
+        "merge_pending": _("A merge of these proposals is already waiting for an answer."),
+        "same_proposal": _("Choose another proposal."),
+        "not_accepted": _("Only an accepted proposal can become a session or an event."),
+        "already_became": _("This proposal already became something."),
+        "too_many_attempts": _("Too many attempts. Please wait a few minutes."),
+        "proposal_gone": _("This proposal is no longer shown."),
     }
     text = messages.get(code, _("This value is not valid."))
     return text % params if params and "%(" in text else text
@@ -155,3 +190,103 @@ def status_label(status: object) -> str:
 def volunteer_role_name(role: Any) -> str:
     """A volunteer role's name in the request's language (events/models/volunteers.py)."""
     return str(role.name_in(current_locale.get(), _))
+
+
+def kind_label(kind: object) -> str:
+    """A kind of proposal as people say it."""
+    value = str(getattr(kind, "value", kind))
+    labels = {
+        "topic": _("Topic to discuss"),
+        "talk": _("Talk"),
+        "workshop": _("Workshop"),
+        "meetup": _("A whole meetup"),
+        "project": _("Project to present"),
+    }
+    return labels.get(value, value)
+
+
+def proposal_status_label(status: object) -> str:
+    value = str(getattr(status, "value", status))
+    labels = {
+        "submitted": _("Waiting for the address to be confirmed"),
+        "published": _("Published"),
+        "under_discussion": _("Under discussion"),
+        "accepted": _("Accepted"),
+        "declined": _("Declined"),
+        "merged": _("Merged"),
+        "withdrawn": _("Withdrawn"),
+    }
+    return labels.get(value, value)
+
+
+def decline_reason_label(reason: str) -> str:
+    labels = {
+        "off_topic": _("Off the call's topic"),
+        "duplicate": _("Already proposed"),
+        "not_feasible": _("Not feasible for us"),
+        "no_room": _("No room in the programme"),
+        "not_enough_support": _("Not enough support"),
+        "other": _("Another reason"),
+    }
+    return labels.get(reason, reason)
+
+
+def report_reason_label(reason: str) -> str:
+    labels = {
+        "spam": _("Spam or advertising"),
+        "offensive": _("Offensive or hateful"),
+        "off_topic": _("Off topic"),
+        "personal_data": _("Someone's personal data"),
+        "other": _("Something else"),
+    }
+    return labels.get(reason, reason)
+
+
+def need_label(need: str) -> str:
+    labels = {"room": _("A room"), "projector": _("A projector"), "material": _("Material")}
+    return labels.get(need, need)
+
+
+def language_label(language: str) -> str:
+    labels = {
+        "fr": _("French"),
+        "en": _("English"),
+        "fr_en": _("French and English"),
+        "other": _("Another language"),
+    }
+    return labels.get(language, language)
+
+
+def supporters_label(supporters: str) -> str:
+    labels = {
+        "confirmed_email": _("Anyone with a confirmed e-mail address"),
+        "ticket_holders": _("People with a ticket for one of the community's events"),
+        "checked_in": _("People who came to one of the community's events"),
+    }
+    return labels.get(supporters, supporters)
+
+
+def order_label(order: str) -> str:
+    labels = {
+        "random": _("A random order for each visitor"),
+        "most_supported": _("Most supported first"),
+        "newest": _("Newest first"),
+    }
+    return labels.get(order, order)
+
+
+def trail_label(action: str, to_status: str) -> str:
+    """One line of a proposal's public trail."""
+    labels = {
+        "published": _("Published"),
+        "answered": proposal_status_label(to_status),
+        "withdrawn": _("Withdrawn by its proposer"),
+        "threshold_reached": _("Reached the organisers' threshold of supports"),
+        "update_posted": _("The proposer posted an update"),
+        "co_proposer_joined": _("Someone joined as co-proposer"),
+        "co_proposer_left": _("A co-proposer left"),
+        "merged": _("Merged into another proposal"),
+        "absorbed": _("Another proposal was merged into this one"),
+        "became": _("Became part of the programme"),
+    }
+    return labels.get(action, action)

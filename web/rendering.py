@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.response import Response, Template
 
+#: Any response type: :func:`private` gives back what it was given.
+R = TypeVar("R", bound=Response[Any])
 FLASH_KEY = "flash"
 #: Pages differ by htmx fragment, language and login: shared caches must keep them apart.
 VARY = {"vary": "HX-Request, Accept-Language, Cookie"}
@@ -86,7 +88,7 @@ def csv_download(body: bytes, filename: str) -> Response[bytes]:
     )
 
 
-def private(response: Response[Any]) -> Response[Any]:
+def private(response: R) -> R:
     """``response`` with :data:`PRIVATE_HEADERS`."""
     response.headers.update(PRIVATE_HEADERS)
     return response

@@ -10,7 +10,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from events.private_links import mask_private_links
-from web import i18n
+from web import i18n, messages
 from web.messages import role_label, status_label, volunteer_role_name
 from web.rendering import pop_flashes, session_of
 
@@ -41,6 +41,16 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         "role_label": role_label,
         "status_label": status_label,
         "volunteer_role_name": volunteer_role_name,
+        "kind_label": messages.kind_label,
+        "proposal_status_label": messages.proposal_status_label,
+        "decline_reason_label": messages.decline_reason_label,
+        "report_reason_label": messages.report_reason_label,
+        "need_label": messages.need_label,
+        "language_label": messages.language_label,
+        "supporters_label": messages.supporters_label,
+        "order_label": messages.order_label,
+        "trail_label": messages.trail_label,
+        "error_message": messages.error_message,
     }
     env.globals.update(globals_)
 

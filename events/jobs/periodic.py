@@ -23,6 +23,7 @@ from events.jobs.webhooks import WEBHOOK_POLICY, deliver_due_webhooks
 from events.mail.outbox import purge_old
 from events.services.calendar_refresh import REFRESH_EVERY, CalendarRefresher
 from events.services.privacy import DEFAULT_AFTER_DAYS, anonymise_past_registrations
+from events.services.proposal_privacy import anonymise_past, forget_unconfirmed
 from events.services.registrations import RegistrationService
 from events.services.series import SeriesService
 
@@ -31,6 +32,7 @@ REMINDERS = "reminders"
 PURGE_OUTBOX = "purge_outbox"
 PURGE_ATTEMPTS = "purge_attempts"
 ANONYMISE = "anonymise"
+ANONYMISE_PROPOSALS = "anonymise_proposals"
 EXTEND_SERIES = "extend_series"
 REFRESH_IMPORTS = "refresh_imports"
 SHIFT_REMINDERS = "shift_reminders"
@@ -89,6 +91,11 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
                 session, now=now, after_days=settings.anonymise_after_days
             )
 
+    def anonymise_proposals(now: datetime) -> int:
+        with db.queued_transaction() as session:
+            gone = forget_unconfirmed(session, now=now)
+            return gone + anonymise_past(session, now=now, after_days=settings.anonymise_after_days)
+
     def extend_series(now: datetime) -> int:
         today = now.date()  # UTC: a day early or late at midnight changes nothing here
         with db.queued_transaction() as session:
@@ -117,6 +124,8 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
         PeriodicJob(PURGE_OUTBOX, purge_outbox, every=hour),
         PeriodicJob(PURGE_ATTEMPTS, purge_attempts, every=hour),
         PeriodicJob(ANONYMISE, anonymise, every=hour),
+        # Calls for proposals: unconfirmed proposals, then the people of ended calls.
+        PeriodicJob(ANONYMISE_PROPOSALS, anonymise_proposals, every=hour),
         # The rolling horizon moves by a day at a time.
         PeriodicJob(EXTEND_SERIES, extend_series, every=timedelta(days=1)),
         # Each subscription is fetched at most once per ``import_every`` anyway.

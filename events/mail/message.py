@@ -36,6 +36,8 @@ class Mail:
     text_body: str
     html_body: str = ""
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    #: The follower's one-click unsubscribe address (RFC 8058), or None.
+    unsubscribe_url: str | None = None
 
 
 def _data(attachment: dict[str, Any]) -> bytes:
@@ -77,6 +79,11 @@ def build_message(mail: Mail, *, sender: str, date: datetime) -> EmailMessage:
     message["Date"] = format_datetime(date)
     message["Message-ID"] = f"<{mail.id}@{sender_domain(sender)}>"
     message["Auto-Submitted"] = "auto-generated"
+    if mail.unsubscribe_url:
+        # RFC 8058: a mail client POSTs "List-Unsubscribe=One-Click" to the HTTPS address,
+        # without cookies; web/controllers/follows.py answers it (RFC 2369 for the header).
+        message["List-Unsubscribe"] = f"<{one_line(mail.unsubscribe_url)}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(mail.text_body)
     inline = [a for a in mail.attachments if a.get("content_id")]
     attached = [a for a in mail.attachments if not a.get("content_id")]

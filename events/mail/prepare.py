@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 from events.calendar import calendar_feed, event_url
 from events.clock import utcnow
 from events.database import Database
+from events.mail.community import is_community_mail, render_community_mail
 from events.mail.i18n import format_moment, format_when, mail_locale, translations
 from events.mail.notify import (
     SUBJECT_MAX_LENGTH,
@@ -81,6 +82,8 @@ class Rendered:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     #: A personal calendar link the mail carries: (address, token), stored hashed.
     feed: tuple[str, str] | None = None
+    #: One-click unsubscribe of a mail to a follower (events/mail/community.py).
+    unsubscribe_url: str | None = None
     error: str = ""
 
 
@@ -132,6 +135,8 @@ def _render_safely(
     settings: MailSettings,
     shared: SharedParts,
 ) -> Rendered:
+    if is_community_mail(message.render_spec):
+        return _render_community(message, settings)
     event = events.get(message.event_id) if message.event_id else None
     if event is None:
         return Rendered(message.id, error="its event was deleted before the mail was written")
@@ -140,6 +145,22 @@ def _render_safely(
     except Exception as error:  # one broken mail must not hold up the others
         log.exception("mail %s could not be rendered", message.id)
         return Rendered(message.id, error=f"could not be written: {type(error).__name__}")
+
+
+def _render_community(message: OutboxMessage, settings: MailSettings) -> Rendered:
+    """A mail about a community's shared spaces (events/mail/community.py): no event."""
+    try:
+        mail = render_community_mail(message.render_spec or {}, settings)
+    except Exception as error:  # one broken mail must not hold up the others
+        log.exception("mail %s could not be rendered", message.id)
+        return Rendered(message.id, error=f"could not be written: {type(error).__name__}")
+    return Rendered(
+        message.id,
+        subject=mail.subject,
+        text_body=mail.text_body,
+        html_body=mail.html_body,
+        unsubscribe_url=mail.unsubscribe_url,
+    )
 
 
 def render_queued(
@@ -246,6 +267,7 @@ def _store(session: Session, results: list[Rendered], until: datetime) -> int:
             "new_text_body": result.text_body,
             "new_html_body": result.html_body,
             "new_attachments": result.attachments,
+            "new_unsubscribe_url": result.unsubscribe_url,
         }
         for result in mine
         if not result.error
@@ -259,6 +281,7 @@ def _store(session: Session, results: list[Rendered], until: datetime) -> int:
                 text_body=bindparam("new_text_body"),
                 html_body=bindparam("new_html_body"),
                 attachments=bindparam("new_attachments", type_=table.c.attachments.type),
+                unsubscribe_url=bindparam("new_unsubscribe_url"),
                 render_spec=None,
                 claimed_until=None,
             ),

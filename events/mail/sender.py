@@ -239,6 +239,7 @@ class MailSender:
                     OutboxMessage.text_body,
                     OutboxMessage.html_body,
                     OutboxMessage.attachments,
+                    OutboxMessage.unsubscribe_url,
                 )
                 .where(OutboxMessage.id.in_(claimed))
                 .order_by(*order)

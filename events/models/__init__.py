@@ -25,9 +25,28 @@ from events.models.events import (
 )
 from events.models.external import ExternalCalendar
 from events.models.feedback import Feedback, SessionFeedbackLink
+from events.models.follows import Follow
+from events.models.identity import AddressConfirmation, CommunitySecret
 from events.models.jobs import JobLease
+from events.models.moderation import ModerationCase, ModerationReport
 from events.models.outbox import OutboxMessage, OutboxStatus
 from events.models.personal_feeds import PersonalFeed
+from events.models.proposals import (
+    CallAllowance,
+    CallOrder,
+    PersonRole,
+    PersonState,
+    Proposal,
+    ProposalCall,
+    ProposalKind,
+    ProposalLog,
+    ProposalMerge,
+    ProposalPerson,
+    ProposalStatus,
+    ProposalSupport,
+    ProposalUpdate,
+    Supporters,
+)
 from events.models.registrations import (
     Registration,
     RegistrationLink,
@@ -39,12 +58,16 @@ from events.models.volunteers import RoleKind, Shift, ShiftSignup, SignupStatus,
 from events.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "AddressConfirmation",
     "ApiToken",
     "AttemptCounter",
     "Base",
+    "CallAllowance",
+    "CallOrder",
     "CheckIn",
     "CheckInAction",
     "Community",
+    "CommunitySecret",
     "DeliveryStatus",
     "DoorLink",
     "Event",
@@ -52,14 +75,28 @@ __all__ = [
     "EventStatus",
     "ExternalCalendar",
     "Feedback",
+    "Follow",
     "Invitation",
     "JobLease",
     "KeyValue",
     "Membership",
+    "ModerationCase",
+    "ModerationReport",
     "OutboxMessage",
     "OutboxStatus",
+    "PersonRole",
+    "PersonState",
     "PersonalFeed",
     "ProgrammeItem",
+    "Proposal",
+    "ProposalCall",
+    "ProposalKind",
+    "ProposalLog",
+    "ProposalMerge",
+    "ProposalPerson",
+    "ProposalStatus",
+    "ProposalSupport",
+    "ProposalUpdate",
     "Registration",
     "RegistrationLink",
     "RegistrationLog",
@@ -74,6 +111,7 @@ __all__ = [
     "ShiftSignup",
     "SignupRequest",
     "SignupStatus",
+    "Supporters",
     "Tag",
     "User",
     "Venue",

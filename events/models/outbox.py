@@ -71,3 +71,6 @@ class OutboxMessage(Base):
     render_spec: Mapped[dict[str, Any] | None] = mapped_column(
         JSON(none_as_null=True), default=None
     )
+    #: One-click unsubscribe (RFC 8058) of a mail to a follower: the sender writes it as
+    #: ``List-Unsubscribe`` with ``List-Unsubscribe-Post`` (events/mail/message.py).
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500), default=None)

@@ -20,6 +20,7 @@ from litestar.routes import HTTPRoute
 from events.clock import utcnow
 from events.database import Database
 from events.models import (
+    AddressConfirmation,
     Invitation,
     Membership,
     PersonalFeed,
@@ -28,10 +29,15 @@ from events.models import (
     SignupRequest,
     User,
 )
+from events.services import follows, identity, proposal_merges
 from events.services.api_tokens import ApiTokenService
+from events.services.co_proposers import CoProposerService
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
+from events.services.proposal_calls import CallService
+from events.services.proposal_records import private_path, proposal_subject, proposer_of
+from events.services.proposals import ProposalService
 from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
 from events.services.venues import VenueInput, VenueService
@@ -39,6 +45,7 @@ from events.services.volunteers import RoleInput, ShiftInput, VolunteerService
 from events.services.webhooks import WebhookService
 from events.tokens import hash_token, new_token
 from tests.factories import Factories
+from tests.proposal_scenario import call_input, proposal_input
 from tests.web.conftest import Client
 from web.app import create_app
 from web.auth import Access, handler_access
@@ -209,8 +216,10 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             if actor is not None
             else None
         )
+    proposals = _proposals_world(db, token, users)
     return World(
         path_values={
+            **proposals,
             "endpoint_id": str(endpoint.id),
             "token_id": str(api_token.id if api_token else uuid4()),
             "group": "ours",
@@ -236,9 +245,58 @@ def build_world(make: Factories, db: Database, role: str) -> World:
     )
 
 
+def _proposals_world(db: Database, token: str, users: dict[str, object]) -> dict[str, str]:
+    """A call of "ours" with a proposal (its proposer's private page), a request to join
+    it, a merge waiting for an answer, a reported proposal, a follow, and a confirmation
+    link opened by the shared ``token``."""
+    with db.transaction() as session:
+        ours = CommunityService(session).by_slug("ours")
+        call = CallService(session).create(ours, call_input(title="Ideas"))
+        service = ProposalService(session)
+        people = [identity.person(session, ours.id, f"p{n}@example.org") for n in (1, 2)]
+        first, second = (
+            service.propose(call, proposal_input(n), person=people[n - 1]).proposal for n in (1, 2)
+        )
+        assert first is not None and second is not None
+        proposer = proposer_of(session, first)
+        asker = identity.person(session, ours.id, "asker@example.org")
+        request = CoProposerService(session).ask(
+            first, asker, name="Asker", message="", named="", locale="en"
+        )
+        merge = proposal_merges.request(session, second, first, actor_id=None)
+        case = service.report(first, asker, "spam").case
+        follows.follow(session, proposal_subject(first), people[0], locale="en")
+        session.add(
+            AddressConfirmation(
+                community_id=ours.id,
+                token_hash=hash_token(token),
+                email="confirm@example.org",
+                purpose="follow",
+                payload={"kind": "call", "id": call.id.hex, "locale": "en"},
+                expires_at=utcnow() + timedelta(days=1),
+            )
+        )
+        session.flush()
+        follow = follows.follows_of(session, ours.id, "p1@example.org")[0]
+        return {
+            "call": call.slug,
+            "number": str(first.number),
+            "person_id": str(request.id),
+            "merge_id": str(merge.id),
+            "case_id": str(case.id),
+            # Private pages and unsubscribe links are signed links of their own.
+            "/p/": private_path(session, proposer, ours.id).removeprefix("/p/"),
+            "/u/": follows.unsubscribe_path(session, follow).removeprefix("/u/"),
+        }
+
+
 def fill(path: str, values: dict[str, str]) -> str:
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
+        if name == "token":  # a signed link where the route wants one
+            for prefix in ("/p/", "/u/"):
+                if path.startswith(prefix) and prefix in values:
+                    return values[prefix]
         if name not in values:
             pytest.fail(f"the matrix cannot fill path parameter {name!r} in {path}: add it")
         return values[name]

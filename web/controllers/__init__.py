@@ -7,6 +7,7 @@ from web.controllers.accounts import AccountController
 from web.controllers.api_organiser import OrganiserApiController
 from web.controllers.api_public import PublicApiController
 from web.controllers.api_tokens import ApiTokensController
+from web.controllers.confirmations import ConfirmationController
 from web.controllers.door_live import DoorLiveController
 from web.controllers.door_offline import DoorOfflineController
 from web.controllers.door_scan import DoorScanController
@@ -14,6 +15,7 @@ from web.controllers.door_scanner import DoorScannerController
 from web.controllers.embed import EmbedController
 from web.controllers.feedback import FeedbackController, ManageFeedbackController
 from web.controllers.feeds import FeedsController
+from web.controllers.follows import ROUTE_HANDLERS as FOLLOW_HANDLERS
 from web.controllers.health import healthz, readyz
 from web.controllers.invitations import InvitationController
 from web.controllers.manage import ManageController
@@ -22,11 +24,15 @@ from web.controllers.manage_door import ManageDoorController
 from web.controllers.manage_events import ManageEventsController
 from web.controllers.manage_imports import ManageImportsController
 from web.controllers.manage_outbox import ManageOutboxController
+from web.controllers.manage_proposals import ManageModerationController, ManageProposalsController
 from web.controllers.manage_questions import ManageQuestionsController
 from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
 from web.controllers.manage_volunteers import ManageVolunteersController
 from web.controllers.manage_webhooks import ManageWebhooksController
+from web.controllers.proposal_calls import ProposalCallsController
+from web.controllers.proposals import ProposalsController, take_part_with_ticket
+from web.controllers.proposers import ProposerController
 from web.controllers.public import switch_language
 from web.controllers.public_events import PublicEventsController
 from web.controllers.registrations import RegistrationController
@@ -45,6 +51,12 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     FeedsController,
     FeedbackController,
     ManageFeedbackController,
+    ProposalCallsController,
+    ProposalsController,
+    take_part_with_ticket,
+    ConfirmationController,
+    ProposerController,
+    *FOLLOW_HANDLERS,
     ManageEventsController,
     ManageImportsController,
     ManageAttendeesController,
@@ -55,6 +67,8 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     DoorOfflineController,
     ManageQuestionsController,
     ManageOutboxController,
+    ManageProposalsController,
+    ManageModerationController,
     ManageSeriesController,
     ManageVenuesController,
     ManageVolunteersController,

@@ -26,7 +26,6 @@ GET requests use a read-only session: nothing here writes to the database.
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
 from collections import OrderedDict
@@ -57,6 +56,7 @@ from events.services.discovery import tag_by_slug
 from events.services.personal_feeds import personal_calendar
 from events.services.venues import VenueService
 from events.text import excerpt
+from web.atom import ATOM_MEDIA_TYPE, new_feed, rfc3339, serialize, sub
 from web.auth import Access, access
 from web.calendar_response import ICS_MEDIA_TYPE, calendar_response, site_url
 from web.conditional import Rendered
@@ -65,9 +65,6 @@ from web.i18n import current_locale, format_datetime
 from web.i18n import gettext as _
 from web.page_cache import PageCache
 
-ATOM_MEDIA_TYPE = "application/atom+xml"
-ATOM_NS = "http://www.w3.org/2005/Atom"
-XML_NS = "http://www.w3.org/XML/1998/namespace"
 ATOM_ENTRIES = 50
 ATOM_SUMMARY_CHARS = 600
 #: Namespace of the Atom feed ids (uuid5), so they do not depend on the site's domain.
@@ -78,8 +75,6 @@ SERVED_CACHE_ENTRIES = 1024
 METHODS = [HttpMethod.GET, HttpMethod.HEAD]
 # Public and cacheable by shared caches: no session and no CSRF cookie may ride along.
 FEED_OPT = {**access(Access.PUBLIC), "exclude_from_csrf": True}
-# XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class RenderedCache:
@@ -275,23 +270,6 @@ def _ics_served(request: Request, db_session: Session, source: FeedSource) -> Se
 # -- Atom ------------------------------------------------------------------------------------
 
 
-def _xml_text(value: str) -> str:
-    return _NOT_XML.sub("", value)
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _sub(
-    parent: ElementTree.Element, tag: str, text: str | None = None, **attributes: str
-) -> ElementTree.Element:
-    element = ElementTree.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attributes)
-    if text is not None:
-        element.text = _xml_text(text)
-    return element
-
-
 def _where(event: Event) -> str:
     if event.venue is not None:
         return event.venue.name
@@ -299,47 +277,44 @@ def _where(event: Event) -> str:
 
 
 def _atom_entry(feed: ElementTree.Element, event: Event, base_url: str) -> None:
-    entry = _sub(feed, "entry")
-    _sub(entry, "id", f"urn:uuid:{event.id}")
+    entry = sub(feed, "entry")
+    sub(entry, "id", f"urn:uuid:{event.id}")
     title = event.title
     if event.status is EventStatus.CANCELLED:
         title = _("Cancelled: %(title)s", title=event.title)
-    _sub(entry, "title", title)
-    _sub(entry, "updated", _rfc3339(event.updated_at))
-    _sub(entry, "published", _rfc3339(event.created_at))
-    _sub(entry, "link", rel="alternate", type="text/html", href=event_url(event, base_url))
-    author = _sub(entry, "author")
-    _sub(author, "name", event.community.name)
+    sub(entry, "title", title)
+    sub(entry, "updated", rfc3339(event.updated_at))
+    sub(entry, "published", rfc3339(event.created_at))
+    sub(entry, "link", rel="alternate", type="text/html", href=event_url(event, base_url))
+    author = sub(entry, "author")
+    sub(author, "name", event.community.name)
     for tag in event.tags:
-        _sub(entry, "category", term=tag.slug, label=tag.name)
+        sub(entry, "category", term=tag.slug, label=tag.name)
     when = format_datetime(event.starts_at, event.timezone)
     lines = [" · ".join(part for part in (when, _where(event)) if part)]
     if event.description:
         lines.append(excerpt(event.description, ATOM_SUMMARY_CHARS))
-    _sub(entry, "summary", "\n\n".join(lines), type="text")
+    sub(entry, "summary", "\n\n".join(lines), type="text")
 
 
 def atom_feed(source: FeedSource, events: list[Event], base_url: str, state: FeedState) -> bytes:
     """The Atom document of ``source`` with ``events`` (most recently changed first)."""
-    ElementTree.register_namespace("", ATOM_NS)
-    feed = ElementTree.Element(f"{{{ATOM_NS}}}feed")
-    feed.set(f"{{{XML_NS}}}lang", current_locale.get())
-    _sub(feed, "id", f"urn:uuid:{uuid.uuid5(ATOM_ID_NAMESPACE, source.key)}")
-    _sub(feed, "title", source.name)
+    feed = new_feed(current_locale.get())
+    sub(feed, "id", f"urn:uuid:{uuid.uuid5(ATOM_ID_NAMESPACE, source.key)}")
+    sub(feed, "title", source.name)
     if source.description:
-        _sub(feed, "subtitle", source.description)
+        sub(feed, "subtitle", source.description)
     updated = state.last_modified or datetime(1970, 1, 1, tzinfo=UTC)
-    _sub(feed, "updated", _rfc3339(updated))
-    _sub(feed, "link", rel="self", type=ATOM_MEDIA_TYPE, href=base_url + (source.atom_path or ""))
-    _sub(feed, "link", rel="alternate", type="text/html", href=base_url + source.page_path)
-    _sub(feed, "link", rel="alternate", type=ICS_MEDIA_TYPE, href=base_url + source.ics_path)
-    author = _sub(feed, "author")
-    _sub(author, "name", source.name)
-    _sub(feed, "generator", "Rencontres")
+    sub(feed, "updated", rfc3339(updated))
+    sub(feed, "link", rel="self", type=ATOM_MEDIA_TYPE, href=base_url + (source.atom_path or ""))
+    sub(feed, "link", rel="alternate", type="text/html", href=base_url + source.page_path)
+    sub(feed, "link", rel="alternate", type=ICS_MEDIA_TYPE, href=base_url + source.ics_path)
+    author = sub(feed, "author")
+    sub(author, "name", source.name)
+    sub(feed, "generator", "Rencontres")
     for event in events:
         _atom_entry(feed, event, base_url)
-    document: bytes = ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return document
+    return serialize(feed)
 
 
 def _atom_served(request: Request, db_session: Session, source: FeedSource) -> Served:

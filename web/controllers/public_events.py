@@ -34,6 +34,7 @@ from events.services.discovery import (
     tag_by_slug,
 )
 from events.services.events import EventService
+from events.services.proposal_calls import CallService
 from events.services.series import SeriesService
 from events.services.venues import VenueService
 from events.services.volunteers import VolunteerService
@@ -390,10 +391,13 @@ class PublicEventsController(Controller):
             if (s.ended_on is None or s.ended_on >= now.date())
             and (s.publish_occurrences or s.id in shown)
         ]
+        calls = CallService(db_session).current_for(community, all_scopes=True, now=now)
         return page(
             request,
             "public/community.html",
             community=community,
+            calls=calls,
+            series_calls={call.series_id: call for call in calls if call.series_id},
             feed=feed_links(
                 _settings(request),
                 f"/g/{community.slug}/feed.ics",
@@ -427,6 +431,10 @@ class PublicEventsController(Controller):
                 "is_over": is_over(found, now),
                 "cancelled": found.status is EventStatus.CANCELLED,
                 "rooms": schedule(list(found.programme)),
+                # The community's calls for proposals this evening (or its series) belongs to.
+                "calls": CallService(db_session).current_for(
+                    found.community, series_id=found.series_id, event_id=found.id, now=now
+                ),
                 "calendar": event_links(settings, found),
                 "json_ld": event_json_ld(found, settings),
                 "canonical_url": settings.absolute_url(f"/e/{found.slug}"),
