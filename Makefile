@@ -27,6 +27,7 @@ run: $(STAMP)
 test: $(STAMP) tests/js/node_modules/.installed
 	$(BIN)/ruff check events web tests bench
 	$(BIN)/ruff format --check events web tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # ical.js (Thunderbird's parser) checks our feeds when Node.js is present.

@@ -105,7 +105,7 @@ class SessionBoundCSRFMiddleware(ASGIMiddleware):
         self.secret = secret
         self.secure = secure
         excluded = re.compile("|".join(exclude)) if exclude else None
-        self.should_bypass_for_scope = (  # type: ignore[assignment]
+        self.should_bypass_for_scope = (
             (lambda scope: bool(excluded.search(scope["path"]))) if excluded else None
         )
 

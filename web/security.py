@@ -8,8 +8,11 @@ set and whatever the status (a 404 for a wrong token included).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 from web.auth import shows_personal_data
 from web.i18n import LOCALE_COOKIE, current_locale, negotiate_locale
@@ -92,17 +95,23 @@ async def _send_page(
 ) -> None:
     headers = [(b"content-type", content_type)]
     headers += [(name.encode(), value.encode()) for name, value in BASE_HEADERS.items()]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send(_start(status, headers))
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def security_middleware_factory(*, https: bool, allowed_hosts: list[str]):
+def _start(status: int, headers: list[tuple[bytes, bytes]]) -> HTTPResponseStartEvent:
+    return {"type": "http.response.start", "status": status, "headers": headers}
+
+
+def security_middleware_factory(
+    *, https: bool, allowed_hosts: list[str]
+) -> Callable[[ASGIApp], ASGIApp]:
     """ASGI middleware: refuses unknown hosts, negotiates the locale, adds security headers."""
     allowed = {host.lower() for host in allowed_hosts}
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
+            if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
             if _has_nul(scope):
@@ -112,17 +121,7 @@ def security_middleware_factory(*, https: bool, allowed_hosts: list[str]):
                     await _send_page(send, 400, BAD_REQUEST_PAGE)
                 return
             if host_name(_header(scope, b"host") or "") not in allowed:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 400,
-                        "headers": [
-                            (b"content-type", b"text/html; charset=utf-8"),
-                            *((k.encode(), v.encode()) for k, v in BASE_HEADERS.items()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": UNKNOWN_HOST_PAGE})
+                await _send_page(send, 400, UNKNOWN_HOST_PAGE)
                 return
             locale = negotiate_locale(
                 _cookie(scope, LOCALE_COOKIE), _header(scope, b"accept-language")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import (
@@ -28,22 +28,30 @@ RENEWED_AT = "_renewed"
 RENEW_EVERY_SECONDS = 24 * 3600
 
 
+def _marks(connection: ASGIConnection) -> dict[str, Any]:
+    """The request's scope as the plain dict it is: this module's own keys live there for
+    the length of one request (the scope's declared type knows only ASGI's keys)."""
+    return cast(dict[str, Any], connection.scope)
+
+
 def rotate_session_id(connection: ASGIConnection) -> None:
     """Ask for a fresh session id on this response (call at login)."""
-    connection.scope[ROTATE_FLAG] = True  # type: ignore[literal-required]
+    _marks(connection)[ROTATE_FLAG] = True
 
 
 class QuietSessionBackend(ServerSideSessionBackend):
     def get_session_id(self, connection: ASGIConnection) -> str:
-        if connection.scope.get(ROTATE_FLAG):  # type: ignore[misc]
-            if not connection.scope.get(NEW_ID):  # type: ignore[misc]
-                connection.scope[NEW_ID] = self.generate_session_id()  # type: ignore[literal-required]
-            return connection.scope[NEW_ID]  # type: ignore[literal-required]
+        marks = _marks(connection)
+        if marks.get(ROTATE_FLAG):
+            if not marks.get(NEW_ID):
+                marks[NEW_ID] = self.generate_session_id()
+            new_id: str = marks[NEW_ID]
+            return new_id
         return super().get_session_id(connection)
 
     async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
         data = await super().load_from_connection(connection)
-        connection.scope[LOADED] = dict(data)  # type: ignore[literal-required]
+        _marks(connection)[LOADED] = dict(data)
         return data
 
     async def store_in_message(
@@ -51,7 +59,7 @@ class QuietSessionBackend(ServerSideSessionBackend):
     ) -> None:
         cookie_id = connection.cookies.get(self.config.key)
         has_cookie = bool(cookie_id) and cookie_id != "null"
-        rotating = bool(connection.scope.get(ROTATE_FLAG))  # type: ignore[misc]
+        rotating = bool(_marks(connection).get(ROTATE_FLAG))
         store = self.config.get_store_from_app(connection.scope["app"])
         if rotating and has_cookie:
             await self.delete(cookie_id, store=store)  # type: ignore[arg-type]
@@ -60,7 +68,7 @@ class QuietSessionBackend(ServerSideSessionBackend):
                 await super().store_in_message(Empty, message, connection)
             return
         assert isinstance(scope_session, dict)
-        loaded = connection.scope.get(LOADED, {})  # type: ignore[misc]
+        loaded: dict[str, Any] = _marks(connection).get(LOADED, {})
         fresh = time.time() - float(loaded.get(RENEWED_AT, 0)) < RENEW_EVERY_SECONDS
         if has_cookie and not rotating and scope_session == loaded and fresh:
             return

@@ -52,16 +52,11 @@ class AccountService:
         sign-up goes through :mod:`events.services.signup` instead, which never says
         whether an address has an account. ``ValidationFailed`` lists every bad field,
         ``email_taken`` included."""
-        try:
-            email, name, password = clean_new_account(email, display_name, password)
-        except ValidationFailed as failed:
-            errors = failed.errors
-        else:
-            errors = {"email": "email_taken"} if self.by_email(email) else {}
-        if errors:
-            raise ValidationFailed(errors)
+        address, name, secret = clean_new_account(email, display_name, password)
+        if self.by_email(address):
+            raise ValidationFailed({"email": "email_taken"})
         return self.create(
-            email=email, display_name=name, password_hash=hash_password(password), locale=locale
+            email=address, display_name=name, password_hash=hash_password(secret), locale=locale
         )
 
     def create(
