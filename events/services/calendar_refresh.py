@@ -308,7 +308,11 @@ class CalendarRefresher:
         fetch to end: for the command line. The outcomes of the queued subscriptions."""
         wanted = set(self.queue_due(every=timedelta(0) if force else every))
         while True:
-            self.start_queued()
+            started = self.start_queued()
+            if not started and not self.slots.runs():
+                # Nothing could start and nothing runs to free a slot (the subscriptions
+                # left are another process's now): stop rather than ask again forever.
+                break
             self.slots.wait()
             with self.db.session() as session:
                 pending = session.scalar(
