@@ -6,6 +6,7 @@ import json
 import secrets
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from litestar.testing import TestClient
 
 from events.clock import utcnow
 from events.database import Database
-from events.models import KeyValue, User
+from events.models import Community, KeyValue, User
 from tests.conftest import BASE_URL
 from tests.factories import DEFAULT_PASSWORD, Factories
 from web.app import create_app
@@ -91,10 +92,29 @@ def other_client(app: Litestar) -> Iterator[Client]:
         yield test_client
 
 
+@dataclass
+class Organiser:
+    """A browser logged in as the owner of ``community``."""
+
+    client: Client
+    community: Community
+
+    @property
+    def base(self) -> str:
+        """The community's events in the organiser area."""
+        return f"/manage/{self.community.slug}/events"
+
+
 @pytest.fixture
-def coloc_organiser(client: Client, make: Factories, db: Database) -> Client:
-    """A browser logged in as the owner of the community "coloc"."""
+def organiser(client: Client, make: Factories, db: Database) -> Organiser:
+    """The owner of the community "coloc", logged in on ``client``."""
     owner = make.user()
-    make.community(owner=owner, slug="coloc")
+    community = make.community(owner=owner, slug="coloc")
     client.login_as(db, owner)
-    return client
+    return Organiser(client, community)
+
+
+@pytest.fixture
+def coloc_organiser(organiser: Organiser) -> Client:
+    """A browser logged in as the owner of the community "coloc"."""
+    return organiser.client

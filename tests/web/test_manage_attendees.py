@@ -4,16 +4,14 @@ filters, paging, actions, CSV export, and who may see it."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-import pytest
 from sqlalchemy import select, update
 
 from events.clock import utcnow
 from events.database import Database
-from events.models import Community, Event, Registration, RegistrationStatus, Role
+from events.models import Event, Registration, RegistrationStatus, Role
 from events.services.communities import CommunityService
 from events.services.door import DoorService, Verdict
 from events.services.door_input import scan_input
@@ -21,7 +19,7 @@ from events.services.events import EventInput, EventService
 from events.services.privacy import anonymise_past_registrations
 from events.services.registrations import RegistrationInput, RegistrationService
 from tests.factories import Factories
-from tests.web.conftest import Client
+from tests.web.conftest import Client, Organiser
 
 S = RegistrationStatus
 HTMX = {"HX-Request": "true"}
@@ -32,20 +30,6 @@ EVENT = {
     "timezone": "Europe/Paris",
     "capacity": "3",
 }
-
-
-@dataclass
-class Organiser:
-    client: Client
-    community: Community
-
-
-@pytest.fixture
-def organiser(client: Client, make: Factories, db: Database) -> Organiser:
-    owner = make.user()
-    community = make.community(owner=owner, slug="coloc")
-    client.login_as(db, owner)
-    return Organiser(client, community)
 
 
 def open_event(db: Database, community_slug: str = "coloc", **settings: str) -> Event:

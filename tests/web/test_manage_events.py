@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from events.database import Database
-from events.models import Community, Event, EventStatus, Role
+from events.models import Event, EventStatus, Role
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
 from events.services.series import SeriesInput, SeriesService
 from events.services.venues import VenueInput, VenueService
 from tests.factories import Factories
-from tests.web.conftest import Client
+from tests.web.conftest import Client, Organiser
 
 HTMX = {"HX-Request": "true"}
 VALID = {
@@ -31,24 +30,6 @@ VALID = {
     "capacity": "80",
     "tags": "arts, social innovation",
 }
-
-
-@dataclass
-class Organiser:
-    client: Client
-    community: Community
-
-    @property
-    def base(self) -> str:
-        return f"/manage/{self.community.slug}/events"
-
-
-@pytest.fixture
-def organiser(client: Client, make: Factories, db: Database) -> Organiser:
-    owner = make.user()
-    community = make.community(owner=owner, slug="coloc")
-    client.login_as(db, owner)
-    return Organiser(client, community)
 
 
 def make_event(db: Database, community_slug: str = "coloc", **overrides: Any) -> str:

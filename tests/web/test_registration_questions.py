@@ -8,19 +8,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from events.database import Database
-from events.models import Community, Event, Registration, Role
+from events.models import Event, Registration, Role
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.questions import Question, QuestionInput, QuestionService, form_questions
 from tests.factories import Factories
-from tests.web.conftest import Client
+from tests.web.conftest import Client, Organiser
 
 HTMX = {"HX-Request": "true"}
 EVENT = {
@@ -30,20 +29,6 @@ EVENT = {
     "timezone": "Europe/Paris",
     "capacity": "30",
 }
-
-
-@dataclass
-class Organiser:
-    client: Client
-    community: Community
-
-
-@pytest.fixture
-def organiser(client: Client, make: Factories, db: Database) -> Organiser:
-    owner = make.user()
-    community = make.community(owner=owner, slug="coloc")
-    client.login_as(db, owner)
-    return Organiser(client, community)
 
 
 def open_event(db: Database, community_slug: str = "coloc") -> Event:
