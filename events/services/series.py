@@ -8,6 +8,10 @@ date (``series_date``) so a moved occurrence keeps its identity (the RECURRENCE-
 Edits: "this one only" is a plain event edit (the row becomes ``detached``); "this and the
 following" changes the series' template and every later occurrence not edited on its own.
 Changing the rhythm itself is done by ending the series and starting a new one.
+
+Publishing: a series whose template says "publish occurrences" (the default for a new
+series) creates them published; turning it on later publishes the drafts that the edit
+reaches, and ``publish_upcoming`` publishes every draft still to come at once.
 """
 
 from __future__ import annotations
@@ -337,6 +341,25 @@ class SeriesService:
         self.session.flush()
         return created
 
+    def publish_upcoming(self, series: Series, *, now: datetime) -> list[Event]:
+        """Publish every draft occurrence that has not started yet (edited on its own or
+        not); returns them. Cancelled and past occurrences are left as they are."""
+        drafts = list(
+            self.session.scalars(
+                select(Event)
+                .where(
+                    Event.series_id == series.id,
+                    Event.status == EventStatus.DRAFT,
+                    Event.starts_at > now,
+                )
+                .order_by(Event.starts_at)
+            )
+        )
+        events = EventService(self.session)
+        for event in drafts:
+            events.publish(event)
+        return drafts
+
     def extend_all(self, today: date) -> int:
         """Roll every open series' horizon forward (the daily job)."""
         horizon = today + timedelta(days=HORIZON_DAYS)
@@ -411,6 +434,10 @@ class SeriesService:
             if significant and event.status is not EventStatus.DRAFT:
                 event.revision += 1
             EventService(self.session).mail_if_moved(event, before)
+            if series.publish_occurrences and event.status is EventStatus.DRAFT:
+                # "Publish occurrences" reaches the drafts this edit covers, not only the
+                # dates created from now on.
+                EventService(self.session).publish(event)
             changed += 1
         self.session.flush()
         return changed

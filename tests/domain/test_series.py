@@ -279,3 +279,56 @@ def test_moving_the_following_occurrences_tells_the_people_registered(
         (moved,) = [e for e in SeriesService(session).occurrences(series) if e.taken]
     assert kinds.count("event_changed") == 1
     assert moved.capacity == 1  # lowered to 0 in the form, kept at the one confirmed place
+
+
+# -- publishing (issue 14, item 1) ---------------------------------------------------------
+
+
+def test_ticking_publish_later_publishes_the_drafts_the_edit_reaches(
+    make: Factories, db: Database
+) -> None:
+    community = make.community()
+    series = create(db, community, first_thursdays(publish=""))
+    assert {e.status for e in occurrences(db, series)} == {EventStatus.DRAFT}
+    with db.transaction() as session:
+        detached = EventService(session).in_community(community, occurrences(db, series)[3].slug)
+        detached.detached = True
+    with db.transaction() as session:
+        changed = SeriesService(session).update_following(
+            session.merge(series), first_thursdays(publish="on"), from_date=date(2027, 1, 1)
+        )
+    assert changed == 4  # January, February, April, May (March is edited on its own)
+    after = {e.series_date: e for e in occurrences(db, series)}
+    assert after[date(2026, 12, 3)].status is EventStatus.DRAFT  # before the chosen date
+    assert after[date(2027, 3, 4)].status is EventStatus.DRAFT  # edited on its own
+    for day in (date(2027, 1, 7), date(2027, 2, 4), date(2027, 4, 1), date(2027, 5, 6)):
+        assert after[day].status is EventStatus.PUBLISHED
+        assert after[day].revision == 1  # publishing is a change calendars hear of
+    with db.session() as session:
+        assert session.get(Series, series.id).publish_occurrences
+
+
+def test_publish_upcoming_publishes_every_draft_still_to_come(
+    make: Factories, db: Database
+) -> None:
+    community = make.community()
+    series = create(db, community, first_thursdays(publish=""))
+    events = occurrences(db, series)
+    with db.transaction() as session:
+        EventService(session).cancel(session.merge(events[2]), "")  # a draft: deleted
+        session.merge(events[3]).detached = True
+    now = datetime(2027, 1, 10, tzinfo=UTC)  # December and January are over
+    with db.transaction() as session:
+        published = SeriesService(session).publish_upcoming(session.merge(series), now=now)
+    assert [e.series_date for e in published] == [
+        date(2027, 3, 4),
+        date(2027, 4, 1),
+        date(2027, 5, 6),
+    ]
+    after = {e.series_date: e.status for e in occurrences(db, series)}
+    assert after[date(2026, 12, 3)] is EventStatus.DRAFT
+    assert after[date(2027, 1, 7)] is EventStatus.DRAFT
+    assert date(2027, 2, 4) not in after
+    with db.transaction() as session:
+        again = SeriesService(session).publish_upcoming(session.merge(series), now=now)
+    assert again == []

@@ -432,3 +432,55 @@ def test_two_actions_in_a_row_keep_both_messages(
         assert logged_in.submit(f"/manage/coloc/series/{series.slug}/extend").status_code == 303
     page = logged_in.get(f"/manage/coloc/series/{series.slug}")
     assert page.text.count('<p class="flash flash-success">0 new occurrences created.</p>') == 2
+
+
+# -- publishing (issue 14, item 1) ---------------------------------------------------------
+
+
+def test_a_new_series_publishes_its_dates_by_default(logged_in: Client) -> None:
+    form = logged_in.get("/manage/coloc/series/new")
+    assert 'id="f-publish" name="publish" type="checkbox" checked' in form.text
+
+
+def test_ticking_publish_on_this_and_following_publishes_those_drafts(
+    logged_in: Client, db: Database, community: Community
+) -> None:
+    series = create_series(db, community, publish="")
+    following = {
+        "from_date": "2027-01-07",
+        "title": "Jeudis de la Coloc",
+        "start_time": "19:00",
+        "duration_minutes": "180",
+        "capacity": "40",
+        "publish": "on",
+    }
+    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/following", following)
+    assert response.status_code == 303, response.text
+    statuses = {day: e.status for day, e in occurrences(db, series).items()}
+    assert statuses[date(2026, 12, 3)] is EventStatus.DRAFT
+    assert [s for day, s in statuses.items() if day >= date(2027, 1, 7)] == [
+        EventStatus.PUBLISHED
+    ] * 5
+
+
+def test_publish_all_upcoming_drafts_after_saying_what_happens(
+    logged_in: Client, db: Database, community: Community
+) -> None:
+    series = create_series(db, community, publish="")
+    url = f"/manage/coloc/series/{series.slug}"
+    detail = logged_in.get(url)
+    assert "Publish all 6 upcoming drafts…" in detail.text
+    assert "No e-mail is sent." in detail.text
+
+    # Without the confirmation, the POST leads to the page that asks for it.
+    unconfirmed = logged_in.submit(f"{url}/publish")
+    assert unconfirmed.status_code == 303 and unconfirmed.headers["location"] == f"{url}/publish"
+    question = logged_in.get(f"{url}/publish")
+    assert question.status_code == 200
+    assert "calendar feeds" in question.text and "Publish 6 dates" in question.text
+    assert all(e.status is EventStatus.DRAFT for e in occurrences(db, series).values())
+
+    done = logged_in.submit(f"{url}/publish", {"confirm": "yes"}, follow_redirects=True)
+    assert "6 upcoming dates published." in done.text
+    assert all(e.status is EventStatus.PUBLISHED for e in occurrences(db, series).values())
+    assert "upcoming drafts…" not in done.text

@@ -81,6 +81,11 @@ class FollowingForm(Form):
     publish: str = ""
 
 
+class ConfirmForm(Form):
+    #: "yes" once the organiser confirmed on the page that says what will happen.
+    confirm: str = ""
+
+
 class SkipForm(Form):
     date: str = ""
 
@@ -233,6 +238,7 @@ def _series_context(
     context: dict[str, Any] = {
         "community": community,
         "series": series,
+        "drafts": [e for e in upcoming if e.status is EventStatus.DRAFT],
         "description_html": render_markdown(series.description),
         "occurrences": occurrences,
         "upcoming_ids": {e.id for e in upcoming},
@@ -302,6 +308,8 @@ class ManageSeriesController(Controller):
             duration_minutes="180",
             timezone=the_community.timezone,
             starts_on=today_in_paris().isoformat(),
+            # New dates are public as they are created unless the organiser says otherwise.
+            publish="on",
         )
         return page(
             request,
@@ -508,6 +516,43 @@ class ManageSeriesController(Controller):
                     len(ended.kept),
                 ),
             )
+        return Redirect(_series_url(managed_series), status_code=303)
+
+    @get("/{series:str}/publish", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def confirm_publish(
+        self,
+        request: Request,
+        managed_series: NamedDependency[Series],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        """What publishing every upcoming draft does, before it is done."""
+        return page(
+            request,
+            "manage/series/publish.html",
+            **_series_context(db_session, membership.community, managed_series),
+        )
+
+    @post("/{series:str}/publish", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def publish_upcoming(
+        self,
+        request: Request,
+        managed_series: NamedDependency[Series],
+        data: URLEncodedBody[ConfirmForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Redirect:
+        if data.confirm != "yes":
+            return Redirect(_series_url(managed_series) + "/publish", status_code=303)
+        published = SeriesService(db_session).publish_upcoming(managed_series, now=utcnow())
+        flash(
+            request,
+            ngettext(
+                "%(num)d upcoming date published.",
+                "%(num)d upcoming dates published.",
+                len(published),
+            ),
+        )
         return Redirect(_series_url(managed_series), status_code=303)
 
     @post("/{series:str}/extend", opt=access(Access.ORGANISER), sync_to_thread=True)
