@@ -72,7 +72,27 @@ event_tag = Table(
 )
 
 
-class Series(Base):
+class RegistrationSettings:
+    """How people register: set on each event, and on a series for all its occurrences
+    (copied to them; events.services.events.REGISTRATION_SETTINGS names them)."""
+
+    #: When full, new registrations join a waitlist instead of being refused.
+    waitlist_enabled: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=expression.true()
+    )
+    #: Registrations wait for an organiser's decision before taking a place.
+    requires_approval: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
+    #: How many guests one registrant may bring (0 = none).
+    guest_allowance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Hold the place only once the registrant clicks the link mailed to them.
+    confirm_email_first: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
+
+
+class Series(RegistrationSettings, Base):
     """A recurring meetup: its rhythm and the template its occurrences are made from."""
 
     __tablename__ = "series"
@@ -93,6 +113,8 @@ class Series(Base):
     capacity: Mapped[int | None] = mapped_column(Integer, default=None)
     tag_names: Mapped[str] = mapped_column(Text, default="")  # comma-separated template
     publish_occurrences: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The registration questions every occurrence asks (events/services/questions.py).
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     # The rule in words, computed when the rule changes (never per request).
     rhythm_en: Mapped[str] = mapped_column(String(300), default="")
     rhythm_fr: Mapped[str] = mapped_column(String(300), default="")
@@ -112,7 +134,7 @@ class SeriesException(Base):
     local_date: Mapped[date] = mapped_column(Date)
 
 
-class Event(Base):
+class Event(RegistrationSettings, Base):
     __tablename__ = "event"
     __table_args__ = (
         Index("ix_event_status_starts_at", "status", "starts_at"),
@@ -155,20 +177,6 @@ class Event(Base):
     #: People holding a confirmed place, guests included; only ever changed under the
     #: event's row lock by a conditional UPDATE (never read-then-write), so it cannot drift.
     taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    #: When full, new registrations join a waitlist instead of being refused.
-    waitlist_enabled: Mapped[bool] = mapped_column(
-        Boolean, default=True, server_default=expression.true()
-    )
-    #: Registrations wait for an organiser's decision before taking a place.
-    requires_approval: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=expression.false()
-    )
-    #: How many guests one registrant may bring (0 = none).
-    guest_allowance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    #: Hold the place only once the registrant clicks the link mailed to them.
-    confirm_email_first: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=expression.false()
-    )
     #: The door may register walk-ins beyond ``capacity`` (events.services.door).
     walk_ins_over_capacity: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=expression.false()

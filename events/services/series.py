@@ -45,11 +45,15 @@ from events.recurrence import (
     spell_out,
 )
 from events.services.events import (
+    REGISTRATION_SETTINGS,
     EventService,
     apply_description,
     find_or_create_tags,
+    parse_flag,
+    parse_guest_allowance,
     time_and_place,
 )
+from events.services.questions import Asker, Question, QuestionService, form_questions
 from events.services.registrations import RegistrationService
 from events.services.slugs import available_slug
 from events.validation import (
@@ -86,6 +90,11 @@ class SeriesInput:
     capacity: str = ""
     tags: str = ""
     publish: str = ""  # "on": occurrences are published as they are created
+    # Registration settings, as on EventInput: None leaves the series' value as it is.
+    waitlist_enabled: str | bool | None = None
+    requires_approval: str | bool | None = None
+    guest_allowance: str | int | None = None
+    confirm_email_first: str | bool | None = None
 
 
 def _parse_time(field: str, value: str) -> time:
@@ -246,6 +255,19 @@ class SeriesService:
             "publish_occurrences": data.publish == "on",
             "venue_id": None,
         }
+        settings = {
+            "waitlist_enabled": errors.check(parse_flag, "waitlist_enabled", data.waitlist_enabled),
+            "requires_approval": errors.check(
+                parse_flag, "requires_approval", data.requires_approval
+            ),
+            "guest_allowance": errors.check(
+                parse_guest_allowance, "guest_allowance", data.guest_allowance
+            ),
+            "confirm_email_first": errors.check(
+                parse_flag, "confirm_email_first", data.confirm_email_first
+            ),
+        }
+        values.update({name: value for name, value in settings.items() if value is not None})
         if data.venue_id:
             venue = self.session.get(Venue, _uuid_or_none(data.venue_id))
             if venue is None or venue.community_id != community.id:
@@ -326,6 +348,8 @@ class SeriesService:
                 tags=list(tags),
                 revision=0,
                 status=EventStatus.PUBLISHED if series.publish_occurrences else EventStatus.DRAFT,
+                questions=list(series.questions or []),
+                **registration_settings(series),
                 slug=available_slug(
                     self.session,
                     Event.slug,
@@ -430,6 +454,9 @@ class SeriesService:
             if capacity is not None and capacity < event.taken:
                 capacity = event.taken
             RegistrationService(self.session).set_capacity(event, capacity)
+            for name, value in registration_settings(series).items():
+                setattr(event, name, value)
+            QuestionService(self.session).ask_exactly(event, form_questions(series))
             apply_description(event, series.description)
             if significant and event.status is not EventStatus.DRAFT:
                 event.revision += 1
@@ -488,6 +515,36 @@ class SeriesService:
                 result.cancelled.append(event)
         self.session.flush()
         return result
+
+
+def registration_settings(series: Series) -> dict[str, object]:
+    """How people register for each occurrence, from the series' template."""
+    return {name: getattr(series, name) for name in REGISTRATION_SETTINGS}
+
+
+class SeriesQuestionService(QuestionService):
+    """The registration questions of a series' template. Every change reaches at once the
+    occurrences still to come that were not edited on their own (``ask_exactly``: answers
+    already given stay attached); the template itself has no answers, so a question
+    removed from it is simply deleted there."""
+
+    def __init__(self, session: Session, *, now: datetime) -> None:
+        super().__init__(session)
+        self.now = now
+
+    def _answered(self, event: Asker, question_id: str) -> bool:
+        return False
+
+    def _save(self, event: Asker, questions: list[Question]) -> None:
+        self._store(event, questions)
+        for occurrence in self.session.scalars(
+            select(Event).where(
+                Event.series_id == event.id,
+                Event.detached.is_(False),
+                Event.starts_at > self.now,
+            )
+        ):
+            QuestionService(self.session).ask_exactly(occurrence, questions)
 
 
 def _require_end_after_start(series: Series, after: date) -> None:

@@ -16,7 +16,10 @@ from web.controllers.manage_door import ManageDoorController
 from web.controllers.manage_events import ManageEventsController
 from web.controllers.manage_imports import ManageImportsController
 from web.controllers.manage_outbox import ManageOutboxController
-from web.controllers.manage_questions import ManageQuestionsController
+from web.controllers.manage_questions import (
+    ManageQuestionsController,
+    ManageSeriesQuestionsController,
+)
 from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
 from web.controllers.public import switch_language
@@ -39,6 +42,7 @@ ROUTE_HANDLERS = [
     DoorLiveController,
     DoorOfflineController,
     ManageQuestionsController,
+    ManageSeriesQuestionsController,
     ManageOutboxController,
     ManageSeriesController,
     ManageVenuesController,

@@ -22,6 +22,7 @@ from events.demo import today_in_paris
 from events.errors import ValidationFailed
 from events.lifecycle import has_started
 from events.models import Community, Event, EventStatus, Membership, Series
+from events.services.events import REGISTRATION_SETTINGS
 from events.services.series import HORIZON_DAYS, EndChoice, SeriesInput, SeriesService, preview
 from events.services.venues import VenueService
 from events.text import render_markdown
@@ -66,6 +67,11 @@ class SeriesForm(Form):
     capacity: str = ""
     tags: str = ""
     publish: str = ""
+    # Registration settings (unticked checkboxes send nothing, hence "").
+    waitlist_enabled: str = ""
+    requires_approval: str = ""
+    guest_allowance: str = ""
+    confirm_email_first: str = ""
 
 
 class FollowingForm(Form):
@@ -79,6 +85,10 @@ class FollowingForm(Form):
     capacity: str = ""
     tags: str = ""
     publish: str = ""
+    waitlist_enabled: str = ""
+    requires_approval: str = ""
+    guest_allowance: str = ""
+    confirm_email_first: str = ""
 
 
 class ConfirmForm(Form):
@@ -152,7 +162,12 @@ def _series_input(form: SeriesForm) -> SeriesInput:
         capacity=form.capacity,
         tags=form.tags,
         publish=form.publish,
+        **_registration_settings(form),
     )
+
+
+def _registration_settings(form: SeriesForm | FollowingForm) -> dict[str, str]:
+    return {name: getattr(form, name) for name in REGISTRATION_SETTINGS}
 
 
 def _placed(form: SeriesForm, errors: dict[str, str]) -> dict[str, str]:
@@ -227,6 +242,10 @@ def _following_form(series: Series) -> dict[str, str]:
         "capacity": "" if series.capacity is None else str(series.capacity),
         "tags": series.tag_names,
         "publish": "on" if series.publish_occurrences else "",
+        "waitlist_enabled": "on" if series.waitlist_enabled else "",
+        "requires_approval": "on" if series.requires_approval else "",
+        "guest_allowance": str(series.guest_allowance),
+        "confirm_email_first": "on" if series.confirm_email_first else "",
     }
 
 
@@ -310,6 +329,8 @@ class ManageSeriesController(Controller):
             starts_on=today_in_paris().isoformat(),
             # New dates are public as they are created unless the organiser says otherwise.
             publish="on",
+            waitlist_enabled="on",
+            guest_allowance="0",
         )
         return page(
             request,
@@ -422,6 +443,7 @@ class ManageSeriesController(Controller):
             capacity=data.capacity,
             tags=data.tags,
             publish=data.publish,
+            **_registration_settings(data),
         )
         errors: dict[str, str] = {}
         try:
