@@ -42,6 +42,11 @@ def error_message(code: str, **params: object) -> str:
         "ends_before_start": _("The end must be after the start."),
         "too_long_event": _("An event cannot last more than 14 days."),
         "event_cancelled": _("This event is cancelled: it cannot be published again."),
+        "event_not_published": _("This event is not published."),
+        "event_has_registrations": _(
+            "People have registered for this event: it cannot go back to draft. Cancel it "
+            "instead, so that they are told."
+        ),
         "interval_invalid": _("Choose how often, between 1 and 12."),
         "frequency_unsupported": _("Choose weekly or monthly."),
         "weekday_missing": _("Choose a day of the week."),

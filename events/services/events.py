@@ -15,9 +15,9 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from events.clock import utcnow
 from events.errors import Conflict, NotFound, ValidationFailed
-from events.lifecycle import is_upcoming_clause
+from events.lifecycle import is_upcoming_clause, require_unpublishable, unpublish_refused_reason
 from events.mail.notify import place_of, queue_event_cancelled, queue_event_changed
-from events.models import Community, Event, EventStatus, ProgrammeItem, Tag, Venue
+from events.models import Community, Event, EventStatus, ProgrammeItem, Registration, Tag, Venue
 from events.recurrence import localise
 from events.services.questions import form_questions
 from events.services.registrations import RegistrationService
@@ -312,6 +312,30 @@ class EventService:
             event.status = EventStatus.PUBLISHED
             event.revision += 1
             self.session.flush()
+        return event
+
+    def registration_count(self, event: Event) -> int:
+        """Registrations of ``event`` in any status (walk-ins included)."""
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(Registration)
+                .where(Registration.event_id == event.id)
+            )
+            or 0
+        )
+
+    def can_unpublish(self, event: Event) -> bool:
+        return unpublish_refused_reason(event, self.registration_count(event)) is None
+
+    def unpublish(self, event: Event) -> Event:
+        """Back to draft: the event leaves the public pages and the feeds. Only while
+        nobody has registered (``Conflict("event_has_registrations")``; cancel instead)
+        and only for a published event (``Conflict("event_not_published")``)."""
+        require_unpublishable(event, self.registration_count(event))
+        event.status = EventStatus.DRAFT
+        event.revision += 1  # calendars that saw it learn that it is gone
+        self.session.flush()
         return event
 
     def cancel(self, event: Event, reason: str | None) -> Event:

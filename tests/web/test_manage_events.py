@@ -14,12 +14,14 @@ from events.models import Community, Event, EventStatus, Role
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
+from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
 from events.services.venues import VenueInput, VenueService
 from tests.factories import Factories
 from tests.web.conftest import Client
 
 HTMX = {"HX-Request": "true"}
+CONFIRM = {"confirm": "yes"}
 VALID = {
     "title": "Pitch night",
     "description": "Projects pitch, neighbours **help**.",
@@ -334,7 +336,7 @@ def test_revision_bumps_on_a_time_change_but_not_on_a_description_change(
 # -- publish, cancel, duplicate -------------------------------------------------------------
 def test_publish(organiser: Organiser, db: Database) -> None:
     slug = make_event(db)
-    response = organiser.client.submit(f"{organiser.base}/{slug}/publish")
+    response = organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
     assert response.status_code == 303
     event = stored(db, slug)
     assert event is not None and event.status is EventStatus.PUBLISHED and event.revision == 1
@@ -346,7 +348,7 @@ def test_publish(organiser: Organiser, db: Database) -> None:
 
 def test_cancel_is_idempotent(organiser: Organiser, db: Database) -> None:
     slug = make_event(db)
-    organiser.client.submit(f"{organiser.base}/{slug}/publish")
+    organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
     for _ in range(2):
         response = organiser.client.submit(
             f"{organiser.base}/{slug}/cancel", {"reason": "The venue flooded."}
@@ -367,7 +369,7 @@ def test_a_too_long_cancel_reason_is_shown_and_nothing_changes(
     organiser: Organiser, db: Database
 ) -> None:
     slug = make_event(db)
-    organiser.client.submit(f"{organiser.base}/{slug}/publish")
+    organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
     response = organiser.client.submit(f"{organiser.base}/{slug}/cancel", {"reason": "x" * 3000})
     assert response.status_code == 400
     assert error_next_to(response.text, "reason") == "This is too long."
@@ -386,9 +388,9 @@ def test_cancelling_a_draft_deletes_it(organiser: Organiser, db: Database) -> No
 
 def test_publishing_a_cancelled_event_answers_409(organiser: Organiser, db: Database) -> None:
     slug = make_event(db)
-    organiser.client.submit(f"{organiser.base}/{slug}/publish")
+    organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
     organiser.client.submit(f"{organiser.base}/{slug}/cancel")
-    response = organiser.client.submit(f"{organiser.base}/{slug}/publish")
+    response = organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
     assert response.status_code == 409
     assert "cannot be published again" in response.text
     event = stored(db, slug)
@@ -597,3 +599,60 @@ def test_an_unknown_programme_item_is_not_found(organiser: Organiser, db: Databa
             f"{organiser.base}/{slug}/programme/{unknown}{action}", {"title": "x"}
         )
         assert response.status_code == 404, action
+
+
+# -- preview, confirmation, back to draft (issue 14, item 3) --------------------------------
+def test_a_draft_can_be_seen_by_its_organisers_with_a_banner(
+    organiser: Organiser, db: Database, client: Client
+) -> None:
+    slug = make_event(db)
+    edit = organiser.client.get(f"{organiser.base}/{slug}").text
+    assert f'href="{organiser.base}/{slug}/view"' in edit
+    view = organiser.client.get(f"{organiser.base}/{slug}/view")
+    assert view.status_code == 200
+    assert "Draft: only the organisers see this page." in view.text
+    assert '<h1 id="event-title">Pitch night</h1>' in view.text
+    assert "Registration is not open yet." in view.text
+    assert '<meta name="robots" content="noindex">' in view.text
+    assert organiser.client.get(f"/e/{slug}").status_code == 404  # still not public
+
+
+def test_publish_says_what_happens_first(organiser: Organiser, db: Database) -> None:
+    slug = make_event(db)
+    edit = organiser.client.get(f"{organiser.base}/{slug}").text
+    assert "Publish…" in edit and "No e-mail is sent." in edit and "calendar feeds" in edit
+    unconfirmed = organiser.client.submit(f"{organiser.base}/{slug}/publish")
+    assert unconfirmed.status_code == 303
+    assert unconfirmed.headers["location"] == f"{organiser.base}/{slug}/publish"
+    question = organiser.client.get(f"{organiser.base}/{slug}/publish")
+    assert question.status_code == 200 and "Publish now" in question.text
+    assert stored(db, slug).status is EventStatus.DRAFT
+
+
+def test_back_to_draft_while_nobody_registered(organiser: Organiser, db: Database) -> None:
+    slug = make_event(db)
+    organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
+    page = organiser.client.get(f"{organiser.base}/{slug}").text
+    assert f'action="{organiser.base}/{slug}/unpublish"' in page
+    response = organiser.client.submit(f"{organiser.base}/{slug}/unpublish")
+    assert response.status_code == 303
+    event = stored(db, slug)
+    assert event.status is EventStatus.DRAFT and event.revision == 2
+    assert organiser.client.get(f"/e/{slug}").status_code == 404
+
+
+def test_back_to_draft_is_refused_once_someone_registered(
+    organiser: Organiser, db: Database
+) -> None:
+    slug = make_event(db)
+    organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
+    with db.transaction() as session:
+        RegistrationService(session).register(
+            EventService(session).by_slug(slug),
+            RegistrationInput(name="Ada", email="ada@example.org", consent="on"),
+        )
+    page = organiser.client.get(f"{organiser.base}/{slug}").text
+    assert "/unpublish" not in page
+    refused = organiser.client.submit(f"{organiser.base}/{slug}/unpublish", follow_redirects=True)
+    assert "cannot go back to draft" in refused.text
+    assert stored(db, slug).status is EventStatus.PUBLISHED

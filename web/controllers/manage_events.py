@@ -24,7 +24,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
-from events.errors import Conflict, ValidationFailed
+from events.errors import ValidationFailed
 from events.models import Community, Event, EventStatus, Membership
 from events.services.cover_images import MAX_PIXELS, MAX_UPLOAD_BYTES, CoverImageService
 from events.services.discovery import EventFilters, all_tags, find_events
@@ -35,11 +35,13 @@ from events.services.venues import VenueService
 from events.text import render_markdown
 from web.auth import Access, access
 from web.errors import error_response
+from web.event_page import event_page_context, render_event_parts
 from web.forms import Form
 from web.i18n import gettext as _
 from web.messages import error_message, field_errors
 from web.path_objects import MANAGED_EVENT, MEMBERSHIP
 from web.rendering import flash, page, wants_fragment
+from web.settings import Settings
 
 PAGE_SIZE = 50
 MAX_PAGE = 200
@@ -142,6 +144,11 @@ class PreviewForm(Form):
 
 class CancelForm(Form):
     reason: str = ""
+
+
+class ConfirmForm(Form):
+    #: "yes" once the organiser confirmed on the page that says what will happen.
+    confirm: str = ""
 
 
 class ProgrammeForm(Form):
@@ -264,6 +271,10 @@ def redirect_to(request: Request, url: str) -> Response[Any]:
     return Redirect(url, status_code=303)
 
 
+def _event_url(community: Community, event: Event) -> str:
+    return f"/manage/{community.slug}/events/{event.slug}"
+
+
 def _parse_page(value: str) -> int:
     try:
         return min(max(int(value), 1), MAX_PAGE)
@@ -346,6 +357,7 @@ class ManageEventsController(Controller):
             cancel_form=cancel_form or {},
             cancel_errors=cancel_errors or {},
             cover_preview=cover_preview(session, event),
+            can_unpublish=EventService(session).can_unpublish(event),
             cover_errors=cover_errors or {},
             cover_max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
             **cls._form_context(
@@ -483,23 +495,70 @@ class ManageEventsController(Controller):
         flash(request, _("Saved."))
         return redirect_to(request, f"/manage/{current.slug}/events/{managed_event.slug}")
 
+    @get("/{event:str}/view", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def view(
+        self,
+        request: Request,
+        managed_event: NamedDependency[Event],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        """The public page as it is or will be, drafts included, for the organisers only
+        (never cached, never indexed; a banner says whether the public sees it)."""
+        event = EventService(db_session).with_programme(managed_event.slug, public=False)
+        settings: Settings = request.app.state.settings
+        parts = render_event_parts(request, event, settings, now=utcnow())
+        return page(
+            request,
+            "public/event.html",
+            **event_page_context(
+                parts,
+                preview={"event": event, "edit_url": _event_url(membership.community, event)},
+            ),
+        )
+
+    @get("/{event:str}/publish", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def confirm_publish(
+        self,
+        request: Request,
+        managed_event: NamedDependency[Event],
+        membership: NamedDependency[Membership],
+    ) -> Template:
+        """What publishing does, before it is done."""
+        return page(
+            request,
+            "manage/events/publish.html",
+            community=membership.community,
+            event=managed_event,
+        )
+
     @post("/{event:str}/publish", opt=access(Access.ORGANISER), sync_to_thread=True)
     def publish(
+        self,
+        request: Request,
+        managed_event: NamedDependency[Event],
+        data: URLEncodedBody[ConfirmForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        here = _event_url(membership.community, managed_event)
+        if data.confirm != "yes":
+            return redirect_to(request, f"{here}/publish")
+        EventService(db_session).publish(managed_event)
+        flash(request, _("Published: the event is now public."))
+        return redirect_to(request, here)
+
+    @post("/{event:str}/unpublish", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def unpublish(
         self,
         request: Request,
         managed_event: NamedDependency[Event],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        current = membership.community
-        service = EventService(db_session)
-        try:
-            service.publish(managed_event)
-        except Conflict:
-            detail = _("A cancelled event cannot be published again. Duplicate it instead.")
-            return error_response(request, 409, detail)
-        flash(request, _("Published: the event is now public."))
-        return redirect_to(request, f"/manage/{current.slug}/events/{managed_event.slug}")
+        EventService(db_session).unpublish(managed_event)
+        flash(request, _("Back to draft: the event is no longer public."))
+        return redirect_to(request, _event_url(membership.community, managed_event))
 
     @post("/{event:str}/cancel", opt=access(Access.ORGANISER), sync_to_thread=True)
     def cancel(
