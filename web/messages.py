@@ -73,6 +73,10 @@ def error_message(code: str, **params: object) -> str:
         "registration_not_pending": _("This registration is not waiting for a decision."),
         "no_ticket": _("This registration has no ticket: it is not confirmed."),
         "already_undone": _("This check-in was already undone."),
+        "door_link_not_live": _("This door link was revoked or has expired: create a new one."),
+        "door_link_not_shown": _(
+            "This door link cannot be shown again: revoke it and create a new one."
+        ),
         "not_enough_places": _("There are not enough places left for that many guests."),
         "below_confirmed": _(
             "More people already have a place: the capacity cannot be lower than that."
