@@ -396,7 +396,7 @@ def format_report(report: SizeReport) -> str:
         )
     if report.worker_restarts:
         restarts = report.worker_restarts
-        lines.append(f"  note: uvicorn replaced {restarts} worker(s), startup included")
+        lines.append(f"  note: {restarts} worker(s) replaced, startup included")
     for what, passed in verdicts(report):
         verdict = "-" if passed is None else "PASS" if passed else "FAIL"
         lines.append(f"  {verdict:<4} {what}")

@@ -218,7 +218,7 @@ class ScenarioResult:
     healthz_before: WrkResult
     healthz_after: WrkResult
     threshold: Threshold | None
-    worker_restarts: int = 0  # workers killed and replaced by uvicorn while measuring
+    worker_restarts: int = 0  # workers that died and were replaced while measuring
     backend: str = "sqlite"  # or "postgresql": some thresholds differ
 
     @property
@@ -440,7 +440,8 @@ def wait_until_idle(
         print(f"   warning: server still busy after {timeout_s:g} s", file=sys.stderr, flush=True)
 
 
-_WORKER_DIED = re.compile(r"Child process \[\d+\] died")
+# gunicorn's arbiter (web/serving.py): a worker killed by a signal, exited, or hung.
+_WORKER_DIED = re.compile(r"Worker \(pid:\d+\) (?:was sent|exited)|WORKER TIMEOUT")
 _WORKER_STARTED = re.compile(r"Started server process \[(\d+)\]")
 
 
@@ -461,9 +462,8 @@ def child_pids(pid: int) -> set[int]:
 def wait_for_workers(server: RunningServer, workers: int, timeout_s: float = 120.0) -> None:
     """Wait until ``workers`` live worker processes have started serving.
 
-    ``/healthz`` answers as soon as one worker is up. On a loaded machine uvicorn's
-    supervisor may kill the others while they start (see :func:`worker_restarts`) and
-    start them again; measuring meanwhile would measure fewer workers than asked for.
+    ``/healthz`` answers as soon as one worker is up; measuring before the others serve
+    would measure fewer workers than asked for.
     """
     if workers < 2:
         return  # a single worker is the server process itself, already answering
@@ -481,11 +481,7 @@ def wait_for_workers(server: RunningServer, workers: int, timeout_s: float = 120
 
 
 def worker_restarts(server: RunningServer) -> int:
-    """How many workers uvicorn's supervisor killed and replaced so far.
-
-    uvicorn (0.54) pings each worker every 0.5 s and kills one that does not answer within
-    5 s (``timeout_worker_healthcheck``), e.g. while it is still starting on a loaded machine.
-    """
+    """How many workers died and were replaced so far (gunicorn's arbiter logs each)."""
     return len(_WORKER_DIED.findall(server_log(server)))
 
 

@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.models import AttemptCounter
+from events.models.base import table_of
 
 #: Counters whose window ended this long ago are deleted by the periodic job.
 KEEP_ENDED = timedelta(hours=1)
-_TABLE = AttemptCounter.__table__
+_TABLE = table_of(AttemptCounter)
 
 
 @dataclass(frozen=True)

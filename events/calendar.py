@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, vCalAddress, vCategory, vText
 from icalendar import Event as VEvent
 from sqlalchemy import ColumnElement, Select, String, func, or_, select, type_coerce
-from sqlalchemy.orm import Session, defaultload
+from sqlalchemy.orm import InstrumentedAttribute, Session, defaultload
 
 from events.ical_timezones import add_timezones, vtimezone
 from events.models import Community, Event, EventStatus, Tag, Venue, event_tag
@@ -114,6 +114,9 @@ def _parameter(value: str) -> str:
     return _one_line(value).replace('"', "'").replace("\\", "/")
 
 
+#: A SELECT of any columns (Select is generic in the tuple of its column types).
+_AnySelect = TypeVar("_AnySelect", bound="Select[*tuple[Any, ...]]")
+
 _TEXT_ESCAPES = {"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n"}
 _TO_ESCAPE = re.compile(r"[\\;,\n]")
 
@@ -128,7 +131,8 @@ class Text(vText):
     __slots__ = ()
 
     def to_ical(self) -> bytes:
-        return _TO_ESCAPE.sub(lambda m: _TEXT_ESCAPES[m.group()], str(self)).encode(self.encoding)
+        escaped = _TO_ESCAPE.sub(lambda m: _TEXT_ESCAPES[m.group()], str(self))
+        return escaped.encode(str(getattr(self, "encoding", "utf-8")))
 
 
 class Categories(vCategory):
@@ -238,7 +242,7 @@ def vevent_for(event: Event, base_url: str, status: str | None = None) -> VEvent
 
 @lru_cache(maxsize=BLOCK_CACHE_SIZE)
 def _block(facts: EventFacts) -> bytes:
-    return _vevent(facts).to_ical()
+    return bytes(_vevent(facts).to_ical())
 
 
 def vevent_block(event: Event, base_url: str, status: str | None = None) -> bytes:
@@ -267,7 +271,7 @@ def _calendar(name: str, description: str, url: str) -> Calendar:
 
 @lru_cache(maxsize=1024)
 def _header(name: str, description: str, url: str) -> bytes:
-    serialised = _calendar(name, description, url).to_ical()
+    serialised = bytes(_calendar(name, description, url).to_ical())
     assert serialised.endswith(_END)
     return serialised[: -len(_END)]
 
@@ -275,7 +279,7 @@ def _header(name: str, description: str, url: str) -> bytes:
 @lru_cache(maxsize=256)
 def _vtimezone_block(zone: str, first_year: int, last_year: int) -> bytes:
     # vtimezone() depends only on the years of its bounds (see events.ical_timezones).
-    return vtimezone(zone, date(first_year, 1, 1), date(last_year, 12, 31)).to_ical()
+    return bytes(vtimezone(zone, date(first_year, 1, 1), date(last_year, 12, 31)).to_ical())
 
 
 def _ordered(events: Iterable[Event]) -> list[Event]:
@@ -333,7 +337,7 @@ def full_build(
     if ordered:
         first, last = _date_range(ordered)
         add_timezones(calendar, {event.timezone for event in ordered}, first, last)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 # -- which events a feed holds -------------------------------------------------------------
@@ -361,7 +365,7 @@ class FeedState:
     count: int
 
 
-def _in_feed(statement: Select, scope: FeedScope, now: datetime) -> Select:
+def _in_feed(statement: _AnySelect, scope: FeedScope, now: datetime) -> _AnySelect:
     """Public events that end after the retention cutoff; cancelled ones only while their
     cancellation is recent, so subscribers learn about it and then stop seeing it."""
     cutoff = now - RETENTION
@@ -407,7 +411,7 @@ def recently_updated(
     return list(session.scalars(statement))
 
 
-def _raw(column: ColumnElement[Any], label: str) -> ColumnElement[Any]:
+def _raw(column: ColumnElement[Any] | InstrumentedAttribute[Any], label: str) -> ColumnElement[Any]:
     """The column as the driver returns it: skipping UUID/UTC conversion makes the
     fingerprint query several times faster, and only equality of values matters here."""
     return type_coerce(column, String()).label(label)

@@ -177,9 +177,10 @@ class Rhythm:
         if unsupported:
             raise InvalidRhythm("rrule_unsupported", field=sorted(unsupported)[0])
 
-        frequency = parts["FREQ"].lower()
-        if frequency not in ("weekly", "monthly"):
+        named = parts["FREQ"].lower()
+        if named not in ("weekly", "monthly"):
             raise InvalidRhythm("rrule_unsupported", field="FREQ")
+        frequency: Frequency = "weekly" if named == "weekly" else "monthly"
         interval = int(parts.get("INTERVAL", "1"))
         # WKST only changes the dates of a weekly rhythm that skips weeks; the form's is MO.
         if parts.get("WKST", "MO") != "MO" and frequency == "weekly" and interval > 1:

@@ -215,9 +215,11 @@ def _new_text_parser() -> MarkdownIt:
         "code_block": _code,
         "image": _image_as_alt_text,
     }
-    silent = ("paragraph_open", "heading_open", "blockquote_open", "blockquote_close")
-    silent += ("table_open", "thead_open", "thead_close", "tbody_open", "tbody_close")
-    silent += ("tr_open", "th_close", "td_close")
+    silent = (
+        *("paragraph_open", "heading_open", "blockquote_open", "blockquote_close"),
+        *("table_open", "thead_open", "thead_close", "tbody_open", "tbody_close"),
+        *("tr_open", "th_close", "td_close"),
+    )
     for name in silent:
         rules[name] = _constant("")
     for name, rule in rules.items():

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RENCONTRES = [sys.executable, "-m", "web.cli"]
 STARTUP_TIMEOUT_S = 90.0
-STARTED = re.compile(r"Started server process \[(\d+)\]")
-DIED = re.compile(r"Child process \[(\d+)\] died")
+#: What a worker logs once it serves (gunicorn's log format: ``[time] [pid] [level] ...``).
+READY = re.compile(r"\[(\d+)\] \[INFO\] Application startup complete")
 
 
 def free_port() -> int:
@@ -33,15 +33,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def workers_up(log: str) -> list[int]:
-    """The workers that started and were not replaced since, from uvicorn's log (one that
-    does not answer its supervisor in time, e.g. still importing, is killed and replaced);
-    none while one is still starting."""
-    started = [int(pid) for pid in STARTED.findall(log)]
-    if log.count("Application startup complete") < len(started):
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux's ``/proc``), oldest first."""
+    try:
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:  # the process is gone
         return []
-    died = {int(pid) for pid in DIED.findall(log)}
-    return [pid for pid in started if pid not in died]
+    return [int(child) for child in listed.split()]
 
 
 @dataclass
@@ -56,7 +54,10 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
     def worker_pids(self) -> list[int]:
-        return workers_up(self.log)
+        """The workers running now that have finished starting (the server's children
+        whose "startup complete" is in the log)."""
+        ready = {int(pid) for pid in READY.findall(self.log)}
+        return [pid for pid in children(self.process.pid) if pid in ready]
 
     def wait_for_workers(self, timeout: float = STARTUP_TIMEOUT_S) -> list[int]:
         """Until /healthz answers and every worker is up; their process ids."""

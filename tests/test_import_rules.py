@@ -184,3 +184,108 @@ def test_the_cycle_finder_finds_the_cycle_the_old_layout_had() -> None:
     assert cycles(old) == []  # no module imports itself back...
     assert cycles(unit_graph(old)) == [["events.database", "events.mail", "events.services"]]
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# -- the wall between the domain and the web, and between controllers ----------------------
+#: What the domain never imports: the web adapter and the framework it is written for.
+FORBIDDEN_IN_EVENTS = ("web", "litestar", "litestar_htmx", "jinja2")
+#: The one exception: mails are a domain output, written by the worker without any web
+#: server, from the templates in events/mail/templates; Jinja renders them there, and only
+#: there (pages are web/'s).
+JINJA_ALLOWED_IN = "events.mail.render"
+CONTROLLERS = "web.controllers"
+
+
+def _imports_of_source(name: str, source: str, *, is_package: bool = False) -> set[str]:
+    """Every dotted name ``source`` (the module ``name``) imports, relative ones resolved."""
+    package = name if is_package else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                base = parts[: len(parts) - node.level + 1]
+                origin = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                origin = node.module or ""
+            found.add(origin)
+            found.update(f"{origin}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _tree(package: str) -> dict[str, Path]:
+    root = ROOT / package.replace(".", "/")
+    return {_module_name(path): path for path in root.rglob("*.py")}
+
+
+def _forbidden(imported: set[str], prefixes: tuple[str, ...]) -> set[str]:
+    return {name for name in imported for p in prefixes if name == p or name.startswith(f"{p}.")}
+
+
+def domain_reaching_the_web(sources: dict[str, str]) -> dict[str, set[str]]:
+    """Module of ``events`` → what it imports of the web adapter or its framework."""
+    found = {}
+    for name, source in sources.items():
+        bad = _forbidden(_imports_of_source(name, source), FORBIDDEN_IN_EVENTS)
+        if name == JINJA_ALLOWED_IN:
+            bad -= _forbidden(bad, ("jinja2",))
+        if bad:
+            found[name] = bad
+    return found
+
+
+def controllers_importing_controllers(sources: dict[str, str]) -> dict[str, set[str]]:
+    """Controller module → the other controller modules it imports (the package's
+    ``__init__``, which lists the route handlers, is the one allowed to)."""
+    found = {}
+    for name, source in sources.items():
+        if name == CONTROLLERS:
+            continue
+        imported = _forbidden(_imports_of_source(name, source), (CONTROLLERS,))
+        others = {i for i in imported if i != name and not name.startswith(f"{i}.")}
+        others.discard(CONTROLLERS)
+        if others:
+            found[name] = others
+    return found
+
+
+def test_no_module_of_events_imports_the_web_or_its_framework() -> None:
+    sources = {name: path.read_text() for name, path in modules().items()}
+    assert len(sources) > 50
+    assert domain_reaching_the_web(sources) == {}
+
+
+def test_no_controller_imports_another_controller() -> None:
+    sources = {name: path.read_text() for name, path in _tree(CONTROLLERS).items()}
+    assert len(sources) > 10
+    assert controllers_importing_controllers(sources) == {}
+
+
+def test_the_wall_checks_can_fail() -> None:
+    # Negative controls: each rule finds the import it forbids, in every spelling.
+    assert domain_reaching_the_web(
+        {
+            "events.a": "from web.rendering import page\n",
+            "events.b": "import litestar\n",
+            "events.c": "def f():\n    from jinja2 import Environment\n",
+            "events.d": "from events import models\nimport webbrowser\n",
+        }
+    ) == {
+        "events.a": {"web.rendering", "web.rendering.page"},
+        "events.b": {"litestar"},
+        "events.c": {"jinja2", "jinja2.Environment"},
+    }
+    found = controllers_importing_controllers(
+        {
+            "web.controllers.a": "from web.controllers.feeds import event_ics\n",
+            "web.controllers.b": "from . import door_scan\n",
+            "web.controllers.c": "from web.door.access import door\n",
+            "web.controllers": "from web.controllers.a import A\n",
+        }
+    )
+    assert found == {
+        "web.controllers.a": {"web.controllers.feeds", "web.controllers.feeds.event_ics"},
+        "web.controllers.b": {"web.controllers.door_scan"},
+    }

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -12,7 +14,8 @@ from events.clock import utcnow
 from events.database import Database
 from events.demo import seed_demo, today_in_paris
 from events.errors import ValidationFailed
-from events.jobs.periodic import EXPIRE_HOLDS, REMINDERS
+from events.jobs.lease import JobBusy, exclusively
+from events.jobs.periodic import ANONYMISE, EXPIRE_HOLDS, EXTEND_SERIES, REFRESH_IMPORTS, REMINDERS
 from events.migrate import upgrade
 from events.services.accounts import AccountService
 from events.services.privacy import anonymise_past_registrations
@@ -21,13 +24,16 @@ from web.mail import background_worker
 from web.settings import Settings
 
 
-def _accepts(option: str) -> bool:
-    """Whether the installed uvicorn knows ``option`` (newer releases added some)."""
-    import inspect
-
-    import uvicorn
-
-    return option in inspect.signature(uvicorn.run).parameters
+@contextmanager
+def _alone(database: Database, job: str) -> Iterator[None]:
+    """Run what a periodic job does under that job's lease (events/jobs/lease.py): never
+    at the same time as the background workers' run of it; exit 1 while one is running."""
+    try:
+        with exclusively(database, job):
+            yield
+    except JobBusy:
+        click.echo(f"the {job} job is running elsewhere right now; try again later", err=True)
+        sys.exit(1)
 
 
 @click.group()
@@ -43,28 +49,35 @@ def main() -> None:
 )
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 def serve(host: str | None, port: int | None, workers: int | None, reload: bool) -> None:
-    """Run the production server (uvicorn, several worker processes)."""
-    import uvicorn
-
+    """Run the production server (uvicorn workers under gunicorn's arbiter, web/serving.py)."""
     settings = Settings.from_env()
-    # Workers re-read the environment; make the chosen secret and data folder theirs too.
+    # The app is built from the environment (web/serving.py): the secret and the data
+    # folder chosen here must be the ones it reads.
     os.environ.setdefault("SECRET_KEY", settings.secret_key)
     os.environ.setdefault("DATA_DIR", str(settings.data_dir))
-    # A worker that starts slowly on a busy machine (imports take seconds at high load) must
-    # not be killed and restarted in a loop by uvicorn's 5 s default health check.
-    patience = {"timeout_worker_healthcheck": 60} if _accepts("timeout_worker_healthcheck") else {}
-    uvicorn.run(
-        "web.serving:create_serving_app",
-        **patience,
-        factory=True,
+    forwarded = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    if reload:  # development: one process that restarts on code changes
+        import uvicorn
+
+        uvicorn.run(
+            "web.serving:create_serving_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            reload=True,
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded,
+            log_level="info",
+        )
+        return
+    from web.serving import serve as serve_forever
+
+    serve_forever(
         host=host or settings.host,
         port=port or settings.port,
-        workers=None if reload else (workers or settings.workers),
-        reload=reload,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        workers=workers or settings.workers,
+        forwarded_allow_ips=forwarded,
         access_log=settings.debug,
-        log_level="info",
     )
 
 
@@ -118,10 +131,12 @@ def series_extend() -> None:
     """Create occurrences up to the rolling horizon (run daily, e.g. from cron)."""
     settings = Settings.from_env()
     database = Database.from_url(settings.database_url)
-    with database.transaction() as session:
-        created = SeriesService(session).extend_all(today_in_paris())
-    click.echo(f"{created} occurrence(s) created")
-    database.dispose()
+    try:
+        with _alone(database, EXTEND_SERIES), database.transaction() as session:
+            created = SeriesService(session).extend_all(today_in_paris())
+        click.echo(f"{created} occurrence(s) created")
+    finally:
+        database.dispose()
 
 
 @main.command()
@@ -176,7 +191,8 @@ def import_refresh(force: bool) -> None:
     settings = Settings.from_env()
     database = Database.from_url(settings.database_url)
     try:
-        outcomes = refresh_imports(settings, database, force=force)
+        with _alone(database, REFRESH_IMPORTS):
+            outcomes = refresh_imports(settings, database, force=force)
         for line in describe(outcomes):
             click.echo(line)
         click.echo(f"{len(outcomes)} calendar(s) fetched")
@@ -202,7 +218,7 @@ def privacy_anonymise(after_days: int | None) -> None:
     days = settings.anonymise_after_days if after_days is None else after_days
     database = Database.from_url(settings.database_url)
     try:
-        with database.transaction() as session:
+        with _alone(database, ANONYMISE), database.transaction() as session:
             done = anonymise_past_registrations(session, now=utcnow(), after_days=days)
         click.echo(f"{done} registration(s) anonymised (events ended {days}+ days ago)")
     finally:

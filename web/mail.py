@@ -38,6 +38,7 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
         password=smtp.password,
         security=smtp.security,
         sender=smtp.sender,
+        connections=smtp.connections,
     )
 
 

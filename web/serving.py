@@ -1,5 +1,18 @@
-"""The app as ``rencontres serve`` runs it in each worker process, with the garbage
-collector tuned for serving.
+"""``rencontres serve``: gunicorn's arbiter supervising uvicorn workers that fork from a
+master holding the app, with the garbage collector tuned for serving.
+
+Why gunicorn's arbiter and not uvicorn's own supervisor (docs/performance.md): uvicorn's
+supervisor pings its workers one after the other and waits up to its health-check timeout
+for each answer (60 s here, since a worker *starting* on a loaded machine needs seconds
+before it can answer); a worker that dies while being pinged is noticed only when that
+wait ends, and its replacement then spawns a fresh interpreter that imports everything
+again. Measured on this 2-core machine: every worker killed while the supervisor waited
+for it, the node answered again after 68 and 77 s; killed at once without that wait, 9 to
+13 s (the replacements' imports). Gunicorn's arbiter learns of a dead worker from SIGCHLD
+at once and forks the replacement from a master that already built the app
+(``preload_app``): answered again within about a second. A worker that hangs instead of
+dying is killed after :data:`HUNG_WORKER_TIMEOUT` without a heartbeat; the startup grace a
+slow machine needs is spent once, in the master, before any worker exists.
 
 CPython's default collector runs a young-generation pass every 700 container allocations
 and now and then a full pass over every object alive, the app's own included (routes,
@@ -14,14 +27,21 @@ scans/s with p99 157-179 ms tuned (docs/performance.md).
 from __future__ import annotations
 
 import gc
+from typing import Any
 
+from gunicorn.app.base import BaseApplication
 from litestar import Litestar
 
+from events.database import Database
 from web.app import create_app
 
 #: Young objects between collections (default 700), then how many collections of one
 #: generation before the next is collected (defaults 10 and 10).
 GC_THRESHOLDS = (20_000, 20, 20)
+#: Seconds without a heartbeat before the arbiter kills a worker whose event loop hangs
+#: (a dead one is replaced at once).
+HUNG_WORKER_TIMEOUT = 30
+WORKER_CLASS = "uvicorn_worker.UvicornWorker"
 
 
 def tune_gc_for_serving() -> None:
@@ -37,3 +57,50 @@ def create_serving_app() -> Litestar:
     app = create_app()
     tune_gc_for_serving()
     return app
+
+
+def _after_fork(arbiter: Any, _worker: Any) -> None:
+    """A worker owns no connection of the master: the pools start empty in each worker
+    (the master opens none, this makes sure of it)."""
+    app: Litestar = arbiter.app.wsgi()
+    database: Database = app.state["db"]
+    database.engine.dispose(close=False)
+
+
+class ServingApplication(BaseApplication):  # type: ignore[misc]
+    """gunicorn, configured in code: ``options`` are gunicorn settings."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Litestar:
+        return create_serving_app()
+
+
+def serve(
+    *, host: str, port: int, workers: int, forwarded_allow_ips: str, access_log: bool
+) -> None:
+    """Run until SIGTERM or SIGINT (gunicorn stops the workers gracefully)."""
+    ServingApplication(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": WORKER_CLASS,
+            "preload_app": True,
+            "post_fork": _after_fork,
+            "timeout": HUNG_WORKER_TIMEOUT,
+            "graceful_timeout": 20,
+            "keepalive": 5,  # uvicorn's default keep-alive
+            "forwarded_allow_ips": forwarded_allow_ips,
+            "accesslog": "-" if access_log else None,
+            "errorlog": "-",
+            "loglevel": "info",
+            # No control socket: it lives in $HOME, shared by every server of the user.
+            "control_socket_disable": True,
+        }
+    ).run()

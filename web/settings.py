@@ -47,6 +47,8 @@ class SmtpSettings:
     password: str = ""
     security: str = "starttls"  # starttls | tls | none
     sender: str = "Rencontres <noreply@localhost>"
+    #: SMTP connections a sender keeps open at once (``SMTP_CONNECTIONS``, 1 to 16).
+    connections: int = 4
 
     @property
     def configured(self) -> bool:
@@ -106,6 +108,7 @@ class Settings:
                 password=env.get("SMTP_PASSWORD", ""),
                 security=env.get("SMTP_SECURITY") or "starttls",
                 sender=env.get("MAIL_FROM") or "Rencontres <noreply@localhost>",
+                connections=min(max(int(env.get("SMTP_CONNECTIONS") or 4), 1), 16),
             ),
             mail_worker=_choice(env, "MAIL_WORKER", ("inline", "off")),
             reminder_hours=max(float(env.get("MAIL_REMINDER_HOURS") or 24), 0.0),

@@ -35,6 +35,8 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from types import TracebackType
 
@@ -42,14 +44,16 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from events.clock import utcnow
 from events.database import Database
 from events.models import JobLease
+from events.models.base import table_of
 
 log = logging.getLogger("rencontres.jobs")
 
 #: How long a lease lasts without renewal: what a dead holder delays its job by.
 HOLD_FOR = timedelta(minutes=2)
-_TABLE = JobLease.__table__
+_TABLE = table_of(JobLease)
 
 
 def new_holder() -> str:
@@ -58,16 +62,28 @@ def new_holder() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+class JobBusy(Exception):
+    """The job is running elsewhere right now."""
+
+
 def try_acquire(
-    db: Database, name: str, holder: str, *, now: datetime, hold_for: timedelta = HOLD_FOR
+    db: Database,
+    name: str,
+    holder: str,
+    *,
+    now: datetime,
+    hold_for: timedelta = HOLD_FOR,
+    due_or_not: bool = False,
 ) -> bool:
-    """Take the lease of job ``name`` if nobody holds it and the job is due."""
+    """Take the lease of job ``name`` if nobody holds it and the job is due (or, with
+    ``due_or_not``, whenever nobody holds it: a command run by hand)."""
     insert = sqlite_insert if db.is_sqlite else pg_insert
     new = insert(_TABLE).values(name=name, holder=holder, expires_at=now + hold_for, due_at=now)
+    free = _TABLE.c.expires_at <= now
     statement = new.on_conflict_do_update(
         index_elements=[_TABLE.c.name],
         set_={"holder": holder, "expires_at": now + hold_for, "updated_at": now},
-        where=(_TABLE.c.expires_at <= now) & (_TABLE.c.due_at <= now),
+        where=free if due_or_not else free & (_TABLE.c.due_at <= now),
     ).returning(_TABLE.c.holder)
     with db.queued_transaction() as session:
         return session.execute(statement).scalar() == holder
@@ -82,19 +98,43 @@ def renew(db: Database, name: str, holder: str, *, until: datetime) -> bool:
             .values(expires_at=until)
             .execution_options(synchronize_session=False)
         )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return _rows(result) == 1
 
 
-def release(db: Database, name: str, holder: str, *, now: datetime, due_at: datetime) -> bool:
-    """Let go of our lease: the job is done until ``due_at``. False if it was not ours."""
+def release(
+    db: Database, name: str, holder: str, *, now: datetime, due_at: datetime | None
+) -> bool:
+    """Let go of our lease: the job is done until ``due_at`` (None: when it was due
+    before). False if it was not ours."""
+    values = {"expires_at": now, "finished_at": now}
+    if due_at is not None:
+        values["due_at"] = due_at
     with db.queued_transaction() as session:
         result = session.execute(
             update(JobLease)
             .where(JobLease.name == name, JobLease.holder == holder)
-            .values(expires_at=now, due_at=due_at, finished_at=now)
+            .values(values)
             .execution_options(synchronize_session=False)
         )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return _rows(result) == 1
+
+
+@contextmanager
+def exclusively(db: Database, name: str, *, hold_for: timedelta = HOLD_FOR) -> Iterator[None]:
+    """Run job ``name`` by hand (``rencontres series extend``...) under its lease, due or
+    not; :class:`JobBusy` if it is running elsewhere. The periodic schedule is left as
+    it was."""
+    holder = new_holder()
+    now = utcnow()
+    if not try_acquire(db, name, holder, now=now, hold_for=hold_for, due_or_not=True):
+        raise JobBusy(name)
+    lease = HeldLease(db, name, holder, now=now, hold_for=hold_for)
+    try:
+        with lease:
+            yield
+    finally:
+        with suppress(Exception):  # unreleased, the lease still expires
+            release(db, name, holder, now=lease.now(), due_at=None)
 
 
 def waiting(db: Database, *, now: datetime) -> set[str]:
@@ -148,3 +188,8 @@ class HeldLease:
     ) -> None:
         self._done.set()
         self._thread.join()
+
+
+def _rows(result: object) -> int:
+    """Rows an UPDATE matched (SQLAlchemy types ``execute``'s result without it)."""
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -9,6 +9,7 @@ unreachable stops the round (the worker backs off, events/jobs/worker.py).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -45,8 +46,17 @@ class JobRunner:
     ) -> None:
         self.db = db
         self.jobs = tuple(jobs)
-        self.holder = holder or new_holder()
         self.hold_for = hold_for
+        self._holder = holder
+        self._holder_of: int | None = None
+
+    @property
+    def holder(self) -> str:
+        """Our name in the lease rows: made in the process that runs the jobs, since the
+        runner may be built before the server forks its workers (web/serving.py)."""
+        if self._holder is None or (self._holder_of not in (None, os.getpid())):
+            self._holder, self._holder_of = new_holder(), os.getpid()
+        return self._holder
 
     def run_due(self, now: datetime | None = None) -> dict[str, int]:
         """Run every job that is due and not running elsewhere; what each one did."""

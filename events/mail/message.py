@@ -54,7 +54,8 @@ def sender_address(sender: str) -> Address:
     addresses = header.addresses
     if len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
         raise ValueError(f"not one e-mail address: {sender!r}")
-    return addresses[0]
+    address: Address = addresses[0]
+    return address
 
 
 def sender_domain(sender: str) -> str:
@@ -85,7 +86,7 @@ def build_message(mail: Mail, *, sender: str, date: datetime) -> EmailMessage:
         assert html_part is not None
         for attachment in inline:
             maintype, subtype = attachment["content_type"].split("/", 1)
-            html_part.add_related(  # type: ignore[attr-defined]
+            html_part.add_related(
                 _data(attachment),
                 maintype=maintype,
                 subtype=subtype,

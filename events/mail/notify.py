@@ -47,14 +47,14 @@ from events.models import (
     RegistrationStatus,
     Venue,
 )
-from events.models.base import new_id
+from events.models.base import new_id, table_of
 
 S = RegistrationStatus
 SUBJECT_MAX_LENGTH = 300
 #: Set after a commit that queued or rendered mail, so an in-process worker wakes up.
 outbox_committed = threading.Event()
 _QUEUED_FLAG = "rencontres.mail_queued"
-_INSERT_OUTBOX = insert(OutboxMessage.__table__)
+_INSERT_OUTBOX = insert(table_of(OutboxMessage))
 _NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
@@ -80,6 +80,11 @@ class MailKind(enum.StrEnum):
     EVENT_CANCELLED = "event_cancelled"
     REMINDER = "reminder"
 
+
+#: Mails written to many people at once (every attendee of an event, every reminder of the
+#: day): sent after every other mail waiting, so a backlog of them never delays the mail
+#: someone is waiting for now (a confirmation, a link, a ticket).
+BULK_KINDS = frozenset({MailKind.REMINDER, MailKind.EVENT_CHANGED, MailKind.EVENT_CANCELLED})
 
 #: Who hears about a change or a cancellation of the event: everyone with a place, in
 #: line, or awaiting approval (unconfirmed addresses are not written to).

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from events.clock import utcnow
 from events.database import Database
 from events.errors import NotFound
+from events.mail.notify import BULK_KINDS
 from events.models import Community, OutboxMessage, OutboxStatus
 
 PER_PAGE = 50
@@ -117,6 +118,13 @@ class OutboxService:
         )
         self.session.flush()
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+#: Sort key putting every mail before the bulk ones (:data:`BULK_KINDS`): who claims in
+#: this order renders and sends a confirmation before a backlog of reminders.
+TRANSACTIONAL_FIRST = case(
+    (OutboxMessage.kind.in_([kind.value for kind in BULK_KINDS]), 1), else_=0
+)
 
 
 def claim_rows(

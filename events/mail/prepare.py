@@ -38,11 +38,12 @@ from events.mail.notify import (
     place_of,
     wake_worker_after_commit,
 )
-from events.mail.outbox import claim_rows
+from events.mail.outbox import TRANSACTIONAL_FIRST, claim_rows
 from events.mail.render import event_details, render
 from events.mail.settings import MailSettings
 from events.models import Event, EventStatus, OutboxMessage, OutboxStatus, PersonalFeed
 from events.models import RegistrationStatus as S
+from events.models.base import table_of
 from events.tickets import ticket_url
 from events.tokens import new_token
 
@@ -83,8 +84,9 @@ class Rendered:
 
 
 def prepare_outbox(db: Database, settings: MailSettings, *, limit: int = PREPARE_BATCH) -> int:
-    """Render up to ``limit`` queued mails, oldest first, with the links of ``settings``;
-    returns how many were written."""
+    """Render up to ``limit`` queued mails with the links of ``settings``, bulk mails
+    (reminders, event changes) after all others, oldest first; returns how many were
+    written."""
     claim = _claim(db, limit)
     if claim is None:
         return 0
@@ -108,7 +110,7 @@ def _claim(db: Database, limit: int) -> tuple[datetime, list[UUID]] | None:
         OutboxMessage.render_spec.is_not(None),
         OutboxMessage.status == OutboxStatus.PENDING,
     )
-    order = (OutboxMessage.created_at, OutboxMessage.id)
+    order = (TRANSACTIONAL_FIRST, OutboxMessage.created_at, OutboxMessage.id)
     claimed = claim_rows(db, waiting, order, limit=limit, now=now, until=until)
     return (until, claimed) if claimed else None
 
@@ -153,8 +155,9 @@ def render_queued(
     recipient = Recipient.from_spec(spec["recipient"])
     token = spec.get("token")
     locale = mail_locale(recipient.locale)
-    confirmed = recipient.status is S.CONFIRMED and recipient.ticket_code is not None
-    ticket = ticket_url(settings.base_url, recipient.ticket_code) if confirmed else ""
+    code = recipient.ticket_code
+    confirmed = recipient.status is S.CONFIRMED and code is not None
+    ticket = ticket_url(settings.base_url, code) if code is not None and confirmed else ""
     with_qr = confirmed and kind in QR_KINDS
     qr_cid = f"ticket-{recipient.id.hex}@rencontres" if with_qr else ""
     private = settings.url(f"/r/{token}") if token else ""
@@ -222,7 +225,7 @@ def _store(session: Session, results: list[Rendered], until: datetime) -> int:
         )
     )
     mine = [result for result in results if result.message_id in waiting]
-    table = OutboxMessage.__table__
+    table = table_of(OutboxMessage)
     rendered = [
         {
             "message_id": result.message_id,

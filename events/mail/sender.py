@@ -12,6 +12,13 @@ Delivery is at least once: if the process dies after the SMTP server accepted a 
 and before the ``sent`` commit, the row is sent again once its claim expires (with the
 same Message-ID, so the copies are recognisably one message). Otherwise exactly once.
 
+Order and parallelism. Claims take every other mail before the bulk ones (reminders,
+event changes and cancellations to many: :data:`events.mail.notify.BULK_KINDS`), then the
+oldest first; a batch is a few mails per connection and is sent over ``connections`` SMTP
+connections at once (each thread its own connection, taking the batch's mails in order).
+So a confirmation queued behind 1,200 reminders waits for the batch being sent, not for
+the reminders.
+
 Failures. A refusal the server calls permanent (5xx for the recipient or the content) or
 a message that cannot be encoded marks the row ``failed`` at once. Anything else
 (connection refused, timeouts, 4xx, authentication) is retried after
@@ -25,7 +32,10 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import threading
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,7 +44,7 @@ from sqlalchemy import select, update
 from events.clock import utcnow
 from events.database import Database
 from events.mail.message import Mail, build_message, sender_address
-from events.mail.outbox import claim_rows
+from events.mail.outbox import TRANSACTIONAL_FIRST, claim_rows
 from events.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger("rencontres.mail")
@@ -44,13 +54,16 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 #: How long a claim keeps other senders off a row (longer than a batch can take).
 CLAIM_FOR = timedelta(minutes=10)
-BATCH_SIZE = 20
+#: Mails claimed at once per SMTP connection: small, so that a mail queued while a backlog
+#: is being sent waits for one batch at most (claims take it first: see the module doc).
+BATCH_PER_CONNECTION = 5
 ERROR_MAX_LENGTH = 2000
 
 
 def retry_delay(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: 30 s, 1 min, 2 min... max 1 h."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
+    delay: timedelta = min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
+    return delay
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,8 @@ class SmtpConfig:
     #: The From header: ``"Name <address>"`` or an address.
     sender: str = "Rencontres <noreply@localhost>"
     timeout: float = 30.0
+    #: SMTP connections used at once: a batch is shared between them.
+    connections: int = 4
 
     def __post_init__(self) -> None:
         sender_address(self.sender)  # refuse a broken MAIL_FROM before sending anything
@@ -82,6 +97,13 @@ class SendReport:
     @property
     def claimed(self) -> int:
         return self.sent + self.retried + self.failed + self.lost
+
+    def add(self, other: SendReport) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.lost += other.lost
+        self.errors += other.errors
 
 
 class _Permanent(Exception):
@@ -103,64 +125,94 @@ def _is_permanent(error: BaseException) -> bool:
 
 
 class MailSender:
-    """Sends due outbox rows through one SMTP server."""
+    """Sends due outbox rows through one SMTP server, over a few connections at once."""
 
     def __init__(
         self,
         db: Database,
         config: SmtpConfig,
         *,
-        batch_size: int = BATCH_SIZE,
+        batch_size: int | None = None,
         claim_for: timedelta = CLAIM_FOR,
         connect: Callable[[SmtpConfig], smtplib.SMTP] | None = None,
     ) -> None:
         self.db = db
         self.config = config
-        self.batch_size = batch_size
+        self.connections = max(config.connections, 1)
+        self.batch_size = batch_size or BATCH_PER_CONNECTION * self.connections
         self.claim_for = claim_for
         self._connect_with = connect or connect_smtp
 
     # -- one pass ---------------------------------------------------------------------
     def run_once(self, now: datetime | None = None) -> SendReport:
-        """Claim one batch of due rows and try to send each; returns what happened."""
+        """Claim one batch of due rows and send them over up to ``connections`` SMTP
+        connections at once; returns what happened."""
         now = now or utcnow()
         claim, mails = self.claim(now)
         report = SendReport()
         if not mails:
             return report
+        waiting = deque(mails)
+        lock = threading.Lock()
+        threads = min(self.connections, len(mails))
+        with ThreadPoolExecutor(threads, thread_name_prefix="rencontres-smtp") as pool:
+            sending = [
+                pool.submit(self._send_from, waiting, lock, claim, now, report)
+                for _ in range(threads)
+            ]
+            unreachable = [done.result() for done in sending]  # database errors go up
+        # Left only if no connection could be opened (or the last one failed after the
+        # others were done): retried later, like any mail the server did not take.
+        error = next((e for e in unreachable if e is not None), None)
+        for unsent in waiting:
+            assert error is not None
+            self._failed(unsent, claim, error, now, report, lock, permanent=False)
+        return report
+
+    def _send_from(
+        self,
+        waiting: deque[Mail],
+        lock: threading.Lock,
+        claim: datetime,
+        now: datetime,
+        report: SendReport,
+    ) -> Exception | None:
+        """One connection's share: take the batch's next mail until none is left. If no
+        connection can be opened, put the mail back for the other connections and return
+        why."""
         smtp: smtplib.SMTP | None = None
         try:
-            for index, mail in enumerate(mails):
+            while True:
+                with lock:
+                    if not waiting:
+                        return None
+                    mail = waiting.popleft()
                 if smtp is None:
                     try:
                         smtp = self._connect_with(self.config)
-                    except Exception as error:  # the server is unreachable: retry them all
-                        for waiting in mails[index:]:
-                            self._failed(waiting, claim, error, now, report, permanent=False)
-                        break
+                    except Exception as error:
+                        with lock:
+                            waiting.appendleft(mail)
+                        return error
                 try:
                     message = build_message(mail, sender=self.config.sender, date=now)
                     smtp.send_message(message, to_addrs=[mail.to_address])
                 except Exception as error:  # every failure is recorded on its row
                     if isinstance(error, smtplib.SMTPServerDisconnected | OSError):
-                        smtp = _close(smtp)  # reconnect for the next message
-                    self._failed(mail, claim, error, now, report)
+                        _close(smtp)
+                        smtp = None  # reconnect for the next message
+                    self._failed(mail, claim, error, now, report, lock)
                     continue
-                self._sent(mail, claim, now, report)
+                self._sent(mail, claim, now, report, lock)
         finally:
             _close(smtp)
-        return report
 
     def run_until_idle(self, now: datetime | None = None, *, max_batches: int = 50) -> SendReport:
         """Send batch after batch while full batches come back (a burst after an outage)."""
         total = SendReport()
         for _ in range(max_batches):
             report = self.run_once(now)
-            total.sent += report.sent
-            total.retried += report.retried
-            total.failed += report.failed
-            total.lost += report.lost
-            total.errors += report.errors
+            total.add(report)
             if report.claimed < self.batch_size or report.retried:
                 break
         return total
@@ -174,7 +226,7 @@ class MailSender:
             OutboxMessage.render_spec.is_(None),  # rendered (events/mail/prepare.py)
             OutboxMessage.next_attempt_at <= now,
         )
-        order = (OutboxMessage.next_attempt_at, OutboxMessage.id)
+        order = (TRANSACTIONAL_FIRST, OutboxMessage.next_attempt_at, OutboxMessage.id)
         claimed = claim_rows(self.db, due, order, limit=self.batch_size, now=now, until=until)
         if not claimed:
             return until, []
@@ -193,7 +245,9 @@ class MailSender:
             ).all()
         return until, [Mail(*row) for row in rows]
 
-    def _sent(self, mail: Mail, claim: datetime, now: datetime, report: SendReport) -> None:
+    def _sent(
+        self, mail: Mail, claim: datetime, now: datetime, report: SendReport, lock: threading.Lock
+    ) -> None:
         with self.db.queued_transaction() as session:
             done = session.execute(
                 update(OutboxMessage)
@@ -207,11 +261,12 @@ class MailSender:
                 )
                 .execution_options(synchronize_session=False)
             )
-        if done.rowcount == 1:  # type: ignore[attr-defined]
-            report.sent += 1
-        else:
+        with lock:
+            if done.rowcount == 1:  # type: ignore[attr-defined]
+                report.sent += 1
+                return
             report.lost += 1
-            log.warning("mail %s was sent after its claim expired", mail.id)
+        log.warning("mail %s was sent after its claim expired", mail.id)
 
     def _failed(
         self,
@@ -220,6 +275,7 @@ class MailSender:
         error: BaseException,
         now: datetime,
         report: SendReport,
+        lock: threading.Lock,
         *,
         permanent: bool | None = None,
     ) -> None:
@@ -233,7 +289,8 @@ class MailSender:
                 )
             )
             if attempts is None:
-                report.lost += 1
+                with lock:
+                    report.lost += 1
                 return
             attempts += 1
             give_up = permanent or attempts >= MAX_ATTEMPTS
@@ -249,12 +306,15 @@ class MailSender:
                 )
                 .execution_options(synchronize_session=False)
             )
-        report.errors.append(description)
+        with lock:
+            report.errors.append(description)
+            if give_up:
+                report.failed += 1
+            else:
+                report.retried += 1
         if give_up:
-            report.failed += 1
             log.error("mail %s failed after %s attempt(s): %s", mail.id, attempts, description)
         else:
-            report.retried += 1
             log.warning("mail %s not sent (attempt %s): %s", mail.id, attempts, description)
 
 
@@ -278,9 +338,8 @@ def connect_smtp(config: SmtpConfig) -> smtplib.SMTP:
 
 def _close(smtp: smtplib.SMTP | None) -> None:
     if smtp is None:
-        return None
+        return
     try:
         smtp.quit()
     except (smtplib.SMTPException, OSError):
         smtp.close()
-    return None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
 from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7AuditBase
-from advanced_alchemy.mixins.uuid import uuid7
+from advanced_alchemy.mixins import uuid as _uuid_mixin
+from sqlalchemy import Table
 
 #: The one declarative base; every model's table ends up in ``Base.metadata``.
 Base = UUIDv7AuditBase
@@ -14,7 +16,15 @@ Base = UUIDv7AuditBase
 def new_id() -> UUID:
     """The primary key the column default would give at flush, known before it: rows
     that reference each other can then be added together and written in one flush."""
-    return uuid7()
+    # The same UUIDv7 maker as the column default (advanced-alchemy picks the library).
+    made: UUID = _uuid_mixin.uuid7()  # type: ignore[attr-defined]
+    return made
 
 
-__all__ = ["Base", "new_id"]
+def table_of(model: type[Base]) -> Table:
+    """The table of ``model``, typed as the ``Table`` it is (SQLAlchemy types it as any
+    ``FromClause``), for the Core statements of the hot paths."""
+    return cast(Table, model.__table__)
+
+
+__all__ = ["Base", "new_id", "table_of"]

@@ -50,7 +50,7 @@ class EventPage:
         return max(1, ceil(self.total / self.page_size))
 
 
-def _filtered(filters: EventFilters, now: datetime) -> Select[tuple[Event]]:
+def _filtered(filters: EventFilters, now: datetime) -> Select[Event]:
     statement = select(Event).where(Event.status != EventStatus.DRAFT)
     statement = (
         statement.where(is_over_clause(now))

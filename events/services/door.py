@@ -43,7 +43,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -61,7 +61,7 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
-from events.models.base import new_id
+from events.models.base import new_id, table_of
 from events.services.door_admission import Admission, OneStatementAdmission
 from events.services.door_input import (
     UNDO_NONCE_PREFIX,
@@ -127,8 +127,8 @@ _ONE_STATEMENT = OneStatementAdmission(_REFUSAL_FOR_STATUS)
 # The general path runs four statements per scan; building each anew (and computing its
 # cache key) was a third of a scan's time (docs/performance.md). These are built at import
 # with bound parameters, so SQLAlchemy reuses their compiled form.
-_checkins = CheckIn.__table__
-_registrations = Registration.__table__
+_checkins = table_of(CheckIn)
+_registrations = table_of(Registration)
 
 
 def _lookup(column: Any) -> dict[bool, Any]:
@@ -147,7 +147,7 @@ _BY_ID = _lookup(Registration.id)
 _NONCE_SEEN = select(_checkins.c.id).where(
     _checkins.c.event_id == bindparam("event_id"), _checkins.c.nonce == bindparam("nonce")
 )
-_people = bindparam("people")
+_people = bindparam("people", type_=Integer)
 _ADD_ARRIVED = (
     update(_registrations)
     .where(
@@ -529,6 +529,7 @@ class DoorService:
             actor_id=actor_id,
             door_link_id=door_link_id,
         )
+        assert row is not None  # the nonce was checked under the event's lock: it is ours
         return ScanResult(
             verdict=Verdict.ADMITTED,
             registration_id=registration.id,
@@ -635,6 +636,7 @@ class DoorService:
         firsts = self._first_admissions(event)
         entries: list[dict[str, Any]] = []
         for reg_id, code, name, guests, arrived, status in rows:
+            assert code is not None  # only rows with a ticket were selected
             party = 1 + guests
             verdict = _REFUSAL_FOR_STATUS.get(status)
             if verdict is None:
@@ -827,6 +829,8 @@ class DoorService:
         return ONE_STATEMENT_ADMISSION and self.session.get_bind().dialect.name == "postgresql"
 
     def _admitted(self, admission: Admission, when: datetime, device: str) -> ScanResult:
+        first_at: datetime | None
+        first_device: str | None
         """The answer to a scan that let people in, by either path."""
         # After the one statement, an earlier unit of the batch may hold this registration.
         loaded = self.session.identity_map.get(
@@ -902,13 +906,15 @@ class DoorService:
         return result, admit
 
     def _find(self, code: str, registration_id: UUID | None, *, lock: bool) -> Registration | None:
+        key: UUID | str
         if registration_id is not None:
             query, key = _BY_ID[lock], registration_id
         elif code:
             query, key = _BY_CODE[lock], code
         else:
             return None
-        return self.session.scalar(query, {"key": key})
+        found: Registration | None = self.session.scalar(query, {"key": key})
+        return found
 
     def _add_arrived(self, registration: Registration, people: int) -> int:
         """Add ``people`` (negative to take back) to ``arrived`` if it stays within the
@@ -1077,6 +1083,9 @@ class DoorService:
                     CheckIn.id.not_in(undone),
                 )
             )
+            # Admissions always name their registration (only refusals of unknown tickets
+            # have none); the condition says so to the checker.
+            if registration_id is not None
         ]
 
     def _undone(self, check_in_id: UUID) -> bool:

@@ -49,10 +49,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from events.models import CheckIn, CheckInAction, Registration, RegistrationStatus
-from events.models.base import new_id
+from events.models.base import new_id, table_of
 
-_checkins = CheckIn.__table__
-_registrations = Registration.__table__
+_checkins = table_of(CheckIn)
+_registrations = table_of(Registration)
 _uuid = _checkins.c.id.type
 
 

@@ -37,7 +37,11 @@ from events.validation import (
 MAX_DURATION = timedelta(days=14)
 #: Loader options for :meth:`EventService.by_slug`: the event with its community, venue and
 #: source, without the two extra queries for its tags and cover image.
-WITHOUT_COLLECTIONS: tuple[ORMOption, ...] = (lazyload(Event.tags), lazyload(Event.cover))
+# ``Event.cover`` is a backref declared by events/models/covers.py, unknown to the checker.
+WITHOUT_COLLECTIONS: tuple[ORMOption, ...] = (
+    lazyload(Event.tags),
+    lazyload(Event.cover),  # type: ignore[attr-defined]
+)
 MAX_GUEST_ALLOWANCE = 20
 _TRUE_FLAGS = frozenset({"on", "true", "1", "yes"})
 _FALSE_FLAGS = frozenset({"", "off", "false", "0", "no"})

@@ -90,7 +90,7 @@ def count_feed_tokens(session: Session, email: str) -> int:
 def revoke_feed_tokens(session: Session, email: str) -> int:
     """Stop every personal-feed link of ``email``; returns how many there were."""
     result = session.execute(delete(PersonalFeed).where(PersonalFeed.email == email.lower()))
-    return result.rowcount or 0
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _email_for(session: Session, token: str | None) -> str:
@@ -104,7 +104,7 @@ def _email_for(session: Session, token: str | None) -> str:
     return email
 
 
-def _rank(registration: Registration) -> tuple[int, datetime]:
+def _rank(registration: Registration) -> tuple[int, float]:
     # When an address registered twice (cancelled, then again), the active one wins.
     return (0 if registration.status.is_active else 1, -registration.created_at.timestamp())
 

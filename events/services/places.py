@@ -45,7 +45,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Integer, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -55,6 +55,7 @@ from events.errors import Conflict
 from events.lifecycle import is_over
 from events.mail.notify import MailKind
 from events.models import Event, Registration, RegistrationStatus
+from events.models.base import table_of
 from events.services.registration_records import log_registration, mail_registrant
 
 #: TEST-ONLY hook, called with the session between the capacity check and the write that
@@ -80,12 +81,12 @@ _LOCKED_FIELDS = (
 # Core statements with bound parameters, built at import: SQLAlchemy reuses their compiled
 # form, where building them anew (and computing their cache keys) on every registration
 # was a third of the hottest write's time (docs/performance.md).
-_events = Event.__table__
+_events = table_of(Event)
 _READ_EVENT = select(*(_events.c[name] for name in _LOCKED_FIELDS)).where(
     _events.c.id == bindparam("event_id")
 )
 _LOCK_EVENT = _READ_EVENT.with_for_update()
-_people = bindparam("people")
+_people = bindparam("people", type_=Integer)
 # ``updated_at`` is left alone: feeds use it, and a change of places changes no feed.
 _TAKE_PLACES = (
     update(_events)

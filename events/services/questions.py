@@ -106,7 +106,7 @@ class Question:
             return None
         qid, label = data.get("id"), data.get("label")
         try:
-            kind = QuestionKind(data.get("kind"))
+            kind = QuestionKind(str(data.get("kind")))
         except ValueError:
             return None
         if not isinstance(qid, str) or not _ID.match(qid) or not isinstance(label, str):
@@ -118,7 +118,7 @@ class Question:
             label=label,
             required=bool(data.get("required")),
             options=tuple(o for o in options if isinstance(o, str)) if kind.has_options else (),
-            help=data.get("help") if isinstance(data.get("help"), str) else "",
+            help=help_text if isinstance(help_text := data.get("help"), str) else "",
             removed=bool(data.get("removed")),
         )
 

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from events.mail.notify import MailKind, queue_registration_mail
 from events.models import Event, Registration, RegistrationLog, RegistrationStatus
+from events.models.base import table_of
 
-_INSERT_LOG = insert(RegistrationLog.__table__)
+_INSERT_LOG = insert(table_of(RegistrationLog))
 
 
 def log_registration(

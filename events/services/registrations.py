@@ -65,7 +65,7 @@ from events.lifecycle import (
 from events.mail.notify import MailKind
 from events.mail.outbox import forget_registrations
 from events.models import Event, Registration, RegistrationLink, RegistrationStatus
-from events.models.base import new_id
+from events.models.base import new_id, table_of
 from events.models.registrations import ACTIVE_ONLY, INACTIVE_STATUSES
 from events.services.personal_data import clear_personal_data, forget_private_links
 from events.services.personal_feeds import revoke_feed_tokens
@@ -99,7 +99,7 @@ _CHECKED = {"on", "true", "1", "yes", "y"}
 # Core statements with bound parameters, built at import: SQLAlchemy reuses their compiled
 # form, where building them anew (and computing their cache keys) on every registration
 # was a third of the hottest write's time (docs/performance.md).
-_registrations = Registration.__table__
+_registrations = table_of(Registration)
 _same_address = and_(_registrations.c.email == bindparam("email"), text(ACTIVE_ONLY))
 _EARLIER_BY_ADDRESS = select(_registrations.c.id).where(
     _registrations.c.event_id == bindparam("event_id"), _same_address

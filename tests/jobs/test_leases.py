@@ -12,14 +12,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from events.clock import utcnow
 from events.database import Database
-from events.jobs.lease import HOLD_FOR, release, renew, try_acquire
+from events.jobs.lease import HOLD_FOR, JobBusy, exclusively, release, renew, try_acquire
+from events.jobs.periodic import EXTEND_SERIES
 from events.jobs.runner import JobRunner, PeriodicJob
 from events.models import JobLease
 from tests.server_process import ROOT
+from web.cli import main
 
 MINUTE = timedelta(minutes=1)
 
@@ -126,3 +129,42 @@ def test_a_lease_whose_holder_was_killed_is_taken_over_after_it_expires(
     assert runner.run_due(now) == {}  # its lease still holds: the job is not run twice
     assert runner.run_due(now + HOLD_FOR) == {"stuck": 1}  # expired: taken over
     assert stuck.runs == [now + HOLD_FOR]
+
+
+def test_a_command_runs_a_job_under_its_lease_and_leaves_the_schedule(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    env = {"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "SECRET_KEY": "k" * 40}
+    now = utcnow()
+    assert try_acquire(db, EXTEND_SERIES, "a worker", now=now)  # the job is running
+
+    busy = CliRunner().invoke(main, ["series", "extend"], env=env)
+
+    assert busy.exit_code == 1
+    assert "the extend_series job is running elsewhere" in busy.output
+    assert release(db, EXTEND_SERIES, "a worker", now=now, due_at=now + timedelta(days=1))
+    done = CliRunner().invoke(main, ["series", "extend"], env=env)
+    assert done.exit_code == 0, done.output
+    with db.session() as session:
+        lease = session.scalar(select(JobLease).where(JobLease.name == EXTEND_SERIES))
+        assert lease is not None and lease.due_at == now + timedelta(days=1)  # unchanged
+        assert lease.holder != "a worker" and lease.expires_at <= utcnow()  # released
+    with exclusively(db, EXTEND_SERIES), pytest.raises(JobBusy), exclusively(db, EXTEND_SERIES):
+        pass  # pragma: no cover - refused before
+
+
+def test_each_forked_worker_holds_leases_under_its_own_name(db: Database) -> None:
+    # The server builds the app, and so the runner, once before forking its workers.
+    runner = JobRunner(db, [])
+    before = runner.holder
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        os.write(writing, runner.holder.encode())
+        os._exit(0)
+    os.close(writing)
+    os.waitpid(child, 0)
+    in_child = os.read(reading, 200).decode()
+    os.close(reading)
+    assert in_child and in_child != before and runner.holder == before
+    assert in_child.split(":")[1] == str(child)

@@ -3,10 +3,11 @@ to read what arrived."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -31,11 +32,28 @@ def free_port() -> int:
 
 @dataclass
 class Inbox:
-    """What the SMTP server accepted, in order; ``refuse`` maps addresses to a reply."""
+    """What the SMTP server accepted, in order; ``refuse`` maps addresses to a reply.
+
+    For the sending-order scenarios: ``on_message(n)`` runs (in the server's thread) once
+    the n-th message is accepted; ``together`` makes each message wait (10 s at most)
+    until that many are being received at once; ``most_at_once`` and ``sessions`` say how
+    many connections were receiving at once at most, and how many greeted the server."""
 
     envelopes: list[Envelope] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    on_message: Callable[[int], None] | None = None
+    together: int = 0
+    receiving: int = 0
+    most_at_once: int = 0
+    sessions: int = 0
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: Any
+    ) -> Any:
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -46,8 +64,20 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        # The server's handlers share one event loop: counting needs no lock, waiting
+        # must not block it.
+        self.receiving += 1
+        self.most_at_once = max(self.most_at_once, self.receiving)
+        deadline = asyncio.get_running_loop().time() + 10
+        while self.receiving < self.together and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05 if self.together else 0)  # let the others see the count
+        self.receiving -= 1
         with self.lock:
             self.envelopes.append(envelope)
+            count = len(self.envelopes)
+        if self.on_message is not None:
+            self.on_message(count)
         return "250 Message accepted"
 
     @property

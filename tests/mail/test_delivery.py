@@ -264,7 +264,7 @@ def test_a_line_break_in_a_name_or_a_title_never_adds_a_header(
         head = envelope.original_content.split(b"\r\n\r\n", 1)[0]  # type: ignore[union-attr]
         names = [line.split(b":", 1)[0].lower() for line in head.split(b"\r\n") if line[:1] != b" "]
         assert b"bcc" not in names and b"x-evil" not in names
-    links = smtp_server.inbox.messages[-1]
+    [links] = [m for m in smtp_server.inbox.messages if m["Subject"].startswith("Your links")]
     assert links["Subject"] == "Your links for Party Bcc: victim@example.org X-Evil: 1"
     assert "Hello Eve\nBcc: victim@example.org," in body(links, "plain")
     [bad] = outbox(db, status=OutboxStatus.FAILED)

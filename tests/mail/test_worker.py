@@ -42,6 +42,9 @@ def test_settings_default_to_the_inline_worker_and_tests_to_none(tmp_path: Path)
     with pytest.raises(ValueError, match="MAIL_WORKER"):
         Settings.from_env({**env, "MAIL_WORKER": "cron"})
     assert Settings(tmp_path, "sqlite://", "k", BASE_URL).mail_worker == "off"
+    assert settings.smtp.connections == 4
+    assert Settings.from_env({**env, "SMTP_CONNECTIONS": "99"}).smtp.connections == 16
+    assert Settings.from_env({**env, "SMTP_CONNECTIONS": "0"}).smtp.connections == 1
 
 
 def test_one_tick_runs_the_jobs_then_sends(
