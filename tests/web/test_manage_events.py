@@ -127,7 +127,11 @@ def test_the_new_form_offers_zones_venues_and_tag_suggestions(
         community = CommunityService(session).by_slug("coloc")
         VenueService(session).create(community, VenueInput(name="The canteen"))
     html = organiser.client.get(organiser.base + "/new").text
-    assert '<option value="Europe/Paris" selected>' in html  # the community's zone
+    # One zone picker: the community's zone filled in; every zone offered, common first.
+    assert 'name="timezone" type="text" list="zone-list" value="Europe/Paris"' in html
+    zones = re.findall(r'<option value="([A-Za-z_]+/[A-Za-z_/-]+|UTC)"></option>', html)
+    assert zones[:2] == ["Europe/Paris", "Europe/Brussels"] and "Asia/Kathmandu" in zones
+    assert len(zones) > 300
     assert 'type="datetime-local"' in html
     assert "The canteen" in html
     assert '<datalist id="tag-suggestions">' in html and 'value="board games"' in html
@@ -159,7 +163,7 @@ def test_create_an_event(organiser: Organiser, db: Database) -> None:
     assert page.status_code == 200
     assert "created as a draft" in page.text
     assert 'value="2030-03-07T19:00"' in page.text
-    assert "revision 0" in page.text
+    assert "sent to calendars" not in page.text  # a draft is in no calendar
 
 
 def test_an_unticked_cover_colour_is_not_stored(organiser: Organiser, db: Database) -> None:
@@ -267,7 +271,7 @@ def test_the_edit_page_is_prefilled_in_the_events_zone(organiser: Organiser, db:
     html = organiser.client.get(f"{organiser.base}/{slug}").text
     assert 'value="2030-07-01T18:30"' in html
     assert 'value="2030-07-01T21:00"' in html
-    assert '<option value="America/Toronto" selected>' in html
+    assert 'list="zone-list" value="America/Toronto"' in html
     assert 'value="arts, social innovation"' in html
     assert "Publish" in html and "Duplicate" in html
     assert 'id="programme"' in html
@@ -330,7 +334,9 @@ def test_revision_bumps_on_a_time_change_but_not_on_a_description_change(
     )
     event = stored(db, slug)
     assert event is not None and event.revision == 1
-    assert "revision 1" in organiser.client.get(f"{organiser.base}/{slug}").text
+    organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
+    page = organiser.client.get(f"{organiser.base}/{slug}").text
+    assert "2 changes sent to calendars" in page and "revision 2" not in page
 
 
 # -- publish, cancel, duplicate -------------------------------------------------------------
@@ -656,3 +662,26 @@ def test_back_to_draft_is_refused_once_someone_registered(
     refused = organiser.client.submit(f"{organiser.base}/{slug}/unpublish", follow_redirects=True)
     assert "cannot go back to draft" in refused.text
     assert stored(db, slug).status is EventStatus.PUBLISHED
+
+
+# -- the event page's sections (issue 14, item 6) -------------------------------------------
+def test_the_event_page_has_a_section_navigation(organiser: Organiser, db: Database) -> None:
+    slug = make_event(db)
+    html = organiser.client.get(f"{organiser.base}/{slug}").text
+    nav = html[
+        html.index('<nav class="page-sections"') : html.index(
+            "</nav>", html.index('<nav class="page-sections"')
+        )
+    ]
+    targets = re.findall(r'href="([^"]+)"', nav)
+    assert targets == [
+        "#details",
+        "#registration-settings",
+        f"{organiser.base}/{slug}/questions",
+        "#programme",
+        "#cover",
+        f"{organiser.base}/{slug}/door",
+        f"{organiser.base}/{slug}/attendees",
+    ]
+    for anchor in ("details", "registration-settings", "programme", "cover"):
+        assert f'id="{anchor}"' in html

@@ -553,3 +553,17 @@ def test_the_series_question_editor_reaches_the_dates(
     assert all(labels == ["Diet"] for labels in asked.values())
     # Another community's organiser cannot reach it.
     assert logged_in.get("/manage/coloc/series/nope/questions").status_code == 404
+
+
+def test_ending_a_series_needs_a_date_chosen(
+    logged_in: Client, db: Database, community: Community
+) -> None:
+    series = create_series(db, community)
+    page = logged_in.get(f"/manage/coloc/series/{series.slug}").text
+    select = page[page.index('id="f-after"') : page.index("</select>", page.index('id="f-after"'))]
+    assert '<option value="" selected>Choose the last date kept…</option>' in select
+    assert select.count(" selected") == 1
+    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/end", {"after": ""})
+    assert response.status_code == 400
+    assert 'id="f-after-error">This field is required.' in response.text
+    assert all(e.status is EventStatus.PUBLISHED for e in occurrences(db, series).values())

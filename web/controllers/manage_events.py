@@ -10,10 +10,9 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Annotated, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -42,47 +41,11 @@ from web.messages import error_message, field_errors
 from web.path_objects import MANAGED_EVENT, MEMBERSHIP
 from web.rendering import flash, page, wants_fragment
 from web.settings import Settings
+from web.timezones import zone_options
 
 PAGE_SIZE = 50
 MAX_PAGE = 200
 PREVIEW_MAX_CHARS = 20_000
-COMMON_ZONES = (
-    "Europe/Paris",
-    "Europe/Brussels",
-    "Europe/Luxembourg",
-    "Europe/Zurich",
-    "Europe/London",
-    "Europe/Dublin",
-    "Europe/Lisbon",
-    "Europe/Madrid",
-    "Europe/Rome",
-    "Europe/Berlin",
-    "Europe/Amsterdam",
-    "Europe/Warsaw",
-    "Europe/Athens",
-    "Europe/Helsinki",
-    "Africa/Casablanca",
-    "Africa/Algiers",
-    "Africa/Tunis",
-    "Africa/Dakar",
-    "Africa/Abidjan",
-    "Africa/Kinshasa",
-    "Indian/Reunion",
-    "Indian/Mayotte",
-    "America/Guadeloupe",
-    "America/Martinique",
-    "America/Cayenne",
-    "America/Toronto",
-    "America/New_York",
-    "America/Chicago",
-    "America/Los_Angeles",
-    "America/Sao_Paulo",
-    "Pacific/Noumea",
-    "Pacific/Tahiti",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-    "UTC",
-)
 DEFAULT_COVER_COLOR = "#0b5cad"
 #: The cover upload's whole request: the image plus the few fields around it. Anything
 #: bigger is cut off while it arrives (413) instead of being spooled to disk first.
@@ -176,18 +139,6 @@ class ProgrammeForm(Form):
 
 
 # -- helpers ------------------------------------------------------------------------------
-@cache
-def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def zone_choices(current: str) -> list[str]:
-    """The common zones, plus the event's own zone when it is a valid but rarer one."""
-    if current and current not in COMMON_ZONES and current in _known_zones():
-        return [current, *COMMON_ZONES]
-    return list(COMMON_ZONES)
-
-
 def local_input(moment: datetime | None, zone: str, pattern: str = "%Y-%m-%dT%H:%M") -> str:
     """A UTC instant as ``<input type=datetime-local>`` (or ``time``) expects it."""
     return moment.astimezone(ZoneInfo(zone)).strftime(pattern) if moment else ""
@@ -304,7 +255,7 @@ class ManageEventsController(Controller):
             "errors": errors,
             "venues": VenueService(session).of_community(community),
             "tag_suggestions": all_tags(session),
-            "zones": zone_choices(form.get("timezone", "")),
+            "zones": zone_options(),
             "preview_html": preview
             if preview is not None
             else render_markdown(description[:PREVIEW_MAX_CHARS]),

@@ -5,9 +5,7 @@ with its live preview, the series page with its occurrences, and the edits to th
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 import msgspec
 from babel.dates import get_day_names
@@ -33,19 +31,7 @@ from web.i18n import gettext as _
 from web.messages import field_errors
 from web.path_objects import MANAGED_SERIES, MEMBERSHIP
 from web.rendering import flash, page
-
-_REGIONS = (
-    "Africa/",
-    "America/",
-    "Antarctica/",
-    "Arctic/",
-    "Asia/",
-    "Atlantic/",
-    "Australia/",
-    "Europe/",
-    "Indian/",
-    "Pacific/",
-)
+from web.timezones import zone_options
 
 
 class SeriesForm(Form):
@@ -104,12 +90,6 @@ class EndForm(Form):
     after: str = ""
     #: What to do with later occurrences people registered for (EndChoice); asked when any.
     registered: str = ""
-
-
-@cache
-def timezone_choices() -> tuple[str, ...]:
-    """Canonical IANA zone names (no legacy aliases such as ``US/Eastern``), then UTC."""
-    return (*sorted(z for z in available_timezones() if z.startswith(_REGIONS)), "UTC")
 
 
 def _weekdays() -> list[tuple[str, str]]:
@@ -182,16 +162,13 @@ def _placed(form: SeriesForm, errors: dict[str, str]) -> dict[str, str]:
 def _form_page_context(
     session: Session, community: Community, form: SeriesForm, **extra: Any
 ) -> dict[str, Any]:
-    zones = timezone_choices()
-    if form.timezone and form.timezone not in zones:
-        zones = (form.timezone, *zones)
     return {
         "community": community,
         "form": msgspec.structs.asdict(form),
         "venue_choices": _venue_choices(session, community),
         "weekdays": _weekdays(),
         "weeks_of_month": _weeks_of_month(),
-        "timezones": zones,
+        "zones": zone_options(),
         **extra,
     }
 
