@@ -334,7 +334,7 @@ class QuestionService:
         if [q.to_json() for q in (*asked, *kept)] != (event.questions or []):
             self._store(event, [*asked, *kept])
 
-    def _answered_ids(self, event: Event) -> set[str]:
+    def _answered_ids(self, event: Asker) -> set[str]:
         answers = self.session.scalars(
             select(Registration.answers).where(Registration.event_id == event.id)
         )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -152,10 +153,13 @@ def rhythm_from_input(data: SeriesInput, errors: FieldErrors) -> Rhythm | None:
     until = errors.check(_parse_date, "until", data.until, required=False)
     if errors.errors:
         return None
+    # No error collected: every value above was parsed.
+    assert frequency in {"weekly", "monthly"} and interval is not None
+    assert minutes is not None and starts_on is not None
     try:
         return Rhythm(
-            frequency=frequency,
-            interval=interval,  # type: ignore[arg-type]
+            frequency=frequency,  # type: ignore[arg-type]  # narrowed by the assert
+            interval=interval,
             weekday=None if by_date else weekday,
             week_of_month=week,
             month_day=month_day,
@@ -235,8 +239,10 @@ class SeriesService:
             )
         )
 
-    def _template(self, community: Community, data: SeriesInput, errors: FieldErrors) -> dict:
-        values = {
+    def _template(
+        self, community: Community, data: SeriesInput, errors: FieldErrors
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {
             "title": errors.check(clean_text, "title", data.title, max_length=200),
             "description": errors.check(
                 clean_text,
@@ -419,6 +425,7 @@ class SeriesService:
             required=True,
         )
         errors.raise_if_any()
+        assert start_time is not None and minutes is not None  # no error collected
         for name, value in template.items():
             setattr(series, name, value)
         series.start_time, series.duration_minutes = start_time, minutes
@@ -434,6 +441,7 @@ class SeriesService:
                 Event.detached.is_(False),
             )
         ):
+            assert event.series_date is not None  # every occurrence has its series date
             starts_at, adjusted = localise(
                 datetime.combine(event.series_date, start_time), series.timezone
             )
