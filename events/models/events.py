@@ -24,9 +24,11 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
 )
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import expression
 
+from events.folding import searchable_text
 from events.models.accounts import Community
 from events.models.base import Base
 from events.models.external import ExternalCalendar
@@ -158,6 +160,12 @@ class Event(RegistrationSettings, Base):
     #: Sanitised HTML and plain text of ``description``, rendered once per change.
     description_html: Mapped[str] = mapped_column(Text, default="")
     description_text: Mapped[str] = mapped_column(Text, default="")
+    #: Title and plain-text description folded for search (events/folding.py), kept up to
+    #: date by the listeners below and, for Core inserts (which skip them: a calendar
+    #: import's multi-row INSERT), by the column default: whoever writes, search sees it.
+    search_folded: Mapped[str] = mapped_column(
+        Text, default=lambda context: _folded_row(context), server_default=""
+    )
     starts_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
     ends_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     timezone: Mapped[str] = mapped_column(String(64))
@@ -217,6 +225,19 @@ class Event(RegistrationSettings, Base):
         if self.capacity is None:
             return None
         return max(self.capacity - self.taken, 0)
+
+
+def _folded_row(context: Any) -> str:
+    row = context.get_current_parameters()
+    return searchable_text(row.get("title"), row.get("description_text"))
+
+
+def _fold_for_search(_mapper: Any, _connection: Any, event: Event) -> None:
+    event.search_folded = searchable_text(event.title, event.description_text)
+
+
+sa_event.listen(Event, "before_insert", _fold_for_search)
+sa_event.listen(Event, "before_update", _fold_for_search)
 
 
 class ProgrammeItem(Base):

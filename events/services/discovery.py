@@ -1,5 +1,11 @@
 """Public discovery: upcoming and past public events, filtered by tag, community, venue,
-date range and text, paginated. Drafts never appear."""
+date range and text, paginated. Drafts never appear.
+
+Text search ignores accents and case both ways ("velo" finds "Vélo", "CAFÉ" finds "cafe")
+and finds events whose title or description contains every word, in any order. It reads
+the folded copy each event keeps (``Event.search_folded``, events/folding.py), within the
+same status and time clauses as the rest of the list (upcoming or past public events):
+the scan stays bounded by those rows, and the words by ``MAX_SEARCH_WORDS``."""
 
 from __future__ import annotations
 
@@ -8,15 +14,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from math import ceil
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from events.errors import NotFound
+from events.folding import fold
 from events.lifecycle import is_over_clause, is_upcoming_clause
 from events.models import Community, Event, EventStatus, Tag, Venue, event_tag
 
 PAGE_SIZE = 20
 MAX_PAGE = 10_000
+#: A search looks for at most this many words, each cut to this length.
+MAX_SEARCH_WORDS = 8
+MAX_WORD_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -85,13 +95,11 @@ def _filtered(filters: EventFilters, now: datetime) -> Select[Event]:
             + timedelta(hours=12)
         )
     if filters.q:
-        needle = filters.q.strip().lower()[:100]
-        statement = statement.where(
-            or_(
-                func.lower(Event.title).contains(needle, autoescape=True),
-                func.lower(Event.description_text).contains(needle, autoescape=True),
+        # Accents and case do not matter (events/folding.py); each word must appear.
+        for word in fold(filters.q).split()[:MAX_SEARCH_WORDS]:
+            statement = statement.where(
+                Event.search_folded.contains(word[:MAX_WORD_LENGTH], autoescape=True)
             )
-        )
     return statement
 
 

@@ -692,3 +692,25 @@ def test_the_cached_home_page_shows_a_change_at_once(
     with db.transaction() as session:
         EventService(session).cancel(EventService(session).by_slug(slug), "Rain")
     assert "Cancelled" in client.get("/").text
+
+
+# -- search without accents (issue 14, item 9) ----------------------------------------------
+
+
+def test_search_ignores_accents_and_case_both_ways(
+    client: Client, db: Database, coloc: str
+) -> None:
+    add_event(db, coloc, "Atelier vélo")
+    add_event(db, coloc, "Cafe des langues", description="Apéro et **conversation**.")
+    add_event(db, coloc, "Œuvres ouvertes")
+    add_event(db, coloc, "Something else")
+    assert titles(client.get("/?q=velo").text) == ["Atelier vélo"]
+    assert titles(client.get("/?q=V%C3%89LO").text) == ["Atelier vélo"]  # VÉLO
+    assert titles(client.get("/?q=caf%C3%A9").text) == ["Cafe des langues"]  # café
+    assert titles(client.get("/?q=CAFE").text) == ["Cafe des langues"]
+    assert titles(client.get("/?q=apero").text) == ["Cafe des langues"]  # in the description
+    assert titles(client.get("/?q=oeuvres").text) == ["Œuvres ouvertes"]
+    assert titles(client.get("/?q=langues%20cafe").text) == ["Cafe des langues"]  # any order
+    assert titles(client.get("/?q=velo%20langues").text) == []  # every word must match
+    fragment = client.get("/?q=velo", headers=HTMX).text
+    assert titles(fragment) == ["Atelier vélo"]
