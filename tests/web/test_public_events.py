@@ -694,7 +694,7 @@ def test_the_cached_home_page_shows_a_change_at_once(
     assert "Cancelled" in client.get("/").text
 
 
-# -- search without accents (issue 14, item 9) ----------------------------------------------
+# -- search without accents, reported dates (issue 14, item 9) ------------------------------
 
 
 def test_search_ignores_accents_and_case_both_ways(
@@ -714,3 +714,16 @@ def test_search_ignores_accents_and_case_both_ways(
     assert titles(client.get("/?q=velo%20langues").text) == []  # every word must match
     fragment = client.get("/?q=velo", headers=HTMX).text
     assert titles(fragment) == ["Atelier vélo"]
+
+
+def test_an_invalid_filter_date_is_reported_not_silently_ignored(
+    client: Client, db: Database, coloc: str
+) -> None:
+    add_event(db, coloc, "Soon")
+    for headers in ({}, HTMX):
+        page = client.get("/?date_from=2026-13-45&date_to=tomorrow", headers=headers)
+        assert page.status_code == 200
+        assert "“From” is not a date such as 2026-12-03" in page.text
+        assert "“To” is not a date such as 2026-12-03" in page.text
+        assert titles(page.text) == ["Soon"]
+    assert "is not a date" not in client.get(f"/?date_from={soon(1).isoformat()}").text

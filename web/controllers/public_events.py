@@ -1,8 +1,9 @@
 """The public side: upcoming and past events, a community's page, an event's page, venue
 and tag pages. Anonymous visitors only read; drafts never show (the services hide them).
 
-Query strings are parsed leniently: a value that makes no sense (``page=abc``,
-``date_from=notadate``) is ignored, never answered with an error.
+Query strings are parsed leniently: a value that makes no sense (``page=abc``) is ignored,
+never answered with an error page; a filter date that is not one (``date_from=notadate``)
+is ignored too, and the home page says so above the results.
 """
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ def _day(params: Mapping[str, Any], name: str) -> date | None:
     except ValueError:
         return None
     return day if MIN_YEAR <= day.year <= MAX_YEAR else None
+
+
+def ignored_dates(params: Mapping[str, Any]) -> list[str]:
+    """The date filters given that are not dates (they are left out of the search)."""
+    return [
+        name
+        for name in ("date_from", "date_to")
+        if _text(params, name, MAX_QUERY) and _day(params, name) is None
+    ]
 
 
 def _page_number(params: Mapping[str, Any]) -> int:
@@ -220,6 +230,7 @@ class PublicEventsController(Controller):
                 clear_url="/" if filters.active else None,
                 show_organise=not filters.active,
             )
+            context["ignored_dates"] = ignored_dates(request.query_params)
             if fragment:
                 return render_to_string(request, "public/_event_list.html", **context)
             now = utcnow()
