@@ -41,10 +41,15 @@ class EventFilters:
     page: int = 1
 
     @property
+    def narrowing(self) -> int:
+        """How many filters besides the search text are in use (the home page's
+        "Filters · 2 in use")."""
+        chosen = (self.tag, self.community, self.venue, self.date_from, self.date_to)
+        return sum(1 for value in chosen if value)
+
+    @property
     def active(self) -> bool:
-        return bool(
-            self.tag or self.community or self.venue or self.date_from or self.date_to or self.q
-        )
+        return bool(self.narrowing or self.q)
 
 
 @dataclass(frozen=True)

@@ -37,3 +37,16 @@ document.addEventListener("click", async (event) => {
     // Cancelled share sheet or refused clipboard: the field is still there to copy from.
   }
 });
+// The language links keep the page's address, query string included, also once htmx has
+// changed it (the home page's live results push their URL): switching keeps the search.
+function keepLanguageLinksHere() {
+  const here = location.pathname + location.search;
+  document.querySelectorAll(".lang a[hreflang]").forEach((link) => {
+    const url = new URL(link.href);
+    url.searchParams.set("next", here);
+    link.href = url.pathname + url.search;
+  });
+}
+document.addEventListener("htmx:pushedIntoHistory", keepLanguageLinksHere);
+document.addEventListener("htmx:historyRestore", keepLanguageLinksHere);
+window.addEventListener("popstate", () => setTimeout(keepLanguageLinksHere));

@@ -727,3 +727,32 @@ def test_an_invalid_filter_date_is_reported_not_silently_ignored(
         assert "“To” is not a date such as 2026-12-03" in page.text
         assert titles(page.text) == ["Soon"]
     assert "is not a date" not in client.get(f"/?date_from={soon(1).isoformat()}").text
+
+
+# -- the mobile home: search first, filters behind 'Filters' (issue 14, item 8) -----------
+
+
+def test_the_home_page_puts_search_first_and_counts_the_filters(
+    client: Client, db: Database, coloc: str
+) -> None:
+    add_event(db, coloc, "Soon", tags="music")
+    page = client.get("/?q=soon&tag=music&date_from=2020-01-01").text
+    search = page.index('id="f-q"')
+    assert search < page.index('<details class="filter-more">') < page.index('id="f-community"')
+    assert page.index('id="event-list"') < page.index('href="/past"')
+    assert '<span class="badge">2 in use</span>' in page
+    fragment = client.get("/?tag=music", headers=HTMX).text
+    assert (
+        'id="filter-count" hx-swap-oob="innerHTML"><span class="badge">1 in use</span>' in fragment
+    )
+    plain = client.get("/").text
+    assert '<span id="filter-count" class="filter-count">' in plain and "in use" not in plain
+
+
+def test_the_language_switch_keeps_the_query_string(client: Client) -> None:
+    page = client.get("/?q=v%C3%A9lo&tag=music").text
+    link = re.search(r'href="(/lang/fr\?next=[^"]+)"', page)
+    assert link, page
+    switched = client.get(html.unescape(link.group(1)), follow_redirects=False)
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/?q=v%C3%A9lo&tag=music"

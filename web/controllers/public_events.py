@@ -231,6 +231,7 @@ class PublicEventsController(Controller):
                 show_organise=not filters.active,
             )
             context["ignored_dates"] = ignored_dates(request.query_params)
+            context["filter_count"] = filters.narrowing
             if fragment:
                 return render_to_string(request, "public/_event_list.html", **context)
             now = utcnow()
