@@ -1,6 +1,6 @@
 """An event's public page, drawn in parts: the head (link previews, JSON-LD), the top
-(title, key facts, the call to register), the registration section and the bottom
-(description, programme).
+(title, key facts, a button to the registration), the bottom (description, programme:
+what a visitor reads before deciding) and the registration section after them.
 
 The public page (web/controllers/public_events.py) caches the parts (web/page_cache.py);
 the organiser's preview of a draft (web/controllers/manage_events.py) draws them afresh.
@@ -40,23 +40,16 @@ def summary(text: str, length: int = SUMMARY_LENGTH) -> str:
     return (head if space and head else cut).rstrip(" ,;:.-–—") + "…"
 
 
-@dataclass(frozen=True)
-class RoomSchedule:
-    room: str
-    items: list[ProgrammeItem]
+def schedule(items: list[ProgrammeItem]) -> list[ProgrammeItem]:
+    """The programme in the order of the evening: by start time (a room is a label on its
+    item, not a group: what happens next is what a visitor looks for), the rooms in
+    alphabetical order at the same time; items without a time last, in their order."""
 
+    def time_key(item: ProgrammeItem) -> tuple[bool, datetime, str, int]:
+        start = item.starts_at or datetime.min
+        return (item.starts_at is None, start, item.room.casefold(), item.position)
 
-def schedule(items: list[ProgrammeItem]) -> list[RoomSchedule]:
-    """The programme grouped by room (named rooms in alphabetical order after the unnamed
-    one), each room's items by time; items without a time come last, in their order."""
-
-    def time_key(item: ProgrammeItem) -> tuple[bool, datetime, int]:
-        return (item.starts_at is None, item.starts_at or datetime.min, item.position)
-
-    rooms: dict[str, list[ProgrammeItem]] = {}
-    for item in sorted(items, key=lambda it: (it.room != "", it.room.casefold())):
-        rooms.setdefault(item.room, []).append(item)
-    return [RoomSchedule(room, sorted(group, key=time_key)) for room, group in rooms.items()]
+    return sorted(items, key=time_key)
 
 
 def cover_path(event: Event, size: Size = "large") -> str | None:
@@ -150,11 +143,12 @@ def render_event_parts(
     request: Request, event: Event, settings: Settings, *, now: datetime
 ) -> EventPageParts:
     """The page's parts for ``event`` (loaded with its programme), nothing per visitor."""
-    parts = {
+    parts: dict[str, Any] = {
         "event": event,
         "is_over": is_over(event, now),
         "cancelled": event.status is EventStatus.CANCELLED,
-        "rooms": schedule(list(event.programme)),
+        "programme": schedule(list(event.programme)),
+        "panel": registration_panel(event, now=now),
         "calendar": event_links(settings, event),
         "json_ld": event_json_ld(event, settings),
         "canonical_url": settings.absolute_url(f"/e/{event.slug}"),
@@ -165,7 +159,7 @@ def render_event_parts(
         **VIEW_HELPERS,
     }
     # The registration form, drawn with stand-ins for the two per-visitor values.
-    blank = replace(registration_panel(event, now=now), request_key=REQUEST_KEY_MARK)
+    blank = replace(parts["panel"], request_key=REQUEST_KEY_MARK)
     return EventPageParts(
         title=event.title,
         head=render_to_string(request, "public/_event_head.html", **parts),

@@ -364,7 +364,10 @@ def test_cancelled_event_shows_a_banner_with_the_reason(
     assert json_ld(text)["eventStatus"] == "https://schema.org/EventCancelled"
 
 
-def test_programme_is_grouped_by_room_then_time(client: Client, db: Database, coloc: str) -> None:
+def test_programme_is_in_time_order_with_rooms_as_labels(
+    client: Client, db: Database, coloc: str
+) -> None:
+    """Issue 14, item 10: what happens next, not one room after another."""
     slug = add_event(db, coloc, "Conference night", day=date(2026, 12, 3))
     with db.transaction() as session:
         event = EventService(session).by_slug(slug)
@@ -372,6 +375,7 @@ def test_programme_is_grouped_by_room_then_time(client: Client, db: Database, co
         for title, room, start in [
             ("Closing drinks", "Salle B", "21:00"),
             ("Open mic", "Salle A", ""),
+            ("Workshop", "Salle B", "19:00"),
             ("Second talk", "Salle A", "19:30"),
             ("First talk", "Salle A", "19:00"),
             ("Welcome", "", "18:45"),
@@ -379,19 +383,30 @@ def test_programme_is_grouped_by_room_then_time(client: Client, db: Database, co
             programme.add(event, ProgrammeInput(title=title, room=room, start_time=start))
 
     text = client.get(f"/e/{slug}").text
-    order = [
-        "Programme",
-        "Welcome",
-        "<h3>Salle A</h3>",
-        "First talk",
-        "Second talk",
-        "Open mic",
-        "<h3>Salle B</h3>",
-        "Closing drinks",
-    ]
-    positions = [text.index(marker) for marker in order]
+    section = text[text.index('id="programme-title"') :]
+    section = section[: section.index("</section>")]
+    order = ["Welcome", "First talk", "Workshop", "Second talk", "Closing drinks", "Open mic"]
+    positions = [section.index(f'<strong class="item-title">{title}</strong>') for title in order]
     assert positions == sorted(positions)
-    assert '<time datetime="2026-12-03T19:30:00+01:00">19:30</time>' in text
+    assert "<h3>" not in section
+    assert section.count('<span class="room">Room: Salle A</span>') == 3
+    assert section.count('<span class="room">Room: Salle B</span>') == 2
+    assert '<time datetime="2026-12-03T19:30:00+01:00">19:30</time>' in section
+
+
+def test_the_event_page_leads_to_registering_early_and_describes_first(
+    client: Client, db: Database, coloc: str
+) -> None:
+    """Issue 14, item 10: a button to the form right after the key facts; description and
+    programme come before the long form."""
+    slug = add_event(db, coloc, "Jam", description="Bring **your** instrument.", capacity="10")
+    text = client.get(f"/e/{slug}").text
+    cta = text.index('<p class="register-cta"><a class="button" href="#registration">Register</a>')
+    assert text.index("Organised by") < cta < text.index('id="about-title"')
+    assert text.index('id="about-title"') < text.index('id="registration-title"')
+    assert text.index('<span id="places-left" class="remaining">(10 left)</span>') < cta
+    over = add_event(db, coloc, "Past jam", day=date(2020, 1, 2))
+    assert "register-cta" not in client.get(f"/e/{over}").text
 
 
 @pytest.mark.parametrize("slug", ["no-such-event", "draft"])

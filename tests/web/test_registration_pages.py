@@ -239,6 +239,27 @@ def test_htmx_registration_replaces_the_form_with_the_ticket(
     assert link is not None and client.get(link.group(1)).status_code == 200
 
 
+def test_htmx_registration_updates_the_places_left_in_the_key_facts(
+    client: Client, db: Database, make: Factories
+) -> None:
+    """Issue 14, item 10: the answer also carries the new "(N left)", out of band."""
+    event = open_event(db, make, capacity="5")
+    assert (
+        '<span id="places-left" class="remaining">(5 left)</span>'
+        in client.get(f"/e/{event.slug}").text
+    )
+    done = register(client, event, 1, headers=HTMX, guests="0")
+    oob = '<span id="places-left" class="remaining" hx-swap-oob="true">(4 left)</span>'
+    assert oob in done.text
+    refused = register(client, event, 2, headers=HTMX, email="not an address")
+    assert refused.status_code == 400
+    assert '<span id="places-left" class="remaining" hx-swap-oob="true">(4 left)</span>' in (
+        refused.text
+    )
+    # Without htmx, the full pages carry no out-of-band copy.
+    assert "hx-swap-oob" not in client.get(f"/e/{event.slug}/register").text
+
+
 def test_a_full_event_puts_people_on_the_waitlist_with_their_rank(
     client: Client, db: Database, make: Factories
 ) -> None:

@@ -208,6 +208,7 @@ class RegistrationController(Controller):
             status_code=status_code,
             event=event,
             registration=registration_panel(event, values=values, errors=errors),
+            places_oob=wants_fragment(request),
             **VIEW_HELPERS,
         )
 
