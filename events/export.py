@@ -34,7 +34,7 @@ DEFAULT_HEADERS = (
     "E-mail",
     "Guests",
     "Status",
-    "Waitlist position",
+    "Waiting list position",
     "Registered at",
     "Opt-in",
 )

@@ -55,7 +55,9 @@ def test_register_see_the_ticket_and_cancel_with_javascript(
     # Nothing filled in: the errors appear next to the fields, in place.
     page.get_by_role("button", name="Register").click()
     expect(page.locator("#f-name-error")).to_have_text("This field is required.")
-    expect(page.locator("#f-consent-error")).to_have_text("This field is required.")
+    expect(page.locator("#f-consent-error")).to_have_text(
+        "Tick the box to accept the privacy notice."
+    )
 
     page.get_by_label("Your name").fill("Ada Lovelace")
     page.locator("#f-email").fill("ada@example.org")

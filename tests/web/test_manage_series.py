@@ -516,7 +516,7 @@ def test_this_and_following_form_shows_and_changes_the_settings(
 ) -> None:
     series = create_series(db, community)
     detail = logged_in.get(f"/manage/coloc/series/{series.slug}")
-    assert "waitlist on" in detail.text and "no guests" in detail.text
+    assert "waiting list on" in detail.text and "no guests" in detail.text
     assert f'href="/manage/coloc/series/{series.slug}/questions"' in detail.text
     following = {
         "from_date": "2027-01-07",

@@ -62,7 +62,7 @@ def verdict_labels() -> dict[str, str]:
         "admitted": _("Admitted"),
         "already_checked_in": _("Already checked in"),
         "cancelled": _("Cancelled"),
-        "waitlisted": _("On the waitlist"),
+        "waitlisted": _("On the waiting list"),
         "pending": _("Awaiting approval"),
         "other_event": _("Ticket for another event"),
         "unknown": _("Unknown ticket"),
