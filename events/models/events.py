@@ -240,6 +240,16 @@ sa_event.listen(Event, "before_insert", _fold_for_search)
 sa_event.listen(Event, "before_update", _fold_for_search)
 
 
+class EventSlugRedirect(Base):
+    """An address an event had before it moved to another day (events/services/
+    event_addresses.py): ``/e/{old_slug}`` redirects permanently to the event's page."""
+
+    __tablename__ = "event_slug_redirect"
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    old_slug: Mapped[str] = mapped_column(String(120), unique=True)
+
+
 class ProgrammeItem(Base):
     """One session of an evening's programme."""
 

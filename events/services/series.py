@@ -45,6 +45,7 @@ from events.recurrence import (
     occurrences_between,
     spell_out,
 )
+from events.services.event_addresses import new_event_slug
 from events.services.events import (
     REGISTRATION_SETTINGS,
     EventService,
@@ -356,12 +357,8 @@ class SeriesService:
                 status=EventStatus.PUBLISHED if series.publish_occurrences else EventStatus.DRAFT,
                 questions=list(series.questions or []),
                 **registration_settings(series),
-                slug=available_slug(
-                    self.session,
-                    Event.slug,
-                    f"{series.slug}-{occurrence.local_date.isoformat()}",
-                    fallback="event",
-                    max_length=80,
+                slug=new_event_slug(
+                    self.session, f"{series.slug}-{occurrence.local_date.isoformat()}"
                 ),
             )
             apply_description(event, series.description)

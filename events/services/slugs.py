@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from advanced_alchemy.utils.text import slugify
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -17,11 +19,13 @@ def available_slug(
     *,
     fallback: str,
     max_length: int = 60,
+    reserved: Collection[str] = (),
 ) -> str:
-    """``wanted`` as a slug, with ``-2``, ``-3``... appended if the column already has it."""
+    """``wanted`` as a slug, with ``-2``, ``-3``... appended if the column already has it
+    (or it is one of ``reserved``)."""
     base = (slugify(wanted) or fallback)[:max_length].strip("-") or fallback
     taken = set(session.scalars(select(column).where((column == base) | column.like(f"{base}-%"))))
-    taken |= RESERVED
+    taken |= RESERVED | set(reserved)
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1

@@ -771,3 +771,32 @@ def test_the_language_switch_keeps_the_query_string(client: Client) -> None:
     switched = client.get(html.unescape(link.group(1)), follow_redirects=False)
     assert switched.status_code == 303
     assert switched.headers["location"] == "/?q=v%C3%A9lo&tag=music"
+
+
+# -- a moved event's address (issue 14, item 13) -------------------------------------------
+
+
+def test_a_moved_event_redirects_permanently_from_its_old_address(
+    client: Client, db: Database, coloc: str
+) -> None:
+    slug = add_event(db, coloc, "Jam", day=date(2030, 3, 7))
+    assert slug == "jam-2030-03-07"
+    with db.transaction() as session:
+        service = EventService(session)
+        service.update(
+            service.by_slug(slug),
+            EventInput(
+                title="Jam",
+                starts_local="2030-03-14T19:00",
+                ends_local="2030-03-14T22:00",
+                timezone="Europe/Paris",
+            ),
+        )
+    page = client.get("/e/jam-2030-03-07", follow_redirects=False)
+    assert page.status_code == 301
+    assert page.headers["location"] == "/e/jam-2030-03-14"
+    ics = client.get("/e/jam-2030-03-07.ics", follow_redirects=False)
+    assert ics.status_code == 301 and ics.headers["location"] == "/e/jam-2030-03-14.ics"
+    assert "<h1" in client.get("/e/jam-2030-03-07").text  # followed: the event's page
+    assert client.get("/e/jam-2030-03-14").status_code == 200
+    assert client.get("/e/jam-2030-03-21", follow_redirects=False).status_code == 404

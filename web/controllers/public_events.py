@@ -21,6 +21,7 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
+from events.errors import NotFound
 from events.services.communities import CommunityService
 from events.services.cover_images import CoverImageService, Size
 from events.services.discovery import (
@@ -300,10 +301,22 @@ class PublicEventsController(Controller):
         self, request: Request, event: FromPath[str], db_session: NamedDependency[Session]
     ) -> Response[Any]:
         # The path parameter also matches ``/e/{event}.ics`` (slugs never contain a dot).
-        if event.endswith(".ics"):
-            return event_ics(request, db_session, event.removesuffix(".ics"))
+        ics = event.endswith(".ics")
+        slug = event.removesuffix(".ics")[:MAX_SLUG]
+        try:
+            if ics:
+                return event_ics(request, db_session, slug)
+            return self._event_page(request, db_session, slug)
+        except NotFound:
+            # An event that moved to another day has the address of its new day; its old
+            # one leads there for good (links in mails, calendars, posters).
+            moved = EventService(db_session).moved_to(slug)
+            if moved is None:
+                raise
+            return Redirect(f"/e/{moved}{'.ics' if ics else ''}", status_code=301)
+
+    def _event_page(self, request: Request, db_session: Session, slug: str) -> Response[Any]:
         settings = _settings(request)
-        slug = event[:MAX_SLUG]
 
         def render() -> EventPageParts:
             # Only on a cache miss: a hit costs one small query (the content version).
