@@ -20,6 +20,7 @@ from events.services.door_input import scan_input
 from events.services.events import EventInput, EventService
 from events.services.privacy import anonymise_past_registrations
 from events.services.registrations import RegistrationInput, RegistrationService
+from tests.domain.test_door import walk_in
 from tests.factories import Factories
 from tests.web.conftest import Client
 
@@ -515,3 +516,32 @@ def test_after_the_event_organisers_cannot_cancel_either(
         report = DoorService(session).report(stored, now=utcnow())
     assert (report.registered_people, report.attended_people) == (1, 1)
     assert taken(db, event) == 1
+
+
+def test_a_walk_in_without_an_address_shows_no_made_up_one(
+    organiser: Organiser, db: Database
+) -> None:
+    """Issue 14, item 20: "no e-mail" in the list, an empty cell in the CSV; the stand-in
+    address the door gave the walk-in never appears."""
+    event = open_event(db)
+    register(db, event, 1)
+    result = walk_in(db, event, "Walker Without Mail")
+    assert result.ok
+    with db.session() as session:
+        stored = session.scalars(
+            select(Registration.email).where(Registration.name == "Walker Without Mail")
+        ).one()
+    assert stored.endswith(".invalid")  # the stand-in is there, under the reserved TLD
+    page = organiser.client.get(url(event)).text
+    assert '<td class="email"><span class="muted">no e-mail</span></td>' in page
+    assert '<td class="email">person1@example.org</td>' in page
+    for suffix in (".csv", "-fr.csv"):
+        text = organiser.client.get(url(event, suffix)).content.decode("utf-8")
+        assert ".invalid" not in text and "person1@example.org" in text
+    line = next(
+        line
+        for line in organiser.client.get(url(event, ".csv")).text.split("\r\n")
+        if line.startswith("Walker Without Mail")
+    )
+    assert line.startswith("Walker Without Mail,,0,Confirmed,")
+    assert ".invalid" not in page
