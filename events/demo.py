@@ -139,8 +139,9 @@ def seed_demo(session: Session, *, today: date, password: str | None = None) -> 
                 tag=tag,
             ),
         )
-    if len(occurrences) > 2:
-        series_service.skip(series, occurrences[2].series_date)  # a cancelled occurrence
+    skipped = occurrences[2].series_date if len(occurrences) > 2 else None
+    if skipped is not None:
+        series_service.skip(series, skipped)  # a cancelled occurrence
         cancelled = session.get(Event, occurrences[2].id)
         if cancelled is not None:
             cancelled.cancel_reason = "The canteen is closed for works this month."

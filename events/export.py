@@ -34,7 +34,7 @@ DEFAULT_HEADERS = (
     "E-mail",
     "Guests",
     "Status",
-    "Waitlist position",
+    "Waiting list position",
     "Registered at",
     "Opt-in",
 )
@@ -134,7 +134,7 @@ def rows_of(
     return [
         AttendeeRow(
             name=registration.name,
-            email=registration.email,
+            email=registration.shown_email,
             guests=registration.guests,
             status=str(getattr(registration.status, "value", registration.status)),
             waitlist_position=ranks.get(registration.id),

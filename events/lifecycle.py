@@ -19,6 +19,9 @@ The questions, and who asks them:
   happened, and nothing may rewrite them.
 - **capacity changeable** (``capacity_changeable``): raising the capacity promotes from the
   waitlist, so it follows the same rule as a change of registration: not after the end.
+- **back to draft** (``unpublish_refused_reason``): a published event may become a draft
+  again (it leaves the pages and the feeds) only while nobody has registered for it; once
+  someone has, the only way back is to cancel it, so that they hear of it.
 
 - **shift open** (``shift_closed_reason``): a volunteer may sign up for a shift (or confirm
   the address of a sign-up) while its event is published and the shift has not started;
@@ -177,5 +180,22 @@ def require_feedback_open(
     event: Event, now: datetime, first_given_at: datetime | None = None
 ) -> None:
     reason = feedback_closed_reason(event, now, first_given_at)
+    if reason is not None:
+        raise Conflict(reason)
+
+
+def unpublish_refused_reason(event: Event, registrations: int) -> str | None:
+    """Why ``event`` cannot go back to draft ("event_not_published",
+    "event_has_registrations"), or None. ``registrations``: how many it has, whatever
+    their status (a cancelled registrant was mailed about the event too)."""
+    if event.status is not EventStatus.PUBLISHED:
+        return "event_not_published"
+    if registrations > 0:
+        return "event_has_registrations"
+    return None
+
+
+def require_unpublishable(event: Event, registrations: int) -> None:
+    reason = unpublish_refused_reason(event, registrations)
     if reason is not None:
         raise Conflict(reason)

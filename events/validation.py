@@ -118,6 +118,13 @@ class FieldErrors:
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
+def is_placeholder_email(address: str) -> bool:
+    """A stand-in address under the reserved ``.invalid`` TLD (RFC 2606): a walk-in
+    registered at the door without an address, an erased registrant. Never mailed, never
+    shown (lists and exports say there is no e-mail)."""
+    return address.lower().endswith(".invalid")
+
+
 def clean_locale(value: str | None) -> str:
     """A language tag like ``fr`` or ``pt-BR``, else ``en`` (never reported: the visitor did
     not type it, their browser or page did)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,38 @@ def test_migrations_match_the_models(empty_database_url: str) -> None:
 def test_upgrading_twice_is_harmless(empty_database_url: str) -> None:
     upgrade(empty_database_url)
     upgrade(empty_database_url)
+
+
+def test_search_folding_fills_in_the_events_that_exist(empty_database_url: str) -> None:
+    """0016 folds the title and description of events written before it."""
+    from alembic import command
+
+    from events.database import Database
+    from events.migrate import alembic_config
+    from events.models import Community, Event
+
+    upgrade(empty_database_url)
+    database = Database.from_url(empty_database_url)
+    with database.transaction() as session:
+        community = Community(name="Vélo", slug="velo")
+        session.add(community)
+        session.flush()
+        session.add(
+            Event(
+                community_id=community.id,
+                slug="atelier",
+                title="Atelier VÉLO",
+                description_text="Réparer son œuvre",
+                starts_at=datetime(2030, 1, 1, tzinfo=UTC),
+                ends_at=datetime(2030, 1, 1, 2, tzinfo=UTC),
+                timezone="Europe/Paris",
+            )
+        )
+    database.dispose()
+    command.downgrade(alembic_config(empty_database_url), "0022")
+    upgrade(empty_database_url)
+    engine = create_database_engine(empty_database_url)
+    with engine.connect() as connection:
+        folded = connection.scalar(text("SELECT search_folded FROM event"))
+    engine.dispose()
+    assert folded == "atelier velo\nreparer son oeuvre"

@@ -67,3 +67,20 @@ def test_french_plurals_are_used_at_runtime() -> None:
     french = translations("fr")
     assert french.ngettext("%(num)d event", "%(num)d events", 1) == "%(num)d événement"
     assert french.ngettext("%(num)d event", "%(num)d events", 3) == "%(num)d événements"
+
+
+def test_one_word_for_the_waiting_list() -> None:
+    """Issue 14, item 11: "waiting list" in English and "liste d’attente" in French, never
+    "waitlist" or another word beside them (the mail queue is a "file d’attente", and the
+    word is kept for it alone)."""
+    with PO_FILE.open("rb") as handle:
+        catalog = read_po(handle)
+    for entry in catalog:
+        if not entry.id:
+            continue
+        sources = entry.id if isinstance(entry.id, tuple) else (entry.id,)
+        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        for source in sources:
+            assert not re.search(r"wait-?list", source, re.I), source
+        if any(re.search(r"waiting list", source, re.I) for source in sources):
+            assert all("liste d’attente" in text.lower() for text in strings), sources

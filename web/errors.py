@@ -13,6 +13,17 @@ HTML (problem details when the request is JSON or accepts JSON). Field errors of
 An error that has a page of its own (a sign-in page, an expired-link page) raises an
 ``ErrorWithPage``: the same handler answers it, with that page for browsers and problem
 details for JSON.
+
+No dead ends for people:
+
+- a GET on an address that only receives forms (a reload of a form's failed answer, a
+  pasted link) leads to the page above it instead of "405 Method not allowed";
+- a failed form sent by htmx (a boosted form) keeps the page's address
+  (``HX-Push-Url: false``): a reload shows the form again, never the POST's address;
+- in the organiser area, a refused action (a ``Conflict`` such as removing the last owner)
+  goes back to the page it came from with the message on it (browsers: a flash and a 303
+  to the same-site ``Referer``; htmx: the message in the page's flash area); error pages
+  there link back to where the user was.
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ import enum
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from advanced_alchemy.exceptions import NotFoundError as RepositoryNotFound
 from litestar import MediaType, Request, Response
@@ -42,7 +53,7 @@ from events.errors import (
 )
 from web.i18n import gettext as _
 from web.messages import error_message, field_errors
-from web.rendering import VARY, wants_fragment
+from web.rendering import KEEP_ADDRESS, VARY, flash, wants_fragment
 
 log = logging.getLogger("rencontres.errors")
 RETRY_AFTER_SECONDS = "30"
@@ -52,6 +63,8 @@ RATE_LIMIT_RETRY_AFTER = "60"
 #: Route ``opt`` key saying how a route outside /api/ answers JSON (see ``json_api``).
 JSON_API_OPT = "json_api"
 JSON_TYPE = "application/json"
+ORGANISER_AREA = "/manage/"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 class JsonApi(enum.StrEnum):
@@ -175,7 +188,15 @@ def error_response(
         return Response(
             problem, status_code=status, media_type="application/problem+json", headers=headers
         )
-    context = {"status": status, "title": title, "detail": detail, "errors": errors or {}}
+    context = {
+        "status": status,
+        "title": title,
+        "detail": detail,
+        "errors": errors or {},
+        "back_url": back_url(request),
+    }
+    if request.method not in SAFE_METHODS:
+        headers.update(KEEP_ADDRESS)
     if wants_fragment(request):
         # htmx does not swap error responses by default: send a 200 that retargets the
         # main area so the visitor sees the message where the page changes.
@@ -196,8 +217,46 @@ def error_response(
     )
 
 
+def same_site_referer(request: Request) -> str | None:
+    """The path (and query) of the page the request came from, if it is on this site."""
+    referer = request.headers.get("referer", "")
+    if not referer:
+        return None
+    try:
+        parts = urlsplit(referer)
+    except ValueError:
+        return None
+    if parts.netloc != request.url.netloc or not parts.path.startswith("/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def back_url(request: Request) -> str | None:
+    """Where an organiser's error page links back to: the page they came from, else
+    their community's page, else the organiser area. None outside it (the page then
+    offers the list of events)."""
+    path = request.url.path
+    if not path.startswith(ORGANISER_AREA):
+        return None
+    came_from = same_site_referer(request)
+    if came_from and came_from != path:
+        return came_from
+    community = path[len(ORGANISER_AREA) :].split("/", 1)[0]
+    return f"{ORGANISER_AREA}{community}" if community else ORGANISER_AREA
+
+
+def page_above(path: str) -> str:
+    """``/manage/c/events/e/cover`` → ``/manage/c/events/e``."""
+    parent = path.rstrip("/").rsplit("/", 1)[0]
+    return parent or "/"
+
+
 def http_exception_handler(request: Request, exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if status == 405 and request.method in SAFE_METHODS and not wants_json(request):
+        # This address only receives forms: go to the page above it (repeated up the path
+        # until one answers a GET) rather than a dead end.
+        return Redirect(page_above(request.url.path), status_code=303)
     if isinstance(exc, ErrorWithPage):
         if wants_json(request) or wants_fragment(request):
             return error_response(request, status, exc.explain())
@@ -218,6 +277,26 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response[Any
             str(item.get("message", "")) for item in exc.extra if isinstance(item, dict)
         )
     return error_response(request, status, detail, headers=headers)
+
+
+def refused_in_place(request: Request, message: str) -> Response[Any] | None:
+    """An organiser's refused action, answered on the page it came from (see the module
+    doc), or None when that page is unknown (then the error page is shown)."""
+    if not request.url.path.startswith(ORGANISER_AREA) or request.method in SAFE_METHODS:
+        return None
+    if wants_fragment(request):
+        return Template(
+            "errors/_refused.html",
+            context={"message": message},
+            status_code=200,
+            headers={"HX-Retarget": "#flashes", "HX-Reswap": "innerHTML", **KEEP_ADDRESS},
+            media_type=MediaType.HTML,
+        )
+    came_from = same_site_referer(request)
+    if came_from is None or came_from == request.url.path:
+        return None
+    flash(request, message, "error")
+    return Redirect(came_from, status_code=303)
 
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
@@ -247,7 +326,12 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response[Any]:
         headers = {"Retry-After": str(exc.retry_after)}
         return error_response(request, 503, error_message("busy"), headers=headers, code=exc.code)
     status = 403 if isinstance(exc, Forbidden) else 409 if isinstance(exc, Conflict) else 400
-    return error_response(request, status, error_message(exc.code, **exc.params), code=exc.code)
+    message = error_message(exc.code, **exc.params)
+    if isinstance(exc, Conflict) and not wants_json(request):
+        in_place = refused_in_place(request, message)
+        if in_place is not None:
+            return in_place
+    return error_response(request, status, message, code=exc.code)
 
 
 def not_found_handler(request: Request, exc: Exception) -> Response[Any]:

@@ -50,6 +50,11 @@ def error_message(code: str, **params: object) -> str:
         "ends_before_start": _("The end must be after the start."),
         "too_long_event": _("An event cannot last more than 14 days."),
         "event_cancelled": _("This event is cancelled: it cannot be published again."),
+        "event_not_published": _("This event is not published."),
+        "event_has_registrations": _(
+            "People have registered for this event: it cannot go back to draft. Cancel it "
+            "instead, so that they are told."
+        ),
         "interval_invalid": _("Choose how often, between 1 and 12."),
         "frequency_unsupported": _("Choose weekly or monthly."),
         "weekday_missing": _("Choose a day of the week."),
@@ -76,6 +81,10 @@ def error_message(code: str, **params: object) -> str:
         "registration_not_pending": _("This registration is not waiting for a decision."),
         "no_ticket": _("This registration has no ticket: it is not confirmed."),
         "already_undone": _("This check-in was already undone."),
+        "door_link_not_live": _("This door link was revoked or has expired: create a new one."),
+        "door_link_not_shown": _(
+            "This door link cannot be shown again: revoke it and create a new one."
+        ),
         "not_enough_places": _("There are not enough places left for that many guests."),
         "busy": _(
             "The server is busy with other uploads right now. Nothing was saved: "

@@ -16,6 +16,9 @@ from datetime import datetime
 from events.clock import utcnow
 from events.lifecycle import registration_closed_reason
 from events.models import Event
+from events.services.questions import QuestionKind, form_questions
+from web.i18n import gettext as _
+from web.messages import field_errors
 
 
 class PanelState(enum.StrEnum):
@@ -80,3 +83,26 @@ def registration_panel(
         values=dict(values or {}),
         errors=dict(errors or {}),
     )
+
+
+def registration_errors(event: Event, errors: Mapping[str, str]) -> dict[str, str]:
+    """The registration form's messages for the domain's field codes: where a required
+    box or question was left empty, each says what to do (tick, choose, answer) instead
+    of "This field is required."."""
+    asks = {
+        QuestionKind.SHORT_TEXT: _("Answer this question to register."),
+        QuestionKind.LONG_TEXT: _("Answer this question to register."),
+        QuestionKind.SINGLE_CHOICE: _("Choose one answer to register."),
+        QuestionKind.MULTIPLE_CHOICE: _("Choose at least one answer to register."),
+        QuestionKind.CHECKBOX: _("Tick this box to register."),
+    }
+    kinds = {question.field_name: question.kind for question in form_questions(event)}
+    messages = field_errors(dict(errors))
+    for name, code in errors.items():
+        if code != "required":
+            continue
+        if name == "consent":
+            messages[name] = _("Tick the box to accept the privacy notice.")
+        elif name in kinds:
+            messages[name] = asks[kinds[name]]
+    return messages

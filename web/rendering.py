@@ -20,6 +20,9 @@ PRIVATE_HEADERS = {
     "referrer-policy": "no-referrer",
     "x-robots-tag": "noindex, nofollow",
 }
+#: On a form's failed answer (htmx, e.g. a boosted form): keep the address the page had, so
+#: a reload shows the form again instead of asking the POST's address for a page.
+KEEP_ADDRESS = {"HX-Push-Url": "false"}
 
 
 def mark_for_rollback(request: Request) -> None:
@@ -43,13 +46,16 @@ def page(
 ) -> Template:
     """The full page, or ``fragment`` for htmx requests that only swap part of it."""
     name = fragment if fragment and wants_fragment(request) else template
+    headers = VARY
     if status_code >= 400:
         mark_for_rollback(request)
+        if request.method not in {"GET", "HEAD"}:
+            headers = {**VARY, **KEEP_ADDRESS}
     return Template(
         template_name=name,
         context=context,
         status_code=status_code,
-        headers=VARY,
+        headers=headers,
     )
 
 

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from events.mail.notify import MailKind, is_undeliverable, queue_registration_mail
+from events.mail.notify import MailKind, queue_registration_mail
 from events.mail.outbox import queued_keys
 from events.models import Event, EventStatus, Registration
 from events.services.registrations import RegistrationService
+from events.validation import is_placeholder_email
 
 #: How long after its end an event's feedback mail may still go.
 INVITE_WITHIN = timedelta(days=3)
@@ -50,7 +51,7 @@ def queue_feedback_invitations(session: Session, now: datetime) -> int:
                     Registration.event_id == event.id, Registration.arrived > 0
                 )
             )
-            if not is_undeliverable(registration.email)
+            if not is_placeholder_email(registration.email)
         ]
         keys = {feedback_key(registration): registration for registration in came}
         if not keys:

@@ -28,10 +28,11 @@ from uuid import UUID
 from sqlalchemy.orm import Session
 
 from events.mail.i18n import mail_locale, translations
-from events.mail.notify import SUBJECT_MAX_LENGTH, enqueue, is_undeliverable, one_line
+from events.mail.notify import SUBJECT_MAX_LENGTH, enqueue, one_line
 from events.mail.render import render
 from events.mail.settings import MailSettings
 from events.models import Community
+from events.validation import is_placeholder_email
 
 FAMILY = "community"
 
@@ -61,7 +62,7 @@ def queue_community_mail(
     ``unsubscribe`` is the follower's page (shown in the body), ``one_click`` the address
     mail clients POST to (the headers). Returns its id (None for an undeliverable
     placeholder address)."""
-    if is_undeliverable(to_address):
+    if is_placeholder_email(to_address):
         return None
     spec = {
         "family": FAMILY,

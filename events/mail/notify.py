@@ -48,6 +48,7 @@ from events.models import (
     Venue,
 )
 from events.models.base import new_id, table_of
+from events.validation import is_placeholder_email
 
 S = RegistrationStatus
 SUBJECT_MAX_LENGTH = 300
@@ -148,12 +149,6 @@ class Recipient:
         )
 
 
-def is_undeliverable(address: str) -> bool:
-    """Placeholder addresses under the reserved ``.invalid`` TLD (RFC 2606): walk-ins
-    registered at the door without an address, erased registrants. Never mailed."""
-    return address.lower().endswith(".invalid")
-
-
 def one_line(value: str) -> str:
     """Text fit for a header: control characters and line breaks become single spaces."""
     return " ".join(_NOT_ONE_LINE.sub(" ", value or "").split())
@@ -250,7 +245,7 @@ def queue_registration_mail(
     """
     if kind is MailKind.CONFIRM_EMAIL and not token:
         raise ValueError("a confirmation mail needs the manage token")
-    if is_undeliverable(registration.email):
+    if is_placeholder_email(registration.email):
         return None  # a walk-in without an address, or an erased registrant
     spec = {
         "kind": kind.value,

@@ -20,10 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from events.mail.i18n import format_moment, format_when, mail_locale, translations
-from events.mail.notify import SUBJECT_MAX_LENGTH, enqueue, is_undeliverable, one_line
+from events.mail.notify import SUBJECT_MAX_LENGTH, enqueue, one_line
 from events.mail.render import render
 from events.mail.settings import MailSettings
 from events.models import DoorLink, Event, RoleKind, Shift, ShiftSignup
+from events.validation import is_placeholder_email
 
 
 class VolunteerMail(enum.StrEnum):
@@ -56,7 +57,7 @@ def queue_volunteer_mail(
 ) -> UUID | None:
     """Queue a ``kind`` mail to the volunteer of ``signup``; ``token`` and ``door_token``
     (known only when just issued) add the private link and the door link."""
-    if is_undeliverable(signup.email):
+    if is_placeholder_email(signup.email):
         return None
     spec = {
         "kind": kind.value,

@@ -15,6 +15,7 @@ from events.models.covers import EventCover
 from events.models.door import CheckIn, CheckInAction, DoorLink
 from events.models.events import (
     Event,
+    EventSlugRedirect,
     EventStatus,
     ProgrammeItem,
     Series,
@@ -72,6 +73,7 @@ __all__ = [
     "DoorLink",
     "Event",
     "EventCover",
+    "EventSlugRedirect",
     "EventStatus",
     "ExternalCalendar",
     "Feedback",

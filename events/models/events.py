@@ -24,9 +24,11 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
 )
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import expression
 
+from events.folding import searchable_text
 from events.models.accounts import Community
 from events.models.base import Base
 from events.models.external import ExternalCalendar
@@ -80,7 +82,27 @@ event_tag = Table(
 )
 
 
-class Series(Base):
+class RegistrationSettings:
+    """How people register: set on each event, and on a series for all its occurrences
+    (copied to them; events.services.events.REGISTRATION_SETTINGS names them)."""
+
+    #: When full, new registrations join a waitlist instead of being refused.
+    waitlist_enabled: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=expression.true()
+    )
+    #: Registrations wait for an organiser's decision before taking a place.
+    requires_approval: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
+    #: How many guests one registrant may bring (0 = none).
+    guest_allowance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Hold the place only once the registrant clicks the link mailed to them.
+    confirm_email_first: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
+
+
+class Series(RegistrationSettings, Base):
     """A recurring meetup: its rhythm and the template its occurrences are made from."""
 
     __tablename__ = "series"
@@ -101,6 +123,8 @@ class Series(Base):
     capacity: Mapped[int | None] = mapped_column(Integer, default=None)
     tag_names: Mapped[str] = mapped_column(Text, default="")  # comma-separated template
     publish_occurrences: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The registration questions every occurrence asks (events/services/questions.py).
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     # The rule in words, computed when the rule changes (never per request).
     rhythm_en: Mapped[str] = mapped_column(String(300), default="")
     rhythm_fr: Mapped[str] = mapped_column(String(300), default="")
@@ -120,7 +144,7 @@ class SeriesException(Base):
     local_date: Mapped[date] = mapped_column(Date)
 
 
-class Event(Base):
+class Event(RegistrationSettings, Base):
     __tablename__ = "event"
     __table_args__ = (
         Index("ix_event_status_starts_at", "status", "starts_at"),
@@ -147,6 +171,12 @@ class Event(Base):
     #: Sanitised HTML and plain text of ``description``, rendered once per change.
     description_html: Mapped[str] = mapped_column(Text, default="")
     description_text: Mapped[str] = mapped_column(Text, default="")
+    #: Title and plain-text description folded for search (events/folding.py), kept up to
+    #: date by the listeners below and, for Core inserts (which skip them: a calendar
+    #: import's multi-row INSERT), by the column default: whoever writes, search sees it.
+    search_folded: Mapped[str] = mapped_column(
+        Text, default=lambda context: _folded_row(context), server_default=""
+    )
     starts_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
     ends_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     timezone: Mapped[str] = mapped_column(String(64))
@@ -166,20 +196,6 @@ class Event(Base):
     #: People holding a confirmed place, guests included; only ever changed under the
     #: event's row lock by a conditional UPDATE (never read-then-write), so it cannot drift.
     taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    #: When full, new registrations join a waitlist instead of being refused.
-    waitlist_enabled: Mapped[bool] = mapped_column(
-        Boolean, default=True, server_default=expression.true()
-    )
-    #: Registrations wait for an organiser's decision before taking a place.
-    requires_approval: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=expression.false()
-    )
-    #: How many guests one registrant may bring (0 = none).
-    guest_allowance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    #: Hold the place only once the registrant clicks the link mailed to them.
-    confirm_email_first: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=expression.false()
-    )
     #: The door may register walk-ins beyond ``capacity`` (events.services.door).
     walk_ins_over_capacity: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=expression.false()
@@ -226,6 +242,29 @@ class Event(Base):
         if self.capacity is None:
             return None
         return max(self.capacity - self.taken, 0)
+
+
+def _folded_row(context: Any) -> str:
+    row = context.get_current_parameters()
+    return searchable_text(row.get("title"), row.get("description_text"))
+
+
+def _fold_for_search(_mapper: Any, _connection: Any, event: Event) -> None:
+    event.search_folded = searchable_text(event.title, event.description_text)
+
+
+sa_event.listen(Event, "before_insert", _fold_for_search)
+sa_event.listen(Event, "before_update", _fold_for_search)
+
+
+class EventSlugRedirect(Base):
+    """An address an event had before it moved to another day (events/services/
+    event_addresses.py): ``/e/{old_slug}`` redirects permanently to the event's page."""
+
+    __tablename__ = "event_slug_redirect"
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    old_slug: Mapped[str] = mapped_column(String(120), unique=True)
 
 
 class ProgrammeItem(Base):

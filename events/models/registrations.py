@@ -29,6 +29,7 @@ from sqlalchemy.sql import expression
 
 from events.models.base import Base
 from events.models.events import Event
+from events.validation import is_placeholder_email
 
 
 class RegistrationStatus(enum.StrEnum):
@@ -122,6 +123,12 @@ class Registration(Base):
     def people(self) -> int:
         """Places this party takes: the registrant plus guests."""
         return 1 + self.guests
+
+    @property
+    def shown_email(self) -> str:
+        """The address to show, "" when there is none (a walk-in who gave none gets a
+        stand-in address: events/validation.py, ``is_placeholder_email``)."""
+        return "" if is_placeholder_email(self.email) else self.email
 
 
 class RegistrationLog(Base):

@@ -1,5 +1,11 @@
 """Public discovery: upcoming and past public events, filtered by tag, community, venue,
-date range and text, paginated. Drafts never appear."""
+date range and text, paginated. Drafts never appear.
+
+Text search ignores accents and case both ways ("velo" finds "Vélo", "CAFÉ" finds "cafe")
+and finds events whose title or description contains every word, in any order. It reads
+the folded copy each event keeps (``Event.search_folded``, events/folding.py), within the
+same status and time clauses as the rest of the list (upcoming or past public events):
+the scan stays bounded by those rows, and the words by ``MAX_SEARCH_WORDS``."""
 
 from __future__ import annotations
 
@@ -8,15 +14,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from math import ceil
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from events.errors import NotFound
+from events.folding import fold
 from events.lifecycle import is_over_clause, is_upcoming_clause
 from events.models import Community, Event, EventStatus, Tag, Venue, event_tag
 
 PAGE_SIZE = 20
 MAX_PAGE = 10_000
+#: A search looks for at most this many words, each cut to this length.
+MAX_SEARCH_WORDS = 8
+MAX_WORD_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -31,10 +41,15 @@ class EventFilters:
     page: int = 1
 
     @property
+    def narrowing(self) -> int:
+        """How many filters besides the search text are in use (the home page's
+        "Filters · 2 in use")."""
+        chosen = (self.tag, self.community, self.venue, self.date_from, self.date_to)
+        return sum(1 for value in chosen if value)
+
+    @property
     def active(self) -> bool:
-        return bool(
-            self.tag or self.community or self.venue or self.date_from or self.date_to or self.q
-        )
+        return bool(self.narrowing or self.q)
 
 
 @dataclass(frozen=True)
@@ -85,13 +100,11 @@ def _filtered(filters: EventFilters, now: datetime) -> Select[Event]:
             + timedelta(hours=12)
         )
     if filters.q:
-        needle = filters.q.strip().lower()[:100]
-        statement = statement.where(
-            or_(
-                func.lower(Event.title).contains(needle, autoescape=True),
-                func.lower(Event.description_text).contains(needle, autoescape=True),
+        # Accents and case do not matter (events/folding.py); each word must appear.
+        for word in fold(filters.q).split()[:MAX_SEARCH_WORDS]:
+            statement = statement.where(
+                Event.search_folded.contains(word[:MAX_WORD_LENGTH], autoescape=True)
             )
-        )
     return statement
 
 

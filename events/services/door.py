@@ -51,6 +51,7 @@ from sqlalchemy.orm.util import identity_key
 
 from events.clock import utcnow
 from events.errors import Conflict, NotFound, ValidationFailed
+from events.folding import fold
 from events.lifecycle import require_registration_open
 from events.mail.notify import MailKind
 from events.models import (
@@ -70,7 +71,6 @@ from events.services.door_input import (
     SearchTerm,
     UndoInput,
     WalkInInput,
-    fold,
     ticket_code_from,
 )
 from events.services.places import Places, confirm

@@ -49,6 +49,7 @@ from uuid import UUID
 
 from events import tickets
 from events.errors import ValidationFailed
+from events.folding import fold
 from events.validation import NAME_MAX_LENGTH, FieldErrors, clean_email, clean_text
 
 #: Longest scanner input looked at: a ticket URL is far shorter; anything longer is garbage.
@@ -244,12 +245,6 @@ def ticket_code_from(scanned: str | None) -> str:
     if not isinstance(scanned, str) or len(scanned) > MAX_SCAN_LENGTH:
         return ""
     return tickets.normalise_ticket_code(scanned) or ""
-
-
-def fold(text: str) -> str:
-    """Lower-case without accents, for the name search ("Élodie" matches "elo")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _scanned(value: object) -> str:

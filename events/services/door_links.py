@@ -1,8 +1,18 @@
 """Door links: an organiser hands a volunteer one event's door without an account.
 
-The token (192 bits, events.tokens) is returned once by ``create`` and never stored: only
-its SHA-256 is, like manage tokens. ``resolve`` answers an unknown, revoked or expired token
-the same way (``NotFound``), so a caller learns nothing about which links exist.
+The token is never stored: only its SHA-256 is, like manage tokens. ``resolve`` answers an
+unknown, revoked or expired token the same way (``NotFound``), so a caller learns nothing
+about which links exist.
+
+Handing a link over takes time (a volunteer arrives late, a phone changes), so the
+organisers can see a live link again, copy it, share it or mail it (``send_by_email``).
+For that the token is not random but *derived*: the HMAC-SHA256 of the link's id under
+the installation's secret key (``token_for``). The database alone (a backup, a leak)
+still holds nothing that opens a door; whoever has the secret key can already sign
+organiser sessions. A link whose stored hash does not match the derivation (made before
+this scheme, or under an older secret key) keeps working but cannot be shown again
+(``token_of`` is None): revoke it and make a new one. Without a secret, ``create`` falls
+back to a random token (events.tokens) that is shown once.
 
 A link is time-boxed: it works from ``valid_from`` (None: at once) until ``expires_at``,
 unless revoked. ``link_state`` is the one check of that window, for the scanner (which
@@ -13,7 +23,10 @@ confirmed volunteer gets a link from half an hour before the shift to its end
 
 from __future__ import annotations
 
+import base64
 import enum
+import hashlib
+import hmac
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -21,10 +34,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from events.clock import utcnow
-from events.errors import NotFound, ValidationFailed
+from events.errors import Conflict, NotFound, ValidationFailed
+from events.mail.i18n import format_moment, mail_locale, translations
+from events.mail.notify import enqueue, one_line
+from events.mail.render import render
 from events.models import DoorLink, Event
+from events.models.base import new_id
 from events.tokens import hash_token, new_token
-from events.validation import clean_text
+from events.validation import clean_email, clean_text
 
 LABEL_MAX_LENGTH = 80
 #: Longer than any token we issue: anything bigger is not worth hashing.
@@ -43,9 +60,28 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
+#: Keeps door-link tokens apart from anything else derived from the same secret key.
+_PURPOSE = b"rencontres door link v1:"
+
+
+def token_for(secret: str, link_id: UUID) -> str:
+    """The token of the door link ``link_id`` (256 bits, URL-safe)."""
+    digest = hmac.new(secret.encode(), _PURPOSE + link_id.bytes, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def door_link_url(base_url: str, event: Event, token: str) -> str:
+    """What the volunteer opens (and the QR code encodes)."""
+    return f"{base_url.rstrip('/')}/door/{event.slug}/link/{token}"
+
+
 class DoorLinkService:
-    def __init__(self, session: Session) -> None:
+    """``secret``: the installation's secret key, from which tokens are derived (see the
+    module doc); without it, tokens are random and cannot be shown again."""
+
+    def __init__(self, session: Session, *, secret: str | None = None) -> None:
         self.session = session
+        self.secret = secret
 
     def create(
         self,
@@ -69,8 +105,10 @@ class DoorLinkService:
         start = _aware(valid_from) if valid_from is not None else None
         if start is not None and start >= expiry:
             raise ValidationFailed({"valid_from": "ends_before_start"})
-        token = new_token()
+        link_id = new_id()
+        token = token_for(self.secret, link_id) if self.secret else new_token()
         link = DoorLink(
+            id=link_id,
             event_id=event.id,
             label=clean_label,
             token_hash=hash_token(token),
@@ -82,6 +120,54 @@ class DoorLinkService:
         self.session.add(link)
         self.session.flush()
         return link, token
+
+    def token_of(self, link: DoorLink) -> str | None:
+        """The token of ``link`` again, if it was derived from this secret key (else
+        None: it can only be revoked and replaced)."""
+        if not self.secret:
+            return None
+        token = token_for(self.secret, link.id)
+        return token if hmac.compare_digest(hash_token(token), link.token_hash) else None
+
+    def send_by_email(
+        self, event: Event, link_id: UUID | str, *, address: str, base_url: str, locale: str
+    ) -> str:
+        """Mail a live link of ``event`` to ``address`` (a volunteer) in ``locale``; returns
+        the cleaned address. ``ValidationFailed`` {"email": ...} for a bad address,
+        ``Conflict("door_link_not_live")`` for a revoked or expired link and
+        ``Conflict("door_link_not_shown")`` for one whose token cannot be derived."""
+        email = clean_email("email", address)
+        link = self.in_event(event, link_id)
+        if not is_live(link, utcnow()):
+            raise Conflict("door_link_not_live")
+        token = self.token_of(link)
+        if token is None:
+            raise Conflict("door_link_not_shown")
+        language = mail_locale(locale)
+        text, html = render(
+            "door_link",
+            language,
+            {
+                "locale": language,
+                "event": {"title": event.title, "community": event.community.name},
+                "label": link.label,
+                "url": door_link_url(base_url, event, token),
+                "when": format_moment(event.starts_at, event.timezone, language),
+                "until": format_moment(link.expires_at, event.timezone, language),
+            },
+        )
+        _ = translations(language).gettext
+        enqueue(
+            self.session,
+            kind="door_link",
+            to_address=email,
+            subject=_("The door of %(title)s") % {"title": one_line(event.title)},
+            text_body=text,
+            html_body=html,
+            community_id=event.community_id,
+            event_id=event.id,
+        )
+        return email
 
     def resolve(self, token: str | None, *, now: datetime) -> DoorLink:
         """The link for ``token`` (its ``event`` is loaded with it), live or not working

@@ -16,13 +16,18 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from events.clock import utcnow
 from events.errors import Conflict, NotFound, ValidationFailed
-from events.lifecycle import is_upcoming_clause
+from events.lifecycle import is_upcoming_clause, require_unpublishable, unpublish_refused_reason
 from events.mail.notify import place_of, queue_event_cancelled, queue_event_changed
-from events.models import Community, Event, EventStatus, ProgrammeItem, Tag, Venue
+from events.models import Community, Event, EventStatus, ProgrammeItem, Registration, Tag, Venue
 from events.recurrence import localise
+from events.services.event_addresses import (
+    current_slug,
+    follow_the_date,
+    local_day,
+    new_event_slug,
+)
 from events.services.questions import form_questions
 from events.services.registrations import RegistrationService
-from events.services.slugs import available_slug
 from events.text import markdown_to_text, render_markdown
 from events.validation import (
     FieldErrors,
@@ -262,6 +267,10 @@ class EventService:
             raise NotFound()
         return event
 
+    def moved_to(self, old_slug: str) -> str | None:
+        """The current address of an event that left ``old_slug`` for another day."""
+        return current_slug(self.session, old_slug)
+
     def in_community(self, community: Community, slug: str) -> Event:
         event = self.by_slug(slug, public=False)
         if event.community_id != community.id:
@@ -291,8 +300,9 @@ class EventService:
         from zoneinfo import ZoneInfo
 
         local_day = starts_at.astimezone(ZoneInfo(zone)).date().isoformat()
-        base = f"{slugify(title)[:60].strip('-') or 'event'}-{local_day}"
-        return available_slug(self.session, Event.slug, base, fallback="event", max_length=80)
+        return new_event_slug(
+            self.session, f"{slugify(title)[:60].strip('-') or 'event'}-{local_day}"
+        )
 
     def _assign(self, event: Event, clean: CleanEvent) -> bool:
         """Copy validated values onto ``event``; True when an attendee-visible field changed."""
@@ -325,10 +335,13 @@ class EventService:
         # and a raise promotes from the waitlist.
         RegistrationService(self.session).set_capacity(event, clean.capacity)
         before = time_and_place(self.session, event)
+        previous_day = local_day(event)
         if self._assign(event, clean):
             event.revision += 1
             if event.status is EventStatus.PUBLISHED:
                 self._webhook(event, "event.changed")
+        # Moved to another day: the address follows (the old one redirects).
+        follow_the_date(self.session, event, previous_day)
         self.mail_if_moved(event, before)
         if event.series_id is not None:
             event.detached = True  # edited on its own: series edits leave it alone now
@@ -352,6 +365,30 @@ class EventService:
             event.revision += 1
             self.session.flush()
             self._webhook(event, "event.published")
+        return event
+
+    def registration_count(self, event: Event) -> int:
+        """Registrations of ``event`` in any status (walk-ins included)."""
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(Registration)
+                .where(Registration.event_id == event.id)
+            )
+            or 0
+        )
+
+    def can_unpublish(self, event: Event) -> bool:
+        return unpublish_refused_reason(event, self.registration_count(event)) is None
+
+    def unpublish(self, event: Event) -> Event:
+        """Back to draft: the event leaves the public pages and the feeds. Only while
+        nobody has registered (``Conflict("event_has_registrations")``; cancel instead)
+        and only for a published event (``Conflict("event_not_published")``)."""
+        require_unpublishable(event, self.registration_count(event))
+        event.status = EventStatus.DRAFT
+        event.revision += 1  # calendars that saw it learn that it is gone
+        self.session.flush()
         return event
 
     def cancel(self, event: Event, reason: str | None) -> Event:

@@ -38,8 +38,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from events.errors import NotFound, ValidationFailed
-from events.models import Event, Registration
+from events.models import Event, Registration, Series
 from events.validation import FieldErrors, clean_text, is_checked
+
+#: What asks questions: an event, or the template of a series (copied to its occurrences).
+Asker = Event | Series
 
 LABEL_MAX_LENGTH = 200
 OPTION_MAX_LENGTH = 100
@@ -131,13 +134,13 @@ class QuestionInput:
 
 
 # -- reading ---------------------------------------------------------------------------------
-def all_questions(event: Event) -> list[Question]:
+def all_questions(event: Asker) -> list[Question]:
     """Every stored question in form order, removed ones included."""
     parsed = (Question.from_json(item) for item in (event.questions or []))
     return [question for question in parsed if question is not None]
 
 
-def form_questions(event: Event) -> list[Question]:
+def form_questions(event: Asker) -> list[Question]:
     """The questions the registration form asks, in order."""
     return [question for question in all_questions(event) if not question.removed]
 
@@ -264,14 +267,14 @@ class QuestionService:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get(self, event: Event, question_id: str) -> Question:
+    def get(self, event: Asker, question_id: str) -> Question:
         """One asked question of ``event``; ``NotFound`` for an unknown or removed id."""
         for question in form_questions(event):
             if question.id == question_id:
                 return question
         raise NotFound()
 
-    def add(self, event: Event, data: QuestionInput) -> Question:
+    def add(self, event: Asker, data: QuestionInput) -> Question:
         stored = all_questions(event)
         if sum(1 for q in stored if not q.removed) >= MAX_QUESTIONS:
             raise ValidationFailed({"form": "too_many_questions"})
@@ -279,13 +282,13 @@ class QuestionService:
         self._save(event, [*stored, question])
         return question
 
-    def update(self, event: Event, question_id: str, data: QuestionInput) -> Question:
+    def update(self, event: Asker, question_id: str, data: QuestionInput) -> Question:
         current = self.get(event, question_id)
         question = clean_question(data, question_id=current.id)
         self._save(event, [question if q.id == current.id else q for q in all_questions(event)])
         return question
 
-    def remove(self, event: Event, question_id: str) -> None:
+    def remove(self, event: Asker, question_id: str) -> None:
         """Stop asking the question; its answers stay (see the module docstring)."""
         current = self.get(event, question_id)
         answered = self._answered(event, current.id)
@@ -297,7 +300,7 @@ class QuestionService:
                 kept.append(replace(question, removed=True))
         self._save(event, kept)
 
-    def move(self, event: Event, question_id: str, delta: int) -> None:
+    def move(self, event: Asker, question_id: str, delta: int) -> None:
         """Move an asked question up (``-1``) or down (``+1``) among the asked ones."""
         current = self.get(event, question_id)
         stored = all_questions(event)
@@ -309,13 +312,38 @@ class QuestionService:
         asked[index], asked[target] = asked[target], asked[index]
         self._save(event, [*asked, *(q for q in stored if q.removed)])
 
-    def _answered(self, event: Event, question_id: str) -> bool:
+    def ask_exactly(self, event: Asker, questions: list[Question]) -> None:
+        """``event`` asks ``questions``, in this order (a series' template). A question it
+        asked before that is not among them stays only if someone answered it, marked
+        removed, like :meth:`remove`; ids are kept, so answers stay attached."""
+        wanted = {question.id for question in questions}
+        answered = self._answered_ids(event)
+        kept = [
+            replace(question, removed=True)
+            for question in all_questions(event)
+            if question.id not in wanted and question.id in answered
+        ]
+        asked = [replace(question, removed=False) for question in questions]
+        if [q.to_json() for q in (*asked, *kept)] != (event.questions or []):
+            self._store(event, [*asked, *kept])
+
+    def _answered_ids(self, event: Asker) -> set[str]:
         answers = self.session.scalars(
             select(Registration.answers).where(Registration.event_id == event.id)
         )
-        return any(isinstance(a, dict) and question_id in a for a in answers)
+        return {key for answer in answers if isinstance(answer, dict) for key in answer}
 
-    def _save(self, event: Event, questions: list[Question]) -> None:
+    def _answered(self, event: Asker, question_id: str) -> bool:
+        return question_id in self._answered_ids(event)
+
+    def _save(self, event: Asker, questions: list[Question]) -> None:
+        """An organiser's change: an occurrence of a series edited on its own is
+        ``detached`` (series edits leave its questions alone from then on)."""
+        if isinstance(event, Event) and event.series_id is not None:
+            event.detached = True
+        self._store(event, questions)
+
+    def _store(self, event: Asker, questions: list[Question]) -> None:
         event.questions = [question.to_json() for question in questions]
         self.session.flush()
 

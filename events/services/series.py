@@ -8,6 +8,10 @@ date (``series_date``) so a moved occurrence keeps its identity (the RECURRENCE-
 Edits: "this one only" is a plain event edit (the row becomes ``detached``); "this and the
 following" changes the series' template and every later occurrence not edited on its own.
 Changing the rhythm itself is done by ending the series and starting a new one.
+
+Publishing: a series whose template says "publish occurrences" (the default for a new
+series) creates them published; turning it on later publishes the drafts that the edit
+reaches, and ``publish_upcoming`` publishes every draft still to come at once.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -40,12 +45,17 @@ from events.recurrence import (
     occurrences_between,
     spell_out,
 )
+from events.services.event_addresses import new_event_slug
 from events.services.events import (
+    REGISTRATION_SETTINGS,
     EventService,
     apply_description,
     find_or_create_tags,
+    parse_flag,
+    parse_guest_allowance,
     time_and_place,
 )
+from events.services.questions import Asker, Question, QuestionService, form_questions
 from events.services.registrations import RegistrationService
 from events.services.slugs import available_slug
 from events.validation import (
@@ -82,6 +92,11 @@ class SeriesInput:
     capacity: str = ""
     tags: str = ""
     publish: str = ""  # "on": occurrences are published as they are created
+    # Registration settings, as on EventInput: None leaves the series' value as it is.
+    waitlist_enabled: str | bool | None = None
+    requires_approval: str | bool | None = None
+    guest_allowance: str | int | None = None
+    confirm_email_first: str | bool | None = None
 
 
 def _parse_time(field: str, value: str) -> time:
@@ -139,10 +154,13 @@ def rhythm_from_input(data: SeriesInput, errors: FieldErrors) -> Rhythm | None:
     until = errors.check(_parse_date, "until", data.until, required=False)
     if errors.errors:
         return None
+    # No error collected: every value above was parsed.
+    assert frequency in {"weekly", "monthly"} and interval is not None
+    assert minutes is not None and starts_on is not None
     try:
         return Rhythm(
-            frequency=frequency,
-            interval=interval,  # type: ignore[arg-type]
+            frequency=frequency,  # type: ignore[arg-type]  # narrowed by the assert
+            interval=interval,
             weekday=None if by_date else weekday,
             week_of_month=week,
             month_day=month_day,
@@ -222,8 +240,10 @@ class SeriesService:
             )
         )
 
-    def _template(self, community: Community, data: SeriesInput, errors: FieldErrors) -> dict:
-        values = {
+    def _template(
+        self, community: Community, data: SeriesInput, errors: FieldErrors
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {
             "title": errors.check(clean_text, "title", data.title, max_length=200),
             "description": errors.check(
                 clean_text,
@@ -242,6 +262,19 @@ class SeriesService:
             "publish_occurrences": data.publish == "on",
             "venue_id": None,
         }
+        settings = {
+            "waitlist_enabled": errors.check(parse_flag, "waitlist_enabled", data.waitlist_enabled),
+            "requires_approval": errors.check(
+                parse_flag, "requires_approval", data.requires_approval
+            ),
+            "guest_allowance": errors.check(
+                parse_guest_allowance, "guest_allowance", data.guest_allowance
+            ),
+            "confirm_email_first": errors.check(
+                parse_flag, "confirm_email_first", data.confirm_email_first
+            ),
+        }
+        values.update({name: value for name, value in settings.items() if value is not None})
         if data.venue_id:
             venue = self.session.get(Venue, _uuid_or_none(data.venue_id))
             if venue is None or venue.community_id != community.id:
@@ -322,12 +355,10 @@ class SeriesService:
                 tags=list(tags),
                 revision=0,
                 status=EventStatus.PUBLISHED if series.publish_occurrences else EventStatus.DRAFT,
-                slug=available_slug(
-                    self.session,
-                    Event.slug,
-                    f"{series.slug}-{occurrence.local_date.isoformat()}",
-                    fallback="event",
-                    max_length=80,
+                questions=list(series.questions or []),
+                **registration_settings(series),
+                slug=new_event_slug(
+                    self.session, f"{series.slug}-{occurrence.local_date.isoformat()}"
                 ),
             )
             apply_description(event, series.description)
@@ -336,6 +367,25 @@ class SeriesService:
         series.materialised_until = horizon
         self.session.flush()
         return created
+
+    def publish_upcoming(self, series: Series, *, now: datetime) -> list[Event]:
+        """Publish every draft occurrence that has not started yet (edited on its own or
+        not); returns them. Cancelled and past occurrences are left as they are."""
+        drafts = list(
+            self.session.scalars(
+                select(Event)
+                .where(
+                    Event.series_id == series.id,
+                    Event.status == EventStatus.DRAFT,
+                    Event.starts_at > now,
+                )
+                .order_by(Event.starts_at)
+            )
+        )
+        events = EventService(self.session)
+        for event in drafts:
+            events.publish(event)
+        return drafts
 
     def extend_all(self, today: date) -> int:
         """Roll every open series' horizon forward (the daily job)."""
@@ -372,6 +422,7 @@ class SeriesService:
             required=True,
         )
         errors.raise_if_any()
+        assert start_time is not None and minutes is not None  # no error collected
         for name, value in template.items():
             setattr(series, name, value)
         series.start_time, series.duration_minutes = start_time, minutes
@@ -387,6 +438,7 @@ class SeriesService:
                 Event.detached.is_(False),
             )
         ):
+            assert event.series_date is not None  # every occurrence has its series date
             starts_at, adjusted = localise(
                 datetime.combine(event.series_date, start_time), series.timezone
             )
@@ -407,10 +459,17 @@ class SeriesService:
             if capacity is not None and capacity < event.taken:
                 capacity = event.taken
             RegistrationService(self.session).set_capacity(event, capacity)
+            for name, value in registration_settings(series).items():
+                setattr(event, name, value)
+            QuestionService(self.session).ask_exactly(event, form_questions(series))
             apply_description(event, series.description)
             if significant and event.status is not EventStatus.DRAFT:
                 event.revision += 1
             EventService(self.session).mail_if_moved(event, before)
+            if series.publish_occurrences and event.status is EventStatus.DRAFT:
+                # "Publish occurrences" reaches the drafts this edit covers, not only the
+                # dates created from now on.
+                EventService(self.session).publish(event)
             changed += 1
         self.session.flush()
         return changed
@@ -461,6 +520,36 @@ class SeriesService:
                 result.cancelled.append(event)
         self.session.flush()
         return result
+
+
+def registration_settings(series: Series) -> dict[str, object]:
+    """How people register for each occurrence, from the series' template."""
+    return {name: getattr(series, name) for name in REGISTRATION_SETTINGS}
+
+
+class SeriesQuestionService(QuestionService):
+    """The registration questions of a series' template. Every change reaches at once the
+    occurrences still to come that were not edited on their own (``ask_exactly``: answers
+    already given stay attached); the template itself has no answers, so a question
+    removed from it is simply deleted there."""
+
+    def __init__(self, session: Session, *, now: datetime) -> None:
+        super().__init__(session)
+        self.now = now
+
+    def _answered(self, event: Asker, question_id: str) -> bool:
+        return False
+
+    def _save(self, event: Asker, questions: list[Question]) -> None:
+        self._store(event, questions)
+        for occurrence in self.session.scalars(
+            select(Event).where(
+                Event.series_id == event.id,
+                Event.detached.is_(False),
+                Event.starts_at > self.now,
+            )
+        ):
+            QuestionService(self.session).ask_exactly(occurrence, questions)
 
 
 def _require_end_after_start(series: Series, after: date) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from advanced_alchemy.utils.text import slugify
 from sqlalchemy import or_, select
@@ -29,6 +29,7 @@ def available_slugs(
     *,
     fallback: str,
     max_length: int = 60,
+    reserved: Collection[str] = (),
 ) -> list[str]:
     """A free slug for each of ``wanted``, all different from the column's and from each
     other: ``wanted`` itself, or with ``-2``, ``-3``... appended if it is taken.
@@ -36,10 +37,11 @@ def available_slugs(
     In few queries whatever the number (an import creates up to 2,000 events in one
     write): one exact lookup per 500 slugs, then, only for those that are taken or
     wanted twice, one ``LIKE 'slug-%'`` query (or one read of the column if they are many).
+    ``reserved``: further slugs none may take (addresses that redirect elsewhere).
     """
     bases = [(slugify(w) or fallback)[:max_length].strip("-") or fallback for w in wanted]
     distinct = list(dict.fromkeys(bases))
-    taken: set[str] = set(RESERVED)
+    taken: set[str] = set(RESERVED) | set(reserved)
     for chunk in _chunks(distinct, _EXACT_PER_QUERY):
         taken.update(session.scalars(select(column).where(column.in_(chunk))))
     counts = Counter(bases)
@@ -73,7 +75,11 @@ def available_slug(
     *,
     fallback: str,
     max_length: int = 60,
+    reserved: Collection[str] = (),
 ) -> str:
-    """``wanted`` as a slug, with ``-2``, ``-3``... appended if the column already has it."""
-    (slug,) = available_slugs(session, column, [wanted], fallback=fallback, max_length=max_length)
+    """``wanted`` as a slug, with ``-2``, ``-3``... appended if the column already has it
+    (or it is one of ``reserved``)."""
+    (slug,) = available_slugs(
+        session, column, [wanted], fallback=fallback, max_length=max_length, reserved=reserved
+    )
     return slug

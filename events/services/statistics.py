@@ -44,7 +44,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from events.lifecycle import is_over_clause
-from events.mail.notify import is_undeliverable
 from events.models import (
     Community,
     Event,
@@ -53,6 +52,7 @@ from events.models import (
     RegistrationLog,
     RegistrationStatus,
 )
+from events.validation import is_placeholder_email
 
 #: People counts below this are never published.
 SMALL = 5
@@ -181,7 +181,7 @@ def plain_person_keys(
 ) -> list[str | None]:
     """Who each registration's person is, by address (lower-case): None for an address
     that is gone (anonymised or erased, a walk-in without one: ``.invalid`` placeholders)."""
-    return [None if is_undeliverable(email) else email.lower() for email in emails]
+    return [None if is_placeholder_email(email) else email.lower() for email in emails]
 
 
 def community_months(

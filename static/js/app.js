@@ -19,3 +19,44 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   const headers = page.body && page.body.getAttribute("hx-headers");
   if (headers) document.body.setAttribute("hx-headers", headers);
 });
+// Copy and share buttons (door links): shown only where the browser can do it; the link
+// stays in a read-only field for everyone else.
+function showHandOverButtons(root) {
+  root.querySelectorAll("[data-copy]").forEach((button) => {
+    if (navigator.clipboard && window.isSecureContext) button.hidden = false;
+  });
+  root.querySelectorAll("[data-share-url]").forEach((button) => {
+    if (typeof navigator.share === "function") button.hidden = false;
+  });
+}
+document.addEventListener("DOMContentLoaded", () => showHandOverButtons(document));
+document.addEventListener("htmx:afterSettle", (event) => showHandOverButtons(event.target));
+document.addEventListener("click", async (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-copy], [data-share-url]") : null;
+  if (!button) return;
+  const status = button.parentElement?.querySelector("[role=status]");
+  try {
+    if (button.dataset.copy) {
+      const field = document.getElementById(button.dataset.copy);
+      await navigator.clipboard.writeText(field ? field.value : "");
+      if (status) status.textContent = button.dataset.copied || "";
+    } else {
+      await navigator.share({ title: button.dataset.shareTitle, url: button.dataset.shareUrl });
+    }
+  } catch (error) {
+    // Cancelled share sheet or refused clipboard: the field is still there to copy from.
+  }
+});
+// The language links keep the page's address, query string included, also once htmx has
+// changed it (the home page's live results push their URL): switching keeps the search.
+function keepLanguageLinksHere() {
+  const here = location.pathname + location.search;
+  document.querySelectorAll(".lang a[hreflang]").forEach((link) => {
+    const url = new URL(link.href);
+    url.searchParams.set("next", here);
+    link.href = url.pathname + url.search;
+  });
+}
+document.addEventListener("htmx:pushedIntoHistory", keepLanguageLinksHere);
+document.addEventListener("htmx:historyRestore", keepLanguageLinksHere);
+window.addEventListener("popstate", () => setTimeout(keepLanguageLinksHere));

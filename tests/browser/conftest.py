@@ -122,9 +122,13 @@ def _is_real_error(message) -> bool:
     return message.type == "error" and not expected
 
 
-@pytest.fixture
-def page(browser, live_server: LiveServer, tmp_path: Path):
-    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+#: A phone, as the issues' walkthroughs used one: 390 px wide, touch.
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def _checked_page(browser, live_server: LiveServer, tmp_path: Path, **options):
+    """A page in a fresh context that fails the test on a console error."""
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", **options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
@@ -135,3 +139,14 @@ def page(browser, live_server: LiveServer, tmp_path: Path):
         shutil.copy(tmp_path / "server.log", tmp_path / "server-at-failure.log")
     context.close()
     assert errors == [], f"browser console errors: {errors}"
+
+
+@pytest.fixture
+def page(browser, live_server: LiveServer, tmp_path: Path):
+    yield from _checked_page(browser, live_server, tmp_path)
+
+
+@pytest.fixture
+def phone(browser, live_server: LiveServer, tmp_path: Path):
+    """Like ``page``, on a 390-px touch screen."""
+    yield from _checked_page(browser, live_server, tmp_path, **PHONE)

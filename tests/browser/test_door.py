@@ -27,7 +27,7 @@ from events.services.communities import CommunityService
 from events.services.door_links import DoorLinkService
 from events.services.events import EventInput, EventService
 from events.services.registrations import RegistrationInput, RegistrationService
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveServer
 from tests.factories import Factories
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -437,9 +437,7 @@ def test_on_a_phone(browser: Browser, live_server: LiveServer, door: Door) -> No
     context = browser.new_context(
         base_url=live_server.url,
         locale="en-GB",
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
+        **PHONE,
     )
     context.set_default_timeout(10_000)
     try:

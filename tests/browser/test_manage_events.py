@@ -63,7 +63,10 @@ def test_create_an_event_build_its_programme_and_publish(
     expect(titles).to_have_text(["Pitches", "Welcome"])
     assert page.evaluate("window.__sameDocument === true")
 
-    page.get_by_role("button", name="Publish", exact=True).click()
+    # Publishing says what it does before it does it.
+    page.get_by_text("Publish…").click()
+    expect(page.get_by_text("No e-mail is sent.")).to_be_visible()
+    page.get_by_role("button", name="Publish now").click()
     expect(page.get_by_text("the event is now public")).to_be_visible()
     expect(page.locator(".event-meta .badge")).to_have_text("Published")
     expect(page.get_by_role("link", name="/e/pitch-night-2030-03-07")).to_be_visible()

@@ -13,6 +13,7 @@ from events.database import Database
 from events.demo import today_in_paris
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
+from tests.browser.conftest import PHONE
 from tests.factories import Factories
 
 
@@ -62,6 +63,7 @@ def test_filter_by_tag_with_javascript_updates_the_list_in_place(
     expect(cards(page)).to_have_text(["Jam session", "Code club"])
     page.evaluate("window.stillTheSamePage = true")
 
+    page.get_by_text("Filters", exact=True).click()
     page.locator("label[for=tag-music]").click()
 
     expect(cards(page)).to_have_text(["Jam session"])
@@ -99,6 +101,7 @@ def test_filter_by_tag_without_javascript(browser, live_server, seeded: dict[str
         page.goto("/")
         expect(cards(page)).to_have_text(["Jam session", "Code club"])
 
+        page.get_by_text("Filters", exact=True).click()
         page.locator("label[for=tag-tech]").click()
         page.get_by_role("button", name="Show events").click()
 
@@ -112,5 +115,59 @@ def test_filter_by_tag_without_javascript(browser, live_server, seeded: dict[str
         page.get_by_role("link", name="Jam session").click()
         expect(page).to_have_url(re.compile(rf"/e/{seeded['Jam session']}$"))
         expect(page.get_by_role("heading", level=1)).to_have_text("Jam session")
+    finally:
+        context.close()
+
+
+def test_on_a_phone_the_events_come_first_and_the_search_is_live(
+    phone: Page, seeded: dict[str, str]
+) -> None:
+    """390 px: search, then results on the first screen; the other filters fold away behind
+    "Filters", which counts those in use; typing updates the list in place; switching
+    the language keeps the search."""
+    page = phone
+    page.goto("/")
+    expect(cards(page)).to_have_text(["Jam session", "Code club"])
+    first = cards(page).first.bounding_box()
+    assert first and first["y"] + first["height"] <= 844, first
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    expect(page.get_by_label("From")).to_be_hidden()
+    summary = page.locator(".filter-more > summary")
+    expect(summary).to_have_text("Filters")
+
+    page.evaluate("window.stillTheSamePage = true")
+    page.get_by_label("Search", exact=True).press_sequentially("club")
+    expect(cards(page)).to_have_text(["Code club"])
+    expect(page).to_have_url(re.compile(r"[?&]q=club(&|$)"))
+    summary.tap()
+    page.locator("label[for=tag-tech]").tap()
+    expect(page).to_have_url(re.compile(r"[?&]tag=tech(&|$)"))
+    expect(summary).to_have_text(re.compile(r"Filters\s+1 in use"))
+    assert page.evaluate("window.stillTheSamePage === true"), "the page was reloaded"
+
+    page.get_by_role("link", name="FR").tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Événements à venir")
+    expect(page).to_have_url(re.compile(r"/\?(?=.*q=club)(?=.*tag=tech)"))
+    expect(cards(page)).to_have_text(["Code club"])
+    expect(page.get_by_label("Rechercher", exact=True)).to_have_value("club")
+
+
+def test_on_a_phone_the_search_works_without_javascript(
+    browser, live_server, seeded: dict[str, str]
+) -> None:
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-GB", java_script_enabled=False, **PHONE
+    )
+    try:
+        page = context.new_page()
+        page.goto("/")
+        page.get_by_label("Search", exact=True).fill("jam")
+        page.get_by_role("button", name="Search", exact=True).tap()
+        expect(page).to_have_url(re.compile(r"[?&]q=jam(&|$)"))
+        expect(cards(page)).to_have_text(["Jam session"])
+        page.get_by_role("link", name="FR").tap()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Événements à venir")
+        expect(page).to_have_url(re.compile(r"/\?q=jam(&|$)"))
+        expect(cards(page)).to_have_text(["Jam session"])
     finally:
         context.close()

@@ -88,7 +88,7 @@ def test_a_question_is_added_answered_and_read(
         attendee.get_by_label(re.compile("^I agree")).check()
         attendee.get_by_role("button", name="Register").click()
         dinner = attendee.get_by_role("group", name=re.compile("^Dinner"))
-        expect(dinner.locator(".error")).to_have_text("This field is required.")
+        expect(dinner.locator(".error")).to_have_text("Choose one answer to register.")
         expect(attendee.get_by_label("Your name")).to_have_value("Ada Lovelace")
 
         dinner.get_by_label("Vegetarian").check()

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from events.clock import utcnow
 from events.database import Database
-from events.errors import NotFound, ValidationFailed
-from events.models import DoorLink, Event
-from events.services.door_links import DoorLinkService, is_live
+from events.errors import Conflict, NotFound, ValidationFailed
+from events.models import DoorLink, Event, OutboxMessage
+from events.services.door_links import DoorLinkService, is_live, token_for
 from tests.domain.test_registrations import load_event, open_event
 from tests.factories import Factories
 
@@ -113,3 +113,84 @@ def test_a_label_is_required(db: Database, make: Factories, label: str, code: st
     with pytest.raises(ValidationFailed) as failed:
         create(db, open_event(db, make), label=label)
     assert failed.value.errors == {"label": code}
+
+
+# -- shown again, mailed (issue 14, item 5) --------------------------------------------------
+SECRET = "door-secret-" + "s" * 40
+
+
+def test_a_derived_link_can_be_shown_again_but_only_with_its_secret(
+    db: Database, make: Factories
+) -> None:
+    event = open_event(db, make)
+    with db.transaction() as session:
+        link, token = DoorLinkService(session, secret=SECRET).create(
+            session.get(Event, event.id), label="Front", created_by=uuid4()
+        )
+    assert token == token_for(SECRET, link.id) and len(token) >= 43
+    assert resolve(db, token).id == link.id
+    with db.session() as session:
+        stored = session.get(DoorLink, link.id)
+        assert token not in (stored.token_hash, stored.label)  # still only its hash
+        assert DoorLinkService(session, secret=SECRET).token_of(stored) == token
+        # Another secret key (rotated), or none: never a wrong link, nothing at all.
+        assert DoorLinkService(session, secret=SECRET + "x").token_of(stored) is None
+        assert DoorLinkService(session).token_of(stored) is None
+    random_link, _ = create(db, event)  # made without a secret: shown once only
+    with db.session() as session:
+        old = session.get(DoorLink, random_link.id)
+        assert DoorLinkService(session, secret=SECRET).token_of(old) is None
+
+
+def test_a_live_link_is_mailed_to_a_volunteer(db: Database, make: Factories) -> None:
+    event = open_event(db, make)
+    with db.transaction() as session:
+        link, token = DoorLinkService(session, secret=SECRET).create(
+            session.get(Event, event.id), label="Sam", created_by=uuid4()
+        )
+    with db.transaction() as session:
+        sent = DoorLinkService(session, secret=SECRET).send_by_email(
+            session.get(Event, event.id),
+            link.id,
+            address=" Sam@Example.org ",
+            base_url="https://meet.example",
+            locale="fr",
+        )
+    assert sent == "sam@example.org"
+    with db.session() as session:
+        [mail] = session.scalars(select(OutboxMessage)).all()
+    url = f"https://meet.example/door/{event.slug}/link/{token}"
+    assert mail.to_address == "sam@example.org" and mail.render_spec is None
+    assert url in mail.text_body and url in mail.html_body
+    assert mail.subject.startswith("L’accueil de") and "Sam" in mail.text_body
+
+
+def test_mailing_refuses_bad_addresses_and_dead_links(db: Database, make: Factories) -> None:
+    event = open_event(db, make)
+    with db.transaction() as session:
+        link, _token = DoorLinkService(session, secret=SECRET).create(
+            session.get(Event, event.id), label="Sam", created_by=uuid4()
+        )
+    old, _ = create(db, event)
+
+    def send(link_id: object, address: str = "sam@example.org") -> str:
+        with db.transaction() as session:
+            return DoorLinkService(session, secret=SECRET).send_by_email(
+                session.get(Event, event.id), link_id, address=address, base_url="", locale="en"
+            )
+
+    with pytest.raises(ValidationFailed) as bad:
+        send(link.id, "not an address")
+    assert bad.value.errors == {"email": "invalid_email"}
+    with pytest.raises(Conflict) as not_shown:
+        send(old.id)
+    assert not_shown.value.code == "door_link_not_shown"
+    with db.transaction() as session:
+        DoorLinkService(session).revoke(session.get(Event, event.id), link.id)
+    with pytest.raises(Conflict) as revoked:
+        send(link.id)
+    assert revoked.value.code == "door_link_not_live"
+    with pytest.raises(NotFound):
+        send(uuid4())
+    with db.session() as session:
+        assert session.scalars(select(OutboxMessage)).all() == []

@@ -9,6 +9,7 @@ from events.errors import Conflict, ValidationFailed
 from events.models import Community, Event, EventStatus
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
+from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.venues import VenueInput, VenueService
 from tests.factories import Factories
 
@@ -186,3 +187,48 @@ def test_a_slug_never_takes_a_fixed_path_segment(make: Factories, db: Database) 
     with db.transaction() as session:
         venue = VenueService(session).create(community, VenueInput(name="New"))
         assert venue.slug == "new-2"
+
+
+# -- back to draft (issue 14, item 3) -------------------------------------------------------
+
+
+def test_a_published_event_nobody_registered_for_goes_back_to_draft(
+    make: Factories, db: Database
+) -> None:
+    event = create(
+        db, make.community(), starts_local="2030-03-07T19:00", ends_local="2030-03-07T22:00"
+    )
+    with db.transaction() as session:
+        service = EventService(session)
+        loaded = session.get(Event, event.id)
+        with pytest.raises(Conflict) as not_yet:
+            service.unpublish(loaded)  # a draft is a draft already
+        assert not_yet.value.code == "event_not_published"
+        service.publish(loaded)
+        assert service.can_unpublish(loaded)
+        service.unpublish(loaded)
+        assert loaded.status is EventStatus.DRAFT and loaded.revision == 2
+
+
+@pytest.mark.parametrize("status", ["confirmed", "cancelled"])
+def test_back_to_draft_is_refused_once_anyone_registered(
+    make: Factories, db: Database, status: str
+) -> None:
+    event = create(
+        db, make.community(), starts_local="2030-03-07T19:00", ends_local="2030-03-07T22:00"
+    )
+    with db.transaction() as session:
+        loaded = session.get(Event, event.id)
+        EventService(session).publish(loaded)
+        result = RegistrationService(session).register(
+            loaded, RegistrationInput(name="Ada", email="ada@example.org", consent="on")
+        )
+        if status == "cancelled":
+            RegistrationService(session).cancel(result.registration)
+    with db.transaction() as session:
+        loaded = session.get(Event, event.id)
+        assert not EventService(session).can_unpublish(loaded)
+        with pytest.raises(Conflict) as refused:
+            EventService(session).unpublish(loaded)
+        assert refused.value.code == "event_has_registrations"
+        assert loaded.status is EventStatus.PUBLISHED

@@ -7,10 +7,24 @@ from sqlalchemy import select
 
 from events.database import Database
 from events.errors import ValidationFailed
-from events.models import Community, Event, EventStatus, OutboxMessage, Series
+from events.models import (
+    Community,
+    Event,
+    EventStatus,
+    OutboxMessage,
+    Series,
+)
 from events.services.events import EventInput, EventService
+from events.services.questions import QuestionInput, QuestionService
 from events.services.registrations import RegistrationInput, RegistrationService
-from events.services.series import EndChoice, SeriesInput, SeriesService, preview
+from events.services.series import (
+    EndChoice,
+    SeriesInput,
+    SeriesQuestionService,
+    SeriesService,
+    preview,
+)
+from tests.domain.test_registrations import person, register
 from tests.factories import Factories
 
 TODAY = date(2026, 11, 25)
@@ -279,3 +293,151 @@ def test_moving_the_following_occurrences_tells_the_people_registered(
         (moved,) = [e for e in SeriesService(session).occurrences(series) if e.taken]
     assert kinds.count("event_changed") == 1
     assert moved.capacity == 1  # lowered to 0 in the form, kept at the one confirmed place
+
+
+# -- publishing (issue 14, item 1) ---------------------------------------------------------
+
+
+def test_ticking_publish_later_publishes_the_drafts_the_edit_reaches(
+    make: Factories, db: Database
+) -> None:
+    community = make.community()
+    series = create(db, community, first_thursdays(publish=""))
+    assert {e.status for e in occurrences(db, series)} == {EventStatus.DRAFT}
+    with db.transaction() as session:
+        detached = EventService(session).in_community(community, occurrences(db, series)[3].slug)
+        detached.detached = True
+    with db.transaction() as session:
+        changed = SeriesService(session).update_following(
+            session.merge(series), first_thursdays(publish="on"), from_date=date(2027, 1, 1)
+        )
+    assert changed == 4  # January, February, April, May (March is edited on its own)
+    after = {e.series_date: e for e in occurrences(db, series)}
+    assert after[date(2026, 12, 3)].status is EventStatus.DRAFT  # before the chosen date
+    assert after[date(2027, 3, 4)].status is EventStatus.DRAFT  # edited on its own
+    for day in (date(2027, 1, 7), date(2027, 2, 4), date(2027, 4, 1), date(2027, 5, 6)):
+        assert after[day].status is EventStatus.PUBLISHED
+        assert after[day].revision == 1  # publishing is a change calendars hear of
+    with db.session() as session:
+        assert session.get(Series, series.id).publish_occurrences
+
+
+def test_publish_upcoming_publishes_every_draft_still_to_come(
+    make: Factories, db: Database
+) -> None:
+    community = make.community()
+    series = create(db, community, first_thursdays(publish=""))
+    events = occurrences(db, series)
+    with db.transaction() as session:
+        EventService(session).cancel(session.merge(events[2]), "")  # a draft: deleted
+        session.merge(events[3]).detached = True
+    now = datetime(2027, 1, 10, tzinfo=UTC)  # December and January are over
+    with db.transaction() as session:
+        published = SeriesService(session).publish_upcoming(session.merge(series), now=now)
+    assert [e.series_date for e in published] == [
+        date(2027, 3, 4),
+        date(2027, 4, 1),
+        date(2027, 5, 6),
+    ]
+    after = {e.series_date: e.status for e in occurrences(db, series)}
+    assert after[date(2026, 12, 3)] is EventStatus.DRAFT
+    assert after[date(2027, 1, 7)] is EventStatus.DRAFT
+    assert date(2027, 2, 4) not in after
+    with db.transaction() as session:
+        again = SeriesService(session).publish_upcoming(session.merge(series), now=now)
+    assert again == []
+
+
+# -- registration settings, questions (issue 14, item 2) ---------------------------------
+
+
+def test_every_occurrence_gets_the_series_registration_settings(
+    make: Factories, db: Database
+) -> None:
+    series = create(
+        db,
+        make.community(),
+        first_thursdays(
+            waitlist_enabled="", requires_approval="on", guest_allowance="2", capacity="30"
+        ),
+    )
+    for event in occurrences(db, series):
+        assert not event.waitlist_enabled and event.requires_approval
+        assert event.guest_allowance == 2 and not event.confirm_email_first
+    # Unset (another caller that does not offer them): the model's defaults.
+    plain = create(db, make.community(), first_thursdays())
+    assert {(e.waitlist_enabled, e.guest_allowance) for e in occurrences(db, plain)} == {(True, 0)}
+
+
+def test_this_and_following_changes_the_registration_settings(
+    make: Factories, db: Database
+) -> None:
+    community = make.community()
+    series = create(db, community, first_thursdays())
+    with db.transaction() as session:
+        EventService(session).in_community(
+            community, occurrences(db, series)[4].slug
+        ).detached = True
+    with db.transaction() as session:
+        SeriesService(session).update_following(
+            session.merge(series),
+            first_thursdays(waitlist_enabled="", confirm_email_first="on", guest_allowance="3"),
+            from_date=date(2027, 3, 1),
+        )
+    after = {e.series_date: e for e in occurrences(db, series)}
+    assert after[date(2027, 2, 4)].guest_allowance == 0  # before the date
+    assert after[date(2027, 4, 1)].guest_allowance == 0  # edited on its own
+    for day in (date(2027, 3, 4), date(2027, 5, 6)):
+        assert after[day].guest_allowance == 3 and after[day].confirm_email_first
+        assert not after[day].waitlist_enabled
+    with db.transaction() as session:  # and the dates created later get them too
+        SeriesService(session).materialise(session.get(Series, series.id), date(2027, 7, 31))
+    assert occurrences(db, series)[-1].guest_allowance == 3
+
+
+def test_series_questions_reach_upcoming_dates_and_keep_answers(
+    make: Factories, db: Database
+) -> None:
+    community = make.community()
+    series = create(db, community, first_thursdays())
+    dates = occurrences(db, series)
+    now = datetime(2027, 1, 10, tzinfo=UTC)
+    with db.transaction() as session:
+        EventService(session).in_community(community, dates[4].slug).detached = True
+    with db.transaction() as session:
+        question = SeriesQuestionService(session, now=now).add(
+            session.merge(series), QuestionInput(kind="short_text", label="Diet")
+        )
+    asked = {e.series_date: [q["label"] for q in e.questions] for e in occurrences(db, series)}
+    assert asked[date(2027, 1, 7)] == []  # already over
+    assert asked[date(2027, 2, 4)] == asked[date(2027, 3, 4)] == ["Diet"]
+    assert asked[date(2027, 4, 1)] == []  # edited on its own
+    # Dates created later ask it as well, with the same id (answers stay attached).
+    with db.transaction() as session:
+        SeriesService(session).materialise(session.get(Series, series.id), date(2027, 7, 31))
+    assert occurrences(db, series)[-1].questions[0]["id"] == question.id
+
+    february = dates[2]
+    register(db, february, person("ada", answers={f"q_{question.id}": "vegan"}))
+    with db.transaction() as session:
+        SeriesQuestionService(session, now=now).remove(session.get(Series, series.id), question.id)
+    after = {e.series_date: e.questions for e in occurrences(db, series)}
+    assert session_free(after[date(2027, 2, 4)]) == [("Diet", True)]  # answered: kept, removed
+    assert after[date(2027, 3, 4)] == []
+    with db.session() as session:
+        assert session.get(Series, series.id).questions == []
+
+
+def session_free(questions: list[dict]) -> list[tuple[str, bool]]:
+    return [(q["label"], q["removed"]) for q in questions]
+
+
+def test_editing_one_dates_questions_detaches_it(make: Factories, db: Database) -> None:
+    community = make.community()
+    series = create(db, community, first_thursdays())
+    slug = occurrences(db, series)[3].slug
+    with db.transaction() as session:
+        event = EventService(session).in_community(community, slug)
+        QuestionService(session).add(event, QuestionInput(kind="checkbox", label="Code of conduct"))
+    with db.session() as session:
+        assert EventService(session).in_community(community, slug).detached

@@ -11,10 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from events.clock import utcnow
 from events.database import Database
-from events.models import Event, Registration, Role, User
+from events.models import Event, OutboxMessage, Registration, Role, User
 from events.services.communities import CommunityService
 from events.services.door_links import DoorLinkService
 from events.services.events import EventInput, EventService
@@ -537,21 +538,25 @@ def test_organiser_creates_revokes_links_and_exports_the_log(
     here = f"/manage/ours/events/{ours.event.slug}/door"
     assert client.get(f"/manage/ours/events/{ours.event.slug}").text.count(here) >= 1
     created = client.submit(f"{here}/links", {"label": "Door 2 — Sam", "expires_local": ""})
-    assert created.status_code == 200
-    match = re.search(r'value="(http://testserver\.local/door/[^"]+/link/([^"]+))"', created.text)
-    assert match, created.text
-    assert "data:image/svg+xml;base64," in created.text
+    assert created.status_code == 303  # and a reload cannot create a second one
+    link_id = re.search(r"link=([0-9a-f-]{36})", created.headers["location"]).group(1)  # type: ignore[union-attr]
+    shown = client.get(created.headers["location"])
+    assert "Door 2 — Sam" in shown.text and "hand it over below" in shown.text
+    match = re.search(r'value="(http://testserver\.local/door/[^"]+/link/([^"]+))"', shown.text)
+    assert match, shown.text
+    assert "data:image/svg+xml;base64," in shown.text
+    assert f'id="door-link-{link_id}"' in shown.text
     token = match.group(2)
     # The volunteer's phone (another browser) opens it.
     with Client(app=client.app, base_url="http://testserver.local") as phone:
         assert phone.get(f"/door/{ours.event.slug}/link/{token}").status_code == 200
         assert scan(phone, ours.event, ours.alice.ticket_code).json()["verdict"] == "admitted"
-    # Listed, revocable; the token is not on the page any more.
+    # Listed later with its label and, while it works, its address again.
     page = client.get(here)
-    assert "Door 2 — Sam" in page.text and token not in page.text
-    link_id = re.search(r"/links/([0-9a-f-]{36})/revoke", page.text).group(1)  # type: ignore[union-attr]
+    assert "Door 2 — Sam" in page.text and token in page.text
     assert client.submit(f"{here}/links/{link_id}/revoke").status_code == 303
-    assert "revoked" in client.get(here).text
+    after = client.get(here).text
+    assert "revoked" in after and token not in after
 
     assert client.submit(f"{here}/settings", {"walk_ins_over_capacity": "on"}).status_code == 303
     with db.session() as session:
@@ -642,3 +647,23 @@ def test_the_scanner_page_for_a_door_link_on_another_day(
     today = client.get(f"/door/{ours.event.slug}").text
     assert 'id="door-not-today" class="flash flash-error door-not-today" hidden' in today
     assert 'name="day_ok"' not in today
+
+
+def test_a_door_link_is_sent_by_e_mail_from_the_list(
+    client: Client, db: Database, ours: Side
+) -> None:
+    client.login_as(db, ours.owner)
+    here = f"/manage/ours/events/{ours.event.slug}/door"
+    created = client.submit(f"{here}/links", {"label": "Sam", "expires_local": ""})
+    link_id = re.search(r"link=([0-9a-f-]{36})", created.headers["location"]).group(1)  # type: ignore[union-attr]
+    refused = client.submit(f"{here}/links/{link_id}/send", {"email": "sam at home"})
+    assert refused.status_code == 400
+    assert 'id="f-send-' in refused.text and "Enter a valid e-mail address" in refused.text
+    assert 'value="sam at home"' in refused.text
+    sent = client.submit(f"{here}/links/{link_id}/send", {"email": "sam@example.org"})
+    assert sent.status_code == 303
+    assert "Door link sent to sam@example.org." in client.get(sent.headers["location"]).text
+    with db.session() as session:
+        [mail] = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "door_link"))
+        assert mail.to_address == "sam@example.org"
+        assert f"http://testserver.local/door/{ours.event.slug}/link/" in mail.text_body

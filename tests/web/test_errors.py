@@ -6,8 +6,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from events.database import Database
+from events.models import Membership
 from tests.conftest import BASE_URL
 from tests.factories import Factories
 from tests.web.conftest import Client
@@ -145,3 +147,79 @@ def test_a_nul_byte_in_a_form_is_refused_and_nothing_is_stored(
         from events.services.accounts import AccountService
 
         assert AccountService(session).by_email("nul@example.org") is None
+
+
+# -- no dead ends after errors (issue 14, item 4) -------------------------------------------
+
+
+def test_a_get_on_a_form_only_address_leads_to_the_page_above(
+    client: Client, make: Factories, db: Database
+) -> None:
+    owner = make.user()
+    make.community(owner=owner, slug="ours")
+    client.login_as(db, owner)
+    # What a reload of "create a community"'s failed answer asks for.
+    response = client.get("/manage/communities", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/manage"
+    assert client.get("/manage/communities").status_code == 200  # the dashboard
+    cover = client.get("/manage/ours/events/some-event/cover", follow_redirects=False)
+    assert cover.headers["location"] == "/manage/ours/events/some-event"
+    # Other methods and the API keep their 405.
+    assert client.put("/login", headers={"x-csrftoken": client.csrf_token()}).status_code == 405
+
+
+def test_a_failed_form_keeps_the_address_of_its_page(
+    client: Client, make: Factories, db: Database
+) -> None:
+    client.login_as(db, make.user())
+    boosted = {"HX-Request": "true", "HX-Boosted": "true"}
+    response = client.submit("/manage/communities", {"name": ""}, headers=boosted)
+    assert response.status_code == 400
+    assert response.headers["hx-push-url"] == "false"
+    assert client.get("/manage/").headers.get("hx-push-url") is None
+
+
+def test_a_refused_action_shows_its_message_on_the_page_it_came_from(
+    client: Client, make: Factories, db: Database
+) -> None:
+    owner = make.user()
+    community = make.community(owner=owner, slug="ours")
+    client.login_as(db, owner)
+    with db.session() as session:
+        mine = session.scalar(select(Membership).where(Membership.user_id == owner.id))
+    url = f"/manage/ours/members/{mine.id}/remove"
+    page_url = f"{BASE_URL}/manage/ours"
+    refused = client.submit(url, headers={"referer": page_url})
+    assert refused.status_code == 303 and refused.headers["location"] == "/manage/ours"
+    shown = client.get("/manage/ours")
+    assert "A community needs at least one owner" in shown.text
+    assert 'class="flash flash-error"' in shown.text
+
+    htmx = client.submit(url, headers={"referer": page_url, "HX-Request": "true"})
+    assert htmx.status_code == 200 and htmx.headers["hx-retarget"] == "#flashes"
+    assert "A community needs at least one owner" in htmx.text
+
+    # Without a page to go back to (or from another site): the error page, with a way back.
+    for headers in ({}, {"referer": "https://evil.example/manage/ours"}):
+        page = client.submit(url, headers=headers)
+        assert page.status_code == 409
+        assert "A community needs at least one owner" in page.text
+        assert 'href="/manage/ours"' in page.text and "Back to where you were" in page.text
+    with db.session() as session:
+        assert session.get(Membership, mine.id) is not None
+    assert community.slug == "ours"
+
+
+def test_error_pages_in_the_organiser_area_link_back(
+    client: Client, make: Factories, db: Database
+) -> None:
+    owner = make.user()
+    make.community(owner=owner, slug="ours")
+    client.login_as(db, owner)
+    missing = client.get(
+        "/manage/ours/events/nope", headers={"referer": f"{BASE_URL}/manage/ours/events"}
+    )
+    assert missing.status_code == 404
+    assert 'href="/manage/ours/events"' in missing.text
+    public = client.get("/e/nope")
+    assert "Back to the events" in public.text and "Back to where you were" not in public.text

@@ -18,6 +18,7 @@ from events.services.door_input import scan_input
 from events.services.events import EventInput, EventService
 from events.services.privacy import anonymise_past_registrations
 from events.services.registrations import RegistrationInput, RegistrationService
+from tests.domain.test_door import walk_in
 from tests.factories import Factories
 from tests.web.conftest import Client, Organiser
 
@@ -97,12 +98,12 @@ def test_the_list_shows_counts_and_every_registration(organiser: Organiser, db: 
     html = response.text
     assert count_of(html, "Confirmed people") == "3 of 3"
     assert count_of(html, "of whom guests") == "1"
-    assert count_of(html, "Waitlist").startswith("1 party")
+    assert count_of(html, "Waiting list").startswith("1 party")
     assert count_of(html, "Pending") == "0"
     assert count_of(html, "Cancelled") == "1"
     assert names_in(html) == ["Person 1", "Person 2", "Person 3", "Person 4"]
     assert "person3@example.org" in html
-    assert "How the waitlist works" in html
+    assert "How the waiting list works" in html
     assert 'href="/manage/coloc/events/' + event.slug + '/attendees.csv"' in html
 
 
@@ -232,7 +233,8 @@ def test_approving_when_full_joins_the_waitlist_or_is_refused(
     assert "Person 1 has a place" in organiser.client.get(url(event)).text
     organiser.client.submit(url(event, f"/{second}/approve"))
     assert status_of(db, second) is S.WAITLISTED
-    assert "the event is full: Person 2 is on the waitlist" in organiser.client.get(url(event)).text
+    page = organiser.client.get(url(event)).text
+    assert "the event is full: Person 2 is on the waiting list" in page
 
     closed = open_event(db, capacity="1", requires_approval="on", waitlist_enabled="")
     third, fourth = register(db, closed, 3), register(db, closed, 4)
@@ -255,7 +257,7 @@ def test_cancel_on_someones_behalf_promotes_the_waitlist(
     assert response.status_code == 303
     assert status_of(db, first) is S.CANCELLED and status_of(db, second) is S.CONFIRMED
     page = organiser.client.get(url(event)).text
-    assert "Registration of Person 1 cancelled. 1 party moved up from the waitlist." in page
+    assert "Registration of Person 1 cancelled. 1 party moved up from the waiting list." in page
     twice = organiser.client.submit(url(event, f"/{first}/cancel"))
     assert twice.status_code == 303 and taken(db, event) == 1
 
@@ -273,7 +275,7 @@ def test_move_from_the_waitlist(organiser: Organiser, db: Database) -> None:
     moved = organiser.client.submit(url(event, f"/{waiting}/promote"))
     assert moved.status_code == 303
     assert status_of(db, waiting) is S.CONFIRMED and taken(db, event) == 3
-    assert "moved from the waitlist" in organiser.client.get(url(event)).text
+    assert "moved from the waiting list" in organiser.client.get(url(event)).text
 
 
 def test_change_guests(organiser: Organiser, db: Database) -> None:
@@ -399,10 +401,10 @@ def test_csv_exports_neutralise_formulas(organiser: Organiser, db: Database) -> 
     body = standard.content
     assert body.startswith(b"\xef\xbb\xbf")
     lines = body.decode("utf-8").lstrip("\ufeff").split("\r\n")
-    assert lines[0] == "Name,E-mail,Guests,Status,Waitlist position,Registered at,Opt-in"
+    assert lines[0] == "Name,E-mail,Guests,Status,Waiting list position,Registered at,Opt-in"
     assert lines[1].startswith('"\'=HYPERLINK(""x"")",person1@example.org,0,Confirmed,,')
     assert lines[1].endswith(",yes")
-    assert lines[2].startswith('"Zoé, Dupont",person2@example.org,1,Waitlist,1,')
+    assert lines[2].startswith('"Zoé, Dupont",person2@example.org,1,Waiting list,1,')
 
     for french in (url(event, "-fr.csv"), url(event, ".csv") + "?variant=excel-fr"):
         response = organiser.client.get(french)
@@ -414,7 +416,7 @@ def test_csv_exports_neutralise_formulas(organiser: Organiser, db: Database) -> 
         text = response.content.decode("utf-8")
         assert text.startswith("\ufeffName;E-mail;Guests;")
         assert '\r\n"\'=HYPERLINK(""x"")";person1@example.org;0;Confirmed;;' in text
-        assert "\r\nZoé, Dupont;person2@example.org;1;Waitlist;1;" in text
+        assert "\r\nZoé, Dupont;person2@example.org;1;Waiting list;1;" in text
 
 
 # -- who may see it --------------------------------------------------------------------------
@@ -498,3 +500,32 @@ def test_after_the_event_organisers_cannot_cancel_either(
         report = DoorService(session).report(stored, now=utcnow())
     assert (report.registered_people, report.attended_people) == (1, 1)
     assert taken(db, event) == 1
+
+
+def test_a_walk_in_without_an_address_shows_no_made_up_one(
+    organiser: Organiser, db: Database
+) -> None:
+    """Issue 14, item 20: "no e-mail" in the list, an empty cell in the CSV; the stand-in
+    address the door gave the walk-in never appears."""
+    event = open_event(db)
+    register(db, event, 1)
+    result = walk_in(db, event, "Walker Without Mail")
+    assert result.ok
+    with db.session() as session:
+        stored = session.scalars(
+            select(Registration.email).where(Registration.name == "Walker Without Mail")
+        ).one()
+    assert stored.endswith(".invalid")  # the stand-in is there, under the reserved TLD
+    page = organiser.client.get(url(event)).text
+    assert '<td class="email"><span class="muted">no e-mail</span></td>' in page
+    assert '<td class="email">person1@example.org</td>' in page
+    for suffix in (".csv", "-fr.csv"):
+        text = organiser.client.get(url(event, suffix)).content.decode("utf-8")
+        assert ".invalid" not in text and "person1@example.org" in text
+    line = next(
+        line
+        for line in organiser.client.get(url(event, ".csv")).text.split("\r\n")
+        if line.startswith("Walker Without Mail")
+    )
+    assert line.startswith("Walker Without Mail,,0,Confirmed,")
+    assert ".invalid" not in page

@@ -13,12 +13,14 @@ from events.models import Event, EventStatus, Role
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
+from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
 from events.services.venues import VenueInput, VenueService
 from tests.factories import Factories
 from tests.web.conftest import Client, Organiser
 
 HTMX = {"HX-Request": "true"}
+CONFIRM = {"confirm": "yes"}
 VALID = {
     "title": "Pitch night",
     "description": "Projects pitch, neighbours **help**.",
@@ -106,7 +108,11 @@ def test_the_new_form_offers_zones_venues_and_tag_suggestions(
         community = CommunityService(session).by_slug("coloc")
         VenueService(session).create(community, VenueInput(name="The canteen"))
     html = organiser.client.get(organiser.base + "/new").text
-    assert '<option value="Europe/Paris" selected>' in html  # the community's zone
+    # One zone picker: the community's zone filled in; every zone offered, common first.
+    assert 'name="timezone" type="text" list="zone-list" value="Europe/Paris"' in html
+    zones = re.findall(r'<option value="([A-Za-z_]+/[A-Za-z_/-]+|UTC)"></option>', html)
+    assert zones[:2] == ["Europe/Paris", "Europe/Brussels"] and "Asia/Kathmandu" in zones
+    assert len(zones) > 300
     assert 'type="datetime-local"' in html
     assert "The canteen" in html
     assert '<datalist id="tag-suggestions">' in html and 'value="board games"' in html
@@ -138,7 +144,7 @@ def test_create_an_event(organiser: Organiser, db: Database) -> None:
     assert page.status_code == 200
     assert "created as a draft" in page.text
     assert 'value="2030-03-07T19:00"' in page.text
-    assert "revision 0" in page.text
+    assert "sent to calendars" not in page.text  # a draft is in no calendar
 
 
 def test_an_unticked_cover_colour_is_not_stored(organiser: Organiser, db: Database) -> None:
@@ -249,7 +255,7 @@ def test_the_edit_page_is_prefilled_in_the_events_zone(organiser: Organiser, db:
     html = organiser.client.get(f"{organiser.base}/{slug}").text
     assert 'value="2030-07-01T18:30"' in html
     assert 'value="2030-07-01T21:00"' in html
-    assert '<option value="America/Toronto" selected>' in html
+    assert 'list="zone-list" value="America/Toronto"' in html
     assert 'value="arts, social innovation"' in html
     assert "Publish" in html and "Duplicate" in html
     assert 'id="programme"' in html
@@ -312,13 +318,15 @@ def test_revision_bumps_on_a_time_change_but_not_on_a_description_change(
     )
     event = stored(db, slug)
     assert event is not None and event.revision == 1
-    assert "revision 1" in organiser.client.get(f"{organiser.base}/{slug}").text
+    organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
+    page = organiser.client.get(f"{organiser.base}/{slug}").text
+    assert "2 changes sent to calendars" in page and "revision 2" not in page
 
 
 # -- publish, cancel, duplicate -------------------------------------------------------------
 def test_publish(organiser: Organiser, db: Database) -> None:
     slug = make_event(db)
-    response = organiser.client.submit(f"{organiser.base}/{slug}/publish")
+    response = organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
     assert response.status_code == 303
     event = stored(db, slug)
     assert event is not None and event.status is EventStatus.PUBLISHED and event.revision == 1
@@ -330,7 +338,7 @@ def test_publish(organiser: Organiser, db: Database) -> None:
 
 def test_cancel_is_idempotent(organiser: Organiser, db: Database) -> None:
     slug = make_event(db)
-    organiser.client.submit(f"{organiser.base}/{slug}/publish")
+    organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
     for _ in range(2):
         response = organiser.client.submit(
             f"{organiser.base}/{slug}/cancel", {"reason": "The venue flooded."}
@@ -351,7 +359,7 @@ def test_a_too_long_cancel_reason_is_shown_and_nothing_changes(
     organiser: Organiser, db: Database
 ) -> None:
     slug = make_event(db)
-    organiser.client.submit(f"{organiser.base}/{slug}/publish")
+    organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
     response = organiser.client.submit(f"{organiser.base}/{slug}/cancel", {"reason": "x" * 3000})
     assert response.status_code == 400
     assert error_next_to(response.text, "reason") == "This is too long."
@@ -370,9 +378,9 @@ def test_cancelling_a_draft_deletes_it(organiser: Organiser, db: Database) -> No
 
 def test_publishing_a_cancelled_event_answers_409(organiser: Organiser, db: Database) -> None:
     slug = make_event(db)
-    organiser.client.submit(f"{organiser.base}/{slug}/publish")
+    organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
     organiser.client.submit(f"{organiser.base}/{slug}/cancel")
-    response = organiser.client.submit(f"{organiser.base}/{slug}/publish")
+    response = organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
     assert response.status_code == 409
     assert "cannot be published again" in response.text
     event = stored(db, slug)
@@ -581,3 +589,83 @@ def test_an_unknown_programme_item_is_not_found(organiser: Organiser, db: Databa
             f"{organiser.base}/{slug}/programme/{unknown}{action}", {"title": "x"}
         )
         assert response.status_code == 404, action
+
+
+# -- preview, confirmation, back to draft (issue 14, item 3) --------------------------------
+def test_a_draft_can_be_seen_by_its_organisers_with_a_banner(
+    organiser: Organiser, db: Database, client: Client
+) -> None:
+    slug = make_event(db)
+    edit = organiser.client.get(f"{organiser.base}/{slug}").text
+    assert f'href="{organiser.base}/{slug}/view"' in edit
+    view = organiser.client.get(f"{organiser.base}/{slug}/view")
+    assert view.status_code == 200
+    assert "Draft: only the organisers see this page." in view.text
+    assert '<h1 id="event-title">Pitch night</h1>' in view.text
+    assert "Registration is not open yet." in view.text
+    assert '<meta name="robots" content="noindex">' in view.text
+    assert organiser.client.get(f"/e/{slug}").status_code == 404  # still not public
+
+
+def test_publish_says_what_happens_first(organiser: Organiser, db: Database) -> None:
+    slug = make_event(db)
+    edit = organiser.client.get(f"{organiser.base}/{slug}").text
+    assert "Publish…" in edit and "No e-mail is sent." in edit and "calendar feeds" in edit
+    unconfirmed = organiser.client.submit(f"{organiser.base}/{slug}/publish")
+    assert unconfirmed.status_code == 303
+    assert unconfirmed.headers["location"] == f"{organiser.base}/{slug}/publish"
+    question = organiser.client.get(f"{organiser.base}/{slug}/publish")
+    assert question.status_code == 200 and "Publish now" in question.text
+    assert stored(db, slug).status is EventStatus.DRAFT
+
+
+def test_back_to_draft_while_nobody_registered(organiser: Organiser, db: Database) -> None:
+    slug = make_event(db)
+    organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
+    page = organiser.client.get(f"{organiser.base}/{slug}").text
+    assert f'action="{organiser.base}/{slug}/unpublish"' in page
+    response = organiser.client.submit(f"{organiser.base}/{slug}/unpublish")
+    assert response.status_code == 303
+    event = stored(db, slug)
+    assert event.status is EventStatus.DRAFT and event.revision == 2
+    assert organiser.client.get(f"/e/{slug}").status_code == 404
+
+
+def test_back_to_draft_is_refused_once_someone_registered(
+    organiser: Organiser, db: Database
+) -> None:
+    slug = make_event(db)
+    organiser.client.submit(f"{organiser.base}/{slug}/publish", CONFIRM)
+    with db.transaction() as session:
+        RegistrationService(session).register(
+            EventService(session).by_slug(slug),
+            RegistrationInput(name="Ada", email="ada@example.org", consent="on"),
+        )
+    page = organiser.client.get(f"{organiser.base}/{slug}").text
+    assert "/unpublish" not in page
+    refused = organiser.client.submit(f"{organiser.base}/{slug}/unpublish", follow_redirects=True)
+    assert "cannot go back to draft" in refused.text
+    assert stored(db, slug).status is EventStatus.PUBLISHED
+
+
+# -- the event page's sections (issue 14, item 6) -------------------------------------------
+def test_the_event_page_has_a_section_navigation(organiser: Organiser, db: Database) -> None:
+    slug = make_event(db)
+    html = organiser.client.get(f"{organiser.base}/{slug}").text
+    nav = html[
+        html.index('<nav class="page-sections"') : html.index(
+            "</nav>", html.index('<nav class="page-sections"')
+        )
+    ]
+    targets = re.findall(r'href="([^"]+)"', nav)
+    assert targets == [
+        "#details",
+        "#registration-settings",
+        f"{organiser.base}/{slug}/questions",
+        "#programme",
+        "#cover",
+        f"{organiser.base}/{slug}/door",
+        f"{organiser.base}/{slug}/attendees",
+    ]
+    for anchor in ("details", "registration-settings", "programme", "cover"):
+        assert f'id="{anchor}"' in html

@@ -15,7 +15,7 @@ from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
 from tests.factories import Factories
 from tests.web.conftest import Client
-from web.controllers import manage_series
+from web.controllers import manage_questions, manage_series
 
 TODAY = date(2026, 11, 25)
 
@@ -24,6 +24,7 @@ TODAY = date(2026, 11, 25)
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(manage_series, "today_in_paris", lambda: TODAY)
     monkeypatch.setattr(manage_series, "utcnow", lambda: datetime(2026, 11, 25, 12, tzinfo=UTC))
+    monkeypatch.setattr(manage_questions, "utcnow", lambda: datetime(2026, 11, 25, 12, tzinfo=UTC))
 
 
 def first_thursdays(**overrides: str) -> dict[str, str]:
@@ -432,3 +433,137 @@ def test_two_actions_in_a_row_keep_both_messages(
         assert logged_in.submit(f"/manage/coloc/series/{series.slug}/extend").status_code == 303
     page = logged_in.get(f"/manage/coloc/series/{series.slug}")
     assert page.text.count('<p class="flash flash-success">0 new occurrences created.</p>') == 2
+
+
+# -- publishing (issue 14, item 1) ---------------------------------------------------------
+
+
+def test_a_new_series_publishes_its_dates_by_default(logged_in: Client) -> None:
+    form = logged_in.get("/manage/coloc/series/new")
+    assert 'id="f-publish" name="publish" type="checkbox" checked' in form.text
+
+
+def test_ticking_publish_on_this_and_following_publishes_those_drafts(
+    logged_in: Client, db: Database, community: Community
+) -> None:
+    series = create_series(db, community, publish="")
+    following = {
+        "from_date": "2027-01-07",
+        "title": "Jeudis de la Coloc",
+        "start_time": "19:00",
+        "duration_minutes": "180",
+        "capacity": "40",
+        "publish": "on",
+    }
+    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/following", following)
+    assert response.status_code == 303, response.text
+    statuses = {day: e.status for day, e in occurrences(db, series).items()}
+    assert statuses[date(2026, 12, 3)] is EventStatus.DRAFT
+    assert [s for day, s in statuses.items() if day >= date(2027, 1, 7)] == [
+        EventStatus.PUBLISHED
+    ] * 5
+
+
+def test_publish_all_upcoming_drafts_after_saying_what_happens(
+    logged_in: Client, db: Database, community: Community
+) -> None:
+    series = create_series(db, community, publish="")
+    url = f"/manage/coloc/series/{series.slug}"
+    detail = logged_in.get(url)
+    assert "Publish all 6 upcoming drafts…" in detail.text
+    assert "No e-mail is sent." in detail.text
+
+    # Without the confirmation, the POST leads to the page that asks for it.
+    unconfirmed = logged_in.submit(f"{url}/publish")
+    assert unconfirmed.status_code == 303 and unconfirmed.headers["location"] == f"{url}/publish"
+    question = logged_in.get(f"{url}/publish")
+    assert question.status_code == 200
+    assert "calendar feeds" in question.text and "Publish 6 dates" in question.text
+    assert all(e.status is EventStatus.DRAFT for e in occurrences(db, series).values())
+
+    done = logged_in.submit(f"{url}/publish", {"confirm": "yes"}, follow_redirects=True)
+    assert "6 upcoming dates published." in done.text
+    assert all(e.status is EventStatus.PUBLISHED for e in occurrences(db, series).values())
+    assert "upcoming drafts…" not in done.text
+
+
+# -- registration settings and questions of a series (issue 14, item 2) --------------------
+
+
+def test_the_series_form_sets_how_people_register_for_every_date(
+    logged_in: Client, db: Database
+) -> None:
+    form = logged_in.get("/manage/coloc/series/new")
+    assert 'id="f-waitlist_enabled" name="waitlist_enabled" value="on"' in form.text
+    assert 'id="f-guest_allowance"' in form.text and 'id="f-requires_approval"' in form.text
+    response = logged_in.submit(
+        "/manage/coloc/series",
+        first_thursdays(requires_approval="on", guest_allowance="2", waitlist_enabled=""),
+    )
+    assert response.status_code == 303, response.text
+    [series] = stored_series(db)
+    assert series.requires_approval and series.guest_allowance == 2
+    assert not series.waitlist_enabled
+    assert {(e.requires_approval, e.guest_allowance) for e in occurrences(db, series).values()} == {
+        (True, 2)
+    }
+    refused = logged_in.submit("/manage/coloc/series", first_thursdays(guest_allowance="50"))
+    assert refused.status_code == 400 and 'id="f-guest_allowance-error"' in refused.text
+
+
+def test_this_and_following_form_shows_and_changes_the_settings(
+    logged_in: Client, db: Database, community: Community
+) -> None:
+    series = create_series(db, community)
+    detail = logged_in.get(f"/manage/coloc/series/{series.slug}")
+    assert "waiting list on" in detail.text and "no guests" in detail.text
+    assert f'href="/manage/coloc/series/{series.slug}/questions"' in detail.text
+    following = {
+        "from_date": "2027-01-07",
+        "title": "Jeudis de la Coloc",
+        "start_time": "19:00",
+        "duration_minutes": "180",
+        "publish": "on",
+        "confirm_email_first": "on",
+        "guest_allowance": "1",
+    }
+    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/following", following)
+    assert response.status_code == 303, response.text
+    events = occurrences(db, series)
+    assert (
+        events[date(2026, 12, 3)].waitlist_enabled
+        and events[date(2026, 12, 3)].guest_allowance == 0
+    )
+    january = events[date(2027, 1, 7)]
+    assert january.confirm_email_first and january.guest_allowance == 1
+    assert not january.waitlist_enabled  # unticked in the form
+
+
+def test_the_series_question_editor_reaches_the_dates(
+    logged_in: Client, db: Database, community: Community
+) -> None:
+    series = create_series(db, community)
+    url = f"/manage/coloc/series/{series.slug}/questions"
+    page = logged_in.get(url)
+    assert page.status_code == 200
+    assert "Every date of the series asks these questions." in page.text
+    added = logged_in.submit(url, {"kind": "short_text", "label": "Diet", "required": "on"})
+    assert added.status_code == 303 and added.headers["location"] == url
+    asked = {day: [q["label"] for q in e.questions] for day, e in occurrences(db, series).items()}
+    assert all(labels == ["Diet"] for labels in asked.values())
+    # Another community's organiser cannot reach it.
+    assert logged_in.get("/manage/coloc/series/nope/questions").status_code == 404
+
+
+def test_ending_a_series_needs_a_date_chosen(
+    logged_in: Client, db: Database, community: Community
+) -> None:
+    series = create_series(db, community)
+    page = logged_in.get(f"/manage/coloc/series/{series.slug}").text
+    select = page[page.index('id="f-after"') : page.index("</select>", page.index('id="f-after"'))]
+    assert '<option value="" selected>Choose the last date kept…</option>' in select
+    assert select.count(" selected") == 1
+    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/end", {"after": ""})
+    assert response.status_code == 400
+    assert 'id="f-after-error">This field is required.' in response.text
+    assert all(e.status is EventStatus.PUBLISHED for e in occurrences(db, series).values())

@@ -364,7 +364,10 @@ def test_cancelled_event_shows_a_banner_with_the_reason(
     assert json_ld(text)["eventStatus"] == "https://schema.org/EventCancelled"
 
 
-def test_programme_is_grouped_by_room_then_time(client: Client, db: Database, coloc: str) -> None:
+def test_programme_is_in_time_order_with_rooms_as_labels(
+    client: Client, db: Database, coloc: str
+) -> None:
+    """Issue 14, item 10: what happens next, not one room after another."""
     slug = add_event(db, coloc, "Conference night", day=date(2026, 12, 3))
     with db.transaction() as session:
         event = EventService(session).by_slug(slug)
@@ -372,6 +375,7 @@ def test_programme_is_grouped_by_room_then_time(client: Client, db: Database, co
         for title, room, start in [
             ("Closing drinks", "Salle B", "21:00"),
             ("Open mic", "Salle A", ""),
+            ("Workshop", "Salle B", "19:00"),
             ("Second talk", "Salle A", "19:30"),
             ("First talk", "Salle A", "19:00"),
             ("Welcome", "", "18:45"),
@@ -379,19 +383,30 @@ def test_programme_is_grouped_by_room_then_time(client: Client, db: Database, co
             programme.add(event, ProgrammeInput(title=title, room=room, start_time=start))
 
     text = client.get(f"/e/{slug}").text
-    order = [
-        "Programme",
-        "Welcome",
-        "<h3>Salle A</h3>",
-        "First talk",
-        "Second talk",
-        "Open mic",
-        "<h3>Salle B</h3>",
-        "Closing drinks",
-    ]
-    positions = [text.index(marker) for marker in order]
+    section = text[text.index('id="programme-title"') :]
+    section = section[: section.index("</section>")]
+    order = ["Welcome", "First talk", "Workshop", "Second talk", "Closing drinks", "Open mic"]
+    positions = [section.index(f'<strong class="item-title">{title}</strong>') for title in order]
     assert positions == sorted(positions)
-    assert '<time datetime="2026-12-03T19:30:00+01:00">19:30</time>' in text
+    assert "<h3>" not in section
+    assert section.count('<span class="room">Room: Salle A</span>') == 3
+    assert section.count('<span class="room">Room: Salle B</span>') == 2
+    assert '<time datetime="2026-12-03T19:30:00+01:00">19:30</time>' in section
+
+
+def test_the_event_page_leads_to_registering_early_and_describes_first(
+    client: Client, db: Database, coloc: str
+) -> None:
+    """Issue 14, item 10: a button to the form right after the key facts; description and
+    programme come before the long form."""
+    slug = add_event(db, coloc, "Jam", description="Bring **your** instrument.", capacity="10")
+    text = client.get(f"/e/{slug}").text
+    cta = text.index('<p class="register-cta"><a class="button" href="#registration">Register</a>')
+    assert text.index("Organised by") < cta < text.index('id="about-title"')
+    assert text.index('id="about-title"') < text.index('id="registration-title"')
+    assert text.index('<span id="places-left" class="remaining">(10 left)</span>') < cta
+    over = add_event(db, coloc, "Past jam", day=date(2020, 1, 2))
+    assert "register-cta" not in client.get(f"/e/{over}").text
 
 
 @pytest.mark.parametrize("slug", ["no-such-event", "draft"])
@@ -692,3 +707,96 @@ def test_the_cached_home_page_shows_a_change_at_once(
     with db.transaction() as session:
         EventService(session).cancel(EventService(session).by_slug(slug), "Rain")
     assert "Cancelled" in client.get("/").text
+
+
+# -- search without accents, reported dates (issue 14, item 9) ------------------------------
+
+
+def test_search_ignores_accents_and_case_both_ways(
+    client: Client, db: Database, coloc: str
+) -> None:
+    add_event(db, coloc, "Atelier vélo")
+    add_event(db, coloc, "Cafe des langues", description="Apéro et **conversation**.")
+    add_event(db, coloc, "Œuvres ouvertes")
+    add_event(db, coloc, "Something else")
+    assert titles(client.get("/?q=velo").text) == ["Atelier vélo"]
+    assert titles(client.get("/?q=V%C3%89LO").text) == ["Atelier vélo"]  # VÉLO
+    assert titles(client.get("/?q=caf%C3%A9").text) == ["Cafe des langues"]  # café
+    assert titles(client.get("/?q=CAFE").text) == ["Cafe des langues"]
+    assert titles(client.get("/?q=apero").text) == ["Cafe des langues"]  # in the description
+    assert titles(client.get("/?q=oeuvres").text) == ["Œuvres ouvertes"]
+    assert titles(client.get("/?q=langues%20cafe").text) == ["Cafe des langues"]  # any order
+    assert titles(client.get("/?q=velo%20langues").text) == []  # every word must match
+    fragment = client.get("/?q=velo", headers=HTMX).text
+    assert titles(fragment) == ["Atelier vélo"]
+
+
+def test_an_invalid_filter_date_is_reported_not_silently_ignored(
+    client: Client, db: Database, coloc: str
+) -> None:
+    add_event(db, coloc, "Soon")
+    for headers in ({}, HTMX):
+        page = client.get("/?date_from=2026-13-45&date_to=tomorrow", headers=headers)
+        assert page.status_code == 200
+        assert "“From” is not a date such as 2026-12-03" in page.text
+        assert "“To” is not a date such as 2026-12-03" in page.text
+        assert titles(page.text) == ["Soon"]
+    assert "is not a date" not in client.get(f"/?date_from={soon(1).isoformat()}").text
+
+
+# -- the mobile home: search first, filters behind 'Filters' (issue 14, item 8) -----------
+
+
+def test_the_home_page_puts_search_first_and_counts_the_filters(
+    client: Client, db: Database, coloc: str
+) -> None:
+    add_event(db, coloc, "Soon", tags="music")
+    page = client.get("/?q=soon&tag=music&date_from=2020-01-01").text
+    search = page.index('id="f-q"')
+    assert search < page.index('<details class="filter-more">') < page.index('id="f-community"')
+    assert page.index('id="event-list"') < page.index('href="/past"')
+    assert '<span class="badge">2 in use</span>' in page
+    fragment = client.get("/?tag=music", headers=HTMX).text
+    assert (
+        'id="filter-count" hx-swap-oob="innerHTML"><span class="badge">1 in use</span>' in fragment
+    )
+    plain = client.get("/").text
+    assert '<span id="filter-count" class="filter-count">' in plain and "in use" not in plain
+
+
+def test_the_language_switch_keeps_the_query_string(client: Client) -> None:
+    page = client.get("/?q=v%C3%A9lo&tag=music").text
+    link = re.search(r'href="(/lang/fr\?next=[^"]+)"', page)
+    assert link, page
+    switched = client.get(html.unescape(link.group(1)), follow_redirects=False)
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/?q=v%C3%A9lo&tag=music"
+
+
+# -- a moved event's address (issue 14, item 13) -------------------------------------------
+
+
+def test_a_moved_event_redirects_permanently_from_its_old_address(
+    client: Client, db: Database, coloc: str
+) -> None:
+    slug = add_event(db, coloc, "Jam", day=date(2030, 3, 7))
+    assert slug == "jam-2030-03-07"
+    with db.transaction() as session:
+        service = EventService(session)
+        service.update(
+            service.by_slug(slug),
+            EventInput(
+                title="Jam",
+                starts_local="2030-03-14T19:00",
+                ends_local="2030-03-14T22:00",
+                timezone="Europe/Paris",
+            ),
+        )
+    page = client.get("/e/jam-2030-03-07", follow_redirects=False)
+    assert page.status_code == 301
+    assert page.headers["location"] == "/e/jam-2030-03-14"
+    ics = client.get("/e/jam-2030-03-07.ics", follow_redirects=False)
+    assert ics.status_code == 301 and ics.headers["location"] == "/e/jam-2030-03-14.ics"
+    assert "<h1" in client.get("/e/jam-2030-03-07").text  # followed: the event's page
+    assert client.get("/e/jam-2030-03-14").status_code == 200
+    assert client.get("/e/jam-2030-03-21", follow_redirects=False).status_code == 404

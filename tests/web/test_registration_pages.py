@@ -239,6 +239,27 @@ def test_htmx_registration_replaces_the_form_with_the_ticket(
     assert link is not None and client.get(link.group(1)).status_code == 200
 
 
+def test_htmx_registration_updates_the_places_left_in_the_key_facts(
+    client: Client, db: Database, make: Factories
+) -> None:
+    """Issue 14, item 10: the answer also carries the new "(N left)", out of band."""
+    event = open_event(db, make, capacity="5")
+    assert (
+        '<span id="places-left" class="remaining">(5 left)</span>'
+        in client.get(f"/e/{event.slug}").text
+    )
+    done = register(client, event, 1, headers=HTMX, guests="0")
+    oob = '<span id="places-left" class="remaining" hx-swap-oob="true">(4 left)</span>'
+    assert oob in done.text
+    refused = register(client, event, 2, headers=HTMX, email="not an address")
+    assert refused.status_code == 400
+    assert '<span id="places-left" class="remaining" hx-swap-oob="true">(4 left)</span>' in (
+        refused.text
+    )
+    # Without htmx, the full pages carry no out-of-band copy.
+    assert "hx-swap-oob" not in client.get(f"/e/{event.slug}/register").text
+
+
 def test_a_full_event_puts_people_on_the_waitlist_with_their_rank(
     client: Client, db: Database, make: Factories
 ) -> None:
@@ -360,7 +381,7 @@ def test_a_name_with_emoji_and_accents_is_welcome(
         ({"email": "ada@example"}, "email", "Enter a valid e-mail address"),
         ({"email": "ada\x00@example.org"}, "email", "Enter a valid e-mail address"),
         ({"email": "a" * 300 + "@example.org"}, "email", "This is too long."),
-        ({"consent": ""}, "consent", "This field is required."),
+        ({"consent": ""}, "consent", "Tick the box to accept the privacy notice."),
         ({"guests": "3"}, "guests", "out of the allowed range"),
         ({"guests": "-1"}, "guests", "out of the allowed range"),
         ({"guests": "🎉"}, "guests", "Enter a whole number."),
@@ -622,6 +643,58 @@ def test_cancelling_asks_first_without_javascript_then_frees_the_place(
     htmx = client.submit(f"{bob}/cancel", {"confirm": "yes"}, headers=HTMX)
     assert htmx.status_code == 200 and "Your registration is cancelled." in htmx.text
     assert taken(db, event) == 0
+
+
+def test_cancelling_says_what_it_does_for_each_status(
+    client: Client, db: Database, make: Factories
+) -> None:
+    """Issue 14, item 11: a waiting party has no place to give away."""
+    event = open_event(db, make, capacity="1")
+    ada = private_url(register(client, event, 1))
+    bob = private_url(register(client, event, 2))
+    assert "Your place will go to someone else." in client.submit(f"{ada}/cancel", {}).text
+    waiting = client.submit(f"{bob}/cancel", {}).text
+    assert "You leave the waiting list and lose your rank in it." in waiting
+    assert "someone else" not in waiting
+    confirm = re.search(r'hx-confirm="([^"]*)"', client.get(bob).text)
+    assert confirm is not None
+    assert confirm.group(1) == (
+        "Cancel your registration? You leave the waiting list and lose your rank in it."
+    )
+
+
+def test_the_form_sent_back_starts_with_a_summary_of_what_to_fix(
+    client: Client, db: Database, make: Factories
+) -> None:
+    """Issue 14, item 11: like the organisers' forms, with links to each field."""
+    event = open_event(db, make)
+    for headers in ({}, HTMX):
+        answer = register(client, event, headers=headers, name="", consent="", email="nope")
+        assert answer.status_code == 400
+        text = answer.text
+        summary = text[text.index('<div class="form-error error-summary" role="alert">') :]
+        summary = summary[: summary.index("</div>")]
+        assert "Some fields need your attention" in summary
+        links = re.findall(r'<li><a href="#(f-\w+)">([^<]+)</a>: ([^<]+)</li>', summary)
+        assert [(target, label) for target, label, _message in links] == [
+            ("f-name", "Your name"),
+            ("f-email", "E-mail address"),
+            ("f-consent", "Privacy notice"),
+        ]
+        assert links[2][2] == "Tick the box to accept the privacy notice."
+        assert text.index("error-summary") < text.index('id="f-name"')
+    assert "error-summary" not in client.get(f"/e/{event.slug}").text
+
+
+def test_the_ticket_page_offers_to_send_the_private_link_again(
+    client: Client, db: Database, make: Factories
+) -> None:
+    event = open_event(db, make)
+    private_url(register(client, event))
+    code = rows(db, event)[0].ticket_code
+    ticket = client.get(f"/t/{code}").text
+    assert f'<a href="/e/{event.slug}/resend">Lost it? E-mail me my links again</a>' in ticket
+    assert client.get(f"/e/{event.slug}/resend").status_code == 200
 
 
 def test_the_page_offers_hx_confirm_for_destructive_actions(

@@ -273,9 +273,14 @@ def test_a_missing_required_answer_is_shown_next_to_the_field_and_nothing_is_sto
         **{topics.field_name: ["Housing", "Arts"], about.field_name: "Hello\nthere"},
     )
     assert response.status_code == 400
-    assert field_error(response.text, diet.field_name) == "This field is required."
-    assert field_error(response.text, rules.field_name) == "This field is required."
+    # Each says what to do (issue 14, item 11), and the summary at the top links to it.
+    assert field_error(response.text, diet.field_name) == "Choose one answer to register."
+    assert field_error(response.text, rules.field_name) == "Tick this box to register."
     assert field_error(response.text, about.field_name) == ""
+    assert (
+        f'<li><a href="#f-{rules.field_name}">I accept the house rules</a>: '
+        "Tick this box to register.</li>"
+    ) in response.text
     # What was typed is still there.
     assert re.search(
         rf'name="{topics.field_name}" type="checkbox" value="Arts" checked', response.text
@@ -411,3 +416,24 @@ def test_the_data_download_has_the_answers_with_their_questions(
     client.submit(f"{private}/delete", {"confirm": "yes"})
     with db.session() as session:
         assert session.scalars(select(Registration)).one().answers == {}
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "message"),
+    [
+        ("short_text", "", "Answer this question to register."),
+        ("long_text", "", "Answer this question to register."),
+        ("single_choice", "A\nB", "Choose one answer to register."),
+        ("multiple_choice", "A\nB", "Choose at least one answer to register."),
+        ("checkbox", "", "Tick this box to register."),
+    ],
+)
+def test_each_kind_of_required_question_says_what_to_do(
+    client: Client, make: Factories, db: Database, kind: str, options: str, message: str
+) -> None:
+    make.community(owner=make.user(), slug="coloc")
+    event = open_event(db)
+    question = add(db, event, kind=kind, label="Asked", options=options, required="on")
+    response = register(client, event)
+    assert response.status_code == 400
+    assert field_error(response.text, question.field_name) == message

@@ -25,7 +25,10 @@ from web.controllers.manage_events import ManageEventsController
 from web.controllers.manage_imports import ManageImportsController
 from web.controllers.manage_outbox import ManageOutboxController
 from web.controllers.manage_proposals import ManageModerationController, ManageProposalsController
-from web.controllers.manage_questions import ManageQuestionsController
+from web.controllers.manage_questions import (
+    ManageQuestionsController,
+    ManageSeriesQuestionsController,
+)
 from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
 from web.controllers.manage_volunteers import ManageVolunteersController
@@ -66,6 +69,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     DoorLiveController,
     DoorOfflineController,
     ManageQuestionsController,
+    ManageSeriesQuestionsController,
     ManageOutboxController,
     ManageProposalsController,
     ManageModerationController,

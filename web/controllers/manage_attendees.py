@@ -58,7 +58,7 @@ class GuestsForm(ViewForm):
 def status_labels() -> dict[str, str]:
     return {
         "confirmed": _("Confirmed"),
-        "waitlisted": _("Waitlist"),
+        "waitlisted": _("Waiting list"),
         "pending_approval": _("Awaiting approval"),
         "pending_email": _("Awaiting e-mail confirmation"),
         "cancelled": _("Cancelled"),
@@ -231,7 +231,7 @@ class ManageAttendeesController(Controller):
                 people=registration.people,
             )
         if code == "registration_not_waitlisted":
-            return _("This registration is not on the waitlist any more.")
+            return _("This registration is not on the waiting list any more.")
         return error_message(code)
 
     @staticmethod
@@ -239,8 +239,8 @@ class ManageAttendeesController(Controller):
         if not promoted:
             return ""
         return " " + ngettext(
-            "%(num)s party moved up from the waitlist.",
-            "%(num)s parties moved up from the waitlist.",
+            "%(num)s party moved up from the waiting list.",
+            "%(num)s parties moved up from the waiting list.",
             len(promoted),
         )
 
@@ -280,7 +280,7 @@ class ManageAttendeesController(Controller):
                 _("E-mail"),
                 _("Guests"),
                 _("Status"),
-                _("Waitlist position"),
+                _("Waiting list position"),
                 _("Registered at"),
                 _("Opt-in"),
                 *(
@@ -333,7 +333,7 @@ class ManageAttendeesController(Controller):
             service.approve(registration)
             if registration.status is RegistrationStatus.WAITLISTED:
                 return _(
-                    "Approved, but the event is full: %(name)s is on the waitlist.",
+                    "Approved, but the event is full: %(name)s is on the waiting list.",
                     name=registration.name,
                 )
             return _("Approved: %(name)s has a place.", name=registration.name)
@@ -370,7 +370,7 @@ class ManageAttendeesController(Controller):
         def action(service: RegistrationService, registration: Registration) -> str:
             service.promote(registration)
             return _(
-                "%(name)s moved from the waitlist: they have a place now.",
+                "%(name)s moved from the waiting list: they have a place now.",
                 name=registration.name,
             )
 

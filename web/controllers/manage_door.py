@@ -1,7 +1,9 @@
 """The organiser's side of one event's door (``/manage/{community}/events/{event}/door``).
 
-Door links (create: the link and its QR code are shown once, the token is not stored;
-list; revoke), the walk-ins-beyond-capacity switch, live counters, the after-event report
+Door links (create; list, each live one with its address, QR code, copy and share buttons
+and "send by e-mail", its token derived again from the secret key, never stored:
+events/services/door_links.py; revoke), the walk-ins-beyond-capacity switch, live
+counters, the after-event report
 and the check-in log with its CSV export (same conventions as the attendee export:
 UTF-8 with BOM, ``;`` for the French Excel variant, formula cells neutralised).
 """
@@ -27,11 +29,12 @@ from events.export import BOM, CsvVariant, export_filename, neutralise
 from events.models import Event, Membership
 from events.qr import qr_svg
 from events.services.door import CheckInRow, DoorService
-from events.services.door_links import DoorLinkService, link_state
+from events.services.door_links import DoorLinkService, door_link_url, is_live, link_state
 from events.services.events import EventService
 from web.auth import Access, access, provide_membership
 from web.door.counters import arrival_bars, counters_of
 from web.forms import Form
+from web.i18n import current_locale
 from web.i18n import gettext as _
 from web.messages import field_errors
 from web.rendering import csv_download, flash, page
@@ -46,6 +49,10 @@ class DoorLinkForm(Form):
     expires_local: str = ""
 
 
+class SendLinkForm(Form):
+    email: str = ""
+
+
 class DoorSettingsForm(Form):
     walk_ins_over_capacity: str = ""
 
@@ -55,7 +62,7 @@ def verdict_labels() -> dict[str, str]:
         "admitted": _("Admitted"),
         "already_checked_in": _("Already checked in"),
         "cancelled": _("Cancelled"),
-        "waitlisted": _("On the waitlist"),
+        "waitlisted": _("On the waiting list"),
         "pending": _("Awaiting approval"),
         "other_event": _("Ticket for another event"),
         "unknown": _("Unknown ticket"),
@@ -67,13 +74,14 @@ def action_labels() -> dict[str, str]:
     return {"scan": _("Scan"), "walk_in": _("Walk-in"), "undo": _("Undo")}
 
 
-def door_url(request: Request, event: Event, token: str) -> str:
+def link_service(request: Request, session: Session) -> DoorLinkService:
+    """Door links whose tokens derive from this installation's secret key."""
     settings: Settings = request.app.state.settings
-    return f"{settings.base_url.rstrip('/')}/door/{event.slug}/link/{token}"
+    return DoorLinkService(session, secret=settings.secret_key)
 
 
 def qr_data_uri(url: str) -> str:
-    """The QR code as a data: URI (the token is never stored, so no URL could serve it)."""
+    """The QR code as a data: URI (the token is never stored, so no URL serves it)."""
     return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(url)).decode("ascii")
 
 
@@ -141,18 +149,32 @@ class ManageDoorController(Controller):
         membership: Membership,
         event: Event,
         *,
-        new_link: dict[str, str] | None = None,
+        open_link: str = "",
         values: dict[str, str] | None = None,
         errors: dict[str, str] | None = None,
+        send_errors: dict[str, dict[str, str]] | None = None,
         status_code: int = 200,
     ) -> Template:
         service = DoorService(session)
         now = utcnow()
         report = service.report(event, now=now)
-        links = [
-            {"link": link, "state": link_state(link, now).value}
-            for link in DoorLinkService(session).for_event(event)
-        ]
+        settings: Settings = request.app.state.settings
+        links_service = link_service(request, session)
+        links = []
+        for link in links_service.for_event(event):
+            live = is_live(link, now)
+            token = links_service.token_of(link) if live else None
+            url = door_link_url(settings.base_url, event, token) if token else None
+            links.append(
+                {
+                    "link": link,
+                    "state": link_state(link, now).value,
+                    "live": live,
+                    "url": url,
+                    "qr": qr_data_uri(url) if url else None,
+                    "open": str(link.id) == open_link,
+                }
+            )
         return page(
             request,
             PAGE,
@@ -160,9 +182,9 @@ class ManageDoorController(Controller):
             community=membership.community,
             event=event,
             links=links,
-            new_link=new_link,
             values=values or {},
             errors=errors or {},
+            send_errors=send_errors or {},
             counters=counters_of(session, event),
             report=report,
             curve=arrival_bars(report.arrivals, event.timezone),
@@ -186,9 +208,11 @@ class ManageDoorController(Controller):
         event: FromPath[str],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
+        link: FromQuery[str] = "",
     ) -> Template:
+        """``link``: the id of a door link to show opened (the one just created)."""
         found = self._event(db_session, membership, event)
-        return self._render(request, db_session, membership, found)
+        return self._render(request, db_session, membership, found, open_link=link[:40])
 
     @post("/links", opt=access(Access.ORGANISER), sync_to_thread=True)
     def create_link(
@@ -199,12 +223,12 @@ class ManageDoorController(Controller):
         data: URLEncodedBody[DoorLinkForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
-    ) -> Template:
+    ) -> Template | Redirect:
         found = self._event(db_session, membership, event)
         values = {"label": data.label, "expires_local": data.expires_local}
         try:
             expires_at = parse_expiry(data.expires_local, found.timezone)
-            link, token = DoorLinkService(db_session).create(
+            link, _token = link_service(request, db_session).create(
                 found, label=data.label, created_by=membership.user_id, expires_at=expires_at
             )
         except ValidationFailed as failed:
@@ -221,10 +245,54 @@ class ManageDoorController(Controller):
                 errors=errors,
                 status_code=400,
             )
-        url = door_url(request, found, token)
-        # Shown once, in this very answer: no redirect, the token is not kept anywhere.
-        new_link = {"label": link.label, "url": url, "qr": qr_data_uri(url)}
-        return self._render(request, db_session, membership, found, new_link=new_link)
+        flash(
+            request,
+            _(
+                "Door link “%(label)s” created: hand it over below (copy, share, e-mail or "
+                "QR code). It stays listed here until it expires.",
+                label=link.label,
+            ),
+        )
+        here = self._here(membership, found)
+        return Redirect(f"{here}?link={link.id}#door-link-{link.id}", status_code=303)
+
+    @post("/links/{item_id:uuid}/send", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def send_link(
+        self,
+        request: Request,
+        community: FromPath[str],
+        event: FromPath[str],
+        item_id: FromPath[UUID],
+        data: URLEncodedBody[SendLinkForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template | Redirect:
+        """Mail a live link to a volunteer's address."""
+        found = self._event(db_session, membership, event)
+        settings: Settings = request.app.state.settings
+        try:
+            sent_to = link_service(request, db_session).send_by_email(
+                found,
+                item_id,
+                address=data.email,
+                base_url=settings.base_url,
+                locale=current_locale.get(),
+            )
+        except ValidationFailed as failed:
+            return self._render(
+                request,
+                db_session,
+                membership,
+                found,
+                open_link=str(item_id),
+                send_errors={
+                    str(item_id): {"value": data.email[:320], **field_errors(failed.errors)}
+                },
+                status_code=400,
+            )
+        flash(request, _("Door link sent to %(email)s.", email=sent_to))
+        here = self._here(membership, found)
+        return Redirect(f"{here}?link={item_id}#door-link-{item_id}", status_code=303)
 
     @post("/links/{item_id:uuid}/revoke", opt=access(Access.ORGANISER), sync_to_thread=True)
     def revoke_link(

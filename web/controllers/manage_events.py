@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.database import Database
-from events.errors import Conflict, ValidationFailed
+from events.errors import ValidationFailed
 from events.models import Community, Event, EventStatus, Membership
 from events.services.communities import CommunityService
 from events.services.cover_images import (
@@ -40,57 +40,22 @@ from events.services.programme import ProgrammeInput, ProgrammeService
 from events.services.series import SeriesService
 from events.services.venues import VenueService
 from events.text import render_markdown
-from events.validation import canonical_timezone
 from web.auth import Access, access
 from web.db import run_write
 from web.errors import error_response
+from web.event_page import event_page_context, render_event_parts
 from web.forms import Form
 from web.heavy_work import run_heavy
 from web.i18n import gettext as _
 from web.messages import error_message, field_errors
 from web.path_objects import MANAGED_EVENT, MEMBERSHIP
 from web.rendering import flash, page, wants_fragment
+from web.settings import Settings
+from web.timezones import zone_options
 
 PAGE_SIZE = 50
 MAX_PAGE = 200
 PREVIEW_MAX_CHARS = 20_000
-COMMON_ZONES = (
-    "Europe/Paris",
-    "Europe/Brussels",
-    "Europe/Luxembourg",
-    "Europe/Zurich",
-    "Europe/London",
-    "Europe/Dublin",
-    "Europe/Lisbon",
-    "Europe/Madrid",
-    "Europe/Rome",
-    "Europe/Berlin",
-    "Europe/Amsterdam",
-    "Europe/Warsaw",
-    "Europe/Athens",
-    "Europe/Helsinki",
-    "Africa/Casablanca",
-    "Africa/Algiers",
-    "Africa/Tunis",
-    "Africa/Dakar",
-    "Africa/Abidjan",
-    "Africa/Kinshasa",
-    "Indian/Reunion",
-    "Indian/Mayotte",
-    "America/Guadeloupe",
-    "America/Martinique",
-    "America/Cayenne",
-    "America/Toronto",
-    "America/New_York",
-    "America/Chicago",
-    "America/Los_Angeles",
-    "America/Sao_Paulo",
-    "Pacific/Noumea",
-    "Pacific/Tahiti",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-    "UTC",
-)
 DEFAULT_COVER_COLOR = "#0b5cad"
 #: The cover upload's whole request: the image plus the few fields around it. Anything
 #: bigger is cut off while it arrives (413) instead of being spooled to disk first.
@@ -154,6 +119,11 @@ class CancelForm(Form):
     reason: str = ""
 
 
+class ConfirmForm(Form):
+    #: "yes" once the organiser confirmed on the page that says what will happen.
+    confirm: str = ""
+
+
 class ProgrammeForm(Form):
     title: str = ""
     speakers: str = ""
@@ -179,15 +149,6 @@ class ProgrammeForm(Form):
 
 
 # -- helpers ------------------------------------------------------------------------------
-def zone_choices(current: str) -> list[str]:
-    """The common zones, plus the event's own zone when it is an accepted but rarer one
-    (an alias stored before zones were checked shows as the zone it stands for)."""
-    zone = canonical_timezone(current)
-    if zone and zone not in COMMON_ZONES:
-        return [zone, *COMMON_ZONES]
-    return list(COMMON_ZONES)
-
-
 def local_input(moment: datetime | None, zone: str, pattern: str = "%Y-%m-%dT%H:%M") -> str:
     """A UTC instant as ``<input type=datetime-local>`` (or ``time``) expects it."""
     return moment.astimezone(ZoneInfo(zone)).strftime(pattern) if moment else ""
@@ -271,6 +232,10 @@ def redirect_to(request: Request, url: str) -> Response[Any]:
     return Redirect(url, status_code=303)
 
 
+def _event_url(community: Community, event: Event) -> str:
+    return f"/manage/{community.slug}/events/{event.slug}"
+
+
 def _parse_page(value: str) -> int:
     try:
         return min(max(int(value), 1), MAX_PAGE)
@@ -300,7 +265,7 @@ class ManageEventsController(Controller):
             "errors": errors,
             "venues": VenueService(session).of_community(community),
             "tag_suggestions": all_tags(session),
-            "zones": zone_choices(form.get("timezone", "")),
+            "zones": zone_options(),
             "preview_html": preview
             if preview is not None
             else render_markdown(description[:PREVIEW_MAX_CHARS]),
@@ -353,6 +318,7 @@ class ManageEventsController(Controller):
             cancel_form=cancel_form or {},
             cancel_errors=cancel_errors or {},
             cover_preview=cover_preview(session, event),
+            can_unpublish=EventService(session).can_unpublish(event),
             cover_errors=cover_errors or {},
             cover_max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
             **cls._form_context(
@@ -490,23 +456,70 @@ class ManageEventsController(Controller):
         flash(request, _("Saved."))
         return redirect_to(request, f"/manage/{current.slug}/events/{managed_event.slug}")
 
+    @get("/{event:str}/view", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def view(
+        self,
+        request: Request,
+        managed_event: NamedDependency[Event],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        """The public page as it is or will be, drafts included, for the organisers only
+        (never cached, never indexed; a banner says whether the public sees it)."""
+        event = EventService(db_session).with_programme(managed_event.slug, public=False)
+        settings: Settings = request.app.state.settings
+        parts = render_event_parts(request, db_session, event, settings, now=utcnow())
+        return page(
+            request,
+            "public/event.html",
+            **event_page_context(
+                parts,
+                preview={"event": event, "edit_url": _event_url(membership.community, event)},
+            ),
+        )
+
+    @get("/{event:str}/publish", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def confirm_publish(
+        self,
+        request: Request,
+        managed_event: NamedDependency[Event],
+        membership: NamedDependency[Membership],
+    ) -> Template:
+        """What publishing does, before it is done."""
+        return page(
+            request,
+            "manage/events/publish.html",
+            community=membership.community,
+            event=managed_event,
+        )
+
     @post("/{event:str}/publish", opt=access(Access.ORGANISER), sync_to_thread=True)
     def publish(
+        self,
+        request: Request,
+        managed_event: NamedDependency[Event],
+        data: URLEncodedBody[ConfirmForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        here = _event_url(membership.community, managed_event)
+        if data.confirm != "yes":
+            return redirect_to(request, f"{here}/publish")
+        EventService(db_session).publish(managed_event)
+        flash(request, _("Published: the event is now public."))
+        return redirect_to(request, here)
+
+    @post("/{event:str}/unpublish", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def unpublish(
         self,
         request: Request,
         managed_event: NamedDependency[Event],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        current = membership.community
-        service = EventService(db_session)
-        try:
-            service.publish(managed_event)
-        except Conflict:
-            detail = _("A cancelled event cannot be published again. Duplicate it instead.")
-            return error_response(request, 409, detail)
-        flash(request, _("Published: the event is now public."))
-        return redirect_to(request, f"/manage/{current.slug}/events/{managed_event.slug}")
+        EventService(db_session).unpublish(managed_event)
+        flash(request, _("Back to draft: the event is no longer public."))
+        return redirect_to(request, _event_url(membership.community, managed_event))
 
     @post("/{event:str}/cancel", opt=access(Access.ORGANISER), sync_to_thread=True)
     def cancel(

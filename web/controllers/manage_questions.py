@@ -1,5 +1,7 @@
 """The organiser's questions on an event's registration form
-(``/manage/{community}/events/{event}/questions``): list, add, edit, remove, reorder.
+(``/manage/{community}/events/{event}/questions``): list, add, edit, remove, reorder; and
+the same editor for a series' template (``/manage/{community}/series/{series}/questions``),
+whose changes reach its occurrences still to come (events/services/series.py).
 
 Every form is a plain POST answered by a 303 back to the page (with a flash message); with
 htmx the editor section is swapped in place. A question is named by its id in the form
@@ -12,26 +14,29 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
-from litestar.params import URLEncodedBody
+from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidation, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
+from events.clock import utcnow
 from events.errors import NotFound, ValidationFailed
 from events.models import Community, Event, Membership
 from events.services.questions import (
     MAX_QUESTIONS,
+    Asker,
     Question,
     QuestionInput,
     QuestionKind,
     QuestionService,
     form_questions,
 )
+from events.services.series import SeriesQuestionService
 from web.auth import Access, access
 from web.forms import Form
 from web.i18n import gettext as _
 from web.messages import field_errors
-from web.path_objects import MANAGED_EVENT, MEMBERSHIP
+from web.path_objects import MEMBERSHIP, provide_managed_event, provide_managed_series
 from web.rendering import flash, page, wants_fragment
 
 PAGE = "manage/questions.html"
@@ -99,21 +104,34 @@ def values_of(question: Question) -> dict[str, str]:
     }
 
 
-def editor_url(community: Community, event: Event) -> str:
-    return f"/manage/{community.slug}/events/{event.slug}/questions"
+def owner_url(community: Community, asker: Asker) -> str:
+    """The organiser's page of the event or series that asks the questions."""
+    area = "events" if isinstance(asker, Event) else "series"
+    return f"/manage/{community.slug}/{area}/{asker.slug}"
+
+
+def editor_url(community: Community, asker: Asker) -> str:
+    return owner_url(community, asker) + "/questions"
 
 
 class ManageQuestionsController(Controller):
+    """An event's questions; ``ManageSeriesQuestionsController`` below is the same
+    editor over a series' template (``asker`` is whichever the path names)."""
+
     path = "/manage/{community:str}/events/{event:str}/questions"
     include_in_schema = False
-    dependencies = {**MEMBERSHIP, **MANAGED_EVENT}
+    dependencies = {**MEMBERSHIP, "asker": Provide(provide_managed_event, sync_to_thread=True)}
+
+    @staticmethod
+    def service(session: Session) -> QuestionService:
+        return QuestionService(session)
 
     # -- rendering ------------------------------------------------------------------------
     @staticmethod
     def _render(
         request: Request,
         community: Community,
-        event: Event,
+        event: Asker,
         *,
         status_code: int = 200,
         editing: str | None = None,
@@ -129,7 +147,10 @@ class ManageQuestionsController(Controller):
             fragment=FRAGMENT,
             status_code=status_code,
             community=community,
-            event=event,
+            asker=event,
+            is_series=not isinstance(event, Event),
+            owner_url=owner_url(community, event),
+            qbase=editor_url(community, event),
             questions=questions,
             removed_count=len(event.questions or []) - len(questions),
             max_questions=MAX_QUESTIONS,
@@ -141,7 +162,7 @@ class ManageQuestionsController(Controller):
         )
 
     def _done(
-        self, request: Request, community: Community, event: Event, message: str, level: str
+        self, request: Request, community: Community, event: Asker, message: str, level: str
     ) -> Template | Response[Any]:
         flash(request, message, level)
         if wants_fragment(request):
@@ -149,7 +170,7 @@ class ManageQuestionsController(Controller):
         return Redirect(editor_url(community, event), status_code=303)
 
     def _gone(
-        self, request: Request, community: Community, event: Event
+        self, request: Request, community: Community, event: Asker
     ) -> Template | Response[Any]:
         message = _("This question no longer exists: the list is up to date now.")
         return self._done(request, community, event, message, "error")
@@ -159,97 +180,104 @@ class ManageQuestionsController(Controller):
     def index(
         self,
         request: Request,
-        managed_event: NamedDependency[Event],
+        asker: NamedDependency[SkipValidation[Asker]],
         membership: NamedDependency[Membership],
     ) -> Template:
-        return self._render(request, membership.community, managed_event)
+        return self._render(request, membership.community, asker)
 
     # -- changes --------------------------------------------------------------------------
     @post("/", opt=access(Access.ORGANISER), sync_to_thread=True)
     def add(
         self,
         request: Request,
-        managed_event: NamedDependency[Event],
+        asker: NamedDependency[SkipValidation[Asker]],
         data: URLEncodedBody[QuestionForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
         try:
-            question = QuestionService(db_session).add(managed_event, data.to_input())
+            question = self.service(db_session).add(asker, data.to_input())
         except ValidationFailed as failed:
             return self._render(
                 request,
                 membership.community,
-                managed_event,
+                asker,
                 status_code=400,
                 editing=NEW,
                 form=data.values(),
                 errors=field_errors(failed.errors),
             )
         message = _("Question “%(label)s” added.", label=question.label)
-        return self._done(request, membership.community, managed_event, message, "success")
+        return self._done(request, membership.community, asker, message, "success")
 
     @post("/edit", opt=access(Access.ORGANISER), sync_to_thread=True)
     def edit(
         self,
         request: Request,
-        managed_event: NamedDependency[Event],
+        asker: NamedDependency[SkipValidation[Asker]],
         data: URLEncodedBody[QuestionForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
         try:
-            question = QuestionService(db_session).update(
-                managed_event, data.question, data.to_input()
-            )
+            question = self.service(db_session).update(asker, data.question, data.to_input())
         except NotFound:
-            return self._gone(request, membership.community, managed_event)
+            return self._gone(request, membership.community, asker)
         except ValidationFailed as failed:
             return self._render(
                 request,
                 membership.community,
-                managed_event,
+                asker,
                 status_code=400,
                 editing=data.question,
                 form=data.values(),
                 errors=field_errors(failed.errors),
             )
         message = _("Question “%(label)s” saved.", label=question.label)
-        return self._done(request, membership.community, managed_event, message, "success")
+        return self._done(request, membership.community, asker, message, "success")
 
     @post("/delete", opt=access(Access.ORGANISER), sync_to_thread=True)
     def delete(
         self,
         request: Request,
-        managed_event: NamedDependency[Event],
+        asker: NamedDependency[SkipValidation[Asker]],
         data: URLEncodedBody[QuestionActionForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
-        service = QuestionService(db_session)
+        service = self.service(db_session)
         try:
-            question = service.get(managed_event, data.question)
-            service.remove(managed_event, question.id)
+            question = service.get(asker, data.question)
+            service.remove(asker, question.id)
         except NotFound:
-            return self._gone(request, membership.community, managed_event)
+            return self._gone(request, membership.community, asker)
         message = _("Question “%(label)s” removed from the form.", label=question.label)
-        return self._done(request, membership.community, managed_event, message, "success")
+        return self._done(request, membership.community, asker, message, "success")
 
     @post("/move", opt=access(Access.ORGANISER), sync_to_thread=True)
     def move(
         self,
         request: Request,
-        managed_event: NamedDependency[Event],
+        asker: NamedDependency[SkipValidation[Asker]],
         data: URLEncodedBody[QuestionActionForm],
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template | Response[Any]:
         try:
-            QuestionService(db_session).move(
-                managed_event, data.question, -1 if data.direction == "up" else +1
+            self.service(db_session).move(
+                asker, data.question, -1 if data.direction == "up" else +1
             )
         except NotFound:
-            return self._gone(request, membership.community, managed_event)
-        return self._done(
-            request, membership.community, managed_event, _("Order saved."), "success"
-        )
+            return self._gone(request, membership.community, asker)
+        return self._done(request, membership.community, asker, _("Order saved."), "success")
+
+
+class ManageSeriesQuestionsController(ManageQuestionsController):
+    """The questions of a series' template: the same editor, the same forms."""
+
+    path = "/manage/{community:str}/series/{series:str}/questions"
+    dependencies = {**MEMBERSHIP, "asker": Provide(provide_managed_series, sync_to_thread=True)}
+
+    @staticmethod
+    def service(session: Session) -> QuestionService:
+        return SeriesQuestionService(session, now=utcnow())

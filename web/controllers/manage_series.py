@@ -20,10 +20,10 @@ from events.demo import today_in_paris
 from events.errors import ValidationFailed
 from events.lifecycle import has_started
 from events.models import Community, Event, EventStatus, Membership, Series
+from events.services.events import REGISTRATION_SETTINGS
 from events.services.series import HORIZON_DAYS, EndChoice, SeriesInput, SeriesService, preview
 from events.services.venues import VenueService
 from events.text import render_markdown
-from events.validation import timezone_choices
 from web.auth import Access, access
 from web.forms import Form
 from web.i18n import current_locale, format_date, ngettext
@@ -31,6 +31,7 @@ from web.i18n import gettext as _
 from web.messages import field_errors
 from web.path_objects import MANAGED_SERIES, MEMBERSHIP
 from web.rendering import flash, page
+from web.timezones import zone_options
 
 
 class SeriesForm(Form):
@@ -52,6 +53,11 @@ class SeriesForm(Form):
     capacity: str = ""
     tags: str = ""
     publish: str = ""
+    # Registration settings (unticked checkboxes send nothing, hence "").
+    waitlist_enabled: str = ""
+    requires_approval: str = ""
+    guest_allowance: str = ""
+    confirm_email_first: str = ""
 
 
 class FollowingForm(Form):
@@ -65,6 +71,15 @@ class FollowingForm(Form):
     capacity: str = ""
     tags: str = ""
     publish: str = ""
+    waitlist_enabled: str = ""
+    requires_approval: str = ""
+    guest_allowance: str = ""
+    confirm_email_first: str = ""
+
+
+class ConfirmForm(Form):
+    #: "yes" once the organiser confirmed on the page that says what will happen.
+    confirm: str = ""
 
 
 class SkipForm(Form):
@@ -127,7 +142,12 @@ def _series_input(form: SeriesForm) -> SeriesInput:
         capacity=form.capacity,
         tags=form.tags,
         publish=form.publish,
+        **_registration_settings(form),
     )
+
+
+def _registration_settings(form: SeriesForm | FollowingForm) -> dict[str, str]:
+    return {name: getattr(form, name) for name in REGISTRATION_SETTINGS}
 
 
 def _placed(form: SeriesForm, errors: dict[str, str]) -> dict[str, str]:
@@ -142,16 +162,13 @@ def _placed(form: SeriesForm, errors: dict[str, str]) -> dict[str, str]:
 def _form_page_context(
     session: Session, community: Community, form: SeriesForm, **extra: Any
 ) -> dict[str, Any]:
-    zones = timezone_choices()
-    if form.timezone and form.timezone not in zones:
-        zones = [form.timezone, *zones]
     return {
         "community": community,
         "form": msgspec.structs.asdict(form),
         "venue_choices": _venue_choices(session, community),
         "weekdays": _weekdays(),
         "weeks_of_month": _weeks_of_month(),
-        "timezones": zones,
+        "zones": zone_options(),
         **extra,
     }
 
@@ -202,6 +219,10 @@ def _following_form(series: Series) -> dict[str, str]:
         "capacity": "" if series.capacity is None else str(series.capacity),
         "tags": series.tag_names,
         "publish": "on" if series.publish_occurrences else "",
+        "waitlist_enabled": "on" if series.waitlist_enabled else "",
+        "requires_approval": "on" if series.requires_approval else "",
+        "guest_allowance": str(series.guest_allowance),
+        "confirm_email_first": "on" if series.confirm_email_first else "",
     }
 
 
@@ -213,6 +234,7 @@ def _series_context(
     context: dict[str, Any] = {
         "community": community,
         "series": series,
+        "drafts": [e for e in upcoming if e.status is EventStatus.DRAFT],
         "description_html": render_markdown(series.description),
         "occurrences": occurrences,
         "upcoming_ids": {e.id for e in upcoming},
@@ -282,6 +304,10 @@ class ManageSeriesController(Controller):
             duration_minutes="180",
             timezone=the_community.timezone,
             starts_on=today_in_paris().isoformat(),
+            # New dates are public as they are created unless the organiser says otherwise.
+            publish="on",
+            waitlist_enabled="on",
+            guest_allowance="0",
         )
         return page(
             request,
@@ -394,6 +420,7 @@ class ManageSeriesController(Controller):
             capacity=data.capacity,
             tags=data.tags,
             publish=data.publish,
+            **_registration_settings(data),
         )
         errors: dict[str, str] = {}
         try:
@@ -488,6 +515,43 @@ class ManageSeriesController(Controller):
                     len(ended.kept),
                 ),
             )
+        return Redirect(_series_url(managed_series), status_code=303)
+
+    @get("/{series:str}/publish", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def confirm_publish(
+        self,
+        request: Request,
+        managed_series: NamedDependency[Series],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        """What publishing every upcoming draft does, before it is done."""
+        return page(
+            request,
+            "manage/series/publish.html",
+            **_series_context(db_session, membership.community, managed_series),
+        )
+
+    @post("/{series:str}/publish", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def publish_upcoming(
+        self,
+        request: Request,
+        managed_series: NamedDependency[Series],
+        data: URLEncodedBody[ConfirmForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Redirect:
+        if data.confirm != "yes":
+            return Redirect(_series_url(managed_series) + "/publish", status_code=303)
+        published = SeriesService(db_session).publish_upcoming(managed_series, now=utcnow())
+        flash(
+            request,
+            ngettext(
+                "%(num)d upcoming date published.",
+                "%(num)d upcoming dates published.",
+                len(published),
+            ),
+        )
         return Redirect(_series_url(managed_series), status_code=303)
 
     @post("/{series:str}/extend", opt=access(Access.ORGANISER), sync_to_thread=True)

@@ -1,16 +1,16 @@
 """The public side: upcoming and past events, a community's page, an event's page, venue
 and tag pages. Anonymous visitors only read; drafts never show (the services hide them).
 
-Query strings are parsed leniently: a value that makes no sense (``page=abc``,
-``date_from=notadate``) is ignored, never answered with an error.
+Query strings are parsed leniently: a value that makes no sense (``page=abc``) is ignored,
+never answered with an error page; a filter date that is not one (``date_from=notadate``)
+is ignored too, and the home page says so above the results.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,8 +21,7 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
-from events.lifecycle import is_over
-from events.models import Event, EventStatus, ProgrammeItem
+from events.errors import NotFound
 from events.services.communities import CommunityService
 from events.services.cover_images import CoverImageService, Size
 from events.services.discovery import (
@@ -37,16 +36,14 @@ from events.services.events import EventService
 from events.services.proposal_calls import CallService
 from events.services.series import SeriesService
 from events.services.venues import VenueService
-from events.services.volunteers import VolunteerService
 from web.auth import Access, access
-from web.calendar_links import event_links, feed_links
+from web.calendar_links import feed_links
 from web.calendar_response import event_ics
 from web.conditional import Rendered, conditional_response
-from web.event_views import VIEW_HELPERS, local_iso
-from web.i18n import current_locale
+from web.event_page import EventPageParts, event_page_context, render_event_parts
+from web.event_views import VIEW_HELPERS
 from web.i18n import gettext as _
 from web.page_cache import cached_html, render_to_string
-from web.registration_panel import new_request_key, registration_panel
 from web.rendering import VARY, page, wants_fragment
 from web.settings import Settings
 
@@ -54,10 +51,7 @@ MAX_SLUG = 120
 MAX_QUERY = 200
 # Dates outside these years cannot be meant, and would overflow the UTC-window arithmetic.
 MIN_YEAR, MAX_YEAR = 1900, 2999
-SUMMARY_LENGTH = 200
 PAST_ON_COMMUNITY_PAGE = 10
-OG_LOCALES = {"en": "en_GB", "fr": "fr_FR"}
-SCHEMA = "https://schema.org/"
 #: A cover's URL carries its version (``?v=``): such a URL never changes what it shows.
 COVER_CACHE_VERSIONED = "public, max-age=31536000, immutable"
 #: Without the current version (an old or bare URL), revalidate soon with the ETag.
@@ -80,6 +74,15 @@ def _day(params: Mapping[str, Any], name: str) -> date | None:
     except ValueError:
         return None
     return day if MIN_YEAR <= day.year <= MAX_YEAR else None
+
+
+def ignored_dates(params: Mapping[str, Any]) -> list[str]:
+    """The date filters given that are not dates (they are left out of the search)."""
+    return [
+        name
+        for name in ("date_from", "date_to")
+        if _text(params, name, MAX_QUERY) and _day(params, name) is None
+    ]
 
 
 def _page_number(params: Mapping[str, Any]) -> int:
@@ -147,44 +150,6 @@ def find_page(session: Session, filters: EventFilters) -> EventPage:
 # -- presentation helpers ------------------------------------------------------------------
 
 
-def summary(text: str, length: int = SUMMARY_LENGTH) -> str:
-    """One line of plain text, at most ``length`` characters, cut on a word boundary."""
-    flat = " ".join(text.split())
-    if len(flat) <= length:
-        return flat
-    cut = flat[: length - 1]
-    head, space, _tail = cut.rpartition(" ")
-    return (head if space and head else cut).rstrip(" ,;:.-–—") + "…"
-
-
-@dataclass(frozen=True)
-class RoomSchedule:
-    room: str
-    items: list[ProgrammeItem]
-
-
-def schedule(items: list[ProgrammeItem]) -> list[RoomSchedule]:
-    """The programme grouped by room (named rooms in alphabetical order after the unnamed
-    one), each room's items by time; items without a time come last, in their order."""
-
-    def time_key(item: ProgrammeItem) -> tuple[bool, datetime, int]:
-        return (item.starts_at is None, item.starts_at or datetime.min, item.position)
-
-    rooms: dict[str, list[ProgrammeItem]] = {}
-    for item in sorted(items, key=lambda it: (it.room != "", it.room.casefold())):
-        rooms.setdefault(item.room, []).append(item)
-    return [RoomSchedule(room, sorted(group, key=time_key)) for room, group in rooms.items()]
-
-
-def cover_path(event: Event, size: Size = "large") -> str | None:
-    """The versioned address of the event's cover (None without one)."""
-    cover = getattr(event, "cover", None)
-    if cover is None:
-        return None
-    name = "cover.jpg" if size == "large" else "cover-small.jpg"
-    return f"/e/{event.slug}/{name}?v={cover.version}"
-
-
 def cover_response(
     request: Request, session: Session, slug: str, size: Size, version: str
 ) -> Response[Any]:
@@ -212,66 +177,6 @@ def cover_response(
     )
 
 
-def _json_for_script(data: dict[str, Any]) -> str:
-    """JSON safe inside ``<script type="application/ld+json">``: no ``</script>``, no
-    markup characters at all."""
-    text = json.dumps(data, ensure_ascii=False, indent=None)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def event_json_ld(event: Event, settings: Settings) -> str:
-    """The event as a schema.org ``Event`` (for search engines and link previews)."""
-    cancelled = event.status is EventStatus.CANCELLED
-    data: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "Event",
-        "name": event.title,
-        "url": settings.absolute_url(f"/e/{event.slug}"),
-        "startDate": local_iso(event.starts_at, event.timezone),
-        "endDate": local_iso(event.ends_at, event.timezone),
-        "eventStatus": SCHEMA + ("EventCancelled" if cancelled else "EventScheduled"),
-    }
-    image = cover_path(event)
-    if image is not None:
-        data["image"] = [settings.absolute_url(image)]
-    locations: list[dict[str, Any]] = []
-    if event.venue is not None:
-        place: dict[str, Any] = {"@type": "Place", "name": event.venue.name}
-        if event.venue.address:
-            place["address"] = {
-                "@type": "PostalAddress",
-                "streetAddress": " ".join(event.venue.address.split()),
-            }
-        if event.venue.latitude is not None and event.venue.longitude is not None:
-            place["geo"] = {
-                "@type": "GeoCoordinates",
-                "latitude": event.venue.latitude,
-                "longitude": event.venue.longitude,
-            }
-        locations.append(place)
-    if event.online_url:
-        locations.append({"@type": "VirtualLocation", "url": event.online_url})
-    if event.venue is not None and event.online_url:
-        data["eventAttendanceMode"] = SCHEMA + "MixedEventAttendanceMode"
-    elif event.online_url:
-        data["eventAttendanceMode"] = SCHEMA + "OnlineEventAttendanceMode"
-    else:
-        data["eventAttendanceMode"] = SCHEMA + "OfflineEventAttendanceMode"
-    if locations:
-        data["location"] = locations[0] if len(locations) == 1 else locations
-    data["organizer"] = {
-        "@type": "Organization",
-        "name": event.community.name,
-        "url": settings.absolute_url(f"/g/{event.community.slug}"),
-    }
-    if event.capacity is not None:
-        data["maximumAttendeeCapacity"] = event.capacity
-        data["remainingAttendeeCapacity"] = event.places_left
-    if event.description_text:
-        data["description"] = summary(event.description_text)
-    return _json_for_script(data)
-
-
 def _listing(
     request: Request,
     result: EventPage,
@@ -294,24 +199,6 @@ def _listing(
         "show_organise": show_organise,
         **VIEW_HELPERS,
     }
-
-
-#: Stand-ins in the cached registration form for what differs per visitor (the template
-#: puts the request's CSRF field and a fresh form nonce in their place).
-CSRF_MARK = "<!--rencontres:csrf-input-->"
-REQUEST_KEY_MARK = "rencontres-request-key-mark"
-
-
-@dataclass(frozen=True)
-class EventPageParts:
-    """The cacheable parts of an event page, around its registration section."""
-
-    title: str
-    head: str
-    top: str
-    #: The registration section with CSRF_MARK and REQUEST_KEY_MARK still to fill in.
-    registration: str
-    bottom: str
 
 
 def _settings(request: Request) -> Settings:
@@ -345,6 +232,8 @@ class PublicEventsController(Controller):
                 clear_url="/" if filters.active else None,
                 show_organise=not filters.active,
             )
+            context["ignored_dates"] = ignored_dates(request.query_params)
+            context["filter_count"] = filters.narrowing
             if fragment:
                 return render_to_string(request, "public/_event_list.html", **context)
             now = utcnow()
@@ -417,61 +306,30 @@ class PublicEventsController(Controller):
         self, request: Request, event: FromPath[str], db_session: NamedDependency[Session]
     ) -> Response[Any]:
         # The path parameter also matches ``/e/{event}.ics`` (slugs never contain a dot).
-        if event.endswith(".ics"):
-            return event_ics(request, db_session, event.removesuffix(".ics"))
+        ics = event.endswith(".ics")
+        slug = event.removesuffix(".ics")[:MAX_SLUG]
+        try:
+            if ics:
+                return event_ics(request, db_session, slug)
+            return self._event_page(request, db_session, slug)
+        except NotFound:
+            # An event that moved to another day has the address of its new day; its old
+            # one leads there for good (links in mails, calendars, posters).
+            moved = EventService(db_session).moved_to(slug)
+            if moved is None:
+                raise
+            return Redirect(f"/e/{moved}{'.ics' if ics else ''}", status_code=301)
+
+    def _event_page(self, request: Request, db_session: Session, slug: str) -> Response[Any]:
         settings = _settings(request)
-        slug = event[:MAX_SLUG]
 
         def render() -> EventPageParts:
             # Only on a cache miss: a hit costs one small query (the content version).
-            now = utcnow()
             found = EventService(db_session).with_programme(slug)
-            parts = {
-                "event": found,
-                "is_over": is_over(found, now),
-                "cancelled": found.status is EventStatus.CANCELLED,
-                "rooms": schedule(list(found.programme)),
-                # The community's calls for proposals this evening (or its series) belongs to.
-                "calls": CallService(db_session).current_for(
-                    found.community, series_id=found.series_id, event_id=found.id, now=now
-                ),
-                "calendar": event_links(settings, found),
-                "json_ld": event_json_ld(found, settings),
-                "canonical_url": settings.absolute_url(f"/e/{found.slug}"),
-                "summary": summary(found.description_text),
-                "og_locale": OG_LOCALES.get(current_locale.get(), "en_GB"),
-                "cover_url": cover_path(found),
-                "og_image": (settings.absolute_url(path) if (path := cover_path(found)) else None),
-                # The "help us" section: shifts that still need people.
-                "help": [] if is_over(found, now) else VolunteerService(db_session).roles(found),
-                **VIEW_HELPERS,
-            }
-            # The registration form, drawn with stand-ins for the two per-visitor values.
-            blank = replace(registration_panel(found, now=now), request_key=REQUEST_KEY_MARK)
-            return EventPageParts(
-                title=found.title,
-                head=render_to_string(request, "public/_event_head.html", **parts),
-                top=render_to_string(request, "public/_event_top.html", **parts),
-                registration=""
-                if found.is_external
-                else render_to_string(
-                    request,
-                    "registrations/_registration.html",
-                    event=found,
-                    registration=blank,
-                    csrf_input=CSRF_MARK,
-                ),
-                bottom=render_to_string(request, "public/_event_bottom.html", **parts),
-            )
+            return render_event_parts(request, db_session, found, settings, now=utcnow())
 
         parts = cached_html(request, ("event", slug), render)
-        return page(
-            request,
-            "public/event.html",
-            parts=parts,
-            marks={"csrf": CSRF_MARK, "request_key": REQUEST_KEY_MARK},
-            request_key=new_request_key(),
-        )
+        return page(request, "public/event.html", **event_page_context(parts))
 
     @route(
         "/e/{event:str}/cover.jpg",

@@ -58,7 +58,7 @@ from web.i18n import current_locale
 from web.i18n import gettext as _
 from web.messages import error_message, field_errors
 from web.path_objects import PUBLIC_EVENT
-from web.registration_panel import registration_panel
+from web.registration_panel import registration_errors, registration_panel
 from web.rendering import PRIVATE_HEADERS, flash, page, wants_fragment
 from web.settings import Settings
 from web.unsafe_switches import registrations_lock
@@ -193,6 +193,7 @@ class RegistrationController(Controller):
             status_code=status_code,
             event=event,
             registration=registration_panel(event, values=values, errors=errors),
+            places_oob=wants_fragment(request),
             **VIEW_HELPERS,
         )
 
@@ -236,7 +237,7 @@ class RegistrationController(Controller):
         with request.app.state.db.session() as session:
             found = EventService(session).by_slug(slug)
             if isinstance(exc, ValidationFailed):
-                errors, status_code = field_errors(exc.errors), 400
+                errors, status_code = registration_errors(found, exc.errors), 400
             else:
                 errors, status_code = {"form": error_message(exc.code)}, 409
             return self._form(request, found, values=values, errors=errors, status_code=status_code)

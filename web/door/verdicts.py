@@ -58,7 +58,7 @@ def verdict_message(result: ScanResult, event: Event, *, inspecting: bool = Fals
     if verdict is Verdict.CANCELLED:
         return _("Cancelled")
     if verdict is Verdict.WAITLISTED:
-        return _("On the waitlist")
+        return _("On the waiting list")
     if verdict is Verdict.PENDING:
         return _("Awaiting approval")
     if verdict is Verdict.OTHER_EVENT:
@@ -95,7 +95,7 @@ def door_status_labels() -> dict[str, str]:
         "admitted": _("Confirmed"),
         "checked_in": _("Checked in"),
         "already_checked_in": _("Checked in"),
-        "waitlisted": _("On the waitlist"),
+        "waitlisted": _("On the waiting list"),
         "pending": _("Awaiting approval"),
         "pending_approval": _("Awaiting approval"),
         "pending_email": _("Awaiting e-mail confirmation"),
