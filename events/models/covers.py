@@ -13,7 +13,7 @@ from uuid import UUID
 from advanced_alchemy.base import DefaultBase
 from advanced_alchemy.mixins import AuditColumns
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String
-from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from events.models.events import Event
 
@@ -37,12 +37,8 @@ class EventCover(AuditColumns, DefaultBase):
     digest: Mapped[str] = mapped_column(String(64))
     large: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     small: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
-    # ``event.cover`` loads with the event (one extra query per batch of events, bytes left
-    # out), so lists and pages can show it without another lookup; deleting the event or
-    # setting ``event.cover = None`` deletes the row.
-    event: Mapped[Event] = relationship(
-        backref=backref("cover", uselist=False, lazy="selectin", cascade="all, delete-orphan"),
-    )
+    # ``Event.cover`` is the other side (events/models/events.py).
+    event: Mapped[Event] = relationship(back_populates="cover")
 
     @property
     def version(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
@@ -32,9 +32,6 @@ from events.folding import searchable_text
 from events.models.accounts import Community
 from events.models.base import Base
 from events.models.external import ExternalCalendar
-
-if TYPE_CHECKING:
-    from events.models.covers import EventCover
 
 
 class EventStatus(enum.StrEnum):
@@ -151,9 +148,6 @@ class Event(RegistrationSettings, Base):
         UniqueConstraint("series_id", "series_date"),
         UniqueConstraint("external_source_id", "external_uid"),
     )
-    if TYPE_CHECKING:
-        # The backref events/models/covers.py declares (the cover module imports this one).
-        cover: Mapped[EventCover | None]
 
     community_id: Mapped[UUID] = mapped_column(
         ForeignKey("community.id", ondelete="CASCADE"), index=True
@@ -229,6 +223,17 @@ class Event(RegistrationSettings, Base):
         cascade="all, delete-orphan",
         lazy="raise",
         order_by="ProgrammeItem.position",
+    )
+    # The cover image (events/models/covers.py), loaded with the event (one extra query per
+    # batch of events, bytes left out), so lists and pages show it without another lookup;
+    # deleting the event or setting ``event.cover = None`` deletes the row. Named by string
+    # (and typed loosely): the cover module imports this one, not the other way round.
+    cover: Mapped[Any] = relationship(
+        "EventCover",
+        back_populates="event",
+        uselist=False,
+        lazy="selectin",
+        cascade="all, delete-orphan",
     )
 
     @property

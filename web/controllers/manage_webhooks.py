@@ -48,8 +48,8 @@ def event_type_labels() -> dict[str, str]:
     return {
         "registration.created": _("Someone registered"),
         "registration.confirmed": _("A registration is confirmed"),
-        "registration.waitlisted": _("A registration joined the waitlist"),
-        "registration.promoted": _("A registration moved up from the waitlist"),
+        "registration.waitlisted": _("A registration joined the waiting list"),
+        "registration.promoted": _("A registration moved up from the waiting list"),
         "registration.cancelled": _("A registration was cancelled or declined"),
         "checkin.created": _("Someone was checked in at the door"),
         "event.published": _("An event was published"),

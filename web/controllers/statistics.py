@@ -115,7 +115,7 @@ def csv_columns() -> list[tuple[str, str]]:
         ("no_show_rate_percent", _("No-show rate (%)")),
         ("new", _("New people")),
         ("returning", _("Returning people")),
-        ("promotions", _("Places from the waitlist")),
+        ("promotions", _("Places from the waiting list")),
     ]
 
 
