@@ -19,6 +19,10 @@ The questions, and who asks them:
   happened, and nothing may rewrite them.
 - **capacity changeable** (``capacity_changeable``): raising the capacity promotes from the
   waitlist, so it follows the same rule as a change of registration: not after the end.
+- **offers & needs open** (``exchange_open``): an event's offers & needs board takes
+  listings and requests while the event is published and until ``expire_days`` after its
+  end (``exchange_closes_at``): people meet at the event and write to each other after.
+  Listings posted for it expire then.
 
 Each ``require_*`` raises the ``Conflict`` code the pages translate (web/messages.py).
 """
@@ -26,7 +30,7 @@ Each ``require_*`` raises the ``Conflict`` code the pages translate (web/message
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from events.errors import Conflict
@@ -119,3 +123,15 @@ def capacity_changeable(event: Event, now: datetime) -> bool:
 def require_capacity_changeable(event: Event, now: datetime) -> None:
     if not capacity_changeable(event, now):
         raise Conflict("event_over")
+
+
+def exchange_closes_at(event: Event, expire_days: int) -> datetime:
+    """When the offers & needs posted for ``event`` expire."""
+    return event.ends_at + timedelta(days=max(expire_days, 0))
+
+
+def exchange_closed_reason(event: Event, expire_days: int, now: datetime) -> str | None:
+    """Why ``event``'s offers & needs are closed ("exchange_closed"), or None."""
+    if event.status is not EventStatus.PUBLISHED or now >= exchange_closes_at(event, expire_days):
+        return "exchange_closed"
+    return None

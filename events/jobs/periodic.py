@@ -19,6 +19,7 @@ from events.jobs.reminders import queue_due_reminders
 from events.jobs.runner import PeriodicJob
 from events.mail.outbox import purge_old
 from events.services.calendar_refresh import REFRESH_EVERY, CalendarRefresher
+from events.services.exchange_privacy import expire_listings
 from events.services.privacy import DEFAULT_AFTER_DAYS, anonymise_past_registrations
 from events.services.registrations import RegistrationService
 from events.services.series import SeriesService
@@ -30,6 +31,7 @@ PURGE_ATTEMPTS = "purge_attempts"
 ANONYMISE = "anonymise"
 EXTEND_SERIES = "extend_series"
 REFRESH_IMPORTS = "refresh_imports"
+EXPIRE_LISTINGS = "expire_listings"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,10 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
                 session, now=now, after_days=settings.anonymise_after_days
             )
 
+    def expire_exchange_listings(now: datetime) -> int:
+        with db.queued_transaction() as session:
+            return expire_listings(session, now)
+
     def extend_series(now: datetime) -> int:
         today = now.date()  # UTC: a day early or late at midnight changes nothing here
         with db.queued_transaction() as session:
@@ -91,6 +97,8 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
         PeriodicJob(PURGE_OUTBOX, purge_outbox, every=hour),
         PeriodicJob(PURGE_ATTEMPTS, purge_attempts, every=hour),
         PeriodicJob(ANONYMISE, anonymise, every=hour),
+        # Expired listings already left every page (their query says so): this deletes them.
+        PeriodicJob(EXPIRE_LISTINGS, expire_exchange_listings, every=hour),
         # The rolling horizon moves by a day at a time.
         PeriodicJob(EXTEND_SERIES, extend_series, every=timedelta(days=1)),
         # Each subscription is fetched at most once per ``import_every`` anyway.

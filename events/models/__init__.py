@@ -15,6 +15,15 @@ from events.models.events import (
     Venue,
     event_tag,
 )
+from events.models.exchange import (
+    ContactState,
+    ExchangeBlock,
+    ExchangeBoard,
+    ExchangeContact,
+    ExchangeListing,
+    ExchangeParticipant,
+    Side,
+)
 from events.models.external import ExternalCalendar
 from events.models.jobs import JobLease
 from events.models.outbox import OutboxMessage, OutboxStatus
@@ -33,10 +42,16 @@ __all__ = [
     "CheckIn",
     "CheckInAction",
     "Community",
+    "ContactState",
     "DoorLink",
     "Event",
     "EventCover",
     "EventStatus",
+    "ExchangeBlock",
+    "ExchangeBoard",
+    "ExchangeContact",
+    "ExchangeListing",
+    "ExchangeParticipant",
     "ExternalCalendar",
     "Invitation",
     "JobLease",
@@ -53,6 +68,7 @@ __all__ = [
     "Role",
     "Series",
     "SeriesException",
+    "Side",
     "Tag",
     "User",
     "Venue",

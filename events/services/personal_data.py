@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from events.errors import NotFound
 from events.models import Event, Registration, RegistrationLink
+from events.services.exchange_privacy import export_exchange
 from events.services.questions import answered_questions
 from events.tickets import ticket_url
 from events.tokens import hash_token, new_token
@@ -156,6 +157,8 @@ def export_personal_data(
             }
             for line in reversed(DoorService(session).log(event, registration_id=registration.id))
         ],
+        # Their offers & needs (events/services/exchange_privacy.py), if they took part.
+        "offers_and_needs": export_exchange(session, registration),
         "retention": {
             "personal_data_anonymised_days_after_event": retention_days,
             "privacy_notice": f"{site}/privacy",
