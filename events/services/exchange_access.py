@@ -212,3 +212,13 @@ def seated_clause() -> ColumnElement[bool]:
     registrations take their participant, listings and requests with them
     (events/services/exchange_privacy.py)."""
     return Registration.status.in_(SEATED_STATUSES)
+
+
+def has_seat(session: Session, registration: Registration, now: datetime) -> bool:
+    """Whether ``registration`` gives a seat at a board now (its private page then links
+    to it)."""
+    try:
+        seat_of(session, registration, now)
+    except (NotFound, Conflict):
+        return False
+    return True

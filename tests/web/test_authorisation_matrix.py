@@ -21,6 +21,7 @@ from events.database import Database
 from events.models import Invitation, Membership, PersonalFeed, Role
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
+from events.services.exchange_boards import BoardService
 from events.services.programme import ProgrammeInput, ProgrammeService
 from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
@@ -125,6 +126,8 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             ),
         )
         EventService(session).publish(event)
+        # Offers & needs on, so the registration below sits at a board (/r/{token}/offers).
+        BoardService(session).switch_on(ours, event=event, preset_id="flat_share")
         # A registration that the shared token opens (/r/{token}) and whose ticket is {code}.
         registered = (
             RegistrationService(session)

@@ -19,6 +19,7 @@ from web.controllers.manage_outbox import ManageOutboxController
 from web.controllers.manage_questions import ManageQuestionsController
 from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
+from web.controllers.offers import OffersController
 from web.controllers.public import switch_language
 from web.controllers.public_events import PublicEventsController
 from web.controllers.registrations import RegistrationController
@@ -29,6 +30,7 @@ ROUTE_HANDLERS = [
     switch_language,
     PublicEventsController,
     RegistrationController,
+    OffersController,
     FeedsController,
     ManageEventsController,
     ManageImportsController,
