@@ -75,6 +75,15 @@ class BoardFigures:
     matches: int
 
 
+@dataclass(frozen=True)
+class BoardOverview:
+    """What the organisers' page shows of an event's own board: None when never switched
+    on; its figures only while it is on."""
+
+    board: ExchangeBoard | None
+    figures: BoardFigures | None
+
+
 def _checked(value: bool | str | None) -> bool:
     if isinstance(value, bool):
         return value
@@ -235,6 +244,19 @@ class BoardService:
         self._store(board, kept)
 
     # -- figures --------------------------------------------------------------------------
+    def overview(self, event: Event, now: datetime) -> BoardOverview:
+        """``event``'s own board and, while it is on, its figures."""
+        board = board_for(self.session, event=event)
+        on = board is not None and board.enabled
+        return BoardOverview(board, self.figures(board, now) if on and board else None)
+
+    def board_of(self, event: Event) -> ExchangeBoard:
+        """``event``'s own board (``NotFound`` when never switched on)."""
+        board = board_for(self.session, event=event)
+        if board is None:
+            raise NotFound()
+        return board
+
     def figures(self, board: ExchangeBoard, now: datetime) -> BoardFigures:
         """Counts of what is on the board now (see the module docstring)."""
         live = (

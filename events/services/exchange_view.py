@@ -6,6 +6,10 @@ reads the filters as typed, and gathers what the page shows: the listings found 
 with their one-line reasons, events/services/exchange_matching.py), the attendee's own
 listings, their requests both ways, and what they share. Filters that do not parse are
 reported per field and the board is shown unfiltered by them, never refused.
+
+A visitor without a seat reads a board only when its organisers made it public
+(:func:`visitor_board`): the listings, with nothing to rank them against, and no way to
+write (that takes a registration).
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from events.errors import ValidationFailed
-from events.models import ExchangeParticipant
-from events.services.exchange_access import Seat, enter
+from events.models import Event, ExchangeBoard, ExchangeParticipant
+from events.services.exchange_access import Seat, enter, public_board
 from events.services.exchange_categories import all_categories, clean_details
 from events.services.exchange_contacts import ContactLine, contacts_of
 from events.services.exchange_listings import BoardView, ListingService, clean_side
@@ -46,12 +50,12 @@ def _one(raw: Mapping[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def read_filters(seat: Seat, raw: Mapping[str, Any]) -> tuple[Filters, dict[str, str]]:
+def read_filters(board: ExchangeBoard, raw: Mapping[str, Any]) -> tuple[Filters, dict[str, str]]:
     """The board's filters from the query string ``raw`` (``category``, ``side``,
     ``words``, ``new``, and the chosen category's fields as a listing form names them),
     and the codes of those that did not parse (then left out)."""
     errors: dict[str, str] = {}
-    categories = {category.id: category for category in all_categories(seat.board.categories)}
+    categories = {category.id: category for category in all_categories(board.categories)}
     category = categories.get(_one(raw, "category"))
     try:
         side = clean_side(_one(raw, "side"), required=False)
@@ -81,7 +85,7 @@ def attendee_board(
     """Record the visit and read what ``seat`` sees of its board (module docstring)."""
     seat = enter(session, seat, now)
     participant = seat.require_participant()
-    filters, errors = read_filters(seat, raw_filters)
+    filters, errors = read_filters(seat.board, raw_filters)
     view = ListingService(session).board(seat.board, now, viewer=seat, filters=filters)
     return AttendeeBoard(
         seat=seat,
@@ -91,3 +95,20 @@ def attendee_board(
         contacts=contacts_of(session, seat, now),
         filter_errors=errors,
     )
+
+
+@dataclass(frozen=True)
+class VisitorBoard:
+    view: BoardView
+    filters: Filters
+    filter_errors: dict[str, str]
+
+
+def visitor_board(
+    session: Session, event: Event, raw_filters: Mapping[str, Any], now: datetime
+) -> VisitorBoard:
+    """What anyone sees of ``event``'s board when it is public (``NotFound`` otherwise)."""
+    board = public_board(session, event, now)
+    filters, errors = read_filters(board, raw_filters)
+    view = ListingService(session).board(board, now, viewer=None, filters=filters)
+    return VisitorBoard(view=view, filters=filters, filter_errors=errors)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from events.database import Database
-from events.models import Event, ExchangeContact, ExchangeListing
+from events.models import Event, ExchangeBoard, ExchangeContact, ExchangeListing
 from tests.domain.test_exchange import flat_share_board
 from tests.domain.test_registrations import open_event, person, register
 from tests.factories import Factories
@@ -222,3 +222,17 @@ def test_the_filter_form_swaps_only_the_results_with_htmx(
     assert 'id="offers-results"' in part.text and "<html" not in part.text
     assert "Room near the canal" in part.text
     assert part.headers["cache-control"] == "no-store"
+
+
+def test_a_public_board_is_readable_by_anyone_without_a_way_to_write(
+    client: Client, db: Database, evening: tuple[Event, str, str]
+) -> None:
+    event, ada, _bob = evening
+    post_listing(client, ada, side="offer", text="Room near the canal")
+    assert client.get(f"/e/{event.slug}/offers").status_code == 404
+    with db.transaction() as session:
+        board = session.query(ExchangeBoard).one()
+        board.public = True
+    page = client.get(f"/e/{event.slug}/offers", params={"category": "room", "side": "offer"})
+    assert page.status_code == 200 and "Room near the canal" in page.text
+    assert "/offers/contact" not in page.text and ada not in page.text

@@ -15,11 +15,12 @@ from web.controllers.manage_attendees import ManageAttendeesController
 from web.controllers.manage_door import ManageDoorController
 from web.controllers.manage_events import ManageEventsController
 from web.controllers.manage_imports import ManageImportsController
+from web.controllers.manage_offers import ManageOffersController
 from web.controllers.manage_outbox import ManageOutboxController
 from web.controllers.manage_questions import ManageQuestionsController
 from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
-from web.controllers.offers import OffersController
+from web.controllers.offers import OffersController, PublicOffersController
 from web.controllers.public import switch_language
 from web.controllers.public_events import PublicEventsController
 from web.controllers.registrations import RegistrationController
@@ -31,6 +32,7 @@ ROUTE_HANDLERS = [
     PublicEventsController,
     RegistrationController,
     OffersController,
+    PublicOffersController,
     FeedsController,
     ManageEventsController,
     ManageImportsController,
@@ -41,6 +43,7 @@ ROUTE_HANDLERS = [
     DoorLiveController,
     DoorOfflineController,
     ManageQuestionsController,
+    ManageOffersController,
     ManageOutboxController,
     ManageSeriesController,
     ManageVenuesController,

@@ -24,17 +24,19 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.errors import NotFound, ValidationFailed
+from events.models import Event
 from events.services.exchange_access import Seat, seat_of
 from events.services.exchange_categories import FieldKind, field_name
 from events.services.exchange_contacts import answer, block, matches, request_contact, withdraw
 from events.services.exchange_listings import ListingInput, ListingService
 from events.services.exchange_sharing import SharingInput, choose_what_to_share
-from events.services.exchange_view import attendee_board
+from events.services.exchange_view import attendee_board, visitor_board
 from events.services.registrations import RegistrationService
 from web.auth import Access, access
 from web.forms import Form
 from web.i18n import gettext as _
 from web.messages import field_errors
+from web.path_objects import PUBLIC_EVENT
 from web.rendering import flash, page
 
 PRIVATE_HEADERS = {
@@ -112,6 +114,14 @@ def _seat(session: Session, token: str) -> Seat:
     return seat_of(session, registration, utcnow())
 
 
+def _query(request: Request) -> dict[str, Any]:
+    """The query string, one value per name (a list when repeated, as ticked tags are)."""
+    return {
+        key: found[0] if len(found) == 1 else found
+        for key, found in request.query_params.dict().items()
+    }
+
+
 def _private(response: Response[Any]) -> Response[Any]:
     response.headers.update(PRIVATE_HEADERS)
     return response
@@ -150,10 +160,7 @@ class OffersController(Controller):
         """The board; ``form`` names the form that shows ``values`` and ``errors``
         (``listing:<category>``, ``sharing`` or ``contact:<listing id>``)."""
         now = utcnow()
-        query = {
-            key: found[0] if len(found) == 1 else found
-            for key, found in request.query_params.dict().items()
-        }
+        query = _query(request)
         seen = attendee_board(session, _seat(session, token), query, now)
         return _private(
             page(
@@ -353,3 +360,38 @@ class OffersController(Controller):
             return _gone(request, token)
         done = _("Blocked: you will not see each other's listings or messages any more.")
         return _back(request, token, done)
+
+
+class PublicOffersController(Controller):
+    """A board its organisers made public, read-only for anyone (``/e/{event}/offers``)."""
+
+    include_in_schema = False
+    dependencies = PUBLIC_EVENT
+
+    @get("/e/{event:str}/offers", opt=access(Access.PUBLIC), sync_to_thread=True)
+    def public_board(
+        self,
+        request: Request,
+        public_event: NamedDependency[Event],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        query = _query(request)
+        seen = visitor_board(db_session, public_event, query, utcnow())
+        return _private(
+            page(
+                request,
+                "offers/public.html",
+                fragment="offers/_results.html",
+                board=seen,
+                event=public_event,
+                categories={c.id: c for c in seen.view.categories},
+                token=None,
+                form="",
+                values={},
+                errors={},
+                filter_values=query,
+                filter_errors=field_errors(seen.filter_errors),
+                field_name=field_name,
+                kinds=FieldKind,
+            )
+        )

@@ -1,0 +1,79 @@
+"""The organisers' offers & needs page: switch on with a preset, settings, counts only
+(never a message, a name or who matched with whom), a printable summary, switch off."""
+
+from __future__ import annotations
+
+import pytest
+
+from events.database import Database
+from events.models import Event, ExchangeBoard
+from events.services.events import EventInput, EventService
+from tests.factories import Factories
+from tests.web.conftest import Client
+from tests.web.test_offers import contact_id, listing_id, offers, post_listing, token_of
+
+
+@pytest.fixture
+def event(client: Client, db: Database, make: Factories) -> Event:
+    owner = make.user()
+    community = make.community(owner=owner, slug="coloc")
+    with db.transaction() as session:
+        service = EventService(session)
+        created = service.create(
+            community,
+            EventInput(
+                title="Soirée colocation",
+                starts_local="2027-03-04T19:00",
+                ends_local="2027-03-04T22:00",
+            ),
+        )
+        service.publish(created)
+    client.login_as(db, owner)
+    return created
+
+
+def url(event: Event) -> str:
+    return f"/manage/coloc/events/{event.slug}/offers"
+
+
+def test_switch_on_see_counts_only_and_switch_off(
+    client: Client, other_client: Client, db: Database, event: Event
+) -> None:
+    assert "Switch offers & needs on" in client.get(url(event)).text
+    assert client.submit(f"{url(event)}/on", {"preset": "flat_share"}).status_code == 303
+    ada, bob = token_of(db, event, "ada"), token_of(db, event, "bob")
+    post_listing(other_client, ada, side="offer", text="Secret room text")
+    board = offers(other_client, bob)
+    other_client.submit(
+        f"/r/{bob}/offers/contact", {"listing": listing_id(board), "message": "Private hello"}
+    )
+    other_client.submit(
+        f"/r/{ada}/offers/answer",
+        {"contact": contact_id(offers(other_client, ada)), "accept": "yes"},
+    )
+    for page in (client.get(url(event)).text, client.get(f"{url(event)}/summary").text):
+        assert "1 listing" in page and "1 match" in page
+        for private in ("Secret room text", "Private hello", "Person ada", "personada@"):
+            assert private not in page
+    assert "never see the messages" in client.get(url(event)).text
+
+    assert client.submit(f"{url(event)}/off").status_code == 303
+    assert other_client.get(f"/r/{ada}/offers").status_code == 404
+
+
+def test_settings_are_checked_and_saved(client: Client, db: Database, event: Event) -> None:
+    client.submit(f"{url(event)}/on", {"preset": "projects"})
+    refused = client.submit(f"{url(event)}/settings", {"expire_days": "1000"})
+    assert refused.status_code == 400 and "out of the allowed range" in refused.text
+    saved = client.submit(f"{url(event)}/settings", {"public": "on", "expire_days": "7"})
+    assert saved.status_code == 303
+    with db.session() as session:
+        board = session.query(ExchangeBoard).one()
+        assert board.public and board.expire_days == 7
+
+
+def test_an_unknown_preset_is_refused(client: Client, db: Database, event: Event) -> None:
+    refused = client.submit(f"{url(event)}/on", {"preset": "karaoke"})
+    assert refused.status_code == 400 and "Choose one of the options offered." in refused.text
+    with db.session() as session:
+        assert session.query(ExchangeBoard).count() == 0

@@ -1,0 +1,175 @@
+"""The organisers' side of an event's offers & needs
+(``/manage/{community}/events/{event}/offers``): switch it on with a preset's categories,
+make it public or not, choose how long listings outlive the event, switch it off; see the
+counts, and print them.
+
+Organisers see counts only (listings per category and side, people taking part,
+requests, matches): never a message, never who wrote to or matched with whom
+(events/services/exchange_boards.py). The page says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Response, Template
+from sqlalchemy.orm import Session
+
+from events.clock import utcnow
+from events.errors import ValidationFailed
+from events.models import Community, Event, Membership
+from events.services.exchange_boards import MAX_EXPIRE_DAYS, BoardService, BoardSettings
+from events.services.exchange_categories import PRESETS
+from web.auth import Access, access
+from web.forms import Form
+from web.i18n import current_locale
+from web.i18n import gettext as _
+from web.messages import field_errors
+from web.path_objects import MANAGED_EVENT, MEMBERSHIP
+from web.rendering import flash, page
+
+PAGE = "manage/offers.html"
+
+
+class SwitchOnForm(Form):
+    preset: str = ""
+
+
+class SettingsForm(Form):
+    public: str = ""
+    expire_days: str = ""
+
+
+def page_url(community: Community, event: Event) -> str:
+    return f"/manage/{community.slug}/events/{event.slug}/offers"
+
+
+class ManageOffersController(Controller):
+    path = "/manage/{community:str}/events/{event:str}/offers"
+    include_in_schema = False
+    dependencies = {**MEMBERSHIP, **MANAGED_EVENT}
+
+    def _render(
+        self,
+        request: Request,
+        session: Session,
+        community: Community,
+        event: Event,
+        *,
+        template: str = PAGE,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        locale = current_locale.get()
+        return page(
+            request,
+            template,
+            status_code=status_code,
+            community=community,
+            event=event,
+            overview=BoardService(session).overview(event, utcnow()),
+            presets={preset.id: preset.name(locale) for preset in PRESETS.values()},
+            max_days=MAX_EXPIRE_DAYS,
+            values=values or {},
+            errors=errors or {},
+        )
+
+    def _done(self, request: Request, community: Community, event: Event, message: str) -> Any:
+        flash(request, message)
+        return Redirect(page_url(community, event), status_code=303)
+
+    @get("/", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def index(
+        self,
+        request: Request,
+        managed_event: NamedDependency[Event],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        return self._render(request, db_session, membership.community, managed_event)
+
+    @get("/summary", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def summary(
+        self,
+        request: Request,
+        managed_event: NamedDependency[Event],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        return self._render(
+            request,
+            db_session,
+            membership.community,
+            managed_event,
+            template="manage/offers_summary.html",
+        )
+
+    @post("/on", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def switch_on(
+        self,
+        request: Request,
+        managed_event: NamedDependency[Event],
+        data: URLEncodedBody[SwitchOnForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any] | Template:
+        community = membership.community
+        try:
+            BoardService(db_session).switch_on(
+                community, event=managed_event, preset_id=data.preset, locale=current_locale.get()
+            )
+        except ValidationFailed as failed:
+            return self._render(
+                request,
+                db_session,
+                community,
+                managed_event,
+                values={"preset": data.preset},
+                errors=field_errors(failed.errors),
+                status_code=400,
+            )
+        return self._done(request, community, managed_event, _("Offers & needs are on."))
+
+    @post("/off", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def switch_off(
+        self,
+        request: Request,
+        managed_event: NamedDependency[Event],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        service = BoardService(db_session)
+        service.switch_off(service.board_of(managed_event))
+        message = _("Offers & needs are off: nobody sees the board until you switch it on again.")
+        return self._done(request, membership.community, managed_event, message)
+
+    @post("/settings", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def settings(
+        self,
+        request: Request,
+        managed_event: NamedDependency[Event],
+        data: URLEncodedBody[SettingsForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any] | Template:
+        community = membership.community
+        service = BoardService(db_session)
+        try:
+            service.configure(
+                service.board_of(managed_event), BoardSettings(data.public, data.expire_days)
+            )
+        except ValidationFailed as failed:
+            return self._render(
+                request,
+                db_session,
+                community,
+                managed_event,
+                values={"public": data.public, "expire_days": data.expire_days},
+                errors=field_errors(failed.errors),
+                status_code=400,
+            )
+        return self._done(request, community, managed_event, _("Settings saved."))
