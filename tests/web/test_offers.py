@@ -236,3 +236,13 @@ def test_a_public_board_is_readable_by_anyone_without_a_way_to_write(
     page = client.get(f"/e/{event.slug}/offers", params={"category": "room", "side": "offer"})
     assert page.status_code == 200 and "Room near the canal" in page.text
     assert "/offers/contact" not in page.text and ada not in page.text
+
+
+def test_the_board_speaks_french(client: Client, evening: tuple[Event, str, str]) -> None:
+    _event, ada, _bob = evening
+    page = client.get(f"/r/{ada}/offers", headers={"accept-language": "fr"})
+    assert "Offres & demandes" in page.text and "Publier une offre ou une demande" in page.text
+    refused = client.submit(
+        f"/r/{ada}/offers/sharing", {"phone": "call me"}, headers={"accept-language": "fr"}
+    )
+    assert "Saisissez un numéro de téléphone" in refused.text
