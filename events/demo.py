@@ -4,7 +4,8 @@ A community with two venues, a monthly meetup series with a programme, a one-off
 tags across disciplines, and one cancelled occurrence; events open for registration, made
 through ``RegistrationService`` so the counters are right: one nearly full with a waitlist,
 one where registrations wait for approval (and the organisers ask two questions), confirmed
-registrations with tickets.
+registrations with tickets; the flat-share evening has offers & needs on, with a dozen
+listings (events/demo_offers.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from events.clock import utcnow
+from events.demo_offers import seed_offers
 from events.models import Community, Event, User
 from events.services.accounts import AccountService
 from events.services.communities import CommunityService
@@ -270,8 +273,8 @@ def _seed_registrations(
     for registration in pending[:2]:
         registrations.approve(registration)  # confirmed, with a ticket; the rest wait
 
-    for n in range(40, 45):
-        registrations.register(one_off, _person(n))
+    flat_sharers = [registrations.register(one_off, _person(n)).registration for n in range(40, 52)]
+    seed_offers(session, community, one_off, flat_sharers, utcnow())
 
 
 def today_in_paris() -> date:
