@@ -29,6 +29,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -91,13 +92,17 @@ class Filters:
         return bool(self.category or self.side or self.words or self.only_new or self.details)
 
 
+# Both are pure and called for every field of every listing on each board view (an
+# 800-listing board: ~1,500 calls per page, mostly on the same tags and area words).
+@lru_cache(maxsize=4096)
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _words(text: str) -> set[str]:
-    return set(_WORD.findall(_fold(text)))
+@lru_cache(maxsize=4096)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(_fold(text)))
 
 
 def _bounds(value: Mapping[str, Any], low: str, high: str) -> tuple[Any, Any]:

@@ -1,7 +1,8 @@
 """What one attendee sees of their offers & needs board, in one read.
 
-Opening the board from one's private page (``/r/{token}/offers``) records the visit (for
-the "new since I last looked" marks, events/services/exchange_access.py ``enter``),
+Opening the board from one's private page (``/r/{token}/offers``) records the visit, once
+per visit (for the "new since I last looked" marks, events/services/exchange_access.py
+``enter``),
 reads the filters as typed, and gathers what the page shows: the listings found (ranked,
 with their one-line reasons, events/services/exchange_matching.py), the attendee's own
 listings, their requests both ways, and what they share. Filters that do not parse are
@@ -21,15 +22,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from events.errors import ValidationFailed
-from events.models import Event, ExchangeBoard, ExchangeParticipant
-from events.services.exchange_access import Seat, enter, public_board
+from events.database import Database
+from events.errors import NotFound, ValidationFailed
+from events.models import Event, ExchangeBoard, ExchangeParticipant, Registration
+from events.services.exchange_access import Seat, enter, needs_entry, public_board, seat_of
 from events.services.exchange_categories import all_categories, clean_details
 from events.services.exchange_contacts import ContactLine, contacts_of
 from events.services.exchange_listings import BoardView, ListingService, clean_side
-from events.services.exchange_matching import Filters
+from events.services.exchange_matching import Filters, Scored
+from events.validation import parse_int
 
 WORDS_MAX_LENGTH = 100
+#: Listings shown per page (``?page=2`` shows twice as many): a phone scrolls through a
+#: few dozen; an 800-listing board in one page was half a megabyte.
+RESULTS_PER_PAGE = 30
+MAX_PAGES = 100
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,9 @@ class AttendeeBoard:
     contacts: list[ContactLine]
     #: Filter fields that did not parse, with their codes.
     filter_errors: dict[str, str] = field(default_factory=dict)
+    #: The first pages of ``view.found``, and the page that shows more (None: all shown).
+    shown: list[Scored] = field(default_factory=list)
+    next_page: int | None = None
 
 
 def _one(raw: Mapping[str, Any], name: str) -> str:
@@ -48,6 +58,13 @@ def _one(raw: Mapping[str, Any], name: str) -> str:
     if isinstance(value, list):
         value = value[0] if value else ""
     return value.strip() if isinstance(value, str) else ""
+
+
+def _registration(session: Session, seat: Seat) -> Registration:
+    registration = session.get(Registration, seat.registration.id)
+    if registration is None:
+        raise NotFound()
+    return registration
 
 
 def read_filters(board: ExchangeBoard, raw: Mapping[str, Any]) -> tuple[Filters, dict[str, str]]:
@@ -80,13 +97,33 @@ def read_filters(board: ExchangeBoard, raw: Mapping[str, Any]) -> tuple[Filters,
 
 
 def attendee_board(
-    session: Session, seat: Seat, raw_filters: Mapping[str, Any], now: datetime
+    session: Session,
+    seat: Seat,
+    raw_filters: Mapping[str, Any],
+    now: datetime,
+    *,
+    database: Database | None = None,
 ) -> AttendeeBoard:
-    """Record the visit and read what ``seat`` sees of its board (module docstring)."""
-    seat = enter(session, seat, now)
+    """Record the visit if it is a new one and read what ``seat`` sees of its board (see
+    the module docstring).
+
+    With ``database``, ``session`` only reads (a page's GET commits nothing, web/db.py):
+    a visit to record (at most once per visit, exchange_access.needs_entry) is then
+    written in a transaction of its own, taken in turn with the other writers, and
+    ``session`` starts a fresh read that holds it. Without, ``session`` is the caller's
+    write transaction and the visit goes into it."""
+    if needs_entry(seat, now):
+        if database is None:
+            seat = enter(session, seat, now)
+        else:
+            with database.queued_transaction() as writing:
+                enter(writing, seat_of(writing, _registration(writing, seat), now), now)
+            session.rollback()
+            seat = seat_of(session, _registration(session, seat), now)
     participant = seat.require_participant()
     filters, errors = read_filters(seat.board, raw_filters)
     view = ListingService(session).board(seat.board, now, viewer=seat, filters=filters)
+    shown, next_page = pages_of(view.found, raw_filters)
     return AttendeeBoard(
         seat=seat,
         participant=participant,
@@ -94,6 +131,8 @@ def attendee_board(
         filters=filters,
         contacts=contacts_of(session, seat, now),
         filter_errors=errors,
+        shown=shown,
+        next_page=next_page,
     )
 
 
@@ -102,6 +141,19 @@ class VisitorBoard:
     view: BoardView
     filters: Filters
     filter_errors: dict[str, str]
+    shown: list[Scored]
+    next_page: int | None
+
+
+def pages_of(found: list[Scored], raw: Mapping[str, Any]) -> tuple[list[Scored], int | None]:
+    """The listings the pages up to ``?page=`` show, and the next page's number (None
+    when nothing is left). A page number that does not parse is page 1."""
+    try:
+        page = parse_int("page", _one(raw, "page"), minimum=1, maximum=MAX_PAGES) or 1
+    except ValidationFailed:
+        page = 1
+    limit = page * RESULTS_PER_PAGE
+    return found[:limit], page + 1 if len(found) > limit and page < MAX_PAGES else None
 
 
 def visitor_board(
@@ -111,4 +163,5 @@ def visitor_board(
     board = public_board(session, event, now)
     filters, errors = read_filters(board, raw_filters)
     view = ListingService(session).board(board, now, viewer=None, filters=filters)
-    return VisitorBoard(view=view, filters=filters, filter_errors=errors)
+    shown, next_page = pages_of(view.found, raw_filters)
+    return VisitorBoard(view, filters, errors, shown, next_page)

@@ -11,8 +11,14 @@ import pytest
 from sqlalchemy import func, select
 
 from events.database import Database
-from events.models import Event, ExchangeBoard, ExchangeContact, ExchangeListing
-from tests.domain.test_exchange import flat_share_board
+from events.models import (
+    Event,
+    ExchangeBoard,
+    ExchangeContact,
+    ExchangeListing,
+    ExchangeParticipant,
+)
+from tests.domain.test_exchange import attendee, before, flat_share_board, post
 from tests.domain.test_registrations import open_event, person, register
 from tests.factories import Factories
 from tests.web.conftest import Client
@@ -246,3 +252,33 @@ def test_the_board_speaks_french(client: Client, evening: tuple[Event, str, str]
         f"/r/{ada}/offers/sharing", {"phone": "call me"}, headers={"accept-language": "fr"}
     )
     assert "Saisissez un numéro de téléphone" in refused.text
+
+
+def test_opening_the_board_records_the_visit_although_a_get_commits_nothing(
+    client: Client, db: Database, evening: tuple[Event, str, str]
+) -> None:
+    _event, ada, _bob = evening
+    assert count(db, ExchangeParticipant) == 0
+    offers(client, ada)
+    with db.session() as session:
+        participant = session.scalar(select(ExchangeParticipant))
+        assert participant is not None and participant.visited_at is not None
+    offers(client, ada)  # the same visit: nothing more written
+    assert count(db, ExchangeParticipant) == 1
+
+
+def test_a_long_board_shows_thirty_listings_and_a_link_to_more(
+    client: Client, db: Database, evening: tuple[Event, str, str]
+) -> None:
+    event, _ada, bob = evening
+    for n in range(4):
+        author = attendee(db, event, f"author{n}")
+        for k in range(8):
+            post(db, author, before(event), text=f"Room number {n}-{k}")
+    page = offers(client, bob)
+    assert "32 listings found" in page and page.count('class="exchange-listing"') == 30
+    more = re.search(r'href="(/r/[^"]+page=2)"', page)
+    assert more is not None
+    second = client.get(more.group(1).replace("&amp;", "&"))
+    assert second.text.count('class="exchange-listing"') == 32 and "page=3" not in second.text
+    assert "Show more" not in second.text

@@ -15,6 +15,7 @@ The pages are private: never cached, never indexed, no ``Referer``.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
@@ -122,6 +123,14 @@ def _query(request: Request) -> dict[str, Any]:
     }
 
 
+def _more_url(request: Request, next_page: int | None) -> str | None:
+    """This page's address asking for ``next_page`` (None: no more to show)."""
+    if next_page is None:
+        return None
+    query = [(key, value) for key, value in request.query_params.multi_items() if key != "page"]
+    return f"{request.url.path}?{urlencode([*query, ('page', str(next_page))])}"
+
+
 def _private(response: Response[Any]) -> Response[Any]:
     response.headers.update(PRIVATE_HEADERS)
     return response
@@ -158,10 +167,14 @@ class OffersController(Controller):
         status_code: int = 200,
     ) -> Response[Any]:
         """The board; ``form`` names the form that shows ``values`` and ``errors``
-        (``listing:<category>``, ``sharing`` or ``contact:<listing id>``)."""
+        (``listing:<category>``, ``sharing`` or ``contact:<listing id>``). A GET's
+        session only reads: the visit is then recorded apart (``database``)."""
         now = utcnow()
         query = _query(request)
-        seen = attendee_board(session, _seat(session, token), query, now)
+        reading = request.method == "GET"
+        database = request.app.state.db if reading else None
+        seat = _seat(session, token)
+        seen = attendee_board(session, seat, query, now, database=database)
         return _private(
             page(
                 request,
@@ -177,6 +190,7 @@ class OffersController(Controller):
                 errors=errors or {},
                 filter_values=query,
                 filter_errors=field_errors(seen.filter_errors),
+                more_url=_more_url(request, seen.next_page),
                 field_name=field_name,
                 kinds=FieldKind,
                 now=now,
@@ -391,6 +405,7 @@ class PublicOffersController(Controller):
                 errors={},
                 filter_values=query,
                 filter_errors=field_errors(seen.filter_errors),
+                more_url=_more_url(request, seen.next_page),
                 field_name=field_name,
                 kinds=FieldKind,
             )
