@@ -201,6 +201,27 @@ def passes(listing: ListingView, filters: Filters, category: Category | None) ->
     return True
 
 
+#: Remembered agreements of two listings, by both versions and the category's definition:
+#: a board is viewed again and again (each filter, each reload) against the same few own
+#: listings, and an agreement changes only when one of the three does. Bounded: cleared
+#: when full (a board view then computes its agreements once more).
+_AGREEMENTS: dict[tuple[Any, ...], tuple[Reason, ...]] = {}
+AGREEMENTS_KEPT = 50_000
+
+
+def remembered_agreements(
+    category: Category, own: ListingView, listing: ListingView
+) -> tuple[Reason, ...]:
+    """:func:`agreements` of ``own`` and ``listing``, computed once per version of each."""
+    key = (category, own.id, own.updated_at, listing.id, listing.updated_at)
+    found = _AGREEMENTS.get(key)
+    if found is None:
+        if len(_AGREEMENTS) >= AGREEMENTS_KEPT:
+            _AGREEMENTS.clear()
+        found = _AGREEMENTS[key] = tuple(agreements(category, own.details, listing.details))
+    return found
+
+
 def score(
     listing: ListingView, mine: Sequence[ListingView], categories: Mapping[str, Category]
 ) -> tuple[int, tuple[Reason, ...]]:
@@ -213,7 +234,7 @@ def score(
     for own in mine:
         if own.category != listing.category or own.side == listing.side:
             continue
-        reasons = tuple(agreements(category, own.details, listing.details))
+        reasons = remembered_agreements(category, own, listing)
         points = sum(reason.points for reason in reasons)
         if points > best[0]:
             best = (points, reasons)
