@@ -22,6 +22,7 @@ from events.models.exchange import (
     ExchangeContact,
     ExchangeListing,
     ExchangeParticipant,
+    ExchangeReport,
     Side,
 )
 from events.models.external import ExternalCalendar
@@ -52,6 +53,7 @@ __all__ = [
     "ExchangeContact",
     "ExchangeListing",
     "ExchangeParticipant",
+    "ExchangeReport",
     "ExternalCalendar",
     "Invitation",
     "JobLease",

@@ -10,6 +10,7 @@
 - ``ExchangeContact``: "I'm interested", relayed to the listing's author, who accepts or
   declines: the double opt-in (events/services/exchange_contacts.py).
 - ``ExchangeBlock``: someone a participant never wants to hear from again.
+- ``ExchangeReport``: someone reported a listing (one report per person and listing).
 
 Every row goes with the registration its participant came from (``ON DELETE CASCADE``
 from the participant), and is deleted when that registration is erased or anonymised
@@ -134,6 +135,9 @@ class ExchangeListing(Base):
     #: The category's fields, by field id (events/services/exchange_categories.py).
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=expression.false())
+    #: Hidden by moderation: reported by enough people, or by the organisers, until they
+    #: put it back (events/services/exchange_reports.py).
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=expression.false())
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
 
 
@@ -185,5 +189,18 @@ class ExchangeBlock(Base):
         ForeignKey("exchange_participant.id", ondelete="CASCADE")
     )
     blocked_id: Mapped[UUID] = mapped_column(
+        ForeignKey("exchange_participant.id", ondelete="CASCADE"), index=True
+    )
+
+
+class ExchangeReport(Base):
+    __tablename__ = "exchange_report"
+    __table_args__ = (UniqueConstraint("listing_id", "reporter_id", name="uq_exchange_report"),)
+
+    board_id: Mapped[UUID] = mapped_column(
+        ForeignKey("exchange_board.id", ondelete="CASCADE"), index=True
+    )
+    listing_id: Mapped[UUID] = mapped_column(ForeignKey("exchange_listing.id", ondelete="CASCADE"))
+    reporter_id: Mapped[UUID] = mapped_column(
         ForeignKey("exchange_participant.id", ondelete="CASCADE"), index=True
     )

@@ -9,7 +9,8 @@ through (``expire_days`` after its end), or earlier if deleted.
 and everyone when the board is public, never the author's own in the list (they have
 "my listings"); not once it expired or while paused; not while its author's registration
 no longer gives a seat (cancelled, declined); never between two people when one blocked
-the other, in either direction; never once moderation hid it. Nothing else reads the
+the other, in either direction; never once moderation hid it, nor to someone who reported
+it (events/services/exchange_reports.py). Nothing else reads the
 listing table for a page.
 """
 
@@ -30,6 +31,7 @@ from events.models import (
     ExchangeBoard,
     ExchangeListing,
     ExchangeParticipant,
+    ExchangeReport,
     Registration,
     Side,
 )
@@ -122,6 +124,21 @@ def blocked_between(viewer_id: UUID) -> ColumnElement[bool]:
     return ExchangeListing.participant_id.in_(
         blocked_by_viewer
     ) | ExchangeListing.participant_id.in_(blocking_viewer)
+
+
+def _shown_to(viewer: Seat | None, now: datetime) -> list[ColumnElement[bool]]:
+    """SQL: the listing may be shown to ``viewer`` (see the module docstring)."""
+    clauses = [
+        ExchangeListing.expires_at > now,
+        ExchangeListing.paused.is_(False),
+        ExchangeListing.hidden.is_(False),
+        seated_clause(),
+    ]
+    if viewer is not None and viewer.participant is not None:
+        me = viewer.participant.id
+        reported = select(ExchangeReport.listing_id).where(ExchangeReport.reporter_id == me)
+        clauses += [~blocked_between(me), ~ExchangeListing.id.in_(reported)]
+    return clauses
 
 
 class ListingService:
@@ -234,16 +251,10 @@ class ListingService:
         """The listings of ``board`` that ``viewer`` (None: a visitor of a public
         board) may see, see the module docstring; narrowed to a category or a side."""
         query = _listing_columns().where(
-            ExchangeListing.board_id == board.id,
-            ExchangeListing.expires_at > now,
-            ExchangeListing.paused.is_(False),
-            seated_clause(),
+            ExchangeListing.board_id == board.id, *_shown_to(viewer, now)
         )
         if viewer is not None and viewer.participant is not None:
-            participant_id = viewer.participant.id
-            query = query.where(
-                ExchangeListing.participant_id != participant_id, ~blocked_between(participant_id)
-            )
+            query = query.where(ExchangeListing.participant_id != viewer.participant.id)
         if category:
             query = query.where(ExchangeListing.category == category)
         if side:
@@ -262,12 +273,8 @@ class ListingService:
         query = _listing_columns().where(
             ExchangeListing.id == key,
             ExchangeListing.board_id == board.id,
-            ExchangeListing.expires_at > now,
-            ExchangeListing.paused.is_(False),
-            seated_clause(),
+            *_shown_to(viewer, now),
         )
-        if viewer is not None and viewer.participant is not None:
-            query = query.where(~blocked_between(viewer.participant.id))
         row = self.session.execute(query).first()
         if row is None:
             raise NotFound()

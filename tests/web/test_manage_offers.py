@@ -77,3 +77,28 @@ def test_an_unknown_preset_is_refused(client: Client, db: Database, event: Event
     assert refused.status_code == 400 and "Choose one of the options offered." in refused.text
     with db.session() as session:
         assert session.query(ExchangeBoard).count() == 0
+
+
+def test_reported_listings_reach_the_organisers_queue_without_who_reported(
+    client: Client, other_client: Client, db: Database, event: Event
+) -> None:
+    client.submit(f"{url(event)}/on", {"preset": "flat_share"})
+    ada = token_of(db, event, "ada")
+    post_listing(other_client, ada, side="offer", text="Dubious room offer")
+    reporters = [token_of(db, event, f"reporter{n}") for n in range(3)]
+    for reporter in reporters:
+        listing = listing_id(offers(other_client, reporter))
+        done = other_client.submit(
+            f"/r/{reporter}/offers/report", {"listing": listing}, follow_redirects=True
+        )
+        assert "the listing is reported" in done.text and "Dubious room offer" not in done.text
+    late = token_of(db, event, "late")
+    assert "Dubious room offer" not in offers(other_client, late)  # hidden for everyone
+    page = client.get(url(event)).text
+    assert "Dubious room offer" in page and "3 reports" in page and "Hidden" in page
+    assert "reporter" not in page.lower().replace("reported", "")
+    restored = client.submit(f"{url(event)}/moderate", {"listing": listing, "action": "restore"})
+    assert restored.status_code == 303
+    assert "Dubious room offer" in offers(other_client, late)
+    gone = client.submit(f"{url(event)}/moderate", {"listing": "nope", "action": "hide"})
+    assert gone.status_code == 303

@@ -19,10 +19,11 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
-from events.errors import ValidationFailed
+from events.errors import NotFound, ValidationFailed
 from events.models import Community, Event, Membership
 from events.services.exchange_boards import MAX_EXPIRE_DAYS, BoardService, BoardSettings
 from events.services.exchange_categories import PRESETS
+from events.services.exchange_reports import moderate, reported_listings
 from web.auth import Access, access
 from web.forms import Form
 from web.i18n import current_locale
@@ -36,6 +37,12 @@ PAGE = "manage/offers.html"
 
 class SwitchOnForm(Form):
     preset: str = ""
+
+
+class ModerationForm(Form):
+    listing: str = ""
+    #: "hide" or "restore".
+    action: str = ""
 
 
 class SettingsForm(Form):
@@ -65,13 +72,16 @@ class ManageOffersController(Controller):
         status_code: int = 200,
     ) -> Template:
         locale = current_locale.get()
+        overview = BoardService(session).overview(event, utcnow())
+        board = overview.board
         return page(
             request,
             template,
             status_code=status_code,
             community=community,
             event=event,
-            overview=BoardService(session).overview(event, utcnow()),
+            overview=overview,
+            reported=reported_listings(session, board) if board is not None else [],
             presets={preset.id: preset.name(locale) for preset in PRESETS.values()},
             max_days=MAX_EXPIRE_DAYS,
             values=values or {},
@@ -173,3 +183,23 @@ class ManageOffersController(Controller):
                 status_code=400,
             )
         return self._done(request, community, managed_event, _("Settings saved."))
+
+    @post("/moderate", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def moderate(
+        self,
+        request: Request,
+        managed_event: NamedDependency[Event],
+        data: URLEncodedBody[ModerationForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        community = membership.community
+        board = BoardService(db_session).board_of(managed_event)
+        hide = data.action == "hide"
+        try:
+            moderate(db_session, board, data.listing, hide=hide)
+        except NotFound:
+            flash(request, _("This listing no longer exists."), "error")
+            return Redirect(page_url(community, managed_event), status_code=303)
+        done = _("The listing is hidden.") if hide else _("The listing is back on the board.")
+        return self._done(request, community, managed_event, done)

@@ -30,6 +30,7 @@ from events.services.exchange_access import Seat, seat_of
 from events.services.exchange_categories import FieldKind, field_name
 from events.services.exchange_contacts import answer, block, matches, request_contact, withdraw
 from events.services.exchange_listings import ListingInput, ListingService
+from events.services.exchange_reports import report_listing
 from events.services.exchange_sharing import SharingInput, choose_what_to_share
 from events.services.exchange_view import attendee_board, visitor_board
 from events.services.registrations import RegistrationService
@@ -358,6 +359,22 @@ class OffersController(Controller):
         except NotFound:
             return _gone(request, token)
         return _back(request, token, _("Your request is withdrawn."), "#contacts")
+
+    @post("/report", opt=access(Access.TOKEN), sync_to_thread=True)
+    def report_listing(
+        self,
+        request: Request,
+        token: FromPath[str],
+        data: URLEncodedBody[ListingActionForm],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        seat = _seat(db_session, token)
+        try:
+            report_listing(db_session, seat, data.listing, utcnow())
+        except NotFound:
+            return _gone(request, token)
+        done = _("Thank you: the listing is reported, and you no longer see it.")
+        return _back(request, token, done)
 
     @post("/block", opt=access(Access.TOKEN), sync_to_thread=True)
     def block_person(

@@ -1,4 +1,5 @@
-"""exchange_*: offers & needs boards, participants, listings, contact requests, blocks
+"""exchange_*: offers & needs boards, participants, listings, contact requests, blocks,
+reports
 
 Revision ID: 0070_offers
 Revises: 0014
@@ -140,6 +141,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("details", sa.JSON(), server_default="{}", nullable=False),
         sa.Column("paused", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("hidden", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("expires_at", DateTimeUTC(timezone=True), nullable=False),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", DateTimeUTC(timezone=True), nullable=False),
@@ -231,8 +233,49 @@ def upgrade() -> None:
             postgresql_where=sa.text("state IN ('pending', 'accepted')"),
         )
 
+    op.create_table(
+        "exchange_report",
+        sa.Column("id", GUID(length=16), nullable=False),
+        sa.Column("board_id", GUID(length=16), nullable=False),
+        sa.Column("listing_id", GUID(length=16), nullable=False),
+        sa.Column("reporter_id", GUID(length=16), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["board_id"],
+            ["exchange_board.id"],
+            name=op.f("fk_exchange_report_board_id_exchange_board"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["listing_id"],
+            ["exchange_listing.id"],
+            name=op.f("fk_exchange_report_listing_id_exchange_listing"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reporter_id"],
+            ["exchange_participant.id"],
+            name=op.f("fk_exchange_report_reporter_id_exchange_participant"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_report")),
+        sa.UniqueConstraint("listing_id", "reporter_id", name="uq_exchange_report"),
+    )
+    with op.batch_alter_table("exchange_report", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_exchange_report_board_id"), ["board_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_exchange_report_reporter_id"), ["reporter_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("exchange_report", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_exchange_report_reporter_id"))
+        batch_op.drop_index(batch_op.f("ix_exchange_report_board_id"))
+
+    op.drop_table("exchange_report")
     with op.batch_alter_table("exchange_contact", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_exchange_contact_live_pair",
