@@ -3,7 +3,9 @@
 Messages belong to a community through ``OutboxMessage.community_id``; every method takes
 the community and never returns another community's message. Bodies of sent messages hold
 attendees' private links: :func:`redact_private_links` hides them once a message is sent
-(the organisers need them only to help with a message that did not go out).
+(the organisers need them only to help with a message that did not go out). The body of
+a mail that relays what one attendee wrote to another (offers & needs) is never shown to
+them at all (:func:`body_for_organisers`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from events.clock import utcnow
 from events.database import Database
 from events.errors import NotFound
-from events.mail.notify import BULK_KINDS
+from events.mail.notify import BULK_KINDS, MailKind
 from events.models import Community, OutboxMessage, OutboxStatus
 
 PER_PAGE = 50
@@ -34,6 +36,20 @@ _PRIVATE_LINK = re.compile(r"(/r/)[A-Za-z0-9_-]{16,}")
 def redact_private_links(text: str) -> str:
     """``…/r/<token>…`` with the token replaced by an ellipsis."""
     return _PRIVATE_LINK.sub(r"\1…", text)
+
+
+#: Mails between attendees: the organisers see that they exist, never what they say.
+PRIVATE_KINDS = frozenset({MailKind.EXCHANGE_REQUEST.value})
+
+
+def body_for_organisers(message: OutboxMessage) -> str | None:
+    """The text the organisers may read of ``message``: None for a mail between
+    attendees, private links hidden once it is sent."""
+    if message.kind in PRIVATE_KINDS:
+        return None
+    if message.status is OutboxStatus.SENT:
+        return redact_private_links(message.text_body)
+    return message.text_body
 
 
 @dataclass(frozen=True)

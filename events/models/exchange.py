@@ -112,6 +112,10 @@ class ExchangeParticipant(Base):
     )
     phone: Mapped[str] = mapped_column(String(40), default="")
     meet_note: Mapped[str] = mapped_column(String(200), default="")
+    #: Whether a mail tells them of each request they receive (one click stops it).
+    notify: Mapped[bool] = mapped_column(Boolean, default=True, server_default=expression.true())
+    #: The secret of the "stop these mails" link in those mails (made with the first one).
+    unsubscribe_token: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     #: Requests sent on this board (only ever raised by a conditional increment: the cap).
     requests_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Listings posted after this moment are marked "new" for them: the start of their

@@ -11,6 +11,8 @@ The state machine of an ``ExchangeContact`` (events/models/exchange.py):
   message to the author of a listing they can see. The requester's "yes" is the request;
   nobody's address is shown to anyone: the message is relayed (the author's private page,
   and a mail through the outbox).
+- The author is told by mail too (events/services/exchange_notifications.py), unless
+  they stopped those mails.
 - **Accept / decline** (:func:`answer`): only the author, only while pending; one
   conditional ``UPDATE``, so two answers at once count once. Once **accepted**, both sides
   see what the other chose to share (:func:`matches`): never before, never otherwise.
@@ -48,6 +50,7 @@ from events.models.exchange import LIVE_CONTACT
 from events.services.exchange_access import Seat, enter, insert_for
 from events.services.exchange_categories import all_categories
 from events.services.exchange_listings import ListingService
+from events.services.exchange_notifications import notify_author
 from events.validation import clean_text
 
 REQUESTS_PER_PERSON = 15
@@ -153,7 +156,9 @@ def request_contact(
     if inserted is None:
         raise Conflict("already_in_contact")
     contact = session.get(ExchangeContact, inserted.id)
-    assert contact is not None
+    author = session.get(ExchangeParticipant, author_id)
+    assert contact is not None and author is not None
+    notify_author(session, contact, author)
     return contact
 
 

@@ -35,6 +35,12 @@ class SharingInput:
     share_email: str = ""
     phone: str = ""
     meet_note: str = ""
+    #: "on" when ticked: a mail for each request received.
+    notify: str = ""
+
+
+def _ticked(value: str) -> bool:
+    return value.strip().lower() in {"on", "yes", "true", "1"}
 
 
 def clean_phone(field: str, value: str) -> str:
@@ -61,8 +67,9 @@ def choose_what_to_share(
     errors.raise_if_any()
     participant = enter(session, seat, now, visit=False).require_participant()
     participant.display_name = name
-    participant.share_email = data.share_email.strip().lower() in {"on", "yes", "true", "1"}
+    participant.share_email = _ticked(data.share_email)
     participant.phone = phone
     participant.meet_note = note
+    participant.notify = _ticked(data.notify)
     session.flush()
     return participant

@@ -126,8 +126,9 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             ),
         )
         EventService(session).publish(event)
-        # Offers & needs on, so the registration below sits at a board (/r/{token}/offers).
-        BoardService(session).switch_on(ours, event=event, preset_id="flat_share")
+        # Offers & needs on, so the registration below sits at a board (/r/{token}/offers);
+        # public, so /e/{event}/offers answers everyone.
+        BoardService(session).switch_on(ours, event=event, preset_id="flat_share").public = True
         # A registration that the shared token opens (/r/{token}) and whose ticket is {code}.
         registered = (
             RegistrationService(session)

@@ -9,6 +9,7 @@ from events.database import Database
 from events.models import Event, ExchangeBoard
 from events.services.events import EventInput, EventService
 from tests.factories import Factories
+from tests.mail.scenario import outbox
 from tests.web.conftest import Client
 from tests.web.test_offers import contact_id, listing_id, offers, post_listing, token_of
 
@@ -102,3 +103,20 @@ def test_reported_listings_reach_the_organisers_queue_without_who_reported(
     assert "Dubious room offer" in offers(other_client, late)
     gone = client.submit(f"{url(event)}/moderate", {"listing": "nope", "action": "hide"})
     assert gone.status_code == 303
+
+
+def test_the_outbox_never_shows_organisers_what_attendees_wrote(
+    client: Client, other_client: Client, db: Database, event: Event
+) -> None:
+    client.submit(f"{url(event)}/on", {"preset": "flat_share"})
+    ada, bob = token_of(db, event, "ada"), token_of(db, event, "bob")
+    post_listing(other_client, ada, side="offer", text="Room near the canal")
+    listing = listing_id(offers(other_client, bob))
+    other_client.submit(f"/r/{bob}/offers/contact", {"listing": listing, "message": "Secret hello"})
+    [mail] = outbox(db, kind="exchange_request")
+    assert "Secret hello" in mail.text_body
+    page = client.get(f"/manage/coloc/outbox/{mail.id}")
+    assert page.status_code == 200
+    assert "Secret hello" not in page.text and "Room near the canal" not in page.text
+    assert "its content is not shown to organisers" in page.text
+    assert "Secret hello" not in client.get("/manage/coloc/outbox").text

@@ -21,6 +21,7 @@ from events.models import (
 from tests.domain.test_exchange import attendee, before, flat_share_board, post
 from tests.domain.test_registrations import open_event, person, register
 from tests.factories import Factories
+from tests.mail.scenario import outbox
 from tests.web.conftest import Client
 
 SECRET_PHONE = "+33 6 11 22 33 44"
@@ -282,3 +283,31 @@ def test_a_long_board_shows_thirty_listings_and_a_link_to_more(
     second = client.get(more.group(1).replace("&amp;", "&"))
     assert second.text.count('class="exchange-listing"') == 32 and "page=3" not in second.text
     assert "Show more" not in second.text
+
+
+def test_the_author_is_mailed_the_message_and_can_stop_these_mails_in_one_click(
+    client: Client, db: Database, evening: tuple[Event, str, str]
+) -> None:
+    _event, ada, bob = evening
+    evil = "<b>Bob</b> & co"
+    post_listing(client, ada, side="offer", text="Sunny room")
+    client.submit(
+        f"/r/{bob}/offers/contact", {"listing": listing_id(offers(client, bob)), "message": evil}
+    )
+    [mail] = outbox(db, kind="exchange_request")
+    assert mail.to_address == ADA_EMAIL
+    assert "Sunny room" in mail.text_body and evil in mail.text_body
+    assert "&lt;b&gt;Bob&lt;/b&gt; &amp; co" in mail.html_body and evil not in mail.html_body
+    assert "personbob@example.org" not in mail.text_body + mail.html_body + mail.subject
+    stop = re.search(r"(/offers/stop/[\w-]+)", mail.text_body)
+    assert stop is not None
+    assert "Stop these mails" in client.get(stop.group(1)).text  # a GET stops nothing
+    assert "Done: no more mails" in client.submit(stop.group(1)).text
+    assert "nothing to stop" in client.submit("/offers/stop/unknown").text
+    # The next request is shown on the page, not mailed.
+    carol = token_of(db, _event, "carol")
+    client.submit(
+        f"/r/{carol}/offers/contact",
+        {"listing": listing_id(offers(client, carol)), "message": "Hi"},
+    )
+    assert len(outbox(db, kind="exchange_request")) == 1

@@ -20,7 +20,11 @@ from web.controllers.manage_outbox import ManageOutboxController
 from web.controllers.manage_questions import ManageQuestionsController
 from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
-from web.controllers.offers import OffersController, PublicOffersController
+from web.controllers.offers import (
+    OfferMailsController,
+    OffersController,
+    PublicOffersController,
+)
 from web.controllers.public import switch_language
 from web.controllers.public_events import PublicEventsController
 from web.controllers.registrations import RegistrationController
@@ -33,6 +37,7 @@ ROUTE_HANDLERS = [
     RegistrationController,
     OffersController,
     PublicOffersController,
+    OfferMailsController,
     FeedsController,
     ManageEventsController,
     ManageImportsController,

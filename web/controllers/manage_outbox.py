@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from events.errors import NotFound
-from events.mail.outbox import OutboxService, redact_private_links
+from events.mail.outbox import OutboxService, body_for_organisers
 from events.models import Membership, OutboxStatus
 from web.auth import Access, access, provide_membership
 from web.i18n import gettext as _
@@ -53,6 +53,7 @@ def kind_labels() -> dict[str, str]:
         "event_changed": _("Event changed"),
         "event_cancelled": _("Event cancelled"),
         "reminder": _("Reminder"),
+        "exchange_request": _("Offers & needs request"),
     }
 
 
@@ -129,9 +130,7 @@ class ManageOutboxController(Controller):
             message = OutboxService(db_session).in_community(membership.community, item_id)
         except NotFound:
             return _gone(request, membership)
-        body = message.text_body
-        if message.status is OutboxStatus.SENT:
-            body = redact_private_links(body)
+        body = body_for_organisers(message)
         return page(
             request,
             "manage/outbox/message.html",

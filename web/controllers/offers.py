@@ -30,6 +30,7 @@ from events.services.exchange_access import Seat, seat_of
 from events.services.exchange_categories import FieldKind, field_name
 from events.services.exchange_contacts import answer, block, matches, request_contact, withdraw
 from events.services.exchange_listings import ListingInput, ListingService
+from events.services.exchange_notifications import stop_notifications
 from events.services.exchange_reports import report_listing
 from events.services.exchange_sharing import SharingInput, choose_what_to_share
 from events.services.exchange_view import attendee_board, visitor_board
@@ -84,12 +85,15 @@ class SharingForm(Form):
     share_email: str = ""
     phone: str = ""
     meet_note: str = ""
+    notify: str = ""
 
     def __post_init__(self) -> None:
         return None  # clean_text reports a NUL next to the field
 
     def to_input(self) -> SharingInput:
-        return SharingInput(self.display_name, self.share_email, self.phone, self.meet_note)
+        return SharingInput(
+            self.display_name, self.share_email, self.phone, self.meet_note, self.notify
+        )
 
 
 class ContactForm(Form):
@@ -291,6 +295,7 @@ class OffersController(Controller):
                     "share_email": data.share_email,
                     "phone": data.phone,
                     "meet_note": data.meet_note,
+                    "notify": data.notify,
                 },
                 errors=field_errors(failed.errors),
                 status_code=400,
@@ -427,3 +432,22 @@ class PublicOffersController(Controller):
                 kinds=FieldKind,
             )
         )
+
+
+class OfferMailsController(Controller):
+    """The "no more mails about requests" link of those mails (``/offers/stop/{token}``):
+    the GET asks (a mail scanner opening links stops nothing), the POST stops them."""
+
+    path = "/offers/stop/{token:str}"
+    include_in_schema = False
+
+    @get("/", opt=access(Access.TOKEN), sync_to_thread=False)
+    def ask(self, request: Request, token: FromPath[str]) -> Response[Any]:
+        return _private(page(request, "offers/stop.html", token=token, stopped=None))
+
+    @post("/", opt=access(Access.TOKEN), sync_to_thread=True)
+    def stop(
+        self, request: Request, token: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Response[Any]:
+        stopped = stop_notifications(db_session, token)
+        return _private(page(request, "offers/stop.html", token=token, stopped=stopped))

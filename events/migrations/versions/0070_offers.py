@@ -69,6 +69,8 @@ def upgrade() -> None:
         sa.Column("share_email", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("phone", sa.String(length=40), nullable=False),
         sa.Column("meet_note", sa.String(length=200), nullable=False),
+        sa.Column("notify", sa.Boolean(), server_default=sa.true(), nullable=False),
+        sa.Column("unsubscribe_token", sa.String(length=64), nullable=True),
         sa.Column("requests_sent", sa.Integer(), server_default="0", nullable=False),
         sa.Column("seen_until", DateTimeUTC(timezone=True), nullable=True),
         sa.Column("visited_at", DateTimeUTC(timezone=True), nullable=True),
@@ -88,6 +90,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_participant")),
+        sa.UniqueConstraint(
+            "unsubscribe_token", name=op.f("uq_exchange_participant_unsubscribe_token")
+        ),
         sa.UniqueConstraint("board_id", "person_key", name="uq_exchange_person"),
     )
     with op.batch_alter_table("exchange_participant", schema=None) as batch_op:
