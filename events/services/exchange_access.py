@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -84,14 +84,8 @@ def board_of_event(session: Session, event: Event) -> ExchangeBoard | None:
         session.scalars(select(ExchangeBoard).where(or_(*scopes), ExchangeBoard.enabled.is_(True)))
     )
     own = [board for board in boards if board.event_id == event.id]
-    return (own or boards or [None])[0]
-
-
-def board_events(board: ExchangeBoard) -> Select[tuple[UUID]]:
-    """SQL: the ids of the events whose registrations sit at ``board``."""
-    if board.event_id is not None:
-        return select(Event.id).where(Event.id == board.event_id)
-    return select(Event.id).where(Event.series_id == board.series_id)
+    found = own or boards
+    return found[0] if found else None
 
 
 def person_key_of(session: Session, event: Event, registration: Registration) -> str:

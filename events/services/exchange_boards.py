@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -295,10 +294,3 @@ class BoardService:
             requests=int(requests or 0),
             matches=int(matches or 0),
         )
-
-
-def board_by_id(session: Session, community: Community, board_id: UUID) -> ExchangeBoard:
-    board = session.get(ExchangeBoard, board_id)
-    if board is None or board.community_id != community.id:
-        raise NotFound()
-    return board

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
@@ -45,7 +45,7 @@ from events.models import (
     ExchangeParticipant,
     Registration,
 )
-from events.models.base import new_id
+from events.models.base import new_id, table_of
 from events.models.exchange import LIVE_CONTACT
 from events.services.exchange_access import Seat, enter, insert_for
 from events.services.exchange_categories import all_categories
@@ -72,7 +72,7 @@ def take_request_slot(session: Session, participant_id: UUID, cap: int) -> bool:
     ``UPDATE``, so simultaneous requests each see the count the others left and exactly
     ``cap`` of them pass (PostgreSQL re-checks the condition after the row lock; SQLite
     has one writer). False when the cap is reached."""
-    table = ExchangeParticipant.__table__
+    table = table_of(ExchangeParticipant)
     counted = session.execute(
         update(table)
         .where(table.c.id == participant_id, table.c.requests_sent < cap)
@@ -80,21 +80,6 @@ def take_request_slot(session: Session, participant_id: UUID, cap: int) -> bool:
         .returning(table.c.requests_sent)
     ).first()
     return counted is not None
-
-
-def is_blocked(session: Session, a: UUID, b: UUID) -> bool:
-    """Whether ``a`` blocked ``b`` or ``b`` blocked ``a``."""
-    return (
-        session.scalar(
-            select(ExchangeBlock.id).where(
-                or_(
-                    and_(ExchangeBlock.blocker_id == a, ExchangeBlock.blocked_id == b),
-                    and_(ExchangeBlock.blocker_id == b, ExchangeBlock.blocked_id == a),
-                )
-            )
-        )
-        is not None
-    )
 
 
 def _about(seat: Seat, category: str, side: str, text: str) -> str:
@@ -134,7 +119,7 @@ def request_contact(
     if not take_request_slot(session, requester.id, REQUESTS_PER_PERSON):
         raise Conflict("request_cap")
     pair = pair_key(requester.id, author_id)
-    table = ExchangeContact.__table__
+    table = table_of(ExchangeContact)
     inserted = session.execute(
         insert_for(session)(table)
         .values(
@@ -183,7 +168,7 @@ def _move(
 ) -> bool:
     """``contact`` from ``source`` to ``target`` if it is still in ``source`` (one
     conditional ``UPDATE``: of two simultaneous answers, one wins)."""
-    table = ExchangeContact.__table__
+    table = table_of(ExchangeContact)
     moved = session.execute(
         update(table)
         .where(table.c.id == contact.id, table.c.state == source.value)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from events.mail.notify import MailKind, queue_registration_mail
 from events.models import Event, ExchangeContact, ExchangeParticipant, Registration
+from events.models.base import table_of
 
 
 def notify_author(session: Session, contact: ExchangeContact, author: ExchangeParticipant) -> None:
@@ -50,8 +51,8 @@ def stop_notifications(session: Session, token: str) -> bool:
     holds it (already used or erased: nothing to stop)."""
     if not token or len(token) > 64:
         return False
-    table = ExchangeParticipant.__table__
+    table = table_of(ExchangeParticipant)
     stopped = session.execute(
         update(table).where(table.c.unsubscribe_token == token).values(notify=False)
     )
-    return bool(stopped.rowcount)
+    return bool(stopped.rowcount)  # type: ignore[attr-defined]

@@ -55,7 +55,7 @@ def report_listing(session: Session, seat: Seat, listing_id: UUID | str, now: da
         .values(hidden=True)
         .execution_options(synchronize_session=False)
     )
-    return bool(hidden.rowcount)
+    return bool(hidden.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
