@@ -14,6 +14,7 @@ The pages are private: never cached, never indexed, no ``Referer``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -148,6 +149,24 @@ def _back(
     return _private(Redirect(f"/r/{token}/offers{anchor}", status_code=303))
 
 
+def _act(
+    request: Request,
+    session: Session,
+    token: str,
+    action: Callable[[Seat], object],
+    done: str,
+    anchor: str = "",
+) -> Response[Any]:
+    """``action`` on the token's seat, then back to the board saying ``done``; a listing,
+    request or person the form names that is not there for this seat: :func:`_gone`."""
+    seat = _seat(session, token)
+    try:
+        action(seat)
+    except NotFound:
+        return _gone(request, token)
+    return _back(request, token, done, anchor)
+
+
 def _gone(request: Request, token: str) -> Response[Any]:
     """A listing, request or person named by the form that is not (or no longer) there for
     this seat: deleted, answered, blocked, or never theirs. The board says so."""
@@ -251,13 +270,16 @@ class OffersController(Controller):
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
         paused = data.paused == "yes"
-        seat = _seat(db_session, token)
-        try:
-            ListingService(db_session).pause(seat, data.listing, paused=paused)
-        except NotFound:
-            return _gone(request, token)
         done = _("Your listing is paused.") if paused else _("Your listing is back on the board.")
-        return _back(request, token, done, "#mine")
+        service = ListingService(db_session)
+        return _act(
+            request,
+            db_session,
+            token,
+            lambda seat: service.pause(seat, data.listing, paused=paused),
+            done,
+            "#mine",
+        )
 
     @post("/listings/delete", opt=access(Access.TOKEN), sync_to_thread=True)
     def delete_listing(
@@ -267,12 +289,15 @@ class OffersController(Controller):
         data: URLEncodedBody[ListingActionForm],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        seat = _seat(db_session, token)
-        try:
-            ListingService(db_session).delete(seat, data.listing)
-        except NotFound:
-            return _gone(request, token)
-        return _back(request, token, _("Your listing is deleted."), "#mine")
+        service = ListingService(db_session)
+        return _act(
+            request,
+            db_session,
+            token,
+            lambda seat: service.delete(seat, data.listing),
+            _("Your listing is deleted."),
+            "#mine",
+        )
 
     @post("/sharing", opt=access(Access.TOKEN), sync_to_thread=True)
     def choose_sharing(
@@ -338,17 +363,19 @@ class OffersController(Controller):
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
         accept = data.accept == "yes"
-        seat = _seat(db_session, token)
-        try:
-            answer(db_session, seat, data.contact, accept=accept, now=utcnow())
-        except NotFound:
-            return _gone(request, token)
         done = (
             _("It is a match: you now see what each of you shares.")
             if accept
             else _("Declined. They are not told so.")
         )
-        return _back(request, token, done, "#contacts")
+        return _act(
+            request,
+            db_session,
+            token,
+            lambda seat: answer(db_session, seat, data.contact, accept=accept, now=utcnow()),
+            done,
+            "#contacts",
+        )
 
     @post("/withdraw", opt=access(Access.TOKEN), sync_to_thread=True)
     def withdraw_request(
@@ -358,12 +385,14 @@ class OffersController(Controller):
         data: URLEncodedBody[AnswerForm],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        seat = _seat(db_session, token)
-        try:
-            withdraw(db_session, seat, data.contact, utcnow())
-        except NotFound:
-            return _gone(request, token)
-        return _back(request, token, _("Your request is withdrawn."), "#contacts")
+        return _act(
+            request,
+            db_session,
+            token,
+            lambda seat: withdraw(db_session, seat, data.contact, utcnow()),
+            _("Your request is withdrawn."),
+            "#contacts",
+        )
 
     @post("/report", opt=access(Access.TOKEN), sync_to_thread=True)
     def report_listing(
@@ -373,13 +402,13 @@ class OffersController(Controller):
         data: URLEncodedBody[ListingActionForm],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        seat = _seat(db_session, token)
-        try:
-            report_listing(db_session, seat, data.listing, utcnow())
-        except NotFound:
-            return _gone(request, token)
-        done = _("Thank you: the listing is reported, and you no longer see it.")
-        return _back(request, token, done)
+        return _act(
+            request,
+            db_session,
+            token,
+            lambda seat: report_listing(db_session, seat, data.listing, utcnow()),
+            _("Thank you: the listing is reported, and you no longer see it."),
+        )
 
     @post("/block", opt=access(Access.TOKEN), sync_to_thread=True)
     def block_person(
@@ -389,13 +418,13 @@ class OffersController(Controller):
         data: URLEncodedBody[BlockForm],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        seat = _seat(db_session, token)
-        try:
-            block(db_session, seat, data.participant, utcnow())
-        except NotFound:
-            return _gone(request, token)
-        done = _("Blocked: you will not see each other's listings or messages any more.")
-        return _back(request, token, done)
+        return _act(
+            request,
+            db_session,
+            token,
+            lambda seat: block(db_session, seat, data.participant, utcnow()),
+            _("Blocked: you will not see each other's listings or messages any more."),
+        )
 
 
 class PublicOffersController(Controller):
