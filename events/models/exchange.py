@@ -20,6 +20,7 @@ from the participant), and is deleted when that registration is erased or anonym
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -114,8 +115,12 @@ class ExchangeParticipant(Base):
     meet_note: Mapped[str] = mapped_column(String(200), default="")
     #: Whether a mail tells them of each request they receive (one click stops it).
     notify: Mapped[bool] = mapped_column(Boolean, default=True, server_default=expression.true())
-    #: The secret of the "stop these mails" link in those mails (made with the first one).
-    unsubscribe_token: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    #: The secret of the "stop these mails" link in those mails, made with the row (so a
+    #: request never writes the author's row: two people asking each other at once would
+    #: lock each other's rows in opposite orders).
+    unsubscribe_token: Mapped[str] = mapped_column(
+        String(64), unique=True, default=lambda: secrets.token_urlsafe(24)
+    )
     #: Requests sent on this board (only ever raised by a conditional increment: the cap).
     requests_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Listings posted after this moment are marked "new" for them: the start of their

@@ -4,14 +4,12 @@ Each request queues one mail (events/mail/notify.py, ``exchange_request``) to th
 address of the author's registration, through the outbox and in their language: who
 wrote is not said (only what their listing was and the message), and nothing in it
 gives the requester's address. It carries a link that stops these mails for this board
-at once (``/offers/stop/{token}``, a random secret made with the first mail); the author
+at once (``/offers/stop/{token}``, a random secret made with the participant); the author
 turns them back on in "How you appear". Queued in the request's transaction: a refused
 request queues nothing; erasure and anonymisation delete queued mails with the rest.
 """
 
 from __future__ import annotations
-
-import secrets
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -22,16 +20,14 @@ from events.models.base import table_of
 
 
 def notify_author(session: Session, contact: ExchangeContact, author: ExchangeParticipant) -> None:
-    """Queue the mail of ``contact`` to its ``author``, unless they stopped these mails."""
+    """Queue the mail of ``contact`` to its ``author``, unless they stopped these mails.
+    Reads the author's row, never writes it (see ``ExchangeParticipant.unsubscribe_token``)."""
     if not author.notify:
         return
     registration = session.get(Registration, author.registration_id)
     event = session.get(Event, registration.event_id) if registration is not None else None
     if registration is None or event is None:
         return
-    if author.unsubscribe_token is None:
-        author.unsubscribe_token = secrets.token_urlsafe(24)
-        session.flush()
     queue_registration_mail(
         session,
         event,

@@ -70,7 +70,7 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=40), nullable=False),
         sa.Column("meet_note", sa.String(length=200), nullable=False),
         sa.Column("notify", sa.Boolean(), server_default=sa.true(), nullable=False),
-        sa.Column("unsubscribe_token", sa.String(length=64), nullable=True),
+        sa.Column("unsubscribe_token", sa.String(length=64), nullable=False),
         sa.Column("requests_sent", sa.Integer(), server_default="0", nullable=False),
         sa.Column("seen_until", DateTimeUTC(timezone=True), nullable=True),
         sa.Column("visited_at", DateTimeUTC(timezone=True), nullable=True),
