@@ -243,18 +243,32 @@ class BoardService:
         self._store(board, kept)
 
     # -- figures --------------------------------------------------------------------------
-    def overview(self, event: Event, now: datetime) -> BoardOverview:
-        """``event``'s own board and, while it is on, its figures."""
-        board = board_for(self.session, event=event)
+    def overview(self, owner: Event | Series, now: datetime) -> BoardOverview:
+        """The own board of ``owner`` (an event or a series) and, while it is on, its
+        figures."""
+        board = self._own_board(owner)
         on = board is not None and board.enabled
         return BoardOverview(board, self.figures(board, now) if on and board else None)
 
-    def board_of(self, event: Event) -> ExchangeBoard:
-        """``event``'s own board (``NotFound`` when never switched on)."""
-        board = board_for(self.session, event=event)
+    def board_of(self, owner: Event | Series) -> ExchangeBoard:
+        """The own board of ``owner`` (``NotFound`` when never switched on)."""
+        board = self._own_board(owner)
         if board is None:
             raise NotFound()
         return board
+
+    def switch_on_for(
+        self, community: Community, owner: Event | Series, preset_id: str, locale: str
+    ) -> ExchangeBoard:
+        """:meth:`switch_on` for an event or a series."""
+        if isinstance(owner, Event):
+            return self.switch_on(community, event=owner, preset_id=preset_id, locale=locale)
+        return self.switch_on(community, series=owner, preset_id=preset_id, locale=locale)
+
+    def _own_board(self, owner: Event | Series) -> ExchangeBoard | None:
+        if isinstance(owner, Event):
+            return board_for(self.session, event=owner)
+        return board_for(self.session, series=owner)
 
     def figures(self, board: ExchangeBoard, now: datetime) -> BoardFigures:
         """Counts of what is on the board now (see the module docstring)."""

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from events.database import Database
-from events.models import Event, ExchangeBoard
+from events.models import Community, Event, ExchangeBoard
 from events.services.events import EventInput, EventService
+from events.services.series import SeriesInput, SeriesService
 from tests.factories import Factories
 from tests.mail.scenario import outbox
 from tests.web.conftest import Client
@@ -120,3 +123,30 @@ def test_the_outbox_never_shows_organisers_what_attendees_wrote(
     assert "Secret hello" not in page.text and "Room near the canal" not in page.text
     assert "its content is not shown to organisers" in page.text
     assert "Secret hello" not in client.get("/manage/coloc/outbox").text
+
+
+def test_a_series_board_is_switched_on_for_every_occurrence(
+    client: Client, other_client: Client, db: Database, make: Factories, event: Event
+) -> None:
+    with db.transaction() as session:
+        community = session.get(Community, event.community_id)
+        assert community is not None
+        series = SeriesService(session).create(
+            community,
+            SeriesInput(title="Jeudis de la coloc", starts_on="2027-01-07", publish="on"),
+            today=date(2027, 1, 1),
+        )
+        first, second = SeriesService(session).occurrences(series)[:2]
+    here = f"/manage/coloc/series/{series.slug}/offers"
+    assert f'href="{here}"' in client.get(f"/manage/coloc/series/{series.slug}").text
+    assert "shared by every occurrence" in client.get(here).text
+    assert client.submit(f"{here}/on", {"preset": "projects"}).status_code == 303
+    ada, bob = token_of(db, first, "ada"), token_of(db, second, "bob")
+    answer = other_client.submit(
+        f"/r/{ada}/offers/listings", {"category": "skills", "side": "offer", "text": "Python help"}
+    )
+    assert answer.status_code == 303
+    assert "Python help" in offers(other_client, bob)  # another occurrence, the same board
+    assert "1 listing" in client.get(here).text
+    assert client.submit(f"{here}/off").status_code == 303
+    assert other_client.get(f"/r/{bob}/offers").status_code == 404

@@ -15,7 +15,7 @@ from web.controllers.manage_attendees import ManageAttendeesController
 from web.controllers.manage_door import ManageDoorController
 from web.controllers.manage_events import ManageEventsController
 from web.controllers.manage_imports import ManageImportsController
-from web.controllers.manage_offers import ManageOffersController
+from web.controllers.manage_offers import ManageOffersController, ManageSeriesOffersController
 from web.controllers.manage_outbox import ManageOutboxController
 from web.controllers.manage_questions import ManageQuestionsController
 from web.controllers.manage_series import ManageSeriesController
@@ -49,6 +49,7 @@ ROUTE_HANDLERS = [
     DoorOfflineController,
     ManageQuestionsController,
     ManageOffersController,
+    ManageSeriesOffersController,
     ManageOutboxController,
     ManageSeriesController,
     ManageVenuesController,
