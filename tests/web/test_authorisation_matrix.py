@@ -150,6 +150,7 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             ),
             today=date(2030, 1, 1),
         )
+        BoardService(session).switch_on(ours, series=series, preset_id="projects")
     return World(
         path_values={
             "group": "ours",

@@ -311,3 +311,37 @@ def test_the_author_is_mailed_the_message_and_can_stop_these_mails_in_one_click(
         {"listing": listing_id(offers(client, carol)), "message": "Hi"},
     )
     assert len(outbox(db, kind="exchange_request")) == 1
+
+
+def test_the_author_edits_a_listing_from_a_prefilled_form(
+    client: Client, db: Database, evening: tuple[Event, str, str]
+) -> None:
+    _event, ada, bob = evening
+    post_listing(client, ada, side="offer", text="Room near the canal", f_budget_min="600")
+    page = offers(client, ada)
+    assert 'name="f_budget_min" value="600"' in page and ">Room near the canal</textarea>" in page
+    own = re.search(r'name="listing" value="([0-9a-f-]{36})"', page.split('id="mine"')[1])
+    assert own is not None
+    refused = client.submit(
+        f"/r/{ada}/offers/listings/edit",
+        {"listing": own.group(1), "category": "room", "side": "offer", "text": ""},
+    )
+    assert refused.status_code == 400 and "This field is required." in refused.text
+    saved = client.submit(
+        f"/r/{ada}/offers/listings/edit",
+        {
+            "listing": own.group(1),
+            "category": "room",
+            "side": "offer",
+            "text": "Room, now furnished",
+        },
+    )
+    assert saved.status_code == 303
+    assert "Room, now furnished" in offers(client, bob)
+    gone = client.submit(
+        f"/r/{bob}/offers/listings/edit",
+        {"listing": own.group(1), "category": "room", "side": "need", "text": "Mine now"},
+        follow_redirects=True,
+    )
+    assert "This is no longer on the board" in gone.text
+    assert "Mine now" not in offers(client, ada)

@@ -28,7 +28,7 @@ from events.clock import utcnow
 from events.errors import NotFound, ValidationFailed
 from events.models import Event
 from events.services.exchange_access import Seat, seat_of
-from events.services.exchange_categories import FieldKind, field_name
+from events.services.exchange_categories import FieldKind, field_name, form_values
 from events.services.exchange_contacts import answer, block, matches, request_contact, withdraw
 from events.services.exchange_listings import ListingInput, ListingService
 from events.services.exchange_notifications import stop_notifications
@@ -64,6 +64,8 @@ async def provide_fields(request: Request) -> dict[str, Any]:
 
 
 class ListingForm(Form):
+    #: The listing being edited ("" when posting).
+    listing: str = ""
     category: str = ""
     side: str = ""
     text: str = ""
@@ -216,6 +218,7 @@ class OffersController(Controller):
                 filter_errors=field_errors(seen.filter_errors),
                 more_url=_more_url(request, seen.next_page),
                 field_name=field_name,
+                form_values=form_values,
                 kinds=FieldKind,
                 now=now,
             )
@@ -260,6 +263,33 @@ class OffersController(Controller):
                 status_code=400,
             )
         return _back(request, token, _("Your listing is on the board."), "#mine")
+
+    @post("/listings/edit", opt=access(Access.TOKEN), sync_to_thread=True)
+    def edit_listing(
+        self,
+        request: Request,
+        token: FromPath[str],
+        data: URLEncodedBody[ListingForm],
+        fields: NamedDependency[dict[str, Any]],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        listing = ListingInput(data.category, data.side, data.text, fields)
+        seat = _seat(db_session, token)
+        try:
+            ListingService(db_session).edit(seat, data.listing, listing, utcnow())
+        except NotFound:
+            return _gone(request, token)
+        except ValidationFailed as failed:
+            return self._board(
+                request,
+                db_session,
+                token,
+                form=f"edit:{data.listing}",
+                values={**data.values(), **fields},
+                errors=field_errors(failed.errors),
+                status_code=400,
+            )
+        return _back(request, token, _("Your listing is saved."), "#mine")
 
     @post("/listings/pause", opt=access(Access.TOKEN), sync_to_thread=True)
     def pause_listing(
