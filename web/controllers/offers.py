@@ -224,6 +224,21 @@ class OffersController(Controller):
             )
         )
 
+    def _refused(
+        self,
+        request: Request,
+        session: Session,
+        token: str,
+        form: str,
+        values: dict[str, Any],
+        failed: ValidationFailed,
+    ) -> Response[Any]:
+        """The board again with ``form`` showing ``values`` and what is wrong (400)."""
+        errors = field_errors(failed.errors)
+        return self._board(
+            request, session, token, form=form, values=values, errors=errors, status_code=400
+        )
+
     @get("/", opt=access(Access.TOKEN), sync_to_thread=True)
     def board(
         self, request: Request, token: FromPath[str], db_session: NamedDependency[Session]
@@ -253,14 +268,13 @@ class OffersController(Controller):
         try:
             ListingService(db_session).post(_seat(db_session, token), listing, utcnow())
         except ValidationFailed as failed:
-            return self._board(
+            return self._refused(
                 request,
                 db_session,
                 token,
-                form=f"listing:{data.category}",
-                values={**data.values(), **fields},
-                errors=field_errors(failed.errors),
-                status_code=400,
+                f"listing:{data.category}",
+                {**data.values(), **fields},
+                failed,
             )
         return _back(request, token, _("Your listing is on the board."), "#mine")
 
@@ -280,14 +294,13 @@ class OffersController(Controller):
         except NotFound:
             return _gone(request, token)
         except ValidationFailed as failed:
-            return self._board(
+            return self._refused(
                 request,
                 db_session,
                 token,
-                form=f"edit:{data.listing}",
-                values={**data.values(), **fields},
-                errors=field_errors(failed.errors),
-                status_code=400,
+                f"edit:{data.listing}",
+                {**data.values(), **fields},
+                failed,
             )
         return _back(request, token, _("Your listing is saved."), "#mine")
 
@@ -340,20 +353,19 @@ class OffersController(Controller):
         try:
             choose_what_to_share(db_session, _seat(db_session, token), data.to_input(), utcnow())
         except ValidationFailed as failed:
-            return self._board(
+            return self._refused(
                 request,
                 db_session,
                 token,
-                form="sharing",
-                values={
+                "sharing",
+                {
                     "display_name": data.display_name,
                     "share_email": data.share_email,
                     "phone": data.phone,
                     "meet_note": data.meet_note,
                     "notify": data.notify,
                 },
-                errors=field_errors(failed.errors),
-                status_code=400,
+                failed,
             )
         return _back(request, token, _("Saved: your matches will see this."), "#sharing")
 
@@ -372,14 +384,13 @@ class OffersController(Controller):
         except NotFound:
             return _gone(request, token)
         except ValidationFailed as failed:
-            return self._board(
+            return self._refused(
                 request,
                 db_session,
                 token,
-                form=f"contact:{data.listing}",
-                values={"message": data.message},
-                errors=field_errors(failed.errors),
-                status_code=400,
+                f"contact:{data.listing}",
+                {"message": data.message},
+                failed,
             )
         done = _("Your message is sent. You will see here when they answer.")
         return _back(request, token, done, "#contacts")
