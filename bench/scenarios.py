@@ -1081,3 +1081,23 @@ def support_hot() -> Scenario:
         verify=support_counts_hold,
         threshold=Threshold(min_ratio_pct=SUPPORT_MIN_PCT),
     )
+
+
+# -- offers & needs (issue 17) -----------------------------------------------------------------
+#: Issue 17: a listings page for a 500-person evening with 800 listings, filtered: >= 5 %.
+OFFERS_MIN_PCT = 5
+
+
+@register
+def offers_board() -> Scenario:
+    """GET /r/{token}/offers filtered (rooms offered within a budget), 500 people and 800
+    listings on the board, ranked against the viewer's own: >= 5 % of /healthz."""
+    from offers_seed import OFFERS_PATH, seed_offers_evening
+
+    return Scenario(
+        name="offers-board",
+        path=OFFERS_PATH,
+        description="offers & needs board, 800 listings, filtered and ranked",
+        seed=seed_offers_evening,
+        threshold=Threshold(min_ratio_pct=OFFERS_MIN_PCT),
+    )

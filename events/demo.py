@@ -6,7 +6,8 @@ series with proposals in each state (supported, under discussion, accepted and o
 next programme, declined with a reason, withdrawn); events open for registration, made
 through ``RegistrationService`` so the counters are right: one nearly full with a waitlist,
 one where registrations wait for approval (and the organisers ask two questions), confirmed
-registrations with tickets.
+registrations with tickets; the flat-share evening has offers & needs on, with a dozen
+listings (events/demo_offers.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from events.clock import utcnow
+from events.demo_offers import seed_offers
 from events.models import Community, Event, Series, User
 from events.services import identity
 from events.services.accounts import AccountService
@@ -373,8 +376,8 @@ def _seed_registrations(
     for registration in pending[:2]:
         registrations.approve(registration)  # confirmed, with a ticket; the rest wait
 
-    for n in range(40, 45):
-        registrations.register(one_off, _person(n))
+    flat_sharers = [registrations.register(one_off, _person(n)).registration for n in range(40, 52)]
+    seed_offers(session, community, one_off, flat_sharers, utcnow())
 
 
 def today_in_paris() -> date:

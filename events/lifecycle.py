@@ -30,6 +30,10 @@ The questions, and who asks them:
 - **feedback open** (``feedback_closed_reason``): the people who came answer once the
   event is over, for ``FEEDBACK_OPEN_FOR`` after its end; each answer stays editable for
   ``FEEDBACK_EDITABLE_FOR`` after it was first given.
+- **offers & needs open** (``exchange_open``): an event's offers & needs board takes
+  listings and requests while the event is published and until ``expire_days`` after its
+  end (``exchange_closes_at``): people meet at the event and write to each other after.
+  Listings posted for it expire then.
 
 Each ``require_*`` raises the ``Conflict`` code the pages translate (web/messages.py).
 """
@@ -199,3 +203,15 @@ def require_unpublishable(event: Event, registrations: int) -> None:
     reason = unpublish_refused_reason(event, registrations)
     if reason is not None:
         raise Conflict(reason)
+
+
+def exchange_closes_at(event: Event, expire_days: int) -> datetime:
+    """When the offers & needs posted for ``event`` expire."""
+    return event.ends_at + timedelta(days=max(expire_days, 0))
+
+
+def exchange_closed_reason(event: Event, expire_days: int, now: datetime) -> str | None:
+    """Why ``event``'s offers & needs are closed ("exchange_closed"), or None."""
+    if event.status is not EventStatus.PUBLISHED or now >= exchange_closes_at(event, expire_days):
+        return "exchange_closed"
+    return None

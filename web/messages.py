@@ -173,6 +173,23 @@ def error_message(code: str, **params: object) -> str:
         "already_became": _("This proposal already became something."),
         "too_many_attempts": _("Too many attempts. Please wait a few minutes."),
         "proposal_gone": _("This proposal is no longer shown."),
+        # Offers & needs (events/services/exchange_*.py).
+        "invalid_phone": _("Enter a phone number with digits, like +33 6 12 34 56 78."),
+        "invalid_postcode": _("Enter a postcode, like 75011."),
+        "range_reversed": _("The second value must not be before the first."),
+        "exchange_closed": _("Offers & needs are closed for this event."),
+        "exchange_no_place": _(
+            "Offers & needs are for the people who have a place or are on the waiting list."
+        ),
+        "too_many_listings": _("You already have 10 listings here: delete one first."),
+        "too_many_categories": _("A board has at most 12 categories."),
+        "own_listing": _("This is your own listing."),
+        "already_in_contact": _(
+            "You are already in touch with this person: see your conversations."
+        ),
+        "already_asked": _("You already wrote to this person about a listing."),
+        "request_cap": _("You have sent as many requests as one person may for this event (15)."),
+        "contact_answered": _("This request was already answered or withdrawn."),
     }
     text = messages.get(code, _("This value is not valid."))
     return text % params if params and "%(" in text else text

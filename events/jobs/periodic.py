@@ -22,6 +22,7 @@ from events.jobs.shift_reminders import queue_shift_reminders
 from events.jobs.webhooks import WEBHOOK_POLICY, deliver_due_webhooks
 from events.mail.outbox import purge_old
 from events.services.calendar_refresh import REFRESH_EVERY, CalendarRefresher
+from events.services.exchange_privacy import expire_listings
 from events.services.privacy import DEFAULT_AFTER_DAYS, anonymise_past_registrations
 from events.services.proposal_privacy import anonymise_past, forget_unconfirmed
 from events.services.registrations import RegistrationService
@@ -38,6 +39,7 @@ REFRESH_IMPORTS = "refresh_imports"
 SHIFT_REMINDERS = "shift_reminders"
 FEEDBACK_MAILS = "feedback_mails"
 DELIVER_WEBHOOKS = "deliver_webhooks"
+EXPIRE_LISTINGS = "expire_listings"
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,10 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
             gone = forget_unconfirmed(session, now=now)
             return gone + anonymise_past(session, now=now, after_days=settings.anonymise_after_days)
 
+    def expire_exchange_listings(now: datetime) -> int:
+        with db.queued_transaction() as session:
+            return expire_listings(session, now)
+
     def extend_series(now: datetime) -> int:
         today = now.date()  # UTC: a day early or late at midnight changes nothing here
         with db.queued_transaction() as session:
@@ -126,6 +132,8 @@ def periodic_jobs(db: Database, settings: JobSettings) -> list[PeriodicJob]:
         PeriodicJob(ANONYMISE, anonymise, every=hour),
         # Calls for proposals: unconfirmed proposals, then the people of ended calls.
         PeriodicJob(ANONYMISE_PROPOSALS, anonymise_proposals, every=hour),
+        # Expired listings already left every page (their query says so): this deletes them.
+        PeriodicJob(EXPIRE_LISTINGS, expire_exchange_listings, every=hour),
         # The rolling horizon moves by a day at a time.
         PeriodicJob(EXTEND_SERIES, extend_series, every=timedelta(days=1)),
         # Each subscription is fetched at most once per ``import_every`` anyway.

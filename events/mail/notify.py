@@ -82,6 +82,8 @@ class MailKind(enum.StrEnum):
     REMINDER = "reminder"
     #: After the event, to those let in at the door: the feedback form (one per ticket).
     FEEDBACK = "feedback"
+    #: Someone wrote to the author of an offers & needs listing (the message relayed).
+    EXCHANGE_REQUEST = "exchange_request"
 
 
 #: Mails written to many people at once (every attendee of an event, every reminder of the
@@ -236,12 +238,14 @@ def queue_registration_mail(
     previous: dict[str, str] | None = None,
     dedupe_key: str | None = None,
     now: datetime | None = None,
+    extra: dict[str, str] | None = None,
 ) -> UUID | None:
     """Queue a ``kind`` mail to ``registration`` about ``event``, rendered later by the
     mail worker from the registration as it is now.
 
     ``token`` (the manage token, known only when it was just issued) adds the private
-    link, and is required for :attr:`MailKind.CONFIRM_EMAIL`.
+    link, and is required for :attr:`MailKind.CONFIRM_EMAIL`. ``extra`` holds what a kind
+    says beyond the registration (the relayed message of :attr:`MailKind.EXCHANGE_REQUEST`).
     """
     if kind is MailKind.CONFIRM_EMAIL and not token:
         raise ValueError("a confirmation mail needs the manage token")
@@ -254,6 +258,7 @@ def queue_registration_mail(
         "waitlist_rank": waitlist_rank,
         "changes": list(changes),
         "previous": previous or {},
+        "extra": extra or {},
     }
     return enqueue(
         session,

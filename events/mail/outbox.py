@@ -2,7 +2,9 @@
 
 Messages belong to a community through ``OutboxMessage.community_id``; every method takes
 the community and never returns another community's message. Bodies hold attendees'
-private links: the page masks them (events/private_links.py).
+private links: the page masks them (events/private_links.py). The body of a mail that
+relays what one attendee wrote to another (offers & needs) is never shown to them at all
+(:func:`body_for_organisers`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from events.clock import utcnow
 from events.database import Database
 from events.errors import NotFound
-from events.mail.notify import BULK_KINDS
+from events.mail.notify import BULK_KINDS, MailKind
 from events.models import Community, OutboxMessage, OutboxStatus
+from events.private_links import mask_private_links
 
 PER_PAGE = 50
 #: Sent and failed messages are deleted after this long (they hold names, addresses and
@@ -38,6 +41,18 @@ def queued_keys(session: Session, keys: Iterable[str]) -> set[str]:
         select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(wanted))
     )
     return {key for key in found if key is not None}
+
+
+#: Mails between attendees: the organisers see that they exist, never what they say.
+PRIVATE_KINDS = frozenset({MailKind.EXCHANGE_REQUEST.value})
+
+
+def body_for_organisers(message: OutboxMessage) -> str | None:
+    """The text the organisers may read of ``message``: None for a mail between
+    attendees, else the body with its private links masked (events/private_links.py)."""
+    if message.kind in PRIVATE_KINDS:
+        return None
+    return mask_private_links(message.text_body)
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,8 @@ def render_queued(
         "waitlist_rank": spec.get("waitlist_rank"),
         "changes": tuple(spec.get("changes") or ()),
         "previous": spec.get("previous") or {},
+        "extra": spec.get("extra") or {},
+        "site_url": settings.url(""),
     }
     text, html = render(kind.value, locale, context)
     attachments: list[dict[str, Any]] = []
@@ -329,6 +331,7 @@ def _subject(kind: MailKind, locale: str, title: str, recipient: Recipient) -> s
         MailKind.EVENT_CANCELLED: _("Cancelled: %(title)s"),
         MailKind.REMINDER: _("Reminder: %(title)s"),
         MailKind.FEEDBACK: _("How was %(title)s?"),
+        MailKind.EXCHANGE_REQUEST: _("Someone is interested in your listing: %(title)s"),
     }
     return one_line(subjects[kind] % {"title": one_line(title)})[:SUBJECT_MAX_LENGTH]
 

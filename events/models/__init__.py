@@ -24,6 +24,16 @@ from events.models.events import (
     Venue,
     event_tag,
 )
+from events.models.exchange import (
+    ContactState,
+    ExchangeBlock,
+    ExchangeBoard,
+    ExchangeContact,
+    ExchangeListing,
+    ExchangeParticipant,
+    ExchangeReport,
+    Side,
+)
 from events.models.external import ExternalCalendar
 from events.models.feedback import Feedback, SessionFeedbackLink
 from events.models.follows import Follow
@@ -69,12 +79,19 @@ __all__ = [
     "CheckInAction",
     "Community",
     "CommunitySecret",
+    "ContactState",
     "DeliveryStatus",
     "DoorLink",
     "Event",
     "EventCover",
     "EventSlugRedirect",
     "EventStatus",
+    "ExchangeBlock",
+    "ExchangeBoard",
+    "ExchangeContact",
+    "ExchangeListing",
+    "ExchangeParticipant",
+    "ExchangeReport",
     "ExternalCalendar",
     "Feedback",
     "Follow",
@@ -111,6 +128,7 @@ __all__ = [
     "SessionFeedbackLink",
     "Shift",
     "ShiftSignup",
+    "Side",
     "SignupRequest",
     "SignupStatus",
     "Supporters",

@@ -51,6 +51,7 @@ from events.models import (
     SignupStatus,
 )
 from events.services.door_links import DoorLinkService
+from events.services.exchange_privacy import export_exchange
 from events.services.places import SHIFT_SPOTS, release_spot
 from events.services.questions import answered_questions
 from events.tickets import ticket_url
@@ -188,6 +189,8 @@ def export_personal_data(
                 .order_by(ShiftSignup.created_at)
             )
         ],
+        # Their offers & needs (events/services/exchange_privacy.py), if they took part.
+        "offers_and_needs": export_exchange(session, registration),
         "retention": {
             "personal_data_anonymised_days_after_event": retention_days,
             "privacy_notice": f"{site}/privacy",

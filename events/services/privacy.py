@@ -11,6 +11,8 @@ what the public figures need, exactly as when the registrant erases their data
   mailed later are deleted: no private link works any more), the double-submit nonce, the
   confirmation deadline, the opt-in, the language and the answers to the organiser's
   questions (free text may say anything about a person);
+- also removed: everything they did on the event's offers & needs (pseudonym, what they
+  shared, listings, requests both ways: events/services/exchange_privacy.py);
 - kept: the status, the number of guests, the waitlist position, the arrivals and the
   timestamps, so ``RegistrationService.counts`` and the attendance figures do not change.
 
@@ -30,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from events.mail.outbox import forget_registrations
 from events.models import Event, Registration, RegistrationLog
+from events.services import exchange_privacy
 from events.services.personal_data import (
     ANONYMISED_DOMAIN,
     ANONYMISED_NAME,
@@ -78,6 +81,7 @@ def anonymise_past_registrations(
         # Mails still queued for them and their personal feed links go too.
         forget_registrations(session, [registration.id for registration in batch])
         forget_private_links(session, [registration.id for registration in batch])
+        exchange_privacy.forget_registrations(session, [registration.id for registration in batch])
         for registration in batch:
             revoke_feed_tokens(session, registration.email)
             clear_personal_data(registration)

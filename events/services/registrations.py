@@ -67,6 +67,7 @@ from events.mail.outbox import forget_registrations
 from events.models import Event, Registration, RegistrationLink, RegistrationStatus
 from events.models.base import new_id, table_of
 from events.models.registrations import ACTIVE_ONLY, INACTIVE_STATUSES
+from events.services import exchange_privacy
 from events.services.personal_data import (
     clear_personal_data,
     erase_contributions,
@@ -501,6 +502,7 @@ class RegistrationService:
         # Nothing more goes to the erased address: no receipt, no queued mail, no feed.
         forget_registrations(self.session, [registration.id])
         forget_private_links(self.session, [registration.id])
+        exchange_privacy.forget_registrations(self.session, [registration.id])
         revoke_feed_tokens(self.session, registration.email)
         erase_contributions(self.session, registration.id)  # their shifts and feedback
         # The same placeholders as the periodic anonymisation, which then skips the row.

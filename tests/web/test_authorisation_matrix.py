@@ -34,6 +34,7 @@ from events.services.api_tokens import ApiTokenService
 from events.services.co_proposers import CoProposerService
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
+from events.services.exchange_boards import BoardService
 from events.services.programme import ProgrammeInput, ProgrammeService
 from events.services.proposal_calls import CallService
 from events.services.proposal_records import private_path, proposal_subject, proposer_of
@@ -155,6 +156,9 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             ),
         )
         EventService(session).publish(event)
+        # Offers & needs on, so the registration below sits at a board (/r/{token}/offers);
+        # public, so /e/{event}/offers answers everyone.
+        BoardService(session).switch_on(ours, event=event, preset_id="flat_share").public = True
         # A registration that the shared token opens (/r/{token}) and whose ticket is {code}.
         registered = (
             RegistrationService(session)
@@ -188,6 +192,7 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             ),
             today=date(2030, 1, 1),
         )
+        BoardService(session).switch_on(ours, series=series, preset_id="projects")
     # A webhook endpoint of "ours", and an API token of whoever acts (revoking it is theirs).
     with db.transaction() as session:
         ours = CommunityService(session).by_slug("ours")

@@ -23,6 +23,7 @@ from web.controllers.manage_attendees import ManageAttendeesController
 from web.controllers.manage_door import ManageDoorController
 from web.controllers.manage_events import ManageEventsController
 from web.controllers.manage_imports import ManageImportsController
+from web.controllers.manage_offers import ManageOffersController, ManageSeriesOffersController
 from web.controllers.manage_outbox import ManageOutboxController
 from web.controllers.manage_proposals import ManageModerationController, ManageProposalsController
 from web.controllers.manage_questions import (
@@ -33,6 +34,11 @@ from web.controllers.manage_series import ManageSeriesController
 from web.controllers.manage_venues import ManageVenuesController
 from web.controllers.manage_volunteers import ManageVolunteersController
 from web.controllers.manage_webhooks import ManageWebhooksController
+from web.controllers.offers import (
+    OfferMailsController,
+    OffersController,
+    PublicOffersController,
+)
 from web.controllers.proposal_calls import ProposalCallsController
 from web.controllers.proposals import ProposalsController, take_part_with_ticket
 from web.controllers.proposers import ProposerController
@@ -51,6 +57,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     StatisticsController,
     ManageStatisticsController,
     VolunteerController,
+    OffersController,
+    PublicOffersController,
+    OfferMailsController,
     FeedsController,
     FeedbackController,
     ManageFeedbackController,
@@ -70,6 +79,8 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     DoorOfflineController,
     ManageQuestionsController,
     ManageSeriesQuestionsController,
+    ManageOffersController,
+    ManageSeriesOffersController,
     ManageOutboxController,
     ManageProposalsController,
     ManageModerationController,

@@ -22,7 +22,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from events.errors import NotFound
-from events.mail.outbox import OutboxService
+from events.mail.outbox import OutboxService, body_for_organisers
 from events.models import Membership, OutboxStatus
 from web.auth import Access, access, provide_membership
 from web.i18n import gettext as _
@@ -60,6 +60,7 @@ def kind_labels() -> dict[str, str]:
         "volunteer_cancelled": _("Volunteer shift cancelled"),
         "volunteer_removed": _("Taken off a shift"),
         "volunteer_reminder": _("Shift reminder"),
+        "exchange_request": _("Offers & needs request"),
     }
 
 
@@ -136,11 +137,13 @@ class ManageOutboxController(Controller):
             message = OutboxService(db_session).in_community(membership.community, item_id)
         except NotFound:
             return _gone(request, membership)
+        body = body_for_organisers(message)
         return page(
             request,
             "manage/outbox/message.html",
             community=membership.community,
             message=message,
+            body=body,
             base=_base(membership.community.slug),
             status_labels=status_labels(),
             kind_labels=kind_labels(),

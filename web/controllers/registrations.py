@@ -35,6 +35,7 @@ from events.lifecycle import registration_changeable, require_registration_chang
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.qr import qr_png, qr_svg
 from events.services.events import EventService
+from events.services.exchange_access import has_seat
 from events.services.personal_data import export_personal_data
 from events.services.personal_feeds import count_feed_tokens, revoke_feed_tokens
 from events.services.questions import FIELD_PREFIX as QUESTION_FIELD_PREFIX
@@ -456,6 +457,7 @@ class RegistrationController(Controller):
                 notice=notice,
                 retention_days=settings.anonymise_after_days,
                 feed_links=count_feed_tokens(session, registration.email),
+                offers=has_seat(session, registration, utcnow()),
                 **VIEW_HELPERS,
             ),
             PRIVATE_HEADERS,

@@ -1,0 +1,302 @@
+"""Posting offers and needs, and reading a board: who sees which listing.
+
+A listing is posted from a seat (events/services/exchange_access.py): a category still
+open on the board, a side (offer or need), a short text and the category's fields. Its
+author edits, pauses, resumes or deletes it; it expires with the event its author came
+through (``expire_days`` after its end), or earlier if deleted.
+
+**Who sees a listing** (:meth:`ListingService.visible`): people seated at the same board,
+and everyone when the board is public, never the author's own in the list (they have
+"my listings"); not once it expired or while paused; not while its author's registration
+no longer gives a seat (cancelled, declined); never between two people when one blocked
+the other, in either direction; never once moderation hid it, nor to someone who reported
+it (events/services/exchange_reports.py). Nothing else reads the
+listing table for a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, delete, func, select
+from sqlalchemy.orm import Session
+
+from events.errors import Conflict, NotFound, ValidationFailed
+from events.models import (
+    ExchangeBlock,
+    ExchangeBoard,
+    ExchangeListing,
+    ExchangeParticipant,
+    ExchangeReport,
+    Registration,
+    Side,
+)
+from events.services.exchange_access import Seat, enter, seated_clause
+from events.services.exchange_categories import (
+    Category,
+    all_categories,
+    clean_details,
+    open_categories,
+)
+from events.services.exchange_matching import Filters, ListingView, Scored, rank
+from events.validation import FieldErrors, clean_text
+
+TEXT_MAX_LENGTH = 500
+#: Listings one person keeps on a board at once (paused ones count).
+MAX_LISTINGS_PER_PERSON = 10
+
+
+@dataclass
+class ListingInput:
+    """What the listing form sends: strings, and the category's fields as form values."""
+
+    category: str = ""
+    side: str = ""
+    text: str = ""
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """What one person sees of a board: the listings found, theirs, and the categories."""
+
+    found: list[Scored]
+    mine: list[ListingView]
+    categories: list[Category]
+    total: int
+
+
+def clean_side(value: str | None, *, required: bool = True) -> str:
+    side = (value or "").strip()
+    if not side and not required:
+        return ""
+    if side not in (Side.OFFER.value, Side.NEED.value):
+        raise ValidationFailed({"side": "invalid_choice" if side else "required"})
+    return side
+
+
+def _listing_columns() -> Select[Any]:
+    return (
+        select(
+            ExchangeListing.id,
+            ExchangeListing.participant_id,
+            ExchangeListing.category,
+            ExchangeListing.side,
+            ExchangeListing.text,
+            ExchangeListing.details,
+            ExchangeParticipant.display_name,
+            ExchangeListing.created_at,
+            ExchangeListing.updated_at,
+            ExchangeListing.paused,
+            ExchangeListing.expires_at,
+        )
+        .join(ExchangeParticipant, ExchangeParticipant.id == ExchangeListing.participant_id)
+        .join(Registration, Registration.id == ExchangeParticipant.registration_id)
+    )
+
+
+def _view(row: Any) -> ListingView:
+    return ListingView(
+        id=row.id,
+        participant_id=row.participant_id,
+        category=row.category,
+        side=row.side,
+        text=row.text,
+        details=row.details or {},
+        display_name=row.display_name,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        paused=row.paused,
+        expires_at=row.expires_at,
+    )
+
+
+def blocked_between(viewer_id: UUID) -> ColumnElement[bool]:
+    """SQL: the listing's author blocked ``viewer_id``, or was blocked by them."""
+    blocked_by_viewer = select(ExchangeBlock.blocked_id).where(
+        ExchangeBlock.blocker_id == viewer_id
+    )
+    blocking_viewer = select(ExchangeBlock.blocker_id).where(ExchangeBlock.blocked_id == viewer_id)
+    return ExchangeListing.participant_id.in_(
+        blocked_by_viewer
+    ) | ExchangeListing.participant_id.in_(blocking_viewer)
+
+
+def _shown_to(viewer: Seat | None, now: datetime) -> list[ColumnElement[bool]]:
+    """SQL: the listing may be shown to ``viewer`` (see the module docstring)."""
+    clauses = [
+        ExchangeListing.expires_at > now,
+        ExchangeListing.paused.is_(False),
+        ExchangeListing.hidden.is_(False),
+        seated_clause(),
+    ]
+    if viewer is not None and viewer.participant is not None:
+        me = viewer.participant.id
+        reported = select(ExchangeReport.listing_id).where(ExchangeReport.reporter_id == me)
+        clauses += [~blocked_between(me), ~ExchangeListing.id.in_(reported)]
+    return clauses
+
+
+class ListingService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- the author ---------------------------------------------------------------------
+    def _clean(self, seat: Seat, data: ListingInput) -> tuple[Category, str, str, dict[str, Any]]:
+        errors = FieldErrors()
+        categories = {c.id: c for c in open_categories(seat.board.categories)}
+        category = categories.get((data.category or "").strip())
+        if category is None:
+            errors.add(
+                "category", "invalid_choice" if (data.category or "").strip() else "required"
+            )
+        side = errors.check(clean_side, data.side)
+        text = errors.check(
+            clean_text, "text", data.text, max_length=TEXT_MAX_LENGTH, multiline=True
+        )
+        details = errors.check(clean_details, category, data.fields) if category else {}
+        errors.raise_if_any()
+        assert category is not None
+        return category, side, text, details
+
+    def post(self, seat: Seat, data: ListingInput, now: datetime) -> ExchangeListing:
+        """Post a listing from ``seat``; ``ValidationFailed`` for what is wrong,
+        ``Conflict("too_many_listings")`` beyond :data:`MAX_LISTINGS_PER_PERSON`."""
+        category, side, text, details = self._clean(seat, data)
+        seat = enter(self.session, seat, now, visit=False)
+        participant = seat.require_participant()
+        count = self.session.scalar(
+            select(func.count()).where(ExchangeListing.participant_id == participant.id)
+        )
+        if (count or 0) >= MAX_LISTINGS_PER_PERSON:
+            raise Conflict("too_many_listings")
+        listing = ExchangeListing(
+            board_id=seat.board.id,
+            participant_id=participant.id,
+            category=category.id,
+            side=side,
+            text=text,
+            details=details,
+            expires_at=seat.closes_at,
+        )
+        self.session.add(listing)
+        self.session.flush()
+        return listing
+
+    def own(self, seat: Seat, listing_id: UUID | str) -> ExchangeListing:
+        """One of the seat's own listings (``NotFound`` for anyone else's)."""
+        try:
+            key = listing_id if isinstance(listing_id, UUID) else UUID(str(listing_id))
+        except ValueError:
+            raise NotFound() from None
+        listing = self.session.get(ExchangeListing, key)
+        if (
+            listing is None
+            or seat.participant is None
+            or listing.participant_id != seat.participant.id
+        ):
+            raise NotFound()
+        return listing
+
+    def edit(
+        self, seat: Seat, listing_id: UUID | str, data: ListingInput, now: datetime
+    ) -> ExchangeListing:
+        listing = self.own(seat, listing_id)
+        category, side, text, details = self._clean(seat, data)
+        listing.category, listing.side, listing.text, listing.details = (
+            category.id,
+            side,
+            text,
+            details,
+        )
+        listing.expires_at = seat.closes_at
+        self.session.flush()
+        return listing
+
+    def pause(self, seat: Seat, listing_id: UUID | str, *, paused: bool) -> ExchangeListing:
+        listing = self.own(seat, listing_id)
+        listing.paused = paused
+        self.session.flush()
+        return listing
+
+    def delete(self, seat: Seat, listing_id: UUID | str) -> None:
+        listing = self.own(seat, listing_id)
+        self.session.execute(delete(ExchangeListing).where(ExchangeListing.id == listing.id))
+
+    def mine(self, seat: Seat) -> list[ListingView]:
+        """The seat's own listings (paused included), newest first."""
+        if seat.participant is None:
+            return []
+        rows = self.session.execute(
+            _listing_columns()
+            .where(ExchangeListing.participant_id == seat.participant.id)
+            .order_by(ExchangeListing.created_at.desc())
+        )
+        return [_view(row) for row in rows]
+
+    # -- readers ------------------------------------------------------------------------
+    def visible(
+        self,
+        board: ExchangeBoard,
+        now: datetime,
+        *,
+        viewer: Seat | None = None,
+        category: str = "",
+        side: str = "",
+    ) -> list[ListingView]:
+        """The listings of ``board`` that ``viewer`` (None: a visitor of a public
+        board) may see, see the module docstring; narrowed to a category or a side."""
+        query = _listing_columns().where(
+            ExchangeListing.board_id == board.id, *_shown_to(viewer, now)
+        )
+        if viewer is not None and viewer.participant is not None:
+            query = query.where(ExchangeListing.participant_id != viewer.participant.id)
+        if category:
+            query = query.where(ExchangeListing.category == category)
+        if side:
+            query = query.where(ExchangeListing.side == side)
+        rows = self.session.execute(query.order_by(ExchangeListing.created_at.desc()))
+        return [_view(row) for row in rows]
+
+    def one_visible(
+        self, board: ExchangeBoard, listing_id: UUID | str, now: datetime, *, viewer: Seat | None
+    ) -> ListingView:
+        """One listing ``viewer`` may see (``NotFound`` otherwise)."""
+        try:
+            key = listing_id if isinstance(listing_id, UUID) else UUID(str(listing_id))
+        except ValueError:
+            raise NotFound() from None
+        query = _listing_columns().where(
+            ExchangeListing.id == key,
+            ExchangeListing.board_id == board.id,
+            *_shown_to(viewer, now),
+        )
+        row = self.session.execute(query).first()
+        if row is None:
+            raise NotFound()
+        return _view(row)
+
+    def board(
+        self, board: ExchangeBoard, now: datetime, *, viewer: Seat | None, filters: Filters
+    ) -> BoardView:
+        """What ``viewer`` sees of ``board`` with ``filters``: ranked by the match score
+        against their own listings (events/services/exchange_matching.py)."""
+        categories = all_categories(board.categories)
+        by_id = {category.id: category for category in categories}
+        mine = self.mine(viewer) if viewer is not None else []
+        listings = self.visible(
+            board, now, viewer=viewer, category=filters.category, side=filters.side
+        )
+        seen_until = viewer.participant.seen_until if viewer and viewer.participant else None
+        found = rank(
+            listings,
+            mine=[listing for listing in mine if not listing.paused],
+            categories=by_id,
+            filters=filters,
+            seen_until=seen_until,
+        )
+        return BoardView(found=found, mine=mine, categories=categories, total=len(listings))

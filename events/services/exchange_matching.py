@@ -1,0 +1,265 @@
+"""Finding matches: filters, and a match score anyone can read.
+
+Pure functions over listings' values (events/services/exchange_categories.py), no
+database. Two listings of the same category **agree on a field** when both have a value
+and:
+
+- ``range``: the ranges overlap (a missing end is open): "budget 500–700 and 600–800";
+- ``area``: one postcode begins with the other ("75" and "75011"), or the texts share a
+  word of three letters or more, ignoring case and accents;
+- ``date``: the windows overlap (a missing end is open);
+- ``tags``: they share a tag, ignoring case (each shared tag counts);
+- ``text``: never (it is for reading).
+
+A listing's **score** for someone is, over their own listings of the same category on the
+other side (an offer against their need, a need against their offer), the best count of
+agreements: one point per field that agrees, one per shared tag. Each point is a
+:class:`Reason`, which the page shows in one line ("budget overlaps: 600–700 · same area:
+75011 · 2 shared: Python, design"). No hidden weights: the line is the whole score.
+
+The **words** searched for must all appear in the text or in the fields (area, tags).
+**Filters** are a listing that is looked for: the filter form has the fields of the
+category, and a listing passes when it agrees with the filter on every field filled in.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from events.services.exchange_categories import Category, CategoryField, FieldKind
+
+_WORD = re.compile(r"\w{3,}")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One field on which two listings agree (what the explanation line says)."""
+
+    field_id: str
+    kind: FieldKind
+    label: str
+    #: What they agree on: the overlap of ranges or dates, the postcode or words, the tags.
+    detail: tuple[str, ...]
+    points: int = 1
+
+
+@dataclass(frozen=True)
+class ListingView:
+    """A listing as the board shows it (plain values, no ORM)."""
+
+    id: UUID
+    participant_id: UUID
+    category: str
+    side: str
+    text: str
+    details: Mapping[str, Any]
+    display_name: str
+    created_at: datetime
+    updated_at: datetime
+    paused: bool = False
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Scored:
+    listing: ListingView
+    score: int
+    reasons: tuple[Reason, ...]
+    #: Posted since the viewer's previous visit.
+    new: bool = False
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the board is filtered by; ``details`` holds the category's fields as a
+    listing would (cleaned by exchange_categories.clean_details)."""
+
+    category: str = ""
+    side: str = ""
+    words: str = ""
+    only_new: bool = False
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.category or self.side or self.words or self.only_new or self.details)
+
+
+# Both are pure and called for every field of every listing on each board view (an
+# 800-listing board: ~1,500 calls per page, mostly on the same tags and area words).
+@lru_cache(maxsize=4096)
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(_fold(text)))
+
+
+def _bounds(value: Mapping[str, Any], low: str, high: str) -> tuple[Any, Any]:
+    return value.get(low), value.get(high)
+
+
+def _overlap(a: tuple[Any, Any], b: tuple[Any, Any]) -> tuple[Any, Any] | None:
+    """The overlap of two intervals whose ends may be None (open); None if disjoint."""
+    lows = [x for x in (a[0], b[0]) if x is not None]
+    highs = [x for x in (a[1], b[1]) if x is not None]
+    low = max(lows) if lows else None
+    high = min(highs) if highs else None
+    if low is not None and high is not None and low > high:
+        return None
+    return low, high
+
+
+def _interval_text(interval: tuple[Any, Any]) -> tuple[str, ...]:
+    low, high = interval
+    return ("" if low is None else str(low), "" if high is None else str(high))
+
+
+def _postcode(value: Mapping[str, Any]) -> str:
+    return str(value.get("postcode") or "").replace(" ", "").upper()
+
+
+def agreement(item: CategoryField, a: Any, b: Any) -> Reason | None:
+    """How two values of ``item`` agree, or None (see the module docstring)."""
+    if a is None or b is None or item.kind is FieldKind.TEXT:
+        return None
+    if item.kind in (FieldKind.RANGE, FieldKind.DATE):
+        ends = ("min", "max") if item.kind is FieldKind.RANGE else ("from", "to")
+        if not isinstance(a, Mapping) or not isinstance(b, Mapping):
+            return None
+        common = _overlap(_bounds(a, *ends), _bounds(b, *ends))
+        if common is None:
+            return None
+        return Reason(item.id, item.kind, item.label, _interval_text(common))
+    if item.kind is FieldKind.AREA:
+        if not isinstance(a, Mapping) or not isinstance(b, Mapping):
+            return None
+        code_a, code_b = _postcode(a), _postcode(b)
+        if code_a and code_b and (code_a.startswith(code_b) or code_b.startswith(code_a)):
+            return Reason(item.id, item.kind, item.label, (max(code_a, code_b, key=len),))
+        shared = _words(str(a.get("text") or "")) & _words(str(b.get("text") or ""))
+        if shared:
+            return Reason(item.id, item.kind, item.label, tuple(sorted(shared)))
+        return None
+    # Tags: each one shared counts, shown as the listing spells it.
+    if not isinstance(a, list) or not isinstance(b, list):
+        return None
+    theirs = {_fold(str(tag)): str(tag) for tag in b}
+    shared_tags = [theirs[_fold(str(tag))] for tag in a if _fold(str(tag)) in theirs]
+    if not shared_tags:
+        return None
+    return Reason(item.id, item.kind, item.label, tuple(shared_tags), points=len(shared_tags))
+
+
+def agreements(category: Category, a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Reason]:
+    """Every field of ``category`` on which the values ``a`` and ``b`` agree, in order."""
+    found = (agreement(item, a.get(item.id), b.get(item.id)) for item in category.fields)
+    return [reason for reason in found if reason is not None]
+
+
+def _searchable(details: Mapping[str, Any]) -> list[str]:
+    """The words a listing's fields hold (free text, area, postcode, tags)."""
+    words: list[str] = []
+    for value in details.values():
+        if isinstance(value, str):
+            words.append(value)
+        elif isinstance(value, list):
+            words.extend(str(tag) for tag in value)
+        elif isinstance(value, Mapping):
+            words.extend(str(value.get(key) or "") for key in ("text", "postcode"))
+    return words
+
+
+def passes(listing: ListingView, filters: Filters, category: Category | None) -> bool:
+    """Whether ``listing`` passes ``filters`` (every filled-in field agrees)."""
+    if filters.category and listing.category != filters.category:
+        return False
+    if filters.side and listing.side != filters.side:
+        return False
+    if filters.words:
+        wanted = _words(filters.words) or {_fold(filters.words.strip())}
+        haystack = _fold(" ".join([listing.text, *_searchable(listing.details)]))
+        if not all(word in haystack for word in wanted):
+            return False
+    if category is not None and filters.details:
+        for item in category.fields:
+            wanted_value = filters.details.get(item.id)
+            if wanted_value is None:
+                continue
+            if agreement(item, wanted_value, listing.details.get(item.id)) is None:
+                return False
+    return True
+
+
+#: Remembered agreements of two listings, by both versions and the category's definition:
+#: a board is viewed again and again (each filter, each reload) against the same few own
+#: listings, and an agreement changes only when one of the three does. Bounded: cleared
+#: when full (a board view then computes its agreements once more).
+_AGREEMENTS: dict[tuple[Any, ...], tuple[Reason, ...]] = {}
+AGREEMENTS_KEPT = 50_000
+
+
+def remembered_agreements(
+    category: Category, own: ListingView, listing: ListingView
+) -> tuple[Reason, ...]:
+    """:func:`agreements` of ``own`` and ``listing``, computed once per version of each."""
+    key = (category, own.id, own.updated_at, listing.id, listing.updated_at)
+    found = _AGREEMENTS.get(key)
+    if found is None:
+        if len(_AGREEMENTS) >= AGREEMENTS_KEPT:
+            _AGREEMENTS.clear()
+        found = _AGREEMENTS[key] = tuple(agreements(category, own.details, listing.details))
+    return found
+
+
+def score(
+    listing: ListingView, mine: Sequence[ListingView], categories: Mapping[str, Category]
+) -> tuple[int, tuple[Reason, ...]]:
+    """The best agreement of ``listing`` with one of ``mine`` of the same category on the
+    other side: its points and reasons ((0, ()) when none agrees)."""
+    category = categories.get(listing.category)
+    if category is None:
+        return 0, ()
+    best: tuple[int, tuple[Reason, ...]] = (0, ())
+    for own in mine:
+        if own.category != listing.category or own.side == listing.side:
+            continue
+        reasons = remembered_agreements(category, own, listing)
+        points = sum(reason.points for reason in reasons)
+        if points > best[0]:
+            best = (points, reasons)
+    return best
+
+
+def rank(
+    listings: Iterable[ListingView],
+    *,
+    mine: Sequence[ListingView],
+    categories: Mapping[str, Category],
+    filters: Filters,
+    seen_until: datetime | None,
+) -> list[Scored]:
+    """The listings passing ``filters``, best score first, then the new ones, then the
+    newest; each with its score, reasons and "new" mark."""
+    category = categories.get(filters.category) if filters.category else None
+    ranked: list[Scored] = []
+    for listing in listings:
+        if not passes(listing, filters, category):
+            continue
+        new = seen_until is not None and listing.created_at > seen_until
+        if filters.only_new and not new:
+            continue
+        points, reasons = score(listing, mine, categories)
+        ranked.append(Scored(listing, points, reasons, new))
+    ranked.sort(key=lambda s: (-s.score, not s.new, -s.listing.created_at.timestamp()))
+    return ranked

@@ -1,0 +1,226 @@
+"""The organisers' side of an event's offers & needs
+(``/manage/{community}/events/{event}/offers``), or a series' (``/manage/{community}/series/
+{series}/offers``, one board for every occurrence): switch it on with a preset's categories,
+make it public or not, choose how long listings outlive the event, switch it off; see the
+counts, and print them.
+
+Organisers see counts only (listings per category and side, people taking part,
+requests, matches): never a message, never who wrote to or matched with whom
+(events/services/exchange_boards.py). The page says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation, URLEncodedBody
+from litestar.response import Redirect, Response, Template
+from sqlalchemy.orm import Session
+
+from events.clock import utcnow
+from events.errors import NotFound, ValidationFailed
+from events.models import Community, Event, Membership, Series
+from events.services.exchange_boards import MAX_EXPIRE_DAYS, BoardService, BoardSettings
+from events.services.exchange_categories import PRESETS
+from events.services.exchange_reports import moderate, reported_listings
+from web.auth import Access, access
+from web.forms import Form
+from web.i18n import current_locale
+from web.i18n import gettext as _
+from web.messages import field_errors
+from web.path_objects import MANAGED_EVENT, MANAGED_SERIES, MEMBERSHIP
+from web.rendering import flash, page
+
+PAGE = "manage/offers.html"
+
+
+class SwitchOnForm(Form):
+    preset: str = ""
+
+
+class ModerationForm(Form):
+    listing: str = ""
+    #: "hide" or "restore".
+    action: str = ""
+
+
+class SettingsForm(Form):
+    public: str = ""
+    expire_days: str = ""
+
+
+def owner_url(community: Community, owner: Event | Series) -> str:
+    """The organisers' page of the event or series the board belongs to."""
+    kind = "events" if isinstance(owner, Event) else "series"
+    return f"/manage/{community.slug}/{kind}/{owner.slug}"
+
+
+def page_url(community: Community, owner: Event | Series) -> str:
+    return f"{owner_url(community, owner)}/offers"
+
+
+class ManageOffersController(Controller):
+    """An event's own board. :class:`ManageSeriesOffersController` is the same for a
+    series (its board is shared by every occurrence): the handlers name the event or
+    series ``board_owner`` (``SkipValidation``: msgspec cannot check a union of two
+    models, and the provider already returned the right one)."""
+
+    path = "/manage/{community:str}/events/{event:str}/offers"
+    include_in_schema = False
+    dependencies = {**MEMBERSHIP, "board_owner": MANAGED_EVENT["managed_event"]}
+
+    def _render(
+        self,
+        request: Request,
+        session: Session,
+        community: Community,
+        owner: Event | Series,
+        *,
+        template: str = PAGE,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        locale = current_locale.get()
+        overview = BoardService(session).overview(owner, utcnow())
+        board = overview.board
+        return page(
+            request,
+            template,
+            status_code=status_code,
+            community=community,
+            owner=owner,
+            owner_url=owner_url(community, owner),
+            is_series=not isinstance(owner, Event),
+            overview=overview,
+            reported=reported_listings(session, board) if board is not None else [],
+            presets={preset.id: preset.name(locale) for preset in PRESETS.values()},
+            max_days=MAX_EXPIRE_DAYS,
+            values=values or {},
+            errors=errors or {},
+        )
+
+    def _done(
+        self, request: Request, community: Community, owner: Event | Series, message: str
+    ) -> Redirect:
+        flash(request, message)
+        return Redirect(page_url(community, owner), status_code=303)
+
+    @get("/", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def index(
+        self,
+        request: Request,
+        board_owner: NamedDependency[SkipValidation[Event | Series]],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        return self._render(request, db_session, membership.community, board_owner)
+
+    @get("/summary", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def summary(
+        self,
+        request: Request,
+        board_owner: NamedDependency[SkipValidation[Event | Series]],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        return self._render(
+            request,
+            db_session,
+            membership.community,
+            board_owner,
+            template="manage/offers_summary.html",
+        )
+
+    @post("/on", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def switch_on(
+        self,
+        request: Request,
+        board_owner: NamedDependency[SkipValidation[Event | Series]],
+        data: URLEncodedBody[SwitchOnForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any] | Template:
+        community = membership.community
+        try:
+            BoardService(db_session).switch_on_for(
+                community, board_owner, data.preset, current_locale.get()
+            )
+        except ValidationFailed as failed:
+            return self._render(
+                request,
+                db_session,
+                community,
+                board_owner,
+                values={"preset": data.preset},
+                errors=field_errors(failed.errors),
+                status_code=400,
+            )
+        return self._done(request, community, board_owner, _("Offers & needs are on."))
+
+    @post("/off", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def switch_off(
+        self,
+        request: Request,
+        board_owner: NamedDependency[SkipValidation[Event | Series]],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        service = BoardService(db_session)
+        service.switch_off(service.board_of(board_owner))
+        message = _("Offers & needs are off: nobody sees the board until you switch it on again.")
+        return self._done(request, membership.community, board_owner, message)
+
+    @post("/settings", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def settings(
+        self,
+        request: Request,
+        board_owner: NamedDependency[SkipValidation[Event | Series]],
+        data: URLEncodedBody[SettingsForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any] | Template:
+        community = membership.community
+        service = BoardService(db_session)
+        try:
+            service.configure(
+                service.board_of(board_owner), BoardSettings(data.public, data.expire_days)
+            )
+        except ValidationFailed as failed:
+            return self._render(
+                request,
+                db_session,
+                community,
+                board_owner,
+                values={"public": data.public, "expire_days": data.expire_days},
+                errors=field_errors(failed.errors),
+                status_code=400,
+            )
+        return self._done(request, community, board_owner, _("Settings saved."))
+
+    @post("/moderate", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def moderate(
+        self,
+        request: Request,
+        board_owner: NamedDependency[SkipValidation[Event | Series]],
+        data: URLEncodedBody[ModerationForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        community = membership.community
+        board = BoardService(db_session).board_of(board_owner)
+        hide = data.action == "hide"
+        try:
+            moderate(db_session, board, data.listing, hide=hide)
+        except NotFound:
+            flash(request, _("This listing no longer exists."), "error")
+            return Redirect(page_url(community, board_owner), status_code=303)
+        done = _("The listing is hidden.") if hide else _("The listing is back on the board.")
+        return self._done(request, community, board_owner, done)
+
+
+class ManageSeriesOffersController(ManageOffersController):
+    path = "/manage/{community:str}/series/{series:str}/offers"
+    dependencies = {**MEMBERSHIP, "board_owner": MANAGED_SERIES["managed_series"]}
