@@ -3,6 +3,15 @@
 from events.models.accounts import Community, Invitation, Membership, Role, User
 from events.models.attempts import AttemptCounter
 from events.models.base import Base
+from events.models.board import (
+    Board,
+    BoardMark,
+    BoardRoom,
+    BoardSlot,
+    BoardTopic,
+    SlotFreeze,
+    TopicKind,
+)
 from events.models.covers import EventCover
 from events.models.door import CheckIn, CheckInAction, DoorLink
 from events.models.events import (
@@ -30,6 +39,11 @@ from events.models.store import KeyValue
 __all__ = [
     "AttemptCounter",
     "Base",
+    "Board",
+    "BoardMark",
+    "BoardRoom",
+    "BoardSlot",
+    "BoardTopic",
     "CheckIn",
     "CheckInAction",
     "Community",
@@ -53,7 +67,9 @@ __all__ = [
     "Role",
     "Series",
     "SeriesException",
+    "SlotFreeze",
     "Tag",
+    "TopicKind",
     "User",
     "Venue",
     "event_tag",

@@ -16,6 +16,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import expression
 
+from events.models.accounts import Role, role_type
 from events.models.base import Base
 from events.models.events import Event
 
@@ -78,7 +79,8 @@ class CheckIn(Base):
 
 
 class DoorLink(Base):
-    """A revocable, expiring link to one event's door for a volunteer without an account.
+    """A revocable, expiring link to one event for a volunteer without an account: its door
+    (``role`` door) or its open-space board (``role`` facilitator).
 
     Only the SHA-256 of the token is stored: the token is shown once, when created.
     """
@@ -91,4 +93,6 @@ class DoorLink(Base):
     created_by: Mapped[UUID] = mapped_column(GUID)
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    #: What the link opens: ``Role.DOOR`` or ``Role.FACILITATOR``.
+    role: Mapped[Role] = mapped_column(role_type, default=Role.DOOR, server_default="door")
     event: Mapped[Event] = relationship(lazy="joined")
