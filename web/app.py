@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 
 from events.database import Database
 from web.auth import Access, access, access_guard, provide_current_user
+from web.board.live import BoardWatch
 from web.content_watch import ContentWatch
 from web.controllers import ROUTE_HANDLERS
 from web.db import provide_db_session
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "write_batcher": WriteBatcher(db, gate, group=not switches.unsafe_no_lock),
                 "page_cache": PageCache(),
                 "content_watch": ContentWatch(db),
+                "board_watch": BoardWatch(db),
                 "unsafe_switches": switches,
             }
         ),

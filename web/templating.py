@@ -10,7 +10,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from web import i18n
-from web.messages import role_label, status_label
+from web.messages import role_label, status_label, topic_kind_label
 from web.rendering import pop_flashes, session_of
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -36,6 +36,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         "htmx_file": HTMX_FILE,
         "role_label": role_label,
         "status_label": status_label,
+        "topic_kind_label": topic_kind_label,
     }
     env.globals.update(globals_)
 

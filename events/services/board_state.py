@@ -97,6 +97,22 @@ class BoardState:
         return [t for t in self.topics if t.queued and not t.hidden]
 
     @property
+    def placed(self) -> list[TopicView]:
+        """On the grid, by time then room."""
+        slot_order = {slot.id: n for n, slot in enumerate(self.slots)}
+        room_order = {room.id: n for n, room in enumerate(self.rooms)}
+        on_grid = [t for t in self.topics if t.placed and not t.hidden]
+        return sorted(on_grid, key=lambda t: (slot_order[t.slot_id], room_order[t.room_id]))  # type: ignore[index]
+
+    @property
+    def listing(self) -> list[TopicView]:
+        """Every visible topic: the grid's by time, then the pool, then the queue."""
+        return [*self.placed, *self.pool, *self.queue]
+
+    def in_slot(self, slot_id: UUID) -> list[TopicView]:
+        return [t for t in self.placed if t.slot_id == slot_id]
+
+    @property
     def hidden(self) -> list[TopicView]:
         return [t for t in self.topics if t.hidden]
 

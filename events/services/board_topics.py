@@ -12,7 +12,8 @@ account. Rules:
   One statement writes it (``INSERT ... ON CONFLICT (topic, ticket) DO UPDATE``), so any
   number of simultaneous marks from one ticket leave one row. Nobody marks their own topic.
 - **Rate limits per ticket** (events/attempts.py, exact across processes):
-  :data:`MARK_LIMIT` marks and :data:`POST_LIMIT` posts or withdrawals per window.
+  :data:`MARK_LIMIT` marks and :data:`POST_LIMIT` posts or withdrawals per window; joining
+  from the board's poster (typing a ticket code) :data:`JOIN_LIMIT` tries per client.
 - **Withdrawing** a topic: its host, while it is not in a frozen slot.
 - **Notes**: its host, once its session has begun (or the event is over if it was never
   placed); they join its programme entry.
@@ -66,6 +67,7 @@ class Limit:
 
 MARK_LIMIT = Limit(attempts=120, window=timedelta(minutes=10))
 POST_LIMIT = Limit(attempts=20, window=timedelta(hours=1))
+JOIN_LIMIT = Limit(attempts=30, window=timedelta(minutes=10))
 TITLE_MAX_LENGTH = 120
 SUMMARY_MAX_LENGTH = 280
 SUMMARY_MAX_LINES = 2
@@ -102,6 +104,15 @@ class TopicInput:
 
 
 @dataclass(frozen=True)
+class Marked:
+    topic_id: UUID
+    #: The mark now held: True (interested), False (not for me) or None.
+    interested: bool | None
+    #: The board's version with this mark (the live views show it from that version on).
+    version: int
+
+
+@dataclass(frozen=True)
 class Mine:
     """One ticket's own things on a board (for its phone view)."""
 
@@ -126,6 +137,19 @@ def participant(session: Session, code: str | None) -> Participant:
     assert event is not None
     board = boards.BoardService(session).require(event)
     return Participant(registration=registration, event=event, board=board)
+
+
+def join(session: Session, event: Event, code: str | None, *, client: str) -> Participant:
+    """The board's QR poster asks for the ticket: the holder of ``code`` on ``event``'s
+    board. ``NotFound`` for a code that is not a valid ticket of this event (one answer
+    for every reason); ``RateLimited`` beyond :data:`JOIN_LIMIT` tries per client."""
+    attempts = count_attempt(session, f"board:join:{client}", window=JOIN_LIMIT.window)
+    if not attempts.allowed(JOIN_LIMIT.attempts):
+        raise RateLimited()
+    who = participant(session, code)
+    if who.event.id != event.id:
+        raise NotFound()
+    return who
 
 
 def _within(session: Session, kind: str, who: Participant, limit: Limit) -> None:
@@ -269,9 +293,9 @@ class BoardTopics:
     # -- marks -----------------------------------------------------------------------------
     def mark(
         self, who: Participant, topic_id: UUID | str, choice: str, *, now: datetime | None = None
-    ) -> bool | None:
+    ) -> Marked:
         """Mark a topic from ``who``'s ticket: "interested", "not_for_me" or "none" (take the
-        mark back). Returns the mark now held (True, False or None)."""
+        mark back)."""
         if choice not in MARK_CHOICES:
             raise ValidationFailed({"mark": "invalid_choice"})
         value = MARK_CHOICES[choice]
@@ -291,8 +315,9 @@ class BoardTopics:
             self._upsert(topic.id, ticket, value)
         else:
             self._check_then_write(topic.id, ticket, value)
-        boards.bump(self.session, who.board.id)
-        return value
+        return Marked(
+            topic_id=topic.id, interested=value, version=boards.bump(self.session, who.board.id)
+        )
 
     def _upsert(self, topic_id: UUID, ticket: UUID, value: bool) -> None:
         new = _insert(self.session)(_MARK).values(

@@ -50,11 +50,16 @@ COMMON_LABEL_MAX_LENGTH = 80
 _BOARD = table_of(Board)
 
 
-def bump(session: Session, board_id: UUID) -> None:
+def bump(session: Session, board_id: UUID) -> int:
     """One more change on the board: its live views will show it (one atomic statement, so
-    concurrent changes never lose a bump)."""
-    session.execute(
-        update(_BOARD).where(_BOARD.c.id == board_id).values(version=_BOARD.c.version + 1)
+    concurrent changes never lose a bump). Returns the board's new version."""
+    return int(
+        session.execute(
+            update(_BOARD)
+            .where(_BOARD.c.id == board_id)
+            .values(version=_BOARD.c.version + 1)
+            .returning(_BOARD.c.version)
+        ).scalar_one()
     )
 
 

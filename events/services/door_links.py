@@ -1,4 +1,5 @@
-"""Door links: an organiser hands a volunteer one event's door without an account.
+"""Door links: an organiser hands a volunteer one event's door without an account, or its
+open-space board (a link with the facilitator role, :data:`LINK_ROLES`).
 
 The token (192 bits, events.tokens) is returned once by ``create`` and never stored: only
 its SHA-256 is, like manage tokens. ``resolve`` answers an unknown, revoked or expired token
@@ -15,11 +16,13 @@ from sqlalchemy.orm import Session, lazyload
 
 from events.clock import utcnow
 from events.errors import NotFound, ValidationFailed
-from events.models import DoorLink, Event
+from events.models import DoorLink, Event, Role
 from events.tokens import hash_token, new_token
 from events.validation import clean_text
 
 LABEL_MAX_LENGTH = 80
+#: What a link can open: the door, or the open-space board's facilitation.
+LINK_ROLES = frozenset({Role.DOOR.value, Role.FACILITATOR.value})
 #: Longer than any token we issue: anything bigger is not worth hashing.
 TOKEN_MAX_LENGTH = 200
 
@@ -35,10 +38,15 @@ class DoorLinkService:
         label: str,
         created_by: UUID,
         expires_at: datetime | None = None,
+        role: Role | str = Role.DOOR,
     ) -> tuple[DoorLink, str]:
-        """A new link for ``event``, valid until ``expires_at`` (default: the event's end).
+        """A new link for ``event``, valid until ``expires_at`` (default: the event's end),
+        opening what ``role`` does there (the door, or the board's facilitation).
         Returns the link and its token: show the token once, it cannot be read again.
-        ``ValidationFailed`` for a missing or too long label or an expiry in the past."""
+        ``ValidationFailed`` for a missing or too long label, an expiry in the past or a
+        role a link cannot hold."""
+        if str(role) not in LINK_ROLES:
+            raise ValidationFailed({"role": "invalid_choice"})
         clean_label = clean_text("label", label, max_length=LABEL_MAX_LENGTH)
         expiry = expires_at if expires_at is not None else event.ends_at
         expiry = expiry.replace(tzinfo=UTC) if expiry.tzinfo is None else expiry
@@ -51,6 +59,7 @@ class DoorLinkService:
             token_hash=hash_token(token),
             created_by=created_by,
             expires_at=expiry,
+            role=Role(str(role)),
         )
         self.session.add(link)
         self.session.flush()

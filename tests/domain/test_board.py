@@ -265,9 +265,9 @@ def test_posting_is_rate_limited_per_ticket(
 def test_one_mark_per_ticket_and_topic(acting: Acting) -> None:
     topic = acting.post(0, "Rust")
     marks = BoardTopics(acting.session)
-    assert marks.mark(acting.who(1), topic.id, "interested") is True
-    assert marks.mark(acting.who(1), topic.id, "interested") is True
-    assert marks.mark(acting.who(2), topic.id, "not_for_me") is False
+    assert marks.mark(acting.who(1), topic.id, "interested").interested is True
+    assert marks.mark(acting.who(1), topic.id, "interested").interested is True
+    assert marks.mark(acting.who(2), topic.id, "not_for_me").interested is False
     state = board_state(acting.session, acting.board)
     assert (state.topics[0].interested, state.topics[0].not_for_me) == (1, 1)
     marks.mark(acting.who(1), topic.id, "not_for_me")  # changing one's mind: still one mark

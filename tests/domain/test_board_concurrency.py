@@ -21,7 +21,7 @@ from events.database import Database
 from events.models import Board, BoardMark, BoardTopic
 from events.services import board_topics as topics_module
 from events.services.board_state import board_state
-from events.services.board_topics import BoardTopics, TopicInput, participant
+from events.services.board_topics import BoardTopics, Marked, TopicInput, participant
 from tests.domain.test_board import EARLY
 from tests.domain.test_registration_concurrency import deferred
 from tests.factories import Factories, OpenSpace
@@ -53,7 +53,7 @@ def test_fifty_simultaneous_marks_from_one_ticket_leave_one_mark(
     space = make.open_space(participants=2)
     topic_id = a_topic(db, space)
 
-    def one(n: int) -> bool | None:
+    def one(n: int) -> Marked:
         with db.transaction() as session:
             who = participant(session, space.tickets[1])
             choice = "interested" if n % 2 == 0 else "not_for_me"
@@ -69,7 +69,7 @@ def test_fifty_tickets_marking_at_once_are_all_counted(db: Database, make: Facto
     space = make.open_space(participants=MARKS + 1)
     topic_id = a_topic(db, space)
 
-    def one(n: int) -> bool | None:
+    def one(n: int) -> Marked:
         with db.transaction() as session:
             who = participant(session, space.tickets[n + 1])
             return BoardTopics(session).mark(who, topic_id, "interested")
@@ -99,7 +99,7 @@ def test_negative_control_check_then_write_breaks_one_mark_per_ticket(
     monkeypatch.setattr(topics_module, "_between_check_and_write", lambda _s: all_checked.wait())
     monkeypatch.setattr(topics_module, "_within", lambda *_args: None)
 
-    def one(n: int) -> bool | None:
+    def one(n: int) -> Marked:
         with deferred(db) as session:
             who = participant(session, space.tickets[1])
             return BoardTopics(session, atomic_marks=False).mark(who, topic_id, "interested")

@@ -19,6 +19,8 @@ from litestar.routes import HTTPRoute
 from events.clock import utcnow
 from events.database import Database
 from events.models import Invitation, Membership, PersonalFeed, Role
+from events.services.board_topics import BoardTopics, TopicInput, participant
+from events.services.boards import BoardService, RoomInput, SlotInput
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
@@ -32,23 +34,28 @@ from web.app import create_app
 from web.auth import Access, handler_access
 from web.settings import Settings
 
-ROLES = ("anonymous", "door", "organiser", "owner", "other_owner")
+ROLES = ("anonymous", "door", "facilitator", "organiser", "owner", "other_owner")
 DENIED_LOGIN, DENIED_403, DENIED_404, ALLOWED = "login", "403", "404", "allowed"
 
 
 def expected(level: Access, role: str) -> str:
     if level in {Access.PUBLIC, Access.TOKEN}:
         return ALLOWED
-    if level is Access.EVENT_DOOR:  # the world's event belongs to "ours"
-        return {"anonymous": DENIED_LOGIN, "other_owner": DENIED_404}.get(role, ALLOWED)
+    if level in {Access.EVENT_DOOR, Access.EVENT_FACILITATOR}:  # the world's event is "ours"
+        needed = Role.DOOR if level is Access.EVENT_DOOR else Role.FACILITATOR
+        if role == "anonymous":
+            return DENIED_LOGIN
+        if role == "other_owner" or not Role(role).at_least(needed):
+            return DENIED_404  # an account with no such role there: as for an unknown event
+        return ALLOWED
     if role == "anonymous":
         return DENIED_LOGIN
-    minimum = level.minimum_role
-    if minimum is None:
+    if not level.community_scoped:
         return ALLOWED
     if role == "other_owner":
         return DENIED_404
-    return ALLOWED if Role(role).at_least(minimum) else DENIED_403
+    minimum = level.minimum_role
+    return ALLOWED if minimum is None or Role(role).at_least(minimum) else DENIED_403
 
 
 def _all_routes() -> list[tuple[str, str, Access]]:
@@ -84,6 +91,7 @@ def build_world(make: Factories, db: Database, role: str) -> World:
         "owner": owner,
         "organiser": make.member(community, role=Role.ORGANISER),
         "door": make.member(community, role=Role.DOOR),
+        "facilitator": make.member(community, role=Role.FACILITATOR),
     }
     other_owner = make.user(email="other@example.org")
     make.community(owner=other_owner, slug="theirs")
@@ -137,6 +145,15 @@ def build_world(make: Factories, db: Database, role: str) -> World:
         registered.manage_token_hash = hash_token(token)
         ticket = registered.ticket_code
         item = ProgrammeService(session).add(event, ProgrammeInput(title="Welcome"))
+        # The evening's open-space board, with a room, a slot and the ticket's topic.
+        boards = BoardService(session)
+        board = boards.switch_on(event)
+        room = boards.add_room(board, RoomInput(name="Hall", capacity="30"))
+        slot = boards.add_slot(event, board, SlotInput(start_time="19:30", minutes="30"))
+        session.flush()
+        topic = BoardTopics(session).post(
+            participant(session, ticket), TopicInput(title="Matrix topic")
+        )
         series = SeriesService(session).create(
             ours,
             SeriesInput(
@@ -159,6 +176,9 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             "membership_id": str(door_membership.id),
             "token": token,
             "code": ticket,
+            "topic_id": str(topic.id),
+            "room_id": str(room.id),
+            "slot_id": str(slot.id),
             "file_path": "css/app.css",
             "path": "openapi.json",
         },

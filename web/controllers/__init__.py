@@ -1,8 +1,12 @@
-"""Route handlers, split by audience: public, accounts, organiser, door, invitations, API.
+"""Route handlers, split by audience: public, accounts, organiser, door, open-space board,
+invitations, API.
 No controller module imports another: what two share lives outside web/controllers/."""
 
 from web.controllers.accounts import AccountController
 from web.controllers.api import ApiController
+from web.controllers.board_facilitate import BoardFacilitateController
+from web.controllers.board_participant import BoardParticipantController
+from web.controllers.board_public import BoardPublicController
 from web.controllers.door_live import DoorLiveController
 from web.controllers.door_offline import DoorOfflineController
 from web.controllers.door_scan import DoorScanController
@@ -12,6 +16,7 @@ from web.controllers.health import healthz, readyz
 from web.controllers.invitations import InvitationController
 from web.controllers.manage import ManageController
 from web.controllers.manage_attendees import ManageAttendeesController
+from web.controllers.manage_board import ManageBoardController
 from web.controllers.manage_door import ManageDoorController
 from web.controllers.manage_events import ManageEventsController
 from web.controllers.manage_imports import ManageImportsController
@@ -34,6 +39,10 @@ ROUTE_HANDLERS = [
     ManageImportsController,
     ManageAttendeesController,
     ManageDoorController,
+    ManageBoardController,
+    BoardPublicController,
+    BoardParticipantController,
+    BoardFacilitateController,
     DoorScannerController,
     DoorScanController,
     DoorLiveController,

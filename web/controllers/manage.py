@@ -32,8 +32,9 @@ def _community_context(session: Session, membership: Membership) -> dict[str, ob
         "members": service.members(community) if membership.role.at_least(Role.ORGANISER) else [],
         "invitations": service.pending_invitations(community) if owner else [],
         "roles": list(Role),
+        # Facilitators see the events too: each one's open-space board is theirs to run.
         "upcoming": EventService(session).upcoming_in(community, limit=20)
-        if membership.role.at_least(Role.ORGANISER)
+        if membership.role.at_least(Role.ORGANISER) or membership.role is Role.FACILITATOR
         else [],
     }
 
@@ -78,7 +79,7 @@ class ManageController(Controller):
         flash(request, _("Community “%(name)s” created.", name=community.name))
         return Redirect(f"/manage/{community.slug}", status_code=303)
 
-    @get("/{community:str}", opt=access(Access.DOOR), sync_to_thread=True)
+    @get("/{community:str}", opt=access(Access.MEMBER), sync_to_thread=True)
     def community(
         self,
         request: Request,

@@ -44,6 +44,8 @@ LOG_LIMIT = 200
 class DoorLinkForm(Form):
     label: str = ""
     expires_local: str = ""
+    #: "door", or "facilitator" for a link to the open-space board's facilitation.
+    role: str = "door"
 
 
 class DoorSettingsForm(Form):
@@ -201,11 +203,15 @@ class ManageDoorController(Controller):
         db_session: NamedDependency[Session],
     ) -> Template:
         found = self._event(db_session, membership, event)
-        values = {"label": data.label, "expires_local": data.expires_local}
+        values = {"label": data.label, "expires_local": data.expires_local, "role": data.role}
         try:
             expires_at = parse_expiry(data.expires_local, found.timezone)
             link, token = DoorLinkService(db_session).create(
-                found, label=data.label, created_by=membership.user_id, expires_at=expires_at
+                found,
+                label=data.label,
+                created_by=membership.user_id,
+                expires_at=expires_at,
+                role=data.role,
             )
         except ValidationFailed as failed:
             errors = field_errors(failed.errors)
@@ -223,7 +229,12 @@ class ManageDoorController(Controller):
             )
         url = door_url(request, found, token)
         # Shown once, in this very answer: no redirect, the token is not kept anywhere.
-        new_link = {"label": link.label, "url": url, "qr": qr_data_uri(url)}
+        new_link = {
+            "label": link.label,
+            "url": url,
+            "qr": qr_data_uri(url),
+            "role": link.role.value,
+        }
         return self._render(request, db_session, membership, found, new_link=new_link)
 
     @post("/links/{item_id:uuid}/revoke", opt=access(Access.ORGANISER), sync_to_thread=True)
