@@ -1,7 +1,8 @@
 """One version stamp for everything the public pages show, shared by all processes.
 
 Any transaction that adds, changes or deletes an event, venue, community, tag, series,
-programme item, registration or cover image writes a new random stamp in the same transaction (a
+programme item, registration, cover image or open-space board (switched on or off: the
+event page links to it) writes a new random stamp in the same transaction (a
 session hook, so no service can forget). Page caches key their entries on the stamp: a
 reader checks one small row instead of re-rendering, and every worker process sees a change
 as soon as it is committed.
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.models import (
+    Board,
     Community,
     Event,
     EventCover,
@@ -44,6 +46,7 @@ TRACKED = (
     SeriesException,
     ProgrammeItem,
     Registration,
+    Board,
 )
 _CHANGED = "rencontres.content_changed"
 _STAMPED = "rencontres.content_stamped"

@@ -93,6 +93,14 @@ class BoardService:
     def of(self, event: Event) -> Board | None:
         return self.session.scalar(select(Board).where(Board.event_id == event.id))
 
+    def is_on(self, event: Event) -> bool:
+        """Whether participants see the event's board (the links to it show)."""
+        return bool(
+            self.session.scalar(
+                select(Board.enabled).where(Board.event_id == event.id, Board.enabled)
+            )
+        )
+
     def require(self, event: Event, *, enabled_only: bool = True) -> Board:
         """The event's board; ``NotFound`` when there is none (or it is off, for the views
         of participants)."""

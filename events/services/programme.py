@@ -152,7 +152,22 @@ class ProgrammeService:
 
     def add_session(self, event: Event, times: SessionTimes) -> ProgrammeItem:
         """A session at known instants (already cleaned by its caller, the board)."""
-        return self._append(event, _session_values(times))
+        item = self._append(event, _session_values(times))
+        self._order_by_time(event)
+        return item
+
+    def _order_by_time(self, event: Event) -> None:
+        """Sessions in time order (then rooms): what the board writes settles into a
+        programme that reads from the first session to the last; untimed items keep
+        their place after them."""
+        items = self.items(event)
+        ordered = sorted(
+            items,
+            key=lambda item: (item.starts_at is None, item.starts_at or event.starts_at, item.room),
+        )
+        for position, item in enumerate(ordered):
+            item.position = position
+        self.session.flush()
 
     def reschedule(self, event: Event, item_id: UUID, times: SessionTimes) -> ProgrammeItem:
         """Give a session new times, room and text; the event's revision goes up only when
@@ -164,6 +179,7 @@ class ProgrammeService:
                 setattr(item, name, value)
             self._revised(event)
             self.session.flush()
+            self._order_by_time(event)
         return item
 
     def update(self, event: Event, item_id: UUID, data: ProgrammeInput) -> ProgrammeItem:

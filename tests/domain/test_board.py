@@ -544,3 +544,30 @@ def test_now_and_next(acting: Acting) -> None:
     assert (moment.now, moment.next) == (slots[0], slots[1])
     assert state.at(paris("22:00")).next is None
     assert isinstance(state.slots[0], BoardSlot)
+
+
+def test_the_feed_lists_the_programme_the_board_settles(db: Database, space: OpenSpace) -> None:
+    from icalendar import Calendar
+
+    from events.calendar import FeedScope, calendar_feed, feed_events
+
+    with fresh(db, space) as a:
+        topic_id = a.post(0, "Rust", show_host="on").id
+        a.placement().place(topic_id, space.rooms[1], space.slots[0], now=EARLY)
+
+    def description_and_sequence() -> tuple[str, int]:
+        with db.session() as session:
+            events = feed_events(session, FeedScope(), now=EARLY)
+            ics = calendar_feed(
+                events, name="x", description="", base_url="http://x", url="http://x"
+            )
+        [vevent] = Calendar.from_ical(ics).walk("VEVENT")
+        return str(vevent["DESCRIPTION"]), int(vevent["SEQUENCE"])
+
+    description, sequence = description_and_sequence()
+    assert "Programme:\n19:30-20:10 · Lab · Rust (Participant1)" in description
+    with fresh(db, space) as a:
+        a.placement().place(topic_id, space.rooms[0], space.slots[1], now=EARLY)
+    moved, later = description_and_sequence()
+    assert "20:15-20:55 · Hall · Rust (Participant1)" in moved
+    assert later == sequence + 1

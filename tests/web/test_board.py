@@ -16,6 +16,7 @@ from events.database import Database
 from events.models import BoardTopic, DoorLink, Event, ProgrammeItem, Role
 from events.services.board_topics import BoardTopics, TopicInput, participant
 from events.services.door_links import DoorLinkService
+from events.services.registrations import RegistrationInput, RegistrationService
 from tests.factories import Factories, OpenSpace
 from tests.web.conftest import Client
 
@@ -83,9 +84,7 @@ def test_a_bad_topic_is_answered_with_field_errors_and_changes_nothing(
         assert session.scalars(select(BoardTopic)).all() == []
 
 
-def test_the_post_limit_is_said_on_the_page(
-    client: Client, db: Database, space: OpenSpace
-) -> None:
+def test_the_post_limit_is_said_on_the_page(client: Client, db: Database, space: OpenSpace) -> None:
     post_topic(db, space, 0, "One")
     post_topic(db, space, 0, "Two")
     page = client.get(f"/t/{space.tickets[0]}/board/")
@@ -207,6 +206,30 @@ def test_a_board_that_is_off_is_not_there(client: Client, db: Database, space: O
     client.cookies.clear()
     assert client.get(f"/e/{space.slug}/board/").status_code == 404
     assert client.get(f"/t/{space.tickets[0]}/board/").status_code == 404
+
+
+def test_the_ticket_the_private_page_and_the_event_page_lead_to_the_board(
+    client: Client, db: Database, space: OpenSpace
+) -> None:
+    with db.transaction() as session:
+        event = session.get(Event, space.event_id)
+        assert event is not None
+        registered = RegistrationService(session).register(
+            event,
+            RegistrationInput(name="Late Comer", email="late@example.org", consent="on"),
+        )
+        code, token = registered.registration.ticket_code, registered.manage_token
+    to_board = f'href="/t/{code}/board"'
+    assert to_board in client.get(f"/t/{code}").text
+    assert to_board in client.get(f"/r/{token}").text
+    assert f'href="/e/{space.slug}/board"' in client.get(f"/e/{space.slug}").text
+    client.login_as(db, _owner(db, space))
+    community = _community_slug(db, space)
+    assert client.submit(f"/manage/{community}/events/{space.slug}/board/off").status_code == 303
+    client.cookies.clear()
+    assert to_board not in client.get(f"/t/{code}").text
+    assert to_board not in client.get(f"/r/{token}").text
+    assert "/board" not in client.get(f"/e/{space.slug}").text
 
 
 # -- the facilitators ---------------------------------------------------------------------

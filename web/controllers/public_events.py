@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from events.clock import utcnow
 from events.lifecycle import is_over
 from events.models import Event, EventStatus, ProgrammeItem
+from events.services.boards import BoardService
 from events.services.communities import CommunityService
 from events.services.cover_images import CoverImageService, Size
 from events.services.discovery import (
@@ -425,6 +426,7 @@ class PublicEventsController(Controller):
                 "is_over": is_over(found, now),
                 "cancelled": found.status is EventStatus.CANCELLED,
                 "rooms": schedule(list(found.programme)),
+                "board_on": BoardService(db_session).is_on(found),
                 "calendar": event_links(settings, found),
                 "json_ld": event_json_ld(found, settings),
                 "canonical_url": settings.absolute_url(f"/e/{found.slug}"),
