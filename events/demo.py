@@ -4,7 +4,8 @@ A community with two venues, a monthly meetup series with a programme, a one-off
 tags across disciplines, and one cancelled occurrence; events open for registration, made
 through ``RegistrationService`` so the counters are right: one nearly full with a waitlist,
 one where registrations wait for approval (and the organisers ask two questions), confirmed
-registrations with tickets.
+registrations with tickets; an open-space evening whose board is half filled
+(events/demo_open_space.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from events.demo_open_space import seed_open_space
 from events.models import Community, Event, User
 from events.services.accounts import AccountService
 from events.services.communities import CommunityService
@@ -154,6 +156,7 @@ def seed_demo(session: Session, *, today: date, password: str | None = None) -> 
     )
     events.publish(one_off)
     _seed_registrations(session, community, canteen.id, one_off, today)
+    seed_open_space(session, community, day=today + timedelta(days=3))
     session.flush()
     return DemoResult(created=True, email=DEMO_EMAIL, password=password)
 
