@@ -12,9 +12,17 @@ transaction of every change). The watch is shared by all the streams of a proces
   one, the frozen ones) and language, and sent as is to every stream that shows it.
 
 So a change committed on any process reaches every stream within about
-:data:`POLL_SECONDS`, plus the time to render once. A stream sends the whole view each time
-(the latest one only: a slow client skips versions, it never falls behind), so a client that
-reconnects after a lost connection catches up with its first message.
+:data:`POLL_SECONDS`, plus the time to render once. A stream holds no database connection
+between its reads, and a stream's request uses no request session: :func:`board_to_stream`
+checks access and finds the board in one thread hop with a session of its own. (With the
+request's session, each open view held a pooled connection for the stream's life, and a
+burst of views arriving at once left threads waiting for connections whose holders waited
+for a thread: no view opened until the pool's timeout. bench/board_live.py found it with
+200 phones; tests/integration/test_board_streams_http.py keeps it fixed.)
+
+A stream sends the whole view each time (the latest one only: a slow client skips versions,
+it never falls behind), so a client that reconnects after a lost connection catches up with
+its first message.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ from uuid import UUID
 
 import anyio
 import anyio.to_thread
+from litestar.response import Stream
+from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.database import Database
@@ -40,6 +50,7 @@ POLL_SECONDS = 0.5
 STREAM_SECONDS = 300.0
 KEEPALIVE_SECONDS = 20.0
 RETRY_MILLISECONDS = 2000
+LIVE_HEADERS = {"cache-control": "no-store", "x-accel-buffering": "no"}
 
 
 @dataclass(frozen=True)
@@ -183,3 +194,18 @@ async def board_stream(
             quiet_since = monotonic()
             yield _event("ping", "{}")  # an event, not a comment: the page's watchdog sees it
         await anyio.sleep(watch.poll_seconds)
+
+
+async def board_to_stream(db: Database, find: Callable[[Session], Board]) -> UUID:
+    """The id of the board ``find`` returns (or raises for: access, not found), read in one
+    thread hop with a session of its own, released before the stream starts."""
+
+    def lookup() -> UUID:
+        with db.session() as session:
+            return find(session).id
+
+    return await anyio.to_thread.run_sync(lookup)
+
+
+def live_response(stream: AsyncIterator[bytes]) -> Stream:
+    return Stream(stream, media_type="text/event-stream", headers=LIVE_HEADERS)

@@ -16,16 +16,17 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromHeader, FromPath, URLEncodedBody
-from litestar.response import Redirect, Stream, Template
+from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.errors import DomainError, NotFound, ValidationFailed
+from events.models import Board
 from events.services.board_placement import BoardPlacement
 from events.services.board_state import board_state
 from events.services.boards import BoardService
-from web.board.access import FACILITATOR_DEPENDENCIES, facilitator_opt
-from web.board.live import BoardWatch, board_stream
+from web.board.access import FACILITATOR_DEPENDENCIES, facilitator_opt, provide_facilitator
+from web.board.live import BoardWatch, board_stream, board_to_stream, live_response
 from web.board.views import cell_choices, live_context, parse_cell, renderer
 from web.door.access import DoorAccess
 from web.errors import wants_json
@@ -36,7 +37,6 @@ from web.messages import error_message, field_errors
 from web.rendering import flash, mark_for_rollback, page
 
 HEADERS = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"}
-LIVE_HEADERS = {"cache-control": "no-store", "x-accel-buffering": "no"}
 _TRUE = frozenset({"on", "true", "1", "yes"})
 
 
@@ -117,26 +117,32 @@ class BoardFacilitateController(Controller):
         response.headers.update(HEADERS)
         return response
 
-    @get("/live", opt=facilitator_opt(json_only=True), sync_to_thread=True)
-    def live(
+    @get("/live", opt=facilitator_opt(json_only=True))
+    async def live(
         self,
         request: Request[Any, Any, Any],
-        facilitator: NamedDependency[DoorAccess],
-        db_session: NamedDependency[Session],
+        event: FromPath[str],
         accept: FromHeader[str] = "",
     ) -> Response[Any]:
-        board = BoardService(db_session).require(facilitator.event, enabled_only=False)
+        """The facilitators' grid over server-sent events; the request holds no session
+        (web/board/live.py)."""
+
+        def find(session: Session) -> Board:
+            facilitator = provide_facilitator(request, event, session)
+            return BoardService(session).require(facilitator.event, enabled_only=False)
+
+        board_id = await board_to_stream(request.app.state.db, find)
         watch: BoardWatch = request.app.state.board_watch
         stream = board_stream(
             watch,
-            board.id,
+            board_id,
             view="facilitate",
             locale=current_locale.get(),
             render=renderer(request.app.template_engine.engine, "facilitate"),
             allowed=lambda _snapshot: True,
             streaming="text/event-stream" in (accept or ""),
         )
-        return Stream(stream, media_type="text/event-stream", headers=LIVE_HEADERS)
+        return live_response(stream)
 
     @post("/topics/{topic_id:uuid}/place", opt=facilitator_opt(), sync_to_thread=True)
     def place(

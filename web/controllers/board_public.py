@@ -14,8 +14,8 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromHeader, FromQuery, URLEncodedBody
-from litestar.response import Redirect, Stream, Template
+from litestar.params import FromHeader, FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
@@ -26,18 +26,17 @@ from events.services.board_state import board_state
 from events.services.board_topics import join
 from events.services.boards import BoardService
 from web.auth import Access, access
-from web.board.live import BoardWatch, board_stream
+from web.board.live import BoardWatch, board_stream, board_to_stream, live_response
 from web.board.views import PUBLIC_VIEWS, live_context, renderer
 from web.errors import JsonApi, json_api
 from web.forms import Form
 from web.i18n import current_locale
 from web.i18n import gettext as _
-from web.path_objects import PUBLIC_EVENT
+from web.path_objects import PUBLIC_EVENT, provide_public_event
 from web.rendering import page
 from web.settings import Settings
 from web.throttle import client_key
 
-LIVE_HEADERS = {"cache-control": "no-store", "x-accel-buffering": "no"}
 PAGE_HEADERS = {"cache-control": "no-cache"}
 
 
@@ -87,35 +86,34 @@ class BoardPublicController(Controller):
             headers=PAGE_HEADERS,
         )
 
-    @get(
-        "/live",
-        opt={**access(Access.PUBLIC), **json_api(JsonApi.ONLY)},
-        sync_to_thread=True,
-    )
-    def live(
+    @get("/live", opt={**access(Access.PUBLIC), **json_api(JsonApi.ONLY)})
+    async def live(
         self,
         request: Request[Any, Any, Any],
-        public_event: NamedDependency[Event],
-        db_session: NamedDependency[Session],
+        event: FromPath[str],
         view: FromQuery[str] = "public",
         accept: FromHeader[str] = "",
     ) -> Response[Any]:
         """Server-sent events: the ``view`` (public, screen or phone) again whenever the
-        board changes. The stream reads the database itself, so any process serves it."""
+        board changes. The stream reads the database itself, so any process serves it; the
+        request holds no session (web/board/live.py)."""
         if view not in PUBLIC_VIEWS:
             raise NotFound()
-        board = BoardService(db_session).require(public_event)
+        board_id = await board_to_stream(
+            request.app.state.db,
+            lambda session: BoardService(session).require(provide_public_event(event, session)),
+        )
         watch: BoardWatch = request.app.state.board_watch
         stream = board_stream(
             watch,
-            board.id,
+            board_id,
             view=view,
             locale=current_locale.get(),
             render=renderer(request.app.template_engine.engine, view),
             allowed=lambda snapshot: snapshot.state.enabled,
             streaming="text/event-stream" in (accept or ""),
         )
-        return Stream(stream, media_type="text/event-stream", headers=LIVE_HEADERS)
+        return live_response(stream)
 
     @get("/join", opt=access(Access.PUBLIC), sync_to_thread=True)
     def join_form(
