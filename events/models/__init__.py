@@ -6,6 +6,7 @@ from events.models.base import Base
 from events.models.board import (
     Board,
     BoardMark,
+    BoardReport,
     BoardRoom,
     BoardSlot,
     BoardTopic,
@@ -41,6 +42,7 @@ __all__ = [
     "Base",
     "Board",
     "BoardMark",
+    "BoardReport",
     "BoardRoom",
     "BoardSlot",
     "BoardTopic",

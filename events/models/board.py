@@ -141,3 +141,17 @@ class BoardMark(Base):
     topic_id: Mapped[UUID] = mapped_column(ForeignKey("board_topic.id", ondelete="CASCADE"))
     registration_id: Mapped[UUID] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
     interested: Mapped[bool] = mapped_column(Boolean)
+
+
+class BoardReport(Base):
+    """One ticket's report of one topic (abuse, spam): counted once per ticket; enough
+    distinct reports hide the topic (events/services/board_reports.py)."""
+
+    __tablename__ = "board_report"
+    __table_args__ = (
+        UniqueConstraint("topic_id", "registration_id", name="uq_board_report_ticket"),
+        Index("ix_board_report_registration", "registration_id"),
+    )
+
+    topic_id: Mapped[UUID] = mapped_column(ForeignKey("board_topic.id", ondelete="CASCADE"))
+    registration_id: Mapped[UUID] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))

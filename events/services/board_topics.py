@@ -152,13 +152,15 @@ def join(session: Session, event: Event, code: str | None, *, client: str) -> Pa
     return who
 
 
-def _within(session: Session, kind: str, who: Participant, limit: Limit) -> None:
+def within_limit(session: Session, kind: str, who: Participant, limit: Limit) -> None:
+    """``RateLimited`` once ``who``'s ticket has done ``kind`` ``limit`` times in its window."""
     attempts = count_attempt(session, f"board:{kind}:{who.registration.id}", window=limit.window)
     if not attempts.allowed(limit.attempts):
         raise RateLimited()
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
+def insert_for(session: Session):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT (with ``ON CONFLICT``) for the session's database."""
     return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
@@ -237,7 +239,7 @@ class BoardTopics:
         values = self._clean(data)
         now = now or utcnow()
         require_board_posting_open(who.board, who.event, now)
-        _within(self.session, "post", who, POST_LIMIT)
+        within_limit(self.session, "post", who, POST_LIMIT)
         # The ticket's row lock makes "count, then insert" safe for one ticket.
         self.session.execute(
             select(Registration.id).where(Registration.id == who.registration.id).with_for_update()
@@ -260,7 +262,7 @@ class BoardTopics:
     ) -> None:
         """The host takes their topic off the board (and out of the programme)."""
         topic = self._own(who, topic_id)
-        _within(self.session, "post", who, POST_LIMIT)
+        within_limit(self.session, "post", who, POST_LIMIT)
         if topic.slot_id is not None:
             slot = self.session.get(BoardSlot, topic.slot_id)
             assert slot is not None
@@ -303,7 +305,7 @@ class BoardTopics:
         require_board_marking_open(who.board, who.event, now or utcnow())
         if topic.host_id == who.registration.id:
             raise Conflict("own_topic")
-        _within(self.session, "mark", who, MARK_LIMIT)
+        within_limit(self.session, "mark", who, MARK_LIMIT)
         ticket = who.registration.id
         if value is None:
             self.session.execute(
@@ -320,7 +322,7 @@ class BoardTopics:
         )
 
     def _upsert(self, topic_id: UUID, ticket: UUID, value: bool) -> None:
-        new = _insert(self.session)(_MARK).values(
+        new = insert_for(self.session)(_MARK).values(
             id=new_id(),
             topic_id=topic_id,
             registration_id=ticket,

@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from events.database import Database
 from events.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from events.models import Board, BoardMark, BoardSlot, BoardTopic, Event, ProgrammeItem
+from events.services import board_reports as reports_module
 from events.services import board_topics as topics_module
 from events.services.board_placement import BoardPlacement
+from events.services.board_reports import report_topic
 from events.services.board_state import board_state
 from events.services.board_topics import BoardTopics, Participant, TopicInput, participant
 from events.services.boards import BoardService, BoardSettingsInput, RoomInput, SlotInput
@@ -571,3 +573,36 @@ def test_the_feed_lists_the_programme_the_board_settles(db: Database, space: Ope
     moved, later = description_and_sequence()
     assert "20:15-20:55 · Hall · Rust (Participant1)" in moved
     assert later == sequence + 1
+
+
+# -- reports ----------------------------------------------------------------------------------
+def test_three_distinct_reports_hide_a_topic(acting: Acting) -> None:
+    topic = acting.post(0, "Spam")
+    acting.placement().place(topic.id, acting.space.rooms[0], acting.space.slots[0], now=EARLY)
+    first = report_topic(acting.session, acting.who(1), topic.id, now=EARLY)
+    again = report_topic(acting.session, acting.who(1), topic.id, now=EARLY)
+    assert (first.reports, again.reports, again.hidden) == (1, 1, False)  # one per ticket
+    with pytest.raises(Conflict) as own:
+        report_topic(acting.session, acting.who(0), topic.id, now=EARLY)
+    assert own.value.code == "own_topic"
+    assert report_topic(acting.session, acting.who(2), topic.id, now=EARLY).hidden is False
+    third = report_topic(acting.session, acting.who(3), topic.id, now=EARLY)
+    assert (third.reports, third.hidden) == (3, True)
+    # Hidden as a facilitator hides: off the grid, out of the programme, not markable.
+    assert topic.hidden and not topic.is_placed
+    assert programme(acting.session, acting.space.event_id) == []
+    with pytest.raises(NotFound):
+        BoardTopics(acting.session).mark(acting.who(1), topic.id, "interested", now=EARLY)
+    with pytest.raises(NotFound):
+        report_topic(acting.session, acting.who(2), topic.id, now=EARLY)
+
+
+def test_reports_are_rate_limited_per_ticket(
+    acting: Acting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reports_module, "REPORT_LIMIT", topics_module.Limit(1, timedelta(hours=1)))
+    first, second = acting.post(0, "One"), acting.post(1, "Two")
+    report_topic(acting.session, acting.who(2), first.id, now=EARLY)
+    with pytest.raises(RateLimited):
+        report_topic(acting.session, acting.who(2), second.id, now=EARLY)
+    report_topic(acting.session, acting.who(3), second.id, now=EARLY)  # another ticket

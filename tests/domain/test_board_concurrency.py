@@ -97,7 +97,7 @@ def test_negative_control_check_then_write_breaks_one_mark_per_ticket(
     # Every thread has read "no mark yet" before any of them writes.
     all_checked = threading.Barrier(WORKERS, timeout=10)
     monkeypatch.setattr(topics_module, "_between_check_and_write", lambda _s: all_checked.wait())
-    monkeypatch.setattr(topics_module, "_within", lambda *_args: None)
+    monkeypatch.setattr(topics_module, "within_limit", lambda *_args: None)
 
     def one(n: int) -> Marked:
         with deferred(db) as session:

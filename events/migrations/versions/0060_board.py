@@ -1,4 +1,4 @@
-"""board: the open-space board of an event (rooms, slots, topics, marks); facilitators
+"""board: the open-space board of an event (rooms, slots, topics, marks, reports); facilitators
 
 Revision ID: 0060_board
 Revises: 0014
@@ -177,9 +177,32 @@ def upgrade() -> None:
         sa.UniqueConstraint("topic_id", "registration_id", name="uq_board_mark_ticket"),
     )
     op.create_index("ix_board_mark_registration", "board_mark", ["registration_id"])
+    op.create_table(
+        "board_report",
+        sa.Column("id", guid, nullable=False),
+        sa.Column("topic_id", guid, nullable=False),
+        sa.Column("registration_id", guid, nullable=False),
+        *_timestamps(),
+        sa.ForeignKeyConstraint(
+            ["registration_id"],
+            ["registration.id"],
+            name=op.f("fk_board_report_registration_id_registration"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["topic_id"],
+            ["board_topic.id"],
+            name=op.f("fk_board_report_topic_id_board_topic"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_board_report")),
+        sa.UniqueConstraint("topic_id", "registration_id", name="uq_board_report_ticket"),
+    )
+    op.create_index("ix_board_report_registration", "board_report", ["registration_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("board_report")
     op.drop_table("board_mark")
     op.drop_table("board_topic")
     op.drop_table("board_slot")
