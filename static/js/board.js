@@ -136,6 +136,7 @@
     const notForMe = words(root.dataset.notForMe);
     const markTemplate = document.getElementById("board-mark-template");
     const mineTemplate = document.getElementById("board-mine-template");
+    const reportTemplate = document.getElementById("board-report-template");
     const seen = new Map();
 
     function items() {
@@ -144,6 +145,16 @@
         found.set(item.dataset.topic, item);
       });
       return found;
+    }
+
+    // A plain form: the page reloads with the answer.
+    function reportForm(id, title) {
+      const form = reportTemplate.content.firstElementChild.cloneNode(true);
+      form.action = base + form.dataset.path.replace("TOPIC", id);
+      form.querySelectorAll(".visually-hidden").forEach((span) => {
+        span.textContent = " · " + title;
+      });
+      return form;
     }
 
     function actions() {
@@ -160,7 +171,7 @@
             form.querySelectorAll(".visually-hidden").forEach((span) => {
               span.textContent = " · " + title;
             });
-            slot.append(form);
+            slot.append(form, reportForm(id, title));
           }
         }
         const want = slot.querySelector(".board-mark-interested");
@@ -234,6 +245,10 @@
 
     root.addEventListener("submit", async (event) => {
       const form = event.target;
+      if (form.classList.contains("board-report-form")) {
+        if (!window.confirm(root.dataset.reportConfirm)) event.preventDefault();
+        return;
+      }
       if (!form.classList.contains("board-mark-form")) return;
       event.preventDefault();
       const button = event.submitter;

@@ -193,6 +193,14 @@ def test_two_phones_a_facilitator_and_the_projector(
     expect(phone.locator("[data-announce]")).to_contain_text("is now: 19:30 · Nook")
     assert screen.evaluate("document.querySelectorAll('img[src=x]').length") == 0
 
+    # The other reports it (after confirming); one report does not hide it.
+    other.once("dialog", lambda dialog: dialog.accept())
+    other.locator(".board-topic", has_text="Rust ownership").get_by_role(
+        "button", name=re.compile("^Report")
+    ).click()
+    expect(other.locator("body")).to_contain_text("your report is counted")
+    expect(cell(screen, space, 0, 2)).to_contain_text(title)
+
 
 def test_the_projector_survives_a_lost_connection(
     people: People, live_server: LiveServer, board: Board

@@ -122,6 +122,31 @@ def test_marks_by_form_and_by_json(client: Client, db: Database, space: OpenSpac
     assert bad.status_code == 400 and "mark" in bad.json()["errors"]
 
 
+def test_reports_from_three_tickets_hide_a_topic(
+    client: Client, db: Database, space: OpenSpace
+) -> None:
+    topic = post_topic(db, space, 0, "Buy cheap watches")
+    with db.transaction() as session:
+        event = session.get(Event, space.event_id)
+        assert event is not None
+        fourth = RegistrationService(session).register(
+            event, RegistrationInput(name="Dee Four", email="dee@example.org", consent="on")
+        )
+        tickets = [*space.tickets, fourth.registration.ticket_code]
+    page = client.get(f"/t/{tickets[1]}/board/")
+    assert f'action="/t/{tickets[1]}/board/topics/{topic}/report"' in page.text
+    own = client.submit(f"/t/{tickets[0]}/board/topics/{topic}/report")
+    assert own.status_code == 303
+    assert "This is your own topic" in client.get(own.headers["location"].split("#")[0]).text
+    for ticket in tickets[1:]:
+        answer = client.submit(f"/t/{ticket}/board/topics/{topic}/report")
+        assert answer.status_code == 303
+    assert "your report is counted" in client.get(f"/t/{tickets[3]}/board/").text
+    with db.session() as session:
+        assert session.get(BoardTopic, topic).hidden  # type: ignore[union-attr]
+    assert "Buy cheap watches" not in client.get(f"/e/{space.slug}/board/").text
+
+
 def test_an_unknown_ticket_has_no_board(client: Client, space: OpenSpace) -> None:
     assert client.get("/t/not-a-ticket/board/").status_code == 404
     response = client.submit("/t/not-a-ticket/board/topics", {"title": "x"})

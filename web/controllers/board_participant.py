@@ -19,9 +19,10 @@ from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
-from events.errors import Conflict, ValidationFailed
+from events.errors import Conflict, RateLimited, ValidationFailed
 from events.lifecycle import board_posting_closed_reason, topic_notes_open
 from events.models import TopicKind
+from events.services.board_reports import report_topic
 from events.services.board_state import board_state
 from events.services.board_topics import BoardTopics, Participant, TopicInput, participant
 from web.auth import Access, access
@@ -179,6 +180,30 @@ class BoardParticipantController(Controller):
             body = {"topic": str(marked.topic_id), "mark": choice, "version": marked.version}
             return Response(body, status_code=200, headers=HEADERS)
         return self._back(who, f"topic-{topic_id}")
+
+    @post("/topics/{topic_id:uuid}/report", opt=access(Access.TOKEN), sync_to_thread=True)
+    def report(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        topic_id: FromPath[UUID],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        who = participant(db_session, code)
+        try:
+            report_topic(db_session, who, topic_id)
+        except (Conflict, RateLimited) as refused:
+            mark_for_rollback(request)
+            flash(request, error_message(refused.code, **refused.params), "error")
+        else:
+            flash(
+                request,
+                _(
+                    "Thank you: your report is counted. A topic that several people "
+                    "report is hidden until a facilitator looks at it."
+                ),
+            )
+        return self._back(who, "board-topics-title")
 
     @post("/topics/{topic_id:uuid}/withdraw", opt=access(Access.TOKEN), sync_to_thread=True)
     def withdraw(
