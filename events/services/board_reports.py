@@ -26,6 +26,7 @@ from events.errors import Conflict
 from events.lifecycle import require_board_marking_open
 from events.models import BoardReport
 from events.models.base import new_id, table_of
+from events.services import boards
 from events.services.board_placement import BoardPlacement
 from events.services.board_topics import BoardTopics, Limit, Participant, insert_for, within_limit
 
@@ -69,4 +70,6 @@ def report_topic(
     )
     if (reports or 0) >= HIDE_AFTER_REPORTS:
         BoardPlacement(session, who.event, who.board).hide(topic.id, True)
+    else:
+        boards.bump(session, who.board.id)  # the facilitators' view shows the count
     return Reported(topic_id=topic.id, reports=reports or 0, hidden=topic.hidden)

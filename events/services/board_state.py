@@ -20,6 +20,7 @@ from events.lifecycle import slot_frozen
 from events.models import (
     Board,
     BoardMark,
+    BoardReport,
     BoardRoom,
     BoardSlot,
     BoardTopic,
@@ -46,6 +47,8 @@ class TopicView:
     hidden: bool
     notes: str
     posted_at: datetime
+    #: Distinct tickets that reported it (facilitators see it; three hide it).
+    reports: int = 0
 
     @property
     def placed(self) -> bool:
@@ -159,10 +162,24 @@ def board_state(session: Session, board: Board, *, hidden_too: bool = False) -> 
         .group_by(BoardMark.topic_id)
         .subquery()
     )
+    reports = (
+        select(BoardReport.topic_id.label("topic_id"), func.count().label("reports"))
+        .join(BoardTopic, BoardTopic.id == BoardReport.topic_id)
+        .where(BoardTopic.board_id == board.id)
+        .group_by(BoardReport.topic_id)
+        .subquery()
+    )
     query = (
-        select(BoardTopic, Registration.name, counts.c.interested, counts.c.not_for_me)
+        select(
+            BoardTopic,
+            Registration.name,
+            counts.c.interested,
+            counts.c.not_for_me,
+            reports.c.reports,
+        )
         .join(Registration, Registration.id == BoardTopic.host_id)
         .outerjoin(counts, counts.c.topic_id == BoardTopic.id)
+        .outerjoin(reports, reports.c.topic_id == BoardTopic.id)
         .where(BoardTopic.board_id == board.id)
         .order_by(BoardTopic.created_at, BoardTopic.id)
     )
@@ -185,8 +202,9 @@ def board_state(session: Session, board: Board, *, hidden_too: bool = False) -> 
             hidden=topic.hidden,
             notes=topic.notes,
             posted_at=topic.created_at,
+            reports=int(reported or 0),
         )
-        for topic, name, interested, not_for_me in session.execute(query)
+        for topic, name, interested, not_for_me, reported in session.execute(query)
     )
     for row in (*rooms, *slots):
         session.expunge(row)  # kept by caches beyond this session: plain values from here

@@ -579,13 +579,17 @@ def test_the_feed_lists_the_programme_the_board_settles(db: Database, space: Ope
 def test_three_distinct_reports_hide_a_topic(acting: Acting) -> None:
     topic = acting.post(0, "Spam")
     acting.placement().place(topic.id, acting.space.rooms[0], acting.space.slots[0], now=EARLY)
+    before = board_state(acting.session, acting.board).version
     first = report_topic(acting.session, acting.who(1), topic.id, now=EARLY)
     again = report_topic(acting.session, acting.who(1), topic.id, now=EARLY)
+    assert board_state(acting.session, acting.board).version > before  # facilitators see it
     assert (first.reports, again.reports, again.hidden) == (1, 1, False)  # one per ticket
     with pytest.raises(Conflict) as own:
         report_topic(acting.session, acting.who(0), topic.id, now=EARLY)
     assert own.value.code == "own_topic"
     assert report_topic(acting.session, acting.who(2), topic.id, now=EARLY).hidden is False
+    [view] = board_state(acting.session, acting.board).topics
+    assert view.reports == 2
     third = report_topic(acting.session, acting.who(3), topic.id, now=EARLY)
     assert (third.reports, third.hidden) == (3, True)
     # Hidden as a facilitator hides: off the grid, out of the programme, not markable.
