@@ -18,6 +18,7 @@ One scenario run goes like this:
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -784,3 +785,41 @@ def write_results(
     }
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
+
+
+def save_run(
+    kind: str,
+    started_at: datetime,
+    load_at_start: tuple[float, float, float],
+    database_url: str | None,
+    workers: int,
+    results: dict[str, Any],
+) -> Path:
+    """Save a stand-alone benchmark's run as ``bench/results/<kind>-<UTC timestamp>.json``
+    (with the machine facts) and return the path."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{kind}-{started_at.strftime('%Y%m%dT%H%M%SZ')}.json"
+    database = database_url or os.environ.get("BENCH_DATABASE_URL") or "sqlite (temp)"
+    payload = {
+        "started_at": started_at.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "machine": {**machine_facts(), "load_average_at_start": load_at_start},
+        "database_url": without_credentials(database),
+        "workers": workers,
+        **results,
+    }
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def add_server_arguments(parser: argparse.ArgumentParser, healthz_duration_s: float) -> None:
+    """The options every stand-alone benchmark shares: server processes, the ``/healthz``
+    run's length, the database, and whether to save the results."""
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="server processes")
+    parser.add_argument(
+        "--healthz-duration", type=float, default=healthz_duration_s, help="wrk seconds"
+    )
+    parser.add_argument(
+        "--database-url", default=None, help="default: $BENCH_DATABASE_URL, else temp SQLite"
+    )
+    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")

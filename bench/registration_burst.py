@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import re
 import statistics
@@ -44,20 +43,18 @@ from typing import Any
 
 import httpx
 from harness import (
-    DEFAULT_WORKERS,
     HEALTHZ_PATH,
     HOST_HEADER,
-    RESULTS_DIR,
     BenchError,
     RunningServer,
     WrkOptions,
     WrkResult,
-    machine_facts,
+    add_server_arguments,
     prepared_database,
     run_wrk,
     running_server,
+    save_run,
     wait_until_idle,
-    without_credentials,
 )
 from scenarios import HOT_EVENT_SLUG, seed_registration_event
 
@@ -286,12 +283,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, nargs="+", default=list(DEFAULT_PEOPLE))
     parser.add_argument("--places", type=int, default=DEFAULT_PLACES)
-    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="server processes")
-    parser.add_argument("--healthz-duration", type=float, default=10.0, help="wrk seconds")
-    parser.add_argument(
-        "--database-url", default=None, help="default: $BENCH_DATABASE_URL, else temp SQLite"
-    )
-    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
+    add_server_arguments(parser, healthz_duration_s=10.0)
     return parser.parse_args(argv)
 
 
@@ -311,18 +303,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 2
     if not args.no_save:
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        path = RESULTS_DIR / f"registration-burst-{started_at.strftime('%Y%m%dT%H%M%SZ')}.json"
-        database = args.database_url or os.environ.get("BENCH_DATABASE_URL") or "sqlite (temp)"
-        payload = {
-            "started_at": started_at.isoformat(),
-            "finished_at": datetime.now(UTC).isoformat(),
-            "machine": {**machine_facts(), "load_average_at_start": load_at_start},
-            "database_url": without_credentials(database),
-            "workers": args.workers,
-            "results": [result.to_json() for result in results],
-        }
-        path.write_text(json.dumps(payload, indent=2) + "\n")
+        path = save_run(
+            "registration-burst",
+            started_at,
+            load_at_start,
+            args.database_url,
+            args.workers,
+            {"results": [result.to_json() for result in results]},
+        )
         print(f"\nsaved {path}")
     return 0 if all(result.verdict == "PASS" for result in results) else 1
 

@@ -39,6 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from harness import (
     DEFAULT_WORKERS,
@@ -50,6 +51,11 @@ from harness import (
     Threshold,
     header_dict,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from events.models import Community
 
 ScenarioFactory = Callable[[], Scenario]
 
@@ -494,25 +500,31 @@ REGISTER_HOT_MIN_PCT = 5
 REGISTER_HOT_POSTGRES_MIN_PCT = 3
 
 
+def bench_community(session: Session, name: str) -> Community:
+    """An organiser account and their community, for a seeding callback."""
+    from events.services.accounts import AccountService
+    from events.services.communities import CommunityService
+
+    owner = AccountService(session).sign_up(
+        email="bench@example.org",
+        display_name="Bench Organiser",
+        password="bench password for seeding only",
+    )
+    return CommunityService(session).create(owner, name=name)
+
+
 def seed_registration_event(capacity: int = HOT_EVENT_CAPACITY) -> Seed:
     """A seeding callback: one published event with ``capacity`` places and a waitlist, at
     :data:`HOT_EVENT_SLUG` (returned as the Lua script's first argument)."""
 
     def seed(database_url: str) -> list[str]:
         from events.database import Database
-        from events.services.accounts import AccountService
-        from events.services.communities import CommunityService
         from events.services.events import EventInput, EventService
 
         database = Database.from_url(database_url)
         try:
             with database.transaction() as session:
-                owner = AccountService(session).sign_up(
-                    email="bench@example.org",
-                    display_name="Bench Organiser",
-                    password="bench password for seeding only",
-                )
-                community = CommunityService(session).create(owner, name="Communauté 01")
+                community = bench_community(session, "Communauté 01")
                 service = EventService(session)
                 event = service.create(
                     community,

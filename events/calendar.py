@@ -12,6 +12,11 @@ every client (Google, Apple, Outlook, Thunderbird/ical.js, khal), whereas the ha
 RECURRENCE-ID overrides, EXDATEs and SEQUENCE on overrides differs between them, and a
 rule-based master would have to be re-derived from rows that were edited on their own.
 
+Programme. An event's DESCRIPTION lists its programme (one line per session), so
+calendars show the evening's sessions as they settle (an open-space board places them
+during the event); a programme change bumps the event's revision (events/services/programme.py),
+so SEQUENCE goes up and the feeds' fingerprint (the event's ``updated_at``) changes.
+
 Determinism. Nothing here reads the clock: DTSTAMP and LAST-MODIFIED are the row's
 ``updated_at``, SEQUENCE is its ``revision``. The same data always gives the same bytes,
 which is what makes ETags and conditional GETs work.
@@ -44,11 +49,11 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, vCalAddress, vCategory, vText
 from icalendar import Event as VEvent
-from sqlalchemy import ColumnElement, Select, String, func, or_, select, type_coerce
-from sqlalchemy.orm import InstrumentedAttribute, Session, defaultload
+from sqlalchemy import ColumnElement, Select, String, func, inspect, or_, select, type_coerce
+from sqlalchemy.orm import InstrumentedAttribute, Session, defaultload, object_session, selectinload
 
 from events.ical_timezones import add_timezones, vtimezone
-from events.models import Community, Event, EventStatus, Tag, Venue, event_tag
+from events.models import Community, Event, EventStatus, ProgrammeItem, Tag, Venue, event_tag
 
 __all__ = [
     "PRODID",
@@ -178,6 +183,9 @@ def block_key(event: Event, base_url: str, status: str | None = None) -> EventFa
     """
     url = event_url(event, base_url)
     text = _text(event.description_text).strip()
+    programme = _programme_text(event)
+    if programme:
+        text = f"{text}\n\n{programme}" if text else programme
     venue = event.venue
     if venue is not None:
         location = _one_line(f"{venue.name}\n{venue.address}")
@@ -207,6 +215,42 @@ def block_key(event: Event, base_url: str, status: str | None = None) -> EventFa
         organizer_name=_parameter(event.community.name),
         organizer_address=f"mailto:noreply@{host}",
     )
+
+
+def programme_of(event: Event) -> Sequence[ProgrammeItem]:
+    """The event's programme: as loaded with it (feeds load it for all their events at
+    once), else read through the event's session (one event: a download, a mail)."""
+    if "programme" not in inspect(event).unloaded:
+        return event.programme
+    session = object_session(event)
+    if session is None or event.id is None:
+        return ()
+    return session.scalars(
+        select(ProgrammeItem)
+        .where(ProgrammeItem.event_id == event.id)
+        .order_by(ProgrammeItem.position, ProgrammeItem.starts_at)
+    ).all()
+
+
+def _programme_text(event: Event) -> str:
+    """The programme as the DESCRIPTION lists it: one line per session, by time, in the
+    event's zone ("19:30-20:15 · Lab · Title (speakers)"). "Programme" reads the same in
+    English and French: feeds are not translated."""
+    zone = ZoneInfo(event.timezone)
+    items = sorted(
+        programme_of(event),
+        key=lambda item: (item.starts_at is None, item.starts_at or event.starts_at, item.position),
+    )
+    lines = []
+    for item in items:
+        when = ""
+        if item.starts_at is not None:
+            when = item.starts_at.astimezone(zone).strftime("%H:%M")
+            if item.ends_at is not None:
+                when += "-" + item.ends_at.astimezone(zone).strftime("%H:%M")
+        title = _one_line(item.title) + (f" ({_one_line(item.speakers)})" if item.speakers else "")
+        lines.append(" · ".join(part for part in (when, _one_line(item.room), title) if part))
+    return "Programme:\n" + "\n".join(lines) if lines else ""
 
 
 def _vevent(facts: EventFacts) -> VEvent:
@@ -435,7 +479,10 @@ def feed_events(session: Session, scope: FeedScope, *, now: datetime) -> list[Ev
     """The events of a feed, ordered by start."""
     statement = (
         _in_feed(select(Event), scope, now)
-        .options(defaultload(Event.venue).lazyload(Venue.community))  # the event's is enough
+        .options(
+            defaultload(Event.venue).lazyload(Venue.community),  # the event's is enough
+            selectinload(Event.programme),  # listed in each DESCRIPTION: one query for all
+        )
         .order_by(Event.starts_at, Event.id)
     )
     return list(session.scalars(statement))

@@ -1,10 +1,11 @@
 """One version stamp for everything the public pages show, shared by all processes.
 
 Any transaction that adds, changes or deletes an event, venue, community, tag, series,
-programme item, registration, cover image, volunteer shift or call for proposals writes a
-new random stamp in the same transaction (a session hook, so no service can forget). Page
-caches key their entries on the stamp: a reader checks one small row instead of
-re-rendering, and every worker process sees a change as soon as it is committed.
+programme item, registration, cover image, volunteer shift, call for proposals or
+open-space board (switched on or off: the event page links to it) writes a new random stamp
+in the same transaction (a session hook, so no service can forget). Page caches key their
+entries on the stamp: a reader checks one small row instead of re-rendering, and every
+worker process sees a change as soon as it is committed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.models import (
+    Board,
     Community,
     Event,
     EventCover,
@@ -53,6 +55,7 @@ TRACKED = (
     VolunteerRole,
     Shift,
     ShiftSignup,
+    Board,
 )
 _CHANGED = "rencontres.content_changed"
 _STAMPED = "rencontres.content_stamped"

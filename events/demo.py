@@ -7,7 +7,8 @@ next programme, declined with a reason, withdrawn); events open for registration
 through ``RegistrationService`` so the counters are right: one nearly full with a waitlist,
 one where registrations wait for approval (and the organisers ask two questions), confirmed
 registrations with tickets; the flat-share evening has offers & needs on, with a dozen
-listings (events/demo_offers.py).
+listings (events/demo_offers.py); an open-space evening whose board is half filled
+(events/demo_open_space.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.demo_offers import seed_offers
+from events.demo_open_space import seed_open_space
 from events.models import Community, Event, Series, User
 from events.services import identity
 from events.services.accounts import AccountService
@@ -167,6 +169,7 @@ def seed_demo(session: Session, *, today: date, password: str | None = None) -> 
     events.publish(one_off)
     _seed_registrations(session, community, canteen.id, one_off, today)
     _seed_call(session, community, series, occurrences, owner.id, today)
+    seed_open_space(session, community, day=today + timedelta(days=3))
     session.flush()
     return DemoResult(created=True, email=DEMO_EMAIL, password=password)
 

@@ -22,7 +22,6 @@ The questions, and who asks them:
 - **back to draft** (``unpublish_refused_reason``): a published event may become a draft
   again (it leaves the pages and the feeds) only while nobody has registered for it; once
   someone has, the only way back is to cancel it, so that they hear of it.
-
 - **shift open** (``shift_closed_reason``): a volunteer may sign up for a shift (or confirm
   the address of a sign-up) while its event is published and the shift has not started;
   they may cancel until it starts. An organiser may still put someone on a shift, or take
@@ -34,6 +33,15 @@ The questions, and who asks them:
   listings and requests while the event is published and until ``expire_days`` after its
   end (``exchange_closes_at``): people meet at the event and write to each other after.
   Listings posted for it expire then.
+- **board posting open** (``board_posting_closed_reason``): the open-space board is on, the
+  event is published and not over, and posting has opened (``Board.posting_opens_at``,
+  none: at once). Posting a topic needs it; marking a topic needs the board on and the
+  event published and not over (``board_marking_closed_reason``).
+- **slot frozen** (``slot_frozen``): a slot stops moving ``Board.freeze_minutes`` before it
+  starts, unless a facilitator froze it earlier or opened it again (``BoardSlot.freeze``).
+  Nothing is placed in, moved into or out of a frozen slot.
+- **notes open** (``topic_notes_open``): a host writes notes about their topic once its
+  session has begun (or, never placed, once the event is over).
 
 Each ``require_*`` raises the ``Conflict`` code the pages translate (web/messages.py).
 """
@@ -45,7 +53,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from events.errors import Conflict
-from events.models import Event, EventStatus, Registration, Shift
+from events.models import (
+    Board,
+    BoardSlot,
+    Event,
+    EventStatus,
+    Registration,
+    Shift,
+    SlotFreeze,
+)
 
 #: How long after its end an event takes feedback, and how long an answer stays editable.
 FEEDBACK_OPEN_FOR = timedelta(days=30)
@@ -215,3 +231,62 @@ def exchange_closed_reason(event: Event, expire_days: int, now: datetime) -> str
     if event.status is not EventStatus.PUBLISHED or now >= exchange_closes_at(event, expire_days):
         return "exchange_closed"
     return None
+
+
+# -- the open-space board ------------------------------------------------------------------
+
+
+def board_marking_closed_reason(board: Board, event: Event, now: datetime) -> str | None:
+    """Why nobody can mark topics now ("board_off", "registration_closed", "event_over")."""
+    if not board.enabled:
+        return "board_off"
+    if event.status is not EventStatus.PUBLISHED:
+        return "registration_closed"
+    if is_over(event, now):
+        return "event_over"
+    return None
+
+
+def board_posting_closed_reason(board: Board, event: Event, now: datetime) -> str | None:
+    """Why nobody can post a topic now: a marking reason, or "posting_not_open"."""
+    reason = board_marking_closed_reason(board, event, now)
+    if reason is None and board.posting_opens_at is not None and now < board.posting_opens_at:
+        return "posting_not_open"
+    return reason
+
+
+def require_board_posting_open(board: Board, event: Event, now: datetime) -> None:
+    reason = board_posting_closed_reason(board, event, now)
+    if reason is not None:
+        raise Conflict(reason)
+
+
+def require_board_marking_open(board: Board, event: Event, now: datetime) -> None:
+    reason = board_marking_closed_reason(board, event, now)
+    if reason is not None:
+        raise Conflict(reason)
+
+
+def slot_frozen(board: Board, slot: BoardSlot, now: datetime) -> bool:
+    """Whether ``slot`` no longer moves (see the module docstring)."""
+    if slot.freeze == SlotFreeze.FROZEN:
+        return True
+    if slot.freeze == SlotFreeze.OPEN:
+        return False
+    return now >= slot.starts_at - timedelta(minutes=board.freeze_minutes)
+
+
+def require_slot_movable(board: Board, slot: BoardSlot, now: datetime) -> None:
+    if slot_frozen(board, slot, now):
+        raise Conflict("slot_frozen")
+
+
+def topic_notes_open(event: Event, slot: BoardSlot | None, now: datetime) -> bool:
+    if slot is not None:
+        return now >= slot.starts_at
+    return is_over(event, now)
+
+
+def require_topic_notes_open(event: Event, slot: BoardSlot | None, now: datetime) -> None:
+    if not topic_notes_open(event, slot, now):
+        raise Conflict("notes_not_open")

@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from events.database import Database
 from web.api_reference import LocalSwaggerUI
 from web.auth import Access, access, access_guard, provide_current_user
+from web.board.live import BoardWatch
 from web.compression import COMPRESSION
 from web.content_watch import ContentWatch
 from web.controllers import ROUTE_HANDLERS
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 # proposals.py): a call of 500 proposals fits with room to spare.
                 "card_cache": PageCache(max_entries=CARD_CACHE_ENTRIES),
                 "content_watch": ContentWatch(db),
+                "board_watch": BoardWatch(db),
                 "unsafe_switches": switches,
             }
         ),

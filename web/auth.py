@@ -34,11 +34,15 @@ class Access(enum.StrEnum):
     PUBLIC = "public"  # anyone
     TOKEN = "token"  # anyone holding an unguessable token in the URL (checked by the handler)
     USER = "user"  # any logged-in organiser account
+    MEMBER = "member"  # member of the path's community, whatever the role
     DOOR = "door"  # member of the path's community with role door or above
     # Door role or above in the community of the path's {event}, or a door link of that
     # event held in the session: checked by the door dependency (web/door/access.py), which
     # answers 401 without either and 404 to an account with no role there.
     EVENT_DOOR = "event_door"
+    # The same with the facilitator role and a facilitator link: the open-space board's
+    # facilitation (web/board/access.py).
+    EVENT_FACILITATOR = "event_facilitator"
     ORGANISER = "organiser"
     OWNER = "owner"
     #: A personal access token of the path's {community} holding the route's ``scope``
@@ -52,6 +56,11 @@ class Access(enum.StrEnum):
             Access.ORGANISER: Role.ORGANISER,
             Access.OWNER: Role.OWNER,
         }.get(self)
+
+    @property
+    def community_scoped(self) -> bool:
+        """Checked by the guard against the path's ``{community}``."""
+        return self is Access.MEMBER or self.minimum_role is not None
 
 
 #: Route opt: the answer holds personal data, so no cache may keep it (web/security.py).
@@ -104,7 +113,7 @@ def shows_personal_data(handler: BaseRouteHandler) -> bool:
 
 async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     level = handler_access(handler)
-    if level in {Access.PUBLIC, Access.TOKEN, Access.EVENT_DOOR}:
+    if level in {Access.PUBLIC, Access.TOKEN, Access.EVENT_DOOR, Access.EVENT_FACILITATOR}:
         return
     if level is Access.API:
         await authenticate_api_call(connection, handler)
@@ -112,9 +121,9 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
     user_id = session_user_id(connection)
     if user_id is None:
         raise NotAuthorizedException()
-    minimum = level.minimum_role
-    if minimum is None:
+    if not level.community_scoped:
         return
+    minimum = level.minimum_role
     slug = connection.path_params.get("community")
     if not isinstance(slug, str):
         raise ImproperlyConfiguredException(f"{handler.handler_name}: no {{community}} in path")
@@ -136,5 +145,5 @@ def provide_membership(request: Request, db_session: NamedDependency[Session]) -
     """The caller's membership in the path's community (the guard already checked it)."""
     level = handler_access(request.route_handler)
     return CommunityService(db_session).require_role(
-        session_user_id(request), request.path_params["community"], level.minimum_role or Role.DOOR
+        session_user_id(request), request.path_params["community"], level.minimum_role
     )

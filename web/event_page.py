@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from events.lifecycle import is_over
 from events.models import Event, EventStatus, ProgrammeItem
+from events.services.boards import BoardService
 from events.services.cover_images import Size
 from events.services.proposal_calls import CallService
 from events.services.volunteers import VolunteerService
@@ -155,6 +156,8 @@ def render_event_parts(
         "calls": CallService(session).current_for(
             event.community, series_id=event.series_id, event_id=event.id, now=now
         ),
+        # The open-space board's link, when it is on.
+        "board_on": BoardService(session).is_on(event),
         # The "help us" section: shifts that still need people.
         "help": [] if over else VolunteerService(session).roles(event),
         "programme": schedule(list(event.programme)),

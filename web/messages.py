@@ -190,6 +190,26 @@ def error_message(code: str, **params: object) -> str:
         "already_asked": _("You already wrote to this person about a listing."),
         "request_cap": _("You have sent as many requests as one person may for this event (15)."),
         "contact_answered": _("This request was already answered or withdrawn."),
+        # -- the open-space board --
+        "board_off": _("The open-space board is closed."),
+        "posting_not_open": _("Posting topics has not opened yet. Come back a little later."),
+        "topic_limit": _("You have posted as many topics as one person may here (%(limit)s)."),
+        "own_topic": _("This is your own topic: mark the others."),
+        "too_many_lines": _("Keep it to one or two lines."),
+        "slot_frozen": _(
+            "This slot is frozen: it starts soon, so its topics stay where they are. "
+            "A facilitator can open it again."
+        ),
+        "slot_common": _(
+            "This slot is common to everyone (a break or a plenary): no topic goes there."
+        ),
+        "cell_taken": _("Another topic is already in this cell."),
+        "host_busy": _("This host already has a topic in this slot: one place at a time."),
+        "topic_pinned": _("This topic is pinned: unpin it before moving it."),
+        "topic_not_placed": _("Only a topic in a cell can be pinned."),
+        "notes_not_open": _("Notes can be written once the session has begun."),
+        "room_exists": _("The board already has a room with this name."),
+        "slot_overlaps": _("This slot overlaps another one."),
     }
     text = messages.get(code, _("This value is not valid."))
     return text % params if params and "%(" in text else text
@@ -202,7 +222,12 @@ def field_errors(errors: dict[str, str]) -> dict[str, str]:
 def role_label(role: object) -> str:
     """A member role as people say it (``Role`` or its value)."""
     value = getattr(role, "value", role)
-    labels = {"owner": _("Owner"), "organiser": _("Organiser"), "door": _("Door volunteer")}
+    labels = {
+        "owner": _("Owner"),
+        "organiser": _("Organiser"),
+        "door": _("Door volunteer"),
+        "facilitator": _("Facilitator"),
+    }
     return labels.get(str(value), str(value))
 
 
@@ -316,3 +341,15 @@ def trail_label(action: str, to_status: str) -> str:
         "became": _("Became part of the programme"),
     }
     return labels.get(action, action)
+
+
+def topic_kind_label(kind: object) -> str:
+    """An open-space topic's kind as shown to people."""
+    value = str(getattr(kind, "value", kind))
+    labels = {
+        "discussion": _("Discussion"),
+        "demo": _("Demo"),
+        "workshop": _("Workshop"),
+        "help_wanted": _("Help wanted"),
+    }
+    return labels.get(value, value)

@@ -59,6 +59,13 @@ class PageCache:
             self._entries.clear()
 
 
+def template_engine(request: Request) -> Any:
+    """The app's Jinja environment (the app is built with its templates, web/templating.py)."""
+    engine = request.app.template_engine
+    assert engine is not None
+    return engine.engine
+
+
 def render_to_string(request: Request, template_name: str, **context: Any) -> str:
     engine = request.app.template_engine
     assert engine is not None  # the app is built with its templates (web/templating.py)

@@ -11,7 +11,7 @@ from litestar.template.config import TemplateConfig
 
 from events.private_links import mask_private_links
 from web import i18n, messages
-from web.messages import role_label, status_label, volunteer_role_name
+from web.messages import role_label, status_label, topic_kind_label, volunteer_role_name
 from web.rendering import pop_flashes, session_of
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -51,6 +51,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         "order_label": messages.order_label,
         "trail_label": messages.trail_label,
         "error_message": messages.error_message,
+        "topic_kind_label": topic_kind_label,
     }
     env.globals.update(globals_)
 

@@ -11,6 +11,16 @@ from events.models.accounts import (
 from events.models.api_tokens import ApiToken, Scope
 from events.models.attempts import AttemptCounter
 from events.models.base import Base
+from events.models.board import (
+    Board,
+    BoardMark,
+    BoardReport,
+    BoardRoom,
+    BoardSlot,
+    BoardTopic,
+    SlotFreeze,
+    TopicKind,
+)
 from events.models.covers import EventCover
 from events.models.door import CheckIn, CheckInAction, DoorLink
 from events.models.events import (
@@ -73,6 +83,12 @@ __all__ = [
     "ApiToken",
     "AttemptCounter",
     "Base",
+    "Board",
+    "BoardMark",
+    "BoardReport",
+    "BoardRoom",
+    "BoardSlot",
+    "BoardTopic",
     "CallAllowance",
     "CallOrder",
     "CheckIn",
@@ -131,8 +147,10 @@ __all__ = [
     "Side",
     "SignupRequest",
     "SignupStatus",
+    "SlotFreeze",
     "Supporters",
     "Tag",
+    "TopicKind",
     "User",
     "Venue",
     "VolunteerRole",

@@ -14,18 +14,24 @@ from events.models.base import Base
 
 
 class Role(enum.StrEnum):
-    """A member's role in a community, from most to least powerful."""
+    """A member's role in a community (or a door link's, for one event), from most to least
+    powerful. Door volunteers and facilitators stand side by side: the door scans tickets,
+    the facilitator runs the open-space board; neither may do the other's work, organisers
+    and owners may do both."""
 
     OWNER = "owner"
     ORGANISER = "organiser"
     DOOR = "door"
+    FACILITATOR = "facilitator"
 
     @property
     def rank(self) -> int:
-        return {Role.OWNER: 3, Role.ORGANISER: 2, Role.DOOR: 1}[self]
+        return {Role.OWNER: 3, Role.ORGANISER: 2, Role.DOOR: 1, Role.FACILITATOR: 1}[self]
 
     def at_least(self, other: Role) -> bool:
-        return self.rank >= other.rank
+        if self.rank == other.rank:
+            return self is other
+        return self.rank > other.rank
 
 
 role_type = Enum(Role, name="member_role", values_callable=lambda e: [m.value for m in e])

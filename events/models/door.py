@@ -16,6 +16,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import expression
 
+from events.models.accounts import Role, role_type
 from events.models.base import Base
 from events.models.events import Event
 
@@ -78,7 +79,8 @@ class CheckIn(Base):
 
 
 class DoorLink(Base):
-    """A revocable, time-boxed link to one event's door for a volunteer without an account.
+    """A revocable, time-boxed link to one event for a volunteer without an account: its
+    door (``role`` door) or its open-space board (``role`` facilitator).
 
     Only the SHA-256 of the token is stored: the token is shown (or mailed) once, when
     created. It works from ``valid_from`` (None: at once) until ``expires_at``. A link
@@ -97,4 +99,6 @@ class DoorLink(Base):
     shift_signup_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("shift_signup.id", ondelete="SET NULL"), index=True, default=None
     )
+    #: What the link opens: ``Role.DOOR`` or ``Role.FACILITATOR``.
+    role: Mapped[Role] = mapped_column(role_type, default=Role.DOOR, server_default="door")
     event: Mapped[Event] = relationship(lazy="joined")

@@ -62,8 +62,8 @@ class CommunityService:
             .where(Membership.user_id == user_id, Community.slug == slug)
         )
 
-    def require_role(self, user_id: UUID | None, slug: str, minimum: Role) -> Membership:
-        """The caller's membership if their role is at least ``minimum``.
+    def require_role(self, user_id: UUID | None, slug: str, minimum: Role | None) -> Membership:
+        """The caller's membership if their role is at least ``minimum`` (any role: None).
 
         Non-members get ``NotFound`` (the community's private side does not exist for
         them); members with too small a role get ``Forbidden``.
@@ -71,7 +71,7 @@ class CommunityService:
         membership = self.membership(user_id, slug)
         if membership is None:
             raise NotFound()
-        if not membership.role.at_least(minimum):
+        if minimum is not None and not membership.role.at_least(minimum):
             raise Forbidden("role_too_low")
         return membership
 

@@ -193,6 +193,9 @@ class ScanResult:
     conflict: bool = False
     #: The same nonce was seen before: this is the stored answer, nothing was written.
     replayed: bool = False
+    #: A walk-in's new ticket: the door shows its QR code for the walk-in's own phone
+    #: (their ticket page, and the open-space board from it). Never in the JSON answer.
+    ticket_code: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -541,6 +544,7 @@ class DoorService:
             first_checked_in_at=now,
             first_device=row.device,
             check_in_id=row.id,
+            ticket_code=registration.ticket_code,
         )
 
     def allow_walk_ins_over_capacity(self, event: Event, allowed: bool | str | None) -> Event:

@@ -1,4 +1,5 @@
-"""Door links: an organiser hands a volunteer one event's door without an account.
+"""Door links: an organiser hands a volunteer one event's door without an account, or its
+open-space board (a link with the facilitator role, :data:`LINK_ROLES`).
 
 The token is never stored: only its SHA-256 is, like manage tokens. ``resolve`` answers an
 unknown, revoked or expired token the same way (``NotFound``), so a caller learns nothing
@@ -38,12 +39,14 @@ from events.errors import Conflict, NotFound, ValidationFailed
 from events.mail.i18n import format_moment, mail_locale, translations
 from events.mail.notify import enqueue, one_line
 from events.mail.render import render
-from events.models import DoorLink, Event
+from events.models import DoorLink, Event, Role
 from events.models.base import new_id
 from events.tokens import hash_token, new_token
 from events.validation import clean_email, clean_text
 
 LABEL_MAX_LENGTH = 80
+#: What a link can open: the door, or the open-space board's facilitation.
+LINK_ROLES = frozenset({Role.DOOR.value, Role.FACILITATOR.value})
 #: Longer than any token we issue: anything bigger is not worth hashing.
 TOKEN_MAX_LENGTH = 200
 
@@ -92,12 +95,17 @@ class DoorLinkService:
         expires_at: datetime | None = None,
         valid_from: datetime | None = None,
         shift_signup_id: UUID | None = None,
+        role: Role | str = Role.DOOR,
     ) -> tuple[DoorLink, str]:
         """A new link for ``event``, valid from ``valid_from`` (default: at once) until
-        ``expires_at`` (default: the event's end); ``shift_signup_id`` names the door
-        shift's sign-up that granted it. Returns the link and its token: show (or mail)
-        the token once, it cannot be read again. ``ValidationFailed`` for a missing or too
-        long label, an expiry in the past, or a start that is not before the expiry."""
+        ``expires_at`` (default: the event's end), opening what ``role`` does there (the
+        door, or the board's facilitation); ``shift_signup_id`` names the door shift's
+        sign-up that granted it. Returns the link and its token (see the module docstring
+        on showing it again). ``ValidationFailed`` for a missing or too long label, an
+        expiry in the past, a start that is not before the expiry, or a role a link cannot
+        hold."""
+        if str(role) not in LINK_ROLES:
+            raise ValidationFailed({"role": "invalid_choice"})
         clean_label = clean_text("label", label, max_length=LABEL_MAX_LENGTH)
         expiry = _aware(expires_at if expires_at is not None else event.ends_at)
         if expiry <= utcnow():
@@ -116,6 +124,7 @@ class DoorLinkService:
             valid_from=start,
             expires_at=expiry,
             shift_signup_id=shift_signup_id,
+            role=Role(str(role)),
         )
         self.session.add(link)
         self.session.flush()

@@ -114,7 +114,7 @@ def personal_calendar(session: Session, token: str | None, *, now: datetime) -> 
     email = _email_for(session, token)
     registrations = session.scalars(
         select(Registration)
-        .options(joinedload(Registration.event))
+        .options(joinedload(Registration.event).selectinload(Event.programme))
         .join(Event, Event.id == Registration.event_id)
         .where(
             Registration.email == email,

@@ -31,10 +31,12 @@ from events.models import (
 )
 from events.services import follows, identity, proposal_merges
 from events.services.api_tokens import ApiTokenService
+from events.services.board_topics import BoardTopics, TopicInput, participant
+from events.services.boards import BoardService, RoomInput, SlotInput
 from events.services.co_proposers import CoProposerService
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
-from events.services.exchange_boards import BoardService
+from events.services.exchange_boards import BoardService as ExchangeBoards
 from events.services.programme import ProgrammeInput, ProgrammeService
 from events.services.proposal_calls import CallService
 from events.services.proposal_records import private_path, proposal_subject, proposer_of
@@ -52,7 +54,7 @@ from web.app import create_app
 from web.auth import Access, handler_access
 from web.settings import Settings
 
-ROLES = ("anonymous", "door", "organiser", "owner", "other_owner")
+ROLES = ("anonymous", "door", "facilitator", "organiser", "owner", "other_owner")
 DENIED_LOGIN, DENIED_403, DENIED_404, ALLOWED = "login", "403", "404", "allowed"
 
 
@@ -61,16 +63,21 @@ def expected(level: Access, role: str) -> str:
         return ALLOWED
     if level is Access.API:  # a session never opens the token API (tests/api/ test tokens)
         return DENIED_LOGIN
-    if level is Access.EVENT_DOOR:  # the world's event belongs to "ours"
-        return {"anonymous": DENIED_LOGIN, "other_owner": DENIED_404}.get(role, ALLOWED)
+    if level in {Access.EVENT_DOOR, Access.EVENT_FACILITATOR}:  # the world's event is "ours"
+        needed = Role.DOOR if level is Access.EVENT_DOOR else Role.FACILITATOR
+        if role == "anonymous":
+            return DENIED_LOGIN
+        if role == "other_owner" or not Role(role).at_least(needed):
+            return DENIED_404  # an account with no such role there: as for an unknown event
+        return ALLOWED
     if role == "anonymous":
         return DENIED_LOGIN
-    minimum = level.minimum_role
-    if minimum is None:
+    if not level.community_scoped:
         return ALLOWED
     if role == "other_owner":
         return DENIED_404
-    return ALLOWED if Role(role).at_least(minimum) else DENIED_403
+    minimum = level.minimum_role
+    return ALLOWED if minimum is None or Role(role).at_least(minimum) else DENIED_403
 
 
 def _all_routes() -> list[tuple[str, str, Access]]:
@@ -106,6 +113,7 @@ def build_world(make: Factories, db: Database, role: str) -> World:
         "owner": owner,
         "organiser": make.member(community, role=Role.ORGANISER),
         "door": make.member(community, role=Role.DOOR),
+        "facilitator": make.member(community, role=Role.FACILITATOR),
     }
     other_owner = make.user(email="other@example.org")
     make.community(owner=other_owner, slug="theirs")
@@ -158,7 +166,7 @@ def build_world(make: Factories, db: Database, role: str) -> World:
         EventService(session).publish(event)
         # Offers & needs on, so the registration below sits at a board (/r/{token}/offers);
         # public, so /e/{event}/offers answers everyone.
-        BoardService(session).switch_on(ours, event=event, preset_id="flat_share").public = True
+        ExchangeBoards(session).switch_on(ours, event=event, preset_id="flat_share").public = True
         # A registration that the shared token opens (/r/{token}) and whose ticket is {code}.
         registered = (
             RegistrationService(session)
@@ -183,6 +191,15 @@ def build_world(make: Factories, db: Database, role: str) -> World:
         )
         signup = volunteers.sign_up_with_ticket(shift, registered).signup
         signup.manage_token_hash = hash_token(token)  # /v/{token}: the volunteer's page
+        # The evening's open-space board, with a room, a slot and the ticket's topic.
+        boards = BoardService(session)
+        board = boards.switch_on(event)
+        room = boards.add_room(board, RoomInput(name="Hall", capacity="30"))
+        slot = boards.add_slot(event, board, SlotInput(start_time="19:30", minutes="30"))
+        session.flush()
+        topic = BoardTopics(session).post(
+            participant(session, ticket), TopicInput(title="Matrix topic")
+        )
         series = SeriesService(session).create(
             ours,
             SeriesInput(
@@ -192,7 +209,7 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             ),
             today=date(2030, 1, 1),
         )
-        BoardService(session).switch_on(ours, series=series, preset_id="projects")
+        ExchangeBoards(session).switch_on(ours, series=series, preset_id="projects")
     # A webhook endpoint of "ours", and an API token of whoever acts (revoking it is theirs).
     with db.transaction() as session:
         ours = CommunityService(session).by_slug("ours")
@@ -241,6 +258,9 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             "membership_id": str(door_membership.id),
             "token": token,
             "code": ticket,
+            "topic_id": str(topic.id),
+            "room_id": str(room.id),
+            "slot_id": str(slot.id),
             "file_path": "css/app.css",
             "path": "openapi.json",
             "registration": str(uuid4()),

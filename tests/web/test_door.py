@@ -364,6 +364,27 @@ def test_walk_in_registers_and_checks_in(client: Client, db: Database, ours: Sid
     assert "Enter a whole number." in refused.text
 
 
+def test_a_walk_in_gets_their_ticket_on_the_door_screen(
+    client: Client, db: Database, ours: Side
+) -> None:
+    """No e-mail needed: the door shows the new ticket's QR code, the walk-in scans it with
+    their phone (their ticket page, the open-space board from it); never in the JSON."""
+    client.login_as(db, ours.door)
+    url = f"/door/{ours.event.slug}/walk-in"
+    page = client.submit(url, {"name": "Wanda Walk", "guests": "0", "email": ""})
+    assert page.status_code == 200
+    answer = post_json(client, url, {"name": "Willy Walk", "guests": 0, "email": ""})
+    assert answer.status_code == 200 and "ticket_code" not in answer.json()
+    with db.session() as session:
+        wanda = session.scalars(select(Registration).where(Registration.name == "Wanda Walk")).one()
+        willy_code = session.scalars(
+            select(Registration.ticket_code).where(Registration.name == "Willy Walk")
+        ).one()
+    assert f'src="/t/{wanda.ticket_code}/qr.svg"' in page.text
+    assert willy_code is not None and willy_code not in answer.text
+    assert client.get(f"/t/{wanda.ticket_code}/qr.svg").status_code == 200
+
+
 def test_a_refused_walk_in_says_why_and_json_numbers_count(
     client: Client, db: Database, ours: Side
 ) -> None:
@@ -395,7 +416,8 @@ def test_a_walk_in_does_not_tell_whether_an_address_is_registered(
     client: Client, db: Database, ours: Side
 ) -> None:
     """A door link is handed to volunteers: the walk-in form must not be a way to test
-    addresses. Registered or not, the answer is the same (only ids and times differ)."""
+    addresses. Registered or not, the answer is the same (only ids, times and the new
+    ticket's code differ)."""
     client.login_as(db, ours.door)
     url = f"/door/{ours.event.slug}/walk-in"
     registered, stranger = "ALICE-ours@example.org", "stranger@example.org"
@@ -411,9 +433,11 @@ def test_a_walk_in_does_not_tell_whether_an_address_is_registered(
     def as_page(email: str) -> str:
         answer = client.submit(url, {"name": "Same Name", "guests": "1", "email": email})
         assert answer.status_code == 200
-        return re.sub(
-            r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", "ID", answer.text
-        )
+        # Each walk-in gets a new ticket (its QR code is shown for their phone): its code
+        # differs like the ids do.
+        page = re.sub(r"/t/[a-z0-9]+/qr\.svg", "/t/CODE/qr.svg", answer.text)
+        uuid_pattern = r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}"
+        return re.sub(uuid_pattern, "ID", page)
 
     assert as_page(registered) == as_page(stranger.replace("stranger", "another"))
     with db.session() as session:

@@ -1,4 +1,5 @@
-"""Route handlers, split by audience: public, accounts, organiser, door, invitations, API.
+"""Route handlers, split by audience: public, accounts, organiser, door, open-space board,
+invitations, API.
 No controller module imports another: what two share lives outside web/controllers/."""
 
 from litestar.types import ControllerRouterHandler
@@ -7,6 +8,9 @@ from web.controllers.accounts import AccountController
 from web.controllers.api_organiser import OrganiserApiController
 from web.controllers.api_public import PublicApiController
 from web.controllers.api_tokens import ApiTokensController
+from web.controllers.board_facilitate import BoardFacilitateController
+from web.controllers.board_participant import BoardParticipantController
+from web.controllers.board_public import BoardPublicController
 from web.controllers.confirmations import ConfirmationController
 from web.controllers.door_live import DoorLiveController
 from web.controllers.door_offline import DoorOfflineController
@@ -20,6 +24,7 @@ from web.controllers.health import healthz, readyz
 from web.controllers.invitations import InvitationController
 from web.controllers.manage import ManageController
 from web.controllers.manage_attendees import ManageAttendeesController
+from web.controllers.manage_board import ManageBoardController
 from web.controllers.manage_door import ManageDoorController
 from web.controllers.manage_events import ManageEventsController
 from web.controllers.manage_imports import ManageImportsController
@@ -73,6 +78,10 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     ManageImportsController,
     ManageAttendeesController,
     ManageDoorController,
+    ManageBoardController,
+    BoardPublicController,
+    BoardParticipantController,
+    BoardFacilitateController,
     DoorScannerController,
     DoorScanController,
     DoorLiveController,

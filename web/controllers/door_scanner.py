@@ -1,6 +1,6 @@
-"""The door's pages (``/door/{event}``): opening a door link, the scanner page and the
-entrance poster. Who gets in: web/door/access.py; what the scanner calls:
-web/controllers/door_scan.py."""
+"""The door's pages (``/door/{event}``): opening a door link (a facilitator link opens the
+open-space board instead), the scanner page and the entrance poster. Who gets in:
+web/door/access.py; what the scanner calls: web/controllers/door_scan.py."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.errors import NotFound
+from events.models import Role
 from events.qr import qr_svg
 from events.services.door import event_days, is_event_day
 from events.services.door_links import DoorLinkService
 from events.services.events import EventService
 from web.auth import Access, access, session_user_id
+from web.board.access import BOARD_LINK_KEY
 from web.door.access import (
     DOOR_DEPENDENCIES,
     DOOR_LINK_KEY,
@@ -73,6 +75,9 @@ class DoorScannerController(Controller):
             raise gone
         # Like a login: a fresh session id, so a planted one cannot ride on the link.
         rotate_session_id(request)
+        if link.role is Role.FACILITATOR:  # a facilitator link opens the open-space board
+            request.set_session({**session_of(request), BOARD_LINK_KEY: str(link.id)})
+            return Redirect(f"/e/{found.slug}/board/facilitate", status_code=303, headers=NO_STORE)
         request.set_session({**session_of(request), DOOR_LINK_KEY: str(link.id)})
         return Redirect(f"/door/{found.slug}", status_code=303, headers=NO_STORE)
 

@@ -33,8 +33,9 @@ def _community_context(session: Session, membership: Membership) -> dict[str, An
         "members": service.members(community) if membership.role.at_least(Role.ORGANISER) else [],
         "invitations": service.pending_invitations(community) if owner else [],
         "roles": list(Role),
+        # Facilitators see the events too: each one's open-space board is theirs to run.
         "upcoming": EventService(session).upcoming_in(community, limit=20)
-        if membership.role.at_least(Role.ORGANISER)
+        if membership.role.at_least(Role.ORGANISER) or membership.role is Role.FACILITATOR
         else [],
     }
 
@@ -79,7 +80,7 @@ class ManageController(Controller):
         flash(request, _("Community “%(name)s” created.", name=community.name))
         return Redirect(f"/manage/{community.slug}", status_code=303)
 
-    @get("/{community:str}", opt=access(Access.DOOR), sync_to_thread=True)
+    @get("/{community:str}", opt=access(Access.MEMBER), sync_to_thread=True)
     def community(
         self,
         request: Request,

@@ -47,6 +47,8 @@ LOG_LIMIT = 200
 class DoorLinkForm(Form):
     label: str = ""
     expires_local: str = ""
+    #: "door", or "facilitator" for a link to the open-space board's facilitation.
+    role: str = "door"
 
 
 class SendLinkForm(Form):
@@ -225,11 +227,15 @@ class ManageDoorController(Controller):
         db_session: NamedDependency[Session],
     ) -> Template | Redirect:
         found = self._event(db_session, membership, event)
-        values = {"label": data.label, "expires_local": data.expires_local}
+        values = {"label": data.label, "expires_local": data.expires_local, "role": data.role}
         try:
             expires_at = parse_expiry(data.expires_local, found.timezone)
             link, _token = link_service(request, db_session).create(
-                found, label=data.label, created_by=membership.user_id, expires_at=expires_at
+                found,
+                label=data.label,
+                created_by=membership.user_id,
+                expires_at=expires_at,
+                role=data.role,
             )
         except ValidationFailed as failed:
             errors = field_errors(failed.errors)

@@ -34,6 +34,7 @@ from events.errors import Conflict, DomainError, NotFound, RateLimited, Validati
 from events.lifecycle import registration_changeable, require_registration_changeable
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.qr import qr_png, qr_svg
+from events.services.boards import BoardService
 from events.services.events import EventService
 from events.services.exchange_access import has_seat
 from events.services.personal_data import export_personal_data
@@ -390,6 +391,7 @@ class RegistrationController(Controller):
                 "registrations/ticket.html",
                 registration=registration,
                 event=event,
+                board_on=BoardService(db_session).is_on(event),
                 **VIEW_HELPERS,
             ),
             PRIVATE_HEADERS,
@@ -458,6 +460,7 @@ class RegistrationController(Controller):
                 retention_days=settings.anonymise_after_days,
                 feed_links=count_feed_tokens(session, registration.email),
                 offers=has_seat(session, registration, utcnow()),
+                board_on=BoardService(session).is_on(event),
                 **VIEW_HELPERS,
             ),
             PRIVATE_HEADERS,

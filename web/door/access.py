@@ -21,7 +21,7 @@ access there, once per batch and caller, with :func:`check_door`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -141,28 +141,43 @@ def forgetting_expired_link(request: Request[Any, Any, Any]) -> Iterator[None]:
 
 
 def check_door(
-    session: Session, slug: str, user_id: UUID | None, link_id: UUID | None, now: datetime
+    session: Session,
+    slug: str,
+    user_id: UUID | None,
+    link_id: UUID | None,
+    now: datetime,
+    *,
+    role: Role = Role.DOOR,
+    no_access: Callable[[str], Exception] = NoDoorAccess,
+    expired: Callable[[str, bool], Exception] = lambda slug, logged_in: DoorLinkExpired(
+        slug, logged_in=logged_in
+    ),
 ) -> DoorAccess:
     """The caller's door access to event ``slug`` (raises NotFound, NoDoorAccess,
     DoorLinkNotYet or DoorLinkExpired). A member's role wins over a link held in the same
-    session."""
+    session.
+
+    ``role`` asks for another of the event's roles held by a member or a link (the
+    open-space board's facilitator, web/board/access.py), with its own errors."""
     # The door never shows the event's tags or cover: two queries fewer per batch of scans.
     event = EventService(session).by_slug(slug, public=False, options=WITHOUT_COLLECTIONS)
     if user_id is not None:
         membership = CommunityService(session).membership(user_id, event.community.slug)
-        if membership is not None and membership.role.at_least(Role.DOOR):
+        if membership is not None and membership.role.at_least(role):
             return DoorAccess(event=event, actor_id=user_id, door_link_id=None)
     if link_id is None:
         if user_id is not None:  # an account with no role there: as for an unknown event
             raise NotFound()
-        raise NoDoorAccess(slug)
+        raise no_access(slug)
     # A link of another event raises NotFound: for its holder, this event does not exist.
     link = DoorLinkService(session).in_event(event, link_id)
+    if link.role is not role:
+        raise NotFound()
     state = link_state(link, now)  # a door shift's link works in its window only
     if state is LinkState.NOT_YET:
         raise DoorLinkNotYet(slug, link, event.timezone, logged_in=user_id is not None)
     if state is not LinkState.LIVE:
-        raise DoorLinkExpired(slug, logged_in=user_id is not None)
+        raise expired(slug, user_id is not None)
     return DoorAccess(event=event, actor_id=None, door_link_id=link.id)
 
 
