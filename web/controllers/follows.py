@@ -56,20 +56,31 @@ def _page(request: Request, session: Session, follow: Follow, token: str) -> Tem
     )
 
 
-@get("/u/{token:str}", opt=access(Access.TOKEN), sync_to_thread=True)
+@get("/u/{token:str}", opt=access(Access.TOKEN), sync_to_thread=True, include_in_schema=False)
 def follower_page(
     request: Request, token: FromPath[str], db_session: NamedDependency[Session]
 ) -> Template:
     return _page(request, db_session, follows.by_unsubscribe_token(db_session, token), token)
 
 
-@get("/u/{token:str}/one-click", opt=access(Access.TOKEN), sync_to_thread=False)
+@get(
+    "/u/{token:str}/one-click",
+    opt=access(Access.TOKEN),
+    sync_to_thread=False,
+    include_in_schema=False,
+)
 def one_click_page(token: FromPath[str]) -> Redirect:
     """Opened in a browser: the page, where stopping is one button (a GET never acts)."""
     return Redirect(f"/u/{token}", status_code=303, headers=PRIVATE_HEADERS)
 
 
-@post("/u/{token:str}/one-click", opt=ONE_CLICK_OPT, sync_to_thread=True, status_code=200)
+@post(
+    "/u/{token:str}/one-click",
+    opt=ONE_CLICK_OPT,
+    sync_to_thread=True,
+    status_code=200,
+    include_in_schema=False,
+)
 def one_click(token: FromPath[str], db_session: NamedDependency[Session]) -> Response[str]:
     """RFC 8058 one-click unsubscribe: stop this follow. Already stopped: the same
     answer (the mail client may retry)."""
@@ -82,7 +93,7 @@ def one_click(token: FromPath[str], db_session: NamedDependency[Session]) -> Res
     )
 
 
-@post("/u/{token:str}/stop", opt=access(Access.TOKEN), sync_to_thread=True)
+@post("/u/{token:str}/stop", opt=access(Access.TOKEN), sync_to_thread=True, include_in_schema=False)
 def stop_one(
     request: Request, token: FromPath[str], db_session: NamedDependency[Session]
 ) -> Response[Any]:
@@ -93,7 +104,12 @@ def stop_one(
     return Redirect(f"/g/{community.slug}/proposals" if community else "/", status_code=303)
 
 
-@post("/u/{token:str}/stop-all", opt=access(Access.TOKEN), sync_to_thread=True)
+@post(
+    "/u/{token:str}/stop-all",
+    opt=access(Access.TOKEN),
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def stop_all(
     request: Request, token: FromPath[str], db_session: NamedDependency[Session]
 ) -> Response[Any]:

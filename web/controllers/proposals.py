@@ -406,7 +406,12 @@ class ProposalsController(Controller):
         return Redirect(proposal_path(proposal), status_code=303)
 
 
-@post("/r/{token:str}/proposals", opt=access(Access.TOKEN), sync_to_thread=True)
+@post(
+    "/r/{token:str}/proposals",
+    opt=access(Access.TOKEN),
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def take_part_with_ticket(
     request: Request, token: FromPath[str], db_session: NamedDependency[Session]
 ) -> Response[Any]:
