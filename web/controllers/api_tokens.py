@@ -23,8 +23,6 @@ from web.i18n import gettext as _
 from web.messages import field_errors
 from web.rendering import flash, page
 
-NO_STORE = {"cache-control": "private, no-store"}
-
 
 @dataclass
 class TokenForm:
@@ -79,7 +77,6 @@ class ApiTokensController(Controller):
             errors=errors or {},
             now=utcnow(),
         )
-        template.headers.update(NO_STORE)  # a token shown once must not stay in a cache
         return template
 
     @get("/", opt=access(Access.USER), sync_to_thread=True)

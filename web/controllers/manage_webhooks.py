@@ -23,8 +23,6 @@ from web.messages import field_errors
 from web.rendering import flash, page
 from web.settings import Settings
 
-NO_STORE = {"cache-control": "private, no-store"}
-
 
 @dataclass
 class EndpointForm:
@@ -87,7 +85,6 @@ class ManageWebhooksController(Controller):
             form=form or {},
             errors=errors or {},
         )
-        template.headers.update(NO_STORE)  # the secret is shown once
         return template
 
     @get("/", opt=access(Access.ORGANISER), sync_to_thread=True)
