@@ -49,7 +49,7 @@ def test_standard_variant_has_a_bom_commas_and_crlf() -> None:
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.count(b"\r\n") == 2
     assert parse(data) == [
-        ["Name", "E-mail", "Guests", "Status", "Waitlist position", "Registered at", "Opt-in"],
+        ["Name", "E-mail", "Guests", "Status", "Waiting list position", "Registered at", "Opt-in"],
         ["Ada Lovelace", "ada@example.org", "1", "confirmed", "", "2027-07-01 19:05", "yes"],
     ]
 
@@ -57,7 +57,7 @@ def test_standard_variant_has_a_bom_commas_and_crlf() -> None:
 def test_the_french_excel_variant_uses_semicolons() -> None:
     data = attendees_csv([row("Dupont, Marie")], zone="Europe/Paris", variant=CsvVariant.EXCEL_FR)
     lines = data.decode("utf-8").lstrip(BOM).split("\r\n")
-    assert lines[0] == "Name;E-mail;Guests;Status;Waitlist position;Registered at;Opt-in"
+    assert lines[0] == "Name;E-mail;Guests;Status;Waiting list position;Registered at;Opt-in"
     # A comma is no separator here: no quoting needed.
     assert lines[1].startswith("Dupont, Marie;ada@example.org;1;")
     assert parse(data, CsvVariant.EXCEL_FR)[1][0] == "Dupont, Marie"
