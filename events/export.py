@@ -27,6 +27,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from events.validation import is_placeholder_email
+
 BOM = "\ufeff"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 DEFAULT_HEADERS = (
@@ -134,7 +136,7 @@ def rows_of(
     return [
         AttendeeRow(
             name=registration.name,
-            email=registration.shown_email,
+            email="" if is_placeholder_email(registration.email) else registration.email,
             guests=registration.guests,
             status=str(getattr(registration.status, "value", registration.status)),
             waitlist_position=ranks.get(registration.id),

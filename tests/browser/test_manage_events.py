@@ -59,7 +59,7 @@ def test_create_an_event_build_its_programme_and_publish(
     adding.get_by_label("Speakers").fill("Ada, Grace")
     adding.get_by_role("button", name="Add session").click()
     expect(titles).to_have_text(["Welcome", "Pitches"])
-    page.get_by_role("button", name="Move “Pitches” up").click()
+    page.get_by_role("button", name="Up · Pitches").click()
     expect(titles).to_have_text(["Pitches", "Welcome"])
     assert page.evaluate("window.__sameDocument === true")
 
