@@ -183,6 +183,8 @@ def test_the_servers_worker_anonymises_extends_series_and_refreshes_imports(
         "purge_outbox",
         "purge_attempts",
         "anonymise",
+        "anonymise_proposals",
+        "expire_listings",
         "extend_series",
         "refresh_imports",
         "deliver_webhooks",

@@ -73,8 +73,13 @@ class DoorScannerController(Controller):
             raise gone from None
         if link.event_id != found.id:
             raise gone
-        # Like a login: a fresh session id, so a planted one cannot ride on the link.
-        rotate_session_id(request)
+        key = BOARD_LINK_KEY if link.role is Role.FACILITATOR else DOOR_LINK_KEY
+        if session_of(request).get(key) != str(link.id):
+            # Like a login: a fresh session id, so a planted one cannot ride on the link.
+            # The same link opened again (the QR scanned twice, a second tab) keeps the
+            # session: a new id would void the CSRF token of the tabs already open, and
+            # with it the scans they queued offline.
+            rotate_session_id(request)
         if link.role is Role.FACILITATOR:  # a facilitator link opens the open-space board
             request.set_session({**session_of(request), BOARD_LINK_KEY: str(link.id)})
             return Redirect(f"/e/{found.slug}/board/facilitate", status_code=303, headers=NO_STORE)
