@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import LiveServer
 from tests.browser.test_organiser_flow import sign_up
 from tests.web.test_import_fetching import SlowCalendarServer
 
@@ -29,9 +30,9 @@ def slow_host() -> Iterator[SlowCalendarServer]:
 
 
 def test_the_card_follows_a_slow_fetch_without_reloading(
-    page: Page, slow_host: SlowCalendarServer
+    page: Page, live_server: LiveServer, slow_host: SlowCalendarServer
 ) -> None:
-    sign_up(page, "organiser@example.org")
+    sign_up(page, live_server, "organiser@example.org")
     page.get_by_label("Name").fill("Pitch Club")
     page.get_by_role("button", name="Create").click()
     expect(page).to_have_url(re.compile(r"/manage/pitch-club$"))
