@@ -42,6 +42,8 @@ SCOPES_OF_ROLE = {
     Role.OWNER: frozenset(Scope),
     Role.ORGANISER: frozenset(Scope),
     Role.DOOR: frozenset({Scope.EVENTS_READ, Scope.CHECK_IN}),
+    # The open-space board has no API yet: a facilitator's token reads events only.
+    Role.FACILITATOR: frozenset({Scope.EVENTS_READ}),
 }
 
 

@@ -149,3 +149,12 @@ def test_a_token_loses_its_power_with_its_owners_membership(
         owner = UUID(world["owner_id"])
         session.execute(delete(Membership).where(Membership.user_id == owner))
     assert client.get(url, headers=bearer(token)).status_code == 401
+
+
+def test_every_member_role_has_the_scopes_its_tokens_may_hold() -> None:
+    """A role without an entry made token creation fail with a KeyError (a 500) once the
+    open-space board added the facilitator role."""
+    from events.models import Role
+    from events.services.api_tokens import SCOPES_OF_ROLE
+
+    assert set(SCOPES_OF_ROLE) == set(Role)

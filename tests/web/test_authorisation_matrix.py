@@ -183,9 +183,9 @@ def build_world(make: Factories, db: Database, role: str) -> World:
         session.add(SessionFeedbackLink(programme_item_id=item.id, token_hash=hash_token(token)))
         # A door role with a shift, and someone on it.
         volunteers = VolunteerService(session)
-        role = volunteers.add_role(event, RoleInput(kind="door"))
+        door_role = volunteers.add_role(event, RoleInput(kind="door"))
         shift = volunteers.add_shift(
-            role,
+            door_role,
             ShiftInput(starts_local="2030-03-07T18:30", ends_local="2030-03-07T20:00", needed="3"),
             created_by=owner.id,
         )
@@ -250,7 +250,7 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             "tag": "arts",
             "series": series.slug,
             "item_id": str(item.id),
-            "role_id": str(role.id),
+            "role_id": str(door_role.id),
             "shift_id": str(shift.id),
             "signup_id": str(signup.id),
             "community": "ours",
