@@ -4,6 +4,7 @@ patch the app's internals (same process)."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -48,12 +49,21 @@ def live_server(app: Litestar) -> Iterator[str]:
         thread.join(STARTUP_TIMEOUT_S)
 
 
+CSRF_IN_PAGE = re.compile(r'name="csrf-token" content="([^"]+)"|name="_csrf_token" value="([^"]+)"')
+
+
 def visitor(base_url: str, db: Database, user: User | None = None) -> httpx.Client:
     """A browser of its own: logged in as ``user`` (the session row written directly,
     skipping the deliberately slow password check), with its CSRF token as a header."""
     client = httpx.Client(base_url=base_url, timeout=120.0, follow_redirects=False)
     if user is not None:
         client.cookies.set("session", login_session(db, user))
-    client.get("/login")
-    client.headers["x-csrftoken"] = client.cookies["csrftoken"]
+    page = client.get("/privacy").text
+    # The token the page carries, bound to this browser's session or visitor cookie
+    # (web/csrf.py), sent back as htmx sends it.
+    found = re.search(
+        r'name="csrf-token" content="([^"]+)"|name="_csrf_token" value="([^"]+)"', page
+    )
+    assert found is not None, "the page carries no CSRF token"
+    client.headers["x-csrftoken"] = found.group(1) or found.group(2)
     return client
