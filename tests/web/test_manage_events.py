@@ -666,6 +666,10 @@ def test_the_event_page_has_a_section_navigation(organiser: Organiser, db: Datab
         "#cover",
         f"{organiser.base}/{slug}/door",
         f"{organiser.base}/{slug}/attendees",
+        f"{organiser.base}/{slug}/volunteers",
+        f"{organiser.base}/{slug}/feedback",
+        f"{organiser.base}/{slug}/offers",
+        f"{organiser.base}/{slug}/board",
     ]
     for anchor in ("details", "registration-settings", "programme", "cover"):
         assert f'id="{anchor}"' in html
