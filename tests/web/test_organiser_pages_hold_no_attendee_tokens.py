@@ -19,10 +19,12 @@ from events.services.communities import CommunityService
 from events.services.door_links import DoorLinkService
 from events.services.programme import ProgrammeInput, ProgrammeService
 from events.services.series import SeriesInput, SeriesService
+from events.services.volunteers import RoleInput, ShiftInput, VolunteerService
+from events.tokens import new_token
 from tests.attendee_tokens import attendees_with_every_private_mail
 from tests.factories import Factories
 from tests.web.conftest import Client
-from tests.web.test_authorisation_matrix import ROUTES, fill
+from tests.web.test_authorisation_matrix import ROUTES, _proposals_world, fill
 from web.auth import Access
 
 ORGANISER_SURFACES = {Access.USER, Access.DOOR, Access.ORGANISER, Access.OWNER, Access.EVENT_DOOR}
@@ -55,7 +57,19 @@ def test_no_organiser_page_shows_an_attendee_token(
         venue = session.scalars(select(Venue).where(Venue.community_id == ours.id)).first()
         assert venue is not None
         membership = CommunityService(session).membership(owner.id, "ours")
+        volunteers = VolunteerService(session)
+        door_role = volunteers.add_role(ours_event, RoleInput(kind="door"))
+        shift = volunteers.add_shift(
+            door_role,
+            ShiftInput(starts_local="2030-03-07T18:30", ends_local="2030-03-07T20:00", needed="3"),
+            created_by=owner.id,
+        )
+    proposals = _proposals_world(db, new_token(), {"owner": owner})
     values = {
+        "call": proposals["call"],
+        "number": proposals["number"],
+        "role_id": str(door_role.id),
+        "shift_id": str(shift.id),
         "community": "ours",
         "event": event.slug,
         "venue": venue.slug,

@@ -50,7 +50,8 @@ POLL_SECONDS = 0.5
 STREAM_SECONDS = 300.0
 KEEPALIVE_SECONDS = 20.0
 RETRY_MILLISECONDS = 2000
-LIVE_HEADERS = {"cache-control": "no-store", "x-accel-buffering": "no"}
+# A stream is never stored by a cache ("no-store" is for personal data: web/security.py).
+LIVE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 @dataclass(frozen=True)

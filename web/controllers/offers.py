@@ -41,13 +41,8 @@ from web.forms import Form
 from web.i18n import gettext as _
 from web.messages import field_errors
 from web.path_objects import PUBLIC_EVENT
-from web.rendering import flash, page
+from web.rendering import flash, page, private
 
-PRIVATE_HEADERS = {
-    "cache-control": "no-store",
-    "referrer-policy": "no-referrer",
-    "x-robots-tag": "noindex, nofollow",
-}
 #: The form fields of a category's structured fields (``f_budget_min``...).
 FIELD_PREFIX = "f_"
 
@@ -139,16 +134,11 @@ def _more_url(request: Request, next_page: int | None) -> str | None:
     return f"{request.url.path}?{urlencode([*query, ('page', str(next_page))])}"
 
 
-def _private(response: Response[Any]) -> Response[Any]:
-    response.headers.update(PRIVATE_HEADERS)
-    return response
-
-
 def _back(
     request: Request, token: str, message: str, anchor: str = "", level: str = "success"
 ) -> Response[Any]:
     flash(request, message, level)
-    return _private(Redirect(f"/r/{token}/offers{anchor}", status_code=303))
+    return private(Redirect(f"/r/{token}/offers{anchor}", status_code=303))
 
 
 def _act(
@@ -201,7 +191,7 @@ class OffersController(Controller):
         database = request.app.state.db if reading else None
         seat = _seat(session, token)
         seen = attendee_board(session, seat, query, now, database=database)
-        return _private(
+        return private(
             page(
                 request,
                 "offers/board.html",
@@ -251,7 +241,7 @@ class OffersController(Controller):
     ) -> Response[Any]:
         seat = _seat(db_session, token)
         found = matches(db_session, seat, utcnow())
-        return _private(
+        return private(
             page(request, "offers/matches.html", event=seat.event, token=token, matches=found)
         )
 
@@ -474,7 +464,12 @@ class PublicOffersController(Controller):
     include_in_schema = False
     dependencies = PUBLIC_EVENT
 
-    @get("/e/{event:str}/offers", opt=access(Access.PUBLIC), sync_to_thread=True)
+    # Participants' display names and listings: personal, never stored by a cache.
+    @get(
+        "/e/{event:str}/offers",
+        opt=access(Access.PUBLIC, personal_data=True),
+        sync_to_thread=True,
+    )
     def public_board(
         self,
         request: Request,
@@ -483,7 +478,7 @@ class PublicOffersController(Controller):
     ) -> Response[Any]:
         query = _query(request)
         seen = visitor_board(db_session, public_event, query, utcnow())
-        return _private(
+        return private(
             page(
                 request,
                 "offers/public.html",
@@ -513,11 +508,11 @@ class OfferMailsController(Controller):
 
     @get("/", opt=access(Access.TOKEN), sync_to_thread=False)
     def ask(self, request: Request, token: FromPath[str]) -> Response[Any]:
-        return _private(page(request, "offers/stop.html", token=token, stopped=None))
+        return private(page(request, "offers/stop.html", token=token, stopped=None))
 
     @post("/", opt=access(Access.TOKEN), sync_to_thread=True)
     def stop(
         self, request: Request, token: FromPath[str], db_session: NamedDependency[Session]
     ) -> Response[Any]:
         stopped = stop_notifications(db_session, token)
-        return _private(page(request, "offers/stop.html", token=token, stopped=stopped))
+        return private(page(request, "offers/stop.html", token=token, stopped=stopped))
