@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from events.database import Database, normalise_database_url
 from events.models import Base
@@ -59,12 +60,34 @@ def _postgres_schema(postgres_url: str) -> Iterator[Database | None]:
     database.dispose()
 
 
+#: How long emptying the tables may wait for a lock before the test fails, naming the
+#: transactions an earlier test left open (a leaked connection would otherwise hang here).
+TRUNCATE_LOCK_TIMEOUT = "60s"
+
+
+def _open_transactions(database: Database) -> list[str]:
+    with database.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT state, left(query, 200) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state LIKE '%transaction%'"
+            )
+        ).all()
+    return [f"{state}: {query}" for state, query in rows]
+
+
 @pytest.fixture
 def database_url(tmp_path: Path, _postgres_schema: Database | None) -> str:
     if _postgres_schema is not None:
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with _postgres_schema.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        try:
+            with _postgres_schema.engine.begin() as connection:
+                connection.execute(text(f"SET LOCAL lock_timeout = '{TRUNCATE_LOCK_TIMEOUT}'"))
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        except OperationalError as error:
+            left_open = _open_transactions(_postgres_schema)
+            pytest.fail(f"an earlier test left transactions open: {left_open} ({error})")
         return str(_postgres_schema.engine.url.render_as_string(hide_password=False))
     return f"sqlite:///{tmp_path / 'test.db'}"
 

@@ -7,6 +7,11 @@ Any exception rolls the whole request back, so a refused request changes nothing
 
 Handlers that do heavy work first (web/heavy_work.py) take no request session and write
 through :func:`run_write` afterwards: the gate is held for the write only.
+
+The session is always closed, even when the request is cancelled (a client that hangs up,
+a stream cut short): the end of the request runs shielded from cancellation, since a
+connection left open inside its transaction would keep its locks (on SQLite, the
+database's one write lock) until the process dies.
 """
 
 from __future__ import annotations
@@ -27,6 +32,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 T = TypeVar("T")
 
 
+async def _uncancellable(step: Callable[[], object]) -> None:
+    """Run ``step`` in a worker thread even if the request is being cancelled."""
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(step)
+
+
 async def provide_db_session(request: Request) -> AsyncGenerator[Session, None]:
     db: Database = request.app.state.db
     if request.method in SAFE_METHODS:
@@ -34,7 +45,7 @@ async def provide_db_session(request: Request) -> AsyncGenerator[Session, None]:
         try:
             yield session
         finally:
-            await anyio.to_thread.run_sync(session.close)
+            await _uncancellable(session.close)
         return
     gate: WriteGate = request.app.state.write_gate
     async with gate:
@@ -44,14 +55,14 @@ async def provide_db_session(request: Request) -> AsyncGenerator[Session, None]:
             # A page answered with an error status (a form re-rendered with its errors)
             # must not keep anything the request may have written before failing.
             if request.scope.get(ROLLBACK_FLAG):
-                await anyio.to_thread.run_sync(session.rollback)
+                await _uncancellable(session.rollback)
             else:
-                await anyio.to_thread.run_sync(session.commit)
+                await _uncancellable(session.commit)
         except BaseException:
-            await anyio.to_thread.run_sync(session.rollback)
+            await _uncancellable(session.rollback)
             raise
         finally:
-            await anyio.to_thread.run_sync(session.close)
+            await _uncancellable(session.close)
 
 
 async def run_write(request: Request, unit: Callable[[Session], T]) -> T:
