@@ -19,7 +19,12 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from events.database import Database
 from events.mail.sender import MailSender, SmtpConfig
-from tests.web.conftest import app, client  # noqa: F401  (the web fixtures, for the page tests)
+from tests.web.conftest import (  # noqa: F401  (the web fixtures, for the page tests)
+    app,
+    client,
+    member_client,
+    organiser_member,
+)
 
 SENDER = "Rencontres <noreply@testserver.local>"
 

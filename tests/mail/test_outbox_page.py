@@ -11,30 +11,17 @@ from sqlalchemy import select, update
 from events.clock import utcnow
 from events.database import Database
 from events.mail.notify import enqueue
-from events.models import Community, Event, OutboxMessage, OutboxStatus, Role, User
+from events.models import Community, Event, OutboxMessage, OutboxStatus, Role
 from events.services.communities import CommunityService
 from events.services.registrations import RegistrationService
 from tests.factories import Factories
 from tests.mail.scenario import open_event, outbox, person, register
-from tests.web.conftest import Client
+from tests.web.conftest import Client, Member
 
 
 @pytest.fixture
-def organiser(make: Factories) -> User:
-    return make.user()
-
-
-@pytest.fixture
-def community(make: Factories, organiser: User) -> Community:
-    community = make.community(slug="coloc")
-    make.member(community, role=Role.ORGANISER, user=organiser)
-    return community
-
-
-@pytest.fixture
-def logged_in(client: Client, db: Database, organiser: User, community: Community) -> Client:
-    client.login_as(db, organiser)
-    return client
+def community(organiser_member: Member) -> Community:
+    return organiser_member.community
 
 
 def set_status(db: Database, status: OutboxStatus, **values: object) -> None:
@@ -42,30 +29,30 @@ def set_status(db: Database, status: OutboxStatus, **values: object) -> None:
         session.execute(update(OutboxMessage).values(status=status, **values))
 
 
-def test_an_empty_outbox_explains_itself(logged_in: Client) -> None:
-    response = logged_in.get("/manage/coloc/outbox")
+def test_an_empty_outbox_explains_itself(member_client: Client) -> None:
+    response = member_client.get("/manage/coloc/outbox")
     assert response.status_code == 200
     assert "No e-mail yet" in response.text
     assert "No mail server is configured" in response.text  # the demo: mails are kept here
-    assert 'href="/manage/coloc/outbox"' in logged_in.get("/manage/coloc").text
+    assert 'href="/manage/coloc/outbox"' in member_client.get("/manage/coloc").text
 
 
 def test_the_outbox_lists_the_communitys_mails_and_opens_one(
-    logged_in: Client, db: Database, make: Factories, community: Community
+    member_client: Client, db: Database, make: Factories, community: Community
 ) -> None:
     event = open_event(db, make, community=community, title="Pitch <night>")
     result = register(db, event, person(1, name="<i>Ada</i>"))
     other = open_event(db, make, title="Someone else's party")
     register(db, other, person(2))
 
-    listing = logged_in.get("/manage/coloc/outbox")
+    listing = member_client.get("/manage/coloc/outbox")
 
     assert listing.status_code == 200
     assert "Your place at Pitch &lt;night&gt;" in listing.text
     assert "person1@example.org" in listing.text
     assert "Someone else" not in listing.text and "person2@example.org" not in listing.text
     [mine] = outbox(db, to_address="person1@example.org")
-    page = logged_in.get(f"/manage/coloc/outbox/{mine.id}")
+    page = member_client.get(f"/manage/coloc/outbox/{mine.id}")
     assert page.status_code == 200
     assert "Hello &lt;i&gt;Ada&lt;/i&gt;," in page.text  # the text body, escaped
     assert "<i>Ada</i>" not in page.text
@@ -77,7 +64,7 @@ def test_the_outbox_lists_the_communitys_mails_and_opens_one(
 
 @pytest.mark.parametrize("status", [OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FAILED])
 def test_the_private_link_feed_and_ticket_are_masked_whatever_the_status(
-    logged_in: Client, db: Database, make: Factories, community: Community, status: OutboxStatus
+    member_client: Client, db: Database, make: Factories, community: Community, status: OutboxStatus
 ) -> None:
     event = open_event(db, make, community=community)
     result = register(db, event, person(1))
@@ -87,8 +74,8 @@ def test_the_private_link_feed_and_ticket_are_masked_whatever_the_status(
     ticket_code = result.registration.ticket_code
     assert result.manage_token in mail.text_body and ticket_code in mail.text_body
 
-    page = logged_in.get(f"/manage/coloc/outbox/{mail.id}").text
-    listing = logged_in.get("/manage/coloc/outbox").text
+    page = member_client.get(f"/manage/coloc/outbox/{mail.id}").text
+    listing = member_client.get("/manage/coloc/outbox").text
 
     for token in (result.manage_token, feed_token, ticket_code):
         assert token not in page and token not in listing
@@ -103,7 +90,7 @@ FEED_LINK = re.compile(r"/me/([^/\s\"<]+)/feed\.ics")
 
 
 def test_an_organiser_cannot_read_an_attendees_registrations_in_other_communities(
-    logged_in: Client, db: Database, make: Factories, community: Community
+    member_client: Client, db: Database, make: Factories, community: Community
 ) -> None:
     """The review's attack: an organiser opened the personal feed link of an attendee's mail
     in their outbox and read where else the attendee had registered."""
@@ -114,18 +101,18 @@ def test_an_organiser_cannot_read_an_attendees_registrations_in_other_communitie
     [mail] = outbox(db, event_id=ours.id)
     [feed_token] = FEED_LINK.findall(mail.text_body)
     # Positive control: the token in the mail does open a feed listing the other community.
-    feed = logged_in.get(f"/me/{feed_token}/feed.ics")
+    feed = member_client.get(f"/me/{feed_token}/feed.ics")
     assert feed.status_code == 200 and "Support group for something private" in feed.text
 
-    page = logged_in.get(f"/manage/coloc/outbox/{mail.id}").text
+    page = member_client.get(f"/manage/coloc/outbox/{mail.id}").text
     shown = FEED_LINK.findall(page)
     assert shown == [f"••••{feed_token[-4:]}"]
-    assert logged_in.get(f"/me/{shown[0]}/feed.ics").status_code == 404
+    assert member_client.get(f"/me/{shown[0]}/feed.ics").status_code == 404
     assert feed_token not in page and "Support group" not in page
 
 
 def test_filter_by_status_and_pages_of_fifty(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     now = utcnow()
     with db.transaction() as session:
@@ -146,24 +133,26 @@ def test_filter_by_status_and_pages_of_fifty(
             .values(status=OutboxStatus.FAILED, last_error="550 No such user")
         )
 
-    first = logged_in.get("/manage/coloc/outbox")
+    first = member_client.get("/manage/coloc/outbox")
     assert first.text.count('class="badge outbox-') == 50
     assert "Page 1 of 2" in first.text and "Mail number 52" in first.text  # newest first
-    second = logged_in.get("/manage/coloc/outbox?page=2")
+    second = member_client.get("/manage/coloc/outbox?page=2")
     assert second.text.count('class="badge outbox-') == 3 and "Mail number 00" in second.text
-    failed = logged_in.get("/manage/coloc/outbox?status=failed")
+    failed = member_client.get("/manage/coloc/outbox?status=failed")
     assert failed.text.count('class="badge outbox-') == 1 and "Mail number 00" in failed.text
     assert "Send the 1 failed message again" in failed.text
-    sent = logged_in.get("/manage/coloc/outbox?status=sent")
+    sent = member_client.get("/manage/coloc/outbox?status=sent")
     assert "No message with this status." in sent.text
     for query in ("?status=bogus", "?page=zero", "?page=-3", "?page=99999999999999999999"):
-        assert logged_in.get(f"/manage/coloc/outbox{query}").status_code == 200
-    fragment = logged_in.get("/manage/coloc/outbox?status=failed", headers={"HX-Request": "true"})
+        assert member_client.get(f"/manage/coloc/outbox{query}").status_code == 200
+    fragment = member_client.get(
+        "/manage/coloc/outbox?status=failed", headers={"HX-Request": "true"}
+    )
     assert "<html" not in fragment.text and "Mail number 00" in fragment.text
 
 
 def test_a_failed_message_can_be_sent_again(
-    logged_in: Client, db: Database, make: Factories, community: Community
+    member_client: Client, db: Database, make: Factories, community: Community
 ) -> None:
     event = open_event(db, make, community=community)
     register(db, event, person(1))
@@ -171,20 +160,20 @@ def test_a_failed_message_can_be_sent_again(
     [first, second] = outbox(db)
     set_status(db, OutboxStatus.FAILED, attempts=10, last_error="timed out")
 
-    page = logged_in.get(f"/manage/coloc/outbox/{first.id}")
+    page = member_client.get(f"/manage/coloc/outbox/{first.id}")
     assert "timed out" in page.text and "Send again" in page.text
-    response = logged_in.submit(f"/manage/coloc/outbox/{first.id}/send-again")
+    response = member_client.submit(f"/manage/coloc/outbox/{first.id}/send-again")
     assert response.status_code == 303
     again = outbox(db, id=first.id)[0]
     assert (again.status, again.attempts) == (OutboxStatus.PENDING, 0)
     assert again.next_attempt_at <= utcnow() + timedelta(seconds=1)
-    assert "back in line" in logged_in.get(f"/manage/coloc/outbox/{first.id}").text
+    assert "back in line" in member_client.get(f"/manage/coloc/outbox/{first.id}").text
     # Not failed any more: nothing to do.
-    assert logged_in.submit(f"/manage/coloc/outbox/{first.id}/send-again").status_code == 303
+    assert member_client.submit(f"/manage/coloc/outbox/{first.id}/send-again").status_code == 303
     assert outbox(db, id=first.id)[0].status is OutboxStatus.PENDING
-    assert "Only a failed message" in logged_in.get(f"/manage/coloc/outbox/{first.id}").text
+    assert "Only a failed message" in member_client.get(f"/manage/coloc/outbox/{first.id}").text
 
-    assert logged_in.submit("/manage/coloc/outbox/send-again").status_code == 303
+    assert member_client.submit("/manage/coloc/outbox/send-again").status_code == 303
     assert outbox(db, id=second.id)[0].status is OutboxStatus.PENDING
 
 
@@ -221,7 +210,7 @@ def test_door_volunteers_cannot_read_the_outbox(
 
 
 def test_a_mail_not_yet_written_says_so_and_shows_no_link(
-    logged_in: Client, db: Database, make: Factories, community: Community
+    member_client: Client, db: Database, make: Factories, community: Community
 ) -> None:
     event = open_event(db, make, community=community)
     with db.transaction() as session:  # registered; the worker has not rendered it yet
@@ -231,8 +220,8 @@ def test_a_mail_not_yet_written_says_so_and_shows_no_link(
     with db.session() as session:
         [waiting] = session.scalars(select(OutboxMessage))
 
-    listing = logged_in.get("/manage/coloc/outbox")
-    page = logged_in.get(f"/manage/coloc/outbox/{waiting.id}")
+    listing = member_client.get("/manage/coloc/outbox")
+    page = member_client.get(f"/manage/coloc/outbox/{waiting.id}")
 
     assert "(being written)" in listing.text and "person1@example.org" in listing.text
     assert page.status_code == 200 and "being written" in page.text

@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 
 from events.clock import utcnow
 from events.database import Database
-from events.models import Community, KeyValue, User
+from events.models import Community, KeyValue, Role, User
 from tests.conftest import BASE_URL
 from tests.factories import DEFAULT_PASSWORD, Factories
 from web.app import create_app
@@ -112,6 +112,30 @@ def organiser(client: Client, make: Factories, db: Database) -> Organiser:
     community = make.community(owner=owner, slug="coloc")
     client.login_as(db, owner)
     return Organiser(client, community)
+
+
+@dataclass
+class Member:
+    """An organiser *member* of the community "coloc" (not its owner)."""
+
+    user: User
+    community: Community
+
+
+@pytest.fixture
+def organiser_member(make: Factories) -> Member:
+    """An organiser member of "coloc", not logged in (see ``member_client``)."""
+    user = make.user(name="Olga")
+    community = make.community(slug="coloc", name="La Coloc")
+    make.member(community, role=Role.ORGANISER, user=user)
+    return Member(user, community)
+
+
+@pytest.fixture
+def member_client(client: Client, db: Database, organiser_member: Member) -> Client:
+    """A browser logged in as the organiser member of "coloc"."""
+    client.login_as(db, organiser_member.user)
+    return client
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from events.database import Database
-from events.models import Community, Event, EventStatus, Role, Series, User
+from events.models import Community, Event, EventStatus, Role, Series
 from events.services.events import EventInput, EventService
 from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
 from tests.factories import Factories
-from tests.web.conftest import Client
+from tests.web.conftest import Client, Member
 from web.controllers import manage_questions, manage_series
 
 TODAY = date(2026, 11, 25)
@@ -53,21 +53,8 @@ def first_thursdays(**overrides: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def organiser(make: Factories) -> User:
-    return make.user(name="Olga")
-
-
-@pytest.fixture
-def community(make: Factories, organiser: User) -> Community:
-    community = make.community(slug="coloc", name="La Coloc")
-    make.member(community, role=Role.ORGANISER, user=organiser)
-    return community
-
-
-@pytest.fixture
-def logged_in(client: Client, db: Database, organiser: User, community: Community) -> Client:
-    client.login_as(db, organiser)
-    return client
+def community(organiser_member: Member) -> Community:
+    return organiser_member.community
 
 
 def stored_series(db: Database) -> list[Series]:
@@ -88,21 +75,23 @@ def create_series(db: Database, community: Community, **overrides: str) -> Serie
         return SeriesService(session).create(community, SeriesInput(**values), today=TODAY)
 
 
-def test_the_list_is_empty_at_first(logged_in: Client) -> None:
-    response = logged_in.get("/manage/coloc/series/")
+def test_the_list_is_empty_at_first(member_client: Client) -> None:
+    response = member_client.get("/manage/coloc/series/")
     assert response.status_code == 200
     assert "No recurring series yet" in response.text
     assert 'href="/manage/coloc/series/new"' in response.text
 
 
-def test_create_a_first_thursday_series_through_the_form(logged_in: Client, db: Database) -> None:
-    form = logged_in.get("/manage/coloc/series/new")
+def test_create_a_first_thursday_series_through_the_form(
+    member_client: Client, db: Database
+) -> None:
+    form = member_client.get("/manage/coloc/series/new")
     assert form.status_code == 200
     assert 'hx-post="/manage/coloc/series/preview"' in form.text
     assert 'hx-trigger="change, keyup changed delay:400ms"' in form.text
     assert 'formaction="/manage/coloc/series/preview"' in form.text
 
-    response = logged_in.submit("/manage/coloc/series", first_thursdays())
+    response = member_client.submit("/manage/coloc/series", first_thursdays())
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/manage/coloc/series/jeudis-de-la-coloc"
 
@@ -113,7 +102,7 @@ def test_create_a_first_thursday_series_through_the_form(logged_in: Client, db: 
     assert all(e.status is EventStatus.PUBLISHED for e in events.values())
     assert series.capacity == 40 and series.tag_names == "arts, music"
 
-    page = logged_in.get(response.headers["location"])
+    page = member_client.get(response.headers["location"])
     assert page.status_code == 200
     assert "Every first Thursday of the month at 19:00" in page.text
     assert "Tous les premiers jeudis du mois à 19h00" in page.text
@@ -121,27 +110,29 @@ def test_create_a_first_thursday_series_through_the_form(logged_in: Client, db: 
     assert 'href="/manage/coloc/events/jeudis-de-la-coloc-2026-12-03"' in page.text
     assert "Skip this date" in page.text
 
-    listing = logged_in.get("/manage/coloc/series/")
+    listing = member_client.get("/manage/coloc/series/")
     assert "Jeudis de la Coloc" in listing.text
     assert "Every first Thursday of the month at 19:00" in listing.text
     assert "Thu 3 Dec, 19:00" in listing.text
 
 
 def test_the_list_speaks_the_visitors_language(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     create_series(db, community)
-    logged_in.cookies.set("lang", "fr", domain="testserver.local")
-    listing = logged_in.get("/manage/coloc/series/")
+    member_client.cookies.set("lang", "fr", domain="testserver.local")
+    listing = member_client.get("/manage/coloc/series/")
     assert "Tous les premiers jeudis du mois à 19h00" in listing.text
 
 
 @pytest.mark.parametrize("htmx", [True, False])
 def test_the_preview_spells_the_rule_in_both_languages(
-    logged_in: Client, db: Database, htmx: bool
+    member_client: Client, db: Database, htmx: bool
 ) -> None:
     headers = {"HX-Request": "true"} if htmx else {}
-    response = logged_in.submit("/manage/coloc/series/preview", first_thursdays(), headers=headers)
+    response = member_client.submit(
+        "/manage/coloc/series/preview", first_thursdays(), headers=headers
+    )
     assert response.status_code == 200
     assert "Every first Thursday of the month at 19:00" in response.text
     assert "Tous les premiers jeudis du mois à 19h00" in response.text
@@ -154,11 +145,11 @@ def test_the_preview_spells_the_rule_in_both_languages(
 
 
 def test_the_preview_notes_times_moved_by_daylight_saving(
-    logged_in: Client, monkeypatch: pytest.MonkeyPatch
+    member_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(manage_series, "today_in_paris", lambda: date(2026, 3, 1))
     sundays = first_thursdays(frequency="weekly", weekday="6", start_time="02:30")
-    spring = logged_in.submit(
+    spring = member_client.submit(
         "/manage/coloc/series/preview",
         {**sundays, "starts_on": "2026-03-22"},
         headers={"HX-Request": "true"},
@@ -166,7 +157,7 @@ def test_the_preview_notes_times_moved_by_daylight_saving(
     assert "Every Sunday at 02:30" in spring.text
     assert "Sunday 29 March 2026, 03:30" in spring.text
     assert "this time does not exist that day (clocks go forward): moved to 03:30" in spring.text
-    autumn = logged_in.submit(
+    autumn = member_client.submit(
         "/manage/coloc/series/preview",
         {**sundays, "starts_on": "2026-10-18"},
         headers={"HX-Request": "true"},
@@ -176,8 +167,8 @@ def test_the_preview_notes_times_moved_by_daylight_saving(
     )
 
 
-def test_a_monthly_series_by_date(logged_in: Client, db: Database) -> None:
-    response = logged_in.submit(
+def test_a_monthly_series_by_date(member_client: Client, db: Database) -> None:
+    response = member_client.submit(
         "/manage/coloc/series",
         first_thursdays(monthly_mode="date", month_day="15", week_of_month="1"),
     )
@@ -187,8 +178,8 @@ def test_a_monthly_series_by_date(logged_in: Client, db: Database) -> None:
     assert min(occurrences(db, series)) == date(2026, 12, 15)
 
 
-def test_an_incomplete_rhythm_shows_the_messages_in_the_preview(logged_in: Client) -> None:
-    response = logged_in.submit(
+def test_an_incomplete_rhythm_shows_the_messages_in_the_preview(member_client: Client) -> None:
+    response = member_client.submit(
         "/manage/coloc/series/preview",
         first_thursdays(start_time="25:00", monthly_mode="date", month_day=""),
         headers={"HX-Request": "true"},
@@ -200,9 +191,9 @@ def test_an_incomplete_rhythm_shows_the_messages_in_the_preview(logged_in: Clien
 
 
 def test_invalid_series_is_refused_with_messages_next_to_fields(
-    logged_in: Client, db: Database
+    member_client: Client, db: Database
 ) -> None:
-    response = logged_in.submit(
+    response = member_client.submit(
         "/manage/coloc/series",
         first_thursdays(
             title="", interval="13", starts_on="soon", timezone="Nowhere", capacity="many"
@@ -220,38 +211,40 @@ def test_invalid_series_is_refused_with_messages_next_to_fields(
         assert session.scalars(select(Event)).all() == []
 
 
-def test_an_empty_form_is_a_400_not_a_crash(logged_in: Client, db: Database) -> None:
+def test_an_empty_form_is_a_400_not_a_crash(member_client: Client, db: Database) -> None:
     for url in ("/manage/coloc/series", "/manage/coloc/series/preview"):
-        assert logged_in.submit(url, {}).status_code in {200, 400}
+        assert member_client.submit(url, {}).status_code in {200, 400}
     assert stored_series(db) == []
 
 
 def test_skip_a_date_cancels_that_occurrence(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     series = create_series(db, community)
-    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/skip", {"date": "2027-01-07"})
+    response = member_client.submit(
+        f"/manage/coloc/series/{series.slug}/skip", {"date": "2027-01-07"}
+    )
     assert response.status_code == 303
     events = occurrences(db, series)
     assert events[date(2027, 1, 7)].status is EventStatus.CANCELLED
     assert events[date(2027, 2, 4)].status is EventStatus.PUBLISHED
-    page = logged_in.get(f"/manage/coloc/series/{series.slug}")
+    page = member_client.get(f"/manage/coloc/series/{series.slug}")
     assert "Cancelled" in page.text
 
 
 @pytest.mark.parametrize("value", ["garbage", "", "2027-02-30"])
 def test_skip_with_a_bad_date_is_a_400(
-    logged_in: Client, db: Database, community: Community, value: str
+    member_client: Client, db: Database, community: Community, value: str
 ) -> None:
     series = create_series(db, community)
-    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/skip", {"date": value})
+    response = member_client.submit(f"/manage/coloc/series/{series.slug}/skip", {"date": value})
     assert response.status_code == 400
     assert "This date could not be skipped" in response.text
     assert all(e.status is EventStatus.PUBLISHED for e in occurrences(db, series).values())
 
 
 def test_edit_following_changes_later_occurrences_not_detached_ones(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     series = create_series(db, community)
     moved = occurrences(db, series)[date(2027, 3, 4)]
@@ -266,7 +259,7 @@ def test_edit_following_changes_later_occurrences_not_detached_ones(
                 timezone="Europe/Paris",
             ),
         )
-    response = logged_in.submit(
+    response = member_client.submit(
         f"/manage/coloc/series/{series.slug}/following",
         {
             "from_date": "2027-02-04",
@@ -287,21 +280,21 @@ def test_edit_following_changes_later_occurrences_not_detached_ones(
     assert events[date(2027, 3, 4)].title == "Jeudis de la Coloc"  # detached: untouched
     assert events[date(2027, 4, 1)].title == "Jeudis v2"
     assert events[date(2027, 4, 1)].starts_at == datetime(2027, 4, 1, 16, 30, tzinfo=UTC)
-    page = logged_in.get(f"/manage/coloc/series/{series.slug}")
+    page = member_client.get(f"/manage/coloc/series/{series.slug}")
     assert "edited on its own" in page.text
 
 
 def test_edit_following_refuses_bad_values_and_keeps_everything(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     series = create_series(db, community)
-    response = logged_in.submit(
+    response = member_client.submit(
         f"/manage/coloc/series/{series.slug}/following",
         {"from_date": "garbage", "title": "", "start_time": "7pm", "duration_minutes": "0"},
     )
     assert response.status_code == 400
     assert 'id="f-from_date-error">Enter a date, like 2026-12-03.' in response.text
-    response = logged_in.submit(
+    response = member_client.submit(
         f"/manage/coloc/series/{series.slug}/following",
         {"from_date": "2027-02-04", "title": "", "start_time": "7pm", "duration_minutes": "0"},
     )
@@ -317,20 +310,22 @@ def test_edit_following_refuses_bad_values_and_keeps_everything(
 
 
 def test_the_end_form_says_how_many_occurrences_it_cancels(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     series = create_series(db, community)
-    page = logged_in.get(f"/manage/coloc/series/{series.slug}")
+    page = member_client.get(f"/manage/coloc/series/{series.slug}")
     assert "6 later occurrences will be cancelled" in page.text  # ending today
     assert "3 later occurrences will be cancelled" in page.text  # after 4 February
     assert "hx-confirm=" in page.text and "will be cancelled" in page.text
 
 
 def test_end_cancels_the_later_occurrences(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     series = create_series(db, community)
-    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/end", {"after": "2027-02-04"})
+    response = member_client.submit(
+        f"/manage/coloc/series/{series.slug}/end", {"after": "2027-02-04"}
+    )
     assert response.status_code == 303
     events = occurrences(db, series)
     kept = {d for d, e in events.items() if e.status is EventStatus.PUBLISHED}
@@ -338,12 +333,12 @@ def test_end_cancels_the_later_occurrences(
     assert {events[d].status for d in events if d > date(2027, 2, 4)} == {EventStatus.CANCELLED}
     [stored] = stored_series(db)
     assert stored.ended_on == date(2027, 2, 4)
-    listing = logged_in.get("/manage/coloc/series/")
+    listing = member_client.get("/manage/coloc/series/")
     assert "Ends after" in listing.text
 
 
 def test_end_asks_what_to_do_with_occurrences_people_registered_for(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     series = create_series(db, community)
     with db.transaction() as session:
@@ -352,14 +347,14 @@ def test_end_asks_what_to_do_with_occurrences_people_registered_for(
         RegistrationService(session).register(event, person)
     url = f"/manage/coloc/series/{series.slug}/end"
 
-    asked = logged_in.submit(url, {"after": "2027-02-04"})
+    asked = member_client.submit(url, {"after": "2027-02-04"})
     assert asked.status_code == 200
     assert "What should happen to them?" in asked.text and "1 registration" in asked.text
     assert stored_series(db)[0].ended_on is None
-    refused = logged_in.submit(url, {"after": "2027-02-04", "registered": "maybe"})
+    refused = member_client.submit(url, {"after": "2027-02-04", "registered": "maybe"})
     assert refused.status_code == 400 and stored_series(db)[0].ended_on is None
 
-    done = logged_in.submit(url, {"after": "2027-02-04", "registered": "keep"})
+    done = member_client.submit(url, {"after": "2027-02-04", "registered": "keep"})
     assert done.status_code == 303
     statuses = {d: e.status for d, e in occurrences(db, series).items() if d > date(2027, 2, 4)}
     assert statuses.pop(date(2027, 3, 4)) is EventStatus.PUBLISHED
@@ -375,10 +370,10 @@ def test_end_asks_what_to_do_with_occurrences_people_registered_for(
     ],
 )
 def test_end_with_a_bad_date_is_a_400(
-    logged_in: Client, db: Database, community: Community, value: str, message: str
+    member_client: Client, db: Database, community: Community, value: str, message: str
 ) -> None:
     series = create_series(db, community)
-    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/end", {"after": value})
+    response = member_client.submit(f"/manage/coloc/series/{series.slug}/end", {"after": value})
     assert response.status_code == 400
     assert f'id="f-after-error">{message}' in response.text
     assert stored_series(db)[0].ended_on is None
@@ -386,30 +381,32 @@ def test_end_with_a_bad_date_is_a_400(
 
 
 def test_extend_creates_the_missing_occurrences(
-    logged_in: Client, db: Database, community: Community, monkeypatch: pytest.MonkeyPatch
+    member_client: Client, db: Database, community: Community, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     series = create_series(db, community)
     assert len(occurrences(db, series)) == 6
     monkeypatch.setattr(manage_series, "today_in_paris", lambda: date(2027, 1, 1))
-    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/extend")
+    response = member_client.submit(f"/manage/coloc/series/{series.slug}/extend")
     assert response.status_code == 303
     assert len(occurrences(db, series)) == 8  # June and July 2027
-    page = logged_in.get(response.headers["location"])
+    page = member_client.get(response.headers["location"])
     assert "2 new occurrences created." in page.text
 
 
 def test_another_communitys_series_is_not_found(
-    logged_in: Client, db: Database, make: Factories
+    member_client: Client, db: Database, make: Factories
 ) -> None:
     theirs = make.community(slug="theirs")
     series = create_series(db, theirs)
     # Through our community's address, their series does not exist.
-    assert logged_in.get(f"/manage/coloc/series/{series.slug}").status_code == 404
-    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/end", {"after": "2027-01-01"})
+    assert member_client.get(f"/manage/coloc/series/{series.slug}").status_code == 404
+    response = member_client.submit(
+        f"/manage/coloc/series/{series.slug}/end", {"after": "2027-01-01"}
+    )
     assert response.status_code == 404
     # And their own address is closed to us.
-    assert logged_in.get(f"/manage/theirs/series/{series.slug}").status_code == 404
-    assert logged_in.get("/manage/coloc/series/nothing-here").status_code == 404
+    assert member_client.get(f"/manage/theirs/series/{series.slug}").status_code == 404
+    assert member_client.get("/manage/coloc/series/nothing-here").status_code == 404
     assert stored_series(db)[0].ended_on is None
 
 
@@ -426,25 +423,25 @@ def test_a_door_volunteer_is_refused(
 
 
 def test_two_actions_in_a_row_keep_both_messages(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     series = create_series(db, community)
     for _ in range(2):
-        assert logged_in.submit(f"/manage/coloc/series/{series.slug}/extend").status_code == 303
-    page = logged_in.get(f"/manage/coloc/series/{series.slug}")
+        assert member_client.submit(f"/manage/coloc/series/{series.slug}/extend").status_code == 303
+    page = member_client.get(f"/manage/coloc/series/{series.slug}")
     assert page.text.count('<p class="flash flash-success">0 new occurrences created.</p>') == 2
 
 
 # -- publishing (issue 14, item 1) ---------------------------------------------------------
 
 
-def test_a_new_series_publishes_its_dates_by_default(logged_in: Client) -> None:
-    form = logged_in.get("/manage/coloc/series/new")
+def test_a_new_series_publishes_its_dates_by_default(member_client: Client) -> None:
+    form = member_client.get("/manage/coloc/series/new")
     assert 'id="f-publish" name="publish" type="checkbox" checked' in form.text
 
 
 def test_ticking_publish_on_this_and_following_publishes_those_drafts(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     series = create_series(db, community, publish="")
     following = {
@@ -455,7 +452,7 @@ def test_ticking_publish_on_this_and_following_publishes_those_drafts(
         "capacity": "40",
         "publish": "on",
     }
-    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/following", following)
+    response = member_client.submit(f"/manage/coloc/series/{series.slug}/following", following)
     assert response.status_code == 303, response.text
     statuses = {day: e.status for day, e in occurrences(db, series).items()}
     assert statuses[date(2026, 12, 3)] is EventStatus.DRAFT
@@ -465,23 +462,23 @@ def test_ticking_publish_on_this_and_following_publishes_those_drafts(
 
 
 def test_publish_all_upcoming_drafts_after_saying_what_happens(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     series = create_series(db, community, publish="")
     url = f"/manage/coloc/series/{series.slug}"
-    detail = logged_in.get(url)
+    detail = member_client.get(url)
     assert "Publish all 6 upcoming drafts…" in detail.text
     assert "No e-mail is sent." in detail.text
 
     # Without the confirmation, the POST leads to the page that asks for it.
-    unconfirmed = logged_in.submit(f"{url}/publish")
+    unconfirmed = member_client.submit(f"{url}/publish")
     assert unconfirmed.status_code == 303 and unconfirmed.headers["location"] == f"{url}/publish"
-    question = logged_in.get(f"{url}/publish")
+    question = member_client.get(f"{url}/publish")
     assert question.status_code == 200
     assert "calendar feeds" in question.text and "Publish 6 dates" in question.text
     assert all(e.status is EventStatus.DRAFT for e in occurrences(db, series).values())
 
-    done = logged_in.submit(f"{url}/publish", {"confirm": "yes"}, follow_redirects=True)
+    done = member_client.submit(f"{url}/publish", {"confirm": "yes"}, follow_redirects=True)
     assert "6 upcoming dates published." in done.text
     assert all(e.status is EventStatus.PUBLISHED for e in occurrences(db, series).values())
     assert "upcoming drafts…" not in done.text
@@ -491,12 +488,12 @@ def test_publish_all_upcoming_drafts_after_saying_what_happens(
 
 
 def test_the_series_form_sets_how_people_register_for_every_date(
-    logged_in: Client, db: Database
+    member_client: Client, db: Database
 ) -> None:
-    form = logged_in.get("/manage/coloc/series/new")
+    form = member_client.get("/manage/coloc/series/new")
     assert 'id="f-waitlist_enabled" name="waitlist_enabled" value="on"' in form.text
     assert 'id="f-guest_allowance"' in form.text and 'id="f-requires_approval"' in form.text
-    response = logged_in.submit(
+    response = member_client.submit(
         "/manage/coloc/series",
         first_thursdays(requires_approval="on", guest_allowance="2", waitlist_enabled=""),
     )
@@ -507,15 +504,15 @@ def test_the_series_form_sets_how_people_register_for_every_date(
     assert {(e.requires_approval, e.guest_allowance) for e in occurrences(db, series).values()} == {
         (True, 2)
     }
-    refused = logged_in.submit("/manage/coloc/series", first_thursdays(guest_allowance="50"))
+    refused = member_client.submit("/manage/coloc/series", first_thursdays(guest_allowance="50"))
     assert refused.status_code == 400 and 'id="f-guest_allowance-error"' in refused.text
 
 
 def test_this_and_following_form_shows_and_changes_the_settings(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     series = create_series(db, community)
-    detail = logged_in.get(f"/manage/coloc/series/{series.slug}")
+    detail = member_client.get(f"/manage/coloc/series/{series.slug}")
     assert "waiting list on" in detail.text and "no guests" in detail.text
     assert f'href="/manage/coloc/series/{series.slug}/questions"' in detail.text
     following = {
@@ -527,7 +524,7 @@ def test_this_and_following_form_shows_and_changes_the_settings(
         "confirm_email_first": "on",
         "guest_allowance": "1",
     }
-    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/following", following)
+    response = member_client.submit(f"/manage/coloc/series/{series.slug}/following", following)
     assert response.status_code == 303, response.text
     events = occurrences(db, series)
     assert (
@@ -540,30 +537,30 @@ def test_this_and_following_form_shows_and_changes_the_settings(
 
 
 def test_the_series_question_editor_reaches_the_dates(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     series = create_series(db, community)
     url = f"/manage/coloc/series/{series.slug}/questions"
-    page = logged_in.get(url)
+    page = member_client.get(url)
     assert page.status_code == 200
     assert "Every date of the series asks these questions." in page.text
-    added = logged_in.submit(url, {"kind": "short_text", "label": "Diet", "required": "on"})
+    added = member_client.submit(url, {"kind": "short_text", "label": "Diet", "required": "on"})
     assert added.status_code == 303 and added.headers["location"] == url
     asked = {day: [q["label"] for q in e.questions] for day, e in occurrences(db, series).items()}
     assert all(labels == ["Diet"] for labels in asked.values())
     # Another community's organiser cannot reach it.
-    assert logged_in.get("/manage/coloc/series/nope/questions").status_code == 404
+    assert member_client.get("/manage/coloc/series/nope/questions").status_code == 404
 
 
 def test_ending_a_series_needs_a_date_chosen(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     series = create_series(db, community)
-    page = logged_in.get(f"/manage/coloc/series/{series.slug}").text
+    page = member_client.get(f"/manage/coloc/series/{series.slug}").text
     select = page[page.index('id="f-after"') : page.index("</select>", page.index('id="f-after"'))]
     assert '<option value="" selected>Choose the last date kept…</option>' in select
     assert select.count(" selected") == 1
-    response = logged_in.submit(f"/manage/coloc/series/{series.slug}/end", {"after": ""})
+    response = member_client.submit(f"/manage/coloc/series/{series.slug}/end", {"after": ""})
     assert response.status_code == 400
     assert 'id="f-after-error">This field is required.' in response.text
     assert all(e.status is EventStatus.PUBLISHED for e in occurrences(db, series).values())

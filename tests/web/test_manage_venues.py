@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from events.database import Database
-from events.models import Community, Role, User, Venue
+from events.models import Community, Role, Venue
 from events.services.venues import VenueInput, VenueService
 from tests.factories import Factories
-from tests.web.conftest import Client
+from tests.web.conftest import Client, Member
 
 
 def canteen(**overrides: str) -> dict[str, str]:
@@ -26,21 +26,8 @@ def canteen(**overrides: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def organiser(make: Factories) -> User:
-    return make.user()
-
-
-@pytest.fixture
-def community(make: Factories, organiser: User) -> Community:
-    community = make.community(slug="coloc")
-    make.member(community, role=Role.ORGANISER, user=organiser)
-    return community
-
-
-@pytest.fixture
-def logged_in(client: Client, db: Database, organiser: User, community: Community) -> Client:
-    client.login_as(db, organiser)
-    return client
+def community(organiser_member: Member) -> Community:
+    return organiser_member.community
 
 
 def venues(db: Database) -> list[Venue]:
@@ -53,15 +40,15 @@ def add_venue(db: Database, community: Community, name: str = "Le Hangar") -> Ve
         return VenueService(session).create(community, VenueInput(name=name))
 
 
-def test_the_list_is_empty_at_first(logged_in: Client) -> None:
-    response = logged_in.get("/manage/coloc/venues/")
+def test_the_list_is_empty_at_first(member_client: Client) -> None:
+    response = member_client.get("/manage/coloc/venues/")
     assert response.status_code == 200
     assert "No venue yet" in response.text
-    assert logged_in.get("/manage/coloc/venues/new").status_code == 200
+    assert member_client.get("/manage/coloc/venues/new").status_code == 200
 
 
-def test_add_a_venue(logged_in: Client, db: Database, community: Community) -> None:
-    response = logged_in.submit("/manage/coloc/venues", canteen())
+def test_add_a_venue(member_client: Client, db: Database, community: Community) -> None:
+    response = member_client.submit("/manage/coloc/venues", canteen())
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/manage/coloc/venues"
     [venue] = venues(db)
@@ -70,26 +57,26 @@ def test_add_a_venue(logged_in: Client, db: Database, community: Community) -> N
     assert venue.address == "12 rue des Lilas\n75020 Paris"
     assert (venue.latitude, venue.longitude) == (48.8651, 2.3984)
 
-    listing = logged_in.get("/manage/coloc/venues/")
+    listing = member_client.get("/manage/coloc/venues/")
     assert "Venue “La Cantine” added." in listing.text
     assert "Step-free entrance" in listing.text
     assert "https://www.openstreetmap.org/?mlat=48.8651&amp;mlon=2.3984" in listing.text
 
 
-def test_edit_a_venue(logged_in: Client, db: Database, community: Community) -> None:
+def test_edit_a_venue(member_client: Client, db: Database, community: Community) -> None:
     venue = add_venue(db, community)
-    form = logged_in.get(f"/manage/coloc/venues/{venue.slug}")
+    form = member_client.get(f"/manage/coloc/venues/{venue.slug}")
     assert form.status_code == 200
     assert 'value="Le Hangar"' in form.text
     assert "OpenStreetMap" not in form.text  # no position yet
 
-    response = logged_in.submit(
+    response = member_client.submit(
         f"/manage/coloc/venues/{venue.slug}", canteen(name="Le Hangar", latitude="48,85")
     )
     assert response.status_code == 303, response.text
     [stored] = venues(db)
     assert stored.latitude == 48.85 and stored.capacity == 80
-    form = logged_in.get(f"/manage/coloc/venues/{venue.slug}")
+    form = member_client.get(f"/manage/coloc/venues/{venue.slug}")
     assert "See this position on OpenStreetMap" in form.text
     assert "#map=18/48.85/2.3984" in form.text
 
@@ -108,16 +95,16 @@ def test_edit_a_venue(logged_in: Client, db: Database, community: Community) -> 
     ],
 )
 def test_invalid_venues_are_refused_with_messages(
-    logged_in: Client, db: Database, overrides: dict[str, str], field: str, message: str
+    member_client: Client, db: Database, overrides: dict[str, str], field: str, message: str
 ) -> None:
-    response = logged_in.submit("/manage/coloc/venues", canteen(**overrides))
+    response = member_client.submit("/manage/coloc/venues", canteen(**overrides))
     assert response.status_code == 400
     assert f'id="f-{field}-error">{message}' in response.text
     assert venues(db) == []
 
 
-def test_latitude_without_longitude_is_refused(logged_in: Client, db: Database) -> None:
-    response = logged_in.submit("/manage/coloc/venues", canteen(longitude=""))
+def test_latitude_without_longitude_is_refused(member_client: Client, db: Database) -> None:
+    response = member_client.submit("/manage/coloc/venues", canteen(longitude=""))
     assert response.status_code == 400
     assert 'id="f-longitude-error">This field is required.' in response.text
     assert 'value="48.8651"' in response.text  # what was typed is kept
@@ -125,34 +112,34 @@ def test_latitude_without_longitude_is_refused(logged_in: Client, db: Database) 
 
 
 def test_an_invalid_edit_changes_nothing(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     venue = add_venue(db, community)
-    response = logged_in.submit(f"/manage/coloc/venues/{venue.slug}", canteen(name=""))
+    response = member_client.submit(f"/manage/coloc/venues/{venue.slug}", canteen(name=""))
     assert response.status_code == 400
     assert 'id="f-name-error">This field is required.' in response.text
     assert venues(db)[0].name == "Le Hangar"
 
 
-def test_an_empty_form_is_a_400(logged_in: Client, db: Database, community: Community) -> None:
+def test_an_empty_form_is_a_400(member_client: Client, db: Database, community: Community) -> None:
     venue = add_venue(db, community)
-    assert logged_in.submit("/manage/coloc/venues", {}).status_code == 400
-    assert logged_in.submit(f"/manage/coloc/venues/{venue.slug}", {}).status_code == 400
+    assert member_client.submit("/manage/coloc/venues", {}).status_code == 400
+    assert member_client.submit(f"/manage/coloc/venues/{venue.slug}", {}).status_code == 400
 
 
 def test_another_communitys_venue_is_not_found(
-    logged_in: Client, db: Database, make: Factories
+    member_client: Client, db: Database, make: Factories
 ) -> None:
     theirs = make.community(slug="theirs")
     venue = add_venue(db, theirs, name="Their place")
-    assert logged_in.get(f"/manage/coloc/venues/{venue.slug}").status_code == 404
-    response = logged_in.submit(f"/manage/coloc/venues/{venue.slug}", canteen())
+    assert member_client.get(f"/manage/coloc/venues/{venue.slug}").status_code == 404
+    response = member_client.submit(f"/manage/coloc/venues/{venue.slug}", canteen())
     assert response.status_code == 404
-    assert logged_in.get(f"/manage/theirs/venues/{venue.slug}").status_code == 404
-    assert logged_in.get("/manage/theirs/venues/").status_code == 404
-    assert logged_in.get("/manage/coloc/venues/nowhere").status_code == 404
+    assert member_client.get(f"/manage/theirs/venues/{venue.slug}").status_code == 404
+    assert member_client.get("/manage/theirs/venues/").status_code == 404
+    assert member_client.get("/manage/coloc/venues/nowhere").status_code == 404
     assert [v.name for v in venues(db)] == ["Their place"]
-    assert "Their place" not in logged_in.get("/manage/coloc/venues/").text
+    assert "Their place" not in member_client.get("/manage/coloc/venues/").text
 
 
 def test_a_door_volunteer_is_refused(
@@ -167,8 +154,8 @@ def test_a_door_volunteer_is_refused(
 
 
 def test_a_venue_can_be_chosen_for_a_series(
-    logged_in: Client, db: Database, community: Community
+    member_client: Client, db: Database, community: Community
 ) -> None:
     venue = add_venue(db, community)
-    form = logged_in.get("/manage/coloc/series/new")
+    form = member_client.get("/manage/coloc/series/new")
     assert f'<option value="{venue.id}">Le Hangar</option>' in form.text
