@@ -45,12 +45,12 @@ def low_limits(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_configured_limits_are_the_documented_ones() -> None:
     hour, ten_minutes = timedelta(hours=1), timedelta(minutes=10)
-    assert proposals.PROPOSE_LIMIT == FormLimit(10, hour)
-    assert proposals.REPORT_LIMIT == FormLimit(20, hour)
-    assert proposals.UPDATE_LIMIT == FormLimit(10, timedelta(days=1))
-    assert follows.FOLLOW_LIMIT == FormLimit(10, hour)
-    assert supports.SUPPORT_PERSON_LIMIT == FormLimit(60, ten_minutes)
-    assert supports.SUPPORT_CLIENT_LIMIT == FormLimit(2000, ten_minutes)
+    assert FormLimit(10, hour) == proposals.PROPOSE_LIMIT
+    assert FormLimit(20, hour) == proposals.REPORT_LIMIT
+    assert FormLimit(10, timedelta(days=1)) == proposals.UPDATE_LIMIT
+    assert FormLimit(10, hour) == follows.FOLLOW_LIMIT
+    assert FormLimit(60, ten_minutes) == supports.SUPPORT_PERSON_LIMIT
+    assert FormLimit(2000, ten_minutes) == supports.SUPPORT_CLIENT_LIMIT
 
 
 #: An action: (db, the world, attempt number, client, person's address) -> None.
@@ -91,9 +91,7 @@ def do_report(db: Database, world: dict[str, Any], n: int, client: str, email: s
         )
 
 
-def do_report_by_mail(
-    db: Database, world: dict[str, Any], n: int, client: str, email: str
-) -> None:
+def do_report_by_mail(db: Database, world: dict[str, Any], n: int, client: str, email: str) -> None:
     with db.transaction() as session:
         ProposalService(session).report_by_mail(
             session.get(Proposal, world["proposal"].id), email, "spam", locale="en", client=client

@@ -24,8 +24,8 @@ from tests.factories import Factories
 from tests.proposal_scenario import (
     load,
     open_call,
-    propose,
     proposal_input,
+    propose,
     proposer_row,
     proven,
     published,

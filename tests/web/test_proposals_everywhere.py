@@ -184,3 +184,30 @@ def test_an_accepted_proposal_takes_over_a_date_of_a_recurring_meetup(
          "title": "x", "description": "x"},
     )  # fmt: skip
     assert again.status_code == 400
+
+
+def test_a_public_answer_reads_in_the_visitors_language_and_a_private_one_not_at_all(
+    client: Client, db: Database, make: Factories
+) -> None:
+    community = make.community(slug="ours")
+    call = call_of(db, community, "Topics")
+    declined, kept = published(db, call, 1), published(db, call, 2)
+    with db.transaction() as session:
+        service = ProposalService(session)
+        service.answer(load(db, declined), "declined", "no_room", "Next season!", publish=True)
+        service.answer(load(db, kept), "accepted", "", "Kept for now.", publish=False)
+    url = f"/g/ours/proposals/{call.slug}"
+    english = client.get(f"{url}/1", headers={"accept-language": "en-GB,en;q=0.9"}).text
+    french = client.get(f"{url}/1", headers={"accept-language": "fr-FR,fr;q=0.9"}).text
+    assert "No room in the programme" in english and "Declined" in english
+    assert "Plus de place au programme" in french and "Refusé" in french
+    assert "No room in the programme" not in french
+    for page in (english, french):
+        assert "Next season!" in page
+    # The answer kept private is nowhere public yet: not its words, not its status.
+    private = client.get(f"{url}/2", headers={"accept-language": "en-GB"}).text
+    assert "Kept for now." not in private and "Accepted" not in private
+    with db.transaction() as session:
+        ProposalService(session).publish_answers(session.get(ProposalCall, call.id))
+    published_now = client.get(f"{url}/2", headers={"accept-language": "en-GB"}).text
+    assert "Kept for now." in published_now and "Accepted" in published_now
