@@ -3,7 +3,8 @@ call, and "propose a topic for the next one" on its recurring meetups), an occur
 a series (its series' call and the community's, with the "next one" link), a one-off
 event (its own call and the community's, no "next one"); and what an accepted proposal
 becomes when it takes over a date of a recurring meetup (prefilled, linked, followers
-told), with an escaped title in the event's JSON-LD."""
+told), with an escaped title in the event's JSON-LD; public answers in the visitor's
+language; supporter counts public only when the call says so."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ from events.services.proposal_calls import CallService
 from events.services.proposal_records import proposal_subject
 from events.services.proposals import ProposalService
 from events.services.series import SeriesInput, SeriesService
+from events.services.supports import SupportService
 from tests.domain.test_registrations import open_event
 from tests.factories import Factories
-from tests.proposal_scenario import call_input, load, proven, published
+from tests.proposal_scenario import call_input, link_in_outbox, load, proven, published
 from tests.web.conftest import Client
 
 NEXT_ONE = "Propose a topic for the next one"
@@ -211,3 +213,30 @@ def test_a_public_answer_reads_in_the_visitors_language_and_a_private_one_not_at
         ProposalService(session).publish_answers(session.get(ProposalCall, call.id))
     published_now = client.get(f"{url}/2", headers={"accept-language": "en-GB"}).text
     assert "Kept for now." in published_now and "Accepted" in published_now
+
+
+def test_supporter_counts_show_publicly_only_when_the_call_says_so(
+    client: Client, db: Database, make: Factories
+) -> None:
+    owner = make.user()
+    community = make.community(owner=owner, slug="ours")
+    hidden = call_of(db, community, "Counts kept", public_counts="")
+    shown = call_of(db, community, "Counts shown")
+    for call in (hidden, shown):
+        proposal = published(db, call, f"{call.slug}", email=f"author-{call.slug}@example.org")
+        for n in range(2):
+            fan = proven(db, community.id, f"fan{n}@example.org")
+            with db.transaction() as session:
+                SupportService(session).support(session.get(Proposal, proposal.id), fan)
+    en = {"accept-language": "en-GB"}
+    for call, public in ((hidden, False), (shown, True)):
+        url = f"/g/ours/proposals/{call.slug}"
+        for page in (client.get(url, headers=en).text, client.get(f"{url}/1", headers=en).text):
+            assert ("2 supports" in page) is public, (call.title, public)
+        # The proposer always sees them, on the private page.
+        private = link_in_outbox(db, f"author-{call.slug}@example.org", "/p/")
+        assert "2 supports" in client.get(private, headers=en).text
+    # And the organisers, in their list.
+    client.login_as(db, owner)
+    listed = client.get(f"/manage/ours/proposals/{hidden.slug}", headers=en).text
+    assert re.search(r"<td>2\b", listed)
