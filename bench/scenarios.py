@@ -1046,6 +1046,9 @@ def support_counts_hold(database_url: str) -> str:
             over = session.scalar(select(func.count()).where(CallAllowance.supports_used > 1))
     finally:
         database.dispose()
+    if not rows:
+        # Every POST refused (a 403 for a lost CSRF header once) proves nothing counted twice.
+        raise BenchError("no support was counted: the run measured refusals only")
     if not (proposal.supports == rows == people) or over:
         raise BenchError(
             f"double counts: supports={proposal.supports}, rows={rows}, people={people}, "

@@ -34,8 +34,14 @@ end
 function request()
   counter = counter + 1
   local code = codes[(counter % #codes) + 1]
-  local headers = {
-    ["X-Forwarded-For"] = "10." .. id .. "." .. math.floor(counter / 250) % 250 .. "." .. counter % 250,
-  }
+  -- wrk.format() takes a headers table INSTEAD of wrk.headers, not on top of it: copy the
+  -- cookie, CSRF header and content type in, or every POST is a 403 (CSRF) and nothing is
+  -- measured but the refusal.
+  local headers = {}
+  for name, value in pairs(wrk.headers) do
+    headers[name] = value
+  end
+  headers["X-Forwarded-For"] =
+    "10." .. id .. "." .. math.floor(counter / 250) % 250 .. "." .. counter % 250
   return wrk.format(nil, nil, headers, "ticket=" .. code)
 end

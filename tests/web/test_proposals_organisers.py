@@ -11,6 +11,7 @@ from xml.etree import ElementTree
 
 from sqlalchemy import func, select
 
+from events.clock import utcnow
 from events.database import Database
 from events.demo import seed_demo, today_in_paris
 from events.models import (
@@ -22,6 +23,7 @@ from events.models import (
     ProposalCall,
     ProposalMerge,
 )
+from events.proposal_lifecycle import proposing_open, supporting_open
 from events.services import moderation
 from events.services.proposal_records import proposal_subject
 from events.services.proposals import ProposalService
@@ -228,3 +230,8 @@ def test_the_demo_has_an_open_call_with_proposals_in_each_state(db: Database) ->
         assert accepted is not None and accepted.became_item_id is not None
         assert session.scalar(select(func.count()).select_from(ModerationCase)) == 0
         assert proposal_subject(accepted).path.startswith("/g/")
+        # One call, on the demo series, open to proposals and supports now.
+        [call] = session.scalars(select(ProposalCall))
+        assert call.series_id is not None and call.event_id is None
+        now = utcnow()
+        assert proposing_open(call, now) and supporting_open(call, now)
