@@ -166,23 +166,36 @@ class Mark:
         return (self.answered - self.sent) * 1000
 
 
-async def csrf_cookie(client: httpx.AsyncClient, base_url: str, code: str) -> str:
+@dataclass(frozen=True)
+class Phone:
+    """What a phone holds after its first page: the cookie its CSRF tokens are bound to
+    (the visitor cookie: web/csrf.py) and the page's token."""
+
+    cookie: str
+    token: str
+
+
+_PAGE_TOKEN = re.compile(r'data-csrf="([^"]+)"')
+
+
+async def csrf_cookie(client: httpx.AsyncClient, base_url: str, code: str) -> Phone:
     # A request of its own (not client.get): no cookie from the client's jar, as a new phone.
     url = f"{base_url}/t/{code}/board/"
     response = await client.send(httpx.Request("GET", url, headers={"Host": HOST_HEADER}))
-    if response.status_code != 200 or "csrftoken" not in response.cookies:
-        raise BenchError(f"GET /t/{code}/board/: {response.status_code}, no CSRF cookie")
-    return response.cookies["csrftoken"]
+    token = _PAGE_TOKEN.search(response.text)
+    if response.status_code != 200 or "visitor" not in response.cookies or token is None:
+        raise BenchError(f"GET /t/{code}/board/: {response.status_code}, no CSRF token")
+    return Phone(cookie=f"visitor={response.cookies['visitor']}", token=token.group(1))
 
 
 async def send_mark(
-    client: httpx.AsyncClient, base_url: str, code: str, cookie: str, topic: str, choice: str
+    client: httpx.AsyncClient, base_url: str, code: str, phone: Phone, topic: str, choice: str
 ) -> Mark:
     headers = {
         "Host": HOST_HEADER,
         "Accept": "application/json",
-        "X-CSRFToken": cookie,
-        "Cookie": f"csrftoken={cookie}",
+        "X-CSRFToken": phone.token,
+        "Cookie": phone.cookie,
     }
     url = f"{base_url}/t/{code}/board/topics/{topic}/mark"
     sent = time.perf_counter()
@@ -289,7 +302,7 @@ async def crowd(
     async with httpx.AsyncClient(timeout=60) as pages:
         gate = asyncio.Semaphore(PAGE_CONCURRENCY)
 
-        async def cookie(code: str) -> str:
+        async def cookie(code: str) -> Phone:
             async with gate:
                 return await csrf_cookie(pages, base_url, code)
 

@@ -1,7 +1,7 @@
 """Demo data: an open-space evening whose board is half filled.
 
 Made through the board's own operations (switch on, rooms, slots, posts from tickets, marks,
-placement), so everything is as in real life: tickets, per-ticket limits, the board's
+follows, placement), so everything is as in real life: tickets, per-ticket limits, the board's
 version, the programme sessions that placed topics become. ``make run`` shows it (the
 demo), and bench/board_live.py seeds its board with many more participants.
 """
@@ -73,7 +73,8 @@ def seed_open_space(
     """A published evening on ``day`` (19:00-22:30, Paris) with its board on, three rooms,
     four slots (one a break), ``participants`` tickets, one topic per person for the first
     :data:`TOPICS`, marks from everyone, ``placed`` topics in cells (the most wanted first,
-    in the biggest rooms), one waiting for the next pitch round, the rest in the pool."""
+    in the biggest rooms), one waiting for the next pitch round, the rest in the pool; two
+    interested people follow each placed topic (for its notes)."""
     events = EventService(session)
     event = events.create(
         community,
@@ -122,6 +123,12 @@ def seed_open_space(
                 topic_service.mark(who, topic_id, "interested")
             elif n % (k + 5) == 1:
                 topic_service.mark(who, topic_id, "not_for_me")
+    # Two of the people interested in each placed topic follow it: they will be mailed the
+    # notes its host shares after the session (events/services/board_follows.py).
+    for k, topic_id in enumerate(topic_ids[:placed]):
+        interested = [code for n, code in enumerate(tickets) if n != k and n % (k + 2) == 0]
+        for code in interested[:2]:
+            topic_service.follow(participant(session, code), topic_id)
     placement = BoardPlacement(session, event, board)
     open_cells = [(slot, room) for slot in slots if not slot.is_common for room in rooms]
     for topic_id, (slot, room) in zip(topic_ids[:placed], open_cells, strict=False):

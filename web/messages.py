@@ -208,6 +208,7 @@ def error_message(code: str, **params: object) -> str:
         "topic_pinned": _("This topic is pinned: unpin it before moving it."),
         "topic_not_placed": _("Only a topic in a cell can be pinned."),
         "notes_not_open": _("Notes can be written once the session has begun."),
+        "no_address": _("Your ticket has no e-mail address: we cannot send you anything."),
         "room_exists": _("The board already has a room with this name."),
         "slot_overlaps": _("This slot overlaps another one."),
     }

@@ -138,6 +138,7 @@ def subject(kind: str, locale: str, context: dict[str, Any]) -> str:
         "merge_requested": _("Merge two proposals? “%(title)s”"),
         "merged": _("Two proposals were merged: “%(title)s”"),
         "moderation": _("About your proposal “%(title)s”"),
+        "topic_notes": _("Notes on “%(title)s”"),
     }
     line = subjects.get(kind, "%(title)s") % {"title": title}
     return one_line(line)[:SUBJECT_MAX_LENGTH]

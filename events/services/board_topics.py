@@ -1,5 +1,5 @@
 """What participants do on the open-space board, from their ticket: post a topic, mark
-topics, withdraw their own, write notes after its session.
+topics, withdraw their own, write notes after its session, follow topics for their notes.
 
 The ticket is the identity: a confirmed registration of the board's event with a ticket
 (:func:`participant`), walk-ins registered at the door included. No e-mail address, no
@@ -16,7 +16,9 @@ account. Rules:
   from the board's poster (typing a ticket code) :data:`JOIN_LIMIT` tries per client.
 - **Withdrawing** a topic: its host, while it is not in a frozen slot.
 - **Notes**: its host, once its session has begun (or the event is over if it was never
-  placed); they join its programme entry.
+  placed); they join its programme entry, and the topic's followers are mailed them.
+- **Following** a topic (events/services/board_follows.py): any ticket holder with an
+  address, any visible topic but their own; following twice changes nothing.
 - Hidden topics (moderation) cannot be marked and are not shown to anyone but
   facilitators.
 """
@@ -52,11 +54,11 @@ from events.models import (
     TopicKind,
 )
 from events.models.base import new_id, table_of
-from events.services import boards
+from events.services import board_follows, boards, follows, identity
 from events.services.board_programme import sync_programme, withdraw_from_programme
 from events.services.events import WITHOUT_COLLECTIONS
 from events.tickets import normalise_ticket_code
-from events.validation import FieldErrors, clean_text
+from events.validation import FieldErrors, clean_text, is_placeholder_email
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,7 @@ class BoardTopics:
             assert slot is not None
             require_slot_movable(who.board, slot, now or utcnow())
         withdraw_from_programme(self.session, who.event, topic)
+        board_follows.forget_topic(self.session, topic)
         self.session.delete(topic)
         self.session.flush()
         boards.bump(self.session, who.board.id)
@@ -278,13 +281,49 @@ class BoardTopics:
         topic = self._own(who, topic_id)
         slot = self.session.get(BoardSlot, topic.slot_id) if topic.slot_id is not None else None
         require_topic_notes_open(who.event, slot, now or utcnow())
+        before = topic.notes
         topic.notes = clean_text(
             "notes", notes, max_length=NOTES_MAX_LENGTH, required=False, multiline=True
         )
         self.session.flush()
         sync_programme(self.session, who.event, topic)
         boards.bump(self.session, who.board.id)
+        board_follows.tell_followers(self.session, who.event, topic, before=before)
         return topic
+
+    # -- following -------------------------------------------------------------------------
+    def _follower(self, who: Participant) -> identity.Person:
+        """The person behind ``who``'s ticket; ``Conflict`` "no_address" for a walk-in
+        registered without an address (nowhere to tell them)."""
+        if is_placeholder_email(who.registration.email):
+            raise Conflict("no_address")
+        return identity.person_of_registration(self.session, who.registration)
+
+    def follow(self, who: Participant, topic_id: UUID | str) -> None:
+        """``who`` follows a visible topic that is not theirs: mailed when its notes
+        change (events/services/board_follows.py)."""
+        topic = self.topic(who.board, topic_id)
+        if topic.host_id == who.registration.id:
+            raise Conflict("own_topic")
+        within_limit(self.session, "mark", who, MARK_LIMIT)
+        follows.follow(
+            self.session,
+            board_follows.topic_subject(who.event, topic),
+            self._follower(who),
+            locale=who.registration.locale or "en",
+        )
+
+    def unfollow(self, who: Participant, topic_id: UUID | str) -> None:
+        topic = self.topic(who.board, topic_id, hidden_too=True)
+        subject = board_follows.topic_subject(who.event, topic)
+        follows.unfollow(self.session, subject, self._follower(who))
+
+    def followed(self, who: Participant) -> frozenset[UUID]:
+        """The topics ``who`` follows (none for a ticket without an address)."""
+        if is_placeholder_email(who.registration.email):
+            return frozenset()
+        person = identity.person_of_registration(self.session, who.registration)
+        return frozenset(follows.subjects_followed(self.session, board_follows.TOPIC, person))
 
     def _own(self, who: Participant, topic_id: UUID | str) -> BoardTopic:
         topic = self.topic(who.board, topic_id, hidden_too=True)

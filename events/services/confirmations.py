@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from events.clock import utcnow
 from events.errors import Conflict, NotFound
 from events.models import Proposal, ProposalCall
-from events.services import follows, identity
+from events.services import board_follows, follows, identity
 from events.services.co_proposers import CoProposerService
 from events.services.follows import Subject
 from events.services.identity import Confirmed, Person
@@ -96,6 +96,8 @@ def subject_of(session: Session, kind: str, subject_id: UUID) -> Subject:
         call = session.get(ProposalCall, subject_id)
         if call is not None:
             return call_subject(call)
+    elif kind == board_follows.TOPIC:
+        return board_follows.topic_subject_of(session, subject_id)
     raise NotFound()
 
 

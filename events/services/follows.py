@@ -124,6 +124,32 @@ def is_following(session: Session, subject: Subject, person: Person) -> bool:
     )
 
 
+def subjects_followed(session: Session, kind: str, person: Person) -> set[UUID]:
+    """The ids of the ``kind`` subjects ``person`` follows (to show "following" on a list)."""
+    return set(
+        session.scalars(
+            select(Follow.subject_id).where(
+                Follow.community_id == person.community_id,
+                Follow.subject_kind == kind,
+                Follow.person_key == person.key,
+            )
+        )
+    )
+
+
+def unfollow(session: Session, subject: Subject, person: Person) -> bool:
+    """``person`` stops following ``subject`` from where they follow it (the mails' links
+    do the same by token); returns whether there was a follow."""
+    result = session.execute(
+        delete(Follow).where(
+            Follow.subject_kind == subject.kind,
+            Follow.subject_id == subject.id,
+            Follow.person_key == person.key,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def follows_of(session: Session, community_id: UUID, email: str) -> list[Follow]:
     """Every follow of ``email`` in the community, oldest first."""
     return list(

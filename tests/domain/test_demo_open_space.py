@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from events.database import Database
 from events.demo_open_space import TOPICS, seed_open_space
-from events.models import BoardMark, BoardTopic, ProgrammeItem
+from events.models import BoardMark, BoardTopic, Follow, ProgrammeItem
+from events.services.board_follows import TOPIC
 from events.services.board_state import board_state
 from tests.factories import Factories
 
@@ -29,6 +30,13 @@ def test_the_demo_board_is_half_filled(db: Database, make: Factories) -> None:
             select(func.count()).where(ProgrammeItem.event_id == demo.event.id)
         )
         topics = session.scalar(select(func.count()).select_from(BoardTopic))
+        followed = dict(
+            session.execute(
+                select(Follow.subject_id, func.count())
+                .where(Follow.subject_kind == TOPIC)
+                .group_by(Follow.subject_id)
+            ).all()
+        )
     assert len(demo.tickets) == 30 and topics == len(TOPICS) == len(demo.topic_ids)
     # Placed topics are programme sessions, and so is the break (a common cell).
     assert len(state.placed) == 4 and sessions == 4 + 1
@@ -39,3 +47,5 @@ def test_the_demo_board_is_half_filled(db: Database, make: Factories) -> None:
     most_wanted = max(demo.topic_ids, key=lambda topic_id: interest.get(topic_id, 0))
     [first] = [topic for topic in state.placed if topic.id == most_wanted]
     assert state.room_of(first).name == "Grande salle"
+    # Two people follow each placed topic, for its notes after the session.
+    assert followed == {topic.id: 2 for topic in state.placed}

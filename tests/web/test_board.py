@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from events.clock import utcnow
 from events.database import Database
-from events.models import BoardTopic, DoorLink, Event, ProgrammeItem, Role
+from events.models import BoardTopic, DoorLink, Event, Follow, ProgrammeItem, Role
+from events.services import follows
 from events.services.board_topics import BoardTopics, TopicInput, participant
 from events.services.door_links import DoorLinkService
 from events.services.registrations import RegistrationInput, RegistrationService
@@ -166,6 +167,37 @@ def test_withdrawing_and_notes(client: Client, db: Database, space: OpenSpace) -
     assert response.status_code == 303
     with db.session() as session:
         assert session.get(BoardTopic, topic) is None
+
+
+def test_following_a_topic_from_the_ticket_and_stopping_from_the_mail_link(
+    client: Client, db: Database, space: OpenSpace
+) -> None:
+    topic = post_topic(db, space, 0, "Offline maps")
+    base = f"/t/{space.tickets[1]}/board"
+    page = client.get(base + "/")
+    assert 'id="board-follow"' in page.text
+    assert f'action="{base}/topics/{topic}/follow"' in page.text
+    response = client.submit(f"{base}/topics/{topic}/follow")
+    assert response.status_code == 303
+    assert response.headers["location"] == base + "#board-follow"
+    page = client.get(base + "/")
+    assert "You follow it: we will e-mail you its notes." in page.text
+    assert f'action="{base}/topics/{topic}/unfollow"' in page.text
+    # Its host is not offered to follow their own topic.
+    own = client.get(f"/t/{space.tickets[0]}/board/")
+    assert f"/topics/{topic}/follow" not in own.text
+    with db.session() as session:
+        [row] = session.scalars(select(Follow)).all()
+        page_path = follows.unsubscribe_path(session, row)
+    follower = client.get(page_path)
+    assert follower.status_code == 200
+    assert f'href="/e/{space.slug}/board#topic-{topic}"' in follower.text
+    assert "Offline maps" in follower.text
+    stopped = client.submit(page_path + "/stop")
+    assert stopped.status_code == 303
+    assert stopped.headers["location"] == f"/e/{space.slug}/board#topic-{topic}"
+    with db.session() as session:
+        assert session.scalars(select(Follow)).all() == []
 
 
 # -- joining with a ticket ----------------------------------------------------------------

@@ -1,6 +1,7 @@
 """A participant's open-space board, from their ticket (``/t/{code}/board``): what is on now
 and next, their topics, their interests and personal agenda, posting a topic, marking
-topics, withdrawing their own, notes after their session.
+topics, withdrawing their own, notes after their session, following topics (mailed their
+notes: events/services/board_follows.py).
 
 The ticket code in the path is the identity (as on ``/t/{code}``): no account, no e-mail.
 Every form works without JavaScript (Post/Redirect/Get); with it, marks go through
@@ -24,9 +25,17 @@ from events.lifecycle import board_posting_closed_reason, topic_notes_open
 from events.models import TopicKind
 from events.services.board_reports import report_topic
 from events.services.board_state import board_state
-from events.services.board_topics import BoardTopics, Participant, TopicInput, participant
+from events.services.board_topics import (
+    BoardTopics,
+    Marked,
+    Participant,
+    TopicInput,
+    participant,
+)
+from events.validation import is_placeholder_email
 from web.auth import Access, access
 from web.board.views import live_context
+from web.db import run_write
 from web.errors import JsonApi, json_api, wants_json
 from web.forms import Form
 from web.i18n import gettext as _
@@ -87,7 +96,8 @@ class BoardParticipantController(Controller):
         closed = board_posting_closed_reason(who.board, who.event, now)
         state = board_state(session, who.board)
         moment = state.at(now)
-        me = BoardTopics(session).mine(who)
+        topics = BoardTopics(session)
+        me = topics.mine(who)
         own = [
             t for t in board_state(session, who.board, hidden_too=True).topics if t.id in me.topics
         ]
@@ -100,6 +110,8 @@ class BoardParticipantController(Controller):
             me=me,
             own=own,
             notes_open=notes_open,
+            followed=topics.followed(who),
+            can_follow=not is_placeholder_email(who.registration.email),
             base=_base(who.registration.ticket_code or ""),
             posting_closed=error_message(closed) if closed else "",
             values=values or {},
@@ -163,18 +175,27 @@ class BoardParticipantController(Controller):
     @post(
         "/topics/{topic_id:uuid}/mark",
         opt={**access(Access.TOKEN), **json_api(JsonApi.NEGOTIATED)},
-        sync_to_thread=True,
     )
-    def mark(
+    async def mark(
         self,
         request: Request[Any, Any, Any],
         code: FromPath[str],
         topic_id: FromPath[UUID],
         data: URLEncodedBody[MarkForm],
-        db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        who = participant(db_session, code)
-        marked = BoardTopics(db_session).mark(who, topic_id, data.mark)
+        """The mark's whole transaction, commit included, runs in one thread call
+        (``run_write``): a mark bumps the board's version, whose row stays locked until the
+        commit, and every mark of the board queues on that row. With the request's session
+        the commit came after the handler's return to the event loop and a second thread
+        hop: on PostgreSQL under a loaded machine that held the row for tens of
+        milliseconds a mark, and 20 marks a second queued for seconds
+        (docs/performance.md)."""
+
+        def unit(session: Session) -> tuple[Participant, Marked]:
+            who = participant(session, code)
+            return who, BoardTopics(session).mark(who, topic_id, data.mark)
+
+        who, marked = await run_write(request, unit)
         if wants_json(request):
             choice = {True: "interested", False: "not_for_me", None: "none"}[marked.interested]
             body = {"topic": str(marked.topic_id), "mark": choice, "version": marked.version}
@@ -244,3 +265,39 @@ class BoardParticipantController(Controller):
         else:
             flash(request, _("Your notes are saved: they show with your topic."))
         return self._back(who, "board-mine")
+
+    @post("/topics/{topic_id:uuid}/follow", opt=access(Access.TOKEN), sync_to_thread=True)
+    def follow(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        topic_id: FromPath[UUID],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        who = participant(db_session, code)
+        try:
+            BoardTopics(db_session).follow(who, topic_id)
+        except (Conflict, RateLimited) as refused:
+            mark_for_rollback(request)
+            flash(request, error_message(refused.code, **refused.params), "error")
+        else:
+            flash(request, _("You follow it: we will e-mail you its notes."))
+        return self._back(who, "board-follow")
+
+    @post("/topics/{topic_id:uuid}/unfollow", opt=access(Access.TOKEN), sync_to_thread=True)
+    def unfollow(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        topic_id: FromPath[UUID],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        who = participant(db_session, code)
+        try:
+            BoardTopics(db_session).unfollow(who, topic_id)
+        except Conflict as refused:
+            mark_for_rollback(request)
+            flash(request, error_message(refused.code, **refused.params), "error")
+        else:
+            flash(request, _("You no longer follow it."))
+        return self._back(who, "board-follow")

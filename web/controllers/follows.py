@@ -100,6 +100,9 @@ def stop_one(
     follow = follows.by_unsubscribe_token(db_session, token)
     follows.stop(db_session, follow)
     flash(request, _("You will not receive these e-mails any more."))
+    with contextlib.suppress(NotFound):  # back to what they followed, if it is still there
+        subject = subject_of(db_session, follow.subject_kind, follow.subject_id)
+        return Redirect(subject.path, status_code=303)
     community = db_session.get(Community, follow.community_id)
     return Redirect(f"/g/{community.slug}/proposals" if community else "/", status_code=303)
 
