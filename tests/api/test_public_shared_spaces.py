@@ -8,8 +8,8 @@ from datetime import date
 
 from sqlalchemy import select, update
 
-from events.database import Database
 from events.content_version import mark_content_changed
+from events.database import Database
 from events.demo import seed_demo
 from events.demo_open_space import seed_open_space
 from events.models import (
@@ -26,9 +26,7 @@ from tests.web.conftest import Client
 from tests.web.test_statistics import one_past_month
 
 
-def test_statistics_are_the_open_data_table(
-    client: Client, make: Factories, db: Database
-) -> None:
+def test_statistics_are_the_open_data_table(client: Client, make: Factories, db: Database) -> None:
     make.community(slug="coloc")
     one_past_month(db)
     answer = client.get("/api/v1/communities/coloc/statistics")
@@ -133,9 +131,7 @@ def test_the_board_shows_visible_topics_and_follows_its_version(
     etag = answer.headers["etag"]
     with db.transaction() as session:
         session.execute(
-            update(BoardTopic)
-            .where(BoardTopic.id == demo.topic_ids[-1])
-            .values(hidden=False)
+            update(BoardTopic).where(BoardTopic.id == demo.topic_ids[-1]).values(hidden=False)
         )
         session.execute(update(Board).where(Board.id == board_id).values(version=Board.version + 1))
     fresh = client.get(f"/api/v1/events/{event}/board", headers={"If-None-Match": etag})
