@@ -8,7 +8,9 @@ through ``RegistrationService`` so the counters are right: one nearly full with 
 one where registrations wait for approval (and the organisers ask two questions), confirmed
 registrations with tickets; the flat-share evening has offers & needs on, with a dozen
 listings (events/demo_offers.py); an open-space evening whose board is half filled
-(events/demo_open_space.py).
+(events/demo_open_space.py); for integrators, a read-only API token (printed once by
+``rencontres demo``) and a webhook endpoint, disabled (it points at example.org: nothing is
+sent until an organiser adds their own).
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from sqlalchemy.orm import Session
 from events.clock import utcnow
 from events.demo_offers import seed_offers
 from events.demo_open_space import seed_open_space
-from events.models import Community, Event, Series, User
+from events.models import Community, Event, Scope, Series, User
 from events.services import identity
 from events.services.accounts import AccountService
+from events.services.api_tokens import ApiTokenService
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.programme import ProgrammeInput, ProgrammeService
@@ -40,6 +43,7 @@ from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.series import SeriesInput, SeriesService
 from events.services.supports import SupportService
 from events.services.venues import VenueInput, VenueService
+from events.services.webhooks import WebhookService
 
 DEMO_EMAIL = "demo@example.org"
 ZONE = "Europe/Paris"
@@ -50,6 +54,9 @@ class DemoResult:
     created: bool
     email: str
     password: str | None
+    #: A personal access token of the demo organiser (``events:read``): shown once.
+    api_token: str | None = None
+    community: str = ""
 
 
 def _local(day: date, hour: int, minute: int = 0) -> str:
@@ -170,8 +177,44 @@ def seed_demo(session: Session, *, today: date, password: str | None = None) -> 
     _seed_registrations(session, community, canteen.id, one_off, today)
     _seed_call(session, community, series, occurrences, owner.id, today)
     seed_open_space(session, community, day=today + timedelta(days=3))
+    api_token = _seed_integrations(session, owner, community)
     session.flush()
-    return DemoResult(created=True, email=DEMO_EMAIL, password=password)
+    return DemoResult(
+        created=True,
+        email=DEMO_EMAIL,
+        password=password,
+        api_token=api_token,
+        community=community.slug,
+    )
+
+
+DEMO_WEBHOOK_URL = "https://hooks.example.org/rencontres-demo"
+
+
+def _seed_integrations(session: Session, owner: User, community: Community) -> str:
+    """A read-only token to try the organiser API with, and a webhook endpoint made last
+    (the demo's own changes queue nothing) and disabled (example.org is nobody's
+    receiver): the webhooks page shows its shape; "Enable again" would start sending."""
+    token = ApiTokenService(session).create(
+        owner,
+        community.slug,
+        name="Site web du Café (démo)",
+        scopes=[Scope.EVENTS_READ.value],
+        expires_on="",
+        now=utcnow(),
+    )
+    endpoint = (
+        WebhookService(session)
+        .add(
+            community,
+            url=DEMO_WEBHOOK_URL,
+            event_types=["registration.created", "checkin.created", "proposal.published"],
+            allow_private=False,
+        )
+        .endpoint
+    )
+    endpoint.enabled, endpoint.disabled_at = False, utcnow()
+    return token.plain
 
 
 #: Demo proposals: title, kind, text, what happens to it, supports.

@@ -32,8 +32,12 @@ def _encoded(build: Callable[[], Any]) -> Rendered:
     return Rendered(_encoder.encode(build()))
 
 
-def public_json(request: Request, build: Callable[[], Any]) -> Response[bytes]:
-    """200 with ``build()`` as JSON (cached, see the module docstring), or 304."""
-    parts = ("api", request.url.path, request.url.query or "")
+def public_json(
+    request: Request, build: Callable[[], Any], *, version: object = None
+) -> Response[bytes]:
+    """200 with ``build()`` as JSON (cached, see the module docstring), or 304.
+    ``version``: a change marker of what the answer shows that the shared content version
+    does not follow (a board's own version: its topics change all evening)."""
+    parts = ("api", request.url.path, request.url.query or "", version)
     rendered = cached_html(request, parts, lambda: _encoded(build))
     return conditional_response(request, rendered, media_type=JSON, headers=PUBLIC_HEADERS)

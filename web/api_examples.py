@@ -13,6 +13,11 @@ from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 
 from web.api_views import (
+    BoardOut,
+    BoardRoomOut,
+    BoardSlotOut,
+    BoardTopicOut,
+    CallOut,
     ChangedOut,
     CheckInLogOut,
     CheckInOut,
@@ -20,18 +25,23 @@ from web.api_views import (
     EventDetailOut,
     EventListOut,
     EventOut,
+    LicenceOut,
     ManagedEventListOut,
     ManagedEventOut,
     OccurrenceOut,
     PlacesOut,
     Problem,
     ProgrammeItemOut,
+    ProposalListOut,
+    ProposalOut,
     RegisteredOut,
     RegistrationListOut,
     RegistrationOut,
     RegistrationSettingsOut,
     ScanOut,
     SeriesOut,
+    StatisticsMonthOut,
+    StatisticsOut,
     TagOut,
     VenueOut,
 )
@@ -129,6 +139,89 @@ SERIES = SeriesOut(
             status="published",
             starts_at=_STARTS,
             ends_at=_ENDS,
+        )
+    ],
+)
+CALL = CallOut(
+    slug="que-faire-aux-prochains-jeudis",
+    url=f"{SITE}/g/rust-paris/proposals/que-faire-aux-prochains-jeudis",
+    title="What should the next Thursdays be about?",
+    description="Propose a talk, a workshop or a topic for the open tables.",
+    community="rust-paris",
+    kinds=["talk", "workshop", "topic"],
+    opens_at=datetime(2026, 1, 10, 8, 0, tzinfo=UTC),
+    closes_at=datetime(2026, 2, 28, 22, 59, tzinfo=UTC),
+    supports_open_at=datetime(2026, 1, 10, 8, 0, tzinfo=UTC),
+    supports_close_at=datetime(2026, 2, 28, 22, 59, tzinfo=UTC),
+    threshold=10,
+    public_counts=True,
+    proposing_open=True,
+    supporting_open=True,
+)
+PROPOSAL_LIST = ProposalListOut(
+    call=CALL,
+    data=[
+        ProposalOut(
+            number=3,
+            url=f"{CALL.url}/3",
+            title="Async Rust without tears",
+            kind="talk",
+            status="under_discussion",
+            supports=12,
+            excerpt="Twenty minutes on what the borrow checker says about futures.",
+            published_at=datetime(2026, 1, 12, 18, 4, tzinfo=UTC),
+            updated_at=_UPDATED,
+        )
+    ],
+)
+_ROOM = UUID("0193a1b2-af60-7172-9dce-3f4a5b6c7d8e")
+_SLOT = UUID("0193a1b2-b071-7283-aedf-4a5b6c7d8e9f")
+BOARD = BoardOut(
+    event="rust-meetup-2026-03-05",
+    timezone="Europe/Paris",
+    version=42,
+    rooms=[BoardRoomOut(id=_ROOM, name="Canteen", capacity=30)],
+    slots=[
+        BoardSlotOut(
+            id=_SLOT,
+            starts_at=datetime(2026, 3, 5, 19, 30, tzinfo=PARIS),
+            ends_at=datetime(2026, 3, 5, 20, 15, tzinfo=PARIS),
+            common_label="",
+        )
+    ],
+    topics=[
+        BoardTopicOut(
+            id=UUID("0193a1b2-c182-7394-bfe0-5b6c7d8e9fa0"),
+            title="Embedded Rust on a 2 € board",
+            summary="Bring a board if you have one.",
+            kind="discussion",
+            host="Ana",
+            cohost="",
+            interested=7,
+            room_id=_ROOM,
+            slot_id=_SLOT,
+            posted_at=datetime(2026, 3, 5, 18, 52, tzinfo=UTC),
+        )
+    ],
+)
+STATISTICS = StatisticsOut(
+    community="Rust Paris",
+    url=f"{SITE}/g/rust-paris/stats",
+    licence=LicenceOut(name="ODbL-1.0", url="https://opendatacommons.org/licenses/odbl/1-0/"),
+    generated_at="2026-03-06T09:00:00+00:00",
+    small_numbers="people counts below 5 are shown as '<5'; 'suppressed' cells are hidden "
+    "so that such a count cannot be worked out",
+    months=[
+        StatisticsMonthOut(
+            month="2026-02",
+            events=1,
+            registered=64,
+            came=51,
+            no_shows=13,
+            new=18,
+            returning=46,
+            promotions="<5",
+            no_show_rate_percent=20,
         )
     ],
 )

@@ -16,8 +16,21 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from events.lifecycle import registration_open
-from events.models import Community, Event, ProgrammeItem, Registration, Series, Tag, Venue
+from events.models import (
+    Community,
+    Event,
+    ProgrammeItem,
+    ProposalCall,
+    Registration,
+    Series,
+    Tag,
+    Venue,
+)
+from events.proposal_lifecycle import proposing_open, supporting_open
+from events.services.board_state import BoardState
 from events.services.door import CheckInRow, ScanResult
+from events.services.proposal_calls import call_path
+from events.services.proposal_listing import ProposalCard
 
 
 class CommunityOut(msgspec.Struct):
@@ -128,6 +141,119 @@ class SeriesOut(msgspec.Struct):
     ended_on: date | None
     venue: str | None
     next_occurrences: list[OccurrenceOut]
+
+
+class CallOut(msgspec.Struct):
+    """A call for proposals: its windows (UTC) and rules."""
+
+    slug: str
+    url: str
+    title: str
+    description: str
+    community: str
+    #: The kinds of proposal it takes (talk, workshop, topic...).
+    kinds: list[str]
+    opens_at: datetime
+    closes_at: datetime
+    supports_open_at: datetime
+    supports_close_at: datetime
+    #: Supports needed for the organisers to look at a proposal (null: none).
+    threshold: int | None
+    #: Whether support counts are public (else ``supports`` is null on its proposals).
+    public_counts: bool
+    proposing_open: bool
+    supporting_open: bool
+
+
+class ProposalOut(msgspec.Struct):
+    """A visible proposal (public status, not hidden by moderation); no proposer names."""
+
+    number: int
+    url: str
+    title: str
+    kind: str
+    status: str
+    #: Null when the call keeps its counts private.
+    supports: int | None
+    excerpt: str
+    published_at: datetime | None
+    updated_at: datetime
+
+
+class ProposalListOut(msgspec.Struct):
+    call: CallOut
+    #: By number: the API ranks nothing (the call's page has its own order).
+    data: list[ProposalOut]
+
+
+class BoardRoomOut(msgspec.Struct):
+    id: UUID
+    name: str
+    capacity: int
+
+
+class BoardSlotOut(msgspec.Struct):
+    id: UUID
+    starts_at: datetime
+    ends_at: datetime
+    #: A slot everyone shares (a plenary, a break): its label, else "".
+    common_label: str
+
+
+class BoardTopicOut(msgspec.Struct):
+    """A visible topic; hosts by first name only, and only if they chose to show it."""
+
+    id: UUID
+    title: str
+    summary: str
+    kind: str
+    host: str
+    cohost: str
+    interested: int
+    room_id: UUID | None
+    slot_id: UUID | None
+    posted_at: datetime
+
+
+class BoardOut(msgspec.Struct):
+    event: str
+    timezone: str
+    #: Grows with every change of the board.
+    version: int
+    rooms: list[BoardRoomOut]
+    slots: list[BoardSlotOut]
+    topics: list[BoardTopicOut]
+
+
+class LicenceOut(msgspec.Struct):
+    name: str
+    url: str
+
+
+class StatisticsMonthOut(msgspec.Struct):
+    """One month; a people count below the small-number threshold is ``"<5"``, a count
+    hidden so that it cannot be worked out is ``"suppressed"``."""
+
+    month: str
+    events: int
+    registered: int | str
+    came: int | str
+    no_shows: int | str
+    new: int | str
+    returning: int | str
+    promotions: int | str
+    no_show_rate_percent: int | None
+
+
+class StatisticsOut(msgspec.Struct):
+    """The community's public statistics (the same table as ``/g/{group}/stats.json``)."""
+
+    community: str
+    url: str
+    licence: LicenceOut
+    generated_at: str
+    small_numbers: str
+    months: list[StatisticsMonthOut]
 
 
 # -- the organiser API ----------------------------------------------------------------------
@@ -424,3 +550,78 @@ def check_in_out(row: CheckInRow) -> CheckInOut:
         registration_id=row.registration_id,
         name=row.name,
     )
+
+
+def call_out(call: ProposalCall, base_url: str, now: datetime) -> CallOut:
+    return CallOut(
+        slug=call.slug,
+        url=f"{base_url}{call_path(call)}",
+        title=call.title,
+        description=call.description,
+        community=call.community.slug,
+        kinds=list(call.kinds),
+        opens_at=call.opens_at,
+        closes_at=call.closes_at,
+        supports_open_at=call.supports_open_at,
+        supports_close_at=call.supports_close_at,
+        threshold=call.threshold,
+        public_counts=call.public_counts,
+        proposing_open=proposing_open(call, now),
+        supporting_open=supporting_open(call, now),
+    )
+
+
+def proposal_out(card: ProposalCard, call: CallOut) -> ProposalOut:
+    return ProposalOut(
+        number=card.number,
+        url=f"{call.url}/{card.number}",
+        title=card.title,
+        kind=card.kind,
+        status=card.status,
+        supports=card.supports if call.public_counts else None,
+        excerpt=card.excerpt,
+        published_at=card.published_at,
+        updated_at=card.updated_at,
+    )
+
+
+def board_out(state: BoardState, event: Event) -> BoardOut:
+    """The public board: what ``/e/{event}/board`` shows (no notes, no reports, no marks
+    of anyone in particular)."""
+    zone = event.timezone
+    return BoardOut(
+        event=event.slug,
+        timezone=zone,
+        version=state.version,
+        rooms=[BoardRoomOut(id=r.id, name=r.name, capacity=r.capacity) for r in state.rooms],
+        slots=[
+            BoardSlotOut(
+                id=s.id,
+                starts_at=_local(s.starts_at, zone),
+                ends_at=_local(s.ends_at, zone),
+                common_label=s.common_label,
+            )
+            for s in state.slots
+        ],
+        topics=[
+            BoardTopicOut(
+                id=t.id,
+                title=t.title,
+                summary=t.summary,
+                kind=t.kind,
+                host=t.host,
+                cohost=t.cohost,
+                interested=t.interested,
+                room_id=t.room_id,
+                slot_id=t.slot_id,
+                posted_at=t.posted_at,
+            )
+            for t in state.topics
+            if not t.hidden
+        ],
+    )
+
+
+def statistics_out(document: dict[str, Any]) -> StatisticsOut:
+    """The open-data document (events/services/statistics.py ``open_data``) as typed."""
+    return msgspec.convert(document, StatisticsOut)

@@ -135,6 +135,12 @@ def demo(password: str | None) -> None:
     click.echo(f"  Demo organiser: {result.email}")
     click.echo(f"  Password:       {shown or '(set when the demo was first created)'}")
     click.echo(f"  Open:           {settings.base_url}/login")
+    if result.api_token:  # shown once, like any token (only its hash is kept)
+        click.echo(f"  API token:      {result.api_token}  (events:read, shown once)")
+        click.echo(
+            f"  Try:            curl -H 'Authorization: Bearer {result.api_token}' "
+            f"{settings.base_url}/api/v1/manage/{result.community}/events"
+        )
     click.echo("")
     database.dispose()
 

@@ -40,6 +40,7 @@ from events.models import Board, BoardMark, BoardRoom, BoardSlot, BoardTopic, Ev
 from events.services import boards
 from events.services.board_programme import sync_programme, withdraw_from_programme
 from events.services.board_topics import BoardTopics
+from events.webhook_queue import queue_webhook
 
 
 class BoardPlacement:
@@ -106,6 +107,19 @@ class BoardPlacement:
         except IntegrityError:
             # Another facilitator filled the cell between our check and our write.
             raise Conflict("cell_taken") from None
+        # By a facilitator's drop or the suggested layout alike: the webhooks hear of it.
+        queue_webhook(
+            self.session,
+            "board.topic_placed",
+            {
+                "event_id": self.event.id,
+                "topic_id": topic.id,
+                "room_id": room.id,
+                "slot_id": slot.id,
+                "starts_at": slot.starts_at,
+            },
+            community_id=self.event.community_id,
+        )
 
     def unplace(self, topic_id: UUID | str, *, now: datetime | None = None) -> BoardTopic:
         """Back to the pool (off the grid, out of the programme)."""

@@ -59,6 +59,7 @@ from events.services.board_programme import sync_programme, withdraw_from_progra
 from events.services.events import WITHOUT_COLLECTIONS
 from events.tickets import normalise_ticket_code
 from events.validation import FieldErrors, clean_text, is_placeholder_email
+from events.webhook_queue import queue_webhook
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,12 @@ class BoardTopics:
         self.session.add(topic)
         self.session.flush()
         boards.bump(self.session, who.board.id)
+        queue_webhook(
+            self.session,
+            "board.topic_posted",
+            {"event_id": who.event.id, "topic_id": topic.id, "kind": topic.kind},
+            community_id=who.event.community_id,
+        )
         return topic
 
     def withdraw(

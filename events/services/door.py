@@ -750,6 +750,7 @@ class DoorService:
             admission = _ONE_STATEMENT.admit(
                 self.session,
                 event_id=event.id,
+                community_id=event.community_id,
                 code=code,
                 registration_id=registration_id,
                 nonce=nonce,
@@ -850,6 +851,7 @@ class DoorService:
                 "device": device,
             },
             community_id=event.community_id,
+            subscribed=admission.webhooks,
         )
         first_at: datetime | None
         first_device: str | None

@@ -50,6 +50,7 @@ from sqlalchemy.sql import Select
 
 from events.models import CheckIn, CheckInAction, Registration, RegistrationStatus
 from events.models.base import new_id, table_of
+from events.webhook_queue import anyone_subscribed
 
 _checkins = table_of(CheckIn)
 _registrations = table_of(Registration)
@@ -68,6 +69,9 @@ class Admission:
     arrived: int
     #: People let in by this scan.
     people: int
+    #: Whether a webhook endpoint of the community hears of check-ins (asked in the same
+    #: statement; None: not asked, the general path looks it up).
+    webhooks: bool | None = None
 
 
 def _statement(column: Any, refusal_statuses: Collection[RegistrationStatus]) -> Select[Any]:
@@ -148,8 +152,14 @@ def _statement(column: Any, refusal_statuses: Collection[RegistrationStatus]) ->
         .returning(_registrations.c.arrived, logged.c.people)
         .cte("admitted")
     )
+    community_id = bindparam("scan_community_id", type_=_uuid)
     return select(
-        found.c.id, found.c.name, found.c.guests, admitted.c.arrived, admitted.c.people
+        found.c.id,
+        found.c.name,
+        found.c.guests,
+        admitted.c.arrived,
+        admitted.c.people,
+        anyone_subscribed("checkin.created", community_id).label("webhooks"),
     ).select_from(found.join(admitted, true()))
 
 
@@ -165,6 +175,7 @@ class OneStatementAdmission:
         session: Session,
         *,
         event_id: UUID,
+        community_id: UUID,
         code: str,
         registration_id: UUID | None,
         nonce: str,
@@ -190,6 +201,7 @@ class OneStatementAdmission:
                 {
                     "scan_key": key,
                     "scan_event_id": event_id,
+                    "scan_community_id": community_id,
                     "scan_nonce": nonce,
                     "scan_people": people,
                     "scan_check_in_id": check_in_id,
@@ -206,8 +218,10 @@ class OneStatementAdmission:
         )
         if row is None:
             return None
-        registration_id, name, guests, arrived, admitted = row
-        return Admission(check_in_id, registration_id, name, 1 + guests, arrived, admitted)
+        registration_id, name, guests, arrived, admitted, webhooks = row
+        return Admission(
+            check_in_id, registration_id, name, 1 + guests, arrived, admitted, bool(webhooks)
+        )
 
 
 __all__ = ["Admission", "OneStatementAdmission"]

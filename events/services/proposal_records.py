@@ -28,10 +28,12 @@ from events.models import (
     ProposalCall,
     ProposalLog,
     ProposalPerson,
+    ProposalStatus,
 )
 from events.services import follows, identity
 from events.services.follows import Subject
 from events.services.proposal_calls import call_path
+from events.webhook_queue import queue_webhook
 
 #: Subject kinds (follows, moderation) and the signed-link purpose of private pages.
 PROPOSAL = "proposal"
@@ -77,8 +79,25 @@ def log_change(
     **detail: Any,
 ) -> None:
     """Append to the proposal's trail (never names or addresses). Cached call pages are
-    renewed (a change worth logging is worth showing at once)."""
+    renewed (a change worth logging is worth showing at once). A public change of status
+    is sent to the community's webhooks (ids, number and statuses only)."""
     mark_content_changed(session)
+    if public and to_status and to_status != from_status:
+        queue_webhook(
+            session,
+            "proposal.published"
+            if to_status == ProposalStatus.PUBLISHED.value
+            else "proposal.status_changed",
+            {
+                "call_id": proposal.call_id,
+                "proposal_id": proposal.id,
+                "number": proposal.number,
+                "kind": proposal.kind,
+                "from_status": from_status,
+                "to_status": to_status,
+            },
+            community_id=proposal.community_id,
+        )
     session.add(
         ProposalLog(
             proposal_id=proposal.id,

@@ -9,14 +9,17 @@ import os
 import subprocess
 import sys
 import urllib.request
+from datetime import date, timedelta
 from pathlib import Path
 
 from openapi_spec_validator import validate
 
 from events.clock import utcnow
 from events.database import Database
-from events.models import Scope, User
+from events.demo_open_space import seed_open_space
+from events.models import Community, Scope, User
 from events.services.api_tokens import ApiTokenService
+from events.services.proposal_calls import CallInput, CallService
 from events.services.registrations import RegistrationInput, RegistrationService
 from tests.api.conftest import make_event
 from tests.browser.conftest import LiveServer, live_server  # noqa: F401 - the fixture
@@ -51,10 +54,25 @@ def test_the_document_is_valid_openapi_31_with_examples_everywhere(settings: Set
 
 def _seed(db: Database, make: Factories) -> dict[str, str]:
     owner = make.user()
-    make.community(owner=owner, slug="coloc")
-    event = make_event(db, "coloc", capacity="5")
+    community = make.community(owner=owner, slug="coloc")
     make_event(db, "coloc", title="Draft", publish=False)
     with db.transaction() as session:
+        # The event has an open-space board, and the community a call for proposals, so
+        # the board's, the calls' and the statistics' operations answer too.
+        here = session.get(Community, community.id)
+        assert here is not None
+        event = seed_open_space(session, here, day=date(2030, 5, 16), participants=6).event
+        today = utcnow().date()
+        call = CallService(session).create(
+            here,
+            CallInput(
+                title="What next?",
+                kinds=["topic", "talk"],
+                opens_local=f"{today - timedelta(days=1)}T09:00",
+                closes_local=f"{today + timedelta(days=30)}T23:59",
+                support_budget="5",
+            ),
+        )
         result = RegistrationService(session).register(
             event, RegistrationInput(name="Bo", email="bo@example.org", consent="on")
         )
@@ -67,6 +85,7 @@ def _seed(db: Database, make: Factories) -> dict[str, str]:
         "token": token.plain,
         "event": event.slug,
         "registration": str(result.registration.id),
+        "call": call.slug,
     }
 
 
@@ -85,6 +104,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_breach(
         '"path.community" = "coloc"\n'
         f'"path.event" = "{seeded["event"]}"\n'
         f'"path.registration" = "{seeded["registration"]}"\n'
+        f'"path.call" = "{seeded["call"]}"\n'
     )
     report = tmp_path / "report.json"
     with urllib.request.urlopen(f"{live_server.url}/schema/openapi.json") as answer:

@@ -10,15 +10,17 @@ from __future__ import annotations
 import threading
 import time
 from typing import Any
+from uuid import UUID
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from events.clock import utcnow
 from events.database import Database
-from events.models import CheckIn, Event, Registration
+from events.models import CheckIn, Community, Event, Registration, WebhookDelivery
 from events.services import door as door_module
 from events.services.door import DoorService, Verdict
+from events.services.webhooks import WebhookService
 from tests.conftest import TEST_DATABASE_URL
 from tests.domain.test_door import arrival_of, arrived, confirmed, log_rows, nonce, scan, scan_of
 from tests.domain.test_registrations import act, open_event
@@ -41,6 +43,7 @@ def one_statement(session: Any, event: Event, code: str, scan_nonce: str) -> Any
     return door_module._ONE_STATEMENT.admit(
         session,
         event_id=event.id,
+        community_id=event.community_id,
         code=code,
         registration_id=None,
         nonce=scan_nonce,
@@ -66,11 +69,10 @@ def test_an_admission_is_one_statement(db: Database, event: Event) -> None:
         with counting_statements(db) as run:
             by_ticket = service.check_in(here, ticket)
             by_name = service.check_in_registration(here, bob.id, someone)
-    # Each admission is one statement, and one indexed look-up of the community's webhook
-    # endpoints (events/webhook_queue.py: none here, so nothing is queued).
-    admissions = [sql for sql in run if "webhook_endpoint" not in sql]
-    assert len(admissions) == 2, run
-    assert len(run) == 4, run
+    # Each admission is one statement: whether the community has webhooks for check-ins is
+    # asked inside it (none here, so nothing else runs).
+    assert len(run) == 2, run
+    assert all("webhook_endpoint" in sql for sql in run), run
     assert (by_ticket.verdict, by_ticket.admitted_now, by_ticket.arrived) == (ADMITTED, 3, 3)
     assert (by_name.verdict, by_name.admitted_now, by_name.arrived) == (ADMITTED, 2, 2)
     assert by_ticket.first_device == "d" and by_ticket.first_checked_in_at is not None
@@ -160,3 +162,50 @@ def test_a_registration_the_batch_holds_stays_in_step(db: Database, event: Event
     with db.session() as session:
         devices = session.scalars(select(CheckIn.device).order_by(CheckIn.created_at)).all()
     assert devices == ["d", "e"]
+
+
+def test_a_subscribed_endpoint_still_gets_its_delivery(
+    db: Database, make: Factories, event: Event
+) -> None:
+    """The look-up folded into the admission decides right both ways: an endpoint for
+    check-ins gets a delivery (its ids looked up, the row inserted), one for other types,
+    or a disabled one, makes the admission one statement and queues nothing."""
+    other_types = endpoint(db, event, ["event.published", "registration.created"])
+    disabled = endpoint(db, event, ["checkin.created"], enabled=False)
+    first = confirmed(db, event, "first")
+    with db.transaction() as session:
+        here = session.get(Event, event.id)
+        assert here is not None
+        with counting_statements(db) as run:
+            DoorService(session).check_in(here, scan_of(first.ticket_code, device="d"))
+    assert len(run) == 1, run
+    assert deliveries(db) == {other_types: 1}  # the registration.created of "first"
+    listening = endpoint(db, event, ["checkin.created"])
+    second = confirmed(db, event, "second")
+    with db.transaction() as session:
+        here = session.get(Event, event.id)
+        assert here is not None
+        with counting_statements(db) as run:
+            DoorService(session).check_in(here, scan_of(second.ticket_code, device="d"))
+    assert len(run) == 3, run  # the admission, the endpoints' ids, the delivery row
+    assert deliveries(db) == {other_types: 2, listening: 1}
+    assert disabled not in deliveries(db)
+
+
+def endpoint(db: Database, event: Event, types: list[str], *, enabled: bool = True) -> UUID:
+    with db.transaction() as session:
+        community = session.get(Community, event.community_id)
+        assert community is not None
+        added = WebhookService(session).add(
+            community, url="https://hooks.example.org/in", event_types=types, allow_private=False
+        )
+        added.endpoint.enabled = enabled
+        return added.endpoint.id
+
+
+def deliveries(db: Database) -> dict[UUID, int]:
+    with db.session() as session:
+        rows = session.execute(
+            select(WebhookDelivery.endpoint_id, func.count()).group_by(WebhookDelivery.endpoint_id)
+        )
+        return {endpoint_id: count for endpoint_id, count in rows}

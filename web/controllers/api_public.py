@@ -2,9 +2,11 @@
 CORS, cached with an ETag and 304 like the feeds (web/api_cache.py). Drafts never show.
 
 Handlers parse the query, call one reading operation (events/services/event_listing.py,
-the community and venue services) and present it with web/api_views.py. The proposals,
-boards and public statistics of other areas join here later as handlers of their own
-(each a reading operation and a view structure); nothing else needs to change.
+the community and venue services, the calls' visible proposals, the board's state, the
+published statistics) and present it with web/api_views.py. Only what the public pages
+show is here: visible proposals without proposers' names (support counts only where the
+call makes them public), board topics with the hosts' first names only if they chose so,
+statistics with small numbers suppressed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.models import Community
+from events.services.board_state import board_state
+from events.services.boards import BoardService
 from events.services.communities import CommunityService
 from events.services.event_listing import (
     DEFAULT_LIMIT,
@@ -34,17 +38,25 @@ from events.services.event_listing import (
     series_by_slug,
     venue_by_slug,
 )
+from events.services.proposal_calls import CallService
+from events.services.proposal_listing import visible_cards
 from web import api_examples as ex
 from web.api_cache import public_json
 from web.api_views import (
     EventListOut,
+    ProposalListOut,
+    board_out,
+    call_out,
     community_out,
     event_detail_out,
     event_out,
+    proposal_out,
     series_out,
+    statistics_out,
     venue_out,
 )
 from web.auth import Access, access
+from web.open_data import published_months, statistics_document
 from web.settings import Settings
 
 MAX_COMMUNITIES = 500
@@ -244,4 +256,101 @@ class PublicApiController(Controller):
             lambda: series_out(
                 found, next_occurrences(db_session, found, now=utcnow()), _base_url(request)
             ),
+        )
+
+    @get(
+        "/communities/{community:str}/statistics",
+        opt=PUBLIC,
+        sync_to_thread=True,
+        summary="A community's public statistics",
+        responses={200: ex.ok(ex.STATISTICS), **ex.PUBLIC_ONE_ERRORS},
+    )
+    def get_statistics(
+        self, request: Request, community: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Response[bytes]:
+        """Per month: events, people registered and who came, no-shows, new and returning
+        people, places from the waiting list; small numbers suppressed (as on
+        ``/g/{group}/stats``, under the open-data licence it names)."""
+        found = CommunityService(db_session).by_slug(community)
+        return public_json(
+            request,
+            lambda: statistics_out(
+                statistics_document(request, found, published_months(db_session, found))
+            ),
+        )
+
+    @get(
+        "/communities/{community:str}/calls",
+        opt=PUBLIC,
+        sync_to_thread=True,
+        summary="A community's calls for proposals",
+        responses={200: ex.listed(ex.CALL), **ex.PUBLIC_ONE_ERRORS},
+    )
+    def list_calls(
+        self, request: Request, community: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Response[bytes]:
+        """Every call of the community, the most recently opened first."""
+        found = CommunityService(db_session).by_slug(community)
+
+        def build() -> object:
+            now = utcnow()
+            calls = CallService(db_session).of_community(found)
+            return [call_out(call, _base_url(request), now) for call in calls]
+
+        return public_json(request, build)
+
+    @get(
+        "/communities/{community:str}/calls/{call:str}/proposals",
+        opt=PUBLIC,
+        sync_to_thread=True,
+        summary="A call and its visible proposals",
+        responses={200: ex.ok(ex.PROPOSAL_LIST), **ex.PUBLIC_ONE_ERRORS},
+    )
+    def list_proposals(
+        self,
+        request: Request,
+        community: FromPath[str],
+        call: FromPath[str],
+        db_session: NamedDependency[Session],
+        kind: Slug = "",
+        status: Annotated[
+            str,
+            QueryParameter(
+                max_length=40,
+                description="published, under_discussion, accepted, declined, merged or "
+                "withdrawn; empty: any",
+            ),
+        ] = "",
+    ) -> Response[bytes]:
+        """The call and its visible proposals (public status, not hidden by moderation), by
+        number; no proposer names."""
+        found = CallService(db_session).in_community(
+            CommunityService(db_session).by_slug(community), call
+        )
+
+        def build() -> ProposalListOut:
+            about = call_out(found, _base_url(request), utcnow())
+            cards = visible_cards(db_session, found.id, kind=kind, status=status)
+            return ProposalListOut(call=about, data=[proposal_out(c, about) for c in cards])
+
+        return public_json(request, build)
+
+    @get(
+        "/events/{event:str}/board",
+        opt=PUBLIC,
+        sync_to_thread=True,
+        summary="An event's open-space board",
+        responses={200: ex.ok(ex.BOARD), **ex.PUBLIC_ONE_ERRORS},
+    )
+    def get_board(
+        self, request: Request, event: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Response[bytes]:
+        """Rooms, time slots and the visible topics with where they are placed (404 when
+        the event has no board or it is off)."""
+        found = public_event(db_session, event)
+        board = BoardService(db_session).require(found)
+        return public_json(
+            request,
+            lambda: board_out(board_state(db_session, board), found),
+            version=board.version,
         )

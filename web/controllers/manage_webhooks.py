@@ -37,6 +37,10 @@ class EndpointForm:
     event_published: str = ""
     event_changed: str = ""
     event_cancelled: str = ""
+    proposal_published: str = ""
+    proposal_status_changed: str = ""
+    board_topic_posted: str = ""
+    board_topic_placed: str = ""
 
     def event_types(self) -> list[str]:
         return [name for name in EVENT_TYPES if getattr(self, name.replace(".", "_"), "")]
@@ -53,6 +57,12 @@ def event_type_labels() -> dict[str, str]:
         "event.published": _("An event was published"),
         "event.changed": _("A published event changed"),
         "event.cancelled": _("An event was cancelled"),
+        "proposal.published": _("A proposal was published in a call"),
+        "proposal.status_changed": _(
+            "A proposal changed status (discussed, accepted, declined, merged, withdrawn)"
+        ),
+        "board.topic_posted": _("A topic was posted on an open-space board"),
+        "board.topic_placed": _("A board topic was given a room and a time"),
     }
 
 

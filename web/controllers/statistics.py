@@ -28,19 +28,18 @@ from litestar.response import Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
-from events.models import Community, Membership
+from events.models import Membership
 from events.services.communities import CommunityService
 from events.services.statistics import (
     MonthFigures,
     PublishedMonth,
     community_months,
-    open_data,
-    publish,
 )
 from web.auth import Access, access
 from web.charts import Series, bar_chart
 from web.i18n import format_date
 from web.i18n import gettext as _
+from web.open_data import published_months, statistics_document
 from web.page_cache import cached_html, render_to_string
 from web.path_objects import MEMBERSHIP
 from web.rendering import page
@@ -132,24 +131,6 @@ def open_data_csv(document: dict[str, Any]) -> bytes:
 class StatisticsController(Controller):
     include_in_schema = False
 
-    @staticmethod
-    def _published(session: Session, community: Community) -> list[PublishedMonth]:
-        return publish(community_months(session, community, now=utcnow()))
-
-    @staticmethod
-    def _document(request: Request, community: Community, months: list[PublishedMonth]) -> dict:
-        settings: Settings = request.app.state.settings
-        return open_data(
-            months,
-            community=community.name,
-            url=settings.absolute_url(f"/g/{community.slug}/stats"),
-            licence={
-                "name": settings.open_data_licence,
-                "url": settings.open_data_licence_url,
-            },
-            generated_at=utcnow().replace(second=0, microsecond=0).isoformat(),
-        )
-
     @get("/g/{group:str}/stats", opt=access(Access.PUBLIC), sync_to_thread=True)
     def public(
         self, request: Request, group: FromPath[str], db_session: NamedDependency[Session]
@@ -158,7 +139,7 @@ class StatisticsController(Controller):
         settings: Settings = request.app.state.settings
 
         def render() -> str:
-            months = self._published(db_session, community)
+            months = published_months(db_session, community)
             return render_to_string(
                 request,
                 "statistics/_public.html",
@@ -177,7 +158,7 @@ class StatisticsController(Controller):
         community = CommunityService(session).by_slug(slug)
 
         def build() -> bytes:
-            document = self._document(request, community, self._published(session, community))
+            document = statistics_document(request, community, published_months(session, community))
             if kind == "csv":
                 return open_data_csv(document)
             return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
