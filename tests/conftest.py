@@ -77,18 +77,34 @@ def _open_transactions(database: Database) -> list[str]:
     return [f"{state}: {query}" for state, query in rows]
 
 
+def empty_tables(database: Database) -> None:
+    """Delete every row of every table (a test's fresh start on a database it reuses)."""
+    tables = Base.metadata.sorted_tables
+    if database.is_sqlite:
+        with database.engine.begin() as connection:
+            connection.execute(text("PRAGMA defer_foreign_keys = ON"))
+            for table in reversed(tables):
+                connection.execute(table.delete())
+        return
+    names = ", ".join(f'"{table.name}"' for table in tables)
+    try:
+        with database.engine.begin() as connection:
+            connection.execute(text(f"SET LOCAL lock_timeout = '{TRUNCATE_LOCK_TIMEOUT}'"))
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    except OperationalError as error:
+        left_open = _open_transactions(database)
+        pytest.fail(f"an earlier test left transactions open: {left_open} ({error})")
+
+
+def url_of(database: Database) -> str:
+    return str(database.engine.url.render_as_string(hide_password=False))
+
+
 @pytest.fixture
 def database_url(tmp_path: Path, _postgres_schema: Database | None) -> str:
     if _postgres_schema is not None:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        try:
-            with _postgres_schema.engine.begin() as connection:
-                connection.execute(text(f"SET LOCAL lock_timeout = '{TRUNCATE_LOCK_TIMEOUT}'"))
-                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        except OperationalError as error:
-            left_open = _open_transactions(_postgres_schema)
-            pytest.fail(f"an earlier test left transactions open: {left_open} ({error})")
-        return str(_postgres_schema.engine.url.render_as_string(hide_password=False))
+        empty_tables(_postgres_schema)
+        return url_of(_postgres_schema)
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
