@@ -30,6 +30,7 @@ from web.auth import ONE_CLICK_OPT, Access, access
 from web.i18n import gettext as _
 from web.rendering import PRIVATE_HEADERS, flash, page, private
 
+
 def _page(request: Request, session: Session, follow: Follow, token: str) -> Template:
     community = session.get(Community, follow.community_id)
     if community is None:
