@@ -4,8 +4,9 @@ Any transaction that adds, changes or deletes an event, venue, community, tag, s
 programme item, registration, cover image, volunteer shift, call for proposals,
 open-space board or offers & needs board (switched on or off: the event page links to
 them) writes a new random stamp in the same transaction (a session hook, so no service
-can forget). Page caches key their entries on the stamp: a reader checks one small row instead of re-rendering, and every
-worker process sees a change as soon as it is committed.
+can forget). Page caches key their entries on the stamp: a reader checks one small row
+instead of re-rendering, and every worker process sees a change as soon as it is
+committed.
 """
 
 from __future__ import annotations
