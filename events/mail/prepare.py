@@ -242,7 +242,7 @@ def render_queued(
         html_body=html,
         attachments=attachments,
         feed=feed,
-        unsubscribe_url=_one_click(kind, context["extra"], settings),
+        unsubscribe_url=_one_click(kind, spec.get("extra") or {}, settings),
     )
 
 

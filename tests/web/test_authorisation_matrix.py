@@ -252,6 +252,7 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             "item_id": str(item.id),
             "role_id": str(door_role.id),
             "shift_id": str(shift.id),
+            "category": "room",  # an offers & needs category of the flat-share preset
             "signup_id": str(signup.id),
             "community": "ours",
             "invitation_id": str(issued.invitation.id),
