@@ -1,11 +1,12 @@
 """One version stamp for everything the public pages show, shared by all processes.
 
 Any transaction that adds, changes or deletes an event, venue, community, tag, series,
-programme item, registration, cover image, volunteer shift, call for proposals or
-open-space board (switched on or off: the event page links to it) writes a new random stamp
-in the same transaction (a session hook, so no service can forget). Page caches key their
-entries on the stamp: a reader checks one small row instead of re-rendering, and every
-worker process sees a change as soon as it is committed.
+programme item, registration, cover image, volunteer shift, call for proposals,
+open-space board or offers & needs board (switched on or off: the event page links to
+them) writes a new random stamp in the same transaction (a session hook, so no service
+can forget). Page caches key their entries on the stamp: a reader checks one small row
+instead of re-rendering, and every worker process sees a change as soon as it is
+committed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from events.models import (
     Community,
     Event,
     EventCover,
+    ExchangeBoard,
     KeyValue,
     ProgrammeItem,
     ProposalCall,
@@ -56,6 +58,8 @@ TRACKED = (
     Shift,
     ShiftSignup,
     Board,
+    # The event page links to offers & needs while they are on (and says whether public).
+    ExchangeBoard,
 )
 _CHANGED = "rencontres.content_changed"
 _STAMPED = "rencontres.content_stamped"

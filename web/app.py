@@ -56,6 +56,7 @@ STATELESS_PATHS = [
     r"^/e/[^/]+/cover(-small)?\.jpg$",
     # One-click unsubscribe (RFC 8058): mail clients POST without cookies or a token.
     r"^/u/[^/]+/one-click$",
+    r"^/offers/stop/[^/]+/one-click$",
 ]
 API_DESCRIPTION = (
     "The public read API needs no token. The organiser API (/api/v1/manage/{community}) "

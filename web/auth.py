@@ -26,6 +26,7 @@ from events.models import Membership, Role, Scope, User
 from events.services.accounts import AccountService
 from events.services.communities import CommunityService
 from web.api_auth import authenticate_api_call
+from web.csrf import EXCLUDE_OPT
 
 SESSION_USER_KEY = "user_id"
 
@@ -78,6 +79,12 @@ def access(level: Access, *, personal_data: bool | None = None) -> dict[str, obj
     if personal_data is not None:
         opt[PERSONAL_DATA] = personal_data
     return opt
+
+
+#: The ``opt`` of an RFC 8058 one-click unsubscribe (a POST a mail client sends without
+#: a cookie or a CSRF token; its path is also in web/app.py's ``STATELESS_PATHS``): the
+#: link's secret is the proof, only the recipient received it.
+ONE_CLICK_OPT: dict[str, object] = {**access(Access.TOKEN), EXCLUDE_OPT: True}
 
 
 def api_access(scope: Scope) -> dict[str, Access | Scope]:

@@ -20,6 +20,7 @@ from events.lifecycle import is_over
 from events.models import Event, EventStatus, ProgrammeItem
 from events.services.boards import BoardService
 from events.services.cover_images import Size
+from events.services.exchange_access import open_board
 from events.services.proposal_calls import CallService
 from events.services.volunteers import VolunteerService
 from web.calendar_links import event_links
@@ -158,6 +159,8 @@ def render_event_parts(
         ),
         # The open-space board's link, when it is on.
         "board_on": BoardService(session).is_on(event),
+        # Offers & needs, when on: the public board, or how people registered get in.
+        "offers_board": open_board(session, event, now),
         # The "help us" section: shifts that still need people.
         "help": [] if over else VolunteerService(session).roles(event),
         "programme": schedule(list(event.programme)),

@@ -36,7 +36,8 @@ class Mail:
     text_body: str
     html_body: str = ""
     attachments: list[dict[str, Any]] = field(default_factory=list)
-    #: The follower's one-click unsubscribe address (RFC 8058), or None.
+    #: The one-click unsubscribe address (RFC 8058) of a follower's or an offers & needs
+    #: request mail, or None.
     unsubscribe_url: str | None = None
 
 
@@ -81,7 +82,8 @@ def build_message(mail: Mail, *, sender: str, date: datetime) -> EmailMessage:
     message["Auto-Submitted"] = "auto-generated"
     if mail.unsubscribe_url:
         # RFC 8058: a mail client POSTs "List-Unsubscribe=One-Click" to the HTTPS address,
-        # without cookies; web/controllers/follows.py answers it (RFC 2369 for the header).
+        # without cookies; web/controllers/follows.py and web/controllers/offers.py answer
+        # it (RFC 2369 for the header).
         message["List-Unsubscribe"] = f"<{one_line(mail.unsubscribe_url)}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(mail.text_body)

@@ -82,7 +82,8 @@ class Rendered:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     #: A personal calendar link the mail carries: (address, token), stored hashed.
     feed: tuple[str, str] | None = None
-    #: One-click unsubscribe of a mail to a follower (events/mail/community.py).
+    #: One-click unsubscribe of a mail to a follower (events/mail/community.py) or of an
+    #: offers & needs request mail (:func:`_one_click`).
     unsubscribe_url: str | None = None
     error: str = ""
 
@@ -241,7 +242,19 @@ def render_queued(
         html_body=html,
         attachments=attachments,
         feed=feed,
+        unsubscribe_url=_one_click(kind, spec.get("extra") or {}, settings),
     )
+
+
+def _one_click(kind: MailKind, extra: dict[str, Any], settings: MailSettings) -> str | None:
+    """The one-click unsubscribe address (RFC 8058) of a mail that has one: the offers &
+    needs request mails, stopped by their ``/offers/stop/{token}`` secret
+    (events/services/exchange_notifications.py). Mails about one's own registration have
+    none: they are not a subscription."""
+    token = extra.get("unsubscribe_token")
+    if kind is MailKind.EXCHANGE_REQUEST and token:
+        return settings.url(f"/offers/stop/{token}/one-click")
+    return None
 
 
 def _store(session: Session, results: list[Rendered], until: datetime) -> int:

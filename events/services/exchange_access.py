@@ -200,6 +200,16 @@ def public_board(session: Session, event: Event, now: datetime) -> ExchangeBoard
     return board
 
 
+def open_board(session: Session, event: Event, now: datetime) -> ExchangeBoard | None:
+    """``event``'s board while it is switched on and open (None otherwise): the event page
+    links to it, to the board itself when it is public, else to the way in for people
+    registered (their private link) without showing anything of it."""
+    board = board_of_event(session, event)
+    if board is None or exchange_closed_reason(event, board.expire_days, now) is not None:
+        return None
+    return board
+
+
 def seated_clause() -> ColumnElement[bool]:
     """SQL: the registration still gives a seat. Listings of people whose registration no
     longer does (cancelled, declined) are hidden from every page; erased and anonymised

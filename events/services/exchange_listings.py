@@ -99,6 +99,18 @@ def _listing_columns() -> Select[Any]:
     )
 
 
+#: The listing views read lately, by listing, version and author's shown name: a board is
+#: read again and again (each filter, each reload, each of 500 people) and a listing's row
+#: changes only with its ``updated_at`` (every change writes it, ORM or Core statement:
+#: the column's ``onupdate``), its author's name with the key. So a board's read fetches
+#: the three small columns of the visible rows, and the whole row of the few not kept yet
+#: (converting 800 rows of UUIDs, JSON and datetimes was most of a board page's time,
+#: docs/performance.md). Bounded: cleared when full. Views are frozen, so sharing them
+#: between requests and threads is safe.
+_VIEWS: dict[tuple[UUID, datetime, str], ListingView] = {}
+VIEWS_KEPT = 20_000
+
+
 def _view(row: Any) -> ListingView:
     return ListingView(
         id=row.id,
@@ -259,8 +271,43 @@ class ListingService:
             query = query.where(ExchangeListing.category == category)
         if side:
             query = query.where(ExchangeListing.side == side)
-        rows = self.session.execute(query.order_by(ExchangeListing.created_at.desc()))
-        return [_view(row) for row in rows]
+        keys = [
+            (row.id, row.updated_at, row.display_name)
+            for row in self.session.execute(
+                query.with_only_columns(
+                    ExchangeListing.id,
+                    ExchangeListing.updated_at,
+                    ExchangeParticipant.display_name,
+                    maintain_column_froms=True,
+                ).order_by(ExchangeListing.created_at.desc(), ExchangeListing.id)
+            )
+        ]
+        return self._views(keys)
+
+    def _views(self, keys: list[tuple[UUID, datetime, str]]) -> list[ListingView]:
+        """The views of the listing versions ``keys``, in their order: the kept ones, and
+        the others read by id (see :data:`_VIEWS`)."""
+        missing = [key[0] for key in keys if key not in _VIEWS]
+        if missing:
+            if len(_VIEWS) + len(missing) > VIEWS_KEPT:
+                _VIEWS.clear()
+            for chunk in range(0, len(missing), 500):
+                ids = missing[chunk : chunk + 500]
+                for row in self.session.execute(
+                    _listing_columns().where(ExchangeListing.id.in_(ids))
+                ):
+                    _VIEWS[(row.id, row.updated_at, row.display_name)] = _view(row)
+        views = [_VIEWS.get(key) for key in keys]
+        if None not in views:
+            return [view for view in views if view is not None]
+        # A row changed (or left) between the two reads: show what the second one read.
+        changed = set(missing)
+        latest = {view.id: view for key, view in _VIEWS.items() if key[0] in changed}
+        return [
+            view or latest[key[0]]
+            for key, view in zip(keys, views, strict=True)
+            if view or key[0] in latest
+        ]
 
     def one_visible(
         self, board: ExchangeBoard, listing_id: UUID | str, now: datetime, *, viewer: Seat | None

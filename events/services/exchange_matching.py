@@ -210,10 +210,11 @@ AGREEMENTS_KEPT = 50_000
 
 
 def remembered_agreements(
-    category: Category, own: ListingView, listing: ListingView
+    category: Category, own: ListingView, listing: ListingView, number: int | None = None
 ) -> tuple[Reason, ...]:
-    """:func:`agreements` of ``own`` and ``listing``, computed once per version of each."""
-    key = (category, own.id, own.updated_at, listing.id, listing.updated_at)
+    """:func:`agreements` of ``own`` and ``listing``, computed once per version of each;
+    ``number``: the category's (:func:`_number_of`), which is quicker to hash."""
+    key = (number or category, own.id, own.updated_at, listing.id, listing.updated_at)
     found = _AGREEMENTS.get(key)
     if found is None:
         if len(_AGREEMENTS) >= AGREEMENTS_KEPT:
@@ -222,8 +223,49 @@ def remembered_agreements(
     return found
 
 
+#: Whether a listing version passes a filter, remembered like the agreements (the same
+#: filtered board is loaded again and again); keyed by a number per filter (hashing the
+#: filter's category and values once per board view, not once per listing).
+_PASSES: dict[tuple[int, UUID, datetime], bool] = {}
+#: A number for each category definition and filter seen (never reused: counted up).
+_NUMBERS: dict[tuple[Any, ...], int] = {}
+_COUNTER = [0]
+
+
+def _number_of(key: tuple[Any, ...]) -> int:
+    number = _NUMBERS.get(key)
+    if number is None:
+        if len(_NUMBERS) >= AGREEMENTS_KEPT:
+            _NUMBERS.clear()
+        _COUNTER[0] += 1
+        number = _NUMBERS[key] = _COUNTER[0]
+    return number
+
+
+def _filter_number(filters: Filters, category: Category | None) -> int:
+    details = repr(filters.details)
+    return _number_of((category, filters.category, filters.side, filters.words, details))
+
+
+def remembered_passes(
+    number: int, listing: ListingView, filters: Filters, category: Category | None
+) -> bool:
+    """:func:`passes`, once per listing version and filter (``number``, from
+    :func:`_filter_number`)."""
+    key = (number, listing.id, listing.updated_at)
+    found = _PASSES.get(key)
+    if found is None:
+        if len(_PASSES) >= AGREEMENTS_KEPT:
+            _PASSES.clear()
+        found = _PASSES[key] = passes(listing, filters, category)
+    return found
+
+
 def score(
-    listing: ListingView, mine: Sequence[ListingView], categories: Mapping[str, Category]
+    listing: ListingView,
+    mine: Sequence[ListingView],
+    categories: Mapping[str, Category],
+    numbers: Mapping[str, int] | None = None,
 ) -> tuple[int, tuple[Reason, ...]]:
     """The best agreement of ``listing`` with one of ``mine`` of the same category on the
     other side: its points and reasons ((0, ()) when none agrees)."""
@@ -234,7 +276,8 @@ def score(
     for own in mine:
         if own.category != listing.category or own.side == listing.side:
             continue
-        reasons = remembered_agreements(category, own, listing)
+        number = numbers.get(listing.category) if numbers else None
+        reasons = remembered_agreements(category, own, listing, number)
         points = sum(reason.points for reason in reasons)
         if points > best[0]:
             best = (points, reasons)
@@ -252,14 +295,16 @@ def rank(
     """The listings passing ``filters``, best score first, then the new ones, then the
     newest; each with its score, reasons and "new" mark."""
     category = categories.get(filters.category) if filters.category else None
+    number = _filter_number(filters, category)
+    numbers = {key: _number_of((value,)) for key, value in categories.items()}
     ranked: list[Scored] = []
     for listing in listings:
-        if not passes(listing, filters, category):
+        if not remembered_passes(number, listing, filters, category):
             continue
         new = seen_until is not None and listing.created_at > seen_until
         if filters.only_new and not new:
             continue
-        points, reasons = score(listing, mine, categories)
+        points, reasons = score(listing, mine, categories, numbers)
         ranked.append(Scored(listing, points, reasons, new))
     ranked.sort(key=lambda s: (-s.score, not s.new, -s.listing.created_at.timestamp()))
     return ranked

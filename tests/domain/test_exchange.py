@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from events.database import Database
@@ -787,3 +787,46 @@ def test_an_event_board_comes_before_its_series_board(db: Database, make: Factor
         assert seat.board.event_id == first.id
     with seated(db, attendee(db, second, "bob"), now) as (_session, seat):
         assert seat.board.series_id == series.id
+
+
+def test_a_board_read_again_shows_every_change_of_a_listing_and_its_author(
+    db: Database, evening: tuple[Event, Registration, Registration]
+) -> None:
+    """Listing views are kept between reads (exchange_listings._VIEWS); each change of the
+    listing, a Core ``UPDATE`` included, or of its author's shown name is seen at once."""
+    event, ada, bob = evening
+    now = before(event)
+
+    def seen() -> list[tuple[str, str, str | None]]:
+        with seated(db, bob, now) as (session, seat):
+            view = ListingService(session).board(seat.board, now, viewer=seat, filters=Filters())
+            return [
+                (
+                    s.listing.text,
+                    s.listing.display_name,
+                    s.listing.details.get("area", {}).get("postcode"),
+                )
+                for s in view.found
+            ]
+
+    [(text, _name, _postcode)] = seen()
+    listing = _listing_of(db, ada)
+    with seated(db, ada, now) as (session, seat):
+        ListingService(session).edit(
+            seat,
+            listing,
+            ListingInput(
+                category="room",
+                side="offer",
+                text="Edited",
+                fields={"f_area_postcode": "75011", "f_area": "Oberkampf"},
+            ),
+            now,
+        )
+    assert seen() == [("Edited", "", "75011")]
+    profile(db, ada, now, display_name="Ada L.")
+    assert seen() == [("Edited", "Ada L.", "75011")]
+    with db.transaction() as session:  # a Core statement, as the expiry moves do
+        session.execute(update(ExchangeListing).values(text="Changed by a statement"))
+    assert seen() == [("Changed by a statement", "Ada L.", "75011")]
+    assert text != "Edited"

@@ -220,7 +220,9 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             ),
             today=date(2030, 1, 1),
         )
-        ExchangeBoards(session).switch_on(ours, series=series, preset_id="projects")
+        series_board = ExchangeBoards(session).switch_on(ours, series=series, preset_id="projects")
+        # Both boards have the {category} the matrix fills in ("room").
+        ExchangeBoards(session).apply_preset(series_board, "flat_share", "en")
     # A webhook endpoint of "ours", and an API token of whoever acts (revoking it is theirs).
     with db.transaction() as session:
         ours = CommunityService(session).by_slug("ours")
@@ -263,6 +265,7 @@ def build_world(make: Factories, db: Database, role: str) -> World:
             "item_id": str(item.id),
             "role_id": str(door_role.id),
             "shift_id": str(shift.id),
+            "category": "room",  # an offers & needs category of the flat-share preset
             "signup_id": str(signup.id),
             "community": "ours",
             "invitation_id": str(issued.invitation.id),

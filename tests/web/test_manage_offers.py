@@ -150,3 +150,105 @@ def test_a_series_board_is_switched_on_for_every_occurrence(
     assert "1 listing" in client.get(here).text
     assert client.submit(f"{here}/off").status_code == 303
     assert other_client.get(f"/r/{bob}/offers").status_code == 404
+
+
+def board_categories(db: Database) -> dict[str, dict[str, object]]:
+    with db.session() as session:
+        return {c["id"]: c for c in session.query(ExchangeBoard).one().categories}
+
+
+def test_organisers_add_edit_and_remove_categories_with_plain_forms(
+    client: Client, other_client: Client, db: Database, event: Event
+) -> None:
+    client.submit(f"{url(event)}/on", {"preset": "flat_share"})
+    page = client.get(url(event)).text
+    assert f'href="{url(event)}/categories/room"' in page
+    assert f'href="{url(event)}/categories/new"' in page
+    form = client.get(f"{url(event)}/categories/new")
+    assert form.status_code == 200 and form.text.count('name="field_kind"') == 6
+
+    # Errors next to their field, what was typed kept (escaped), nothing written.
+    refused = client.submit(
+        f"{url(event)}/categories/new",
+        {
+            "label": "",
+            "offer": "<b>Bike</b> lent",
+            "need": "Bike sought",
+            "field_kind": ["bogus", *[""] * 5],
+            "field_label": ["Size", *[""] * 5],
+            "field_options": [""] * 6,
+        },
+    )
+    assert refused.status_code == 400
+    assert 'id="label-error"' in refused.text and 'id="field_0_kind-error"' in refused.text
+    assert "&lt;b&gt;Bike&lt;/b&gt; lent" in refused.text and "<b>Bike</b>" not in refused.text
+    assert len(board_categories(db)) == 2
+
+    added = client.submit(
+        f"{url(event)}/categories/new",
+        {
+            "label": "Bikes",
+            "offer": "Bike lent",
+            "need": "Bike sought",
+            "field_kind": ["tags", *[""] * 5],
+            "field_label": ["Size", *[""] * 5],
+            "field_options": ["S, M, L", *[""] * 5],
+        },
+    )
+    assert added.status_code == 303
+    [bikes] = [c for c in board_categories(db).values() if c["label"] == "Bikes"]
+    assert bikes["fields"] == [
+        {
+            "id": bikes["fields"][0]["id"],
+            "kind": "tags",
+            "label": "Size",
+            "options": ["S", "M", "L"],
+        }  # type: ignore[index]
+    ]
+
+    # Editing keeps the ids of the fields that stay (listings' values stay attached).
+    room = board_categories(db)["room"]
+    edit = client.get(f"{url(event)}/categories/room").text
+    assert 'value="Room"' in edit or "Room" in edit
+    kinds = [f["kind"] for f in room["fields"]]  # type: ignore[union-attr]
+    labels = [f["label"] for f in room["fields"]]  # type: ignore[union-attr]
+    pad = 6 - len(kinds)
+    saved = client.submit(
+        f"{url(event)}/categories/room",
+        {
+            "label": "Rooms",
+            "offer": "Room offered",
+            "need": "Room sought",
+            "field_kind": kinds + [""] * pad,
+            "field_label": labels + [""] * pad,
+            "field_options": [", ".join(f["options"]) for f in room["fields"]] + [""] * pad,  # type: ignore[union-attr]
+        },
+    )
+    assert saved.status_code == 303
+    edited = board_categories(db)["room"]
+    assert edited["label"] == "Rooms" and edited["fields"] == room["fields"]
+
+    # Removing asks first (a GET changes nothing); a used category is closed, not deleted.
+    ada = token_of(db, event, "ada")
+    post_listing(other_client, ada, side="offer", text="Room kept")
+    ask = client.get(f"{url(event)}/categories/room/remove")
+    assert ask.status_code == 200 and "Remove the category" in ask.text
+    assert not board_categories(db)["room"].get("removed")
+    assert client.submit(f"{url(event)}/categories/room/remove").status_code == 303
+    assert board_categories(db)["room"]["removed"] is True
+    assert "Room kept" in offers(other_client, token_of(db, event, "bob"))
+    bike_id = bikes["id"]
+    assert client.submit(f"{url(event)}/categories/{bike_id}/remove").status_code == 303
+    assert bike_id not in board_categories(db)
+    assert client.get(f"{url(event)}/categories/{bike_id}").status_code == 404
+
+
+def test_another_communitys_organiser_cannot_touch_the_categories(
+    client: Client, other_client: Client, db: Database, make: Factories, event: Event
+) -> None:
+    client.submit(f"{url(event)}/on", {"preset": "flat_share"})
+    other_client.login_as(db, make.user())
+    assert other_client.get(f"{url(event)}/categories/room").status_code in {403, 404}
+    refused = other_client.submit(f"{url(event)}/categories/room/remove")
+    assert refused.status_code in {403, 404}
+    assert "room" in board_categories(db) and not board_categories(db)["room"].get("removed")

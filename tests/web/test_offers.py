@@ -345,3 +345,27 @@ def test_the_author_edits_a_listing_from_a_prefilled_form(
     )
     assert "This is no longer on the board" in gone.text
     assert "Mine now" not in offers(client, ada)
+
+
+def test_the_event_page_leads_to_offers_and_needs_without_showing_a_private_board(
+    client: Client, db: Database, make: Factories, evening: tuple[Event, str, str]
+) -> None:
+    event, ada, _bob = evening
+    post_listing(client, ada, side="offer", text="Room near the canal")
+    private_board = client.get(f"/e/{event.slug}").text
+    assert 'id="offers-invite-title"' in private_board
+    assert f'href="/e/{event.slug}/resend"' in private_board  # the way to one's private link
+    assert f'href="/e/{event.slug}/offers"' not in private_board
+    assert "Room near the canal" not in private_board
+    # Made public: the page (cached until a change) links to the board itself.
+    with db.transaction() as session:
+        session.query(ExchangeBoard).one().public = True
+    public_board = client.get(f"/e/{event.slug}").text
+    assert f'href="/e/{event.slug}/offers"' in public_board
+    assert client.get(f"/e/{event.slug}/offers").status_code == 200
+    # Switched off: no mention at all; an event without a board has none either.
+    with db.transaction() as session:
+        session.query(ExchangeBoard).one().enabled = False
+    assert 'id="offers-invite-title"' not in client.get(f"/e/{event.slug}").text
+    other = open_event(db, make)
+    assert 'id="offers-invite-title"' not in client.get(f"/e/{other.slug}").text

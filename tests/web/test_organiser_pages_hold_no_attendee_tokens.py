@@ -70,6 +70,7 @@ def test_no_organiser_page_shows_an_attendee_token(
         "number": proposals["number"],
         "role_id": str(door_role.id),
         "shift_id": str(shift.id),
+        "category": "room",  # an offers & needs category (the board is on only in the matrix)
         "community": "ours",
         "event": event.slug,
         "venue": venue.slug,

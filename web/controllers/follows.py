@@ -26,11 +26,9 @@ from events.errors import NotFound
 from events.models import Community, Follow
 from events.services import follows
 from events.services.confirmations import subject_of
-from web.auth import Access, access
+from web.auth import ONE_CLICK_OPT, Access, access
 from web.i18n import gettext as _
 from web.rendering import PRIVATE_HEADERS, flash, page, private
-
-ONE_CLICK_OPT = {**access(Access.TOKEN), "exclude_from_csrf": True}
 
 
 def _page(request: Request, session: Session, follow: Follow, token: str) -> Template:

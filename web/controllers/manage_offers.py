@@ -2,7 +2,9 @@
 (``/manage/{community}/events/{event}/offers``), or a series' (``/manage/{community}/series/
 {series}/offers``, one board for every occurrence): switch it on with a preset's categories,
 make it public or not, choose how long listings outlive the event, switch it off; see the
-counts, and print them.
+counts, and print them; add, edit and remove the board's categories and their structured
+fields (``/categories/...``: plain forms, errors next to each field, a page that asks
+before a category is removed).
 
 Organisers see counts only (listings per category and side, people taking part,
 requests, matches): never a message, never who wrote to or matched with whom
@@ -14,22 +16,29 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
-from litestar.params import SkipValidation, URLEncodedBody
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, SkipValidation, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
-from events.errors import NotFound, ValidationFailed
+from events.errors import Conflict, NotFound, ValidationFailed
 from events.models import Community, Event, Membership, Series
 from events.services.exchange_boards import MAX_EXPIRE_DAYS, BoardService, BoardSettings
-from events.services.exchange_categories import PRESETS
+from events.services.exchange_categories import (
+    MAX_FIELDS,
+    PRESETS,
+    Category,
+    CategoryInput,
+    FieldInput,
+    FieldKind,
+)
 from events.services.exchange_reports import moderate, reported_listings
 from web.auth import Access, access
-from web.forms import Form
+from web.forms import Form, form_list
 from web.i18n import current_locale
 from web.i18n import gettext as _
-from web.messages import field_errors
+from web.messages import error_message, field_errors
 from web.path_objects import MANAGED_EVENT, MANAGED_SERIES, MEMBERSHIP
 from web.rendering import flash, page
 
@@ -49,6 +58,58 @@ class ModerationForm(Form):
 class SettingsForm(Form):
     public: str = ""
     expire_days: str = ""
+
+
+class CategoryForm(Form):
+    """A category's names; its field rows come as the repeated ``field_kind``,
+    ``field_label`` and ``field_options`` (one of each per row, in order)."""
+
+    label: str = ""
+    offer: str = ""
+    need: str = ""
+
+    def __post_init__(self) -> None:
+        return None  # clean_text reports a NUL next to the field
+
+
+CATEGORY_PAGE = "manage/offers_category.html"
+#: The field rows a category form offers (empty ones are skipped).
+FIELD_ROWS = MAX_FIELDS
+
+
+def category_values(category: Category | None) -> dict[str, Any]:
+    """The category form's values for ``category`` (None: a new one), with its rows."""
+    rows: list[dict[str, str]] = []
+    if category is not None:
+        rows = [
+            {"kind": f.kind.value, "label": f.label, "options": ", ".join(f.options)}
+            for f in category.fields
+        ]
+    rows += [{"kind": "", "label": "", "options": ""}] * (FIELD_ROWS - len(rows))
+    return {
+        "label": category.label if category else "",
+        "offer": category.offer if category else "",
+        "need": category.need if category else "",
+        "rows": rows[:FIELD_ROWS],
+    }
+
+
+def category_input(
+    data: CategoryForm, kinds: list[str], labels: list[str], options: list[str]
+) -> CategoryInput:
+    """What the form sent, as the domain takes it (rows beyond the form's are dropped)."""
+    rows = [
+        FieldInput(kind, label, option)
+        for kind, label, option in zip(kinds, labels, options, strict=False)
+    ]
+    return CategoryInput(data.label, data.offer, data.need, rows[:FIELD_ROWS])
+
+
+CATEGORY_ROWS = {
+    "field_kinds": Provide(form_list("field_kind")),
+    "field_labels": Provide(form_list("field_label")),
+    "field_options": Provide(form_list("field_options")),
+}
 
 
 def owner_url(community: Community, owner: Event | Series) -> str:
@@ -219,6 +280,192 @@ class ManageOffersController(Controller):
             return Redirect(page_url(community, board_owner), status_code=303)
         done = _("The listing is hidden.") if hide else _("The listing is back on the board.")
         return self._done(request, community, board_owner, done)
+
+    # -- categories ---------------------------------------------------------------------
+    def _category_page(
+        self,
+        request: Request,
+        community: Community,
+        owner: Event | Series,
+        *,
+        category: Category | None,
+        values: dict[str, Any],
+        errors: dict[str, str] | None = None,
+        removing: bool = False,
+        status_code: int = 200,
+    ) -> Template:
+        return page(
+            request,
+            CATEGORY_PAGE,
+            status_code=status_code,
+            community=community,
+            owner=owner,
+            owner_url=owner_url(community, owner),
+            category=category,
+            values=values,
+            errors=errors or {},
+            removing=removing,
+            kinds=[kind.value for kind in FieldKind],
+        )
+
+    def _refused_category(
+        self,
+        request: Request,
+        community: Community,
+        owner: Event | Series,
+        category: Category | None,
+        data: CategoryForm,
+        rows: tuple[list[str], list[str], list[str]],
+        failed: ValidationFailed | Conflict,
+    ) -> Template:
+        sent = category_input(data, *rows)
+        values = {
+            "label": data.label,
+            "offer": data.offer,
+            "need": data.need,
+            "rows": [{"kind": r.kind, "label": r.label, "options": r.options} for r in sent.fields]
+            + [{"kind": "", "label": "", "options": ""}] * (FIELD_ROWS - len(sent.fields)),
+        }
+        if isinstance(failed, Conflict):
+            errors = {"form": error_message(failed.code)}
+        else:
+            errors = field_errors(failed.errors)
+        return self._category_page(
+            request,
+            community,
+            owner,
+            category=category,
+            values=values,
+            errors=errors,
+            status_code=400,
+        )
+
+    @get("/categories/new", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def new_category(
+        self,
+        request: Request,
+        board_owner: NamedDependency[SkipValidation[Event | Series]],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        BoardService(db_session).board_of(board_owner)
+        return self._category_page(
+            request,
+            membership.community,
+            board_owner,
+            category=None,
+            values=category_values(None),
+        )
+
+    @post(
+        "/categories/new",
+        opt=access(Access.ORGANISER),
+        sync_to_thread=True,
+        dependencies=CATEGORY_ROWS,
+    )
+    def add_category(
+        self,
+        request: Request,
+        board_owner: NamedDependency[SkipValidation[Event | Series]],
+        data: URLEncodedBody[CategoryForm],
+        field_kinds: NamedDependency[list[str]],
+        field_labels: NamedDependency[list[str]],
+        field_options: NamedDependency[list[str]],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any] | Template:
+        community = membership.community
+        service = BoardService(db_session)
+        rows = (field_kinds, field_labels, field_options)
+        try:
+            service.add_category(service.board_of(board_owner), category_input(data, *rows))
+        except (ValidationFailed, Conflict) as failed:
+            return self._refused_category(request, community, board_owner, None, data, rows, failed)
+        return self._done(request, community, board_owner, _("Category added."))
+
+    @get("/categories/{category:str}", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def edit_category_form(
+        self,
+        request: Request,
+        board_owner: NamedDependency[SkipValidation[Event | Series]],
+        category: FromPath[str],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        service = BoardService(db_session)
+        found = service.category(service.board_of(board_owner), category)
+        return self._category_page(
+            request,
+            membership.community,
+            board_owner,
+            category=found,
+            values=category_values(found),
+        )
+
+    @post(
+        "/categories/{category:str}",
+        opt=access(Access.ORGANISER),
+        sync_to_thread=True,
+        dependencies=CATEGORY_ROWS,
+    )
+    def edit_category(
+        self,
+        request: Request,
+        board_owner: NamedDependency[SkipValidation[Event | Series]],
+        category: FromPath[str],
+        data: URLEncodedBody[CategoryForm],
+        field_kinds: NamedDependency[list[str]],
+        field_labels: NamedDependency[list[str]],
+        field_options: NamedDependency[list[str]],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any] | Template:
+        community = membership.community
+        service = BoardService(db_session)
+        board = service.board_of(board_owner)
+        found = service.category(board, category)
+        rows = (field_kinds, field_labels, field_options)
+        try:
+            service.edit_category(board, category, category_input(data, *rows))
+        except ValidationFailed as failed:
+            return self._refused_category(
+                request, community, board_owner, found, data, rows, failed
+            )
+        return self._done(request, community, board_owner, _("Category saved."))
+
+    @get("/categories/{category:str}/remove", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def confirm_remove_category(
+        self,
+        request: Request,
+        board_owner: NamedDependency[SkipValidation[Event | Series]],
+        category: FromPath[str],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        service = BoardService(db_session)
+        found = service.category(service.board_of(board_owner), category)
+        return self._category_page(
+            request,
+            membership.community,
+            board_owner,
+            category=found,
+            values=category_values(found),
+            removing=True,
+        )
+
+    @post("/categories/{category:str}/remove", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def remove_category(
+        self,
+        request: Request,
+        board_owner: NamedDependency[SkipValidation[Event | Series]],
+        category: FromPath[str],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        service = BoardService(db_session)
+        service.remove_category(service.board_of(board_owner), category)
+        message = _("Category removed. Listings already posted in it stay until they expire.")
+        return self._done(request, membership.community, board_owner, message)
 
 
 class ManageSeriesOffersController(ManageOffersController):

@@ -36,12 +36,12 @@ from events.services.exchange_reports import report_listing
 from events.services.exchange_sharing import SharingInput, choose_what_to_share
 from events.services.exchange_view import attendee_board, visitor_board
 from events.services.registrations import RegistrationService
-from web.auth import Access, access
+from web.auth import ONE_CLICK_OPT, Access, access
 from web.forms import Form
 from web.i18n import gettext as _
 from web.messages import field_errors
 from web.path_objects import PUBLIC_EVENT
-from web.rendering import flash, page, private
+from web.rendering import PRIVATE_HEADERS, flash, page, private
 
 #: The form fields of a category's structured fields (``f_budget_min``...).
 FIELD_PREFIX = "f_"
@@ -501,7 +501,8 @@ class PublicOffersController(Controller):
 
 class OfferMailsController(Controller):
     """The "no more mails about requests" link of those mails (``/offers/stop/{token}``):
-    the GET asks (a mail scanner opening links stops nothing), the POST stops them."""
+    the GET asks (a mail scanner opening links stops nothing), the POST stops them; and
+    their one-click unsubscribe (``/offers/stop/{token}/one-click``, RFC 8058)."""
 
     path = "/offers/stop/{token:str}"
     include_in_schema = False
@@ -516,3 +517,23 @@ class OfferMailsController(Controller):
     ) -> Response[Any]:
         stopped = stop_notifications(db_session, token)
         return private(page(request, "offers/stop.html", token=token, stopped=stopped))
+
+    @get("/one-click", opt=access(Access.TOKEN), sync_to_thread=False)
+    def one_click_page(self, token: FromPath[str]) -> Redirect:
+        """Opened in a browser: the page that asks (a GET never acts)."""
+        return Redirect(f"/offers/stop/{token}", status_code=303, headers=PRIVATE_HEADERS)
+
+    @post("/one-click", opt=ONE_CLICK_OPT, sync_to_thread=True, status_code=200)
+    def one_click(
+        self, token: FromPath[str], db_session: NamedDependency[Session]
+    ) -> Response[str]:
+        """RFC 8058: the ``List-Unsubscribe-Post`` of the request mails, sent by a mail
+        client without a cookie. Stopped already: the same answer (clients retry); a
+        token no link holds (forged, or erased with its registration): 404."""
+        if not stop_notifications(db_session, token):
+            raise NotFound()
+        return Response(
+            _("You will not receive these e-mails any more."),
+            media_type="text/plain",
+            headers=PRIVATE_HEADERS,
+        )
