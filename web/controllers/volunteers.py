@@ -128,22 +128,22 @@ class VolunteerController(Controller):
             errors=errors or {},
         )
 
-    @get("/g/{group:str}/volunteer/{shift:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
+    @get("/g/{group:str}/volunteer/{shift_id:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
     def offer_form(
         self,
         request: Request,
         group: FromPath[str],
-        shift: FromPath[str],
+        shift_id: FromPath[str],
         db_session: NamedDependency[Session],
     ) -> Template:
-        return self._offer_page(request, db_session, group, shift)
+        return self._offer_page(request, db_session, group, shift_id)
 
-    @post("/g/{group:str}/volunteer/{shift:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
+    @post("/g/{group:str}/volunteer/{shift_id:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
     def offer(
         self,
         request: Request,
         group: FromPath[str],
-        shift: FromPath[str],
+        shift_id: FromPath[str],
         data: URLEncodedBody[VolunteerForm],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
@@ -151,7 +151,7 @@ class VolunteerController(Controller):
         of the address itself: whether it is already on a shift or ever came is told only
         to its owner, after the click)."""
         community = CommunityService(db_session).by_slug(group)
-        item = VolunteerService(db_session).shift_in_community(community, shift)
+        item = VolunteerService(db_session).shift_in_community(community, shift_id)
         values = {"name": data.name, "email": data.email}
         try:
             VolunteerService(db_session).ask_by_mail(
@@ -169,7 +169,7 @@ class VolunteerController(Controller):
                 request,
                 db_session,
                 group,
-                shift,
+                shift_id,
                 values=values,
                 errors=field_errors(invalid.errors),
                 status_code=400,
@@ -179,7 +179,7 @@ class VolunteerController(Controller):
                 request,
                 db_session,
                 group,
-                shift,
+                shift_id,
                 values=values,
                 errors={"form": error_message(refused.code or "")},
                 status_code=409,
