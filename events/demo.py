@@ -8,7 +8,10 @@ through ``RegistrationService`` so the counters are right: one nearly full with 
 one where registrations wait for approval (and the organisers ask two questions), confirmed
 registrations with tickets; the flat-share evening has offers & needs on, with a dozen
 listings (events/demo_offers.py); an open-space evening whose board is half filled
-(events/demo_open_space.py); for integrators, a read-only API token (printed once by
+(events/demo_open_space.py); volunteers on the bike-repair workshop (a door shift with its
+door link, a welcome desk taken with a ticket, an open tidy-up shift), and three past
+evenings with check-ins and feedback for the statistics and feedback pages
+(events/demo_community.py); for integrators, a read-only API token (printed once by
 ``rencontres demo``) and a webhook endpoint, disabled (it points at example.org: nothing is
 sent until an organiser adds their own).
 """
@@ -19,12 +22,14 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
+from events.demo_community import seed_past_evenings, seed_volunteers
 from events.demo_offers import seed_offers
 from events.demo_open_space import seed_open_space
 from events.models import Community, Event, Scope, Series, User
@@ -174,7 +179,8 @@ def seed_demo(session: Session, *, today: date, password: str | None = None) -> 
         ),
     )
     events.publish(one_off)
-    _seed_registrations(session, community, canteen.id, one_off, today)
+    _seed_registrations(session, community, canteen.id, one_off, today, owner.id)
+    seed_past_evenings(session, community, canteen.id, today)
     _seed_call(session, community, series, occurrences, owner.id, today)
     seed_open_space(session, community, day=today + timedelta(days=3))
     api_token = _seed_integrations(session, owner, community)
@@ -341,7 +347,12 @@ def _person(n: int, guests: int = 0) -> RegistrationInput:
 
 
 def _seed_registrations(
-    session: Session, community: Community, venue_id: object, one_off: Event, today: date
+    session: Session,
+    community: Community,
+    venue_id: object,
+    one_off: Event,
+    today: date,
+    organiser_id: UUID,
 ) -> None:
     """Registrations through the service (counters, tickets and waitlist as in real life)."""
     events = EventService(session)
@@ -366,12 +377,12 @@ def _seed_registrations(
     events.publish(repair)
     # 28 of 30 places taken: 16 people alone and 6 with a guest; then three parties of
     # three that no longer fit in the 2 free places wait in line.
-    for n in range(16):
-        registrations.register(repair, _person(n))
+    first = [registrations.register(repair, _person(n)).registration for n in range(16)]
     for n in range(16, 22):
         registrations.register(repair, _person(n, guests=1))
     for n in range(22, 25):
         registrations.register(repair, _person(n, guests=2))
+    seed_volunteers(session, repair, first[0], organiser_id)
 
     dinner_day = today + timedelta(days=24)
     dinner = events.create(

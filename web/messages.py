@@ -125,6 +125,7 @@ def error_message(code: str, **params: object) -> str:
             "This shift is for people who have already come to one of our events."
         ),
         "shift_full": _("This shift has all the people it needs."),
+        "shift_gone": _("The organisers removed this shift meanwhile."),
         "shift_started": _("This shift has started: it can no longer change."),
         "shift_closed": _("Sign-up for this shift is closed."),
         "shift_over": _("This shift is over."),

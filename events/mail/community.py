@@ -124,6 +124,7 @@ def subject(kind: str, locale: str, context: dict[str, Any]) -> str:
         "follow": _("Confirm that you want to follow “%(title)s”"),
         "report": _("Confirm your report about “%(title)s”"),
         "co_proposal": _("Confirm your request to join “%(title)s”"),
+        "volunteer": _("Confirm your volunteer shift at “%(title)s”"),
     }
     subjects = {
         "confirm_address": confirmations.get(str(purpose), _("Confirm your e-mail address")),

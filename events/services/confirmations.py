@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.errors import Conflict, NotFound
-from events.models import Proposal, ProposalCall
+from events.models import Community, Event, Proposal, ProposalCall, Shift
 from events.services import board_follows, follows, identity
 from events.services.co_proposers import CoProposerService
 from events.services.follows import Subject
@@ -36,6 +36,8 @@ from events.services.proposal_records import (
 )
 from events.services.proposals import ProposalService
 from events.services.supports import SupportService
+from events.services.volunteers import PURPOSE as VOLUNTEER
+from events.services.volunteers import VolunteerService
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class ConfirmationOutcome:
 
     person: Person
     #: What was done: "proposal_published", "supported", "following", "reported",
-    #: "co_proposal_requested" (the pages translate it).
+    #: "co_proposal_requested", "volunteered" (the pages translate it).
     done: str
     #: Where to go next (site-relative).
     path: str
@@ -151,12 +153,49 @@ def _co_proposal(session: Session, confirmed: Confirmed) -> ConfirmationOutcome:
     return ConfirmationOutcome(confirmed.person, "co_proposal_requested", path)
 
 
+def _shift(session: Session, payload: dict[str, object], community_id: UUID) -> Shift | None:
+    """The shift a volunteer's confirmation is about, if it is still the community's."""
+    try:
+        shift = session.get(Shift, UUID(str(payload.get("shift_id"))))
+    except ValueError:
+        return None
+    event = session.get(Event, shift.event_id) if shift is not None else None
+    if event is None or event.community_id != community_id:
+        return None
+    return shift
+
+
+def _volunteered(session: Session, confirmed: Confirmed) -> ConfirmationOutcome:
+    """Sign the proven address up for the shift (every rule checked again now: the shift
+    may have filled or started since the mail). Done: the volunteer's private page."""
+    community = session.get(Community, confirmed.person.community_id)
+    back = f"/g/{community.slug}/volunteer" if community else "/"
+    if confirmed.already:
+        return ConfirmationOutcome(confirmed.person, "volunteered", back, already=True)
+    shift = _shift(session, confirmed.payload, confirmed.person.community_id)
+    if shift is None:  # removed by the organisers meanwhile
+        return ConfirmationOutcome(confirmed.person, "volunteered", back, error="shift_gone")
+    payload = confirmed.payload
+    try:
+        with session.begin_nested():  # a refused sign-up leaves the confirmation done
+            result = VolunteerService(session).sign_up_with_confirmed_address(
+                shift,
+                name=str(payload.get("name") or ""),
+                email=confirmed.person.email,
+                locale=str(payload.get("locale") or "en"),
+            )
+    except Conflict as refused:
+        return ConfirmationOutcome(confirmed.person, "volunteered", back, error=refused.code)
+    return ConfirmationOutcome(confirmed.person, "volunteered", f"/v/{result.token}")
+
+
 HANDLERS: dict[str, Handler] = {
     "proposal": _published,
     "support": _supported,
     follows.PURPOSE: _following,
     "report": _reported,
     "co_proposal": _co_proposal,
+    VOLUNTEER: _volunteered,
 }
 
 
@@ -179,6 +218,10 @@ def describe(session: Session, token: str | None) -> Pending:
     try:
         if "proposal_id" in payload:
             title = _proposal_title(session, UUID(str(payload["proposal_id"])))
+        elif "shift_id" in payload:
+            shift = _shift(session, payload, found.community_id)
+            event = session.get(Event, shift.event_id) if shift else None
+            title = event.title if event else ""
         elif "kind" in payload:
             title = subject_of(session, str(payload["kind"]), UUID(str(payload["id"]))).title
     except (ValueError, NotFound):

@@ -10,10 +10,18 @@ time zone:
 - **no-shows**: registered people who never came (``registered - came``: every walk-in
   came);
 - **new** and **returning** people: distinct registrants (by address) coming for the
-  first time to one of the community's events, or back. Addresses are compared inside this
-  function only (keyed hashes for anonymised registrations, see ``person_keys``) and never
-  leave it: only the counts do;
-- **promotions**: parties that got a place from the waitlist.
+  first time to one of the community's events, or back. People are compared by a keyed
+  hash of their address (``hashed_person_keys``: an HMAC with a key made for the
+  computation and never stored), inside this function only: neither addresses nor hashes
+  leave it, only the counts do;
+- **promotions**: parties that got a place from the waitlist;
+- **proposals**: proposals made to the community's calls (published at least once: a
+  proposal waiting for its proposer's address counts once confirmed), by the month they
+  were made;
+- **matches**: pairs of people of the community's offers & needs boards who both said yes
+  to a contact (accepted), by the month of the answer.
+
+A month with proposals or matches but no past event is listed too (0 events).
 
 ``publish`` turns them into the public table, **small numbers suppressed**: a people count
 below ``SMALL`` (5) is shown as "<5", and no combination of the published cells gives one
@@ -22,9 +30,10 @@ hidden month away), and its only arithmetic relation is ``registered = came + no
 within a month, so when any of those three is small, all three are hidden (the others as
 "suppressed"): whatever values the hidden cells take, the equation leaves each of them
 undetermined (tests/domain/test_statistics.py proves it against every table hypothesis
-can think of). New, returning and promotions stand alone (new + returning is the number of
-distinct people, which is not published). The no-show rate is shown only with its three
-counts. Counts of events are not about people and are never suppressed.
+can think of). New, returning, promotions, proposals and matches stand alone (new +
+returning is the number of distinct people, which is not published). The no-show rate is
+shown only with its three counts. Counts of events are not about people and are never
+suppressed.
 
 The organisers' version (``community_months`` itself) keeps every number, and more.
 """
@@ -32,6 +41,9 @@ The organisers' version (``community_months`` itself) keeps every number, and mo
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -48,10 +60,15 @@ from events.models import (
     Community,
     Event,
     EventStatus,
+    ExchangeBoard,
+    ExchangeContact,
+    Proposal,
     Registration,
     RegistrationLog,
     RegistrationStatus,
 )
+from events.models.exchange import ContactState
+from events.models.proposals import ProposalStatus
 from events.validation import is_placeholder_email
 
 #: People counts below this are never published.
@@ -73,6 +90,8 @@ class MonthFigures:
     new: int = 0
     returning: int = 0
     promotions: int = 0
+    proposals: int = 0
+    matches: int = 0
 
     @property
     def no_shows(self) -> int:
@@ -122,9 +141,20 @@ class PublishedMonth:
     new: Cell
     returning: Cell
     promotions: Cell
+    proposals: Cell
+    matches: Cell
 
     #: The people cells in column order (page, CSV, JSON).
-    COLUMNS = ("registered", "came", "no_shows", "new", "returning", "promotions")
+    COLUMNS = (
+        "registered",
+        "came",
+        "no_shows",
+        "new",
+        "returning",
+        "promotions",
+        "proposals",
+        "matches",
+    )
 
     def cells(self) -> dict[str, Cell]:
         return {name: getattr(self, name) for name in self.COLUMNS}
@@ -159,6 +189,8 @@ def publish_month(figures: MonthFigures) -> PublishedMonth:
         new=_shown(figures.new),
         returning=_shown(figures.returning),
         promotions=_shown(figures.promotions),
+        proposals=_shown(figures.proposals),
+        matches=_shown(figures.matches),
     )
 
 
@@ -174,14 +206,28 @@ class _Month:
     walk_ins: int = 0
     people: set[str] = field(default_factory=set)
     promotions: int = 0
+    proposals: int = 0
+    matches: int = 0
 
 
-def plain_person_keys(
-    _session: Session, _community_id: UUID, emails: list[str]
-) -> list[str | None]:
-    """Who each registration's person is, by address (lower-case): None for an address
-    that is gone (anonymised or erased, a walk-in without one: ``.invalid`` placeholders)."""
-    return [None if is_placeholder_email(email) else email.lower() for email in emails]
+def hashed_person_keys() -> PersonKeys:
+    """Who each registration's person is, for one computation: an HMAC-SHA256 of the
+    address (lower-case) with a random key made here and never stored, so the people
+    compared are hashes, equal for one address and unlinkable to it once the computation
+    ends (a GET computes the page: nothing is written, not even the community's secret).
+    None for an address that is gone (anonymised or erased, a walk-in without one:
+    ``.invalid`` placeholders)."""
+    key = secrets.token_bytes(32)
+
+    def keys(_session: Session, _community_id: UUID, emails: list[str]) -> list[str | None]:
+        return [
+            None
+            if is_placeholder_email(email)
+            else hmac.new(key, email.lower().encode("utf-8"), hashlib.sha256).hexdigest()
+            for email in emails
+        ]
+
+    return keys
 
 
 def community_months(
@@ -189,14 +235,17 @@ def community_months(
     community: Community,
     *,
     now: datetime,
-    person_keys: PersonKeys = plain_person_keys,
+    person_keys: PersonKeys | None = None,
 ) -> list[MonthFigures]:
     """The figures of each month with at least one past event, oldest first.
 
     Counts are summed by the database, event by event; only the addresses are read, one
     event at a time (15,000 registrations over 36 events: reading whole rows cost most of
     a second, nearly all of it turning ids into UUIDs)."""
+    person_keys = person_keys or hashed_person_keys()
     zone = ZoneInfo(community.timezone or "UTC")
+    months: dict[date, _Month] = defaultdict(_Month)
+    _count_proposals_and_matches(session, community, zone, now, months)
     events = session.execute(
         select(Event.id, Event.starts_at).where(
             Event.community_id == community.id,
@@ -208,9 +257,6 @@ def community_months(
     month_of = {
         event_id: starts_at.astimezone(zone).date().replace(day=1) for event_id, starts_at in events
     }
-    if not month_of:
-        return []
-    months: dict[date, _Month] = defaultdict(_Month)
     confirmed = (
         Registration.event_id.in_(list(month_of)),
         Registration.status == RegistrationStatus.CONFIRMED,
@@ -270,9 +316,42 @@ def community_months(
                 new=len(new),
                 returning=len(found.people) - len(new),
                 promotions=found.promotions,
+                proposals=found.proposals,
+                matches=found.matches,
             )
         )
     return figures
+
+
+def _count_proposals_and_matches(
+    session: Session,
+    community: Community,
+    zone: ZoneInfo,
+    now: datetime,
+    months: dict[date, _Month],
+) -> None:
+    """Proposals (ever published) by the month they were made, and matches of the offers &
+    needs boards by the month of the yes, into ``months``."""
+    for (made,) in session.execute(
+        select(Proposal.created_at).where(
+            Proposal.community_id == community.id,
+            Proposal.status != ProposalStatus.SUBMITTED.value,
+            Proposal.created_at <= now,
+        )
+    ):
+        months[made.astimezone(zone).date().replace(day=1)].proposals += 1
+    for (answered,) in session.execute(
+        select(ExchangeContact.answered_at)
+        .join(ExchangeBoard, ExchangeBoard.id == ExchangeContact.board_id)
+        .where(
+            ExchangeBoard.community_id == community.id,
+            ExchangeContact.state == ContactState.ACCEPTED.value,
+            ExchangeContact.answered_at.is_not(None),
+            ExchangeContact.answered_at <= now,
+        )
+    ):
+        if answered is not None:  # the query leaves none out; for the type checker
+            months[answered.astimezone(zone).date().replace(day=1)].matches += 1
 
 
 def open_data(published: list[PublishedMonth], **about: Any) -> dict[str, Any]:

@@ -5,10 +5,11 @@ The organisers' use cases: ``add_role``, ``update_role``, ``remove_role``, ``add
 (take them off) and ``copy_to_series`` (the same roles and shifts for the series' next
 occurrences). The volunteers' use cases: ``sign_up_with_ticket`` (from a registrant's
 private page: the ticket is the identity, so the sign-up is confirmed at once),
-``sign_up_with_confirmed_address`` (someone without a ticket, once the double opt-in of
-the identity module proved their address) and ``cancel`` (from the sign-up's private
-link, ``/v/{token}``). Each enforces every rule of
-its use case and flushes; the caller's transaction commits.
+``ask_by_mail`` (someone without a ticket typed a name and an address: the double opt-in
+of events/services/identity.py mails the link) then ``sign_up_with_confirmed_address``
+(called by events/services/confirmations.py once the link is clicked) and ``cancel``
+(from the sign-up's private link, ``/v/{token}``). Each enforces every rule of its use
+case and flushes; the caller's transaction commits.
 
 Spots
 -----
@@ -30,6 +31,10 @@ Rules
   with the confirmation; cancelling the sign-up revokes it, and moving the shift moves its
   window.
 
+Before the address is proven, only what the page already shows is checked (the shift is
+open and has a free spot): whether an address is already on the shift or was ever let in
+at the door is told only to whoever proved it is theirs, never to someone typing it.
+
 Mail: every confirmed sign-up, cancellation and removal queues its mail in the same
 transaction (events/mail/volunteers.py), with the private link and the door link when they
 were just issued (only their hashes are stored).
@@ -49,7 +54,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from events.clock import utcnow
 from events.content_version import mark_content_changed
 from events.errors import Conflict, NotFound, ValidationFailed
+from events.form_limits import FormLimit, require_within_limit
 from events.lifecycle import require_shift_not_over, require_shift_open
+from events.mail.i18n import format_when, mail_locale, translations
 from events.mail.volunteers import VolunteerMail, queue_volunteer_mail
 from events.models import (
     Community,
@@ -65,6 +72,7 @@ from events.models import (
     VolunteerRole,
 )
 from events.recurrence import localise
+from events.services import identity
 from events.services.door_links import DoorLinkService
 from events.services.places import SHIFT_SPOTS, release_spot
 from events.tokens import hash_token, new_token
@@ -90,6 +98,10 @@ SHIFT_MARGIN = timedelta(hours=24)
 MAX_SHIFT_LENGTH = timedelta(hours=24)
 OPEN_SHIFTS_LIMIT = 200
 _TRUE = frozenset({"on", "true", "1", "yes"})
+#: The purpose of the double opt-in that signs someone up (events/services/confirmations.py).
+PURPOSE = "volunteer"
+#: Typed-address sign-ups mail a link: bounded per client and per address.
+ASK_LIMIT = FormLimit(attempts=10, window=timedelta(hours=1))
 
 
 # -- inputs -----------------------------------------------------------------------------
@@ -380,6 +392,50 @@ class VolunteerService:
             registration_id=registration.id,
         )
 
+    def ask_by_mail(
+        self,
+        shift: Shift,
+        *,
+        name: str,
+        email: str,
+        locale: str,
+        client: str = "",
+        trap: str = "",
+    ) -> None:
+        """Someone without a ticket offers to take ``shift``: mail ``email`` the link that
+        confirms the address and signs them up (``sign_up_with_confirmed_address``, called
+        by events/services/confirmations.py). Refused at once only for what the public
+        page shows (the shift started or is full); a filled honeypot ``trap`` does
+        nothing, silently; ``RateLimited`` beyond ``ASK_LIMIT``."""
+        errors = FieldErrors()
+        clean_name = errors.check(clean_text, "name", name, max_length=NAME_MAX_LENGTH)
+        clean_address = errors.check(clean_email, "email", email)
+        errors.raise_if_any()
+        if trap.strip():
+            return
+        event = self._event(shift.event_id)
+        require_shift_open(shift, event, utcnow())
+        if shift.free <= 0:
+            raise Conflict("shift_full")
+        require_within_limit(self.session, PURPOSE, ASK_LIMIT, client=client, person=clean_address)
+        community = self.session.get(Community, event.community_id)
+        if community is None:
+            raise NotFound()
+        locale = mail_locale(clean_locale(locale))
+        identity.request_confirmation(
+            self.session,
+            community,
+            clean_address,
+            PURPOSE,
+            {"shift_id": shift.id.hex, "name": clean_name, "locale": locale},
+            locale=locale,
+            context={
+                "title": event.title,
+                "role": shift.role.name_in(locale, translations(locale).gettext),
+                "shift_when": format_when(shift.starts_at, shift.ends_at, event.timezone, locale),
+            },
+        )
+
     def sign_up_with_confirmed_address(
         self, shift: Shift, *, name: str, email: str, locale: str
     ) -> SignupResult:
@@ -600,6 +656,20 @@ class VolunteerService:
             .limit(OPEN_SHIFTS_LIMIT)
         ).all()
         return [OpenShift(event=event, role=shift.role, shift=shift) for shift, event in rows]
+
+    def shift_in_community(self, community: Community, shift_id: Any) -> OpenShift:
+        """A shift of one of the community's published events, with its event and role
+        (``NotFound`` for anything else: another community's, a draft's)."""
+        shift = self.session.get(Shift, _uuid(shift_id))
+        event = self.session.get(Event, shift.event_id) if shift is not None else None
+        if (
+            shift is None
+            or event is None
+            or event.community_id != community.id
+            or event.status is not EventStatus.PUBLISHED
+        ):
+            raise NotFound()
+        return OpenShift(event=event, role=shift.role, shift=shift)
 
     def role_in_event(self, event: Event, role_id: Any) -> VolunteerRole:
         role = self.session.get(VolunteerRole, _uuid(role_id))

@@ -2,7 +2,9 @@
 registrant signs up for a door shift from their private page, receives the door link by
 e-mail (read from the server's outbox once its mail worker has written it), opens it and
 checks a ticket in during the shift's window; another volunteer's link, whose shift starts
-later, is refused by the scanner with the time it opens."""
+later, is refused by the scanner with the time it opens. Someone without a ticket takes a
+door shift from the community's page: the confirmation link and then the door link are
+read from the outbox, and the door opens for them too."""
 
 from __future__ import annotations
 
@@ -97,8 +99,14 @@ def seed_evening(live_server: LiveServer) -> Evening:
         db.dispose()
 
 
-def door_link_mailed_to(live_server: LiveServer, address: str) -> str:
-    """The door link in the volunteer's mail, once the server's worker has written it."""
+def door_link_mailed_to(
+    live_server: LiveServer,
+    address: str,
+    kind: str = "volunteer_signed_up",
+    pattern: str = r"https?://\S+/door/\S+/link/[\w-]+",
+) -> str:
+    """The door link in the volunteer's mail (or ``pattern`` in the ``kind`` mail), once
+    the server's worker has written it."""
     db = Database.from_url(live_server.database_url)
     try:
         deadline = time.monotonic() + 20
@@ -107,16 +115,16 @@ def door_link_mailed_to(live_server: LiveServer, address: str) -> str:
                 body = session.scalar(
                     select(OutboxMessage.text_body).where(
                         OutboxMessage.to_address == address,
-                        OutboxMessage.kind == "volunteer_signed_up",
+                        OutboxMessage.kind == kind,
                         OutboxMessage.text_body != "",
                     )
                 )
             if body:
-                found = re.search(r"https?://\S+/door/\S+/link/[\w-]+", body)
+                found = re.search(pattern, body)
                 assert found is not None, body
                 return found.group(0)
             time.sleep(0.2)
-        raise AssertionError(f"no volunteer mail to {address} was written")
+        raise AssertionError(f"no {kind} mail to {address} was written")
     finally:
         db.dispose()
 
@@ -163,6 +171,38 @@ def test_a_door_volunteer_checks_in_during_their_shift_only(
     expect(late.locator(".door-signin")).to_contain_text("This door link works from")
     assert late.locator("#door-code").count() == 0
     other.close()
+
+
+def test_someone_without_a_ticket_confirms_their_address_and_opens_the_door(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    evening = seed_evening(live_server)
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", bypass_csp=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: (_ for _ in ()).throw(AssertionError(str(exc))))
+    page.goto("/g/coloc/volunteer")
+    page.get_by_role("link", name=re.compile("^Take this shift")).first.click()
+    expect(page.locator("h1")).to_contain_text("Take a shift")
+    assert violations(page) == []  # the form, accessible
+    page.get_by_label("Your name").fill("Lou")
+    page.get_by_label("Your e-mail address").fill("lou@example.org")
+    page.get_by_role("button", name="Send me the link").click()
+    expect(page.locator(".flash")).to_contain_text("we sent you an e-mail")
+    confirm = door_link_mailed_to(
+        live_server, "lou@example.org", "confirm_address", r"https?://\S+/c/[\w-]+"
+    )
+    page.goto(confirm)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator(".flash")).to_contain_text("you are on the shift")
+    assert "/v/" in page.url  # their volunteer page, with the shift on it
+    expect(page.locator("main")).to_contain_text("At the door")
+    page.goto(door_link_mailed_to(live_server, "lou@example.org"))
+    field = page.locator("#door-code")
+    field.fill(evening.guest_ticket)
+    field.press("Enter")
+    expect(page.locator("#door-verdict-title")).to_have_text("Welcome, Guest")
+    context.close()
 
 
 def test_the_volunteer_and_statistics_pages_are_accessible(

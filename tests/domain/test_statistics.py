@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from datetime import date, timedelta
+from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +17,7 @@ from sqlalchemy import update
 
 from events.clock import utcnow
 from events.database import Database
-from events.models import Event, Registration
+from events.models import Community, Event, Registration
 from events.services.privacy import anonymise_past_registrations
 from events.services.registrations import RegistrationService
 from events.services.statistics import (
@@ -24,12 +27,23 @@ from events.services.statistics import (
     MonthFigures,
     PublishedMonth,
     community_months,
+    hashed_person_keys,
     open_data,
     publish,
 )
 from tests.domain.test_door import door, scan, walk_in_of
+from tests.domain.test_exchange import (
+    _listing_of,
+    ask,
+    attendee,
+    before,
+    flat_share_board,
+    post,
+    reply,
+)
 from tests.domain.test_registrations import open_event, person, register
 from tests.factories import Factories
+from tests.proposal_scenario import open_call, propose, proven
 
 # -- the public table cannot give a small number back ------------------------------------
 PEOPLE = st.integers(min_value=0, max_value=40)
@@ -47,6 +61,8 @@ def months(draw: st.DrawFn) -> MonthFigures:
         new=draw(PEOPLE),
         returning=draw(PEOPLE),
         promotions=draw(PEOPLE),
+        proposals=draw(PEOPLE),
+        matches=draw(PEOPLE),
     )
 
 
@@ -58,6 +74,8 @@ def raw_cells(figures: MonthFigures) -> dict[str, int]:
         "new": figures.new,
         "returning": figures.returning,
         "promotions": figures.promotions,
+        "proposals": figures.proposals,
+        "matches": figures.matches,
     }
 
 
@@ -74,12 +92,19 @@ def candidates(published: PublishedMonth, name: str, ceiling: int) -> range | li
 
 def possible_values(published: PublishedMonth, ceiling: int) -> dict[str, set[int]]:
     """Every value each cell can take, given the published cells, what "<5" and
-    "suppressed" mean, and every equation the table holds: a brute-force attacker."""
+    "suppressed" mean, and every equation the table holds: a brute-force attacker. A cell
+    in no equation can be anything its own text allows; the cells of the equations are
+    enumerated together."""
     names = list(published.cells())
-    options = [candidates(published, name, ceiling) for name in names]
-    found: dict[str, set[int]] = {name: set() for name in names}
+    bound = {name for total, parts in EQUATIONS for name in (total, *parts)}
+    found: dict[str, set[int]] = {
+        name: set(candidates(published, name, ceiling)) for name in names if name not in bound
+    }
+    linked = [name for name in names if name in bound]
+    options = [candidates(published, name, ceiling) for name in linked]
+    found.update({name: set() for name in linked})
     for values in itertools.product(*options):
-        assignment = dict(zip(names, values, strict=True))
+        assignment = dict(zip(linked, values, strict=True))
         if all(
             assignment[total] == sum(assignment[part] for part in parts)
             for total, parts in EQUATIONS
@@ -199,3 +224,48 @@ def test_anonymised_months_keep_their_counts(db: Database, make: Factories) -> N
         anonymise_past_registrations(session, now=utcnow(), after_days=90)
     after = figures(db, event)
     assert [(m.registered, m.came) for m in after] == [(m.registered, m.came) for m in before]
+
+
+def test_proposals_and_matches_by_month(db: Database, make: Factories) -> None:
+    """Proposals count once published (one still waiting for its proposer's address does
+    not), matches once both said yes (a decline does not), each in its own month; a month
+    with neither a past event nor a person in it is not listed."""
+    event = flat_share_board(db, make)
+    with db.session() as session:
+        community = session.get(Event, event.id).community  # type: ignore[union-attr]
+        session.expunge(community)
+    ada, bob, cy = (attendee(db, event, name) for name in ("ada", "bob", "cy"))
+    now = before(event)
+    post(db, ada, now, text="Room in Belleville", f_area="Belleville")
+    listing = _listing_of(db, ada)
+    reply(db, ada, ask(db, bob, listing, now), now, accept=True)
+    reply(db, ada, ask(db, cy, listing, now), now, accept=False)
+    call = open_call(db, make, community=community)
+    propose(db, call, 1, person=proven(db, community.id, "talker@example.org"))
+    propose(db, call, 2)  # waiting for its address: not counted
+    later = event.ends_at + timedelta(days=1)
+    with db.session() as session:
+        months = community_months(session, session.get(Community, community.id), now=later)
+    assert sum(m.proposals for m in months) == 1 and sum(m.matches for m in months) == 1
+    [matched] = [m for m in months if m.matches]
+    assert matched.month == now.astimezone(ZoneInfo(community.timezone or "UTC")).date().replace(
+        day=1
+    )
+    published = publish(months)
+    assert all(m.proposals.text in ("<5", "0") for m in published)
+    # The open data never carries an address nor a person's key.
+    document = json.dumps(open_data(published), default=str)
+    assert "@" not in document and not re.search(r"[0-9a-f]{32}", document)
+
+
+def test_people_are_compared_by_a_keyed_hash(db: Database) -> None:
+    """New and returning people come from HMACs of the addresses with a key made for one
+    computation: the same address in any case is one person, the hash reveals nothing of
+    the address, and another computation gives other hashes."""
+    with db.session() as session:
+        keys = hashed_person_keys()(
+            session, uuid4(), ["Ada@Example.org", "ada@example.org", "x@anonymised.invalid"]
+        )
+        assert keys[0] == keys[1] and keys[2] is None
+        assert keys[0] is not None and "ada" not in keys[0]
+        assert hashed_person_keys()(session, uuid4(), ["ada@example.org"])[0] != keys[0]

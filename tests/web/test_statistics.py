@@ -42,6 +42,7 @@ def test_the_public_page_hides_small_numbers(
     assert '<title id="chart-events-title">Events per month</title>' in page.text
     # 3 no-shows: "<5"; 12 registered and 9 came would give them away: suppressed.
     assert "<td>suppressed</td><td>suppressed</td><td>&lt;5</td>" in page.text
+    assert "Proposals</th>" in page.text and "needs matches</th>" in page.text, page.text[-4000:]
     assert "<td>9</td>" not in page.text
     assert 'rel="license"' in page.text and "ODbL-1.0" in page.text
     # The organisers see every number.
@@ -64,7 +65,10 @@ def test_open_data_as_csv_and_json(
     [month] = document["months"]
     assert (month["events"], month["no_shows"], month["registered"]) == (1, "<5", "suppressed")
     assert month["no_show_rate_percent"] is None
+    # Proposals and offers & needs matches are columns too (none here: "<5").
+    assert (month["proposals"], month["matches"]) == ("<5", "<5")
     rows = list(csv.DictReader(io.StringIO(other_client.get("/g/coloc/stats.csv").text)))
+    assert list(rows[0])[-2:] == ["proposals", "matches"]
     assert [(row["events"], row["no_shows"], row["came"]) for row in rows] == [
         ("1", "<5", "suppressed")
     ]

@@ -251,3 +251,52 @@ def test_a_door_shift_link_opens_the_scanner_in_its_window_only(
     with db.transaction() as session:
         session.execute(update(DoorLink).values(expires_at=utcnow() - timedelta(seconds=1)))
     assert volunteer.get(f"/door/{event.slug}").status_code == 410
+
+
+def test_someone_without_a_ticket_takes_a_shift_by_confirming_their_address(
+    coloc_organiser: Client, db: Database, other_client: Client
+) -> None:
+    """From the community's page (or the event page's help section) to the form, the
+    mailed confirmation link, and the volunteer's private page with the door link mailed."""
+    event = open_event(db)
+    shift = add_door_shift(coloc_organiser, event, db, needed="1")
+    form_url = f"/g/coloc/volunteer/{shift.id}"
+    assert form_url in other_client.get("/g/coloc/volunteer").text
+    assert form_url in other_client.get(f"/e/{event.slug}").text
+    form = other_client.get(form_url)
+    assert form.status_code == 200 and "Send me the link" in form.text
+    # Field errors come back on the form, with what was typed.
+    bad = other_client.submit(form_url, {"name": "", "email": "sam@"})
+    assert bad.status_code == 400 and 'value="sam@"' in bad.text
+    assert "Enter a valid e-mail address" in bad.text
+    sent = other_client.submit(form_url, {"name": "Sam", "email": "Sam@Example.org"})
+    assert sent.status_code == 303 and sent.headers["location"] == "/g/coloc/volunteer"
+    assert "we sent you an e-mail" in other_client.get("/g/coloc/volunteer").text
+    with db.session() as session:
+        assert session.scalars(select(ShiftSignup)).all() == []  # nothing before the click
+    [mail] = outbox(db, to_address="sam@example.org")
+    confirm = re.search(r"/c/[A-Za-z0-9_-]+", mail.text_body)
+    assert confirm is not None
+    # Opening the link (a mail scanner does) takes nothing; the button does.
+    opened = other_client.get(confirm.group(0))
+    assert opened.status_code == 200 and "puts you on the shift" in opened.text
+    assert event.title in opened.text
+    done = other_client.submit(confirm.group(0))
+    assert done.status_code == 303 and done.headers["location"].startswith("/v/")
+    mine = other_client.get(done.headers["location"])
+    assert mine.status_code == 200 and "you are on the shift" in mine.text
+    assert "At the door" in mine.text
+    with db.session() as session:
+        signup = session.scalars(select(ShiftSignup)).one()
+        assert (signup.name, signup.email) == ("Sam", "sam@example.org")
+        assert session.scalars(select(DoorLink)).one().shift_signup_id == signup.id
+    [signed] = outbox(db, to_address="sam@example.org", kind="volunteer_signed_up")
+    assert "/door/" in signed.text_body and done.headers["location"] in signed.text_body
+    # The shift is full now: the form says so and takes nobody.
+    full = other_client.get(form_url)
+    assert "needs nobody any more" in full.text and "Send me the link" not in full.text
+    refused = other_client.submit(form_url, {"name": "Max", "email": "max@example.org"})
+    assert refused.status_code == 409 and "all the people it needs" in refused.text
+    # A shift of another community or an unknown one is not found.
+    assert other_client.get("/g/coloc/volunteer/nope").status_code == 404
+    assert other_client.get("/g/nope/volunteer/" + str(shift.id)).status_code == 404

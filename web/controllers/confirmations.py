@@ -34,6 +34,10 @@ def _done_message(done: str) -> str:
         "co_proposal_requested": _(
             "Your address is confirmed: your request is sent to the proposer."
         ),
+        "volunteered": _(
+            "Your address is confirmed: you are on the shift. Thank you! The link to your "
+            "volunteer page is in the e-mail we sent you."
+        ),
     }
     return messages.get(done, _("Your address is confirmed."))
 

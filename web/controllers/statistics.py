@@ -115,6 +115,8 @@ def csv_columns() -> list[tuple[str, str]]:
         ("new", _("New people")),
         ("returning", _("Returning people")),
         ("promotions", _("Places from the waiting list")),
+        ("proposals", _("Proposals")),
+        ("matches", _("Offers & needs matches")),
     ]
 
 

@@ -1,6 +1,9 @@
 """Volunteering, from the volunteer's side.
 
 - ``/g/{group}/volunteer``: the community's shifts that still need people (public);
+- ``/g/{group}/volunteer/{shift}``: someone without a ticket signs up with a name and an
+  address; the address is confirmed by the double opt-in (``/c/{token}``,
+  web/controllers/confirmations.py), which finishes the sign-up;
 - ``/r/{token}/volunteer``: a registrant signs up for their event's shifts with their
   ticket, from their private page, and sees (and cancels) the shifts they took;
 - ``/v/{token}``: a sign-up's private page (the link mailed to the volunteer): their shifts
@@ -17,13 +20,14 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from events.calendar import ShiftEntry, shifts_calendar
 from events.clock import utcnow
-from events.errors import Conflict, NotFound
+from events.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from events.models import Event, EventStatus, Registration, RegistrationStatus, ShiftSignup
 from events.services.communities import CommunityService
 from events.services.personal_data import export_volunteer_data
@@ -31,14 +35,25 @@ from events.services.registrations import RegistrationService
 from events.services.volunteers import VolunteerService
 from web.auth import Access, access
 from web.forms import Form
+from web.i18n import current_locale
 from web.i18n import gettext as _
-from web.messages import error_message, volunteer_role_name
+from web.messages import error_message, field_errors, volunteer_role_name
+from web.proposal_pages import client_of
 from web.rendering import PRIVATE_HEADERS, flash, page, private
 from web.settings import Settings
 
 
 class ShiftChoiceForm(Form):
     shift: str = ""
+
+
+class VolunteerForm(Form):
+    """Someone without a ticket: who they are, and where to mail the confirmation."""
+
+    name: str = ""
+    email: str = ""
+    #: The honeypot (web/templates/macros/forms.html): robots fill it in.
+    website: str = ""
 
 
 class SignupChoiceForm(Form):
@@ -87,6 +102,96 @@ class VolunteerController(Controller):
             community=community,
             events=list(by_event.values()),
         )
+
+    # -- signing up with an address -------------------------------------------------------
+    def _offer_page(
+        self,
+        request: Request,
+        session: Session,
+        group: str,
+        shift_id: str,
+        *,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        community = CommunityService(session).by_slug(group)
+        item = VolunteerService(session).shift_in_community(community, shift_id)
+        return page(
+            request,
+            "volunteers/offer.html",
+            status_code=status_code,
+            community=community,
+            item=item,
+            open=item.shift.free > 0 and item.shift.starts_at > utcnow(),
+            values=values or {},
+            errors=errors or {},
+        )
+
+    @get("/g/{group:str}/volunteer/{shift_id:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
+    def offer_form(
+        self,
+        request: Request,
+        group: FromPath[str],
+        shift_id: FromPath[str],
+        db_session: NamedDependency[Session],
+    ) -> Template:
+        return self._offer_page(request, db_session, group, shift_id)
+
+    @post("/g/{group:str}/volunteer/{shift_id:str}", opt=access(Access.PUBLIC), sync_to_thread=True)
+    def offer(
+        self,
+        request: Request,
+        group: FromPath[str],
+        shift_id: FromPath[str],
+        data: URLEncodedBody[VolunteerForm],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        """Mail the link that confirms the address and takes the shift (nothing is said
+        of the address itself: whether it is already on a shift or ever came is told only
+        to its owner, after the click)."""
+        community = CommunityService(db_session).by_slug(group)
+        item = VolunteerService(db_session).shift_in_community(community, shift_id)
+        values = {"name": data.name, "email": data.email}
+        try:
+            VolunteerService(db_session).ask_by_mail(
+                item.shift,
+                name=data.name,
+                email=data.email,
+                locale=current_locale.get(),
+                client=client_of(request),
+                trap=data.website,
+            )
+        except RateLimited:
+            raise TooManyRequestsException(headers={"Retry-After": "600"}) from None
+        except ValidationFailed as invalid:
+            return self._offer_page(
+                request,
+                db_session,
+                group,
+                shift_id,
+                values=values,
+                errors=field_errors(invalid.errors),
+                status_code=400,
+            )
+        except Conflict as refused:
+            return self._offer_page(
+                request,
+                db_session,
+                group,
+                shift_id,
+                values=values,
+                errors={"form": error_message(refused.code or "")},
+                status_code=409,
+            )
+        flash(
+            request,
+            _(
+                "Almost there: we sent you an e-mail. Click the link in it to confirm your "
+                "address and take the shift."
+            ),
+        )
+        return Redirect(f"/g/{community.slug}/volunteer", status_code=303)
 
     # -- a registrant's shifts ------------------------------------------------------------
     def _registrant_page(
