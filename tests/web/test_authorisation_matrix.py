@@ -39,7 +39,7 @@ from events.models import (
     SignupRequest,
     User,
 )
-from events.services import follows, identity, proposal_merges
+from events.services import exchange_access, follows, identity, proposal_merges
 from events.services.api_tokens import ApiTokenService
 from events.services.board_topics import BoardTopics, TopicInput, participant
 from events.services.boards import BoardService, RoomInput, SlotInput
@@ -189,6 +189,12 @@ def build_world(make: Factories, db: Database, role: str) -> World:
         )
         registered.manage_token_hash = hash_token(token)
         ticket = registered.ticket_code
+        # Its seat at the offers board, whose "stop these mails" link the token also is.
+        seat = exchange_access.enter(
+            session, exchange_access.seat_of(session, registered, utcnow()), utcnow()
+        )
+        assert seat.participant is not None
+        seat.participant.unsubscribe_token = token
         item = ProgrammeService(session).add(event, ProgrammeInput(title="Welcome"))
         # The same token is a host's link to that session's feedback.
         session.add(SessionFeedbackLink(programme_item_id=item.id, token_hash=hash_token(token)))
