@@ -221,6 +221,8 @@ STATISTICS = StatisticsOut(
             new=18,
             returning=46,
             promotions="<5",
+            proposals=7,
+            matches="<5",
             no_show_rate_percent=20,
         )
     ],

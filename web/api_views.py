@@ -242,6 +242,8 @@ class StatisticsMonthOut(msgspec.Struct):
     new: int | str
     returning: int | str
     promotions: int | str
+    proposals: int | str
+    matches: int | str
     no_show_rate_percent: int | None
 
 

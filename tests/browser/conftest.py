@@ -32,6 +32,11 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 
+#: How long a test server may take to answer /healthz. A crashed server fails at once (its
+#: exit is noticed); this only bounds a slow start, which took over 30 s on a machine
+#: running two suites at once (the server imports the whole app before it listens).
+SERVER_START_SECONDS = 120
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
@@ -86,7 +91,7 @@ def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + SERVER_START_SECONDS
     while True:
         try:
             urllib.request.urlopen(f"{url}/healthz", timeout=1)

@@ -18,7 +18,7 @@ from events.database import Database
 from events.errors import ValidationFailed
 from events.mail import i18n, prepare, render
 from events.mail.notify import MailKind, enqueue, queue_registration_mail
-from events.mail.sender import MAX_ATTEMPTS, MailSender, retry_delay
+from events.mail.sender import MAX_ATTEMPTS, MailSender, SendReport, retry_delay
 from events.models import Event, OutboxStatus, Registration
 from events.services.registrations import Outcome, RegistrationService
 from events.tickets import ticket_url
@@ -153,12 +153,13 @@ def test_two_senders_racing_send_every_mail_exactly_once(
     senders = [MailSender(db, smtp_server.config, batch_size=4) for _ in range(3)]
     start = threading.Barrier(len(senders))
     failures: list[BaseException] = []
+    reports: list[SendReport] = []
 
     def drain(sender: MailSender) -> None:
         start.wait()
         try:
             for _ in range(10):
-                sender.run_once()
+                reports.append(sender.run_once())
         except BaseException as error:  # reported below, a thread must not swallow it
             failures.append(error)
 
@@ -171,13 +172,20 @@ def test_two_senders_racing_send_every_mail_exactly_once(
     # A connection the test server dropped (a loaded machine) leaves its mails for a retry
     # half a minute later: one more sender, an hour ahead, sends what is left, if anything.
     later = utcnow() + timedelta(hours=1)
-    while MailSender(db, smtp_server.config, batch_size=24).run_once(later).claimed:
-        pass
+    while (report := MailSender(db, smtp_server.config, batch_size=24).run_once(later)).claimed:
+        reports.append(report)
     messages = smtp_server.inbox.messages
-    assert len(messages) == 24  # each mail once: no race made a sender send another's
     assert len({m["Message-ID"] for m in messages}) == 24
-    assert sorted(m["To"] for m in messages) == sorted(f"person{n}@example.org" for n in range(24))
+    # Each mail once, unless a sender saw an attempt fail (SMTP cannot tell "accepted, then
+    # the reply was lost" from "not accepted": a retry may deliver it twice) or held its
+    # claim past its expiry (the sender records that as "lost"): no race between live
+    # claims made a sender send another's.
     rows = outbox(db)
+    second_chances = sum(r.attempts - 1 for r in rows) + sum(r.lost for r in reports)
+    assert 24 <= len(messages) <= 24 + second_chances
+    assert sorted(set(m["To"] for m in messages)) == sorted(
+        f"person{n}@example.org" for n in range(24)
+    )
     assert {r.status for r in rows} == {OutboxStatus.SENT}
 
 
