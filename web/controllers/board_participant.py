@@ -10,6 +10,7 @@ Every form works without JavaScript (Post/Redirect/Get); with it, marks go throu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -119,6 +120,25 @@ class BoardParticipantController(Controller):
         )
         response.headers.update(HEADERS)
         return response
+
+    def _act(
+        self,
+        request: Request[Any, Any, Any],
+        who: Participant,
+        action: Callable[[], object],
+        notice: str,
+        anchor: str,
+    ) -> Response[Any]:
+        """One action from the ticket: a refusal is flashed (and the request rolled back),
+        a success says what happened; either way, back to where the person was."""
+        try:
+            action()
+        except (Conflict, RateLimited) as refused:
+            mark_for_rollback(request)
+            flash(request, error_message(refused.code, **refused.params), "error")
+        else:
+            flash(request, notice)
+        return self._back(who, anchor)
 
     def _back(self, who: Participant, anchor: str) -> Response[Any]:
         code = who.registration.ticket_code or ""
@@ -235,14 +255,14 @@ class BoardParticipantController(Controller):
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
         who = participant(db_session, code)
-        try:
-            BoardTopics(db_session).withdraw(who, topic_id)
-        except Conflict as refused:
-            mark_for_rollback(request)
-            flash(request, error_message(refused.code, **refused.params), "error")
-        else:
-            flash(request, _("Your topic was taken off the board."))
-        return self._back(who, "board-mine")
+        topics = BoardTopics(db_session)
+        return self._act(
+            request,
+            who,
+            lambda: topics.withdraw(who, topic_id),
+            _("Your topic was taken off the board."),
+            "board-mine",
+        )
 
     @post("/topics/{topic_id:uuid}/notes", opt=access(Access.TOKEN), sync_to_thread=True)
     def notes(
@@ -275,14 +295,14 @@ class BoardParticipantController(Controller):
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
         who = participant(db_session, code)
-        try:
-            BoardTopics(db_session).follow(who, topic_id)
-        except (Conflict, RateLimited) as refused:
-            mark_for_rollback(request)
-            flash(request, error_message(refused.code, **refused.params), "error")
-        else:
-            flash(request, _("You follow it: we will e-mail you its notes."))
-        return self._back(who, "board-follow")
+        topics = BoardTopics(db_session)
+        return self._act(
+            request,
+            who,
+            lambda: topics.follow(who, topic_id),
+            _("You follow it: we will e-mail you its notes."),
+            "board-follow",
+        )
 
     @post("/topics/{topic_id:uuid}/unfollow", opt=access(Access.TOKEN), sync_to_thread=True)
     def unfollow(
@@ -293,11 +313,11 @@ class BoardParticipantController(Controller):
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
         who = participant(db_session, code)
-        try:
-            BoardTopics(db_session).unfollow(who, topic_id)
-        except Conflict as refused:
-            mark_for_rollback(request)
-            flash(request, error_message(refused.code, **refused.params), "error")
-        else:
-            flash(request, _("You no longer follow it."))
-        return self._back(who, "board-follow")
+        topics = BoardTopics(db_session)
+        return self._act(
+            request,
+            who,
+            lambda: topics.unfollow(who, topic_id),
+            _("You no longer follow it."),
+            "board-follow",
+        )
