@@ -9,7 +9,7 @@ export DATA_DIR ?= $(CURDIR)/data
 TEST_WORKERS ?= 4
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast test-browser lint format bench clean messages upgrade-deps
+.PHONY: run test suite test-fast test-browser lint format bench clean messages upgrade-deps
 
 # constraints.txt pins every package to the versions the suite last passed with, so a
 # new upstream release cannot change a fresh install under us.
@@ -28,6 +28,10 @@ test: $(STAMP) tests/js/node_modules/.installed
 	$(BIN)/ruff check events web tests bench
 	$(BIN)/ruff format --check events web tests bench
 	$(BIN)/mypy
+	$(MAKE) suite
+
+# The tests alone (CI's second pass, on PostgreSQL, after `make test` checked the code).
+suite: $(STAMP) tests/js/node_modules/.installed
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # ical.js (Thunderbird's parser) checks our feeds when Node.js is present.

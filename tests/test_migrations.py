@@ -17,6 +17,8 @@ from events.database import create_database_engine, normalise_database_url
 from events.migrate import upgrade
 from events.models import Base
 
+pytestmark = pytest.mark.database  # reads TEST_DATABASE_URL itself
+
 
 @pytest.fixture
 def empty_database_url(tmp_path: Path) -> Iterator[str]:

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -65,8 +66,43 @@ class LiveServer:
     database_url: str
 
 
+RENCONTRES = [sys.executable, "-m", "web.cli"]
+SECRET_KEY = "browser-test-" + "k" * 40
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite database migrated by ``rencontres db upgrade``, once per test process.
+
+    Each test starts from a copy: the migrations are the same for every test, and running
+    them (a process that imports the app) cost each browser test seconds on a busy machine.
+    """
+    folder = tmp_path_factory.mktemp("migrated")
+    template = folder / "template.db"
+    env = {
+        **os.environ,
+        "DATA_DIR": str(folder),
+        "DATABASE_URL": f"sqlite:///{template}",
+        "SECRET_KEY": SECRET_KEY,
+    }
+    subprocess.run(
+        [*RENCONTRES, "db", "upgrade"], env=env, check=True, cwd=ROOT, capture_output=True
+    )
+    return template
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's backup API (it reads the WAL file too)."""
+    with sqlite3.connect(source) as original, sqlite3.connect(target) as copy:
+        original.backup(copy)
+    original.close()
+    copy.close()
+
+
 @pytest.fixture
-def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+def live_server(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str
+) -> Iterator[LiveServer]:
     """``rencontres serve`` on a free port, on this test's fresh database."""
     port = _free_port()
     env = {
@@ -74,17 +110,16 @@ def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
         "DATA_DIR": str(tmp_path),
         "DATABASE_URL": database_url,
         "BASE_URL": f"http://127.0.0.1:{port}",
-        "SECRET_KEY": "browser-test-" + "k" * 40,
+        "SECRET_KEY": SECRET_KEY,
         "LOGIN_RATE_LIMIT": "1000",
     }
-    rencontres = [sys.executable, "-m", "web.cli"]
     if database_url.startswith("sqlite"):
-        subprocess.run(
-            [*rencontres, "db", "upgrade"], env=env, check=True, cwd=ROOT, capture_output=True
-        )
+        path = Path(database_url.removeprefix("sqlite:///"))
+        assert not path.exists(), "the test's database must start empty"
+        _copy_sqlite(request.getfixturevalue("migrated_sqlite"), path)
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
-        [*rencontres, "serve", "--port", str(port), "--workers", "1"],
+        [*RENCONTRES, "serve", "--port", str(port), "--workers", "1"],
         env=env,
         cwd=ROOT,
         stdout=log,
