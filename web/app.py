@@ -82,7 +82,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         serialise=db.is_sqlite,
         lock_file=None if switches.unsafe_no_lock else db.write_lock_file,
     )
-    store = DatabaseStore(db, gate, "rencontres")
+    write_batcher = WriteBatcher(db, gate, group=not switches.unsafe_no_lock)
+    store = DatabaseStore(db, gate, "rencontres", write_batcher)
 
     session_config: ServerSideSessionConfig = QuietSessionConfig(
         key=SESSION_COOKIE,
@@ -163,7 +164,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "settings": settings,
                 "db": db,
                 "write_gate": gate,
-                "write_batcher": WriteBatcher(db, gate, group=not switches.unsafe_no_lock),
+                "write_batcher": write_batcher,
                 "page_cache": PageCache(),
                 # Cards of calls for proposals, one per proposal version (web/controllers/
                 # proposals.py): a call of 500 proposals fits with room to spare.

@@ -3,21 +3,31 @@
 Web sessions and rate-limit counters live here so every worker process sees the same
 ones, with no Redis to run. Calls go to a worker thread (synchronous driver) and writes
 pass through the process's write gate like every other write.
+
+Setting a value (a session written at the end of a request) goes through the process's
+group commit (web/write_batch.py) when the app gives one: a burst of new visitors who each
+get a session (supporting a proposal from a ticket, say) shares commits with each other
+and with the registrations and scans of the same moment, instead of queueing for the
+database's write lock one commit at a time. The write is still committed before the
+response leaves.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 import anyio.to_thread
 from litestar.stores.base import NamespacedStore
 from sqlalchemy import ColumnElement, Executable, bindparam, delete, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from events.clock import utcnow
 from events.database import Database
 from events.models import KeyValue
+from web.write_batch import WriteBatcher
 from web.write_gate import WriteGate
 
 _GET_LIVE = select(KeyValue.value).where(
@@ -28,13 +38,20 @@ _GET_LIVE = select(KeyValue.value).where(
 
 
 class DatabaseStore(NamespacedStore):
-    def __init__(self, db: Database, gate: WriteGate, namespace: str = "default") -> None:
+    def __init__(
+        self,
+        db: Database,
+        gate: WriteGate,
+        namespace: str = "default",
+        batcher: WriteBatcher | None = None,
+    ) -> None:
         self.db = db
         self.gate = gate
         self.namespace = namespace
+        self.batcher = batcher
 
     def with_namespace(self, namespace: str) -> DatabaseStore:
-        return DatabaseStore(self.db, self.gate, f"{self.namespace}.{namespace}")
+        return DatabaseStore(self.db, self.gate, f"{self.namespace}.{namespace}", self.batcher)
 
     @staticmethod
     def _expiry(expires_in: int | timedelta | None) -> datetime | None:
@@ -49,25 +66,34 @@ class DatabaseStore(NamespacedStore):
             KeyValue.expires_at.is_(None) | (KeyValue.expires_at > now)
         )
 
-    def _set_sync(self, key: str, value: bytes, expires_at: datetime | None) -> None:
+    def _upsert(
+        self, key: str, value: bytes, expires_at: datetime | None, session: Session
+    ) -> None:
         insert = sqlite_insert if self.db.is_sqlite else pg_insert
         statement = insert(KeyValue).values(
             namespace=self.namespace, key=key, value=value, expires_at=expires_at
         )
-        with self.db.transaction() as session:
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["namespace", "key"],
-                    set_={"value": value, "expires_at": expires_at, "updated_at": utcnow()},
-                )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["namespace", "key"],
+                set_={"value": value, "expires_at": expires_at, "updated_at": utcnow()},
             )
+        )
+
+    def _set_sync(self, key: str, value: bytes, expires_at: datetime | None) -> None:
+        with self.db.transaction() as session:
+            self._upsert(key, value, expires_at, session)
 
     async def set(
         self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
     ) -> None:
         data = value.encode() if isinstance(value, str) else value
+        expires_at = self._expiry(expires_in)
+        if self.batcher is not None:  # an upsert: running twice (a batch retried) is harmless
+            await self.batcher.run(partial(self._upsert, key, data, expires_at))
+            return
         async with self.gate:
-            await anyio.to_thread.run_sync(self._set_sync, key, data, self._expiry(expires_in))
+            await anyio.to_thread.run_sync(self._set_sync, key, data, expires_at)
 
     def _get_sync(self, key: str, renew_for: int | timedelta | None) -> bytes | None:
         # Every request with a session cookie (a door phone's every scan) reads here: one

@@ -17,6 +17,7 @@ from events.database import Database
 from events.models import Community, KeyValue
 from tests.async_runner import run_async
 from tests.factories import Factories
+from web.store import DatabaseStore
 from web.write_batch import WriteBatcher
 from web.write_gate import WriteGate
 
@@ -209,3 +210,25 @@ def test_savepoints_are_used_while_units_fail_and_dropped_after_a_clean_batch(
     _run_batch_of(batcher, [put("d")])
     assert (batcher.batches, batcher.retried) == (5, 1)
     assert stored_keys(db) == {"a", "b", "c", "d"}
+
+
+def test_sessions_set_at_once_share_commits_through_the_store(db: Database) -> None:
+    """The session store writes through the batcher it is given (web/store.py): twenty
+    new visitors' sessions stored at once take fewer transactions than sessions, and each
+    is readable once ``set`` returned; a store without a batcher writes each alone."""
+    gate = WriteGate(serialise=db.is_sqlite)
+    batcher = WriteBatcher(db, gate, max_batch=8)
+    grouped = DatabaseStore(db, gate, "t", batcher).with_namespace("session")
+    alone = DatabaseStore(db, gate, "t").with_namespace("alone")
+
+    async def store_all() -> None:
+        async with anyio.create_task_group() as group:
+            for n in range(20):
+                group.start_soon(grouped.set, f"s{n}", f"data{n}", 3600)
+                group.start_soon(alone.set, f"a{n}", f"data{n}", 3600)
+
+    run_async(store_all)
+    for n in range(20):
+        assert run_async(grouped.get, f"s{n}") == f"data{n}".encode()
+        assert run_async(alone.get, f"a{n}") == f"data{n}".encode()
+    assert 3 <= batcher.batches < 20  # the 20 "alone" writes never went through it
