@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -60,6 +61,7 @@ from web.visitors import (
     recognised,
     remember,
 )
+from web.write_batch import WriteBatcher
 
 
 class ReportForm(PersonForm):
@@ -190,39 +192,58 @@ class ProposalsController(Controller):
             **call_context(session, community, proposal.call, person),
         )
 
-    @post("/{call:str}/{number:int}/support", opt=access(Access.PUBLIC), sync_to_thread=True)
-    def support(
+    @post("/{call:str}/{number:int}/support", opt=access(Access.PUBLIC))
+    async def support(
         self,
         request: Request,
         group: FromPath[str],
         call: FromPath[str],
         number: FromPath[int],
         data: URLEncodedBody[PersonForm],
-        db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        proposal = proposal_of(db_session, group, call, number)
-        values = msgspec.structs.asdict(data)
-        supports = SupportService(db_session)
-        try:
-            person = acting(request, db_session, proposal.call.community, data.ticket)
+        """A hot write when a call is announced (a room of ticket holders supporting at
+        once): the support goes through the group commit (web/write_batch.py) rather than
+        a write session of its own; the page is rendered afterwards, outside the write."""
+        locale, client = current_locale.get(), client_of(request)  # the unit runs elsewhere
+
+        def unit(session: Session) -> str:
+            proposal = proposal_of(session, group, call, number)
+            person = acting(request, session, proposal.call.community, data.ticket)
             if person is None and not (data.email or data.website):
-                return self._ask_who(request, db_session, proposal, "support")
+                return "ask"
             if person is None:
-                supports.ask_by_mail(
+                SupportService(session).ask_by_mail(
                     proposal,
                     proposal.call.community,
                     data.email,
-                    locale=current_locale.get(),
-                    client=client_of(request),
+                    locale=locale,
+                    client=client,
                     trap=data.website,
                 )
-                return sent(request, proposal.call, "support")
-            supports.support(proposal, person, client=client_of(request))
-        except (ValidationFailed, Conflict, RateLimited) as error:
-            return self._refused(request, db_session, proposal, "support", values, error)
-        return self._after_support(
-            request, db_session, proposal, _("Your support is counted."), data.back
-        )
+                return "sent"
+            SupportService(session).support(proposal, person, client=client)
+            return "supported"
+
+        batcher: WriteBatcher = request.app.state.write_batcher
+        try:
+            done, refused = await batcher.run(unit), None
+        except (ValidationFailed, Conflict, RateLimited) as error:  # nothing of it was kept
+            done, refused = "", error
+
+        def answer() -> Response[Any]:
+            with request.app.state.db.session() as session:
+                proposal = proposal_of(session, group, call, number)
+                if refused is not None:
+                    values = msgspec.structs.asdict(data)
+                    return self._refused(request, session, proposal, "support", values, refused)
+                if done == "ask":
+                    return self._ask_who(request, session, proposal, "support")
+                if done == "sent":
+                    return sent(request, proposal.call, "support")
+                notice = _("Your support is counted.")
+                return self._after_support(request, session, proposal, notice, data.back)
+
+        return await anyio.to_thread.run_sync(answer)
 
     @post("/{call:str}/{number:int}/unsupport", opt=access(Access.PUBLIC), sync_to_thread=True)
     def unsupport(
