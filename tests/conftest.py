@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,10 +137,36 @@ def database_url(tmp_path: Path, _postgres_schema: Database | None) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of an SQLite database, through its backup API (which reads the
+    WAL file too, where a plain file copy could miss the last commits)."""
+    with sqlite3.connect(source) as original, sqlite3.connect(target) as copy:
+        original.backup(copy)
+    original.close()
+    copy.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file holding the empty schema, built once per test process: copying it
+    takes ~5 ms where building the ~60 tables took ~85 ms, for each of ~2,000 tests."""
+    path = tmp_path_factory.mktemp("schema") / "schema.db"
+    database = Database.from_url(f"sqlite:///{path}")
+    Base.metadata.create_all(database.engine)
+    database.dispose()
+    return path
+
+
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
+def db(request: pytest.FixtureRequest, database_url: str) -> Iterator[Database]:
+    copied = False
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        if not path.exists():  # else another fixture opened it first: build it in place
+            copy_sqlite(request.getfixturevalue("sqlite_schema"), path)
+            copied = True
     database = Database.from_url(database_url)
-    if database.is_sqlite:
+    if database.is_sqlite and not copied:
         Base.metadata.create_all(database.engine)
     yield database
     database.dispose()

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import copy_sqlite
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -91,14 +92,6 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return template
 
 
-def _copy_sqlite(source: Path, target: Path) -> None:
-    """A consistent copy through SQLite's backup API (it reads the WAL file too)."""
-    with sqlite3.connect(source) as original, sqlite3.connect(target) as copy:
-        original.backup(copy)
-    original.close()
-    copy.close()
-
-
 @pytest.fixture
 def live_server(
     request: pytest.FixtureRequest, tmp_path: Path, database_url: str
@@ -116,7 +109,7 @@ def live_server(
     if database_url.startswith("sqlite"):
         path = Path(database_url.removeprefix("sqlite:///"))
         assert not path.exists(), "the test's database must start empty"
-        _copy_sqlite(request.getfixturevalue("migrated_sqlite"), path)
+        copy_sqlite(request.getfixturevalue("migrated_sqlite"), path)
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
         [*RENCONTRES, "serve", "--port", str(port), "--workers", "1"],
