@@ -9,6 +9,7 @@ support box in place.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import anyio.to_thread
 import msgspec
@@ -19,6 +20,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
+from events.database import Database
 from events.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from events.models import (
     Community,
@@ -29,6 +31,7 @@ from events.models import (
 )
 from events.services import follows, identity
 from events.services.co_proposers import CoProposerService
+from events.services.identity import Person
 from events.services.moderation import REASONS
 from events.services.proposal_calls import call_path
 from events.services.proposal_records import (
@@ -73,6 +76,13 @@ class JoinForm(PersonForm):
     name: str = ""
     message: str = ""
     named: str = ""
+
+
+def _back_after_support(back: str, proposal_page: str, call_page: str) -> str:
+    """Back to the call page (with its filters) when the support was given from its list,
+    else to the proposal's page."""
+    target = safe_next(back, proposal_page)
+    return target if target.startswith(call_page) else proposal_page
 
 
 def _became_link(event: Event, item: ProgrammeItem | None) -> dict[str, str]:
@@ -202,13 +212,22 @@ class ProposalsController(Controller):
         data: URLEncodedBody[PersonForm],
     ) -> Response[Any]:
         """A hot write when a call is announced (a room of ticket holders supporting at
-        once): the support goes through the group commit (web/write_batch.py) rather than
-        a write session of its own; the page is rendered afterwards, outside the write."""
+        once). Finding the proposal and the person is read first, outside the write; the
+        support itself (its rules checked again on the row) goes through the group commit
+        (web/write_batch.py); the page is rendered after, outside the write too."""
+        db: Database = request.app.state.db
         locale, client = current_locale.get(), client_of(request)  # the unit runs elsewhere
 
+        def find() -> tuple[UUID, Person | None, str, str]:
+            with db.session() as session:
+                proposal = proposal_of(session, group, call, number)
+                person = acting(request, session, proposal.call.community, data.ticket)
+                return proposal.id, person, proposal_path(proposal), call_path(proposal.call)
+
         def unit(session: Session) -> str:
-            proposal = proposal_of(session, group, call, number)
-            person = acting(request, session, proposal.call.community, data.ticket)
+            proposal = session.get(Proposal, proposal_id)
+            if proposal is None:  # deleted since it was read
+                raise NotFound()
             if person is None and not (data.email or data.website):
                 return "ask"
             if person is None:
@@ -224,14 +243,19 @@ class ProposalsController(Controller):
             SupportService(session).support(proposal, person, client=client)
             return "supported"
 
-        batcher: WriteBatcher = request.app.state.write_batcher
         try:
+            proposal_id, person, path, list_path = await anyio.to_thread.run_sync(find)
+            batcher: WriteBatcher = request.app.state.write_batcher
             done, refused = await batcher.run(unit), None
         except (ValidationFailed, Conflict, RateLimited) as error:  # nothing of it was kept
             done, refused = "", error
+        notice = _("Your support is counted.")
+        if done == "supported" and not wants_fragment(request):
+            flash(request, notice)
+            return Redirect(_back_after_support(data.back, path, list_path), status_code=303)
 
         def answer() -> Response[Any]:
-            with request.app.state.db.session() as session:
+            with db.session() as session:
                 proposal = proposal_of(session, group, call, number)
                 if refused is not None:
                     values = msgspec.structs.asdict(data)
@@ -240,7 +264,6 @@ class ProposalsController(Controller):
                     return self._ask_who(request, session, proposal, "support")
                 if done == "sent":
                     return sent(request, proposal.call, "support")
-                notice = _("Your support is counted.")
                 return self._after_support(request, session, proposal, notice, data.back)
 
         return await anyio.to_thread.run_sync(answer)
@@ -273,10 +296,7 @@ class ProposalsController(Controller):
         if wants_fragment(request):
             return self._support_box(request, session, proposal, notice=notice)
         flash(request, notice)
-        # Back to the call page (with its filters) when the support was given from its list.
-        target = safe_next(back, proposal_path(proposal))
-        if not target.startswith(call_path(proposal.call)):
-            target = proposal_path(proposal)
+        target = _back_after_support(back, proposal_path(proposal), call_path(proposal.call))
         return Redirect(target, status_code=303)
 
     def _ask_who(
