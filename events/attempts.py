@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import case, delete
+from sqlalchemy import bindparam, case, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from events.clock import utcnow
 from events.models import AttemptCounter
@@ -44,26 +46,34 @@ class Attempts:
         return max(limit - self.count, 0)
 
 
-def count_attempt(
-    session: Session, key: str, *, window: timedelta, now: datetime | None = None
-) -> Attempts:
-    """Count one attempt under ``key`` in the session's (write) transaction; returns the
-    count so far in the current window, this attempt included."""
-    now = now or utcnow()
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    new = insert(_TABLE).values(key=key, hits=1, window_ends_at=now + window)
-    ended = _TABLE.c.window_ends_at <= now
-    statement = new.on_conflict_do_update(
+@cache
+def _counting(dialect: str) -> ReturningInsert[int, datetime]:
+    """The counting statement, built once per dialect with its values as bound parameters
+    (building and caching it anew for every attempt was most of an attempt's cost)."""
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    new = insert(_TABLE).values(key=bindparam("key"), hits=1, window_ends_at=bindparam("ends_at"))
+    ended = _TABLE.c.window_ends_at <= bindparam("now", type_=_TABLE.c.window_ends_at.type)
+    return new.on_conflict_do_update(
         index_elements=[_TABLE.c.key],
         set_={
             "hits": case((ended, 1), else_=_TABLE.c.hits + 1),
             "window_ends_at": case(
                 (ended, new.excluded.window_ends_at), else_=_TABLE.c.window_ends_at
             ),
-            "updated_at": now,
+            "updated_at": bindparam("changed_at", type_=_TABLE.c.updated_at.type),
         },
     ).returning(_TABLE.c.hits, _TABLE.c.window_ends_at)
-    hits, ends = session.execute(statement).one()
+
+
+def count_attempt(
+    session: Session, key: str, *, window: timedelta, now: datetime | None = None
+) -> Attempts:
+    """Count one attempt under ``key`` in the session's (write) transaction; returns the
+    count so far in the current window, this attempt included."""
+    now = now or utcnow()
+    statement = _counting(session.get_bind().dialect.name)
+    values = {"key": key, "ends_at": now + window, "now": now, "changed_at": now}
+    hits, ends = session.execute(statement, values).one()
     return Attempts(count=int(hits), window_ends_at=ends)
 
 
