@@ -49,7 +49,7 @@ class Attempts:
 @cache
 def _counting(dialect: str) -> ReturningInsert[int, datetime]:
     """The counting statement, built once per dialect with its values as bound parameters
-    (building and caching it anew for every attempt was most of an attempt's cost)."""
+    (building it and its cache key anew for every attempt was most of an attempt's cost)."""
     insert = sqlite_insert if dialect == "sqlite" else pg_insert
     new = insert(_TABLE).values(key=bindparam("key"), hits=1, window_ends_at=bindparam("ends_at"))
     ended = _TABLE.c.window_ends_at <= bindparam("now", type_=_TABLE.c.window_ends_at.type)
