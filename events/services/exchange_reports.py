@@ -22,8 +22,8 @@
   ``UPDATE`` run while the sender's row is locked, so reports racing each other are
   counted in turn and the sender is suspended once. (A count in a conditional ``UPDATE``
   alone is not enough here: on PostgreSQL, three reports at once each count only their
-  own row, none of the others being committed yet, and nobody crosses the threshold.)
-  Whether someone is suspended
+  own row, none of the others being committed yet, and nobody crosses the threshold:
+  tests/domain/test_exchange_message_reports.py shows it.) Whether someone is suspended
   is read through :func:`is_suspended` and :func:`not_suspended` only.
 - The organisers see the **reported people**: their pseudonym, how many people reported
   their messages and whether they are suspended, never a message nor who reported
@@ -163,6 +163,16 @@ def moderate(session: Session, board: ExchangeBoard, listing_id: UUID | str, *, 
 
 
 # -- messages -----------------------------------------------------------------------------
+def lock_sender(session: Session, sender_id: UUID) -> None:
+    """Lock the sender's row until the end of the transaction (``FOR NO KEY UPDATE``:
+    requests to them, which only reference the row, go on); SQLite has one writer."""
+    session.execute(
+        select(ExchangeParticipant.id)
+        .where(ExchangeParticipant.id == sender_id)
+        .with_for_update(key_share=True)
+    )
+
+
 def record_message_report(
     session: Session,
     board_id: UUID,
@@ -175,11 +185,7 @@ def record_message_report(
     sender when it makes :data:`REPORTS_TO_HIDE`; True when this report suspended them.
     The sender's row is locked first: a report racing this one waits for it to commit,
     then counts it (PostgreSQL; SQLite has one writer)."""
-    session.execute(
-        select(ExchangeParticipant.id)
-        .where(ExchangeParticipant.id == sender_id)
-        .with_for_update(key_share=True)
-    )
+    lock_sender(session, sender_id)
     session.execute(
         insert_for(session)(ExchangeMessageReport)
         .values(
