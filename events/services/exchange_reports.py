@@ -3,8 +3,8 @@
 - Someone seated at a board reports a listing they can see (:func:`report_listing`): one
   report per person and listing (reporting again changes nothing), never one's own. The
   reporter stops seeing it at once. Once :data:`REPORTS_TO_HIDE` different people reported
-  it, it is **hidden** from everyone (a conditional ``UPDATE``: reports racing count once
-  each, the listing is hidden once).
+  it, it is **hidden** from everyone (a conditional ``UPDATE`` run while the listing's row
+  is locked, see below: reports racing count once each, the listing is hidden once).
 - The organisers see the reported listings with their number of reports, never who
   reported them (:func:`reported_listings`); they put a listing back (its reports are
   forgotten) or hide it themselves (:func:`moderate`). A listing is already visible to
@@ -38,7 +38,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from events.errors import Conflict, NotFound
 from events.models import (
@@ -79,6 +79,13 @@ def refuse_if_suspended(participant: ExchangeParticipant) -> None:
         raise Conflict("suspended")
 
 
+def lock_row(session: Session, key_column: InstrumentedAttribute[UUID], key: UUID) -> None:
+    """Lock the reported row (a listing, a sender) until the end of the transaction, so
+    that reports of it count in turn (``FOR NO KEY UPDATE``: rows that only reference it,
+    such as requests, go on); SQLite has one writer."""
+    session.execute(select(key_column).where(key_column == key).with_for_update(key_share=True))
+
+
 def report_listing(session: Session, seat: Seat, listing_id: UUID | str, now: datetime) -> bool:
     """``seat`` reports the listing ``listing_id`` (see the module docstring); True when
     the listing is hidden now. ``NotFound`` for a listing they cannot see,
@@ -91,6 +98,7 @@ def report_listing(session: Session, seat: Seat, listing_id: UUID | str, now: da
     listing = ListingService(session).one_visible(seat.board, listing_id, now, viewer=seat)
     if listing.participant_id == me.id:
         raise Conflict("own_listing")
+    lock_row(session, ExchangeListing.id, listing.id)
     session.execute(
         insert_for(session)(ExchangeReport)
         .values(board_id=seat.board.id, listing_id=listing.id, reporter_id=me.id)
@@ -163,16 +171,6 @@ def moderate(session: Session, board: ExchangeBoard, listing_id: UUID | str, *, 
 
 
 # -- messages -----------------------------------------------------------------------------
-def lock_sender(session: Session, sender_id: UUID) -> None:
-    """Lock the sender's row until the end of the transaction (``FOR NO KEY UPDATE``:
-    requests to them, which only reference the row, go on); SQLite has one writer."""
-    session.execute(
-        select(ExchangeParticipant.id)
-        .where(ExchangeParticipant.id == sender_id)
-        .with_for_update(key_share=True)
-    )
-
-
 def record_message_report(
     session: Session,
     board_id: UUID,
@@ -185,7 +183,7 @@ def record_message_report(
     sender when it makes :data:`REPORTS_TO_HIDE`; True when this report suspended them.
     The sender's row is locked first: a report racing this one waits for it to commit,
     then counts it (PostgreSQL; SQLite has one writer)."""
-    lock_sender(session, sender_id)
+    lock_row(session, ExchangeParticipant.id, sender_id)
     session.execute(
         insert_for(session)(ExchangeMessageReport)
         .values(

@@ -6,15 +6,12 @@ counts and restore; erasure and anonymisation take the reports with them."""
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 from uuid import UUID
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.event import listen as event_listen
-from sqlalchemy.event import remove as event_remove
 from sqlalchemy.orm import Session
 
 from events.database import Database
@@ -49,6 +46,7 @@ from tests.domain.test_exchange import (
     post,
     seated,
 )
+from tests.domain.test_exchange_reports import updates_held
 from tests.domain.test_registration_concurrency import deferred, race
 from tests.factories import Factories
 
@@ -303,20 +301,10 @@ def test_negative_control_without_the_lock_postgresql_misses_the_threshold(
     if db.is_sqlite:
         pytest.skip("SQLite runs one writer at a time: the reports cannot overlap")
     event, _spammer, people, contacts, _own = scene(db, make)
-    monkeypatch.setattr(exchange_reports, "lock_sender", lambda _session, _sender: None)
-    everyone_wrote = threading.Barrier(len(people), timeout=20)
-    held: list[str] = []
-
-    def hold_the_update(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.startswith("UPDATE exchange_participant SET suspended"):
-            held.append(statement)
-            everyone_wrote.wait()
-
-    event_listen(db.engine, "before_cursor_execute", hold_the_update)
-    try:
+    monkeypatch.setattr(exchange_reports, "lock_row", lambda *_args: None)
+    prefix = "UPDATE exchange_participant SET suspended"
+    with updates_held(db, prefix, len(people)) as held:
         results = _racing_reports(db, people, contacts, event, db.transaction)
-    finally:
-        event_remove(db.engine, "before_cursor_execute", hold_the_update)
     assert [r for r in results if isinstance(r, BaseException)] == []
     assert len(held) == len(people)  # each UPDATE waited for the three reports
     print(f"without the lock: {_suspended(db)}, {results.count(True)} crossings")
