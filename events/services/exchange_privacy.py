@@ -120,6 +120,17 @@ def export_exchange(session: Session, registration: Registration) -> dict[str, A
             "meet_note": participant.meet_note,
         },
         "requests_sent": participant.requests_sent,
+        # Suspended by moderation (never who reported them, nor how many).
+        "suspended": participant.suspended,
+        # Messages they reported: the reason and when (the message is in "requests").
+        "messages_reported": [
+            {"reason": report.reason, "at": _moment(report.created_at)}
+            for report in session.scalars(
+                select(ExchangeMessageReport)
+                .where(ExchangeMessageReport.reporter_id == participant.id)
+                .order_by(ExchangeMessageReport.created_at)
+            )
+        ],
         "listings": [
             {
                 "category": listing.category,

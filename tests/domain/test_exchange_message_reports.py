@@ -28,6 +28,7 @@ from events.models import (
 )
 from events.services import exchange_reports
 from events.services.exchange_access import seat_of
+from events.services.exchange_privacy import export_exchange
 from events.services.exchange_reports import (
     REPORTS_TO_HIDE,
     moderate_person,
@@ -102,6 +103,24 @@ def test_reporting_a_message_blocks_its_sender_for_the_reporter(
     assert "Seeking any room" not in board_of(db, ada, before(event))  # blocked
     assert "Seeking any room" in board_of(db, bob, before(event))  # not suspended yet
     assert queue(db) == [("Spammy", 1, False)]
+
+
+def test_my_data_says_what_i_reported_and_whether_i_am_suspended(
+    db: Database, make: Factories
+) -> None:
+    event, spammer, people, contacts, _own = scene(db, make)
+    for who, contact in zip(people, contacts, strict=True):
+        report(db, who, contact, event, reason="offensive")
+    with db.session() as session:
+        reporter = session.get(Registration, people[0].id)
+        sender = session.get(Registration, spammer.id)
+        assert reporter is not None and sender is not None
+        mine = export_exchange(session, reporter)
+        theirs = export_exchange(session, sender)
+    assert mine is not None and theirs is not None
+    assert [r["reason"] for r in mine["messages_reported"]] == ["offensive"]
+    assert mine["suspended"] is False
+    assert theirs["suspended"] is True and theirs["messages_reported"] == []
 
 
 def test_reporting_twice_counts_once(db: Database, make: Factories) -> None:
