@@ -106,20 +106,27 @@ def test_one_cannot_report_ones_own_listing(
 @contextmanager
 def updates_held(db: Database, prefix: str, parties: int) -> Iterator[list[str]]:
     """Hold every statement starting with ``prefix`` until ``parties`` of them are
-    waiting: the transactions then run it at the same moment, none committed yet."""
-    everyone = threading.Barrier(parties, timeout=20)
+    waiting, and each, once run, until all have run: the transactions then run it with
+    none of them committed, whatever the order the threads are scheduled in."""
+    before_it, after_it = (threading.Barrier(parties, timeout=20) for _ in range(2))
     held: list[str] = []
 
     def hold(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         if statement.startswith(prefix):
             held.append(statement)
-            everyone.wait()
+            before_it.wait()
+
+    def release(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith(prefix):
+            after_it.wait()
 
     listen(db.engine, "before_cursor_execute", hold)
+    listen(db.engine, "after_cursor_execute", release)
     try:
         yield held
     finally:
         remove(db.engine, "before_cursor_execute", hold)
+        remove(db.engine, "after_cursor_execute", release)
 
 
 def _race_reports(db: Database, event: Event, room: UUID) -> list[object]:
