@@ -1,19 +1,24 @@
 """Demo data for offers & needs: the flat-share evening ("Soirée colocation") with a dozen
 offers and needs, posted through the same operations as the pages
 (events/services/exchange_*.py), so the board, the match reasons and the counts are real.
+One person wrote the same pushy message to two room offers, whose authors reported it: the
+organisers' queue shows them under "Reported people" (2 reports, not suspended).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy.orm import Session
 
 from events.models import Community, Event, Registration
 from events.services.exchange_access import seat_of
 from events.services.exchange_boards import BoardService
+from events.services.exchange_contacts import request_contact
 from events.services.exchange_listings import ListingInput, ListingService
+from events.services.exchange_reports import report_message
 from events.services.exchange_sharing import SharingInput, choose_what_to_share
 
 #: (pseudonym, side, text, fields): rooms offered and sought around Paris, and some help.
@@ -55,6 +60,9 @@ LISTINGS: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
      {"f_what": ["Meubles"]}),
 )  # fmt: skip
 
+#: Who wrote a message their recipients reported, to whom, and what.
+PUSHY = ("Léo", ("Amina", "Elsa"), "Réponds vite, je paie en liquide, pas de questions.")
+
 
 def seed_offers(
     session: Session, community: Community, event: Event, people: list[Registration], now: datetime
@@ -63,11 +71,22 @@ def seed_offers(
     listing for each of ``people`` (as many as :data:`LISTINGS`). Returns the number."""
     BoardService(session).switch_on(community, event=event, preset_id="flat_share", locale="fr")
     listings = ListingService(session)
+    posted: dict[str, tuple[Registration, UUID]] = {}
     for registration, (name, category, side, text, fields) in zip(people, LISTINGS, strict=False):
         seat = seat_of(session, registration, now)
         choose_what_to_share(
             session, seat, SharingInput(display_name=name, meet_note="Badge vert"), now
         )
         listing = ListingInput(category, side, text, fields)
-        listings.post(seat_of(session, registration, now), listing, now)
+        posted[name] = (
+            registration,
+            listings.post(seat_of(session, registration, now), listing, now).id,
+        )
+    sender, recipients, message = PUSHY
+    if sender in posted and all(name in posted for name in recipients):
+        for name in recipients:
+            author, listing_id = posted[name]
+            asked = seat_of(session, posted[sender][0], now)
+            contact = request_contact(session, asked, listing_id, message, now)
+            report_message(session, seat_of(session, author, now), contact.id, "spam", now)
     return min(len(people), len(LISTINGS))

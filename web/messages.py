@@ -191,6 +191,10 @@ def error_message(code: str, **params: object) -> str:
         "already_asked": _("You already wrote to this person about a listing."),
         "request_cap": _("You have sent as many requests as one person may for this event (15)."),
         "contact_answered": _("This request was already answered or withdrawn."),
+        "suspended": _(
+            "You can no longer write to anyone on this board: several people reported your "
+            "messages. The organisers can lift this."
+        ),
         # -- the open-space board --
         "board_off": _("The open-space board is closed."),
         "posting_not_open": _("Posting topics has not opened yet. Come back a little later."),

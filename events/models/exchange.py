@@ -11,6 +11,9 @@
   declines: the double opt-in (events/services/exchange_contacts.py).
 - ``ExchangeBlock``: someone a participant never wants to hear from again.
 - ``ExchangeReport``: someone reported a listing (one report per person and listing).
+- ``ExchangeMessageReport``: the recipient of a relayed message reported its sender (one
+  report per person and sender); enough of them suspend the sender on the board
+  (events/services/exchange_reports.py).
 
 Every row goes with the registration its participant came from (``ON DELETE CASCADE``
 from the participant), and is deleted when that registration is erased or anonymised
@@ -128,6 +131,12 @@ class ExchangeParticipant(Base):
     seen_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     #: When their current visit began.
     visited_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    #: Suspended by moderation (their messages reported by enough people, or the
+    #: organisers): their listings are hidden from the others and they cannot write to
+    #: anyone. Read it through events/services/exchange_reports.py, never directly.
+    suspended: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
 
 
 class ExchangeListing(Base):
@@ -213,3 +222,29 @@ class ExchangeReport(Base):
     reporter_id: Mapped[UUID] = mapped_column(
         ForeignKey("exchange_participant.id", ondelete="CASCADE"), index=True
     )
+
+
+class ExchangeMessageReport(Base):
+    """The recipient (``reporter_id``) of a relayed message reported its sender: one
+    report per person and sender, whatever the number of messages."""
+
+    __tablename__ = "exchange_message_report"
+    __table_args__ = (
+        UniqueConstraint("sender_id", "reporter_id", name="uq_exchange_message_report"),
+    )
+
+    board_id: Mapped[UUID] = mapped_column(
+        ForeignKey("exchange_board.id", ondelete="CASCADE"), index=True
+    )
+    #: The message reported (it goes when either side is erased; the report stays).
+    contact_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("exchange_contact.id", ondelete="SET NULL"), default=None
+    )
+    sender_id: Mapped[UUID] = mapped_column(
+        ForeignKey("exchange_participant.id", ondelete="CASCADE")
+    )
+    reporter_id: Mapped[UUID] = mapped_column(
+        ForeignKey("exchange_participant.id", ondelete="CASCADE"), index=True
+    )
+    #: One of events/services/moderation.py's ``REASONS``.
+    reason: Mapped[str] = mapped_column(String(20), default="")

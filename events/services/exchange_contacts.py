@@ -22,7 +22,8 @@ The state machine of an ``ExchangeContact`` (events/models/exchange.py):
 - **Limits**: :data:`REQUESTS_PER_PERSON` requests per person and board, counted by a
   conditional increment (exact under any number of simultaneous requests); one live
   request or match per pair of people, whoever asked (a unique index holds it); no second
-  request to someone who said no.
+  request to someone who said no; none from someone suspended because the people they
+  wrote to reported them (events/services/exchange_reports.py).
 - **Blocking** (:func:`block`): the blocked person cannot see the blocker's listings or
   write to them (and the other way round); live requests and matches between them end.
 """
@@ -51,6 +52,7 @@ from events.services.exchange_access import Seat, enter, insert_for
 from events.services.exchange_categories import all_categories
 from events.services.exchange_listings import ListingService
 from events.services.exchange_notifications import notify_author
+from events.services.exchange_reports import refuse_if_suspended
 from events.validation import clean_text
 
 REQUESTS_PER_PERSON = 15
@@ -97,11 +99,13 @@ def request_contact(
     module docstring. Refusals: ``NotFound`` (a listing they cannot see),
     ``ValidationFailed {"message": ...}``, ``Conflict`` ``own_listing``,
     ``already_in_contact`` (a request or a match between them is live),
-    ``already_asked`` (they said no before), ``request_cap``. A refused request changes
+    ``already_asked`` (they said no before), ``request_cap``, ``suspended`` (reported by
+    too many people, events/services/exchange_reports.py). A refused request changes
     nothing (the caller rolls back)."""
     cleaned = clean_text("message", message, max_length=MESSAGE_MAX_LENGTH, multiline=True)
     seat = enter(session, seat, now, visit=False)
     requester = seat.require_participant()
+    refuse_if_suspended(requester)
     listing = ListingService(session).one_visible(seat.board, listing_id, now, viewer=seat)
     author_id = listing.participant_id
     if author_id == requester.id:
@@ -179,14 +183,21 @@ def _move(
     return moved is not None
 
 
+def received(session: Session, seat: Seat, contact_id: UUID | str) -> ExchangeContact:
+    """A request ``seat`` received, as they see it (``NotFound`` for one they sent, one
+    of others, or one withdrawn: for its recipient, as if never sent)."""
+    contact = _contact_of(session, seat, contact_id)
+    if contact.author_id != seat.participant_id or contact.state == S.WITHDRAWN.value:
+        raise NotFound()
+    return contact
+
+
 def answer(
     session: Session, seat: Seat, contact_id: UUID | str, *, accept: bool, now: datetime
 ) -> ExchangeContact:
     """The author of the listing says yes or no to a pending request;
     ``Conflict("contact_answered")`` when it is no longer pending."""
-    contact = _contact_of(session, seat, contact_id)
-    if contact.author_id != seat.participant_id:
-        raise NotFound()
+    contact = received(session, seat, contact_id)
     target = S.ACCEPTED if accept else S.DECLINED
     if not _move(session, contact, S.PENDING, target, now):
         raise Conflict("contact_answered")

@@ -10,7 +10,7 @@ and everyone when the board is public, never the author's own in the list (they 
 "my listings"); not once it expired or while paused; not while its author's registration
 no longer gives a seat (cancelled, declined); never between two people when one blocked
 the other, in either direction; never once moderation hid it, nor to someone who reported
-it (events/services/exchange_reports.py). Nothing else reads the
+it, nor while its author is suspended (events/services/exchange_reports.py). Nothing else reads the
 listing table for a page.
 """
 
@@ -43,6 +43,7 @@ from events.services.exchange_categories import (
     open_categories,
 )
 from events.services.exchange_matching import Filters, ListingView, Scored, rank
+from events.services.exchange_reports import not_suspended
 from events.validation import FieldErrors, clean_text
 
 TEXT_MAX_LENGTH = 500
@@ -145,6 +146,7 @@ def _shown_to(viewer: Seat | None, now: datetime) -> list[ColumnElement[bool]]:
         ExchangeListing.paused.is_(False),
         ExchangeListing.hidden.is_(False),
         seated_clause(),
+        not_suspended(),
     ]
     if viewer is not None and viewer.participant is not None:
         me = viewer.participant.id

@@ -4,7 +4,8 @@
   end (events/lifecycle.py): they leave every page then, and :func:`expire_listings` (a
   periodic job) deletes them.
 - **Everything of a person on a board** (pseudonym, what they share, listings, requests
-  sent and received with their messages, blocks) hangs on the registration they came
+  sent and received with their messages, blocks, reports of messages they made or that
+  were made against them) hangs on the registration they came
   through, and goes with it: :func:`forget_registrations` runs when a registrant erases
   their data and when the event's registrations are anonymised
   (events/services/privacy.py, events/services/registrations.py). A request goes when
@@ -25,6 +26,7 @@ from events.models import (
     ExchangeBlock,
     ExchangeContact,
     ExchangeListing,
+    ExchangeMessageReport,
     ExchangeParticipant,
     Registration,
 )
@@ -32,7 +34,8 @@ from events.models import (
 
 def forget_registrations(session: Session, registration_ids: list[UUID]) -> int:
     """Delete the participants that came through these registrations, and with them
-    (``ON DELETE CASCADE``) their listings, requests both ways and blocks; returns how
+    (``ON DELETE CASCADE``) their listings, requests both ways, blocks and message reports
+    both ways; returns how
     many participants."""
     if not registration_ids:
         return 0
@@ -52,6 +55,14 @@ def forget_registrations(session: Session, registration_ids: list[UUID]) -> int:
             or_(
                 ExchangeContact.requester_id.in_(participants),
                 ExchangeContact.author_id.in_(participants),
+            )
+        )
+    )
+    session.execute(
+        delete(ExchangeMessageReport).where(
+            or_(
+                ExchangeMessageReport.sender_id.in_(participants),
+                ExchangeMessageReport.reporter_id.in_(participants),
             )
         )
     )
@@ -109,6 +120,17 @@ def export_exchange(session: Session, registration: Registration) -> dict[str, A
             "meet_note": participant.meet_note,
         },
         "requests_sent": participant.requests_sent,
+        # Suspended by moderation (never who reported them, nor how many).
+        "suspended": participant.suspended,
+        # Messages they reported: the reason and when (the message is in "requests").
+        "messages_reported": [
+            {"reason": report.reason, "at": _moment(report.created_at)}
+            for report in session.scalars(
+                select(ExchangeMessageReport)
+                .where(ExchangeMessageReport.reporter_id == participant.id)
+                .order_by(ExchangeMessageReport.created_at)
+            )
+        ],
         "listings": [
             {
                 "category": listing.category,

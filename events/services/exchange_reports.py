@@ -1,16 +1,34 @@
-"""Reporting a listing, and the organisers' moderation queue.
+"""Reporting a listing or a relayed message, and the organisers' moderation queue.
 
 - Someone seated at a board reports a listing they can see (:func:`report_listing`): one
   report per person and listing (reporting again changes nothing), never one's own. The
   reporter stops seeing it at once. Once :data:`REPORTS_TO_HIDE` different people reported
-  it, it is **hidden** from everyone (a conditional ``UPDATE``: reports racing count once
-  each, the listing is hidden once).
+  it, it is **hidden** from everyone (a conditional ``UPDATE`` run while the listing's row
+  is locked, see below: reports racing count once each, the listing is hidden once).
 - The organisers see the reported listings with their number of reports, never who
   reported them (:func:`reported_listings`); they put a listing back (its reports are
   forgotten) or hide it themselves (:func:`moderate`). A listing is already visible to
   every attendee, so showing it to the organisers discloses nothing private; messages are
   never shown to them (a person who does not want to hear from someone blocks them,
   events/services/exchange_contacts.py).
+- **A message** has one recipient, who may report it (:func:`report_message`, with a
+  reason among events/services/moderation.py's ``REASONS``): they block its sender at once
+  (``block``, events/services/exchange_contacts.py), and one report is recorded against
+  the **sender**, one per person and sender (reporting again changes nothing). Nobody else
+  can report it: not the sender, not a third person (``NotFound``). Once
+  :data:`REPORTS_TO_HIDE` different people reported someone's messages, that person is
+  **suspended** on the board: their listings are hidden from everyone else and they can no
+  longer write to anyone (``Conflict("suspended")``). The threshold is one conditional
+  ``UPDATE`` run while the sender's row is locked, so reports racing each other are
+  counted in turn and the sender is suspended once. (A count in a conditional ``UPDATE``
+  alone is not enough here: on PostgreSQL, three reports at once each count only their
+  own row, none of the others being committed yet, and nobody crosses the threshold:
+  tests/domain/test_exchange_message_reports.py shows it.) Whether someone is suspended
+  is read through :func:`is_suspended` and :func:`not_suspended` only.
+- The organisers see the **reported people**: their pseudonym, how many people reported
+  their messages and whether they are suspended, never a message nor who reported
+  (:func:`reported_people`); they suspend someone, or restore them, which forgets the
+  reports against them (:func:`moderate_person`).
 """
 
 from __future__ import annotations
@@ -19,26 +37,68 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from events.errors import Conflict, NotFound
-from events.models import ExchangeBoard, ExchangeListing, ExchangeParticipant, ExchangeReport
+from events.models import (
+    ExchangeBoard,
+    ExchangeListing,
+    ExchangeMessageReport,
+    ExchangeParticipant,
+    ExchangeReport,
+)
 from events.services.exchange_access import Seat, enter, insert_for
-from events.services.exchange_listings import ListingService
+from events.services.moderation import clean_reason
 
 REPORTS_TO_HIDE = 3
+
+
+def _key(value: UUID | str) -> UUID:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise NotFound() from None
+
+
+# -- suspension: the one place that reads it ----------------------------------------------
+def is_suspended(participant: ExchangeParticipant) -> bool:
+    """Whether ``participant`` is suspended on their board (see the module docstring)."""
+    return bool(participant.suspended)
+
+
+def not_suspended() -> ColumnElement[bool]:
+    """SQL: the ``ExchangeParticipant`` of the query (a listing's author) is not
+    suspended; lists of listings filter with it."""
+    return ExchangeParticipant.suspended.is_(False)
+
+
+def refuse_if_suspended(participant: ExchangeParticipant) -> None:
+    """``Conflict("suspended")`` when ``participant`` may no longer write to anyone."""
+    if is_suspended(participant):
+        raise Conflict("suspended")
+
+
+def lock_row(session: Session, key_column: InstrumentedAttribute[UUID], key: UUID) -> None:
+    """Lock the reported row (a listing, a sender) until the end of the transaction, so
+    that reports of it count in turn (``FOR NO KEY UPDATE``: rows that only reference it,
+    such as requests, go on); SQLite has one writer."""
+    session.execute(select(key_column).where(key_column == key).with_for_update(key_share=True))
 
 
 def report_listing(session: Session, seat: Seat, listing_id: UUID | str, now: datetime) -> bool:
     """``seat`` reports the listing ``listing_id`` (see the module docstring); True when
     the listing is hidden now. ``NotFound`` for a listing they cannot see,
     ``Conflict("own_listing")`` for their own."""
+    # Imported here: listings and contacts read this module's suspension helpers.
+    from events.services.exchange_listings import ListingService
+
     seat = enter(session, seat, now, visit=False)
     me = seat.require_participant()
     listing = ListingService(session).one_visible(seat.board, listing_id, now, viewer=seat)
     if listing.participant_id == me.id:
         raise Conflict("own_listing")
+    lock_row(session, ExchangeListing.id, listing.id)
     session.execute(
         insert_for(session)(ExchangeReport)
         .values(board_id=seat.board.id, listing_id=listing.id, reporter_id=me.id)
@@ -101,14 +161,121 @@ def reported_listings(session: Session, board: ExchangeBoard) -> list[ReportedLi
 def moderate(session: Session, board: ExchangeBoard, listing_id: UUID | str, *, hide: bool) -> None:
     """The organisers hide a listing of ``board``, or put it back (forgetting its
     reports); ``NotFound`` for a listing of another board."""
-    try:
-        key = listing_id if isinstance(listing_id, UUID) else UUID(str(listing_id))
-    except ValueError:
-        raise NotFound() from None
-    listing = session.get(ExchangeListing, key)
+    listing = session.get(ExchangeListing, _key(listing_id))
     if listing is None or listing.board_id != board.id:
         raise NotFound()
     listing.hidden = hide
     if not hide:
         session.execute(delete(ExchangeReport).where(ExchangeReport.listing_id == listing.id))
+    session.flush()
+
+
+# -- messages -----------------------------------------------------------------------------
+def record_message_report(
+    session: Session,
+    board_id: UUID,
+    contact_id: UUID,
+    sender_id: UUID,
+    reporter_id: UUID,
+    reason: str,
+) -> bool:
+    """Count ``reporter_id``'s report against ``sender_id`` (once per pair) and suspend the
+    sender when it makes :data:`REPORTS_TO_HIDE`; True when this report suspended them.
+    The sender's row is locked first: a report racing this one waits for it to commit,
+    then counts it (PostgreSQL; SQLite has one writer)."""
+    lock_row(session, ExchangeParticipant.id, sender_id)
+    session.execute(
+        insert_for(session)(ExchangeMessageReport)
+        .values(
+            board_id=board_id,
+            contact_id=contact_id,
+            sender_id=sender_id,
+            reporter_id=reporter_id,
+            reason=reason,
+        )
+        .on_conflict_do_nothing(index_elements=["sender_id", "reporter_id"])
+    )
+    reporters = select(func.count()).where(ExchangeMessageReport.sender_id == sender_id)
+    suspended = session.execute(
+        update(ExchangeParticipant)
+        .where(
+            ExchangeParticipant.id == sender_id,
+            ExchangeParticipant.suspended.is_(False),
+            reporters.scalar_subquery() >= REPORTS_TO_HIDE,
+        )
+        .values(suspended=True)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(suspended.rowcount)  # type: ignore[attr-defined]
+
+
+def report_message(
+    session: Session, seat: Seat, contact_id: UUID | str, reason: str, now: datetime
+) -> bool:
+    """The recipient of the message of request ``contact_id`` reports it (see the module
+    docstring); True when its sender is suspended now. ``NotFound`` for a request
+    ``seat`` did not receive (or that was withdrawn), ``ValidationFailed {"reason": ...}``
+    for a reason not among ``REASONS``."""
+    # Imported here: contacts read this module's suspension helpers.
+    from events.services.exchange_contacts import block, received
+
+    cleaned = clean_reason(reason)
+    seat = enter(session, seat, now, visit=False)
+    me = seat.require_participant()
+    contact = received(session, seat, contact_id)
+    sender_id = contact.requester_id
+    suspended = record_message_report(session, seat.board.id, contact.id, sender_id, me.id, cleaned)
+    block(session, seat, sender_id, now)
+    return suspended
+
+
+@dataclass(frozen=True)
+class ReportedPerson:
+    id: UUID
+    display_name: str
+    #: How many different people reported their messages.
+    reporters: int
+    suspended: bool
+
+
+def reported_people(session: Session, board: ExchangeBoard) -> list[ReportedPerson]:
+    """The board's participants whose messages were reported, or who are suspended, most
+    reported first: never a message, never who reported."""
+    reports = (
+        select(ExchangeMessageReport.sender_id, func.count().label("reporters"))
+        .where(ExchangeMessageReport.board_id == board.id)
+        .group_by(ExchangeMessageReport.sender_id)
+        .subquery()
+    )
+    count = func.coalesce(reports.c.reporters, 0)
+    rows = session.execute(
+        select(
+            ExchangeParticipant.id,
+            ExchangeParticipant.display_name,
+            count,
+            ExchangeParticipant.suspended,
+        )
+        .outerjoin(reports, reports.c.sender_id == ExchangeParticipant.id)
+        .where(
+            ExchangeParticipant.board_id == board.id,
+            (reports.c.reporters > 0) | ExchangeParticipant.suspended.is_(True),
+        )
+        .order_by(count.desc(), ExchangeParticipant.created_at)
+    )
+    return [ReportedPerson(*row) for row in rows]
+
+
+def moderate_person(
+    session: Session, board: ExchangeBoard, participant_id: UUID | str, *, suspend: bool
+) -> None:
+    """The organisers suspend a participant of ``board``, or restore them (forgetting the
+    reports against them); ``NotFound`` for someone of another board."""
+    participant = session.get(ExchangeParticipant, _key(participant_id))
+    if participant is None or participant.board_id != board.id:
+        raise NotFound()
+    participant.suspended = suspend
+    if not suspend:
+        session.execute(
+            delete(ExchangeMessageReport).where(ExchangeMessageReport.sender_id == participant.id)
+        )
     session.flush()

@@ -7,10 +7,11 @@ from sqlalchemy import select
 from events.clock import utcnow
 from events.database import Database
 from events.demo import seed_demo, today_in_paris
-from events.models import Event, ExchangeListing, ExchangeParticipant, Registration
+from events.models import Event, ExchangeBoard, ExchangeListing, ExchangeParticipant, Registration
 from events.services.exchange_access import seat_of
 from events.services.exchange_listings import ListingService
 from events.services.exchange_matching import Filters
+from events.services.exchange_reports import reported_people
 
 
 def test_the_demo_flat_share_evening_has_a_dozen_offers_and_needs(db: Database) -> None:
@@ -34,3 +35,9 @@ def test_the_demo_flat_share_evening_has_a_dozen_offers_and_needs(db: Database) 
         found = ListingService(session).board(seat.board, now, viewer=seat, filters=Filters())
         assert found.found[0].listing.display_name == "Chloé"
         assert found.found[0].score >= 2
+        # Léo's pushy message was reported by the two people he sent it to.
+        board = session.get(ExchangeBoard, seat.board.id)
+        assert board is not None
+        assert [
+            (p.display_name, p.reporters, p.suspended) for p in reported_people(session, board)
+        ] == [("Léo", 2, False)]

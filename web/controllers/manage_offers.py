@@ -8,7 +8,10 @@ before a category is removed).
 
 Organisers see counts only (listings per category and side, people taking part,
 requests, matches): never a message, never who wrote to or matched with whom
-(events/services/exchange_boards.py). The page says so.
+(events/services/exchange_boards.py). The page says so. Their moderation queue shows the
+reported listings and the reported people (a pseudonym, how many people reported their
+messages, whether suspended: never the messages), with plain forms to hide, suspend or
+restore (events/services/exchange_reports.py).
 """
 
 from __future__ import annotations
@@ -33,7 +36,12 @@ from events.services.exchange_categories import (
     FieldInput,
     FieldKind,
 )
-from events.services.exchange_reports import moderate, reported_listings
+from events.services.exchange_reports import (
+    moderate,
+    moderate_person,
+    reported_listings,
+    reported_people,
+)
 from web.auth import Access, access
 from web.forms import Form, form_list
 from web.i18n import current_locale
@@ -52,6 +60,12 @@ class SwitchOnForm(Form):
 class ModerationForm(Form):
     listing: str = ""
     #: "hide" or "restore".
+    action: str = ""
+
+
+class PersonModerationForm(Form):
+    participant: str = ""
+    #: "suspend" or "restore".
     action: str = ""
 
 
@@ -157,6 +171,7 @@ class ManageOffersController(Controller):
             is_series=not isinstance(owner, Event),
             overview=overview,
             reported=reported_listings(session, board) if board is not None else [],
+            reported_people=reported_people(session, board) if board is not None else [],
             presets={preset.id: preset.name(locale) for preset in PRESETS.values()},
             max_days=MAX_EXPIRE_DAYS,
             values=values or {},
@@ -279,6 +294,35 @@ class ManageOffersController(Controller):
             flash(request, _("This listing no longer exists."), "error")
             return Redirect(page_url(community, board_owner), status_code=303)
         done = _("The listing is hidden.") if hide else _("The listing is back on the board.")
+        return self._done(request, community, board_owner, done)
+
+    @post("/people", opt=access(Access.ORGANISER), sync_to_thread=True)
+    def moderate_person(
+        self,
+        request: Request,
+        board_owner: NamedDependency[SkipValidation[Event | Series]],
+        data: URLEncodedBody[PersonModerationForm],
+        membership: NamedDependency[Membership],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        """Suspend someone whose messages were reported, or restore them (their reports
+        are forgotten): events/services/exchange_reports.py."""
+        community = membership.community
+        board = BoardService(db_session).board_of(board_owner)
+        suspend = data.action == "suspend"
+        try:
+            moderate_person(db_session, board, data.participant, suspend=suspend)
+        except NotFound:
+            flash(request, _("This person is no longer on the board."), "error")
+            return Redirect(page_url(community, board_owner), status_code=303)
+        done = (
+            _(
+                "Suspended: the others no longer see their listings, and they cannot "
+                "write to anyone."
+            )
+            if suspend
+            else _("Restored: the reports against them are forgotten.")
+        )
         return self._done(request, community, board_owner, done)
 
     # -- categories ---------------------------------------------------------------------

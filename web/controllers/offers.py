@@ -25,21 +25,22 @@ from litestar.response import Redirect, Response
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
-from events.errors import NotFound, ValidationFailed
+from events.errors import Conflict, NotFound, ValidationFailed
 from events.models import Event
 from events.services.exchange_access import Seat, seat_of
 from events.services.exchange_categories import FieldKind, field_name, form_values
 from events.services.exchange_contacts import answer, block, matches, request_contact, withdraw
 from events.services.exchange_listings import ListingInput, ListingService
 from events.services.exchange_notifications import stop_notifications
-from events.services.exchange_reports import report_listing
+from events.services.exchange_reports import is_suspended, report_listing, report_message
 from events.services.exchange_sharing import SharingInput, choose_what_to_share
 from events.services.exchange_view import attendee_board, visitor_board
+from events.services.moderation import REASONS
 from events.services.registrations import RegistrationService
 from web.auth import ONE_CLICK_OPT, Access, access
 from web.forms import Form
 from web.i18n import gettext as _
-from web.messages import field_errors
+from web.messages import error_message, field_errors, report_reason_label
 from web.path_objects import PUBLIC_EVENT
 from web.rendering import PRIVATE_HEADERS, flash, page, private
 
@@ -110,6 +111,12 @@ class AnswerForm(Form):
 
 class BlockForm(Form):
     participant: str = ""
+
+
+class MessageReportForm(Form):
+    contact: str = ""
+    #: One of events/services/moderation.py's ``REASONS`` (the form requires one).
+    reason: str = ""
 
 
 def _seat(session: Session, token: str) -> Seat:
@@ -211,6 +218,8 @@ class OffersController(Controller):
                 form_values=form_values,
                 kinds=FieldKind,
                 now=now,
+                suspended=is_suspended(seen.participant),
+                reasons=[(reason, report_reason_label(reason)) for reason in REASONS],
             )
         )
 
@@ -373,6 +382,19 @@ class OffersController(Controller):
             request_contact(db_session, seat, data.listing, data.message, now)
         except NotFound:
             return _gone(request, token)
+        except Conflict as refused:
+            if refused.code != "suspended":
+                raise
+            # Said next to the form, with the message kept (nothing was written).
+            return self._board(
+                request,
+                db_session,
+                token,
+                form=f"contact:{data.listing}",
+                values={"message": data.message},
+                errors={"message": error_message(refused.code)},
+                status_code=409,
+            )
         except ValidationFailed as failed:
             return self._refused(
                 request,
@@ -440,6 +462,29 @@ class OffersController(Controller):
             lambda seat: report_listing(db_session, seat, data.listing, utcnow()),
             _("Thank you: the listing is reported, and you no longer see it."),
         )
+
+    @post("/report-message", opt=access(Access.TOKEN), sync_to_thread=True)
+    def report_message(
+        self,
+        request: Request,
+        token: FromPath[str],
+        data: URLEncodedBody[MessageReportForm],
+        db_session: NamedDependency[Session],
+    ) -> Response[Any]:
+        """The recipient reports a message (and so blocks its sender); a missing reason
+        shows the form again, open, saying so."""
+        seat = _seat(db_session, token)
+        try:
+            report_message(db_session, seat, data.contact, data.reason, utcnow())
+        except NotFound:
+            return _gone(request, token)
+        except ValidationFailed as failed:
+            return self._refused(request, db_session, token, f"report:{data.contact}", {}, failed)
+        done = _(
+            "Thank you: the message is reported and its sender blocked. The organisers see "
+            "how many people reported them, never your messages."
+        )
+        return _back(request, token, done, "#contacts")
 
     @post("/block", opt=access(Access.TOKEN), sync_to_thread=True)
     def block_person(
