@@ -18,8 +18,8 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import MutableScopeHeaders
-from litestar.exceptions import TooManyRequestsException
 from litestar.enums import ScopeType
+from litestar.exceptions import TooManyRequestsException
 from litestar.middleware.base import AbstractMiddleware
 from litestar.middleware.rate_limit import DURATION_VALUES, RateLimitConfig, RateLimitMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send

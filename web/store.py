@@ -20,9 +20,9 @@ from functools import partial
 import anyio.to_thread
 from litestar.stores.base import NamespacedStore
 from sqlalchemy import ColumnElement, Executable, bindparam, delete, select, update
-from sqlalchemy.orm import Session
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.database import Database
