@@ -17,7 +17,10 @@ from events.models import (
     ExchangeContact,
     ExchangeListing,
     ExchangeParticipant,
+    Membership,
+    Registration,
 )
+from events.services.door_links import DoorLinkService
 from tests.domain.test_exchange import attendee, before, flat_share_board, post
 from tests.domain.test_registrations import open_event, person, register
 from tests.factories import Factories
@@ -369,3 +372,48 @@ def test_the_event_page_leads_to_offers_and_needs_without_showing_a_private_boar
     assert 'id="offers-invite-title"' not in client.get(f"/e/{event.slug}").text
     other = open_event(db, make)
     assert 'id="offers-invite-title"' not in client.get(f"/e/{other.slug}").text
+
+
+def test_a_door_device_sees_nothing_of_the_board(
+    client: Client, db: Database, evening: tuple[Event, str, str]
+) -> None:
+    """Door phones are given the attendees' names and ticket codes, never the board:
+    no door page, search or offline snapshot carries a listing or a pseudonym, and a
+    ticket code (what a door knows) opens no board."""
+    event, ada, bob = evening
+    client.submit(f"/r/{ada}/offers/sharing", {"display_name": "Pseudo-Ada-42"})
+    post_listing(client, ada, side="offer", text="Sunny room by the canal, 640 euros")
+    board = offers(client, bob)  # what the door must not see is on the board
+    assert "Sunny room by the canal, 640 euros" in board and "Pseudo-Ada-42" in board
+    with db.transaction() as session:
+        loaded = session.get(Event, event.id)
+        assert loaded is not None
+        owner = session.scalar(
+            select(Membership.user_id).where(Membership.community_id == loaded.community_id)
+        )
+        _link, token = DoorLinkService(session).create(loaded, label="door", created_by=owner)
+        codes = list(
+            session.scalars(
+                select(Registration.ticket_code).where(
+                    Registration.event_id == event.id, Registration.ticket_code.is_not(None)
+                )
+            )
+        )
+    client.cookies.clear()
+    assert client.get(f"/door/{event.slug}/link/{token}").status_code == 200
+    door = f"/door/{event.slug}"
+    seen = [
+        client.get(f"{door}/"),
+        client.get(f"{door}/search", params={"q": "ada"}),
+        client.get(f"{door}/search", params={"q": "canal"}),
+        client.get(f"{door}/snapshot.json"),
+        client.get(f"{door}/counters"),
+    ]
+    assert [page.status_code for page in seen] == [200] * len(seen)
+    for page in seen:
+        for secret in ("Sunny room", "640 euros", "Pseudo-Ada"):  # the search echoes "canal"
+            assert secret not in page.text, (secret, page.url)
+    assert codes, "the door knows ticket codes"
+    for code in codes:
+        assert client.get(f"/t/{code}/offers").status_code == 404
+    assert "Sunny room" not in client.get(f"/t/{codes[0]}").text
