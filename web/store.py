@@ -15,7 +15,7 @@ response leaves.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cache, partial
 
 import anyio.to_thread
 from litestar.stores.base import NamespacedStore
@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Executable, bindparam, delete, select, upd
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from events.clock import utcnow
 from events.database import Database
@@ -35,6 +36,27 @@ _GET_LIVE = select(KeyValue.value).where(
     KeyValue.key == bindparam("key"),
     KeyValue.expires_at.is_(None) | (KeyValue.expires_at > bindparam("now")),
 )
+
+
+@cache
+def _upsert_statement(sqlite: bool) -> Insert:
+    """Set a value: built once (with bound parameters), as building it for each session
+    written cost more than running it."""
+    insert = sqlite_insert if sqlite else pg_insert
+    new = insert(KeyValue).values(
+        namespace=bindparam("namespace"),
+        key=bindparam("key"),
+        value=bindparam("value"),
+        expires_at=bindparam("expires_at"),
+    )
+    return new.on_conflict_do_update(
+        index_elements=["namespace", "key"],
+        set_={
+            "value": new.excluded.value,
+            "expires_at": new.excluded.expires_at,
+            "updated_at": bindparam("changed_at", type_=KeyValue.__table__.c.updated_at.type),
+        },
+    )
 
 
 class DatabaseStore(NamespacedStore):
@@ -69,16 +91,14 @@ class DatabaseStore(NamespacedStore):
     def _upsert(
         self, key: str, value: bytes, expires_at: datetime | None, session: Session
     ) -> None:
-        insert = sqlite_insert if self.db.is_sqlite else pg_insert
-        statement = insert(KeyValue).values(
-            namespace=self.namespace, key=key, value=value, expires_at=expires_at
-        )
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["namespace", "key"],
-                set_={"value": value, "expires_at": expires_at, "updated_at": utcnow()},
-            )
-        )
+        values = {
+            "namespace": self.namespace,
+            "key": key,
+            "value": value,
+            "expires_at": expires_at,
+            "changed_at": utcnow(),
+        }
+        session.execute(_upsert_statement(self.db.is_sqlite), values)
 
     def _set_sync(self, key: str, value: bytes, expires_at: datetime | None) -> None:
         with self.db.transaction() as session:
