@@ -12,6 +12,7 @@ import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from openapi_spec_validator import validate
 
 from events.clock import utcnow
@@ -89,6 +90,7 @@ def _seed(db: Database, make: Factories) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow  # a long property-based run: it starts first
 def test_schemathesis_finds_no_server_error_and_no_schema_breach(
     live_server: LiveServer,  # noqa: F811
     make: Factories,

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 from uuid import UUID
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -34,6 +35,7 @@ CAPACITIES = st.integers(-1, 5).map(lambda n: None if n < 0 else n)
 GUESTS = 2
 
 
+@pytest.mark.slow  # a long property-based run: it starts first
 def test_registrations_keep_their_invariants(db: Database, make: Factories) -> None:
     community = make.community()
 
