@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import anyio
@@ -29,3 +29,12 @@ def run_async(function: Callable[..., Awaitable[T]], *args: Any) -> T:
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coroutine)``, in a thread of its own for the same reason."""
+
+    async def awaited() -> T:
+        return await coroutine
+
+    return run_async(awaited)

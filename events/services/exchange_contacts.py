@@ -52,7 +52,7 @@ from events.services.exchange_access import Seat, enter, insert_for
 from events.services.exchange_categories import all_categories
 from events.services.exchange_listings import ListingService
 from events.services.exchange_notifications import notify_author
-from events.services.exchange_reports import refuse_if_suspended
+from events.services.exchange_suspension import refuse_if_suspended
 from events.validation import clean_text
 
 REQUESTS_PER_PERSON = 15

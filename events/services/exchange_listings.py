@@ -43,7 +43,7 @@ from events.services.exchange_categories import (
     open_categories,
 )
 from events.services.exchange_matching import Filters, ListingView, Scored, rank
-from events.services.exchange_reports import not_suspended
+from events.services.exchange_suspension import not_suspended
 from events.validation import FieldErrors, clean_text
 
 TEXT_MAX_LENGTH = 500

@@ -24,7 +24,7 @@
   alone is not enough here: on PostgreSQL, three reports at once each count only their
   own row, none of the others being committed yet, and nobody crosses the threshold:
   tests/domain/test_exchange_message_reports.py shows it.) Whether someone is suspended
-  is read through :func:`is_suspended` and :func:`not_suspended` only.
+  is read through events/services/exchange_suspension.py only.
 - The organisers see the **reported people**: their pseudonym, how many people reported
   their messages and whether they are suspended, never a message nor who reported
   (:func:`reported_people`); they suspend someone, or restore them, which forgets the
@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from events.errors import Conflict, NotFound
@@ -49,6 +49,8 @@ from events.models import (
     ExchangeReport,
 )
 from events.services.exchange_access import Seat, enter, insert_for
+from events.services.exchange_contacts import block, received
+from events.services.exchange_listings import ListingService
 from events.services.moderation import clean_reason
 
 REPORTS_TO_HIDE = 3
@@ -59,24 +61,6 @@ def _key(value: UUID | str) -> UUID:
         return value if isinstance(value, UUID) else UUID(str(value))
     except ValueError:
         raise NotFound() from None
-
-
-# -- suspension: the one place that reads it ----------------------------------------------
-def is_suspended(participant: ExchangeParticipant) -> bool:
-    """Whether ``participant`` is suspended on their board (see the module docstring)."""
-    return bool(participant.suspended)
-
-
-def not_suspended() -> ColumnElement[bool]:
-    """SQL: the ``ExchangeParticipant`` of the query (a listing's author) is not
-    suspended; lists of listings filter with it."""
-    return ExchangeParticipant.suspended.is_(False)
-
-
-def refuse_if_suspended(participant: ExchangeParticipant) -> None:
-    """``Conflict("suspended")`` when ``participant`` may no longer write to anyone."""
-    if is_suspended(participant):
-        raise Conflict("suspended")
 
 
 def lock_row(session: Session, key_column: InstrumentedAttribute[UUID], key: UUID) -> None:
@@ -90,9 +74,6 @@ def report_listing(session: Session, seat: Seat, listing_id: UUID | str, now: da
     """``seat`` reports the listing ``listing_id`` (see the module docstring); True when
     the listing is hidden now. ``NotFound`` for a listing they cannot see,
     ``Conflict("own_listing")`` for their own."""
-    # Imported here: listings and contacts read this module's suspension helpers.
-    from events.services.exchange_listings import ListingService
-
     seat = enter(session, seat, now, visit=False)
     me = seat.require_participant()
     listing = ListingService(session).one_visible(seat.board, listing_id, now, viewer=seat)
@@ -216,9 +197,6 @@ def report_message(
     docstring); True when its sender is suspended now. ``NotFound`` for a request
     ``seat`` did not receive (or that was withdrawn), ``ValidationFailed {"reason": ...}``
     for a reason not among ``REASONS``."""
-    # Imported here: contacts read this module's suspension helpers.
-    from events.services.exchange_contacts import block, received
-
     cleaned = clean_reason(reason)
     seat = enter(session, seat, now, visit=False)
     me = seat.require_participant()

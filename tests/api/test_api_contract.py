@@ -23,7 +23,11 @@ from events.services.api_tokens import ApiTokenService
 from events.services.proposal_calls import CallInput, CallService
 from events.services.registrations import RegistrationInput, RegistrationService
 from tests.api.conftest import make_event
-from tests.browser.conftest import LiveServer, live_server  # noqa: F401 - the fixture
+from tests.browser.conftest import (  # noqa: F401 - the fixtures
+    LiveServer,
+    live_server,
+    migrated_sqlite,
+)
 from tests.factories import Factories
 from web.app import create_app
 from web.settings import Settings

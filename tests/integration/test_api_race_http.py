@@ -18,6 +18,7 @@ from events.database import Database
 from events.models import CheckIn, Event, Registration, RegistrationStatus, Scope, User
 from events.services.api_tokens import ApiTokenService
 from events.services.registrations import RegistrationInput, RegistrationService
+from tests.async_runner import run_coroutine
 from tests.factories import Factories
 from tests.integration.test_registration_http import PLACES, seed_event, serve
 
@@ -68,7 +69,7 @@ def _register_race(
         for n in range(PEOPLE)
     ]
     with serve(tmp_path, database_url, **switches) as url:
-        statuses = asyncio.run(_all_at_once(url, token, calls))
+        statuses = run_coroutine(_all_at_once(url, token, calls))
     with db.session() as session:
         confirmed = session.scalars(
             select(Registration).where(
@@ -118,7 +119,7 @@ def test_api_check_ins_racing_admit_once(
     same_nonce = [(path, {"nonce": "retry-0001", "ticket": tickets[0]})] * 20
     other_nonces = [(path, {"nonce": f"nonce-{n:04d}", "ticket": tickets[1]}) for n in range(20)]
     with serve(tmp_path, database_url) as url:
-        statuses = asyncio.run(_all_at_once(url, token, same_nonce + other_nonces))
+        statuses = run_coroutine(_all_at_once(url, token, same_nonce + other_nonces))
     assert set(statuses) == {200}
     with db.session() as session:
         admitted = session.scalars(

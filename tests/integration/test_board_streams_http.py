@@ -19,6 +19,7 @@ import pytest
 
 from events.database import Database
 from tests import server_process
+from tests.async_runner import run_coroutine
 from tests.factories import Factories
 
 pytestmark = pytest.mark.slow
@@ -62,7 +63,7 @@ def test_open_views_do_not_hold_database_connections(
 ) -> None:
     space = make.open_space(participants=1)
     with server_process.serve(tmp_path, database_url, workers=1) as server:
-        status, opened = asyncio.run(
+        status, opened = run_coroutine(
             asyncio.wait_for(crowd(server.url, space.slug, space.tickets[0]), TIMEOUT_S * 2)
         )
     assert len(opened) == STREAMS

@@ -19,6 +19,7 @@ import pytest
 
 from events.database import Database
 from tests import server_process
+from tests.async_runner import run_coroutine
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +55,7 @@ def test_thirty_logins_at_once_on_two_nodes_let_exactly_the_limit_through(
         server_process.serve(tmp_path, database_url, workers=2, name="a", **limit) as first,
         server_process.serve(tmp_path, database_url, workers=1, name="b", **limit) as second,
     ):
-        statuses = asyncio.run(_burst([first.url, second.url]))
+        statuses = run_coroutine(_burst([first.url, second.url]))
     assert len(statuses) == ATTEMPTS
     assert [s for s in statuses if s >= 500] == []
     assert statuses.count(429) == ATTEMPTS - LIMIT

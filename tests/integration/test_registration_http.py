@@ -40,6 +40,7 @@ from events.demo import today_in_paris
 from events.models import Event, Registration, RegistrationStatus
 from events.services.events import EventInput, EventService
 from tests import server_process
+from tests.async_runner import run_coroutine
 from tests.factories import Factories
 
 pytestmark = pytest.mark.slow
@@ -182,7 +183,7 @@ def race(
     event = seed_event(db, make)
     with serve(tmp_path, database_url, **switches) as url:
         ready = time.monotonic()
-        statuses = asyncio.run(crowd(url, event.slug))
+        statuses = run_coroutine(crowd(url, event.slug))
         print(f"setup {ready - started:.1f} s, race {time.monotonic() - ready:.1f} s")
     with db.session() as session:
         rows = session.execute(

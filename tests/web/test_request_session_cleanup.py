@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from events.database import Database
 from events.models import Community
+from tests.async_runner import run_async
 from web.db import provide_db_session
 from web.write_gate import WriteGate
 
@@ -39,11 +40,11 @@ async def _cancelled_mid_request(db: Database, method: str) -> None:
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_a_cancelled_request_still_gives_its_connection_back(db: Database, method: str) -> None:
-    anyio.run(_cancelled_mid_request, db, method)
+    run_async(_cancelled_mid_request, db, method)
     assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 def test_after_a_cancelled_write_another_writer_gets_in(db: Database) -> None:
-    anyio.run(_cancelled_mid_request, db, "POST")
+    run_async(_cancelled_mid_request, db, "POST")
     with db.transaction() as session:  # would wait for the abandoned writer's lock
         session.execute(select(Community.id)).all()

@@ -32,8 +32,9 @@ from events.services.exchange_categories import FieldKind, field_name, form_valu
 from events.services.exchange_contacts import answer, block, matches, request_contact, withdraw
 from events.services.exchange_listings import ListingInput, ListingService
 from events.services.exchange_notifications import stop_notifications
-from events.services.exchange_reports import is_suspended, report_listing, report_message
+from events.services.exchange_reports import report_listing, report_message
 from events.services.exchange_sharing import SharingInput, choose_what_to_share
+from events.services.exchange_suspension import is_suspended
 from events.services.exchange_view import attendee_board, visitor_board
 from events.services.moderation import REASONS
 from events.services.registrations import RegistrationService
