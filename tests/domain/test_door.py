@@ -23,7 +23,6 @@ from events.models import (
     CheckIn,
     Event,
     EventStatus,
-    OutboxMessage,
     Registration,
     RegistrationStatus,
 )
@@ -49,7 +48,7 @@ from events.services.events import EventInput, EventService
 from events.services.registrations import RegistrationService
 from tests.domain.test_registrations import act, load_event, open_event, person, register
 from tests.factories import Factories
-from tests.mail.scenario import render_queued_mails
+from tests.mail.scenario import outbox
 
 S = RegistrationStatus
 _nonces = count(1)
@@ -593,13 +592,6 @@ def walk_in(
     db: Database, event: Event, name: str = "Walk In", locale: str = "en", **fields: Any
 ) -> ScanResult:
     return door(db, event, "walk_in", walk_in_of(name, **fields), locale=locale)
-
-
-def outbox(db: Database) -> list[OutboxMessage]:
-    """The outbox once the mail worker has rendered it."""
-    render_queued_mails(db)
-    with db.session() as session:
-        return list(session.scalars(select(OutboxMessage)))
 
 
 def test_a_walk_in_is_registered_and_checked_in_at_once(db: Database, event: Event) -> None:
