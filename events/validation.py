@@ -27,9 +27,10 @@ from datetime import datetime
 from functools import cache
 from importlib.resources import files
 from typing import Any, TypeVar
+from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from events.errors import ValidationFailed
+from events.errors import NotFound, ValidationFailed
 
 T = TypeVar("T")
 
@@ -263,3 +264,14 @@ def clean_tag_names(field: str, value: str | None) -> list[str]:
     if len(names) > 10:
         raise ValidationFailed({field: "too_many"})
     return names
+
+
+def id_or_not_found(value: object) -> UUID:
+    """The id a form or a path names; ``NotFound`` when it is not an id at all (a
+    malformed id names nothing, exactly like an unknown one)."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise NotFound() from None

@@ -58,7 +58,7 @@ from events.services import board_follows, boards, follows, identity
 from events.services.board_programme import sync_programme, withdraw_from_programme
 from events.services.events import WITHOUT_COLLECTIONS
 from events.tickets import normalise_ticket_code
-from events.validation import FieldErrors, clean_text, is_placeholder_email
+from events.validation import FieldErrors, clean_text, id_or_not_found, is_placeholder_email
 from events.webhook_queue import queue_webhook
 
 
@@ -175,7 +175,7 @@ class BoardTopics:
 
     # -- reading ---------------------------------------------------------------------------
     def topic(self, board: Board, topic_id: UUID | str, *, hidden_too: bool = False) -> BoardTopic:
-        topic = self.session.get(BoardTopic, boards.as_uuid(topic_id))
+        topic = self.session.get(BoardTopic, id_or_not_found(topic_id))
         if topic is None or topic.board_id != board.id or (topic.hidden and not hidden_too):
             raise NotFound()
         return topic

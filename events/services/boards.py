@@ -36,7 +36,13 @@ from events.models.base import table_of
 from events.recurrence import localise
 from events.services.board_programme import withdraw_from_programme
 from events.services.programme import ProgrammeService, SessionTimes, local_time_on
-from events.validation import FieldErrors, clean_text, parse_int, parse_local_datetime
+from events.validation import (
+    FieldErrors,
+    clean_text,
+    id_or_not_found,
+    parse_int,
+    parse_local_datetime,
+)
 
 MAX_TOPICS_PER_PERSON = 10
 MAX_FREEZE_MINUTES = 180
@@ -128,13 +134,13 @@ class BoardService:
         )
 
     def room(self, board: Board, room_id: UUID | str) -> BoardRoom:
-        room = self.session.get(BoardRoom, as_uuid(room_id))
+        room = self.session.get(BoardRoom, id_or_not_found(room_id))
         if room is None or room.board_id != board.id:
             raise NotFound()
         return room
 
     def slot(self, board: Board, slot_id: UUID | str) -> BoardSlot:
-        slot = self.session.get(BoardSlot, as_uuid(slot_id))
+        slot = self.session.get(BoardSlot, id_or_not_found(slot_id))
         if slot is None or slot.board_id != board.id:
             raise NotFound()
         return slot
@@ -323,12 +329,3 @@ def posting_opens_choice(board: Board, event: Event) -> str:
     if board.posting_opens_at is None:
         return "now"
     return "start" if board.posting_opens_at == event.starts_at else "at"
-
-
-def as_uuid(value: UUID | str) -> UUID:
-    if isinstance(value, UUID):
-        return value
-    try:
-        return UUID(str(value))
-    except ValueError:
-        raise NotFound() from None

@@ -42,7 +42,7 @@ from events.mail.render import render
 from events.models import DoorLink, Event, Role
 from events.models.base import new_id
 from events.tokens import hash_token, new_token
-from events.validation import clean_email, clean_text
+from events.validation import clean_email, clean_text, id_or_not_found
 
 LABEL_MAX_LENGTH = 80
 #: What a link can open: the door, or the open-space board's facilitation.
@@ -215,10 +215,7 @@ class DoorLinkService:
 
     def in_event(self, event: Event, link_id: UUID | str) -> DoorLink:
         """One link of ``event``; ``NotFound`` for an unknown id or another event's link."""
-        try:
-            wanted = link_id if isinstance(link_id, UUID) else UUID(str(link_id))
-        except ValueError:
-            raise NotFound() from None
+        wanted = id_or_not_found(link_id)
         # The event is in the session already: no second join to it (and its relations).
         link = self.session.get(DoorLink, wanted, options=[lazyload(DoorLink.event)])
         if link is None or link.event_id != event.id:

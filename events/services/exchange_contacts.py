@@ -53,7 +53,7 @@ from events.services.exchange_categories import all_categories
 from events.services.exchange_listings import ListingService
 from events.services.exchange_notifications import notify_author
 from events.services.exchange_suspension import refuse_if_suspended
-from events.validation import clean_text
+from events.validation import clean_text, id_or_not_found
 
 REQUESTS_PER_PERSON = 15
 MESSAGE_MAX_LENGTH = 500
@@ -152,11 +152,7 @@ def request_contact(
 
 
 def _contact_of(session: Session, seat: Seat, contact_id: UUID | str) -> ExchangeContact:
-    try:
-        key = contact_id if isinstance(contact_id, UUID) else UUID(str(contact_id))
-    except ValueError:
-        raise NotFound() from None
-    contact = session.get(ExchangeContact, key)
+    contact = session.get(ExchangeContact, id_or_not_found(contact_id))
     me = seat.participant_id
     if contact is None or me is None or me not in (contact.requester_id, contact.author_id):
         raise NotFound()
@@ -222,11 +218,7 @@ def block(session: Session, seat: Seat, participant_id: UUID | str, now: datetim
     changes nothing."""
     seat = enter(session, seat, now, visit=False)
     me = seat.require_participant()
-    try:
-        other_id = participant_id if isinstance(participant_id, UUID) else UUID(str(participant_id))
-    except ValueError:
-        raise NotFound() from None
-    other = session.get(ExchangeParticipant, other_id)
+    other = session.get(ExchangeParticipant, id_or_not_found(participant_id))
     if other is None or other.board_id != seat.board.id or other.id == me.id:
         raise NotFound()
     session.execute(

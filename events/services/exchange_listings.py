@@ -44,7 +44,7 @@ from events.services.exchange_categories import (
 )
 from events.services.exchange_matching import Filters, ListingView, Scored, rank
 from events.services.exchange_suspension import not_suspended
-from events.validation import FieldErrors, clean_text
+from events.validation import FieldErrors, clean_text, id_or_not_found
 
 TEXT_MAX_LENGTH = 500
 #: Listings one person keeps on a board at once (paused ones count).
@@ -203,11 +203,7 @@ class ListingService:
 
     def own(self, seat: Seat, listing_id: UUID | str) -> ExchangeListing:
         """One of the seat's own listings (``NotFound`` for anyone else's)."""
-        try:
-            key = listing_id if isinstance(listing_id, UUID) else UUID(str(listing_id))
-        except ValueError:
-            raise NotFound() from None
-        listing = self.session.get(ExchangeListing, key)
+        listing = self.session.get(ExchangeListing, id_or_not_found(listing_id))
         if (
             listing is None
             or seat.participant is None
@@ -315,12 +311,8 @@ class ListingService:
         self, board: ExchangeBoard, listing_id: UUID | str, now: datetime, *, viewer: Seat | None
     ) -> ListingView:
         """One listing ``viewer`` may see (``NotFound`` otherwise)."""
-        try:
-            key = listing_id if isinstance(listing_id, UUID) else UUID(str(listing_id))
-        except ValueError:
-            raise NotFound() from None
         query = _listing_columns().where(
-            ExchangeListing.id == key,
+            ExchangeListing.id == id_or_not_found(listing_id),
             ExchangeListing.board_id == board.id,
             *_shown_to(viewer, now),
         )

@@ -52,15 +52,9 @@ from events.services.exchange_access import Seat, enter, insert_for
 from events.services.exchange_contacts import block, received
 from events.services.exchange_listings import ListingService
 from events.services.moderation import clean_reason
+from events.validation import id_or_not_found
 
 REPORTS_TO_HIDE = 3
-
-
-def _key(value: UUID | str) -> UUID:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        raise NotFound() from None
 
 
 def lock_row(session: Session, key_column: InstrumentedAttribute[UUID], key: UUID) -> None:
@@ -142,7 +136,7 @@ def reported_listings(session: Session, board: ExchangeBoard) -> list[ReportedLi
 def moderate(session: Session, board: ExchangeBoard, listing_id: UUID | str, *, hide: bool) -> None:
     """The organisers hide a listing of ``board``, or put it back (forgetting its
     reports); ``NotFound`` for a listing of another board."""
-    listing = session.get(ExchangeListing, _key(listing_id))
+    listing = session.get(ExchangeListing, id_or_not_found(listing_id))
     if listing is None or listing.board_id != board.id:
         raise NotFound()
     listing.hidden = hide
@@ -248,7 +242,7 @@ def moderate_person(
 ) -> None:
     """The organisers suspend a participant of ``board``, or restore them (forgetting the
     reports against them); ``NotFound`` for someone of another board."""
-    participant = session.get(ExchangeParticipant, _key(participant_id))
+    participant = session.get(ExchangeParticipant, id_or_not_found(participant_id))
     if participant is None or participant.board_id != board.id:
         raise NotFound()
     participant.suspended = suspend

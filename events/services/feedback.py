@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -43,7 +42,7 @@ from events.models import (
 from events.services.programme import ProgrammeService
 from events.services.questions import Question, QuestionKind, clean_answers, new_question_id
 from events.tokens import hash_token, new_token
-from events.validation import FieldErrors, clean_text, parse_int
+from events.validation import FieldErrors, clean_text, id_or_not_found, parse_int
 
 TEXT_MAX_LENGTH = 2_000
 QUESTION_MAX_LENGTH = 200
@@ -255,7 +254,7 @@ class FeedbackService:
     def host_link(self, event: Event, item_id: Any) -> tuple[ProgrammeItem, str]:
         """A new link for the host of one session of ``event`` to its figures; the token
         is handed back once (only its hash is stored)."""
-        item = ProgrammeService(self.session).item(event, _uuid(item_id))
+        item = ProgrammeService(self.session).item(event, id_or_not_found(item_id))
         token = new_token()
         self.session.add(
             SessionFeedbackLink(programme_item_id=item.id, token_hash=hash_token(token))
@@ -282,12 +281,3 @@ class FeedbackService:
     def _session_ratings(rows: list[Feedback], item: ProgrammeItem) -> Ratings:
         key = str(item.id)
         return Ratings.of([row.session_ratings[key] for row in rows if key in row.session_ratings])
-
-
-def _uuid(value: Any) -> UUID:
-    if isinstance(value, UUID):
-        return value
-    try:
-        return UUID(str(value))
-    except ValueError:
-        raise NotFound() from None

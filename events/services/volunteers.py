@@ -82,6 +82,7 @@ from events.validation import (
     clean_email,
     clean_locale,
     clean_text,
+    id_or_not_found,
     parse_int,
     parse_local_datetime,
 )
@@ -626,14 +627,14 @@ class VolunteerService:
 
     def signup_of_registration(self, registration: Registration, signup_id: Any) -> ShiftSignup:
         """A sign-up made with this registration's ticket; ``NotFound`` for any other."""
-        signup = self.session.get(ShiftSignup, _uuid(signup_id))
+        signup = self.session.get(ShiftSignup, id_or_not_found(signup_id))
         if signup is None or signup.registration_id != registration.id:
             raise NotFound()
         return signup
 
     def one_of_my_shifts(self, signup: ShiftSignup, other_id: Any) -> ShiftSignup:
         """One of ``my_shifts(signup)`` (the same person's), by id; ``NotFound`` otherwise."""
-        wanted = _uuid(other_id)
+        wanted = id_or_not_found(other_id)
         for mine in self.my_shifts(signup):
             if mine.id == wanted:
                 return mine
@@ -660,7 +661,7 @@ class VolunteerService:
     def shift_in_community(self, community: Community, shift_id: Any) -> OpenShift:
         """A shift of one of the community's published events, with its event and role
         (``NotFound`` for anything else: another community's, a draft's)."""
-        shift = self.session.get(Shift, _uuid(shift_id))
+        shift = self.session.get(Shift, id_or_not_found(shift_id))
         event = self.session.get(Event, shift.event_id) if shift is not None else None
         if (
             shift is None
@@ -672,19 +673,19 @@ class VolunteerService:
         return OpenShift(event=event, role=shift.role, shift=shift)
 
     def role_in_event(self, event: Event, role_id: Any) -> VolunteerRole:
-        role = self.session.get(VolunteerRole, _uuid(role_id))
+        role = self.session.get(VolunteerRole, id_or_not_found(role_id))
         if role is None or role.event_id != event.id:
             raise NotFound()
         return role
 
     def shift_in_event(self, event: Event, shift_id: Any) -> Shift:
-        shift = self.session.get(Shift, _uuid(shift_id))
+        shift = self.session.get(Shift, id_or_not_found(shift_id))
         if shift is None or shift.event_id != event.id:
             raise NotFound()
         return shift
 
     def signup_in_event(self, event: Event, signup_id: Any) -> ShiftSignup:
-        signup = self.session.get(ShiftSignup, _uuid(signup_id))
+        signup = self.session.get(ShiftSignup, id_or_not_found(signup_id))
         if signup is None or signup.event_id != event.id:
             raise NotFound()
         return signup
@@ -800,12 +801,3 @@ def has_arrived_before(session: Session, event: Event, email: str) -> bool:
             )
         )
     )
-
-
-def _uuid(value: Any) -> UUID:
-    if isinstance(value, UUID):
-        return value
-    try:
-        return UUID(str(value))
-    except ValueError:
-        raise NotFound() from None
