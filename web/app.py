@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lock_file=None if switches.unsafe_no_lock else db.write_lock_file,
     )
     write_batcher = WriteBatcher(db, gate, group=not switches.unsafe_no_lock)
-    store = DatabaseStore(db, gate, "rencontres", write_batcher)
+    store = DatabaseStore(db, gate, write_batcher, "rencontres")
 
     session_config: ServerSideSessionConfig = QuietSessionConfig(
         key=SESSION_COOKIE,

@@ -5,7 +5,7 @@ ones, with no Redis to run. Calls go to a worker thread (synchronous driver) and
 pass through the process's write gate like every other write.
 
 Setting a value (a session written at the end of a request) goes through the process's
-group commit (web/write_batch.py) when the app gives one: a burst of new visitors who each
+group commit (web/write_batch.py): a burst of new visitors who each
 get a session (supporting a proposal from a ticket, say) shares commits with each other
 and with the registrations and scans of the same moment, instead of queueing for the
 database's write lock one commit at a time. The write is still committed before the
@@ -61,19 +61,15 @@ def _upsert_statement(sqlite: bool) -> Insert:
 
 class DatabaseStore(NamespacedStore):
     def __init__(
-        self,
-        db: Database,
-        gate: WriteGate,
-        namespace: str = "default",
-        batcher: WriteBatcher | None = None,
+        self, db: Database, gate: WriteGate, batcher: WriteBatcher, namespace: str = "default"
     ) -> None:
         self.db = db
         self.gate = gate
-        self.namespace = namespace
         self.batcher = batcher
+        self.namespace = namespace
 
     def with_namespace(self, namespace: str) -> DatabaseStore:
-        return DatabaseStore(self.db, self.gate, f"{self.namespace}.{namespace}", self.batcher)
+        return DatabaseStore(self.db, self.gate, self.batcher, f"{self.namespace}.{namespace}")
 
     @staticmethod
     def _expiry(expires_in: int | timedelta | None) -> datetime | None:
@@ -100,20 +96,13 @@ class DatabaseStore(NamespacedStore):
         }
         session.execute(_upsert_statement(self.db.is_sqlite), values)
 
-    def _set_sync(self, key: str, value: bytes, expires_at: datetime | None) -> None:
-        with self.db.transaction() as session:
-            self._upsert(key, value, expires_at, session)
-
     async def set(
         self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
     ) -> None:
         data = value.encode() if isinstance(value, str) else value
         expires_at = self._expiry(expires_in)
-        if self.batcher is not None:  # an upsert: running twice (a batch retried) is harmless
-            await self.batcher.run(partial(self._upsert, key, data, expires_at))
-            return
-        async with self.gate:
-            await anyio.to_thread.run_sync(self._set_sync, key, data, expires_at)
+        # An upsert: running it twice (a batch retried with savepoints) is harmless.
+        await self.batcher.run(partial(self._upsert, key, data, expires_at))
 
     def _get_sync(self, key: str, renew_for: int | timedelta | None) -> bytes | None:
         # Every request with a session cookie (a door phone's every scan) reads here: one

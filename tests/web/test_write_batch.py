@@ -215,11 +215,12 @@ def test_savepoints_are_used_while_units_fail_and_dropped_after_a_clean_batch(
 def test_sessions_set_at_once_share_commits_through_the_store(db: Database) -> None:
     """The session store writes through the batcher it is given (web/store.py): twenty
     new visitors' sessions stored at once take fewer transactions than sessions, and each
-    is readable once ``set`` returned; a store without a batcher writes each alone."""
+    is readable once ``set`` returned; with batches of one, each is written alone."""
     gate = WriteGate(serialise=db.is_sqlite)
     batcher = WriteBatcher(db, gate, max_batch=8)
-    grouped = DatabaseStore(db, gate, "t", batcher).with_namespace("session")
-    alone = DatabaseStore(db, gate, "t").with_namespace("alone")
+    one_by_one = WriteBatcher(db, gate, max_batch=1)
+    grouped = DatabaseStore(db, gate, batcher, "t").with_namespace("session")
+    alone = DatabaseStore(db, gate, one_by_one, "t").with_namespace("alone")
 
     async def store_all() -> None:
         async with anyio.create_task_group() as group:
@@ -232,3 +233,4 @@ def test_sessions_set_at_once_share_commits_through_the_store(db: Database) -> N
         assert run_async(grouped.get, f"s{n}") == f"data{n}".encode()
         assert run_async(alone.get, f"a{n}") == f"data{n}".encode()
     assert 3 <= batcher.batches < 20  # the 20 "alone" writes never went through it
+    assert one_by_one.batches == 20
