@@ -133,6 +133,9 @@ class BoardParticipantController(Controller):
         a success says what happened; either way, back to where the person was."""
         try:
             action()
+        except ValidationFailed as failed:
+            mark_for_rollback(request)
+            flash(request, " ".join(field_errors(failed.errors).values()), "error")
         except (Conflict, RateLimited) as refused:
             mark_for_rollback(request)
             flash(request, error_message(refused.code, **refused.params), "error")
@@ -274,17 +277,14 @@ class BoardParticipantController(Controller):
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
         who = participant(db_session, code)
-        try:
-            BoardTopics(db_session).write_notes(who, topic_id, data.notes)
-        except ValidationFailed as failed:
-            mark_for_rollback(request)
-            flash(request, " ".join(field_errors(failed.errors).values()), "error")
-        except Conflict as refused:
-            mark_for_rollback(request)
-            flash(request, error_message(refused.code, **refused.params), "error")
-        else:
-            flash(request, _("Your notes are saved: they show with your topic."))
-        return self._back(who, "board-mine")
+        topics = BoardTopics(db_session)
+        return self._act(
+            request,
+            who,
+            lambda: topics.write_notes(who, topic_id, data.notes),
+            _("Your notes are saved: they show with your topic."),
+            "board-mine",
+        )
 
     @post("/topics/{topic_id:uuid}/follow", opt=access(Access.TOKEN), sync_to_thread=True)
     def follow(

@@ -179,9 +179,14 @@ class ManageOffersController(Controller):
         )
 
     def _done(
-        self, request: Request, community: Community, owner: Event | Series, message: str
+        self,
+        request: Request,
+        community: Community,
+        owner: Event | Series,
+        message: str,
+        level: str = "success",
     ) -> Redirect:
-        flash(request, message)
+        flash(request, message, level)
         return Redirect(page_url(community, owner), status_code=303)
 
     @get("/", opt=access(Access.ORGANISER), sync_to_thread=True)
@@ -291,8 +296,8 @@ class ManageOffersController(Controller):
         try:
             moderate(db_session, board, data.listing, hide=hide)
         except NotFound:
-            flash(request, _("This listing no longer exists."), "error")
-            return Redirect(page_url(community, board_owner), status_code=303)
+            gone = _("This listing no longer exists.")
+            return self._done(request, community, board_owner, gone, "error")
         done = _("The listing is hidden.") if hide else _("The listing is back on the board.")
         return self._done(request, community, board_owner, done)
 
@@ -313,8 +318,8 @@ class ManageOffersController(Controller):
         try:
             moderate_person(db_session, board, data.participant, suspend=suspend)
         except NotFound:
-            flash(request, _("This person is no longer on the board."), "error")
-            return Redirect(page_url(community, board_owner), status_code=303)
+            gone = _("This person is no longer on the board.")
+            return self._done(request, community, board_owner, gone, "error")
         done = (
             _(
                 "Suspended: the others no longer see their listings, and they cannot "
