@@ -145,51 +145,48 @@ def test_two_phones_find_each_other_and_a_third_sees_nothing_of_it(
     expect(cy.get_by_text("No match yet.")).to_be_visible()
 
 
-def test_the_board_works_without_javascript(
-    browser: Browser, live_server, tokens: dict[str, str]
-) -> None:
+@pytest.fixture
+def phone_without_javascript(browser: Browser, live_server) -> Iterator[Page]:
     context = browser.new_context(
         base_url=live_server.url, locale="en-GB", viewport=PHONE, java_script_enabled=False
     )
-    try:
-        page = context.new_page()
-        post(page, tokens["ada"], "Room offered", "Room near the canal", f_budget_max="650")
-        page.goto(f"/r/{tokens['bob']}/offers")
-        page.get_by_label("Show", exact=True).select_option("offer")
-        page.get_by_role("button", name="Filter").click()
-        expect(page).to_have_url(re.compile(r"side=offer"))
-        expect(page.get_by_text("Room near the canal")).to_be_visible()
-    finally:
-        context.close()
+    yield context.new_page()
+    context.close()
+
+
+def test_the_board_works_without_javascript(
+    phone_without_javascript: Page, tokens: dict[str, str]
+) -> None:
+    page = phone_without_javascript
+    post(page, tokens["ada"], "Room offered", "Room near the canal", f_budget_max="650")
+    page.goto(f"/r/{tokens['bob']}/offers")
+    page.get_by_label("Show", exact=True).select_option("offer")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"side=offer"))
+    expect(page.get_by_text("Room near the canal")).to_be_visible()
 
 
 def test_a_message_is_reported_without_javascript_after_choosing_a_reason(
-    browser: Browser, live_server, tokens: dict[str, str]
+    phone_without_javascript: Page, tokens: dict[str, str]
 ) -> None:
-    context = browser.new_context(
-        base_url=live_server.url, locale="en-GB", viewport=PHONE, java_script_enabled=False
-    )
-    try:
-        page = context.new_page()
-        post(page, tokens["ada"], "Room offered", "Room by the park")
-        page.goto(f"/r/{tokens['bob']}/offers")
-        offer = page.locator(".exchange-listing").filter(has_text="Room by the park")
-        offer.get_by_text("I'm interested").click()
-        offer.get_by_label("A short message").fill("Pay me first, in cash")
-        offer.get_by_role("button", name="Send").click()
+    page = phone_without_javascript
+    post(page, tokens["ada"], "Room offered", "Room by the park")
+    page.goto(f"/r/{tokens['bob']}/offers")
+    offer = page.locator(".exchange-listing").filter(has_text="Room by the park")
+    offer.get_by_text("I'm interested").click()
+    offer.get_by_label("A short message").fill("Pay me first, in cash")
+    offer.get_by_role("button", name="Send").click()
 
-        page.goto(f"/r/{tokens['ada']}/offers")
-        line = page.locator(".exchange-contact-line").filter(has_text="Pay me first")
-        line.get_by_text("Report this message", exact=True).click()
-        line.get_by_role("button", name="Report and block").click()
-        # No reason chosen: the browser asks for one and sends nothing (the server would
-        # have answered "Choose one of the options offered.").
-        reason = line.get_by_label("Spam or advertising")
-        assert reason.evaluate("input => input.validity.valueMissing")
-        expect(page.get_by_text("Choose one of the options offered.")).to_have_count(0)
-        line.get_by_label("Spam or advertising").check()
-        line.get_by_role("button", name="Report and block").click()
-        expect(page.get_by_text("the message is reported and its sender blocked")).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    finally:
-        context.close()
+    page.goto(f"/r/{tokens['ada']}/offers")
+    line = page.locator(".exchange-contact-line").filter(has_text="Pay me first")
+    line.get_by_text("Report this message", exact=True).click()
+    line.get_by_role("button", name="Report and block").click()
+    # No reason chosen: the browser asks for one and sends nothing (the server would
+    # have answered "Choose one of the options offered.").
+    reason = line.get_by_label("Spam or advertising")
+    assert reason.evaluate("input => input.validity.valueMissing")
+    expect(page.get_by_text("Choose one of the options offered.")).to_have_count(0)
+    line.get_by_label("Spam or advertising").check()
+    line.get_by_role("button", name="Report and block").click()
+    expect(page.get_by_text("the message is reported and its sender blocked")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
