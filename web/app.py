@@ -33,6 +33,7 @@ from web.settings import Settings
 from web.store import DatabaseStore
 from web.templating import template_config
 from web.unsafe_switches import UnsafeSwitches
+from web.whole_pages import WholePages
 from web.write_batch import WriteBatcher
 from web.write_gate import WriteGate
 
@@ -180,7 +181,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     # Route middleware never sees requests that match no route (404, 405 from the router),
     # so the headers and locale middleware wraps the whole ASGI handler instead.
+    # Public pages for browsers without a session are answered from whole copies
+    # (web/whole_pages.py), inside the security headers and the language choice.
+    whole_pages = WholePages(
+        app.asgi_handler,
+        secret=settings.secret_key,
+        secure=settings.https,
+        watch=app.state.content_watch,
+    )
+    app.state.whole_pages = whole_pages
     app.asgi_handler = security_middleware_factory(
         https=settings.https, allowed_hosts=settings.allowed_hosts
-    )(app.asgi_handler)
+    )(whole_pages)
     return app

@@ -72,12 +72,13 @@ def _weights(accept_encoding: str) -> dict[str, float]:
     return weights
 
 
-def negotiate(accept_encoding: str) -> str:
-    """``br``, ``gzip`` or ``identity``: the coding to send for ``Accept-Encoding``."""
+def negotiate(accept_encoding: str, offered: tuple[str, ...] = CODINGS) -> str:
+    """``br``, ``gzip`` or ``identity``: the coding to send for ``Accept-Encoding``, among
+    the ``offered`` ones (a body kept whole in gzip offers only gzip)."""
     weights = _weights(accept_encoding)
     wildcard = weights.get("*", 0.0)
     best, best_weight = "identity", 0.0
-    for coding in CODINGS:
+    for coding in offered:
         weight = weights.get(coding, wildcard)
         if weight > best_weight:
             best, best_weight = coding, weight

@@ -67,6 +67,23 @@ def token_for(secret: str, binding: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def new_visitor_id() -> str:
+    """A new browser's visitor cookie value: random, bound to nothing else."""
+    return secrets.token_urlsafe(24)
+
+
+def visitor_cookie(visitor: str, *, secure: bool) -> str:
+    """The ``Set-Cookie`` value that gives a browser its visitor cookie."""
+    return Cookie(
+        key=VISITOR_COOKIE,
+        value=visitor,
+        path="/",
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    ).to_header(header="")
+
+
 def _origin(value: str, default_scheme: str) -> tuple[str, str, int | None] | None:
     try:
         parts = urlsplit(value if "//" in value else f"{default_scheme}://{value}")
@@ -114,7 +131,7 @@ class SessionBoundCSRFMiddleware(ASGIMiddleware):
         binding = binding_of(request.cookies)
         new_visitor = None
         if binding is None and request.method in SAFE_METHODS:
-            new_visitor = secrets.token_urlsafe(24)
+            new_visitor = new_visitor_id()
             binding = binding_of({VISITOR_COOKIE: new_visitor})
         expected = token_for(self.secret, binding) if binding else None
         if request.method not in SAFE_METHODS:
@@ -124,14 +141,7 @@ class SessionBoundCSRFMiddleware(ASGIMiddleware):
         if new_visitor is None:
             await next_app(scope, receive, send)
             return
-        cookie = Cookie(
-            key=VISITOR_COOKIE,
-            value=new_visitor,
-            path="/",
-            httponly=True,
-            secure=self.secure,
-            samesite="lax",
-        ).to_header(header="")
+        cookie = visitor_cookie(new_visitor, secure=self.secure)
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -26,7 +26,7 @@ from events.services.volunteers import VolunteerService
 from web.calendar_links import event_links
 from web.event_views import VIEW_HELPERS, local_iso
 from web.i18n import current_locale
-from web.page_cache import render_to_string
+from web.page_cache import render_to_string, rendering_shell
 from web.registration_panel import new_request_key, registration_panel
 from web.settings import Settings
 
@@ -193,11 +193,12 @@ def render_event_parts(
     )
 
 
-def event_page_context(parts: EventPageParts, **extra: Any) -> dict[str, Any]:
-    """What ``public/event.html`` needs: the parts and this visitor's two values."""
+def event_page_context(request: Request, parts: EventPageParts, **extra: Any) -> dict[str, Any]:
+    """What ``public/event.html`` needs: the parts and this visitor's two values (left as
+    the nonce's mark when the page is rendered to be kept whole, web/whole_pages.py)."""
     return {
         "parts": parts,
         "marks": {"csrf": CSRF_MARK, "request_key": REQUEST_KEY_MARK},
-        "request_key": new_request_key(),
+        "request_key": REQUEST_KEY_MARK if rendering_shell(request) else new_request_key(),
         **extra,
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from litestar import Request
@@ -23,6 +24,19 @@ from web.i18n import current_locale
 
 MAX_ENTRIES = 1024
 T = TypeVar("T")
+#: Set on the request that renders a page kept whole (web/whole_pages.py).
+SHELL_SCOPE_KEY = "rencontres.whole_page_shell"
+
+
+def rendering_shell(request: Request) -> bool:
+    """Whether this request renders a page shared by every browser without a session
+    (web/whole_pages.py): its per-visitor values are left as marks to set in later."""
+    return bool(request.scope.get(SHELL_SCOPE_KEY))
+
+
+def current_minute() -> datetime:
+    """The minute a cached page belongs to ("places left", "over" and lists move with it)."""
+    return utcnow().replace(second=0, microsecond=0)
 
 
 class PageCache:
@@ -78,7 +92,7 @@ def cached_html(request: Request, parts: tuple[Hashable, ...], render: Callable[
 
     The version comes from the process's :class:`~web.content_watch.ContentWatch`: a
     change made here shows at once, one made by another process within a second."""
-    minute = utcnow().replace(second=0, microsecond=0)
+    minute = current_minute()
     watch: ContentWatch = request.app.state.content_watch
     key = (watch.current_in_thread(), minute, current_locale.get(), *parts)
     cache: PageCache = request.app.state.page_cache

@@ -35,14 +35,20 @@ BASE_HEADERS = {
 NO_STORE = "no-store"
 
 
-def _cookie(scope: Scope, name: str) -> str | None:
+def cookies_of(scope: Scope) -> dict[str, str]:
+    """The request's cookies (the first of two with one name, as browsers send the most
+    specific first)."""
+    found: dict[str, str] = {}
     for key, value in scope.get("headers", []):
         if key == b"cookie":
             for part in value.decode("latin-1").split(";"):
                 cookie_name, _sep, cookie_value = part.strip().partition("=")
-                if cookie_name == name:
-                    return cookie_value
-    return None
+                found.setdefault(cookie_name, cookie_value)
+    return found
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    return cookies_of(scope).get(name)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

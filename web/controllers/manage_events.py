@@ -473,6 +473,7 @@ class ManageEventsController(Controller):
             request,
             "public/event.html",
             **event_page_context(
+                request,
                 parts,
                 preview={"event": event, "edit_url": _event_url(membership.community, event)},
             ),

@@ -329,7 +329,7 @@ class PublicEventsController(Controller):
             return render_event_parts(request, db_session, found, settings, now=utcnow())
 
         parts = cached_html(request, ("event", slug), render)
-        return page(request, "public/event.html", **event_page_context(parts))
+        return page(request, "public/event.html", **event_page_context(request, parts))
 
     @route(
         "/e/{event:str}/cover.jpg",
