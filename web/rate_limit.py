@@ -101,7 +101,9 @@ def _with_headers(send: Send, headers: dict[str, str]) -> Send:
 def rate_limit_config(limit_per_minute: int, paths: frozenset[str]) -> RateLimitConfig:
     """At most ``limit_per_minute`` POSTs to ``paths`` per client address and minute."""
 
-    def checked(request: Any) -> bool:
+    # A coroutine, not a plain function: Litestar runs a plain one in a worker thread, a
+    # thread hop on every request of every route (9 % of a registration's samples).
+    async def checked(request: Any) -> bool:
         return request.method == "POST" and request.url.path in paths
 
     return RateLimitConfig(
