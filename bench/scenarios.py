@@ -675,6 +675,98 @@ def register_hot() -> Scenario:
     )
 
 
+# -- many events (issue 20, the capacity model of docs/scaling.md) ---------------------------
+SPREAD_EVENTS = 200
+SPREAD_EVENT_DAY = "2030-06-20"
+SPREAD_FIRST_SLUG = f"soiree-repartie-001-{SPREAD_EVENT_DAY}"
+
+
+def seed_spread_events(count: int = SPREAD_EVENTS) -> Seed:
+    """``count`` published events of :data:`HOT_EVENT_CAPACITY` places each, on one day.
+    Lua arguments: the file of their slugs (``bench/lua/register_spread.lua`` walks it)."""
+
+    def seed(database_url: str) -> list[str]:
+        import tempfile
+
+        from events.database import Database
+        from events.services.events import EventInput, EventService
+
+        database = Database.from_url(database_url)
+        try:
+            with database.transaction() as session:
+                community = bench_community(session, "Communauté répartie")
+                service = EventService(session)
+                slugs = []
+                for n in range(1, count + 1):
+                    event = service.create(
+                        community,
+                        EventInput(
+                            title=f"Soirée répartie {n:03d}",
+                            starts_local=f"{SPREAD_EVENT_DAY}T19:00",
+                            ends_local=f"{SPREAD_EVENT_DAY}T22:00",
+                            timezone="Europe/Paris",
+                            capacity=str(HOT_EVENT_CAPACITY),
+                        ),
+                    )
+                    service.publish(event)
+                    slugs.append(event.slug)
+        finally:
+            database.dispose()
+        if slugs[0] != SPREAD_FIRST_SLUG:
+            raise BenchError(f"seeded event {slugs[0]!r}, expected {SPREAD_FIRST_SLUG}")
+        with tempfile.NamedTemporaryFile("w", suffix=".slugs", delete=False) as out:
+            out.write("\n".join(slugs) + "\n")
+        return [out.name]
+
+    return seed
+
+
+def places_hold(database_url: str) -> str:
+    """After a registration run: every event's ``taken`` is exactly the people of its
+    confirmed registrations (none lost, none counted twice)."""
+    from sqlalchemy import func, select
+
+    from events.database import Database
+    from events.models import Event, Registration, RegistrationStatus
+
+    database = Database.from_url(database_url)
+    try:
+        with database.session() as session:
+            people = (
+                select(func.coalesce(func.sum(1 + Registration.guests), 0))
+                .where(
+                    Registration.event_id == Event.id,
+                    Registration.status == RegistrationStatus.CONFIRMED,
+                )
+                .scalar_subquery()
+            )
+            rows = session.execute(select(Event.slug, Event.taken, people)).all()
+    finally:
+        database.dispose()
+    wrong = [(slug, taken, counted) for slug, taken, counted in rows if taken != counted]
+    if wrong:
+        raise BenchError(f"events whose taken differs from their registrations: {wrong[:5]}")
+    total = sum(taken for _slug, taken, _counted in rows)
+    used = sum(1 for _slug, taken, _counted in rows if taken)
+    return f"{total:,} places taken over {used} events, each equal to its registrations"
+
+
+@register
+def register_spread() -> Scenario:
+    """POST /e/{slug}/register spread over 200 events, a new address each time: how
+    registrations scale when no single event row is hot (docs/scaling.md). No bar."""
+    return Scenario(
+        name="register-spread",
+        path=f"/e/{SPREAD_FIRST_SLUG}/register",
+        description=f"registration POSTs (303) spread over {SPREAD_EVENTS} events",
+        seed=seed_spread_events(),
+        script=LUA_DIR / "register_spread.lua",
+        expect_status=None,
+        prepare=csrf_token_of(f"/e/{SPREAD_FIRST_SLUG}"),
+        verify=places_hold,
+    )
+
+
 # -- the door (issue 5) ----------------------------------------------------------------------
 DOOR_EVENT_TITLE = "Soirée à la porte"
 DOOR_EVENT_DAY = "2030-07-04"
