@@ -1,8 +1,11 @@
 """Demo data for offers & needs: the flat-share evening ("Soirée colocation") with a dozen
 offers and needs, posted through the same operations as the pages
 (events/services/exchange_*.py), so the board, the match reasons and the counts are real.
-One person wrote the same pushy message to two room offers, whose authors reported it: the
-organisers' queue shows them under "Reported people" (2 reports, not suspended).
+One person (Léo) wrote the same pushy message to three room offers: two of their authors
+reported it (one as spam, one as offensive), so the organisers' queue shows him under
+"Reported people" with both reasons and when (never who); the third (Chloé) has not
+answered yet. Suspending Léo from the queue hides that waiting message from Chloé's page
+(and his listing from the board); *Restore* brings both back.
 """
 
 from __future__ import annotations
@@ -60,8 +63,13 @@ LISTINGS: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
      {"f_what": ["Meubles"]}),
 )  # fmt: skip
 
-#: Who wrote a message their recipients reported, to whom, and what.
-PUSHY = ("Léo", ("Amina", "Elsa"), "Réponds vite, je paie en liquide, pas de questions.")
+#: Who wrote a pushy message, what, to whom, and why each recipient reported it ("" for
+#: one who has not answered yet).
+PUSHY = (
+    "Léo",
+    "Réponds vite, je paie en liquide, pas de questions.",
+    (("Amina", "spam"), ("Elsa", "offensive"), ("Chloé", "")),
+)
 
 
 def seed_offers(
@@ -82,11 +90,12 @@ def seed_offers(
             registration,
             listings.post(seat_of(session, registration, now), listing, now).id,
         )
-    sender, recipients, message = PUSHY
-    if sender in posted and all(name in posted for name in recipients):
-        for name in recipients:
+    sender, message, recipients = PUSHY
+    if sender in posted and all(name in posted for name, _reason in recipients):
+        for name, reason in recipients:
             author, listing_id = posted[name]
             asked = seat_of(session, posted[sender][0], now)
             contact = request_contact(session, asked, listing_id, message, now)
-            report_message(session, seat_of(session, author, now), contact.id, "spam", now)
+            if reason:
+                report_message(session, seat_of(session, author, now), contact.id, reason, now)
     return min(len(people), len(LISTINGS))

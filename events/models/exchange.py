@@ -133,7 +133,7 @@ class ExchangeParticipant(Base):
     visited_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     #: Suspended by moderation (their messages reported by enough people, or the
     #: organisers): their listings are hidden from the others and they cannot write to
-    #: anyone. Read it through events/services/exchange_reports.py, never directly.
+    #: anyone. Read it through events/services/exchange_suspension.py, never directly.
     suspended: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=expression.false()
     )

@@ -32,7 +32,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from events.errors import Conflict, NotFound
 from events.lifecycle import exchange_closed_reason, exchange_closes_at
@@ -100,7 +100,11 @@ def seat_of(session: Session, registration: Registration, now: datetime) -> Seat
     """The seat ``registration`` gives (see the module docstring); ``NotFound`` when its
     event has no board, ``Conflict("exchange_no_place")`` for a registration that gives
     none, ``Conflict("exchange_closed")`` once the board closed for its event."""
-    event = session.get(Event, registration.event_id)
+    # The board's pages show the event's title, dates and timezone: its tags and cover,
+    # loaded with every event by default (two more statements), load only if touched.
+    event = session.get(
+        Event, registration.event_id, options=[lazyload(Event.tags), lazyload(Event.cover)]
+    )
     if event is None:
         raise NotFound()
     board = board_of_event(session, event)

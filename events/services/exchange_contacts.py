@@ -23,7 +23,10 @@ The state machine of an ``ExchangeContact`` (events/models/exchange.py):
   conditional increment (exact under any number of simultaneous requests); one live
   request or match per pair of people, whoever asked (a unique index holds it); no second
   request to someone who said no; none from someone suspended because the people they
-  wrote to reported them (events/services/exchange_reports.py).
+  wrote to reported them (events/services/exchange_reports.py). While they are suspended,
+  their requests still awaiting an answer are hidden from the people they wrote to (not
+  listed, not answered, not reported: events/services/exchange_suspension.py), and come
+  back if the organisers restore them.
 - **Blocking** (:func:`block`): the blocked person cannot see the blocker's listings or
   write to them (and the other way round); live requests and matches between them end.
 """
@@ -52,7 +55,7 @@ from events.services.exchange_access import Seat, enter, insert_for
 from events.services.exchange_categories import all_categories
 from events.services.exchange_listings import ListingService
 from events.services.exchange_notifications import notify_author
-from events.services.exchange_suspension import refuse_if_suspended
+from events.services.exchange_suspension import refuse_if_suspended, request_hidden
 from events.validation import clean_text, id_or_not_found
 
 REQUESTS_PER_PERSON = 15
@@ -181,9 +184,13 @@ def _move(
 
 def received(session: Session, seat: Seat, contact_id: UUID | str) -> ExchangeContact:
     """A request ``seat`` received, as they see it (``NotFound`` for one they sent, one
-    of others, or one withdrawn: for its recipient, as if never sent)."""
+    of others, one withdrawn: for its recipient, as if never sent; or one hidden because
+    its sender is suspended, events/services/exchange_suspension.py)."""
     contact = _contact_of(session, seat, contact_id)
     if contact.author_id != seat.participant_id or contact.state == S.WITHDRAWN.value:
+        raise NotFound()
+    requester = session.get(ExchangeParticipant, contact.requester_id)
+    if requester is None or request_hidden(requester, contact.state):
         raise NotFound()
     return contact
 
@@ -292,7 +299,8 @@ def _shared(participant: ExchangeParticipant, email: str) -> SharedContact:
 
 def contacts_of(session: Session, seat: Seat, now: datetime) -> list[ContactLine]:
     """Every request the seat sent or received, newest first, as they may see it: the
-    message of a request sent to them; the other's contact details only once accepted."""
+    message of a request sent to them (not one withdrawn, nor one awaiting an answer
+    from someone suspended since); the other's contact details only once accepted."""
     me = seat.participant_id
     if me is None:
         return []
@@ -321,8 +329,8 @@ def contacts_of(session: Session, seat: Seat, now: datetime) -> list[ContactLine
             continue
         other, email = found
         state = ContactState(row.state)
-        if received and state is S.WITHDRAWN:
-            continue  # taken back before an answer: as if never sent
+        if received and (state is S.WITHDRAWN or request_hidden(other, state)):
+            continue  # taken back before an answer, or its sender suspended: not shown
         shown = state.value if received else requester_sees(row, now, seat.closes_at)
         lines.append(
             ContactLine(

@@ -25,10 +25,13 @@
   own row, none of the others being committed yet, and nobody crosses the threshold:
   tests/domain/test_exchange_message_reports.py shows it.) Whether someone is suspended
   is read through events/services/exchange_suspension.py only.
+- The person who reported a message sees it marked on their page, with the reason and
+  the moment, and is not offered to report that sender again (:func:`my_message_reports`,
+  keyed like the rule above: by reporter and sender).
 - The organisers see the **reported people**: their pseudonym, how many people reported
-  their messages and whether they are suspended, never a message nor who reported
-  (:func:`reported_people`); they suspend someone, or restore them, which forgets the
-  reports against them (:func:`moderate_person`).
+  their messages, each report's reason and moment, and whether they are suspended; never
+  a message nor who reported (:func:`reported_people`). They suspend someone, or restore
+  them, which forgets the reports against them (:func:`moderate_person`).
 """
 
 from __future__ import annotations
@@ -153,6 +156,7 @@ def record_message_report(
     sender_id: UUID,
     reporter_id: UUID,
     reason: str,
+    now: datetime,
 ) -> bool:
     """Count ``reporter_id``'s report against ``sender_id`` (once per pair) and suspend the
     sender when it makes :data:`REPORTS_TO_HIDE`; True when this report suspended them.
@@ -167,6 +171,8 @@ def record_message_report(
             sender_id=sender_id,
             reporter_id=reporter_id,
             reason=reason,
+            created_at=now,
+            updated_at=now,
         )
         .on_conflict_do_nothing(index_elements=["sender_id", "reporter_id"])
     )
@@ -196,9 +202,19 @@ def report_message(
     me = seat.require_participant()
     contact = received(session, seat, contact_id)
     sender_id = contact.requester_id
-    suspended = record_message_report(session, seat.board.id, contact.id, sender_id, me.id, cleaned)
+    suspended = record_message_report(
+        session, seat.board.id, contact.id, sender_id, me.id, cleaned, now
+    )
     block(session, seat, sender_id, now)
     return suspended
+
+
+@dataclass(frozen=True)
+class MessageReportSeen:
+    """One report of a message as the organisers see it: why and when, never by whom."""
+
+    reason: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -208,33 +224,75 @@ class ReportedPerson:
     #: How many different people reported their messages.
     reporters: int
     suspended: bool
+    #: Each report's reason and moment, oldest first (one per person who reported).
+    reports: tuple[MessageReportSeen, ...] = ()
 
 
 def reported_people(session: Session, board: ExchangeBoard) -> list[ReportedPerson]:
     """The board's participants whose messages were reported, or who are suspended, most
-    reported first: never a message, never who reported."""
-    reports = (
-        select(ExchangeMessageReport.sender_id, func.count().label("reporters"))
+    reported first, each with the reasons and moments of the reports: never a message,
+    never who reported (the reporter's column is not even read)."""
+    reports: dict[UUID, list[MessageReportSeen]] = {}
+    for sender_id, reason, at in session.execute(
+        select(
+            ExchangeMessageReport.sender_id,
+            ExchangeMessageReport.reason,
+            ExchangeMessageReport.created_at,
+        )
         .where(ExchangeMessageReport.board_id == board.id)
-        .group_by(ExchangeMessageReport.sender_id)
-        .subquery()
-    )
-    count = func.coalesce(reports.c.reporters, 0)
-    rows = session.execute(
+        .order_by(ExchangeMessageReport.created_at, ExchangeMessageReport.id)
+    ):
+        reports.setdefault(sender_id, []).append(MessageReportSeen(reason, at))
+    people = session.execute(
         select(
             ExchangeParticipant.id,
             ExchangeParticipant.display_name,
-            count,
             ExchangeParticipant.suspended,
-        )
-        .outerjoin(reports, reports.c.sender_id == ExchangeParticipant.id)
-        .where(
+            ExchangeParticipant.created_at,
+        ).where(
             ExchangeParticipant.board_id == board.id,
-            (reports.c.reporters > 0) | ExchangeParticipant.suspended.is_(True),
+            ExchangeParticipant.id.in_(list(reports)) | ExchangeParticipant.suspended.is_(True),
         )
-        .order_by(count.desc(), ExchangeParticipant.created_at)
     )
-    return [ReportedPerson(*row) for row in rows]
+    found = sorted(people, key=lambda row: (-len(reports.get(row.id, ())), row.created_at))
+    return [
+        ReportedPerson(
+            id=row.id,
+            display_name=row.display_name,
+            reporters=len(reports.get(row.id, ())),
+            suspended=row.suspended,
+            reports=tuple(reports.get(row.id, ())),
+        )
+        for row in found
+    ]
+
+
+@dataclass(frozen=True)
+class MyMessageReport:
+    """A report one made of a message: which message, why and when."""
+
+    contact_id: UUID | None
+    reason: str
+    at: datetime
+
+
+def my_message_reports(session: Session, seat: Seat) -> dict[UUID, MyMessageReport]:
+    """The reports ``seat`` made, by the sender they reported. Keyed by sender because
+    a report counts once per person and sender (:func:`record_message_report`): a message
+    of someone already reported is not offered to report again; the one reported is
+    marked as such on the reporter's page."""
+    me = seat.participant_id
+    if me is None:
+        return {}
+    rows = session.execute(
+        select(
+            ExchangeMessageReport.sender_id,
+            ExchangeMessageReport.contact_id,
+            ExchangeMessageReport.reason,
+            ExchangeMessageReport.created_at,
+        ).where(ExchangeMessageReport.reporter_id == me)
+    )
+    return {sender: MyMessageReport(contact, reason, at) for sender, contact, reason, at in rows}
 
 
 def moderate_person(

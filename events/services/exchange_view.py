@@ -5,7 +5,8 @@ per visit (for the "new since I last looked" marks, events/services/exchange_acc
 ``enter``),
 reads the filters as typed, and gathers what the page shows: the listings found (ranked,
 with their one-line reasons, events/services/exchange_matching.py), the attendee's own
-listings, their requests both ways, and what they share. Filters that do not parse are
+listings, their requests both ways (with the messages they reported marked), and what
+they share. Filters that do not parse are
 reported per field and the board is shown unfiltered by them, never refused.
 
 A visitor without a seat reads a board only when its organisers made it public
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +32,7 @@ from events.services.exchange_categories import all_categories, clean_details
 from events.services.exchange_contacts import ContactLine, contacts_of
 from events.services.exchange_listings import BoardView, ListingService, clean_side
 from events.services.exchange_matching import Filters, Scored
+from events.services.exchange_reports import MyMessageReport, my_message_reports
 from events.validation import parse_int
 
 WORDS_MAX_LENGTH = 100
@@ -51,6 +54,8 @@ class AttendeeBoard:
     #: The first pages of ``view.found``, and the page that shows more (None: all shown).
     shown: list[Scored] = field(default_factory=list)
     next_page: int | None = None
+    #: The messages they reported, by sender (events/services/exchange_reports.py).
+    my_reports: dict[UUID, MyMessageReport] = field(default_factory=dict)
 
 
 def _one(raw: Mapping[str, Any], name: str) -> str:
@@ -133,6 +138,7 @@ def attendee_board(
         filter_errors=errors,
         shown=shown,
         next_page=next_page,
+        my_reports=my_message_reports(session, seat),
     )
 
 

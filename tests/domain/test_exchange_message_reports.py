@@ -7,7 +7,7 @@ counts and restore; erasure and anonymisation take the reports with them."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import pytest
@@ -28,10 +28,14 @@ from events.models import (
 )
 from events.services import exchange_reports
 from events.services.exchange_access import seat_of
+from events.services.exchange_contacts import answer
 from events.services.exchange_privacy import export_exchange
 from events.services.exchange_reports import (
     REPORTS_TO_HIDE,
+    MessageReportSeen,
+    ReportedPerson,
     moderate_person,
+    my_message_reports,
     report_message,
     reported_people,
 )
@@ -44,7 +48,9 @@ from tests.domain.test_exchange import (
     board_of,
     count,
     flat_share_board,
+    lines,
     post,
+    reply,
     seated,
 )
 from tests.domain.test_exchange_reports import updates_held
@@ -223,6 +229,106 @@ def test_anonymisation_and_erasure_remove_the_reports(db: Database, make: Factor
     assert count(db, ExchangeParticipant) == 0
 
 
+def test_the_organisers_see_each_reason_and_moment_never_who(db: Database, make: Factories) -> None:
+    event, _spammer, people, contacts, _own = scene(db, make)
+    now = before(event)
+    reasons = ["offensive", "spam", "personal_data"]
+    for n, (who, contact, reason) in enumerate(zip(people, contacts, reasons, strict=True)):
+        with seated(db, who, now + timedelta(hours=n)) as (session, seat):
+            report_message(session, seat, contact, reason, now + timedelta(hours=n))
+    with db.session() as session:
+        board = session.scalar(select(ExchangeBoard))
+        assert board is not None
+        (spammy,) = reported_people(session, board)
+    assert spammy.reporters == REPORTS_TO_HIDE and spammy.suspended
+    assert spammy.reports == tuple(
+        MessageReportSeen(reason, now + timedelta(hours=n)) for n, reason in enumerate(reasons)
+    )
+    # Nothing in what the organisers get names a reporter or a message.
+    assert set(ReportedPerson.__dataclass_fields__) == {
+        "id", "display_name", "reporters", "suspended", "reports"
+    }  # fmt: skip
+    assert set(MessageReportSeen.__dataclass_fields__) == {"reason", "at"}
+    reporter_ids = {str(p.id) for p in _participants(db) if p.display_name != "Spammy"}
+    assert not reporter_ids & {str(value) for value in vars(spammy).values()}
+
+
+def _participants(db: Database) -> list[ExchangeParticipant]:
+    with db.session() as session:
+        return list(session.scalars(select(ExchangeParticipant)))
+
+
+def test_the_reporter_sees_what_they_reported_once(db: Database, make: Factories) -> None:
+    event, spammer, (ada, bob, _carol), (to_ada, _to_bob, _), _own = scene(db, make)
+    now = before(event)
+    report(db, ada, to_ada, event, reason="offensive")
+    report(db, ada, to_ada, event, reason="spam")  # again: changes nothing
+    with seated(db, ada, now) as (session, seat):
+        mine = my_message_reports(session, seat)
+        sender = session.scalar(
+            select(ExchangeParticipant.id).where(ExchangeParticipant.display_name == "Spammy")
+        )
+    assert list(mine) == [sender]
+    assert (mine[sender].contact_id, mine[sender].reason, mine[sender].at) == (
+        to_ada,
+        "offensive",
+        now,
+    )
+    for someone_else in (bob, spammer):  # negative control: only the reporter's own
+        with seated(db, someone_else, now) as (session, seat):
+            assert my_message_reports(session, seat) == {}
+
+
+def test_a_suspended_persons_pending_requests_leave_their_recipients_until_restored(
+    db: Database, make: Factories
+) -> None:
+    """A request sent before the suspension is hidden after it (not deleted): not listed,
+    not answered, not reported; restoring brings it back. Another sender's request to the
+    same person stays (negative control), and so does an answered one."""
+    event, spammer, people, contacts, _own = scene(db, make, authors=REPORTS_TO_HIDE + 2)
+    now = before(event)
+    *reporters, dora, fred = people
+    *reported, to_dora, to_fred = contacts
+    assert reply(db, fred, to_fred, now, accept=True) == ContactState.ACCEPTED.value
+    honest = attendee(db, event, "honest")
+    from_honest = ask(db, honest, post(db, dora, now, text="Dora's other room"), now)
+
+    def received_by(registration: Registration) -> set[UUID]:
+        return {
+            line.contact.id for line in lines(db, registration, now) if line.direction == "received"
+        }
+
+    assert received_by(dora) == {to_dora, from_honest}  # before: both shown
+    for who, contact in zip(reporters, reported, strict=True):
+        report(db, who, contact, event)
+    assert _suspended(db) == (REPORTS_TO_HIDE, True)
+
+    assert received_by(dora) == {from_honest}  # the suspended sender's request is hidden
+    assert received_by(fred) == {to_fred}  # a match made before stays
+    for act in (
+        lambda session, seat: answer(session, seat, to_dora, accept=True, now=now),
+        lambda session, seat: report_message(session, seat, to_dora, "spam", now),
+    ):
+        with pytest.raises(NotFound), seated(db, dora, now) as (session, seat):
+            act(session, seat)
+    with db.session() as session:  # hidden, not deleted
+        assert session.get(ExchangeContact, to_dora).state == ContactState.PENDING.value  # type: ignore[union-attr]
+    # The sender still sees their own request, waiting.
+    assert [line.shown for line in lines(db, spammer, now) if line.contact.id == to_dora] == [
+        "waiting"
+    ]
+
+    with db.transaction() as session:
+        board = session.scalar(select(ExchangeBoard))
+        sender = session.scalar(
+            select(ExchangeParticipant.id).where(ExchangeParticipant.display_name == "Spammy")
+        )
+        assert board is not None and sender is not None
+        moderate_person(session, board, sender, suspend=False)
+    assert received_by(dora) == {to_dora, from_honest}  # restored: back, still pending
+    assert reply(db, dora, to_dora, now, accept=False) == ContactState.DECLINED.value
+
+
 # -- simultaneous reports ----------------------------------------------------------------
 def _suspended(db: Database) -> tuple[int, bool]:
     with db.session() as session:
@@ -273,6 +379,7 @@ def test_negative_control_read_then_write_misses_the_threshold(
         sender_id: UUID,
         reporter_id: UUID,
         reason: str,
+        now: datetime,
     ) -> bool:
         before_me = (
             session.scalar(select(func.count()).where(ExchangeMessageReport.sender_id == sender_id))

@@ -5,10 +5,19 @@ another community's organiser, the pseudonym escaped; restoring brings them back
 
 from __future__ import annotations
 
+import html
+import re
+
 from sqlalchemy import select
 
 from events.database import Database
-from events.models import Event, ExchangeListing, ExchangeMessageReport, ExchangeParticipant
+from events.models import (
+    Event,
+    ExchangeContact,
+    ExchangeListing,
+    ExchangeMessageReport,
+    ExchangeParticipant,
+)
 from tests.factories import Factories
 from tests.web.conftest import Client
 from tests.web.test_manage_offers import event, url
@@ -118,3 +127,123 @@ def test_three_recipients_report_and_the_organisers_see_counts_never_messages(
     assert "Spammer seeks a room" not in offers(other_client, late)
     unknown = client.submit(f"{url(event)}/people", {"participant": "nope", "action": "suspend"})
     assert unknown.status_code == 303
+
+
+def reasons_shown(page: str) -> list[str]:
+    """The reasons listed under the reported person (each with its moment)."""
+    found = re.search(r'<ul class="report-reasons"[^>]*>(.*?)</ul>', page, re.S)
+    assert found is not None, "no reasons on the page"
+    items = re.findall(r"<li>(.*?) · <time datetime=\"[^\"]+\">[^<]+</time></li>", found.group(1))
+    return [html.unescape(item) for item in items]
+
+
+def test_the_organisers_see_why_and_when_each_report_was_made_never_who(
+    client: Client, other_client: Client, db: Database, event: Event
+) -> None:
+    spammer, authors = scene(client, other_client, db, event)
+    reasons = ["offensive", "spam", "personal_data"]
+    for n, (author, reason) in enumerate(zip(authors, reasons, strict=True)):
+        other_client.submit(f"/r/{author}/offers/sharing", {"display_name": f"Reporter{n}"})
+        report(other_client, author, contact_id(offers(other_client, author)), reason)
+    page = client.get(url(event)).text
+    assert reasons_shown(page) == [
+        "Offensive or hateful",
+        "Spam or advertising",
+        "Someone's personal data",
+    ]
+    assert "reported by 3 people" in page
+    for n, author in enumerate(authors):  # never who reported, nor their links
+        assert f"Reporter{n}" not in page and author not in page
+    assert PILLS not in page and spammer not in page
+    french = client.get(url(event), headers={"accept-language": "fr"}).text
+    assert reasons_shown(french) == [
+        "Offensant ou haineux",
+        "Spam ou publicité",
+        "Des données personnelles de quelqu’un",
+    ]
+
+
+def test_the_reporter_sees_what_they_reported_and_cannot_report_it_again(
+    client: Client, other_client: Client, db: Database, event: Event
+) -> None:
+    _spammer, (first, second, _third) = scene(client, other_client, db, event)
+    form = 'action="/r/{}/offers/report-message"'
+    reported = contact_id(offers(other_client, first))
+    assert report(other_client, first, reported, "offensive").status_code == 303  # type: ignore[attr-defined]
+    page = offers(other_client, first)
+    assert "You reported this message (Offensive or hateful, <time datetime=" in page
+    assert form.format(first) not in page  # nothing left to report
+    assert f"{PILLS} 0" in page  # the message itself stays, for the person who got it
+    # The same report again (a second tab, a replayed form): still one, the first reason.
+    assert report(other_client, first, reported, "spam").status_code == 303  # type: ignore[attr-defined]
+    with db.session() as session:
+        assert list(session.scalars(select(ExchangeMessageReport.reason))) == ["offensive"]
+    # Negative control: someone who did not report still has the button, unmarked.
+    untouched = offers(other_client, second)
+    assert form.format(second) in untouched and "You reported" not in untouched
+    french = other_client.get(f"/r/{first}/offers", headers={"accept-language": "fr"}).text
+    assert "Vous avez signalé ce message (Offensant ou haineux" in french
+
+
+def _spammer_id(db: Database) -> str:
+    with db.session() as session:
+        found = session.scalar(
+            select(ExchangeParticipant.id).where(ExchangeParticipant.display_name == EVIL_NAME)
+        )
+    assert found is not None
+    return str(found)
+
+
+def test_a_suspended_persons_earlier_requests_and_listings_leave_every_view_until_restored(
+    client: Client, other_client: Client, db: Database, event: Event
+) -> None:
+    """The spammer wrote (and posted) before being suspended; an honest person did the
+    same: after the suspension, the spammer's request and listing are gone from the
+    recipient's conversations, the attendees' board and the public board, the honest
+    person's stay (negative control); restoring brings the spammer's back."""
+    spammer, (author, *_others) = scene(client, other_client, db, event)
+    honest = token_of(db, event, "honest")
+    post_listing(other_client, honest, side="need", text="Honest seeks a room")
+    sent = other_client.submit(
+        f"/r/{honest}/offers/contact",
+        {"listing": listing_with(db, "Room 0"), "message": "Honest hello"},
+    )
+    assert sent.status_code == 303
+    saved = client.submit(f"{url(event)}/settings", {"public": "on", "expire_days": "14"})
+    assert saved.status_code == 303
+    reader = token_of(db, event, "reader")
+
+    def views() -> dict[str, str]:
+        return {
+            "conversations": offers(other_client, author),
+            "attendees' board": offers(other_client, reader),
+            "public board": other_client.get(f"/e/{event.slug}/offers").text,
+        }
+
+    before = views()
+    assert f"{PILLS} 0" in before["conversations"] and "Honest hello" in before["conversations"]
+    for name in ("attendees' board", "public board"):
+        assert "Spammer seeks a room" in before[name] and "Honest seeks a room" in before[name]
+
+    spammy = _spammer_id(db)
+    suspended = client.submit(f"{url(event)}/people", {"participant": spammy, "action": "suspend"})
+    assert suspended.status_code == 303
+    after = views()
+    assert f"{PILLS} 0" not in after["conversations"]
+    assert "Honest hello" in after["conversations"]  # negative control
+    for name in ("attendees' board", "public board"):
+        assert "Spammer seeks a room" not in after[name], name
+        assert "Honest seeks a room" in after[name], name  # negative control
+    # Hidden, not deleted: the spammer still sees their request waiting.
+    assert "No answer yet." in offers(other_client, spammer)
+    with db.session() as session:
+        states = session.scalars(
+            select(ExchangeContact.state).where(ExchangeContact.message.like(f"{PILLS}%"))
+        )
+        assert set(states) == {"pending"}
+
+    restore = client.submit(f"{url(event)}/people", {"participant": spammy, "action": "restore"})
+    assert restore.status_code == 303
+    restored = views()
+    assert f"{PILLS} 0" in restored["conversations"]
+    assert "Spammer seeks a room" in restored["public board"]

@@ -483,7 +483,7 @@ class OffersController(Controller):
             return self._refused(request, db_session, token, f"report:{data.contact}", {}, failed)
         done = _(
             "Thank you: the message is reported and its sender blocked. The organisers see "
-            "how many people reported them, never your messages."
+            "how many people reported them and why, never your messages nor who reported."
         )
         return _back(request, token, done, "#contacts")
 
