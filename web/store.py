@@ -102,7 +102,9 @@ class DatabaseStore(NamespacedStore):
         data = value.encode() if isinstance(value, str) else value
         expires_at = self._expiry(expires_in)
         # An upsert: running it twice (a batch retried with savepoints) is harmless.
-        await self.batcher.run(partial(self._upsert, key, data, expires_at))
+        await self.batcher.run(
+            partial(self._upsert, key, data, expires_at), lock_order=f"session:{key}"
+        )
 
     def _get_sync(self, key: str, renew_for: int | timedelta | None) -> bytes | None:
         # Every request with a session cookie (a door phone's every scan) reads here: one

@@ -22,6 +22,13 @@ batch where none failed. Units may run twice, so they must not act outside the s
 
 A request arriving while a batch runs waits for the next one: under load batches grow by
 themselves, and a lone request runs at once (no timer, no added latency).
+
+Units run in the order of the row they lock (``lock_order``, e.g. ``event:<slug>``; arrival
+order among equals, so one event's registrations keep theirs). Every batch of every process
+then takes its hot rows in one order, and the content-version row last (at commit,
+events/content_version.py): two batches spread over the same events wait for each other
+instead of deadlocking (seen with 4 processes, docs/scaling.md), which PostgreSQL would
+settle by aborting one after a second.
 """
 
 from __future__ import annotations
@@ -45,9 +52,14 @@ MAX_BATCH = 32
 @dataclass
 class _Pending(Generic[T]):
     unit: Callable[[Session], T]
+    lock_order: str = ""
     future: asyncio.Future[T] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+
+
+def _lock_order(pending: _Pending[Any]) -> str:
+    return pending.lock_order
 
 
 @dataclass
@@ -72,9 +84,10 @@ class WriteBatcher:
         self.batches = 0  # for tests and benchmarks: how many transactions ran
         self.retried = 0  # for tests: batches run again with savepoints after a failure
 
-    async def run(self, unit: Callable[[Session], T]) -> T:
-        """Run ``unit`` in a shared write transaction; its result once committed."""
-        pending: _Pending[T] = _Pending(unit)
+    async def run(self, unit: Callable[[Session], T], *, lock_order: str = "") -> T:
+        """Run ``unit`` in a shared write transaction; its result once committed.
+        ``lock_order``: the row it locks first (see the module docstring)."""
+        pending: _Pending[T] = _Pending(unit, lock_order)
         self._queue.append(pending)
         if not self._draining:
             self._draining = True
@@ -84,7 +97,7 @@ class WriteBatcher:
     async def _drain(self) -> None:
         try:
             while self._queue:
-                batch = self._queue[: self._max_batch]
+                batch = sorted(self._queue[: self._max_batch], key=_lock_order)
                 del self._queue[: self._max_batch]
                 try:
                     outcomes = await self._gate.run_sync(partial(self._run_batch, batch))

@@ -4,6 +4,7 @@ once committed."""
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import anyio
 import pytest
@@ -234,3 +235,40 @@ def test_sessions_set_at_once_share_commits_through_the_store(db: Database) -> N
         assert run_async(alone.get, f"a{n}") == f"data{n}".encode()
     assert 3 <= batcher.batches < 20  # the 20 "alone" writes never went through it
     assert one_by_one.batches == 20
+
+
+def test_a_batch_runs_its_units_in_lock_order_keeping_arrival_order_among_equals(
+    db: Database,
+) -> None:
+    """Every batch of every process locks its hot rows in one order (no deadlock between
+    two batches spread over the same events); one event's units keep their arrival order."""
+    batcher = make_batcher(db)
+    ran: list[str] = []
+    first_runs = threading.Event()
+    others_queued = threading.Event()
+
+    def unit(name: str, wait: bool = False):  # type: ignore[no-untyped-def]
+        def run(session: Session) -> str:
+            if wait:  # holds the first batch until every other unit is queued
+                first_runs.set()
+                assert others_queued.wait(30)
+            ran.append(name)
+            return name
+
+        return run
+
+    arrivals = [("b1", "event:b"), ("a1", "event:a"), ("c1", "event:c"), ("b2", "event:b")]
+    arrivals += [("a2", "event:a")]
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(lambda: batcher.run(unit("first", wait=True), lock_order="event:z"))
+            await anyio.to_thread.run_sync(first_runs.wait, 30)
+            for name, order in arrivals:
+                group.start_soon(lambda n=name, o=order: batcher.run(unit(n), lock_order=o))
+                await anyio.sleep(0)
+            await anyio.sleep(0.05)
+            others_queued.set()
+
+    run_async(main)
+    assert ran == ["first", "a1", "a2", "b1", "b2", "c1"]

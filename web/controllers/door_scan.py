@@ -90,7 +90,7 @@ class DoorScanController(Controller):
 
         batcher: WriteBatcher = request.app.state.write_batcher
         with forgetting_expired_link(request):
-            door, result = await batcher.run(unit)
+            door, result = await batcher.run(unit, lock_order=f"event:{event}")
         return verdict_answer(request, door.event, result)
 
     @staticmethod

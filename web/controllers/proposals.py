@@ -246,7 +246,8 @@ class ProposalsController(Controller):
         try:
             proposal_id, person, path, list_path = await anyio.to_thread.run_sync(find)
             batcher: WriteBatcher = request.app.state.write_batcher
-            done, refused = await batcher.run(unit), None
+            done = await batcher.run(unit, lock_order=f"proposal:{proposal_id}")
+            refused = None
         except (ValidationFailed, Conflict, RateLimited) as error:  # nothing of it was kept
             done, refused = "", error
         notice = _("Your support is counted.")

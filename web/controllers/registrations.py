@@ -225,7 +225,7 @@ class RegistrationController(Controller):
 
         batcher: WriteBatcher = request.app.state.write_batcher
         try:
-            done = await batcher.run(unit)
+            done = await batcher.run(unit, lock_order=f"event:{event}")
         except (ValidationFailed, Conflict) as exc:
             values = {**data.values(), **answers}
             return await anyio.to_thread.run_sync(self._refused, request, event, values, exc)
