@@ -165,14 +165,23 @@ class Threshold:
     max_p99_ms: float | None = None
     #: A different bar on PostgreSQL (None: the same), e.g. writes to one hot row.
     postgres_min_ratio_pct: float | None = None
+    postgres_max_p99_ms: float | None = None
 
     def min_ratio_for(self, backend: str) -> float:
         if backend == "postgresql" and self.postgres_min_ratio_pct is not None:
             return self.postgres_min_ratio_pct
         return self.min_ratio_pct
 
+    def max_p99_for(self, backend: str) -> float | None:
+        if backend == "postgresql" and self.postgres_max_p99_ms is not None:
+            return self.postgres_max_p99_ms
+        return self.max_p99_ms
+
     def describe(self, backend: str | None = None) -> str:
-        p99 = f", p99 <= {self.max_p99_ms:g} ms" if self.max_p99_ms is not None else ""
+        p99_bar = self.max_p99_for(backend or "sqlite")
+        p99 = f", p99 <= {p99_bar:g} ms" if p99_bar is not None else ""
+        if backend is None and self.postgres_max_p99_ms is not None:
+            p99 += f" (PG {self.postgres_max_p99_ms:g} ms)"
         if backend is None and self.postgres_min_ratio_pct is not None:
             return f">= {self.min_ratio_pct:g} % (PG {self.postgres_min_ratio_pct:g} %){p99}"
         return f">= {self.min_ratio_for(backend or 'sqlite'):g} %{p99}"
@@ -180,7 +189,8 @@ class Threshold:
     def passed(
         self, ratio_pct: float, errors: int, p99_ms: float | None = None, backend: str = "sqlite"
     ) -> bool:
-        fast_enough = self.max_p99_ms is None or (p99_ms is not None and p99_ms <= self.max_p99_ms)
+        bar = self.max_p99_for(backend)
+        fast_enough = bar is None or (p99_ms is not None and p99_ms <= bar)
         return errors == 0 and ratio_pct >= self.min_ratio_for(backend) and fast_enough
 
 

@@ -574,8 +574,9 @@ HOT_EVENT_CAPACITY = 100_000
 # SQLite, >= 3 % on PostgreSQL". For scale (docs/performance.md): a conditional counter
 # update measured ~340/s through async SQLAlchemy on SQLite, 460/s on PostgreSQL (pool 20);
 # a minimal sync endpoint 1,070-1,380/s on SQLite; SERIALIZABLE + retry 17/s.
-REGISTER_HOT_MIN_PCT = 5
-REGISTER_HOT_POSTGRES_MIN_PCT = 3
+#: Issue 20: >= 8 % of /healthz on SQLite, >= 5 % on PostgreSQL (was 5 % and 3 %).
+REGISTER_HOT_MIN_PCT = 8
+REGISTER_HOT_POSTGRES_MIN_PCT = 5
 
 
 def bench_community(session: Session, name: str) -> Community:
@@ -659,7 +660,7 @@ def csrf_token_of(path: str) -> Prepare:
 @register
 def register_hot() -> Scenario:
     """POST /e/{slug}/register, a new address each time, all on one event (its row is the
-    hot spot): >= 5 % of /healthz on SQLite, >= 3 % on PostgreSQL, no error."""
+    hot spot): >= 8 % of /healthz on SQLite, >= 5 % on PostgreSQL, no error."""
     return Scenario(
         name="register-hot",
         path=f"/e/{HOT_EVENT_SLUG}/register",
@@ -776,8 +777,11 @@ DOOR_EVENT_SLUG = "soiree-a-la-porte-2030-07-04"
 #: scan is a first admission. (8,000 were too few once the door passed 800 scans/s.)
 DOOR_TICKETS = 12_000
 # Issue 5: >= 4 % of /healthz, p99 <= 200 ms, no error, on both databases.
-DOOR_SCAN_MIN_PCT = 4
-DOOR_SCAN_MAX_P99_MS = 200
+#: Issue 20: >= 15 % of /healthz, p99 <= 100 ms on SQLite and <= 150 ms on PostgreSQL, at
+#: 64 scanners (was 4 % and 200 ms).
+DOOR_SCAN_MIN_PCT = 15
+DOOR_SCAN_MAX_P99_MS = 100
+DOOR_SCAN_POSTGRES_MAX_P99_MS = 150
 
 
 def seed_door_event(tickets: int = DOOR_TICKETS) -> Seed:
@@ -893,8 +897,8 @@ def open_door_link(base_url: str) -> list[str]:
 
 @register
 def door_scan() -> Scenario:
-    """POST /door/{event}/scan (JSON), 64 scanners on distinct tickets: >= 4 % of /healthz,
-    p99 <= 200 ms, no error (issue 5)."""
+    """POST /door/{event}/scan (JSON), 64 scanners on distinct tickets: see the bars above
+    (issue 20; issue 5's were 4 % and 200 ms), no error."""
     return Scenario(
         name="door-scan",
         path=f"/door/{DOOR_EVENT_SLUG}/scan",
@@ -904,7 +908,11 @@ def door_scan() -> Scenario:
         expect_status=None,
         warm_up=False,
         prepare=open_door_link,
-        threshold=Threshold(min_ratio_pct=DOOR_SCAN_MIN_PCT, max_p99_ms=DOOR_SCAN_MAX_P99_MS),
+        threshold=Threshold(
+            min_ratio_pct=DOOR_SCAN_MIN_PCT,
+            max_p99_ms=DOOR_SCAN_MAX_P99_MS,
+            postgres_max_p99_ms=DOOR_SCAN_POSTGRES_MAX_P99_MS,
+        ),
     )
 
 
