@@ -64,6 +64,42 @@ def anyone_subscribed(event_type: str, community_id: Any) -> ColumnElement[bool]
     return exists(select(_endpoints.c.id).where(*_subscribed(event_type, community_id)))
 
 
+_TRANSACTION_ENDPOINTS = "rencontres.webhook_endpoints"
+
+
+def _enabled_endpoints(
+    session: Session, community_id: UUID | None, event_id: UUID | None
+) -> list[tuple[UUID, str]]:
+    """The enabled endpoints of the community (given, or the one of ``event_id``) with
+    their types, read once per transaction: a registration queues two types, and a batch
+    of 32 registrations (web/write_batch.py) would otherwise ask 64 times. An endpoint
+    added meanwhile by another transaction hears of changes from the next one on, as if
+    it had been added after this one."""
+    transaction = session.get_transaction()
+    held = session.info.get(_TRANSACTION_ENDPOINTS)
+    if held is None or held[0] is not transaction:
+        held = session.info[_TRANSACTION_ENDPOINTS] = (transaction, {})
+    known: dict[tuple[UUID | None, UUID | None], list[tuple[UUID, str]]] = held[1]
+    key = (community_id, event_id)
+    if key not in known:
+        if community_id is None:
+            community: Any = (
+                select(Event.community_id).where(Event.id == event_id).scalar_subquery()
+            )
+        else:
+            community = community_id
+        query = select(_endpoints.c.id, _endpoints.c.event_types).where(
+            _endpoints.c.community_id == community, _endpoints.c.enabled.is_(True)
+        )
+        known[key] = [(row[0], row[1]) for row in session.connection().execute(query)]
+    return known[key]
+
+
+def forget_endpoints(session: Session) -> None:
+    """After adding, removing or enabling an endpoint: read them again in this transaction."""
+    session.info.pop(_TRANSACTION_ENDPOINTS, None)
+
+
 def queue_webhook(
     session: Session,
     event_type: str,
@@ -78,17 +114,18 @@ def queue_webhook(
     (given, or the one of ``event_id``); returns how many deliveries were queued.
     ``subscribed``: what :func:`anyone_subscribed` answered in the caller's own statement,
     in this transaction (False: nothing to look up); None: look them up here."""
-    if community_id is None:
-        community: Any = select(Event.community_id).where(Event.id == event_id).scalar_subquery()
-    else:
-        community = community_id
-    query = select(_endpoints.c.id).where(*_subscribed(event_type, community))
+    if event_type not in EVENT_TYPES:
+        raise ValueError(event_type)
     if subscribed is False:
         return 0
-    connection = session.connection()
-    endpoint_ids = list(connection.execute(query).scalars())
+    endpoint_ids = [
+        endpoint_id
+        for endpoint_id, types in _enabled_endpoints(session, community_id, event_id)
+        if f",{event_type}," in types
+    ]
     if not endpoint_ids:
         return 0
+    connection = session.connection()
     moment = now or utcnow()
     body = json.dumps(
         {"type": event_type, "timestamp": moment.isoformat(), "data": data},

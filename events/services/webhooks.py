@@ -22,7 +22,7 @@ from events.errors import NotFound, ValidationFailed
 from events.models import Community, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from events.public_addresses import is_public_address
 from events.validation import FieldErrors, clean_url
-from events.webhook_queue import EVENT_TYPES
+from events.webhook_queue import EVENT_TYPES, forget_endpoints
 from events.webhook_signing import new_secret
 
 MAX_ENDPOINTS = 20
@@ -98,6 +98,7 @@ class WebhookService:
         )
         self.session.add(endpoint)
         self.session.flush()
+        forget_endpoints(self.session)
         return NewEndpoint(endpoint, secret)
 
     def in_community(self, community: Community, endpoint_id: UUID) -> WebhookEndpoint:
@@ -110,12 +111,14 @@ class WebhookService:
         """Delete the endpoint and its delivery log."""
         self.session.delete(self.in_community(community, endpoint_id))
         self.session.flush()
+        forget_endpoints(self.session)
 
     def enable(self, community: Community, endpoint_id: UUID) -> WebhookEndpoint:
         """Deliver again to an endpoint that was disabled: a fresh day of retries."""
         endpoint = self.in_community(community, endpoint_id)
         endpoint.enabled, endpoint.disabled_at, endpoint.failing_since = True, None, None
         self.session.flush()
+        forget_endpoints(self.session)
         return endpoint
 
     def deliveries(self, community: Community, *, limit: int = LOG_LENGTH) -> list[WebhookDelivery]:

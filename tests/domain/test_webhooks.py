@@ -31,8 +31,10 @@ from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
 from events.services.registrations import RegistrationInput, RegistrationService
 from events.services.webhooks import WebhookService
+from events.webhook_queue import queue_webhook
 from events.webhook_signing import signature
 from tests.factories import Factories
+from tests.sql_statements import counting_statements
 
 LOCAL = FetchPolicy(allow_private=True, total_timeout=5.0)
 EVENT = {
@@ -231,3 +233,31 @@ def test_an_endpoint_failing_for_a_day_is_disabled_and_organisers_mailed(
     assert not endpoint.enabled and endpoint.disabled_at is not None
     assert [d.status for d in deliveries(db)] == [DeliveryStatus.FAILED]
     assert len(mails) == 1 and receiver.url in mails[0].text_body
+
+
+def test_a_transaction_reads_the_endpoints_once_and_again_after_one_changes(
+    db: Database, make: Factories
+) -> None:
+    """A registration queues two types and a batch runs 32 registrations: one read of the
+    community's endpoints per transaction, not one per webhook; adding an endpoint in the
+    same transaction is seen by what is queued after it."""
+    community = make.community()
+    with db.transaction() as session:
+        event = EventService(session).create(community, EventInput(**EVENT))
+        event_id = event.id
+    data = {"event_id": event_id}
+    with db.transaction() as session, counting_statements(db) as statements:
+        assert queue_webhook(session, "registration.created", data, event_id=event_id) == 0
+        assert queue_webhook(session, "registration.confirmed", data, event_id=event_id) == 0
+        reads = [s for s in statements if "webhook_endpoint" in s and s.startswith("SELECT")]
+        assert len(reads) == 1
+        WebhookService(session).add(
+            session.merge(community),
+            url="https://hooks.example.org/in",
+            event_types=["registration.created"],
+            allow_private=False,
+        )
+        assert queue_webhook(session, "registration.created", data, event_id=event_id) == 1
+        assert queue_webhook(session, "registration.confirmed", data, event_id=event_id) == 0
+    with db.transaction() as session:  # a new transaction reads them afresh
+        assert queue_webhook(session, "registration.created", data, event_id=event_id) == 1
