@@ -201,8 +201,10 @@ for stat in tracemalloc.take_snapshot().statistics("filename"):
         key = "(code objects of imported modules)"
     elif "/lib/python3" in name:
         key = "(standard library)"
-    else:
+    elif "/" in name:
         key = name.rsplit("/", 2)[-2] + "/"
+    else:
+        key = name
     by_package[key] = by_package.get(key, 0) + stat.size
 print(f"traced after building the app: {sum(by_package.values()) / 2**20:.1f} MiB,"
       f" {len(sys.modules)} modules")
