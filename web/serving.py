@@ -22,6 +22,12 @@ times per request, and a full pass paused the process for tens of milliseconds, 
 while it held the database's write lock that the other processes queue on. Measured on
 64 concurrent door scanners: 407-410 scans/s with p99 334-360 ms by default, 544-635
 scans/s with p99 157-179 ms tuned (docs/performance.md).
+
+Memory (issue 20 item 4, docs/performance.md "Memory"): what every worker needs is built
+in the master before the fork, so its pages are shared (the app, and Babel's locale data
+that each worker would otherwise load for itself); glibc's malloc arenas are limited to
+:data:`MALLOC_ARENAS` before the fork, and each worker gives its heap's free pages back
+every :data:`MALLOC_TRIM_SECONDS`.
 """
 
 from __future__ import annotations
