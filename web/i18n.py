@@ -43,18 +43,6 @@ def translations(locale: str) -> NullTranslations:
     return Translations(fp=buffer)
 
 
-def preload_locale_data() -> None:
-    """Load every supported language's catalogue and Babel's locale data now: called in
-    the serving master before it forks (web/serving.py), so the workers share one copy of
-    them instead of each loading its own on first use (about 3.5 MiB per worker)."""
-    sample = datetime(2026, 1, 1, 19, 0)
-    for locale in SUPPORTED_LOCALES:
-        translations(locale)
-        babel_format_datetime(sample, "EEEE d MMMM y, HH:mm", locale=locale)
-        babel_format_date(sample.date(), "full", locale=locale)
-        babel_format_time(sample.time(), "short", locale=locale)
-
-
 def gettext(message: str, **params: object) -> str:
     text = translations(current_locale.get()).gettext(message)
     return text % params if params else text

@@ -24,8 +24,7 @@ while it held the database's write lock that the other processes queue on. Measu
 scans/s with p99 157-179 ms tuned (docs/performance.md).
 
 Memory (issue 20 item 4, docs/performance.md "Memory"): what every worker needs is built
-in the master before the fork, so its pages are shared (the app, and Babel's locale data
-that each worker would otherwise load for itself); glibc's malloc arenas are limited to
+in the master before the fork, so its pages are shared; glibc's malloc arenas are limited to
 :data:`MALLOC_ARENAS` before the fork, and each worker gives its heap's free pages back
 every :data:`MALLOC_TRIM_SECONDS`.
 """
@@ -45,7 +44,6 @@ from litestar import Litestar
 
 from events.database import Database
 from web.app import create_app
-from web.i18n import preload_locale_data
 
 #: Young objects between collections (default 700), then how many collections of one
 #: generation before the next is collected (defaults 10 and 10).
@@ -115,11 +113,9 @@ def tune_gc_for_serving() -> None:
 
 
 def create_serving_app() -> Litestar:
-    """The app as the master builds it before forking: with what every worker would
-    otherwise load for itself on first use (Babel's locale data) loaded once, shared."""
+    """The app as the master builds it before forking (its pages shared by the workers)."""
     limit_malloc_arenas()
     app = create_app()
-    preload_locale_data()
     tune_gc_for_serving()
     return app
 
