@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import lru_cache
 
 from sqlalchemy import bindparam, case, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -46,7 +46,7 @@ class Attempts:
         return max(limit - self.count, 0)
 
 
-@cache
+@lru_cache(maxsize=4)  # one per database dialect
 def _counting(dialect: str) -> ReturningInsert[int, datetime]:
     """The counting statement, built once per dialect with its values as bound parameters
     (building it and its cache key anew for every attempt was most of an attempt's cost)."""

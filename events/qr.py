@@ -17,7 +17,10 @@ from qrcode.image.svg import SvgPathFillImage
 BORDER = 4
 #: Pixels per module in the PNG: about 300 px for a ticket URL, crisp when printed.
 PNG_BOX_SIZE = 8
-CACHE_SIZE = 4096
+#: Codes kept per process and format. An SVG is ~13 KB, so 4,096 could hold ~55 MiB per
+#: worker; the codes asked for again and again (a door's or a board's join link) are few,
+#: a ticket's is asked for by its one holder (issue 20 item 4: every cache bounded to fit).
+CACHE_SIZE = 512
 
 
 def _code(data: str) -> qrcode.QRCode:

@@ -115,6 +115,11 @@ class Rendered:
         self.etag = etag or body_etag(body)
         self._coded: dict[str, bytes] = {}
 
+    @property
+    def size(self) -> int:
+        """Bytes of the body and of every compressed form made so far."""
+        return len(self.body) + sum(len(coded) for coded in list(self._coded.values()))
+
     def encoded(self, coding: str) -> bytes:
         """The body in ``coding`` (``identity``: as it is)."""
         if coding == "identity":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from contextvars import ContextVar
 from datetime import date, datetime
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,7 @@ _LOCALE_DIR = Path(__file__).parent / "locale"
 current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LOCALE)
 
 
-@cache
+@lru_cache(maxsize=len(SUPPORTED_LOCALES) + 1)
 def translations(locale: str) -> NullTranslations:
     po_path = _LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
     if not po_path.exists():

@@ -10,6 +10,8 @@ Only anonymous-safe parts are cached: nothing with a session, a CSRF token or a 
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -23,6 +25,10 @@ from web.content_watch import ContentWatch
 from web.i18n import current_locale
 
 MAX_ENTRIES = 1024
+#: Per process: a cached page is 5-60 KB, so the entry bound alone allowed ~60 MiB per
+#: worker; the byte bound keeps the two workers' caches within the memory budget
+#: (issue 20 item 4, docs/performance.md "Memory").
+MAX_BYTES = 16 * 1024 * 1024
 T = TypeVar("T")
 #: Set on the request that renders a page kept whole (web/whole_pages.py).
 SHELL_SCOPE_KEY = "rencontres.whole_page_shell"
@@ -39,13 +45,44 @@ def current_minute() -> datetime:
     return utcnow().replace(second=0, microsecond=0)
 
 
-class PageCache:
-    """A bounded, thread-safe LRU of rendered HTML (strings, or a page's parts)."""
+def weight(value: Any) -> int:
+    """Bytes held by a cached value: its strings and bytes (``sys.getsizeof``, exact for
+    them), summed through tuples, lists, dicts, dataclasses and ``__slots__`` objects."""
+    if isinstance(value, str | bytes):
+        return sys.getsizeof(value)
+    if isinstance(value, tuple | list | frozenset | set):
+        return sys.getsizeof(value) + sum(weight(item) for item in value)
+    if isinstance(value, dict):
+        return sys.getsizeof(value) + sum(weight(k) + weight(v) for k, v in value.items())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return sys.getsizeof(value) + sum(weight(getattr(value, f.name)) for f in fields)
+    slots = getattr(type(value), "__slots__", None)
+    if slots and not isinstance(value, type):
+        held = (getattr(value, name, None) for name in slots)
+        return sys.getsizeof(value) + sum(weight(item) for item in held)
+    return sys.getsizeof(value)
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+
+class PageCache:
+    """A bounded, thread-safe LRU of rendered HTML (strings, or a page's parts): at most
+    ``max_entries`` entries and ``max_bytes`` bytes (:func:`weight`, taken when an entry
+    is stored)."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._weights: dict[Hashable, int] = {}
+        self._bytes = 0
         self._lock = threading.Lock()
         self._max_entries = max_entries
+        self._max_bytes = max_bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def held_bytes(self) -> int:
+        return self._bytes
 
     def peek(self, key: Hashable) -> Any | None:
         """The entry under ``key``, if any (marked as recently used)."""
@@ -62,15 +99,23 @@ class PageCache:
                 cached: T = self._entries[key]
                 return cached
         html = render()  # outside the lock: two threads may render the same page once each
+        size = weight(html)
         with self._lock:
-            self._entries[key] = html
-            while len(self._entries) > self._max_entries:
-                self._entries.popitem(last=False)
+            self._bytes += size - self._weights.get(key, 0)
+            self._entries[key], self._weights[key] = html, size
+            self._entries.move_to_end(key)
+            while self._entries and (
+                len(self._entries) > self._max_entries or self._bytes > self._max_bytes
+            ):
+                evicted, _value = self._entries.popitem(last=False)
+                self._bytes -= self._weights.pop(evicted)
         return html
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._weights.clear()
+            self._bytes = 0
 
 
 def template_engine(request: Request) -> Any:

@@ -15,7 +15,7 @@ response leaves.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import cache, partial
+from functools import lru_cache, partial
 
 import anyio.to_thread
 from litestar.stores.base import NamespacedStore
@@ -38,7 +38,7 @@ _GET_LIVE = select(KeyValue.value).where(
 )
 
 
-@cache
+@lru_cache(maxsize=2)  # SQLite, PostgreSQL
 def _upsert_statement(sqlite: bool) -> Insert:
     """Set a value: built once (with bound parameters), as building it for each session
     written cost more than running it."""

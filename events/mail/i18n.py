@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,7 @@ def mail_locale(value: str | None) -> str:
     return language if language in MAIL_LOCALES else DEFAULT_LOCALE
 
 
-@cache
+@lru_cache(maxsize=len(MAIL_LOCALES) + 1)  # one per language (and the fallback)
 def translations(locale: str) -> NullTranslations:
     po_path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
     if locale == DEFAULT_LOCALE or not po_path.exists():

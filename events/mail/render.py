@@ -8,19 +8,19 @@ including the values substituted into translated strings; text templates are not
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from events.mail.i18n import translations
+from events.mail.i18n import MAIL_LOCALES, translations
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 
-@cache
+@lru_cache(maxsize=len(MAIL_LOCALES) + 1)  # one per language (and the fallback)
 def environment(locale: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),

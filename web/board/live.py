@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
 from time import monotonic
@@ -46,6 +47,10 @@ from events.models import Board, Event
 from events.services.board_state import BoardState, Moment, board_state, board_version
 
 POLL_SECONDS = 0.5
+#: Boards whose watch a process keeps (each holds a snapshot and rendered views). Past it
+#: the least recently asked for is forgotten: a stream still showing it gets a fresh
+#: watch on its next poll (one more read), so the bound costs nothing but memory.
+MAX_WATCHED_BOARDS = 256
 #: A stream ends after this long; the browser's EventSource reconnects by itself.
 STREAM_SECONDS = 300.0
 KEEPALIVE_SECONDS = 20.0
@@ -84,7 +89,7 @@ class BoardWatch:
     def __init__(self, db: Database, *, poll_seconds: float = POLL_SECONDS) -> None:
         self._db = db
         self._poll = poll_seconds
-        self._boards: dict[UUID, _Watched] = {}
+        self._boards: OrderedDict[UUID, _Watched] = OrderedDict()
         self._guard = threading.Lock()
 
     @property
@@ -93,7 +98,17 @@ class BoardWatch:
 
     def _watched(self, board_id: UUID) -> _Watched:
         with self._guard:
-            return self._boards.setdefault(board_id, _Watched())
+            watched = self._boards.get(board_id)
+            if watched is None:
+                watched = self._boards[board_id] = _Watched()
+                while len(self._boards) > MAX_WATCHED_BOARDS:
+                    self._boards.popitem(last=False)
+            else:
+                self._boards.move_to_end(board_id)
+            return watched
+
+    def __len__(self) -> int:
+        return len(self._boards)
 
     async def version(self, board_id: UUID) -> int | None:
         """The board's marker, at most :data:`POLL_SECONDS` old (None: the board is gone)."""
