@@ -8,11 +8,12 @@ server). So each cache is bounded by entries and, where an entry's size varies w
 data (rendered pages, feeds), by bytes too. A new cache is added to :data:`CACHES`;
 tests/web/test_cache_bounds.py fills each one past its bound.
 
-The worst case per worker of the caches with a size that grows with the data: pages
-16 MiB, cards 16 MiB, feeds 24 MiB (+ served feeds 24 MiB sharing those bodies), feed
-blocks ~20 MiB (20,000 of ~1 KB), QR codes ~7 MiB (512 SVGs of ~13 KB), board listings
-and matches a few MiB; board watches 256 (one snapshot each). The caches of statements,
-translations and time zones hold one entry per dialect, language or zone table.
+The worst case per worker of the caches with a size that grows with the data: pages 16 MiB,
+whole public pages 8 MiB (~4 MiB at their 256 entries), cards 16 MiB, feeds 24 MiB (+ served
+feeds 24 MiB sharing those bodies), feed blocks ~20 MiB (20,000 of ~1 KB), QR codes ~7 MiB
+(512 SVGs of ~13 KB), board listings and matches a few MiB; board watches 256 (one snapshot
+each). The caches of statements, translations and time zones hold one entry per dialect,
+language or zone table.
 
 Not listed: the libraries' own bounded caches (SQLAlchemy's compiled statements, 500 per
 engine; Jinja's templates, 400 per environment).
@@ -33,6 +34,7 @@ import events.services.exchange_listings
 import events.services.exchange_matching
 import web.i18n
 import web.store
+import web.whole_pages as whole_pages
 from web.app import CARD_CACHE_ENTRIES
 from web.board.live import MAX_WATCHED_BOARDS
 from web.controllers import feeds
@@ -73,6 +75,12 @@ CACHES: tuple[CacheBound, ...] = (
     _state("page_cache", MAX_ENTRIES),
     _state("card_cache", CARD_CACHE_ENTRIES),
     CacheBound("app.state.board_watch", MAX_WATCHED_BOARDS, lambda app: len(app.state.board_watch)),
+    CacheBound(
+        "app.state.whole_pages",
+        whole_pages.MAX_PAGES,
+        lambda app: len(app.state.whole_pages),
+        max_bytes=whole_pages.MAX_BYTES,
+    ),
     CacheBound(
         "web.controllers.feeds.RENDERED",
         feeds.RENDERED_CACHE_ENTRIES,

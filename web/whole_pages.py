@@ -72,7 +72,8 @@ PAGES = re.compile(r"^/(?:e/[^/.]+|g/[^/]+)?$")
 #: The stand-in browser's visitor cookie.
 SHELL_VISITOR = "whole-page-shell"
 MAX_PAGES = 256
-MAX_BYTES = 16 * 1024 * 1024
+#: ~16 KB a page (raw and gzip): 256 pages hold ~4 MiB; the bytes bound is for big pages.
+MAX_BYTES = 8 * 1024 * 1024
 #: Request headers the shell does not see: it must render what any browser would get.
 _NOT_FOR_THE_SHELL = frozenset(
     {b"cookie", b"accept-encoding", b"if-none-match", b"if-modified-since", b"authorization"}
@@ -267,6 +268,9 @@ class WholePages:
             "more_body": False,
         }
         await send(last)
+
+    def __len__(self) -> int:
+        return len(self._pages)
 
     def clear(self) -> None:
         self._pages.clear()

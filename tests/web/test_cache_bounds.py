@@ -129,6 +129,7 @@ def test_the_app_state_caches_are_the_bounded_kind(app: Litestar) -> None:
         "app.state.page_cache",
         "app.state.card_cache",
         "app.state.board_watch",
+        "app.state.whole_pages",
     }
     for cache in listed:
         assert cache.held(app) == 0  # countable on a real app
