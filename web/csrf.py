@@ -61,6 +61,11 @@ def binding_of(cookies: Mapping[str, str]) -> str | None:
     return f"visitor:{visitor}" if visitor else None
 
 
+def is_session_binding(binding: str | None) -> bool:
+    """Whether :func:`binding_of` found a session (not a visitor cookie, not nothing)."""
+    return binding is not None and binding.startswith(f"{SESSION_COOKIE}:")
+
+
 def token_for(secret: str, binding: str) -> str:
     """The CSRF token of ``binding`` (see :func:`binding_of`)."""
     digest = hmac.new(secret.encode(), f"csrf|{binding}".encode(), hashlib.sha256).digest()

@@ -51,7 +51,8 @@ def _cookie(scope: Scope, name: str) -> str | None:
     return cookies_of(scope).get(name)
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header_of(scope: Scope, name: bytes) -> str | None:
+    """The first value of the request header ``name`` (lower-case bytes), or None."""
     for key, value in scope.get("headers", []):
         if key == name:
             return value.decode("latin-1")
@@ -126,11 +127,11 @@ def security_middleware_factory(
                 else:
                     await _send_page(send, 400, BAD_REQUEST_PAGE)
                 return
-            if host_name(_header(scope, b"host") or "") not in allowed:
+            if host_name(header_of(scope, b"host") or "") not in allowed:
                 await _send_page(send, 400, UNKNOWN_HOST_PAGE)
                 return
             locale = negotiate_locale(
-                _cookie(scope, LOCALE_COOKIE), _header(scope, b"accept-language")
+                _cookie(scope, LOCALE_COOKIE), header_of(scope, b"accept-language")
             )
             token = current_locale.set(locale)
 

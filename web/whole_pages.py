@@ -53,9 +53,9 @@ from web.compression import negotiate
 from web.conditional import etag_matches
 from web.content_watch import ContentWatch
 from web.csrf import (
-    SESSION_COOKIE,
     VISITOR_COOKIE,
     binding_of,
+    is_session_binding,
     new_visitor_id,
     token_for,
     visitor_cookie,
@@ -65,7 +65,7 @@ from web.gzip_segments import GzipSegments
 from web.i18n import current_locale
 from web.page_cache import SHELL_SCOPE_KEY, current_minute
 from web.registration_panel import new_request_key
-from web.security import cookies_of
+from web.security import cookies_of, header_of
 
 #: The pages kept whole: ``/``, ``/e/{event}`` (not ``/e/{event}.ics``), ``/g/{community}``.
 PAGES = re.compile(r"^/(?:e/[^/.]+|g/[^/]+)?$")
@@ -100,10 +100,7 @@ class _Page:
 
 
 def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return ""
+    return header_of(scope, name) or ""
 
 
 async def _no_body() -> HTTPRequestEvent:
@@ -133,7 +130,9 @@ class WholePages:
         self._pages: OrderedDict[Hashable, _Page] = OrderedDict()
         self._rendering: dict[Hashable, anyio.Event] = {}
         self._bytes = 0
-        shell_token = token_for(secret, f"{VISITOR_COOKIE}:{SHELL_VISITOR}").encode()
+        shell = binding_of({VISITOR_COOKIE: SHELL_VISITOR})
+        assert shell is not None
+        shell_token = token_for(secret, shell).encode()
         self._cuts = re.compile(
             b"(" + re.escape(shell_token) + b"|" + re.escape(REQUEST_KEY_MARK.encode()) + b")"
         )
@@ -154,7 +153,7 @@ class WholePages:
             return
         cookies = cookies_of(scope)
         binding = binding_of(cookies)
-        if binding is not None and binding.startswith(f"{SESSION_COOKIE}:"):
+        if is_session_binding(binding):
             await self.app(scope, receive, send)
             return
         key = (scope["path"], current_locale.get(), await self._watch.current(), current_minute())
