@@ -157,27 +157,38 @@ def person_of_registration(session: Session, registration: Registration) -> Pers
     """The ticket holder (or private-page holder) of ``registration``, to its event's
     community. ``NotFound`` for a registration that holds no ticket (cancelled, declined,
     unconfirmed address, anonymised): it proves nothing."""
+    # Only the event's community is needed: one column, not the event with its tags and
+    # cover (about 1 ms less on a hot support, docs/performance.md).
+    community_id = session.scalar(
+        select(Event.community_id).where(Event.id == registration.event_id)
+    )
+    if community_id is None:
+        raise NotFound()
+    return _holder(session, registration, community_id)
+
+
+def _holder(session: Session, registration: Registration, community_id: UUID) -> Person:
     if registration.status is not RegistrationStatus.CONFIRMED or not registration.ticket_code:
         raise NotFound()
-    event = session.get(Event, registration.event_id)
-    if event is None:
-        raise NotFound()
-    return person(session, event.community_id, registration.email)
+    return person(session, community_id, registration.email)
 
 
 def person_of_ticket(session: Session, community_id: UUID, code: str | None) -> Person:
     """The holder of the ticket ``code`` (a bare code or the ticket's URL), to the
     community of its event; ``NotFound`` for an unknown code or another community's."""
     normalised = normalise_ticket_code(code)
-    registration = (
-        session.scalar(select(Registration).where(Registration.ticket_code == normalised))
+    found = (
+        session.execute(
+            select(Registration, Event.community_id)
+            .join(Event, Event.id == Registration.event_id)
+            .where(Registration.ticket_code == normalised)
+        ).first()
         if normalised
         else None
     )
-    event = session.get(Event, registration.event_id) if registration else None
-    if registration is None or event is None or event.community_id != community_id:
+    if found is None or found[1] != community_id:
         raise NotFound()
-    return person_of_registration(session, registration)
+    return _holder(session, found[0], community_id)
 
 
 def standing(session: Session, person: Person) -> Standing:

@@ -215,3 +215,28 @@ def test_a_cancelled_registration_proves_nothing(db: Database, make: Factories) 
         RegistrationService(session).cancel(session.get(Registration, registration.id))
     with db.transaction() as session, pytest.raises(NotFound):
         identity.person_of_registration(session, session.get(Registration, registration.id))
+
+
+def test_a_ticket_code_names_its_holder_in_its_own_community_only(
+    db: Database, make: Factories
+) -> None:
+    """``person_of_ticket`` (the support form's "your ticket" field): the code or the
+    ticket's URL gives the holder, the same person as their proven address; an unknown
+    code, another community's ticket or a cancelled one proves nothing."""
+    call = open_call(db, make)
+    registration = _ticket_holder(db, make, call.community_id, "holder@example.org")
+    elsewhere = _ticket_holder(db, make, make.community(name="Ailleurs").id, "x@example.org")
+    code = str(registration.ticket_code)
+    with db.transaction() as session:
+        by_code = identity.person_of_ticket(session, call.community_id, code)
+        by_url = identity.person_of_ticket(
+            session, call.community_id, f"https://example.org/t/{code}"
+        )
+    assert by_code == by_url == proven(db, call.community_id, "holder@example.org")
+    for unknown in ("", "not-a-ticket", str(elsewhere.ticket_code)):
+        with db.transaction() as session, pytest.raises(NotFound):
+            identity.person_of_ticket(session, call.community_id, unknown)
+    with db.transaction() as session:
+        RegistrationService(session).cancel(session.get(Registration, registration.id))
+    with db.transaction() as session, pytest.raises(NotFound):
+        identity.person_of_ticket(session, call.community_id, code)
