@@ -242,3 +242,29 @@ def test_an_erased_registration_leaves_no_mail_behind(db: Database, make: Factor
     with db.transaction() as session:
         assert forget_registrations(session, [gone.registration.id]) == 1
     assert [m.to_address for m in outbox(db)] == ["person2@example.org"]
+
+
+def test_the_ticket_mails_calendar_names_the_events_tags(db: Database, make: Factories) -> None:
+    """Mail preparation loads events without their tags (events/mail/prepare.py); the
+    calendar attachment, which lists them, still reads them."""
+    import base64
+
+    from events.services.events import EventInput
+
+    community = make.community()
+    with db.transaction() as session:
+        service = EventService(session)
+        event = service.create(
+            community,
+            EventInput(
+                title="Repair café",
+                starts_local="2030-03-07T19:00",
+                ends_local="2030-03-07T22:00",
+                tags="jardinage, vélo",
+            ),
+        )
+        service.publish(event)
+    register(db, event, person(1))
+    [mail] = outbox(db)
+    [ics] = [a for a in mail.attachments if a["content_type"] == "text/calendar"]
+    assert "CATEGORIES:jardinage,vélo" in base64.b64decode(ics["data"]).decode()
