@@ -1,9 +1,10 @@
 """What one person may still do in a call: their support budget and their proposals.
 
 One ``CallAllowance`` row per person and call counts what they used. Taking a unit is
-one conditional statement, ``UPDATE ... SET used = used + 1 WHERE used < limit``: on
-PostgreSQL concurrent requests of the same person queue on the row's lock and each sees
-the value the previous one wrote; on SQLite writers are serialised. So 50 simultaneous
+one conditional statement, ``INSERT ... ON CONFLICT DO UPDATE SET used = used + 1 WHERE
+used < limit RETURNING used`` (the first unit creates the row): on PostgreSQL concurrent
+requests of the same person queue on the row's lock and each sees the value the previous
+one wrote; on SQLite writers are serialised. So 50 simultaneous
 supports of one person with a budget of 5 give exactly 5, never 6 (the same guarantee as
 ``Event.taken``, events/services/places.py).
 
@@ -23,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from events.clock import utcnow
 from events.models import CallAllowance
 from events.models.base import table_of
 
@@ -39,12 +41,16 @@ def _between_check_and_write(session: Session) -> None:
 
 
 def _ensure_row(session: Session, call_id: UUID, person_key: str) -> None:
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    """The person's row (the negative control reads it before writing)."""
     session.execute(
-        insert(CallAllowance)
+        _insert(session)(CallAllowance)
         .values(call_id=call_id, person_key=person_key, supports_used=0, proposals_used=0)
         .on_conflict_do_nothing(index_elements=["call_id", "person_key"])
     )
+
+
+def _insert(session: Session) -> Any:
+    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
 def take(
@@ -58,18 +64,28 @@ def take(
 ) -> int | None:
     """Use one unit of ``which``; returns how many are used now, or None when ``limit``
     were used already (nothing changes then)."""
-    _ensure_row(session, call_id, person_key)
+    if limit <= 0:
+        return None  # not even a first unit: the row's insert below would give one
     used = _TABLE.c[which.value]
     mine = (_TABLE.c.call_id == call_id, _TABLE.c.person_key == person_key)
     if not lock:  # the negative control: read, wait, write what was read plus one
+        _ensure_row(session, call_id, person_key)
         count: int = session.execute(select(used).where(*mine)).scalar_one()
         _between_check_and_write(session)
         if count >= limit:
             return None
         session.execute(update(_TABLE).where(*mine).values({which.value: count + 1}))
         return count + 1
+    first = {"supports_used": 0, "proposals_used": 0, which.value: 1}
+    # One statement, in the write lock of every support: the row is created with its first
+    # unit, or its count raised while under the limit (no row back when it is reached).
+    statement = _insert(session)(_TABLE).values(call_id=call_id, person_key=person_key, **first)
     row: Any = session.execute(
-        update(_TABLE).where(*mine, used < limit).values({which.value: used + 1}).returning(used)
+        statement.on_conflict_do_update(
+            index_elements=["call_id", "person_key"],
+            set_={which.value: used + 1, "updated_at": utcnow()},
+            where=used < limit,
+        ).returning(used)
     ).first()
     return None if row is None else int(row[0])
 
