@@ -16,10 +16,11 @@ naive code would; the race tests show it goes beyond the limit.
 from __future__ import annotations
 
 import enum
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -76,18 +77,31 @@ def take(
             return None
         session.execute(update(_TABLE).where(*mine).values({which.value: count + 1}))
         return count + 1
-    first = {"supports_used": 0, "proposals_used": 0, which.value: 1}
-    # One statement, in the write lock of every support: the row is created with its first
-    # unit, or its count raised while under the limit (no row back when it is reached).
-    statement = _insert(session)(_TABLE).values(call_id=call_id, person_key=person_key, **first)
-    row: Any = session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["call_id", "person_key"],
-            set_={which.value: used + 1, "updated_at": utcnow()},
-            where=used < limit,
-        ).returning(used)
-    ).first()
+    statement = _taking(session.get_bind().dialect.name, which)
+    values = {"call_id": call_id, "person_key": person_key, "limit": limit, "now": utcnow()}
+    row: Any = session.execute(statement, values).first()
     return None if row is None else int(row[0])
+
+
+@lru_cache(maxsize=8)  # one per database dialect and allowance
+def _taking(dialect: str, which: Allowance) -> Any:
+    """One statement, in the write lock of every support: the row is created with its
+    first unit, or its count raised while under the limit (no row back when it is
+    reached). Built once, with bound parameters."""
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    used = _TABLE.c[which.value]
+    first = {"supports_used": 0, "proposals_used": 0, which.value: 1}
+    new = insert(_TABLE).values(
+        call_id=bindparam("call_id"), person_key=bindparam("person_key"), **first
+    )
+    return new.on_conflict_do_update(
+        index_elements=["call_id", "person_key"],
+        set_={
+            which.value: used + 1,
+            "updated_at": bindparam("now", type_=_TABLE.c.updated_at.type),
+        },
+        where=used < bindparam("limit", type_=Integer),
+    ).returning(used)
 
 
 def give_back(

@@ -11,7 +11,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from advanced_alchemy.utils.text import slugify
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
@@ -32,13 +32,17 @@ class IssuedInvitation:
     token: str
 
 
+#: Every community page starts with it: built once, with a bound parameter.
+_BY_SLUG = select(Community).where(Community.slug == bindparam("slug"))
+
+
 class CommunityService:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     # -- reading -----------------------------------------------------------------------
     def by_slug(self, slug: str) -> Community:
-        community = self.session.scalar(select(Community).where(Community.slug == slug))
+        community = self.session.scalar(_BY_SLUG, {"slug": slug})
         if community is None:
             raise NotFound()
         return community

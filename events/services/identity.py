@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -153,15 +153,22 @@ def person(session: Session, community_id: UUID, email: str) -> Person:
 
 
 # -- tickets --------------------------------------------------------------------------
+# Read on every support or proposal made with a ticket: built once (bound parameters).
+_COMMUNITY_OF_EVENT = select(Event.community_id).where(Event.id == bindparam("event_id"))
+_TICKET = (
+    select(Registration, Event.community_id)
+    .join(Event, Event.id == Registration.event_id)
+    .where(Registration.ticket_code == bindparam("code"))
+)
+
+
 def person_of_registration(session: Session, registration: Registration) -> Person:
     """The ticket holder (or private-page holder) of ``registration``, to its event's
     community. ``NotFound`` for a registration that holds no ticket (cancelled, declined,
     unconfirmed address, anonymised): it proves nothing."""
     # Only the event's community is needed: one column, not the event with its tags and
     # cover (about 1 ms less on a hot support, docs/performance.md).
-    community_id = session.scalar(
-        select(Event.community_id).where(Event.id == registration.event_id)
-    )
+    community_id = session.scalar(_COMMUNITY_OF_EVENT, {"event_id": registration.event_id})
     if community_id is None:
         raise NotFound()
     return _holder(session, registration, community_id)
@@ -177,15 +184,7 @@ def person_of_ticket(session: Session, community_id: UUID, code: str | None) -> 
     """The holder of the ticket ``code`` (a bare code or the ticket's URL), to the
     community of its event; ``NotFound`` for an unknown code or another community's."""
     normalised = normalise_ticket_code(code)
-    found = (
-        session.execute(
-            select(Registration, Event.community_id)
-            .join(Event, Event.id == Registration.event_id)
-            .where(Registration.ticket_code == normalised)
-        ).first()
-        if normalised
-        else None
-    )
+    found = session.execute(_TICKET, {"code": normalised}).first() if normalised else None
     if found is None or found[1] != community_id:
         raise NotFound()
     return _holder(session, found[0], community_id)

@@ -28,7 +28,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -247,8 +257,18 @@ def hidden_clause(kind: str, subject_id: Any) -> ColumnElement[bool]:
     )
 
 
+#: Asked on every read and write of a proposal or listing: built once (bound parameters).
+_IS_HIDDEN = select(
+    exists().where(
+        ModerationCase.subject_kind == bindparam("kind"),
+        ModerationCase.subject_id == bindparam("subject_id"),
+        ModerationCase.hidden.is_(True),
+    )
+)
+
+
 def is_hidden(session: Session, kind: str, subject_id: UUID) -> bool:
-    return bool(session.scalar(select(hidden_clause(kind, subject_id))))
+    return bool(session.scalar(_IS_HIDDEN, {"kind": kind, "subject_id": subject_id}))
 
 
 def forget_reporters(session: Session, kind: str, ids: list[UUID]) -> None:

@@ -17,7 +17,7 @@ from datetime import datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
@@ -70,6 +70,12 @@ def call_path(call: ProposalCall) -> str:
     return f"/g/{call.community.slug}/proposals/{call.slug}"
 
 
+_IN_COMMUNITY = select(ProposalCall).where(
+    ProposalCall.community_id == bindparam("community_id"),
+    ProposalCall.slug == bindparam("slug"),
+)
+
+
 class CallService:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -77,9 +83,7 @@ class CallService:
     # -- reading ---------------------------------------------------------------------
     def in_community(self, community: Community, slug: str) -> ProposalCall:
         found = self.session.scalar(
-            select(ProposalCall).where(
-                ProposalCall.community_id == community.id, ProposalCall.slug == slug[:80]
-            )
+            _IN_COMMUNITY, {"community_id": community.id, "slug": slug[:80]}
         )
         if found is None:
             raise NotFound()

@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
@@ -163,6 +163,11 @@ def _request_key(value: str | None) -> str | None:
     key = (value or "").strip()
     ok = key and len(key) <= 64 and key.isascii() and key.isprintable() and " " not in key
     return key if ok else None
+
+
+_BY_NUMBER = select(Proposal).where(
+    Proposal.call_id == bindparam("call_id"), Proposal.number == bindparam("number")
+)
 
 
 class ProposalService:
@@ -688,9 +693,7 @@ class ProposalService:
 
     def by_number(self, call: ProposalCall, number: int) -> Proposal:
         """A proposal of ``call`` whatever its status (organisers)."""
-        found = self.session.scalar(
-            select(Proposal).where(Proposal.call_id == call.id, Proposal.number == number)
-        )
+        found = self.session.scalar(_BY_NUMBER, {"call_id": call.id, "number": number})
         if found is None:
             raise NotFound()
         return found

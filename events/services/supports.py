@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Integer, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -54,6 +55,29 @@ SUPPORT_CLIENT_LIMIT = FormLimit(attempts=2000, window=timedelta(minutes=10))
 SUPPORT_PERSON_LIMIT = FormLimit(attempts=60, window=timedelta(minutes=10))
 _SUPPORTS = table_of(ProposalSupport)
 _PROPOSALS = table_of(Proposal)
+# The hot statements are built once, with bound parameters (building a statement and its
+# cache key anew for every support was a tenth of the request, docs/performance.md).
+_ADDING = (
+    update(_PROPOSALS)
+    .where(_PROPOSALS.c.id == bindparam("proposal_id"))
+    .values(supports=_PROPOSALS.c.supports + bindparam("delta", type_=Integer))
+    .returning(_PROPOSALS.c.supports)
+)
+
+
+@lru_cache(maxsize=4)  # one per database dialect
+def _inserting(dialect: str) -> Any:
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    return (
+        insert(_SUPPORTS)
+        .values(
+            proposal_id=bindparam("proposal_id"),
+            call_id=bindparam("call_id"),
+            supporter_key=bindparam("supporter_key"),
+        )
+        .on_conflict_do_nothing(index_elements=["proposal_id", "supporter_key"])
+        .returning(_SUPPORTS.c.id)
+    )
 
 
 def _between_check_and_write(session: Session) -> None:
@@ -203,16 +227,8 @@ class SupportService:
                 return False
             self.session.execute(insert(_SUPPORTS).values(**values))
             return True
-        dialect_insert: Any = (
-            sqlite_insert if self.session.get_bind().dialect.name == "sqlite" else pg_insert
-        )
-        inserted = self.session.execute(
-            dialect_insert(_SUPPORTS)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["proposal_id", "supporter_key"])
-            .returning(_SUPPORTS.c.id)
-        ).first()
-        return inserted is not None
+        statement = _inserting(self.session.get_bind().dialect.name)
+        return self.session.execute(statement, values).first() is not None
 
     def _add(self, proposal: Proposal, delta: int) -> int:
         """``supports += delta`` in one statement, returning the new count."""
@@ -227,10 +243,7 @@ class SupportService:
             set_committed_value(proposal, "supports", count + delta)
             return count + delta
         supports = self.session.execute(
-            update(_PROPOSALS)
-            .where(_PROPOSALS.c.id == proposal.id)
-            .values(supports=_PROPOSALS.c.supports + delta)
-            .returning(_PROPOSALS.c.supports)
+            _ADDING, {"proposal_id": proposal.id, "delta": delta}
         ).scalar_one()
         # Keep the loaded object in step, without a write of its own at the next flush.
         set_committed_value(proposal, "supports", int(supports))
