@@ -18,7 +18,8 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, bindparam, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from events.clock import utcnow
 from events.errors import NotFound
@@ -70,9 +71,14 @@ def call_path(call: ProposalCall) -> str:
     return f"/g/{call.community.slug}/proposals/{call.slug}"
 
 
-_IN_COMMUNITY = select(ProposalCall).where(
-    ProposalCall.community_id == bindparam("community_id"),
-    ProposalCall.slug == bindparam("slug"),
+# The community is the caller's: not joined again, but given (in_community).
+_IN_COMMUNITY = (
+    select(ProposalCall)
+    .where(
+        ProposalCall.community_id == bindparam("community_id"),
+        ProposalCall.slug == bindparam("slug"),
+    )
+    .options(lazyload(ProposalCall.community))
 )
 
 
@@ -87,6 +93,8 @@ class CallService:
         )
         if found is None:
             raise NotFound()
+        if "community" not in found.__dict__:  # not loaded yet: it is ``community``
+            set_committed_value(found, "community", community)
         return found
 
     def of_community(self, community: Community) -> list[ProposalCall]:

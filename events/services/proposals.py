@@ -40,7 +40,8 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from events.clock import utcnow
 from events.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -165,8 +166,11 @@ def _request_key(value: str | None) -> str | None:
     return key if ok else None
 
 
-_BY_NUMBER = select(Proposal).where(
-    Proposal.call_id == bindparam("call_id"), Proposal.number == bindparam("number")
+# The call is the caller's: not joined again with its community, but given (by_number).
+_BY_NUMBER = (
+    select(Proposal)
+    .where(Proposal.call_id == bindparam("call_id"), Proposal.number == bindparam("number"))
+    .options(lazyload(Proposal.call))
 )
 
 
@@ -696,6 +700,8 @@ class ProposalService:
         found = self.session.scalar(_BY_NUMBER, {"call_id": call.id, "number": number})
         if found is None:
             raise NotFound()
+        if "call" not in found.__dict__:  # not loaded yet: it is ``call`` (the query says so)
+            set_committed_value(found, "call", call)
         return found
 
     def visible(self, call: ProposalCall, number: int) -> Proposal:
