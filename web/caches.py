@@ -116,9 +116,9 @@ CACHES: tuple[CacheBound, ...] = (
         lambda _app: len(events.services.exchange_matching._NUMBERS),
     ),
     CacheBound(
-        "events.services.exchange_listings._VIEWS",
-        events.services.exchange_listings.VIEWS_KEPT,
-        lambda _app: len(events.services.exchange_listings._VIEWS),
+        "events.services.exchange_listings._BOARDS",
+        events.services.exchange_listings.BOARDS_KEPT,
+        lambda _app: len(events.services.exchange_listings._BOARDS),
     ),
     _lru(web.i18n.translations),
     _lru(events.mail.i18n.translations),

@@ -142,3 +142,22 @@ def test_rendered_size_grows_with_its_compressed_forms() -> None:
     assert rendered.size == 10_000
     rendered.encoded("gzip")
     assert rendered.size > 10_000
+
+
+def test_the_kept_board_lists_are_bounded_by_boards_and_listings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import events.services.exchange_listings as listings
+
+    monkeypatch.setattr(listings, "_BOARDS", {})
+    monkeypatch.setattr(listings, "_HELD", [0])
+    for _n in range(listings.BOARDS_KEPT + 10):
+        listings.keep(uuid.uuid4(), ("a", "b"), ())
+    assert 0 < len(listings._BOARDS) <= listings.BOARDS_KEPT
+    view = object()
+    for _n in range(3):  # each board as big as a third of the listings kept, then more
+        listings.keep(uuid.uuid4(), ("a", "b"), (view,) * (listings.LISTINGS_KEPT // 3))  # type: ignore[arg-type]
+    listings.keep(uuid.uuid4(), ("a", "b"), (view,) * 10)  # type: ignore[arg-type]
+    held = sum(len(kept[1]) for kept in listings._BOARDS.values())
+    assert held == listings._HELD[0] <= listings.LISTINGS_KEPT
+    assert len(listings._BOARDS) == 1
