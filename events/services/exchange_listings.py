@@ -11,7 +11,9 @@ and everyone when the board is public, never the author's own in the list (they 
 no longer gives a seat (cancelled, declined); never between two people when one blocked
 the other, in either direction; never once moderation hid it, nor to someone who reported
 it, nor while its author is suspended (events/services/exchange_reports.py). Nothing else reads the
-listing table for a page.
+listing table for a page. The rules for everyone are read once per change of the board
+(:data:`_BOARDS`, under its version: events/exchange_version.py); the viewer's own
+(theirs, blocks, reports) apply on each read.
 """
 
 from __future__ import annotations
