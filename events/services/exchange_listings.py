@@ -111,20 +111,34 @@ def _listing_columns() -> Select[Any]:
 #: between is in the rows under the older version, read again on the next load. Bounded by
 #: boards and by listings held (cleared when full). Views are frozen, so sharing them
 #: between requests and threads is safe.
-_BOARDS: dict[UUID, tuple[tuple[str, str], tuple[ListingView, ...]]] = {}
+@dataclass(frozen=True)
+class _Kept:
+    version: tuple[str, str]
+    views: tuple[ListingView, ...]
+    #: The same, by category and side (a filtered board reads one of them).
+    by_kind: dict[tuple[str, str], tuple[ListingView, ...]]
+
+
+_BOARDS: dict[UUID, _Kept] = {}
 BOARDS_KEPT = 256
 LISTINGS_KEPT = 20_000
 _HELD = [0]
 
 
-def keep(board_id: UUID, version: tuple[str, str], views: tuple[ListingView, ...]) -> None:
+def keep(board_id: UUID, version: tuple[str, str], views: tuple[ListingView, ...]) -> _Kept:
     """Keep ``views`` as ``board_id``'s list at ``version``, within the bounds."""
     if len(_BOARDS) >= BOARDS_KEPT or _HELD[0] + len(views) > LISTINGS_KEPT:
         _BOARDS.clear()
         _HELD[0] = 0
     old = _BOARDS.pop(board_id, None)
-    _HELD[0] += len(views) - (len(old[1]) if old else 0)
-    _BOARDS[board_id] = (version, views)
+    _HELD[0] += len(views) - (len(old.views) if old else 0)
+    by_kind: dict[tuple[str, str], list[ListingView]] = {}
+    for view in views:
+        by_kind.setdefault((view.category, view.side), []).append(view)
+    kept = _BOARDS[board_id] = _Kept(
+        version, views, {kind: tuple(found) for kind, found in by_kind.items()}
+    )
+    return kept
 
 
 def _view(row: Any) -> ListingView:
@@ -288,9 +302,11 @@ class ListingService:
             me = viewer.participant.id
             hidden_people = {me, *self.session.scalars(blocked_people(me))}
             reported = set(self.session.scalars(reported_by(me)))
+        kept = self._shown_to_everyone(board.id, now)
+        candidates = kept.by_kind.get((category, side), ()) if category and side else kept.views
         return [
             view
-            for view in self._shown_to_everyone(board.id, now)
+            for view in candidates
             if view.expires_at is not None
             and view.expires_at > now
             and (not category or view.category == category)
@@ -299,12 +315,12 @@ class ListingService:
             and view.id not in reported
         ]
 
-    def _shown_to_everyone(self, board_id: UUID, now: datetime) -> tuple[ListingView, ...]:
+    def _shown_to_everyone(self, board_id: UUID, now: datetime) -> _Kept:
         """The board's listings anyone may see, newest first (see :data:`_BOARDS`)."""
         version = board_version(self.session, board_id)
         kept = _BOARDS.get(board_id)
-        if kept is not None and kept[0] == version:
-            return kept[1]
+        if kept is not None and kept.version == version:
+            return kept
         views = tuple(
             _view(row)
             for row in self.session.execute(
@@ -313,8 +329,7 @@ class ListingService:
                 .order_by(ExchangeListing.created_at.desc(), ExchangeListing.id)
             )
         )
-        keep(board_id, version, views)
-        return views
+        return keep(board_id, version, views)
 
     def one_visible(
         self, board: ExchangeBoard, listing_id: UUID | str, now: datetime, *, viewer: Seat | None
