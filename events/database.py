@@ -21,7 +21,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-import events.content_version  # noqa: F401  (installs the session hooks that stamp changes)
+import events.content_version
+import events.exchange_version  # noqa: F401  (the same, per offers & needs board)
 from events.file_lock import FileLock
 
 #: Execution option that marks a connection as a writer (``BEGIN IMMEDIATE`` on SQLite).

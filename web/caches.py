@@ -33,6 +33,7 @@ import events.qr
 import events.services.exchange_listings
 import events.services.exchange_matching
 import web.i18n
+import web.listing_faces
 import web.store
 import web.whole_pages as whole_pages
 from web.app import CARD_CACHE_ENTRIES
@@ -116,9 +117,19 @@ CACHES: tuple[CacheBound, ...] = (
         lambda _app: len(events.services.exchange_matching._NUMBERS),
     ),
     CacheBound(
-        "events.services.exchange_listings._VIEWS",
-        events.services.exchange_listings.VIEWS_KEPT,
-        lambda _app: len(events.services.exchange_listings._VIEWS),
+        "events.services.exchange_listings._BOARDS",
+        events.services.exchange_listings.BOARDS_KEPT,
+        lambda _app: len(events.services.exchange_listings._BOARDS),
+    ),
+    CacheBound(
+        "web.listing_faces._FACES",
+        web.listing_faces.FACES_KEPT,
+        lambda _app: len(web.listing_faces._FACES),
+    ),
+    CacheBound(
+        "web.listing_faces._REASONS",
+        web.listing_faces.FACES_KEPT,
+        lambda _app: len(web.listing_faces._REASONS),
     ),
     _lru(web.i18n.translations),
     _lru(events.mail.i18n.translations),

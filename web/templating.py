@@ -11,6 +11,7 @@ from litestar.template.config import TemplateConfig
 
 from events.private_links import mask_private_links
 from web import i18n, messages
+from web.listing_faces import listing_face, listing_reasons
 from web.messages import role_label, status_label, topic_kind_label, volunteer_role_name
 from web.rendering import pop_flashes, session_of
 
@@ -52,6 +53,8 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         "trail_label": messages.trail_label,
         "error_message": messages.error_message,
         "topic_kind_label": topic_kind_label,
+        "listing_face": listing_face,
+        "listing_reasons": listing_reasons,
     }
     env.globals.update(globals_)
 

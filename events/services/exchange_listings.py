@@ -11,7 +11,9 @@ and everyone when the board is public, never the author's own in the list (they 
 no longer gives a seat (cancelled, declined); never between two people when one blocked
 the other, in either direction; never once moderation hid it, nor to someone who reported
 it, nor while its author is suspended (events/services/exchange_reports.py). Nothing else reads the
-listing table for a page.
+listing table for a page. The rules for everyone are read once per change of the board
+(:data:`_BOARDS`, under its version: events/exchange_version.py); the viewer's own
+(theirs, blocks, reports) apply on each read.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, delete, func, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from events.errors import Conflict, NotFound, ValidationFailed
+from events.exchange_version import board_version
 from events.models import (
     ExchangeBlock,
     ExchangeBoard,
@@ -100,16 +103,42 @@ def _listing_columns() -> Select[Any]:
     )
 
 
-#: The listing views read lately, by listing, version and author's shown name: a board is
-#: read again and again (each filter, each reload, each of 500 people) and a listing's row
-#: changes only with its ``updated_at`` (every change writes it, ORM or Core statement:
-#: the column's ``onupdate``), its author's name with the key. So a board's read fetches
-#: the three small columns of the visible rows, and the whole row of the few not kept yet
-#: (converting 800 rows of UUIDs, JSON and datetimes was most of a board page's time,
-#: docs/performance.md). Bounded: cleared when full. Views are frozen, so sharing them
+#: Each board's listings shown to everyone (``_shown_to(None, ...)``), newest first, with
+#: the board's version (events/exchange_version.py) they were read at: every attendee
+#: loads the same board again and again, and a load reads the version (one small query)
+#: instead of the 800 rows, which converting to views was most of a board page's time
+#: (docs/performance.md). Read the version first, then the rows: a change committed in
+#: between is in the rows under the older version, read again on the next load. Bounded by
+#: boards and by listings held (cleared when full). Views are frozen, so sharing them
 #: between requests and threads is safe.
-_VIEWS: dict[tuple[UUID, datetime, str], ListingView] = {}
-VIEWS_KEPT = 20_000
+@dataclass(frozen=True)
+class _Kept:
+    version: tuple[str, str]
+    views: tuple[ListingView, ...]
+    #: The same, by category and side (a filtered board reads one of them).
+    by_kind: dict[tuple[str, str], tuple[ListingView, ...]]
+
+
+_BOARDS: dict[UUID, _Kept] = {}
+BOARDS_KEPT = 256
+LISTINGS_KEPT = 20_000
+_HELD = [0]
+
+
+def keep(board_id: UUID, version: tuple[str, str], views: tuple[ListingView, ...]) -> _Kept:
+    """Keep ``views`` as ``board_id``'s list at ``version``, within the bounds."""
+    if len(_BOARDS) >= BOARDS_KEPT or _HELD[0] + len(views) > LISTINGS_KEPT:
+        _BOARDS.clear()
+        _HELD[0] = 0
+    old = _BOARDS.pop(board_id, None)
+    _HELD[0] += len(views) - (len(old.views) if old else 0)
+    by_kind: dict[tuple[str, str], list[ListingView]] = {}
+    for view in views:
+        by_kind.setdefault((view.category, view.side), []).append(view)
+    kept = _BOARDS[board_id] = _Kept(
+        version, views, {kind: tuple(found) for kind, found in by_kind.items()}
+    )
+    return kept
 
 
 def _view(row: Any) -> ListingView:
@@ -128,15 +157,18 @@ def _view(row: Any) -> ListingView:
     )
 
 
-def blocked_between(viewer_id: UUID) -> ColumnElement[bool]:
-    """SQL: the listing's author blocked ``viewer_id``, or was blocked by them."""
-    blocked_by_viewer = select(ExchangeBlock.blocked_id).where(
-        ExchangeBlock.blocker_id == viewer_id
+def blocked_people(viewer_id: UUID) -> CompoundSelect[Any]:
+    """SQL: the people ``viewer_id`` blocked, and those who blocked them."""
+    return (
+        select(ExchangeBlock.blocked_id)
+        .where(ExchangeBlock.blocker_id == viewer_id)
+        .union(select(ExchangeBlock.blocker_id).where(ExchangeBlock.blocked_id == viewer_id))
     )
-    blocking_viewer = select(ExchangeBlock.blocker_id).where(ExchangeBlock.blocked_id == viewer_id)
-    return ExchangeListing.participant_id.in_(
-        blocked_by_viewer
-    ) | ExchangeListing.participant_id.in_(blocking_viewer)
+
+
+def reported_by(viewer_id: UUID) -> Select[Any]:
+    """SQL: the listings ``viewer_id`` reported."""
+    return select(ExchangeReport.listing_id).where(ExchangeReport.reporter_id == viewer_id)
 
 
 def _shown_to(viewer: Seat | None, now: datetime) -> list[ColumnElement[bool]]:
@@ -150,8 +182,10 @@ def _shown_to(viewer: Seat | None, now: datetime) -> list[ColumnElement[bool]]:
     ]
     if viewer is not None and viewer.participant is not None:
         me = viewer.participant.id
-        reported = select(ExchangeReport.listing_id).where(ExchangeReport.reporter_id == me)
-        clauses += [~blocked_between(me), ~ExchangeListing.id.in_(reported)]
+        clauses += [
+            ~ExchangeListing.participant_id.in_(blocked_people(me)),
+            ~ExchangeListing.id.in_(reported_by(me)),
+        ]
     return clauses
 
 
@@ -259,53 +293,43 @@ class ListingService:
         side: str = "",
     ) -> list[ListingView]:
         """The listings of ``board`` that ``viewer`` (None: a visitor of a public
-        board) may see, see the module docstring; narrowed to a category or a side."""
-        query = _listing_columns().where(
-            ExchangeListing.board_id == board.id, *_shown_to(viewer, now)
-        )
+        board) may see, see the module docstring; narrowed to a category or a side. The
+        rules for everyone come from the board's kept list (:data:`_BOARDS`), the
+        viewer's own (theirs, blocked people, reported listings) apply on each read."""
+        hidden_people: set[UUID] = set()
+        reported: set[UUID] = set()
         if viewer is not None and viewer.participant is not None:
-            query = query.where(ExchangeListing.participant_id != viewer.participant.id)
-        if category:
-            query = query.where(ExchangeListing.category == category)
-        if side:
-            query = query.where(ExchangeListing.side == side)
-        keys = [
-            (row.id, row.updated_at, row.display_name)
-            for row in self.session.execute(
-                query.with_only_columns(
-                    ExchangeListing.id,
-                    ExchangeListing.updated_at,
-                    ExchangeParticipant.display_name,
-                    maintain_column_froms=True,
-                ).order_by(ExchangeListing.created_at.desc(), ExchangeListing.id)
-            )
-        ]
-        return self._views(keys)
-
-    def _views(self, keys: list[tuple[UUID, datetime, str]]) -> list[ListingView]:
-        """The views of the listing versions ``keys``, in their order: the kept ones, and
-        the others read by id (see :data:`_VIEWS`)."""
-        missing = [key[0] for key in keys if key not in _VIEWS]
-        if missing:
-            if len(_VIEWS) + len(missing) > VIEWS_KEPT:
-                _VIEWS.clear()
-            for chunk in range(0, len(missing), 500):
-                ids = missing[chunk : chunk + 500]
-                for row in self.session.execute(
-                    _listing_columns().where(ExchangeListing.id.in_(ids))
-                ):
-                    _VIEWS[(row.id, row.updated_at, row.display_name)] = _view(row)
-        views = [_VIEWS.get(key) for key in keys]
-        if None not in views:
-            return [view for view in views if view is not None]
-        # A row changed (or left) between the two reads: show what the second one read.
-        changed = set(missing)
-        latest = {view.id: view for key, view in _VIEWS.items() if key[0] in changed}
+            me = viewer.participant.id
+            hidden_people = {me, *self.session.scalars(blocked_people(me))}
+            reported = set(self.session.scalars(reported_by(me)))
+        kept = self._shown_to_everyone(board.id, now)
+        candidates = kept.by_kind.get((category, side), ()) if category and side else kept.views
         return [
-            view or latest[key[0]]
-            for key, view in zip(keys, views, strict=True)
-            if view or key[0] in latest
+            view
+            for view in candidates
+            if view.expires_at is not None
+            and view.expires_at > now
+            and (not category or view.category == category)
+            and (not side or view.side == side)
+            and view.participant_id not in hidden_people
+            and view.id not in reported
         ]
+
+    def _shown_to_everyone(self, board_id: UUID, now: datetime) -> _Kept:
+        """The board's listings anyone may see, newest first (see :data:`_BOARDS`)."""
+        version = board_version(self.session, board_id)
+        kept = _BOARDS.get(board_id)
+        if kept is not None and kept.version == version:
+            return kept
+        views = tuple(
+            _view(row)
+            for row in self.session.execute(
+                _listing_columns()
+                .where(ExchangeListing.board_id == board_id, *_shown_to(None, now))
+                .order_by(ExchangeListing.created_at.desc(), ExchangeListing.id)
+            )
+        )
+        return keep(board_id, version, views)
 
     def one_visible(
         self, board: ExchangeBoard, listing_id: UUID | str, now: datetime, *, viewer: Seat | None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import random
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -99,7 +100,7 @@ def test_the_feed_cache_holds_at_most_its_entries() -> None:
 
 
 def test_a_board_watch_forgets_the_least_recently_asked_board() -> None:
-    watch = BoardWatch(db=None)  # type: ignore[arg-type]  # only the bookkeeping is used
+    watch = BoardWatch(db=None)  # only the bookkeeping is used
     kept = uuid.uuid4()
     first = watch._watched(kept)
     for _ in range(MAX_WATCHED_BOARDS + 50):
@@ -142,3 +143,32 @@ def test_rendered_size_grows_with_its_compressed_forms() -> None:
     assert rendered.size == 10_000
     rendered.encoded("gzip")
     assert rendered.size > 10_000
+
+
+def test_the_kept_board_lists_are_bounded_by_boards_and_listings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import events.services.exchange_listings as listings
+
+    monkeypatch.setattr(listings, "_BOARDS", {})
+    monkeypatch.setattr(listings, "_HELD", [0])
+    for _n in range(listings.BOARDS_KEPT + 10):
+        listings.keep(uuid.uuid4(), ("a", "b"), ())
+    assert 0 < len(listings._BOARDS) <= listings.BOARDS_KEPT
+    view = listings.ListingView(
+        id=uuid.uuid4(),
+        participant_id=uuid.uuid4(),
+        category="room",
+        side="offer",
+        text="",
+        details={},
+        display_name="",
+        created_at=datetime.now(UTC),
+        updated_at=datetime.now(UTC),
+    )
+    for _n in range(3):  # each board as big as a third of the listings kept, then more
+        listings.keep(uuid.uuid4(), ("a", "b"), (view,) * (listings.LISTINGS_KEPT // 3))
+    listings.keep(uuid.uuid4(), ("a", "b"), (view,) * 10)
+    held = sum(len(kept.views) for kept in listings._BOARDS.values())
+    assert held == listings._HELD[0] <= listings.LISTINGS_KEPT
+    assert len(listings._BOARDS) == 1

@@ -1,0 +1,126 @@
+"""A version stamp per offers & needs board, shared by all processes through the database.
+
+A board's list of listings shown to everyone (events/services/exchange_listings.py
+``visible``, before the viewer's own rules) is read by every attendee on each load; a
+process keeps it and reads the board's stamp instead (one small query), so the list is
+rebuilt once per change of the board, whichever process or node made the change.
+
+Any transaction that changes what a board's list shows writes new random stamps in the
+same transaction (session hooks, so no service can forget), in ``key_value`` under
+:data:`NAMESPACE`:
+
+- a listing added, changed or deleted (posted, edited, paused, resumed, hidden or
+  restored by moderation), or a participant's shown name or suspension changed, or the
+  board itself changed: that board's key (the board's id);
+- what the hooks cannot tie to one board: a registration's status changed or the
+  registration deleted (it gives a seat or not), and any ``update``/``delete``/``insert``
+  statement on listings, participants, boards or registrations (reports hiding a listing,
+  suspensions, expiry, erasure): the key :data:`ALL`, which every board's version includes.
+
+A participant's visit (``seen_until``) changes nothing shown to others: it stamps nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from events.clock import utcnow
+from events.models import (
+    ExchangeBoard,
+    ExchangeListing,
+    ExchangeParticipant,
+    KeyValue,
+    Registration,
+)
+
+NAMESPACE, ALL = "exchange-board", "all"
+#: The participant's columns a board's list shows or filters on.
+_PARTICIPANT_SHOWN = ("display_name", "suspended", "registration_id", "board_id")
+_STATEMENT_TRACKED = (ExchangeBoard, ExchangeListing, ExchangeParticipant, Registration)
+_CHANGED = "rencontres.exchange_boards_changed"
+
+
+def board_version(session: Session, board_id: UUID) -> tuple[str, str]:
+    """The stamps ``board_id``'s list depends on (its own and :data:`ALL`): one query."""
+    query = select(KeyValue.key, KeyValue.value).where(
+        KeyValue.namespace == NAMESPACE, KeyValue.key.in_((ALL, str(board_id)))
+    )
+    rows = {key: value for key, value in session.execute(query)}
+    return (
+        rows.get(ALL, b"initial").decode(),
+        rows.get(str(board_id), b"initial").decode(),
+    )
+
+
+def mark_board_changed(session: Session, board_id: UUID | None) -> None:
+    """Stamp a new version of ``board_id`` (None: of every board) when ``session``
+    commits."""
+    session.info.setdefault(_CHANGED, set()).add(ALL if board_id is None else str(board_id))
+
+
+def _changed(instance: object, names: tuple[str, ...]) -> bool:
+    attrs = inspect(instance).attrs
+    return any(attrs[name].history.has_changes() for name in names)
+
+
+def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, ExchangeListing):
+            mark_board_changed(session, instance.board_id)
+        elif isinstance(instance, ExchangeBoard):
+            mark_board_changed(session, instance.id)
+        elif isinstance(instance, ExchangeParticipant):
+            if instance in session.dirty and not _changed(instance, _PARTICIPANT_SHOWN):
+                continue  # a visit: nothing others see
+            mark_board_changed(session, instance.board_id)
+        elif isinstance(instance, Registration) and (
+            instance in session.deleted
+            or (instance in session.dirty and _changed(instance, ("status",)))
+        ):
+            mark_board_changed(session, None)
+
+
+def _note_statement(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    mapper = state.bind_mapper
+    if mapper is not None and issubclass(mapper.class_, _STATEMENT_TRACKED):
+        mark_board_changed(state.session, None)
+
+
+def _stamp(session: Session) -> None:
+    if session.in_nested_transaction():  # savepoints: stamp once, at the end
+        return
+    session.flush()  # before_commit runs before the final flush
+    keys = session.info.pop(_CHANGED, None)
+    if not keys:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for key in sorted(keys):  # one order: two writers never wait on each other's rows
+        value = secrets.token_hex(8).encode()
+        session.execute(
+            insert(KeyValue)
+            .values(namespace=NAMESPACE, key=key, value=value, expires_at=None)
+            .on_conflict_do_update(
+                index_elements=["namespace", "key"], set_={"value": value, "updated_at": utcnow()}
+            )
+        )
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    if session.in_nested_transaction():
+        return
+    session.info.pop(_CHANGED, None)
+
+
+event.listen(Session, "before_flush", _note_changes)
+event.listen(Session, "do_orm_execute", _note_statement)
+event.listen(Session, "before_commit", _stamp)
+event.listen(Session, "after_rollback", _forget)
