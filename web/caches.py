@@ -30,8 +30,10 @@ import events.calendar
 import events.mail.i18n
 import events.mail.render
 import events.qr
+import events.services.call_allowances
 import events.services.exchange_listings
 import events.services.exchange_matching
+import events.services.supports
 import web.i18n
 import web.listing_faces
 import web.store
@@ -135,5 +137,7 @@ CACHES: tuple[CacheBound, ...] = (
     _lru(events.mail.i18n.translations),
     _lru(events.mail.render.environment),
     _lru(events.attempts._counting),
+    _lru(events.services.call_allowances._taking),
+    _lru(events.services.supports._inserting),
     _lru(web.store._upsert_statement),
 )
