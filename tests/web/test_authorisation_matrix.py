@@ -57,7 +57,7 @@ from events.services.venues import VenueInput, VenueService
 from events.services.volunteers import RoleInput, ShiftInput, VolunteerService
 from events.services.webhooks import WebhookService
 from events.tokens import hash_token, new_token
-from tests.conftest import BASE_URL, copy_sqlite, empty_tables, url_of
+from tests.conftest import BASE_URL, copy_sqlite, empty_tables, table_names, url_of
 from tests.factories import Factories
 from tests.proposal_scenario import call_input, proposal_input
 from tests.web.conftest import Client
@@ -393,7 +393,7 @@ def take_snapshot(db: Database, world: World) -> Snapshot:
 
 
 def _filled(snapshot: Snapshot) -> list[str]:
-    return [table.name for table in Base.metadata.sorted_tables if snapshot.rows[table.name]]
+    return [name for name in table_names() if snapshot.rows[name]]
 
 
 def keep_copy(db: Database, snapshot: Snapshot, role: str) -> Snapshot:
