@@ -47,7 +47,9 @@ def local(moment: datetime) -> str:
 
 
 def seed_evening(live_server: LiveServer) -> Evening:
-    """Tonight's event (from 2 hours from now) with a door role: an early shift whose door
+    """Tonight's event, under way (it began an hour ago and lasts five more hours, so it
+    spans today's date at any hour: one starting in two hours fell on tomorrow after 22:00
+    and the door rightly warned "not today"), with a door role: an early shift whose door
     link already works (it starts in 20 minutes; links open 30 minutes before) and a late
     one whose link opens in an hour and a half."""
     now = datetime.now(PARIS).replace(second=0, microsecond=0, tzinfo=None)
@@ -62,7 +64,7 @@ def seed_evening(live_server: LiveServer) -> Evening:
                 CommunityService(session).by_slug("coloc"),
                 EventInput(
                     title="Volunteer night",
-                    starts_local=local(now + timedelta(hours=2)),
+                    starts_local=local(now - timedelta(hours=1)),
                     ends_local=local(now + timedelta(hours=5)),
                     timezone="Europe/Paris",
                 ),
