@@ -773,13 +773,16 @@ DOOR_EVENT_TITLE = "Soirée à la porte"
 DOOR_EVENT_DAY = "2030-07-04"
 DOOR_EVENT_SLUG = "soiree-a-la-porte-2030-07-04"
 #: Distinct tickets: the two wrk threads walk from opposite halves of the list, so at up
-#: to 1,200 scans/s over the 10 s run (no warm-up) no ticket is presented twice: every
-#: scan is a first admission. (8,000 were too few once the door passed 800 scans/s.)
-DOOR_TICKETS = 12_000
+#: to 1,600 scans/s over the 10 s run (no warm-up) no ticket is presented twice: every
+#: scan is a first admission. (8,000 were too few once the door passed 800 scans/s, 12,000
+#: once it passed 1,200.)
+DOOR_TICKETS = 16_000
 # Issue 5: >= 4 % of /healthz, p99 <= 200 ms, no error, on both databases.
-#: Issue 20: >= 15 % of /healthz, p99 <= 100 ms on SQLite and <= 150 ms on PostgreSQL, at
-#: 64 scanners (was 4 % and 200 ms).
+#: Issue 20: >= 15 % of /healthz on SQLite, p99 <= 100 ms on SQLite and <= 150 ms on
+#: PostgreSQL, at 64 scanners (was 4 % and 200 ms). Its throughput bar is SQLite's only:
+#: PostgreSQL keeps issue 5's 4 %.
 DOOR_SCAN_MIN_PCT = 15
+DOOR_SCAN_POSTGRES_MIN_PCT = 4
 DOOR_SCAN_MAX_P99_MS = 100
 DOOR_SCAN_POSTGRES_MAX_P99_MS = 150
 
@@ -910,6 +913,7 @@ def door_scan() -> Scenario:
         prepare=open_door_link,
         threshold=Threshold(
             min_ratio_pct=DOOR_SCAN_MIN_PCT,
+            postgres_min_ratio_pct=DOOR_SCAN_POSTGRES_MIN_PCT,
             max_p99_ms=DOOR_SCAN_MAX_P99_MS,
             postgres_max_p99_ms=DOOR_SCAN_POSTGRES_MAX_P99_MS,
         ),
