@@ -38,6 +38,7 @@ def open_event(
     starts: str = "2030-03-07T19:00",
     ends: str = "2030-03-07T22:00",
     with_venue: bool = True,
+    tags: str = "",
     **settings: Any,
 ) -> Event:
     """A published event in 2030 (with a venue), with the given registration settings."""
@@ -58,6 +59,7 @@ def open_event(
                 ends_local=ends,
                 capacity=capacity,
                 venue_id=venue_id,
+                tags=tags,
             ),
         )
         service.publish(event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -247,23 +248,7 @@ def test_an_erased_registration_leaves_no_mail_behind(db: Database, make: Factor
 def test_the_ticket_mails_calendar_names_the_events_tags(db: Database, make: Factories) -> None:
     """Mail preparation loads events without their tags (events/mail/prepare.py); the
     calendar attachment, which lists them, still reads them."""
-    import base64
-
-    from events.services.events import EventInput
-
-    community = make.community()
-    with db.transaction() as session:
-        service = EventService(session)
-        event = service.create(
-            community,
-            EventInput(
-                title="Repair café",
-                starts_local="2030-03-07T19:00",
-                ends_local="2030-03-07T22:00",
-                tags="jardinage, vélo",
-            ),
-        )
-        service.publish(event)
+    event = open_event(db, make, tags="jardinage, vélo")
     register(db, event, person(1))
     [mail] = outbox(db)
     [ics] = [a for a in mail.attachments if a["content_type"] == "text/calendar"]
