@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7AuditBase
 from advanced_alchemy.mixins import uuid as _uuid_mixin
 from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 #: The one declarative base; every model's table ends up in ``Base.metadata``.
 Base = UUIDv7AuditBase
@@ -27,4 +30,10 @@ def table_of(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-__all__ = ["Base", "new_id", "table_of"]
+def insert_for(session: Session) -> Any:
+    """The ``INSERT`` of the session's database, the one with ``ON CONFLICT`` (SQLite's or
+    PostgreSQL's, the two the project runs on)."""
+    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+
+
+__all__ = ["Base", "insert_for", "new_id", "table_of"]

@@ -25,10 +25,10 @@ from events.clock import utcnow
 from events.errors import Conflict
 from events.lifecycle import require_board_marking_open
 from events.models import BoardReport
-from events.models.base import new_id, table_of
+from events.models.base import insert_for, new_id, table_of
 from events.services import boards
 from events.services.board_placement import BoardPlacement
-from events.services.board_topics import BoardTopics, Limit, Participant, insert_for, within_limit
+from events.services.board_topics import BoardTopics, Limit, Participant, within_limit
 
 HIDE_AFTER_REPORTS = 3
 REPORT_LIMIT = Limit(attempts=20, window=timedelta(hours=1))

@@ -30,8 +30,6 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import and_, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from events.attempts import count_attempt
@@ -53,7 +51,7 @@ from events.models import (
     RegistrationStatus,
     TopicKind,
 )
-from events.models.base import new_id, table_of
+from events.models.base import insert_for, new_id, table_of
 from events.services import board_follows, boards, follows, identity
 from events.services.board_programme import sync_programme, withdraw_from_programme
 from events.services.events import WITHOUT_COLLECTIONS
@@ -160,11 +158,6 @@ def within_limit(session: Session, kind: str, who: Participant, limit: Limit) ->
     attempts = count_attempt(session, f"board:{kind}:{who.registration.id}", window=limit.window)
     if not attempts.allowed(limit.attempts):
         raise RateLimited()
-
-
-def insert_for(session: Session):  # type: ignore[no-untyped-def]
-    """The dialect's INSERT (with ``ON CONFLICT``) for the session's database."""
-    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
 class BoardTopics:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.models import CallAllowance
-from events.models.base import table_of
+from events.models.base import insert_for, table_of
 
 _TABLE = table_of(CallAllowance)
 
@@ -44,14 +44,10 @@ def _between_check_and_write(session: Session) -> None:
 def _ensure_row(session: Session, call_id: UUID, person_key: str) -> None:
     """The person's row (the negative control reads it before writing)."""
     session.execute(
-        _insert(session)(CallAllowance)
+        insert_for(session)(CallAllowance)
         .values(call_id=call_id, person_key=person_key, supports_used=0, proposals_used=0)
         .on_conflict_do_nothing(index_elements=["call_id", "person_key"])
     )
-
-
-def _insert(session: Session) -> Any:
-    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
 def take(

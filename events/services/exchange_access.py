@@ -26,12 +26,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, lazyload
 
 from events.errors import Conflict, NotFound
@@ -44,6 +41,7 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
+from events.models.base import insert_for
 from events.services.personal_data import is_anonymised
 
 #: Registrations that take a seat: a place, or a place in line.
@@ -141,11 +139,6 @@ def needs_entry(seat: Seat, now: datetime) -> bool:
         or participant.visited_at is None
         or now - participant.visited_at >= VISIT_GAP
     )
-
-
-def insert_for(session: Session) -> Any:
-    """The dialect's ``INSERT`` (both have ``ON CONFLICT``)."""
-    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
 def enter(session: Session, seat: Seat, now: datetime, *, visit: bool = True) -> Seat:

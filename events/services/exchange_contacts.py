@@ -49,9 +49,9 @@ from events.models import (
     ExchangeParticipant,
     Registration,
 )
-from events.models.base import new_id, table_of
+from events.models.base import insert_for, new_id, table_of
 from events.models.exchange import LIVE_CONTACT
-from events.services.exchange_access import Seat, enter, insert_for
+from events.services.exchange_access import Seat, enter
 from events.services.exchange_categories import all_categories
 from events.services.exchange_listings import ListingService
 from events.services.exchange_notifications import notify_author

@@ -51,7 +51,8 @@ from events.models import (
     ExchangeParticipant,
     ExchangeReport,
 )
-from events.services.exchange_access import Seat, enter, insert_for
+from events.models.base import insert_for
+from events.services.exchange_access import Seat, enter
 from events.services.exchange_contacts import block, received
 from events.services.exchange_listings import ListingService
 from events.services.moderation import clean_reason

@@ -27,14 +27,13 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from events.errors import NotFound
 from events.form_limits import FormLimit, require_within_limit
 from events.mail.community import queue_community_mail
 from events.models import Community, Follow
+from events.models.base import insert_for
 from events.services import identity
 from events.services.identity import Person
 from events.validation import clean_email
@@ -87,7 +86,7 @@ def ask_to_follow(
 
 def follow(session: Session, subject: Subject, person: Person, *, locale: str) -> Follow:
     """``person`` (proven) follows ``subject``; following again returns the same row."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    insert = insert_for(session)
     session.execute(
         insert(Follow)
         .values(

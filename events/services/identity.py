@@ -47,8 +47,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, delete, exists, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
@@ -62,6 +60,7 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
+from events.models.base import insert_for
 from events.tickets import normalise_ticket_code
 from events.tokens import hash_token, new_token
 
@@ -121,7 +120,7 @@ def community_secret(session: Session, community_id: UUID) -> bytes:
         select(CommunitySecret.secret).where(CommunitySecret.community_id == community_id)
     )
     if secret is None:
-        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+        insert = insert_for(session)
         session.execute(
             insert(CommunitySecret)
             .values(community_id=community_id, secret=secrets.token_bytes(SECRET_BYTES))

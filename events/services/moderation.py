@@ -39,15 +39,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
 from events.content_version import mark_content_changed
 from events.errors import NotFound, ValidationFailed
 from events.models import Community, ModerationCase, ModerationReport
-from events.models.base import table_of
+from events.models.base import insert_for, table_of
 from events.services.follows import Subject
 from events.services.identity import Person
 from events.validation import clean_text
@@ -65,10 +63,6 @@ class Reported:
     counted: bool
     #: This report crossed the threshold and hid it.
     hid_it: bool
-
-
-def _insert(session: Session) -> Any:
-    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
 def clean_reason(reason: str | None) -> str:
@@ -90,7 +84,7 @@ def _case(session: Session, subject: Subject) -> ModerationCase:
     """The subject's case, made on first need (two first reports at once agree on one),
     with the title and address it has now."""
     session.execute(
-        _insert(session)(ModerationCase)
+        insert_for(session)(ModerationCase)
         .values(
             community_id=subject.community_id,
             subject_kind=subject.kind,
@@ -118,7 +112,7 @@ def report(
     note = clean_text("note", note, max_length=NOTE_MAX_LENGTH, required=False, multiline=True)
     case = _case(session, subject)
     inserted = session.execute(
-        _insert(session)(ModerationReport)
+        insert_for(session)(ModerationReport)
         .values(case_id=case.id, reporter_key=reporter.key, reason=reason, note=note)
         .on_conflict_do_nothing(index_elements=["case_id", "reporter_key"])
         .returning(ModerationReport.id)
