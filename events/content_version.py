@@ -17,8 +17,6 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from events.clock import utcnow
@@ -40,6 +38,7 @@ from events.models import (
     Venue,
     VolunteerRole,
 )
+from events.models.base import insert_for
 
 NAMESPACE, KEY = "content", "version"
 TRACKED = (
@@ -112,16 +111,21 @@ def _stamp(session: Session) -> None:
     session.flush()
     if not session.info.pop(_CHANGED, False):
         return
+    write_stamp(session, NAMESPACE, KEY)
+    session.info[_STAMPED] = True
+
+
+def write_stamp(session: Session, namespace: str, key: str) -> None:
+    """A new random stamp under ``namespace``/``key`` in ``key_value``, in the session's
+    transaction (the content version, and each offers board's: events/exchange_version.py)."""
     value = secrets.token_hex(8).encode()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        insert(KeyValue)
-        .values(namespace=NAMESPACE, key=KEY, value=value, expires_at=None)
+        insert_for(session)(KeyValue)
+        .values(namespace=namespace, key=key, value=value, expires_at=None)
         .on_conflict_do_update(
             index_elements=["namespace", "key"], set_={"value": value, "updated_at": utcnow()}
         )
     )
-    session.info[_STAMPED] = True
 
 
 def _committed(session: Session) -> None:

@@ -22,16 +22,13 @@ A participant's visit (``seen_until``) changes nothing shown to others: it stamp
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from events.clock import utcnow
+from events.content_version import write_stamp
 from events.models import (
     ExchangeBoard,
     ExchangeListing,
@@ -102,16 +99,8 @@ def _stamp(session: Session) -> None:
     keys = session.info.pop(_CHANGED, None)
     if not keys:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for key in sorted(keys):  # one order: two writers never wait on each other's rows
-        value = secrets.token_hex(8).encode()
-        session.execute(
-            insert(KeyValue)
-            .values(namespace=NAMESPACE, key=key, value=value, expires_at=None)
-            .on_conflict_do_update(
-                index_elements=["namespace", "key"], set_={"value": value, "updated_at": utcnow()}
-            )
-        )
+        write_stamp(session, NAMESPACE, key)
 
 
 def _forget(session: Session, *_args: Any) -> None:
