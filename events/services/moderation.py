@@ -242,7 +242,7 @@ def notes_of(session: Session, case: ModerationCase) -> list[str]:
     ]
 
 
-def hidden_clause(kind: str, subject_id: Any) -> ColumnElement[bool]:
+def hidden_clause(kind: str | ColumnElement[str], subject_id: Any) -> ColumnElement[bool]:
     """SQL for "``subject_id`` (a column) is hidden": lists filter with ``~hidden_clause``."""
     return exists().where(
         ModerationCase.subject_kind == kind,
@@ -252,13 +252,7 @@ def hidden_clause(kind: str, subject_id: Any) -> ColumnElement[bool]:
 
 
 #: Asked on every read and write of a proposal or listing: built once (bound parameters).
-_IS_HIDDEN = select(
-    exists().where(
-        ModerationCase.subject_kind == bindparam("kind"),
-        ModerationCase.subject_id == bindparam("subject_id"),
-        ModerationCase.hidden.is_(True),
-    )
-)
+_IS_HIDDEN = select(hidden_clause(bindparam("kind"), bindparam("subject_id")))
 
 
 def is_hidden(session: Session, kind: str, subject_id: UUID) -> bool:
