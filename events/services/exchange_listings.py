@@ -117,6 +117,13 @@ class _Kept:
     views: tuple[ListingView, ...]
     #: The same, by category and side (a filtered board reads one of them).
     by_kind: dict[tuple[str, str], tuple[ListingView, ...]]
+    #: When the first of them expires: the list is read again then (expiry is a rule of
+    #: the SQL, ``_shown_to``, not restated here). None: none expires.
+    until: datetime | None = None
+
+    def holds(self, version: tuple[str, str], now: datetime) -> bool:
+        """Still the board's list at ``version`` and at ``now`` (none of it expired)."""
+        return self.version == version and (self.until is None or now < self.until)
 
 
 _BOARDS: dict[UUID, _Kept] = {}
@@ -135,8 +142,12 @@ def keep(board_id: UUID, version: tuple[str, str], views: tuple[ListingView, ...
     by_kind: dict[tuple[str, str], list[ListingView]] = {}
     for view in views:
         by_kind.setdefault((view.category, view.side), []).append(view)
+    expiries = [view.expires_at for view in views if view.expires_at is not None]
     kept = _BOARDS[board_id] = _Kept(
-        version, views, {kind: tuple(found) for kind, found in by_kind.items()}
+        version,
+        views,
+        {kind: tuple(found) for kind, found in by_kind.items()},
+        min(expiries, default=None),
     )
     return kept
 
@@ -307,9 +318,7 @@ class ListingService:
         return [
             view
             for view in candidates
-            if view.expires_at is not None
-            and view.expires_at > now
-            and (not category or view.category == category)
+            if (not category or view.category == category)
             and (not side or view.side == side)
             and view.participant_id not in hidden_people
             and view.id not in reported
@@ -319,7 +328,7 @@ class ListingService:
         """The board's listings anyone may see, newest first (see :data:`_BOARDS`)."""
         version = board_version(self.session, board_id)
         kept = _BOARDS.get(board_id)
-        if kept is not None and kept.version == version:
+        if kept is not None and kept.holds(version, now):
             return kept
         views = tuple(
             _view(row)

@@ -6,7 +6,7 @@ another ``Database`` on the same database) wrote it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -186,3 +186,19 @@ def test_a_visit_does_not_move_the_version(db: Database, evening: Evening) -> No
     profile(db, bob, now, seen_until=now)
     with seated(db, bob, now) as (session, seat):
         assert board_version(session, seat.board.id) == version
+
+
+def test_a_listing_leaves_the_kept_board_when_it_expires(db: Database, evening: Evening) -> None:
+    """Expiry moves no version: the kept list is read again once its first listing
+    expires (the rule stays in the SQL of events/services/exchange_listings.py)."""
+    event, ada, bob = evening
+    now = before(event)
+    with db.session() as session:
+        expires = session.get(ExchangeListing, _listing_of(db, ada)).expires_at
+    with seated(db, bob, now) as (session, seat):
+        service = ListingService(session)
+        assert [view.text for view in service.visible(seat.board, now, viewer=seat)] == [
+            "Room in Belleville"
+        ]
+        assert service.visible(seat.board, expires - timedelta(seconds=1), viewer=seat)
+        assert service.visible(seat.board, expires, viewer=seat) == []
