@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import bindparam, event, inspect, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from events.content_version import write_stamp
@@ -44,12 +44,15 @@ _STATEMENT_TRACKED = (ExchangeBoard, ExchangeListing, ExchangeParticipant, Regis
 _CHANGED = "rencontres.exchange_boards_changed"
 
 
+#: Read on every load of a board: built once (bound parameters).
+_VERSION = select(KeyValue.key, KeyValue.value).where(
+    KeyValue.namespace == NAMESPACE, or_(KeyValue.key == ALL, KeyValue.key == bindparam("board"))
+)
+
+
 def board_version(session: Session, board_id: UUID) -> tuple[str, str]:
     """The stamps ``board_id``'s list depends on (its own and :data:`ALL`): one query."""
-    query = select(KeyValue.key, KeyValue.value).where(
-        KeyValue.namespace == NAMESPACE, KeyValue.key.in_((ALL, str(board_id)))
-    )
-    rows = {key: value for key, value in session.execute(query)}
+    rows = {key: value for key, value in session.execute(_VERSION, {"board": str(board_id)})}
     return (
         rows.get(ALL, b"initial").decode(),
         rows.get(str(board_id), b"initial").decode(),
