@@ -165,18 +165,18 @@ def person_of_registration(session: Session, registration: Registration) -> Pers
     """The ticket holder (or private-page holder) of ``registration``, to its event's
     community. ``NotFound`` for a registration that holds no ticket (cancelled, declined,
     unconfirmed address, anonymised): it proves nothing."""
+    _require_ticket(registration)
     # Only the event's community is needed: one column, not the event with its tags and
     # cover (about 1 ms less on a hot support, docs/performance.md).
     community_id = session.scalar(_COMMUNITY_OF_EVENT, {"event_id": registration.event_id})
     if community_id is None:
         raise NotFound()
-    return _holder(session, registration, community_id)
+    return person(session, community_id, registration.email)
 
 
-def _holder(session: Session, registration: Registration, community_id: UUID) -> Person:
+def _require_ticket(registration: Registration) -> None:
     if registration.status is not RegistrationStatus.CONFIRMED or not registration.ticket_code:
         raise NotFound()
-    return person(session, community_id, registration.email)
 
 
 def person_of_ticket(session: Session, community_id: UUID, code: str | None) -> Person:
@@ -186,7 +186,8 @@ def person_of_ticket(session: Session, community_id: UUID, code: str | None) -> 
     found = session.execute(_TICKET, {"code": normalised}).first() if normalised else None
     if found is None or found[1] != community_id:
         raise NotFound()
-    return _holder(session, found[0], community_id)
+    _require_ticket(found[0])
+    return person(session, community_id, found[0].email)
 
 
 def standing(session: Session, person: Person) -> Standing:
