@@ -160,11 +160,40 @@ def url_of(database: Database) -> str:
     return str(database.engine.url.render_as_string(hide_password=False))
 
 
+def shares_the_app(request: pytest.FixtureRequest) -> bool:
+    """Whether the test runs on the test process's shared app (tests/web/conftest.py):
+    it asks for ``app`` and starts no server of its own. Such a test gets the process's
+    one database (emptied), as every test does on PostgreSQL, and the same settings."""
+    names = request.fixturenames
+    return "app" in names and "live_server" not in names
+
+
+@pytest.fixture(scope="session")
+def _shared_sqlite(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_schema: Path
+) -> Iterator[Database]:
+    """The SQLite database of the tests that share the app, one per test process."""
+    path = tmp_path_factory.mktemp("shared") / "test.db"
+    copy_sqlite(sqlite_schema, path)
+    database = Database.from_url(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+def _shared_database(request: pytest.FixtureRequest) -> Database:
+    """The process's one database of the tests that share the app."""
+    database: Database | None = request.getfixturevalue("_postgres_schema")
+    return database if database is not None else request.getfixturevalue("_shared_sqlite")
+
+
 @pytest.fixture
-def database_url(tmp_path: Path, _postgres_schema: Database | None) -> str:
-    if _postgres_schema is not None:
-        empty_tables(_postgres_schema)
-        return url_of(_postgres_schema)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, _postgres_schema: Database | None
+) -> str:
+    if _postgres_schema is not None or shares_the_app(request):
+        shared = _shared_database(request)
+        empty_tables(shared)
+        return url_of(shared)
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
@@ -190,6 +219,11 @@ def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def db(request: pytest.FixtureRequest, database_url: str) -> Iterator[Database]:
+    if shares_the_app(request):  # the very object the shared app holds (tests/web/conftest.py)
+        shared = _shared_database(request)
+        yield shared
+        shared.dispose()
+        return
     copied = False
     if database_url.startswith("sqlite:///"):
         path = Path(database_url.removeprefix("sqlite:///"))
@@ -203,10 +237,17 @@ def db(request: pytest.FixtureRequest, database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture(scope="session")
+def _shared_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # The app reads nothing from it (only the command line does): a folder per process.
+    return tmp_path_factory.mktemp("shared-data")
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Settings:
+    shared = shares_the_app(request)
     return Settings(
-        data_dir=tmp_path,
+        data_dir=request.getfixturevalue("_shared_data_dir") if shared else tmp_path,
         database_url=database_url,
         secret_key="test-secret-" + "x" * 40,
         base_url=BASE_URL,

@@ -69,6 +69,21 @@ MAX_BODY_BYTES = 1024 * 1024
 CARD_CACHE_ENTRIES = 4096
 
 
+def _start_afresh(app: Litestar) -> None:
+    """Let go of what an earlier start of ``app`` held. Each start runs on an event loop of
+    its own: a server starts its app once, the tests' client starts one shared app once per
+    test (tests/web/conftest.py). The gate's semaphore and the batcher's queue belong to
+    the loop that made them, and the kept pages and content version may describe a
+    database emptied since."""
+    state = app.state
+    state.write_gate.restart()
+    state.write_batcher.restart()
+    state.content_watch.forget()
+    state.board_watch.clear()
+    for cache in (state.page_cache, state.card_cache, state.whole_pages):
+        cache.clear()
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     db = database or Database.from_url(settings.database_url)
@@ -101,6 +116,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
 
     async def on_startup() -> None:
+        _start_afresh(app)
         if worker is not None:
             worker.start()  # sends the outbox and runs the periodic jobs (events/jobs)
 

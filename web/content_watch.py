@@ -29,6 +29,10 @@ class ContentWatch:
         self._read_at = float("-inf")
         self._commits_seen = -1
 
+    def forget(self) -> None:
+        """Read the version again at the next request (web/app.py, a new start)."""
+        self._read_at, self._commits_seen = float("-inf"), -1
+
     def _fresh(self) -> bool:
         return (
             self._commits_seen == local_commits.count

@@ -273,4 +273,5 @@ class WholePages:
 
     def clear(self) -> None:
         self._pages.clear()
+        self._rendering.clear()
         self._bytes = 0

@@ -84,6 +84,13 @@ class WriteBatcher:
         self.batches = 0  # for tests and benchmarks: how many transactions ran
         self.retried = 0  # for tests: batches run again with savepoints after a failure
 
+    def restart(self) -> None:
+        """Start empty on a new event loop (web/app.py): nothing queued, counts at zero."""
+        self._queue = []
+        self._draining = False
+        self._with_savepoints = False
+        self.batches = self.retried = 0
+
     async def run(self, unit: Callable[[Session], T], *, lock_order: str = "") -> T:
         """Run ``unit`` in a shared write transaction; its result once committed.
         ``lock_order``: the row it locks first (see the module docstring)."""

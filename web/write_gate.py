@@ -51,6 +51,10 @@ class WriteGate:
         self._semaphore: anyio.Semaphore | None = None
         self._file_lock = FileLock(lock_file) if serialise and lock_file else None
 
+    def restart(self) -> None:
+        """Forget the semaphore: the next event loop makes its own (web/app.py)."""
+        self._semaphore = None
+
     def _ensure_semaphore(self) -> anyio.Semaphore:
         if self._semaphore is None:  # created lazily, inside the running event loop
             self._semaphore = anyio.Semaphore(self.limit)

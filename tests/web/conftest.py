@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from web.app import create_app
 from web.auth import SESSION_USER_KEY
 from web.csrf import binding_of, token_for
 from web.settings import Settings
+from web.unsafe_switches import UnsafeSwitches
 
 
 def login_session(db: Database, user: User) -> str:
@@ -74,9 +75,23 @@ class Client(TestClient):  # type: ignore[type-arg]
         return response
 
 
+#: The apps this test process built, by what they were built from: building one takes
+#: 0.5-1 s (Litestar registers ~650 handlers), which was most of a web test's time. Each
+#: test starts it anew through its client, and a start lets go of what the last one held
+#: (web/app.py, ``on_startup``); its database was emptied (tests/conftest.py).
+_APPS: dict[Hashable, Litestar] = {}
+APPS_KEPT = 4
+
+
 @pytest.fixture
 def app(settings: Settings, db: Database) -> Litestar:
-    return create_app(settings, db)
+    key = (settings, UnsafeSwitches.from_env(), id(db))
+    built = _APPS.get(key)
+    if built is None or built.state.db is not db:
+        if len(_APPS) >= APPS_KEPT:
+            _APPS.clear()
+        built = _APPS[key] = create_app(settings, db)
+    return built
 
 
 @pytest.fixture

@@ -110,6 +110,11 @@ class BoardWatch:
     def __len__(self) -> int:
         return len(self._boards)
 
+    def clear(self) -> None:
+        """Forget every board (web/app.py, a new start: their locks belong to the old loop)."""
+        with self._guard:
+            self._boards.clear()
+
     async def version(self, board_id: UUID) -> int | None:
         """The board's marker, at most :data:`POLL_SECONDS` old (None: the board is gone)."""
         watched = self._watched(board_id)
