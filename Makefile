@@ -7,6 +7,11 @@ export DATA_DIR ?= $(CURDIR)/data
 # Test processes (pytest-xdist): much of the suite waits on servers, browsers and locks,
 # so more workers than cores still pays. PYTEST_ARGS adds options (e.g. -m "not browser").
 TEST_WORKERS ?= 4
+# Tests handed out two at a time as workers free up. xdist's default first hands each
+# worker a quarter of its share in one block, so the long tests (sorted first,
+# tests/conftest.py) all went to the first worker, which ran them one after the other
+# while the others had finished.
+XDIST := -n $(TEST_WORKERS) --maxschedchunk 2
 PYTEST_ARGS ?=
 
 .PHONY: run test suite test-fast test-browser lint format bench clean messages upgrade-deps
@@ -32,7 +37,7 @@ test: $(STAMP) tests/js/node_modules/.installed
 
 # The tests alone (CI's second pass, on PostgreSQL, after `make test` checked the code).
 suite: $(STAMP) tests/js/node_modules/.installed
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # ical.js (Thunderbird's parser) checks our feeds when Node.js is present.
 tests/js/node_modules/.installed: tests/js/package.json

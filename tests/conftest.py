@@ -57,8 +57,10 @@ def _uses_the_database(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py marks its tests
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Long tests first, so that no worker starts one when the others are done (xdist
-    hands the first tests out round robin); on PostgreSQL, only the tests that use the
+    """Long tests first, so that no worker starts one when the others are done (the
+    Makefile has xdist hand tests out two at a time, in this order, as workers free up:
+    its default handed the first block, all of these, to one worker); on PostgreSQL,
+    only the tests that use the
     database (the others run in the SQLite pass of the same suite and cannot differ)."""
     if TEST_DATABASE_URL and not os.environ.get("TEST_EVERYTHING_ON_POSTGRESQL"):
         left = [item for item in items if not _uses_the_database(item)]
