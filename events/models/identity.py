@@ -10,20 +10,25 @@ the link mailed to them.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, Connection, ForeignKey, LargeBinary, String, event, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
+from events.models.accounts import Community
 from events.models.base import Base
+
+#: The length of a community's secret.
+SECRET_BYTES = 32
 
 
 class CommunitySecret(Base):
-    """The key of a community's keyed hashes and signed links (32 random bytes), made on
-    first use and never shown; deleting it would make every stored key meaningless."""
+    """The key of a community's keyed hashes and signed links (32 random bytes), made with
+    the community and never shown; deleting it would make every stored key meaningless."""
 
     __tablename__ = "community_secret"
 
@@ -51,3 +56,20 @@ class AddressConfirmation(Base):
     locale: Mapped[str] = mapped_column(String(8), default="en")
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+def _made_with_its_secret(_mapper: Any, connection: Connection, community: Community) -> None:
+    """A community is made with its secret, in the transaction that makes it, so reading
+    the secret later never writes. Made on first use instead, it was written by whichever
+    page read it first, inside that page's read transaction: on SQLite, a read that turns
+    into a write fails at once ("database is locked", a 503) if another process wrote
+    since it began. (events/services/identity.py still makes one for a community that
+    has none, in a write.)"""
+    connection.execute(
+        insert(CommunitySecret).values(
+            community_id=community.id, secret=secrets.token_bytes(SECRET_BYTES)
+        )
+    )
+
+
+event.listen(Community, "after_insert", _made_with_its_secret)

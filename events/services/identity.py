@@ -61,12 +61,12 @@ from events.models import (
     RegistrationStatus,
 )
 from events.models.base import insert_for
+from events.models.identity import SECRET_BYTES
 from events.tickets import normalise_ticket_code
 from events.tokens import hash_token, new_token
 
 #: How long a confirmation link mailed for an action keeps working.
 CONFIRMATION_VALID_FOR = timedelta(days=3)
-SECRET_BYTES = 32
 #: Bytes of HMAC kept in a signed link (128 bits).
 SIGNATURE_BYTES = 16
 MAX_TOKEN_LENGTH = 200
