@@ -60,8 +60,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Long tests first, so that no worker starts one when the others are done (the
     Makefile has xdist hand tests out two at a time, in this order, as workers free up:
     its default handed the first block, all of these, to one worker); on PostgreSQL,
-    only the tests that use the
-    database (the others run in the SQLite pass of the same suite and cannot differ)."""
+    only the tests that use the database (the others run in the SQLite pass of the same
+    suite and cannot differ)."""
     if TEST_DATABASE_URL and not os.environ.get("TEST_EVERYTHING_ON_POSTGRESQL"):
         left = [item for item in items if not _uses_the_database(item)]
         if left:

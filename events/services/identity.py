@@ -111,8 +111,9 @@ class Confirmed:
 
 # -- the community's secret and keys ----------------------------------------------------
 def community_secret(session: Session, community_id: UUID) -> bytes:
-    """The community's secret, made on first use (two first uses at once agree on one).
-    Kept in memory once read: it never changes."""
+    """The community's secret, made with the community (events/models/identity.py), so this
+    only reads. A community without one (none is left after migration 0028) gets it here,
+    two first uses at once agreeing on one. Kept in memory once read: it never changes."""
     found = _secrets.get(community_id)
     if found is not None:
         return found
