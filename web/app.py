@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         },
         guards=[access_guard],
         plugins=[HTMXPlugin()],
-        template_config=template_config(),
+        template_config=template_config(reload=settings.debug),
         middleware=[
             session_config.middleware,
             rate_limit.middleware,

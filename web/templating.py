@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,12 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 HTMX_FILE = "vendor/htmx-2.0.10.min.js"
 
 
-def _configure(engine: JinjaTemplateEngine) -> None:
+def _configure(engine: JinjaTemplateEngine, *, reload: bool) -> None:
     env: Environment = engine.engine
+    # Jinja checks every template file's mtime each time a page renders one (a page with
+    # its base, imports and includes: half a dozen stat calls per request). Only a
+    # developer editing templates wants that.
+    env.auto_reload = reload
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.trim_blocks = True
@@ -59,7 +64,10 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.globals.update(globals_)
 
 
-def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+def template_config(*, reload: bool = False) -> TemplateConfig[JinjaTemplateEngine]:
+    """``reload``: pick up edited templates without a restart (debug mode)."""
     return TemplateConfig(
-        directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=_configure
+        directory=TEMPLATE_DIR,
+        engine=JinjaTemplateEngine,
+        engine_callback=partial(_configure, reload=reload),
     )
