@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import events.content_version
 import events.exchange_version  # noqa: F401  (the same, per offers & needs board)
 from events.file_lock import FileLock
+from events.reader_sessions import mark
 
 #: Execution option that marks a connection as a writer (``BEGIN IMMEDIATE`` on SQLite).
 WRITE_OPTION = "rencontres_write"
@@ -147,8 +148,9 @@ class Database:
         return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def session(self, *, write: bool = False) -> Session:
-        """A new session; ``write=True`` makes its transaction a writer from the start."""
-        session = self._factory()
+        """A new session; ``write=True`` makes its transaction a writer from the start.
+        Without it, a reader: it must not write (events/reader_sessions.py)."""
+        session = mark(self._factory(), writer=write)
         if write:
             session.connection(execution_options={WRITE_OPTION: True})
         return session
