@@ -8,21 +8,33 @@ offers/_macros.html, and the page adds what is the reader's own around it (the "
 the forms with their token and CSRF field). The reasons line is the reader's, but it
 depends only on the reasons (and language): :func:`listing_reasons` renders each once.
 
+The forms are the reader's only through their private token and CSRF field: a listing's
+actions (interested, report, block), the post form of each category and the edit form of
+each of one's own listings are rendered once with stand-ins for those two
+(:func:`listing_actions`, :func:`post_form`, :func:`edit_form`), which each page then
+replaces with its reader's own. A form showing a reader's input or errors (the one just
+sent back with a mistake) is rendered in full by the page instead.
+
 Safety: the parts are Jinja's own autoescaped output (``Markup`` from a macro of the
-autoescaping environment), never built from strings here. Bounded: cleared when full.
+autoescaping environment), never built from strings here. The stand-ins contain NUL,
+which no input can bring into a page (web/forms.py refuses it in every form, and
+events/validation.py any control character), so no text inside a part can pose as one.
+Bounded: each kind is cleared when full.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, pass_environment
-from markupsafe import Markup
+from jinja2 import Environment, pass_context, pass_environment
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
-from events.services.exchange_categories import Category, FieldKind
+from events.services.exchange_categories import Category, FieldKind, field_name, form_values
 from events.services.exchange_matching import ListingView, Scored
-from web.i18n import current_locale
+from web.i18n import current_locale, gettext
 
 
 @dataclass(frozen=True)
@@ -38,7 +50,9 @@ FACES_KEPT = 4096
 
 
 def _macros(env: Environment) -> Any:
-    return env.get_template("offers/_macros.html").make_module({"kinds": FieldKind})
+    return env.get_template("offers/_macros.html").make_module(
+        {"kinds": FieldKind, "field_name": field_name, "csrf_input": Markup(CSRF_MARK)}
+    )
 
 
 @pass_environment
@@ -77,3 +91,69 @@ def listing_reasons(env: Environment, scored: Scored) -> Markup:
             _REASONS.clear()
         _REASONS[key] = line
     return line
+
+
+# -- the forms, with the reader's token and CSRF field put in ---------------------------------
+#: Stand-ins for the reader's private token and CSRF field (see the module docstring).
+TOKEN_MARK = "\x00token\x00"
+CSRF_MARK = "\x00csrf\x00"
+_FORMS: dict[tuple[Any, ...], str] = {}
+
+
+def _for_reader(context: Context, key: tuple[Any, ...], render: Callable[[Any], Markup]) -> Markup:
+    """The part kept under ``key`` (rendered by ``render(macros)`` the first time), with the
+    token and CSRF field of the page's reader."""
+    key = (*key, current_locale.get())
+    part = _FORMS.get(key)
+    if part is None:
+        part = str(render(_macros(context.environment)))
+        if len(_FORMS) >= FACES_KEPT:
+            _FORMS.clear()
+        _FORMS[key] = part
+    token = str(escape(context["token"]))
+    return Markup(part.replace(TOKEN_MARK, token).replace(CSRF_MARK, str(context["csrf_input"])))
+
+
+@pass_context
+def listing_actions(context: Context, listing: ListingView) -> Markup:
+    """ "I'm interested", report and block for ``listing``, its message box empty."""
+    return _for_reader(
+        context,
+        ("actions", listing.id, listing.participant_id),
+        lambda macros: macros.actions_of(listing, TOKEN_MARK),
+    )
+
+
+@pass_context
+def post_form(context: Context, category: Category) -> Markup:
+    """The empty form posting a listing in ``category``."""
+    return _for_reader(
+        context,
+        ("post", category),
+        lambda macros: macros.listing_form(
+            category,
+            {},
+            {},
+            f"/r/{TOKEN_MARK}/offers/listings",
+            f"post-{category.id}",
+            gettext("Post"),
+        ),
+    )
+
+
+@pass_context
+def edit_form(context: Context, category: Category, listing: ListingView) -> Markup:
+    """The form editing the reader's own ``listing``, filled with what it says now."""
+    return _for_reader(
+        context,
+        ("edit", listing.id, listing.updated_at, category),
+        lambda macros: macros.listing_form(
+            category,
+            dict(form_values(category, listing.details), side=listing.side, text=listing.text),
+            {},
+            f"/r/{TOKEN_MARK}/offers/listings/edit",
+            f"edit-{listing.id}",
+            gettext("Save"),
+            listing.id,
+        ),
+    )

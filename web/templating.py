@@ -12,7 +12,7 @@ from litestar.template.config import TemplateConfig
 
 from events.private_links import mask_private_links
 from web import i18n, messages
-from web.listing_faces import listing_face, listing_reasons
+from web.listing_faces import edit_form, listing_actions, listing_face, listing_reasons, post_form
 from web.messages import role_label, status_label, topic_kind_label, volunteer_role_name
 from web.rendering import pop_flashes, session_of
 
@@ -60,6 +60,9 @@ def _configure(engine: JinjaTemplateEngine, *, reload: bool) -> None:
         "topic_kind_label": topic_kind_label,
         "listing_face": listing_face,
         "listing_reasons": listing_reasons,
+        "listing_actions": listing_actions,
+        "post_form": post_form,
+        "edit_form": edit_form,
     }
     env.globals.update(globals_)
 

@@ -417,3 +417,35 @@ def test_a_door_device_sees_nothing_of_the_board(
     for code in codes:
         assert client.get(f"/t/{code}/offers").status_code == 404
     assert "Sunny room" not in client.get(f"/t/{codes[0]}").text
+
+
+def test_the_forms_kept_for_every_reader_carry_each_readers_own_token_and_csrf_field(
+    client: Client, other_client: Client, evening: tuple[Event, str, str]
+) -> None:
+    """The listing's actions, the post forms and the edit forms are rendered once for all
+    readers with stand-ins (web/listing_faces.py): each page must carry its own reader's
+    token and CSRF field, and an edit form follows every change of its listing."""
+    _event, ada, bob = evening
+    post_listing(client, ada, side="offer", text="Room near the canal", f_budget_min="600")
+    post_listing(other_client, bob, side="need", text="Looking for a room", f_budget_max="700")
+    for reader, token, other in ((client, ada, bob), (other_client, bob, ada)):
+        page = offers(reader, token)
+        own_field = f'name="_csrf_token" value="{reader.csrf_token()}"'
+        assert "\x00" not in page and other not in page
+        # Both readers' forms: the other's listing (write, report, block), the post form of
+        # each category, one's own listing's edit form.
+        assert page.count(f'action="/r/{token}/offers/contact"') == 1
+        assert page.count(f'action="/r/{token}/offers/listings"') >= 2
+        assert page.count(f'action="/r/{token}/offers/listings/edit"') == 1
+        assert page.count('name="_csrf_token"') == page.count(own_field) >= 6
+        assert client.csrf_token() != other_client.csrf_token()
+    own = re.search(
+        r'name="listing" value="([0-9a-f-]{36})"', offers(client, ada).split('id="mine"')[1]
+    )
+    assert own is not None
+    saved = client.submit(
+        f"/r/{ada}/offers/listings/edit",
+        {"listing": own.group(1), "category": "room", "side": "offer", "text": "Now furnished"},
+    )
+    assert saved.status_code == 303
+    assert ">Now furnished</textarea>" in offers(client, ada).split('id="mine"')[1]
