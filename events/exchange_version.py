@@ -12,10 +12,16 @@ same transaction (session hooks, so no service can forget), in ``key_value`` und
 - a listing added, changed or deleted (posted, edited, paused, resumed, hidden or
   restored by moderation), or a participant's shown name or suspension changed, or the
   board itself changed: that board's key (the board's id);
-- what the hooks cannot tie to one board: a registration's status changed or the
-  registration deleted (it gives a seat or not), and any ``update``/``delete``/``insert``
-  statement on listings, participants, boards or registrations (reports hiding a listing,
-  suspensions, expiry, erasure): the key :data:`ALL`, which every board's version includes.
+- a registration's status changed or the registration deleted (it gives a seat or not):
+  the key of its event's community (:func:`community_key`), which the version of each of
+  that community's boards includes. Registrations cannot be tied to one board without a
+  look-up (a series board seats every occurrence's), and a community's key keeps one
+  community's cancellations and confirmations from moving, and writing, every other
+  community's versions;
+- what the hooks cannot tie to a board or a community: any ``update``/``delete``/
+  ``insert`` statement on listings, participants, boards or registrations (reports hiding
+  a listing, suspensions, expiry, erasure): the key :data:`ALL`, which every board's
+  version includes.
 
 A participant's visit (``seen_until``) changes nothing shown to others: it stamps nothing.
 """
@@ -30,6 +36,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from events.content_version import write_stamp
 from events.models import (
+    Event,
     ExchangeBoard,
     ExchangeListing,
     ExchangeParticipant,
@@ -46,23 +53,51 @@ _CHANGED = "rencontres.exchange_boards_changed"
 
 #: Read on every load of a board: built once (bound parameters).
 _VERSION = select(KeyValue.key, KeyValue.value).where(
-    KeyValue.namespace == NAMESPACE, or_(KeyValue.key == ALL, KeyValue.key == bindparam("board"))
+    KeyValue.namespace == NAMESPACE,
+    or_(
+        KeyValue.key == ALL,
+        KeyValue.key == bindparam("board"),
+        KeyValue.key == bindparam("community"),
+    ),
 )
+_COMMUNITY_OF_EVENT = select(Event.community_id).where(Event.id == bindparam("event_id"))
 
 
-def board_version(session: Session, board_id: UUID) -> tuple[str, str]:
-    """The stamps ``board_id``'s list depends on (its own and :data:`ALL`): one query."""
-    rows = {key: value for key, value in session.execute(_VERSION, {"board": str(board_id)})}
-    return (
-        rows.get(ALL, b"initial").decode(),
-        rows.get(str(board_id), b"initial").decode(),
-    )
+def community_key(community_id: UUID) -> str:
+    """The key every board of the community depends on."""
+    return f"community:{community_id}"
+
+
+#: The stamps of :data:`ALL`, the board's community and the board.
+BoardVersion = tuple[str, str, str]
+
+
+def board_version(session: Session, board: ExchangeBoard) -> BoardVersion:
+    """The stamps ``board``'s list depends on (its own, its community's and :data:`ALL`):
+    one query."""
+    own, community = str(board.id), community_key(board.community_id)
+    found = session.execute(_VERSION, {"board": own, "community": community})
+    rows: dict[str, bytes] = {key: value for key, value in found}
+
+    def stamp(key: str) -> str:
+        return rows.get(key, b"initial").decode()
+
+    return stamp(ALL), stamp(community), stamp(own)
 
 
 def mark_board_changed(session: Session, board_id: UUID | None) -> None:
     """Stamp a new version of ``board_id`` (None: of every board) when ``session``
     commits."""
-    session.info.setdefault(_CHANGED, set()).add(ALL if board_id is None else str(board_id))
+    _mark(session, ALL if board_id is None else str(board_id))
+
+
+def mark_community_changed(session: Session, community_id: UUID) -> None:
+    """Stamp a new version of every board of the community when ``session`` commits."""
+    _mark(session, community_key(community_id))
+
+
+def _mark(session: Session, key: str) -> None:
+    session.info.setdefault(_CHANGED, set()).add(key)
 
 
 def _changed(instance: object, names: tuple[str, ...]) -> bool:
@@ -84,7 +119,14 @@ def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
             instance in session.deleted
             or (instance in session.dirty and _changed(instance, ("status",)))
         ):
-            mark_board_changed(session, None)
+            with session.no_autoflush:
+                community_id = session.scalar(_COMMUNITY_OF_EVENT, {"event_id": instance.event_id})
+            # An event gone in the same flush took its community's boards' seats with it:
+            # every board then.
+            if community_id is None:
+                mark_board_changed(session, None)
+            else:
+                mark_community_changed(session, community_id)
 
 
 def _note_statement(state: ORMExecuteState) -> None:

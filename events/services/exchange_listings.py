@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, CompoundSelect, Select, delete, func, sele
 from sqlalchemy.orm import Session
 
 from events.errors import Conflict, NotFound, ValidationFailed
-from events.exchange_version import board_version
+from events.exchange_version import BoardVersion, board_version
 from events.models import (
     ExchangeBlock,
     ExchangeBoard,
@@ -113,7 +113,7 @@ def _listing_columns() -> Select[Any]:
 #: between requests and threads is safe.
 @dataclass(frozen=True)
 class _Kept:
-    version: tuple[str, str]
+    version: BoardVersion
     views: tuple[ListingView, ...]
     #: The same, by category and side (a filtered board reads one of them).
     by_kind: dict[tuple[str, str], tuple[ListingView, ...]]
@@ -121,7 +121,7 @@ class _Kept:
     #: the SQL, ``_shown_to``, not restated here). None: none expires.
     until: datetime | None = None
 
-    def holds(self, version: tuple[str, str], now: datetime) -> bool:
+    def holds(self, version: BoardVersion, now: datetime) -> bool:
         """Still the board's list at ``version`` and at ``now`` (none of it expired)."""
         return self.version == version and (self.until is None or now < self.until)
 
@@ -132,7 +132,7 @@ LISTINGS_KEPT = 20_000
 _HELD = [0]
 
 
-def keep(board_id: UUID, version: tuple[str, str], views: tuple[ListingView, ...]) -> _Kept:
+def keep(board_id: UUID, version: BoardVersion, views: tuple[ListingView, ...]) -> _Kept:
     """Keep ``views`` as ``board_id``'s list at ``version``, within the bounds."""
     if len(_BOARDS) >= BOARDS_KEPT or _HELD[0] + len(views) > LISTINGS_KEPT:
         _BOARDS.clear()
@@ -313,7 +313,7 @@ class ListingService:
             me = viewer.participant.id
             hidden_people = {me, *self.session.scalars(blocked_people(me))}
             reported = set(self.session.scalars(reported_by(me)))
-        kept = self._shown_to_everyone(board.id, now)
+        kept = self._shown_to_everyone(board, now)
         candidates = kept.by_kind.get((category, side), ()) if category and side else kept.views
         return [
             view
@@ -324,9 +324,10 @@ class ListingService:
             and view.id not in reported
         ]
 
-    def _shown_to_everyone(self, board_id: UUID, now: datetime) -> _Kept:
+    def _shown_to_everyone(self, board: ExchangeBoard, now: datetime) -> _Kept:
         """The board's listings anyone may see, newest first (see :data:`_BOARDS`)."""
-        version = board_version(self.session, board_id)
+        board_id = board.id
+        version = board_version(self.session, board)
         kept = _BOARDS.get(board_id)
         if kept is not None and kept.holds(version, now):
             return kept

@@ -12,8 +12,14 @@ import pytest
 from sqlalchemy import select, text
 
 from events.database import Database
-from events.exchange_version import board_version, mark_board_changed
-from events.models import Event, ExchangeListing, Registration
+from events.exchange_version import (
+    ALL,
+    NAMESPACE,
+    board_version,
+    community_key,
+    mark_board_changed,
+)
+from events.models import Event, ExchangeBoard, ExchangeListing, KeyValue, Registration
 from events.services.exchange_contacts import block
 from events.services.exchange_listings import ListingInput, ListingService
 from events.services.exchange_reports import moderate, moderate_person, report_listing
@@ -27,7 +33,8 @@ from tests.domain.test_exchange import (
     profile,
     seated,
 )
-from tests.domain.test_registrations import act
+from tests.domain.test_registrations import act, open_event, person, register
+from tests.factories import Factories
 
 Evening = tuple[Event, Registration, Registration]
 #: Ada offering a room, Bob seeking one: the fixture of tests/domain/test_exchange.py.
@@ -166,11 +173,12 @@ def test_a_write_that_stamps_nothing_is_not_seen_until_the_version_moves(
     assert names(db, bob, now) == [("Room in Belleville", "")]
     with other.transaction() as session:
         board_id = session.scalars(select(ExchangeListing.board_id)).first()
-        assert board_id is not None
-        before_version = board_version(session, board_id)
+        board = session.get(ExchangeBoard, board_id)
+        assert board_id is not None and board is not None
+        before_version = board_version(session, board)
         session.connection().execute(text("update exchange_listing set text = 'Unstamped'"))
     with db.session() as session:
-        assert board_version(session, board_id) == before_version
+        assert board_version(session, board) == before_version
     assert names(db, bob, now) == [("Room in Belleville", "")]  # the kept list
     with other.transaction() as session:
         mark_board_changed(session, board_id)
@@ -182,10 +190,10 @@ def test_a_visit_does_not_move_the_version(db: Database, evening: Evening) -> No
     now = before(event)
     names(db, bob, now)
     with seated(db, bob, now) as (session, seat):
-        version = board_version(session, seat.board.id)
+        version = board_version(session, seat.board)
     profile(db, bob, now, seen_until=now)
     with seated(db, bob, now) as (session, seat):
-        assert board_version(session, seat.board.id) == version
+        assert board_version(session, seat.board) == version
 
 
 def test_a_listing_leaves_the_kept_board_when_it_expires(db: Database, evening: Evening) -> None:
@@ -202,3 +210,39 @@ def test_a_listing_leaves_the_kept_board_when_it_expires(db: Database, evening: 
         ]
         assert service.visible(seat.board, expires - timedelta(seconds=1), viewer=seat)
         assert service.visible(seat.board, expires, viewer=seat) == []
+
+
+def _stamps(db: Database) -> dict[str, bytes]:
+    with db.session() as session:
+        rows = session.execute(
+            select(KeyValue.key, KeyValue.value).where(KeyValue.namespace == NAMESPACE)
+        )
+        return {key: value for key, value in rows}
+
+
+def test_a_cancellation_moves_the_boards_of_its_own_community_only(
+    db: Database, other: Database, make: Factories, evening: Evening
+) -> None:
+    """A registration's status is its community's business: a cancellation elsewhere
+    leaves this board's version (and its kept list) alone and writes no stamp every
+    community shares; one in this community moves it (the "author cancelled" case above
+    shows the list then changes)."""
+    event, _ada, bob = evening
+    now = before(event)
+    elsewhere = open_event(db, make)
+    stranger = register(db, elsewhere, person("stranger"))
+    with seated(db, bob, now) as (session, seat):
+        version = board_version(session, seat.board)
+        community = community_key(seat.board.community_id)
+    stamps = _stamps(db)
+    act(other, stranger.registration.id, "cancel")
+    with seated(db, bob, now) as (session, seat):
+        assert board_version(session, seat.board) == version
+    moved = {key for key, value in _stamps(db).items() if stamps.get(key) != value}
+    assert ALL not in moved and community not in moved and len(moved) == 1
+    # The control: the same write in this community moves this board's version.
+    carol = attendee(db, event, "carol")
+    act(other, carol.id, "cancel")
+    with seated(db, bob, now) as (session, seat):
+        assert board_version(session, seat.board) != version
+    assert ALL not in {key for key, value in _stamps(db).items() if stamps.get(key) != value}
