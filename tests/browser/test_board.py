@@ -10,7 +10,6 @@ plain forms work without JavaScript.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -143,16 +142,15 @@ def test_two_phones_a_facilitator_and_the_projector(
     phone.get_by_label("In one or two lines").fill("Borrowing without tears")
     phone.get_by_label("Kind").select_option("workshop")
     phone.get_by_label("Show my first name with the topic").check()
-    posted = time.monotonic()
+    screen.evaluate("window.notReloaded = true")  # a reload of the page would drop it
     phone.get_by_role("button", name="Post my topic").click()
     title = f"Rust ownership {XSS}"
 
-    # It reaches the projector within 2 s of the post (over the live stream, no reload),
-    # and the other phone.
-    expect(screen.locator(".board-screen-pool")).to_contain_text(title, timeout=2_000)
-    seen = time.monotonic() - posted
-    print(f"projector saw the new topic {seen:.2f} s after the post")
-    assert seen <= 2.0
+    # It reaches the projector over the live stream, without a reload, and the other
+    # phone. How soon (the 2 s) is measured by bench/board_live.py for every
+    # stream of 200, not timed here: a timed check on a shared machine measures the load.
+    expect(screen.locator(".board-screen-pool")).to_contain_text(title, timeout=10_000)
+    assert screen.evaluate("window.notReloaded === true")
     expect(phone.locator("#board-mine")).to_contain_text(title)
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     topic = other.locator(".board-topic", has_text="Rust ownership")
