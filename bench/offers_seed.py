@@ -50,7 +50,7 @@ def seed_offers_evening(database_url: str) -> list[str]:
     from events.services.communities import CommunityService
     from events.services.events import EventInput, EventService
     from events.services.exchange_access import seat_of
-    from events.services.exchange_boards import BoardService
+    from events.services.exchange_boards import ExchangeBoardService
     from events.services.exchange_listings import ListingInput, ListingService
     from events.services.registrations import RegistrationInput, RegistrationService
     from events.tokens import hash_token
@@ -78,7 +78,7 @@ def seed_offers_evening(database_url: str) -> list[str]:
                 ),
             )
             events.publish(event)
-            BoardService(session).switch_on(
+            ExchangeBoardService(session).switch_on(
                 community, event=event, preset_id="flat_share", locale="en"
             )
             registrations = RegistrationService(session)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from events.models import Community, Event, Registration
 from events.services.exchange_access import seat_of
-from events.services.exchange_boards import BoardService
+from events.services.exchange_boards import ExchangeBoardService
 from events.services.exchange_contacts import request_contact
 from events.services.exchange_listings import ListingInput, ListingService
 from events.services.exchange_reports import report_message
@@ -77,7 +77,9 @@ def seed_offers(
 ) -> int:
     """Switch offers & needs on for ``event`` (the French flat-share preset) and post one
     listing for each of ``people`` (as many as :data:`LISTINGS`). Returns the number."""
-    BoardService(session).switch_on(community, event=event, preset_id="flat_share", locale="fr")
+    ExchangeBoardService(session).switch_on(
+        community, event=event, preset_id="flat_share", locale="fr"
+    )
     listings = ListingService(session)
     posted: dict[str, tuple[Registration, UUID]] = {}
     for registration, (name, category, side, text, fields) in zip(people, LISTINGS, strict=False):

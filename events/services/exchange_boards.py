@@ -100,7 +100,7 @@ def board_for(
     return None
 
 
-class BoardService:
+class ExchangeBoardService:
     def __init__(self, session: Session) -> None:
         self.session = session
 

@@ -16,7 +16,7 @@ from events.database import Database
 from events.demo import today_in_paris
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
-from events.services.exchange_boards import BoardService
+from events.services.exchange_boards import ExchangeBoardService
 from events.services.registrations import RegistrationInput, RegistrationService
 from tests.factories import Factories
 
@@ -44,7 +44,7 @@ def tokens(live_server) -> dict[str, str]:
                 ),
             )
             service.publish(event)
-            BoardService(session).switch_on(
+            ExchangeBoardService(session).switch_on(
                 community, event=event, preset_id="flat_share", locale="en"
             )
             registrations = RegistrationService(session)

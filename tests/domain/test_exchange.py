@@ -29,7 +29,7 @@ from events.models import (
     Series,
 )
 from events.services.exchange_access import Seat, enter, public_board, seat_of
-from events.services.exchange_boards import BoardService, BoardSettings
+from events.services.exchange_boards import BoardSettings, ExchangeBoardService
 from events.services.exchange_categories import CategoryInput, FieldInput
 from events.services.exchange_contacts import (
     NO_MATCH_AFTER,
@@ -60,7 +60,7 @@ def flat_share_board(db: Database, make: Factories, **event_settings: Any) -> Ev
     with db.transaction() as session:
         loaded = session.get(Event, event.id)
         assert loaded is not None
-        BoardService(session).switch_on(
+        ExchangeBoardService(session).switch_on(
             loaded.community, event=loaded, preset_id="flat_share", locale="en"
         )
     return event
@@ -332,7 +332,7 @@ def test_a_private_board_is_not_public_until_the_organisers_say_so(
             public_board(session, loaded, before(event))
         board = session.scalar(select(ExchangeBoard))
         assert board is not None
-        BoardService(session).configure(board, BoardSettings(public="on", expire_days="14"))
+        ExchangeBoardService(session).configure(board, BoardSettings(public="on", expire_days="14"))
     with db.session() as session:
         loaded = session.get(Event, event.id)
         assert loaded is not None
@@ -348,7 +348,7 @@ def test_a_board_switched_off_is_gone_for_everyone(
     with db.transaction() as session:
         board = session.scalar(select(ExchangeBoard))
         assert board is not None
-        BoardService(session).switch_off(board)
+        ExchangeBoardService(session).switch_off(board)
     with pytest.raises(NotFound), seated(db, ada, before(event)):
         pass
 
@@ -358,7 +358,7 @@ def test_a_series_board_is_shared_by_its_occurrences_and_one_person_is_one_parti
 ) -> None:
     with series_of_evenings(db, make, "Jeudis de la colocation") as (session, loaded, series):
         first, second = SeriesService(session).occurrences(series)[:2]
-        BoardService(session).switch_on(loaded, series=series, preset_id="flat_share")
+        ExchangeBoardService(session).switch_on(loaded, series=series, preset_id="flat_share")
     ada_first = attendee(db, first, "ada")
     ada_second = attendee(db, second, "ada")
     bob = attendee(db, second, "bob")
@@ -451,7 +451,7 @@ def test_changing_the_days_moves_every_expiry(
     with db.transaction() as session:
         board = session.scalar(select(ExchangeBoard))
         assert board is not None
-        BoardService(session).configure(board, BoardSettings(expire_days="3"))
+        ExchangeBoardService(session).configure(board, BoardSettings(expire_days="3"))
     with db.session() as session:
         assert set(session.scalars(select(ExchangeListing.expires_at))) == {
             event.ends_at + timedelta(days=3)
@@ -720,7 +720,7 @@ def test_organisers_get_counts_only(
     with db.session() as session:
         board = session.scalar(select(ExchangeBoard))
         assert board is not None
-        figures = BoardService(session).figures(board, now)
+        figures = ExchangeBoardService(session).figures(board, now)
     assert [(f.category.id, f.offers, f.needs) for f in figures.categories] == [
         ("room", 1, 1),
         ("help", 0, 0),
@@ -740,7 +740,7 @@ def test_organisers_edit_categories_without_breaking_listings(
     with db.transaction() as session:
         board = session.scalar(select(ExchangeBoard))
         assert board is not None
-        service = BoardService(session)
+        service = ExchangeBoardService(session)
         skills = service.add_category(
             board,
             CategoryInput(
@@ -776,7 +776,7 @@ def test_organisers_edit_categories_without_breaking_listings(
 def test_an_event_board_comes_before_its_series_board(db: Database, make: Factories) -> None:
     with series_of_evenings(db, make, "Jeudis des projets") as (session, loaded, series):
         first, second = SeriesService(session).occurrences(series)[:2]
-        boards = BoardService(session)
+        boards = ExchangeBoardService(session)
         boards.switch_on(loaded, series=series, preset_id="flat_share", locale="en")
         own = boards.switch_on(loaded, event=first, preset_id="projects", locale="fr")
         assert [c["label"] for c in own.categories] == ["Compétences", "Lieux et matériel"]

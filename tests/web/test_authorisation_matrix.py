@@ -46,7 +46,7 @@ from events.services.boards import BoardService, RoomInput, SlotInput
 from events.services.co_proposers import CoProposerService
 from events.services.communities import CommunityService
 from events.services.events import EventInput, EventService
-from events.services.exchange_boards import BoardService as ExchangeBoards
+from events.services.exchange_boards import ExchangeBoardService as ExchangeBoards
 from events.services.programme import ProgrammeInput, ProgrammeService
 from events.services.proposal_calls import CallService
 from events.services.proposal_records import private_path, proposal_subject, proposer_of

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from events.clock import utcnow
 from events.errors import Conflict, NotFound, ValidationFailed
 from events.models import Community, Event, Membership, Series
-from events.services.exchange_boards import MAX_EXPIRE_DAYS, BoardService, BoardSettings
+from events.services.exchange_boards import MAX_EXPIRE_DAYS, BoardSettings, ExchangeBoardService
 from events.services.exchange_categories import (
     MAX_FIELDS,
     PRESETS,
@@ -159,7 +159,7 @@ class ManageOffersController(Controller):
         status_code: int = 200,
     ) -> Template:
         locale = current_locale.get()
-        overview = BoardService(session).overview(owner, utcnow())
+        overview = ExchangeBoardService(session).overview(owner, utcnow())
         board = overview.board
         return page(
             request,
@@ -226,7 +226,7 @@ class ManageOffersController(Controller):
     ) -> Response[Any] | Template:
         community = membership.community
         try:
-            BoardService(db_session).switch_on_for(
+            ExchangeBoardService(db_session).switch_on_for(
                 community, board_owner, data.preset, current_locale.get()
             )
         except ValidationFailed as failed:
@@ -249,7 +249,7 @@ class ManageOffersController(Controller):
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        service = BoardService(db_session)
+        service = ExchangeBoardService(db_session)
         service.switch_off(service.board_of(board_owner))
         message = _("Offers & needs are off: nobody sees the board until you switch it on again.")
         return self._done(request, membership.community, board_owner, message)
@@ -264,7 +264,7 @@ class ManageOffersController(Controller):
         db_session: NamedDependency[Session],
     ) -> Response[Any] | Template:
         community = membership.community
-        service = BoardService(db_session)
+        service = ExchangeBoardService(db_session)
         try:
             service.configure(
                 service.board_of(board_owner), BoardSettings(data.public, data.expire_days)
@@ -291,7 +291,7 @@ class ManageOffersController(Controller):
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
         community = membership.community
-        board = BoardService(db_session).board_of(board_owner)
+        board = ExchangeBoardService(db_session).board_of(board_owner)
         hide = data.action == "hide"
         try:
             moderate(db_session, board, data.listing, hide=hide)
@@ -313,7 +313,7 @@ class ManageOffersController(Controller):
         """Suspend someone whose messages were reported, or restore them (their reports
         are forgotten): events/services/exchange_reports.py."""
         community = membership.community
-        board = BoardService(db_session).board_of(board_owner)
+        board = ExchangeBoardService(db_session).board_of(board_owner)
         suspend = data.action == "suspend"
         try:
             moderate_person(db_session, board, data.participant, suspend=suspend)
@@ -397,7 +397,7 @@ class ManageOffersController(Controller):
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template:
-        BoardService(db_session).board_of(board_owner)
+        ExchangeBoardService(db_session).board_of(board_owner)
         return self._category_page(
             request,
             membership.community,
@@ -424,7 +424,7 @@ class ManageOffersController(Controller):
         db_session: NamedDependency[Session],
     ) -> Response[Any] | Template:
         community = membership.community
-        service = BoardService(db_session)
+        service = ExchangeBoardService(db_session)
         rows = (field_kinds, field_labels, field_options)
         try:
             service.add_category(service.board_of(board_owner), category_input(data, *rows))
@@ -441,7 +441,7 @@ class ManageOffersController(Controller):
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template:
-        service = BoardService(db_session)
+        service = ExchangeBoardService(db_session)
         found = service.category(service.board_of(board_owner), category)
         return self._category_page(
             request,
@@ -470,7 +470,7 @@ class ManageOffersController(Controller):
         db_session: NamedDependency[Session],
     ) -> Response[Any] | Template:
         community = membership.community
-        service = BoardService(db_session)
+        service = ExchangeBoardService(db_session)
         board = service.board_of(board_owner)
         found = service.category(board, category)
         rows = (field_kinds, field_labels, field_options)
@@ -491,7 +491,7 @@ class ManageOffersController(Controller):
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Template:
-        service = BoardService(db_session)
+        service = ExchangeBoardService(db_session)
         found = service.category(service.board_of(board_owner), category)
         return self._category_page(
             request,
@@ -511,7 +511,7 @@ class ManageOffersController(Controller):
         membership: NamedDependency[Membership],
         db_session: NamedDependency[Session],
     ) -> Response[Any]:
-        service = BoardService(db_session)
+        service = ExchangeBoardService(db_session)
         service.remove_category(service.board_of(board_owner), category)
         message = _("Category removed. Listings already posted in it stay until they expire.")
         return self._done(request, membership.community, board_owner, message)
