@@ -11,13 +11,15 @@ A write there is always a bug, and a quiet one:
 Writes belong in a writer: ``Database.transaction()``, ``session(write=True)``, or the web
 layer's ``run_write``. :func:`refuse_writes_in_readers` makes every reader raise
 :class:`ReaderWrote` on its first write (a flush with changes, or an ORM insert, update or
-delete statement). The test suite turns it on for every test (tests/conftest.py), so any
-read path that writes fails its tests. Production leaves it off: there, the same bug
-would turn a page into an error.
+delete statement). The test suite turns it on for every test (tests/conftest.py), and,
+through :data:`ASK`, in every server it starts as a process of its own (browser and
+integration tests), so any read path that writes fails its tests. Production leaves it
+off: there, the same bug would turn a page into an error.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import event
@@ -25,6 +27,8 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 #: ``session.info`` key: ``False`` for a session opened as a reader.
 WRITER = "rencontres.writer"
+#: The environment variable that turns the rule on in a server (``1``): the test suite's.
+ASK = "RENCONTRES_READERS_NEVER_WRITE"
 
 
 class ReaderWrote(AssertionError):
@@ -63,3 +67,9 @@ def refuse_writes_in_readers() -> None:
     if not event.contains(Session, "before_flush", _refuse_flush):
         event.listen(Session, "before_flush", _refuse_flush)
         event.listen(Session, "do_orm_execute", _refuse_statement)
+
+
+def refuse_writes_in_readers_if_asked(environ: Mapping[str, str]) -> None:
+    """:func:`refuse_writes_in_readers` when ``environ`` asks for it (:data:`ASK`)."""
+    if environ.get(ASK) == "1":
+        refuse_writes_in_readers()

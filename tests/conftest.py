@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from events.database import Database, normalise_database_url
 from events.models import Base
+from events.reader_sessions import ASK as READERS_NEVER_WRITE
 from events.reader_sessions import refuse_writes_in_readers
 from tests import app_build_cache
 from tests.factories import Factories
@@ -27,7 +28,10 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BASE_URL = "http://testserver.local"
 logging.getLogger("httpx").setLevel(logging.WARNING)
 app_build_cache.install()  # each test's app skips re-parsing the handlers' signatures
-refuse_writes_in_readers()  # a read path that writes fails its test (events/reader_sessions.py)
+# A read path that writes fails its test (events/reader_sessions.py), here and in every
+# server the tests start as a process of its own (they inherit the environment).
+refuse_writes_in_readers()
+os.environ[READERS_NEVER_WRITE] = "1"
 
 
 def _worker_database_url(url: str) -> str:

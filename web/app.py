@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import anyio.to_thread
@@ -15,6 +16,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
 from events.database import Database
+from events.reader_sessions import refuse_writes_in_readers_if_asked
 from web.api_reference import LocalSwaggerUI
 from web.auth import Access, access, access_guard, provide_current_user
 from web.board.live import BoardWatch
@@ -92,6 +94,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # sets them, and refused without RENCONTRES_TESTING=1.
     switches = UnsafeSwitches.from_env()
     switches.install(db)
+    # The test suite's servers refuse any write in a reader session (events/reader_sessions.py).
+    refuse_writes_in_readers_if_asked(os.environ)
     # The unsafe switch drops the gate's cross-process lock too: it is one of the locks
     # the negative control proves necessary.
     gate = WriteGate(
