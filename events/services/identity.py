@@ -17,8 +17,9 @@ HMAC-SHA256 of the lower-case address with the community's own secret
 (:func:`person_key`). The key is the same whichever way the address was proved, so a
 ticket holder and the same address confirmed by mail are one person; a list of keys
 reveals no address, cannot be checked against a list of addresses without the secret, and
-cannot be linked with another community's keys. The secret is made on first use
-(``community_secret``) and never leaves the database.
+cannot be linked with another community's keys. The secret is made with the community
+(events/models/identity.py; ``community_secret`` only reads it) and never leaves the
+database.
 
 Features plug in by **purpose**: :func:`request_confirmation` stores what the feature
 needs to finish the action (``payload``) and mails the link (the mail's wording comes from
@@ -39,7 +40,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,8 +60,6 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
-from events.models.base import insert_for
-from events.models.identity import SECRET_BYTES
 from events.tickets import normalise_ticket_code
 from events.tokens import hash_token, new_token
 
@@ -111,9 +109,9 @@ class Confirmed:
 
 # -- the community's secret and keys ----------------------------------------------------
 def community_secret(session: Session, community_id: UUID) -> bytes:
-    """The community's secret, made with the community (events/models/identity.py), so this
-    only reads. A community without one (none is left after migration 0028) gets it here,
-    two first uses at once agreeing on one. Kept in memory once read: it never changes."""
+    """The community's secret, made with the community (events/models/identity.py): this
+    only reads, as any page may call it in its read session (events/reader_sessions.py).
+    Kept in memory once read: it never changes."""
     found = _secrets.get(community_id)
     if found is not None:
         return found
@@ -121,18 +119,9 @@ def community_secret(session: Session, community_id: UUID) -> bytes:
         select(CommunitySecret.secret).where(CommunitySecret.community_id == community_id)
     )
     if secret is None:
-        insert = insert_for(session)
-        session.execute(
-            insert(CommunitySecret)
-            .values(community_id=community_id, secret=secrets.token_bytes(SECRET_BYTES))
-            .on_conflict_do_nothing(index_elements=["community_id"])
-        )
-        secret = session.scalar(
-            select(CommunitySecret.secret).where(CommunitySecret.community_id == community_id)
-        )
-        assert secret is not None
-        # Not cached yet: the transaction that made it may still roll back.
-        return bytes(secret)
+        # Every community is inserted with its secret, and migration 0028 gave one to the
+        # older ones: only a database not migrated, or edited by hand, gets here.
+        raise RuntimeError(f"community {community_id} has no secret: run `rencontres db upgrade`")
     with _secrets_lock:
         _secrets[community_id] = bytes(secret)
     return bytes(secret)

@@ -7,7 +7,8 @@ committed since it began, and the participant's board answered 503 under load.
 
 from __future__ import annotations
 
-from sqlalchemy import event, func, select
+import pytest
+from sqlalchemy import delete, event, func, select
 
 from events.database import Database
 from events.models import Community, CommunitySecret
@@ -57,3 +58,16 @@ def test_reading_the_secret_writes_nothing(db: Database, make: Factories) -> Non
         finally:
             event.remove(db.engine, "before_cursor_execute", note)
     assert written == [] and [secret] == _secrets_of(db, community)
+
+
+def test_a_community_without_its_secret_is_an_error_that_writes_nothing(
+    db: Database, make: Factories
+) -> None:
+    """Only a database not migrated (0028) or edited by hand lacks one: reading it there
+    says so, and does not make one inside whatever read asked for it."""
+    community = make.community()
+    with db.transaction() as session:
+        session.execute(delete(CommunitySecret).where(CommunitySecret.community_id == community.id))
+    with db.session() as session, pytest.raises(RuntimeError, match="rencontres db upgrade"):
+        community_secret(session, community.id)
+    assert _secrets_of(db, community) == []
