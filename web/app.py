@@ -18,7 +18,7 @@ from litestar.static_files import create_static_files_router
 from events.database import Database
 from events.reader_sessions import refuse_writes_in_readers_if_asked
 from web.api_reference import LocalSwaggerUI
-from web.auth import Access, access, access_guard, provide_current_user
+from web.auth import Access, access, check_access, provide_current_user
 from web.board.live import BoardWatch
 from web.compression import COMPRESSION
 from web.content_watch import ContentWatch
@@ -144,7 +144,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "db_session": Provide(provide_db_session),
             "current_user": Provide(provide_current_user, sync_to_thread=True),
         },
-        guards=[access_guard],
+        before_request=check_access,
         plugins=[HTMXPlugin()],
         template_config=template_config(reload=settings.debug),
         middleware=[

@@ -118,6 +118,14 @@ def shows_personal_data(handler: BaseRouteHandler) -> bool:
     return handler.opt.get("access") not in {Access.PUBLIC, None}
 
 
+async def check_access(request: Request) -> None:
+    """Every request's access check, run by Litestar before the handler's dependencies
+    (the app's ``before_request``). Not a Litestar guard: Litestar hands each guard a
+    copy of the route handler, made anew on every request, which was 8 % of a
+    registration's time (docs/performance.md)."""
+    await access_guard(request, request.route_handler)
+
+
 async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     level = handler_access(handler)
     if level in {Access.PUBLIC, Access.TOKEN, Access.EVENT_DOOR, Access.EVENT_FACILITATOR}:
