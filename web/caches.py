@@ -133,6 +133,11 @@ CACHES: tuple[CacheBound, ...] = (
         web.listing_faces.FACES_KEPT,
         lambda _app: len(web.listing_faces._REASONS),
     ),
+    CacheBound(
+        "web.listing_faces._FORMS",
+        web.listing_faces.FACES_KEPT,
+        lambda _app: len(web.listing_faces._FORMS),
+    ),
     _lru(web.i18n.translations),
     _lru(events.mail.i18n.translations),
     _lru(events.mail.render.environment),
