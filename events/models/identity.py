@@ -63,8 +63,7 @@ def _made_with_its_secret(_mapper: Any, connection: Connection, community: Commu
     the secret later never writes. Made on first use instead, it was written by whichever
     page read it first, inside that page's read transaction: on SQLite, a read that turns
     into a write fails at once ("database is locked", a 503) if another process wrote
-    since it began. (events/services/identity.py still makes one for a community that
-    has none, in a write.)"""
+    since it began. Communities made before are given theirs by migration 0028."""
     connection.execute(
         insert(CommunitySecret).values(
             community_id=community.id, secret=secrets.token_bytes(SECRET_BYTES)
