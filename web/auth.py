@@ -123,26 +123,23 @@ async def check_access(request: Request) -> None:
     (the app's ``before_request``). Not a Litestar guard: Litestar hands each guard a
     copy of the route handler, made anew on every request, which was 8 % of a
     registration's time (docs/performance.md)."""
-    await access_guard(request, request.route_handler)
-
-
-async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    handler = request.route_handler
     level = handler_access(handler)
     if level in {Access.PUBLIC, Access.TOKEN, Access.EVENT_DOOR, Access.EVENT_FACILITATOR}:
         return
     if level is Access.API:
-        await authenticate_api_call(connection, handler)
+        await authenticate_api_call(request, handler)
         return
-    user_id = session_user_id(connection)
+    user_id = session_user_id(request)
     if user_id is None:
         raise NotAuthorizedException()
     if not level.community_scoped:
         return
     minimum = level.minimum_role
-    slug = connection.path_params.get("community")
+    slug = request.path_params.get("community")
     if not isinstance(slug, str):
         raise ImproperlyConfiguredException(f"{handler.handler_name}: no {{community}} in path")
-    db: Database = connection.app.state.db
+    db: Database = request.app.state.db
 
     def check() -> None:
         with db.session() as session:
