@@ -60,7 +60,9 @@ _VERSION = select(KeyValue.key, KeyValue.value).where(
         KeyValue.key == bindparam("community"),
     ),
 )
-_COMMUNITY_OF_EVENT = select(Event.community_id).where(Event.id == bindparam("event_id"))
+_COMMUNITIES_OF_EVENTS = select(Event.id, Event.community_id).where(
+    Event.id.in_(bindparam("event_ids", expanding=True))
+)
 
 
 def community_key(community_id: UUID) -> str:
@@ -106,6 +108,7 @@ def _changed(instance: object, names: tuple[str, ...]) -> bool:
 
 
 def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
+    seats_changed: set[UUID] = set()  # events whose registrations' seats changed
     for instance in (*session.new, *session.dirty, *session.deleted):
         if isinstance(instance, ExchangeListing):
             mark_board_changed(session, instance.board_id)
@@ -119,14 +122,22 @@ def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
             instance in session.deleted
             or (instance in session.dirty and _changed(instance, ("status",)))
         ):
-            with session.no_autoflush:
-                community_id = session.scalar(_COMMUNITY_OF_EVENT, {"event_id": instance.event_id})
-            # An event gone in the same flush took its community's boards' seats with it:
-            # every board then.
-            if community_id is None:
-                mark_board_changed(session, None)
-            else:
-                mark_community_changed(session, community_id)
+            seats_changed.add(instance.event_id)
+    if seats_changed:
+        _mark_communities_of(session, seats_changed)
+
+
+def _mark_communities_of(session: Session, event_ids: set[UUID]) -> None:
+    """Stamp the communities of ``event_ids`` (one query for a flush's registrations);
+    every board when one of the events is gone in the same flush, with its community's
+    boards' seats."""
+    with session.no_autoflush:
+        rows = session.execute(_COMMUNITIES_OF_EVENTS, {"event_ids": list(event_ids)})
+        found: dict[UUID, UUID] = {event_id: community_id for event_id, community_id in rows}
+    if len(found) < len(event_ids):
+        mark_board_changed(session, None)
+    for community_id in set(found.values()):
+        mark_community_changed(session, community_id)
 
 
 def _note_statement(state: ORMExecuteState) -> None:
