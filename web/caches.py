@@ -124,9 +124,9 @@ CACHES: tuple[CacheBound, ...] = (
         lambda _app: len(events.services.exchange_listings._BOARDS),
     ),
     CacheBound(
-        "web.listing_faces._FACES",
+        "web.listing_faces._ITEMS",
         web.listing_faces.FACES_KEPT,
-        lambda _app: len(web.listing_faces._FACES),
+        lambda _app: len(web.listing_faces._ITEMS),
     ),
     CacheBound(
         "web.listing_faces._REASONS",

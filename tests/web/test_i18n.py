@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from litestar import Litestar
+
 from tests.web.conftest import Client
 from web.i18n import current_locale, format_datetime, negotiate_locale
 
@@ -48,3 +50,24 @@ def test_dates_read_naturally_in_both_languages() -> None:
         assert format_datetime(moment, "Europe/Paris") == "Thursday 3 December 2026, 19:00"
     finally:
         current_locale.reset(token)
+
+
+def test_templates_translate_and_escape_what_goes_into_a_message(app: Litestar) -> None:
+    """The templates' ``_`` and ``ngettext`` (web/templating.py, without Jinja's context
+    argument) behave as Jinja's "newstyle" ones: the message translated, each variable
+    escaped, the result markup; also inside a loop, where a context-taking one is costly."""
+    engine = app.template_engine
+    assert engine is not None
+    template = engine.engine.from_string(
+        '{% for low in lows %}{% set shown = low %}{{ _("from %(low)s", low=shown) }}|'
+        "{{ ngettext('%(num)d listing found', '%(num)d listings found', loop.index) }}|"
+        "{% endfor %}"
+    )
+    token = current_locale.set("fr")
+    try:
+        rendered = template.render(lows=["<b>", "10 & 20"])
+    finally:
+        current_locale.reset(token)
+    assert rendered == (
+        "à partir de &lt;b&gt;|1 annonce trouvée|à partir de 10 &amp; 20|2 annonces trouvées|"
+    )

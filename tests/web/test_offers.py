@@ -449,3 +449,27 @@ def test_the_forms_kept_for_every_reader_carry_each_readers_own_token_and_csrf_f
     )
     assert saved.status_code == 303
     assert ">Now furnished</textarea>" in offers(client, ada).split('id="mine"')[1]
+
+
+def test_a_message_sent_back_with_a_mistake_opens_its_own_listing_only(
+    client: Client, other_client: Client, evening: tuple[Event, str, str]
+) -> None:
+    """The listings' items are kept for every reader (web/listing_faces.py); the one whose
+    message came back with a mistake is rendered in full, open, with what was typed."""
+    _event, ada, bob = evening
+    post_listing(client, ada, side="offer", text="Room near the canal")
+    post_listing(client, ada, side="offer", text="Another room")
+    board = offers(other_client, bob)
+    first = listing_id(board)
+    typed = "<b>" + "x" * 600
+    refused = other_client.submit(
+        f"/r/{bob}/offers/contact", {"listing": first, "message": typed}
+    )
+    assert refused.status_code == 400
+    page = refused.text
+    assert page.count("<details open>") == 1
+    item = page.split(f'id="listing-{first}"')[1].split("</li>")[0]
+    assert "<details open>" in item and "&lt;b&gt;xxx" in item and "<b>x" not in page
+    assert 'class="error"' in item
+    assert page.count(f'action="/r/{bob}/offers/contact"') == 2
+    assert "\x00" not in page
