@@ -311,6 +311,8 @@ def contacts_of(session: Session, seat: Seat, now: datetime) -> list[ContactLine
             .order_by(ExchangeContact.created_at.desc())
         )
     )
+    if not rows:  # most readers of a board, most of the time: no second statement
+        return []
     others = {row.author_id if row.requester_id == me else row.requester_id for row in rows}
     people = {
         participant.id: (participant, email)

@@ -24,7 +24,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, delete, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    delete,
+    false,
+    func,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from events.errors import Conflict, NotFound, ValidationFailed
@@ -182,6 +192,16 @@ def reported_by(viewer_id: UUID) -> Select[Any]:
     return select(ExchangeReport.listing_id).where(ExchangeReport.reporter_id == viewer_id)
 
 
+def viewers_own_exclusions(viewer_id: UUID) -> CompoundSelect[Any]:
+    """SQL: what :func:`blocked_people` and :func:`reported_by` read, in one statement (a
+    board page reads both): rows of (id, whether it is a person rather than a listing)."""
+    return union_all(
+        select(ExchangeBlock.blocked_id, true()).where(ExchangeBlock.blocker_id == viewer_id),
+        select(ExchangeBlock.blocker_id, true()).where(ExchangeBlock.blocked_id == viewer_id),
+        select(ExchangeReport.listing_id, false()).where(ExchangeReport.reporter_id == viewer_id),
+    )
+
+
 def _shown_to(viewer: Seat | None, now: datetime) -> list[ColumnElement[bool]]:
     """SQL: the listing may be shown to ``viewer`` (see the module docstring)."""
     clauses = [
@@ -311,8 +331,9 @@ class ListingService:
         reported: set[UUID] = set()
         if viewer is not None and viewer.participant is not None:
             me = viewer.participant.id
-            hidden_people = {me, *self.session.scalars(blocked_people(me))}
-            reported = set(self.session.scalars(reported_by(me)))
+            hidden_people.add(me)
+            for found, is_person in self.session.execute(viewers_own_exclusions(me)):
+                (hidden_people if is_person else reported).add(found)
         kept = self._shown_to_everyone(board, now)
         candidates = kept.by_kind.get((category, side), ()) if category and side else kept.views
         return [
