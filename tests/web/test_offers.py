@@ -462,9 +462,7 @@ def test_a_message_sent_back_with_a_mistake_opens_its_own_listing_only(
     board = offers(other_client, bob)
     first = listing_id(board)
     typed = "<b>" + "x" * 600
-    refused = other_client.submit(
-        f"/r/{bob}/offers/contact", {"listing": first, "message": typed}
-    )
+    refused = other_client.submit(f"/r/{bob}/offers/contact", {"listing": first, "message": typed})
     assert refused.status_code == 400
     page = refused.text
     assert page.count("<details open>") == 1
