@@ -15,6 +15,7 @@ from litestar import Litestar
 import events.mail.i18n
 import events.services.exchange_matching as matching
 import web.i18n
+from tests.web.conftest import Client
 from web.board.live import MAX_WATCHED_BOARDS, BoardWatch
 from web.caches import CACHES, CacheBound
 from web.conditional import Rendered
@@ -124,7 +125,9 @@ def test_translations_keep_at_most_one_catalogue_per_language(translations: obje
     assert translations.cache_info().currsize <= 3  # type: ignore[attr-defined]
 
 
-def test_the_app_state_caches_are_the_bounded_kind(app: Litestar) -> None:
+def test_the_app_state_caches_are_the_bounded_kind(app: Litestar, client: Client) -> None:
+    # ``client`` starts the app, which lets go of what an earlier test of this process
+    # left in it (the apps are kept between tests, tests/web/conftest.py).
     listed = [cache for cache in CACHES if cache.name.startswith("app.state.")]
     assert {cache.name for cache in listed} == {
         "app.state.page_cache",
