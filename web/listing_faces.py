@@ -56,7 +56,9 @@ def _macros(env: Environment) -> Any:
     )
 
 
-def _item(env: Environment, listing: ListingView, category: Category | None) -> tuple[str, ...]:
+def _item(
+    env: Environment, listing: ListingView, category: Category | None
+) -> tuple[str, str, str, str]:
     """``listing``'s item as ``category`` shows it in the current language, cut at the marks."""
     key = (listing.id, listing.updated_at, listing.display_name, category, current_locale.get())
     item = _ITEMS.get(key)
@@ -112,7 +114,6 @@ def listing_items(
 _REASONS: dict[tuple[Any, ...], Markup] = {}
 
 
-@pass_environment
 def listing_reasons(env: Environment, scored: Scored) -> Markup:
     """The line saying why ``scored`` matches, in the current language ("" when none)."""
     if not scored.reasons:

@@ -195,11 +195,9 @@ def reported_by(viewer_id: UUID) -> Select[Any]:
 def viewers_own_exclusions(viewer_id: UUID) -> CompoundSelect[Any]:
     """SQL: what :func:`blocked_people` and :func:`reported_by` read, in one statement (a
     board page reads both): rows of (id, whether it is a person rather than a listing)."""
-    return union_all(
-        select(ExchangeBlock.blocked_id, true()).where(ExchangeBlock.blocker_id == viewer_id),
-        select(ExchangeBlock.blocker_id, true()).where(ExchangeBlock.blocked_id == viewer_id),
-        select(ExchangeReport.listing_id, false()).where(ExchangeReport.reporter_id == viewer_id),
-    )
+    people = blocked_people(viewer_id).subquery()
+    listings = reported_by(viewer_id).subquery()
+    return union_all(select(*people.c, true()), select(*listings.c, false()))
 
 
 def _shown_to(viewer: Seat | None, now: datetime) -> list[ColumnElement[bool]]:
