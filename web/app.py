@@ -89,7 +89,6 @@ def _start_afresh(app: Litestar) -> None:
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     db = database or Database.from_url(settings.database_url)
-    worker = background_worker(settings, db) if settings.mail_worker == "inline" else None
     # Test-only (web/unsafe_switches.py): all off unless the test server's environment
     # sets them, and refused without RENCONTRES_TESTING=1.
     switches = UnsafeSwitches.from_env()
@@ -103,6 +102,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lock_file=None if switches.unsafe_no_lock else db.write_lock_file,
     )
     write_batcher = WriteBatcher(db, gate, group=not switches.unsafe_no_lock)
+    # The inline mail worker renders between this process's writes, not during them.
+    worker = (
+        background_worker(settings, db, step_aside=gate.activity.step_aside)
+        if settings.mail_worker == "inline"
+        else None
+    )
     store = DatabaseStore(db, gate, write_batcher, "rencontres")
 
     session_config: ServerSideSessionConfig = QuietSessionConfig(
@@ -186,6 +191,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "db": db,
                 "write_gate": gate,
                 "write_batcher": write_batcher,
+                "mail_worker": worker,
                 "page_cache": PageCache(),
                 # Cards of calls for proposals, one per proposal version (web/controllers/
                 # proposals.py): a call of 500 proposals fits with room to spare.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -46,11 +47,15 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
     )
 
 
-def background_worker(settings: Settings, db: Database) -> BackgroundWorker:
-    """The loop that renders and sends mail and runs the periodic jobs (events/jobs)."""
+def background_worker(
+    settings: Settings, db: Database, step_aside: Callable[[], object] | None = None
+) -> BackgroundWorker:
+    """The loop that renders and sends mail and runs the periodic jobs (events/jobs).
+    ``step_aside``: inside a server process, its writes' (events/write_activity.py)."""
     return BackgroundWorker(
         db,
         mail=mail_settings(settings),
         smtp=smtp_config(settings),
         jobs=periodic_jobs(db, job_settings(settings)),
+        step_aside=step_aside,
     )

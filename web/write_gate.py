@@ -34,6 +34,7 @@ import anyio.to_thread
 
 from events.database import POSTGRES_POOL_SIZE
 from events.file_lock import FileLock
+from events.write_activity import WriteActivity
 
 T = TypeVar("T")
 
@@ -50,6 +51,9 @@ class WriteGate:
         self.limit = 1 if serialise else POSTGRES_WRITERS
         self._semaphore: anyio.Semaphore | None = None
         self._file_lock = FileLock(lock_file) if serialise and lock_file else None
+        #: Writes of this process under way: the inline mail worker steps aside for them
+        #: (events/write_activity.py).
+        self.activity = WriteActivity()
 
     def restart(self) -> None:
         """Forget the semaphore: the next event loop makes its own (web/app.py)."""
@@ -69,20 +73,21 @@ class WriteGate:
 
     def _locked(self, function: Callable[[], T]) -> T:
         if self._file_lock is None:
-            return function()
-        with self._file_lock.held():
+            with self.activity.writing():
+                return function()
+        with self._file_lock.held(), self.activity.writing():
             return function()
 
     async def __aenter__(self) -> None:
         await self._ensure_semaphore().acquire()
-        if self._file_lock is None:
-            return
-        try:
-            await anyio.to_thread.run_sync(self._file_lock.acquire)  # blocks that thread only
-        except BaseException:  # cancelled: the thread may have got the lock before it noticed
-            self._file_lock.release()
-            self._ensure_semaphore().release()
-            raise
+        if self._file_lock is not None:
+            try:
+                await anyio.to_thread.run_sync(self._file_lock.acquire)  # blocks that thread
+            except BaseException:  # cancelled: the thread may have got the lock meanwhile
+                self._file_lock.release()
+                self._ensure_semaphore().release()
+                raise
+        self.activity.started()
 
     async def __aexit__(
         self,
@@ -90,6 +95,7 @@ class WriteGate:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.activity.done()
         if self._file_lock is not None:
             self._file_lock.release()
         self._ensure_semaphore().release()

@@ -13,6 +13,8 @@ queued mails (events/mail/prepare.py) and sends what is due (only when SMTP is
 configured: otherwise mails wait in the outbox, where organisers can read them).
 Rendering and sending take turns, a batch each, and both take every other mail before
 the bulk ones: a confirmation queued behind a thousand reminders waits for one batch.
+Inside a server process the renderer steps aside before each mail while a write of that
+process is under way (``step_aside``, events/write_activity.py).
 
 When the database cannot be reached the loop logs one line, then waits 1 s, 2 s, 4 s...
 (at most a minute) between rounds, and says when it is back.
@@ -61,6 +63,7 @@ class BackgroundWorker:
         interval: float = POLL_INTERVAL,
         first_backoff: float = FIRST_BACKOFF,
         max_backoff: float = MAX_BACKOFF,
+        step_aside: Callable[[], object] | None = None,
     ) -> None:
         self.db = db
         self.mail = mail
@@ -69,6 +72,7 @@ class BackgroundWorker:
         self.interval = interval
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
+        self.step_aside = step_aside
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -85,7 +89,7 @@ class BackgroundWorker:
     def prepare(self, _now: datetime | None = None) -> int:
         """Render every queued mail (with or without SMTP: the outbox page shows them)."""
         written = 0
-        while (done := prepare_outbox(self.db, self.mail)) > 0:
+        while (done := self._prepare_batch(None)) > 0:
             written += done
             if done < PREPARE_BATCH:
                 break
@@ -113,7 +117,7 @@ class BackgroundWorker:
         return True
 
     def _prepare_batch(self, _now: datetime | None) -> int:
-        return prepare_outbox(self.db, self.mail)
+        return prepare_outbox(self.db, self.mail, step_aside=self.step_aside)
 
     def _send_batch(self, now: datetime | None) -> SendReport:
         return self.sender.run_once(now) if self.sender is not None else SendReport()

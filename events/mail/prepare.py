@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -88,10 +89,17 @@ class Rendered:
     error: str = ""
 
 
-def prepare_outbox(db: Database, settings: MailSettings, *, limit: int = PREPARE_BATCH) -> int:
+def prepare_outbox(
+    db: Database,
+    settings: MailSettings,
+    *,
+    limit: int = PREPARE_BATCH,
+    step_aside: Callable[[], object] | None = None,
+) -> int:
     """Render up to ``limit`` queued mails with the links of ``settings``, bulk mails
     (reminders, event changes) after all others, oldest first; returns how many were
-    written."""
+    written. ``step_aside`` is called before each mail: inside a server process, it waits
+    for the process's writes (events/write_activity.py)."""
     claim = _claim(db, limit)
     if claim is None:
         return 0
@@ -100,7 +108,11 @@ def prepare_outbox(db: Database, settings: MailSettings, *, limit: int = PREPARE
         messages = list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))))
         events = _events(session, {m.event_id for m in messages if m.event_id is not None})
         shared = SharedParts()
-        rendered = [_render_safely(session, m, events, settings, shared) for m in messages]
+        rendered: list[Rendered] = []
+        for message in messages:
+            if step_aside is not None:
+                step_aside()
+            rendered.append(_render_safely(session, message, events, settings, shared))
     with db.queued_transaction() as session:
         return _store(session, rendered, until)
 

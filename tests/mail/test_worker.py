@@ -97,6 +97,8 @@ def test_the_server_sends_in_the_background_soon_after_a_commit(
         smtp=SmtpSettings(host="127.0.0.1", port=smtp_server.port, security="none", sender=SENDER),
     )
     app = create_app(inline, db)
+    # It renders between the writes of its process (events/write_activity.py).
+    assert app.state.mail_worker.step_aside == app.state.write_gate.activity.step_aside
     with TestClient(app=app, base_url=BASE_URL):
         assert len(_mail_threads()) == 1
         register(db, event, person(1))
