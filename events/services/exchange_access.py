@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from events.errors import Conflict, NotFound
@@ -73,14 +73,29 @@ class Seat:
         return self.participant
 
 
+# Statements every board page runs, built once with bound parameters (docs/performance.md).
+#: The enabled boards of the event ``event_id`` or of its series ``series_id``.
+_BOARDS_OF_EVENT = select(ExchangeBoard).where(
+    or_(
+        ExchangeBoard.event_id == bindparam("event_id"),
+        ExchangeBoard.series_id == bindparam("series_id"),
+    ),
+    ExchangeBoard.enabled.is_(True),
+)
+#: The participant of the person ``person_key`` on the board ``board_id``.
+_PARTICIPANT = select(ExchangeParticipant).where(
+    ExchangeParticipant.board_id == bindparam("board_id"),
+    ExchangeParticipant.person_key == bindparam("person_key"),
+)
+
+
 def board_of_event(session: Session, event: Event) -> ExchangeBoard | None:
     """The board switched on for ``event``: its own, else its series' (None: none)."""
-    scopes = [ExchangeBoard.event_id == event.id]
-    if event.series_id is not None:
-        scopes.append(ExchangeBoard.series_id == event.series_id)
-    boards = list(
-        session.scalars(select(ExchangeBoard).where(or_(*scopes), ExchangeBoard.enabled.is_(True)))
+    # An event outside a series binds a NULL series, which matches no board.
+    found_boards = session.scalars(
+        _BOARDS_OF_EVENT, {"event_id": event.id, "series_id": event.series_id}
     )
+    boards = list(found_boards)
     own = [board for board in boards if board.event_id == event.id]
     found = own or boards
     return found[0] if found else None
@@ -113,11 +128,7 @@ def seat_of(session: Session, registration: Registration, now: datetime) -> Seat
     if reason is not None:
         raise Conflict(reason)
     key = person_key_of(session, event, registration)
-    participant = session.scalar(
-        select(ExchangeParticipant).where(
-            ExchangeParticipant.board_id == board.id, ExchangeParticipant.person_key == key
-        )
-    )
+    participant = session.scalar(_PARTICIPANT, {"board_id": board.id, "person_key": key})
     return Seat(
         board=board,
         event=event,

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
@@ -297,6 +297,20 @@ def _shared(participant: ExchangeParticipant, email: str) -> SharedContact:
     )
 
 
+#: Every request the participant ``me`` sent or received, newest first (built once: every
+#: board page runs it, docs/performance.md).
+_CONTACTS_OF = (
+    select(ExchangeContact)
+    .where(
+        or_(
+            ExchangeContact.requester_id == bindparam("me"),
+            ExchangeContact.author_id == bindparam("me"),
+        )
+    )
+    .order_by(ExchangeContact.created_at.desc())
+)
+
+
 def contacts_of(session: Session, seat: Seat, now: datetime) -> list[ContactLine]:
     """Every request the seat sent or received, newest first, as they may see it: the
     message of a request sent to them (not one withdrawn, nor one awaiting an answer
@@ -304,13 +318,7 @@ def contacts_of(session: Session, seat: Seat, now: datetime) -> list[ContactLine
     me = seat.participant_id
     if me is None:
         return []
-    rows = list(
-        session.scalars(
-            select(ExchangeContact)
-            .where(or_(ExchangeContact.requester_id == me, ExchangeContact.author_id == me))
-            .order_by(ExchangeContact.created_at.desc())
-        )
-    )
+    rows = list(session.scalars(_CONTACTS_OF, {"me": me}))
     if not rows:  # most readers of a board, most of the time: no second statement
         return []
     others = {row.author_id if row.requester_id == me else row.requester_id for row in rows}

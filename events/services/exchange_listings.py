@@ -25,9 +25,11 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     CompoundSelect,
     Select,
+    bindparam,
     delete,
     false,
     func,
@@ -178,7 +180,7 @@ def _view(row: Any) -> ListingView:
     )
 
 
-def blocked_people(viewer_id: UUID) -> CompoundSelect[Any]:
+def blocked_people(viewer_id: UUID | BindParameter[Any]) -> CompoundSelect[Any]:
     """SQL: the people ``viewer_id`` blocked, and those who blocked them."""
     return (
         select(ExchangeBlock.blocked_id)
@@ -187,17 +189,29 @@ def blocked_people(viewer_id: UUID) -> CompoundSelect[Any]:
     )
 
 
-def reported_by(viewer_id: UUID) -> Select[Any]:
+def reported_by(viewer_id: UUID | BindParameter[Any]) -> Select[Any]:
     """SQL: the listings ``viewer_id`` reported."""
     return select(ExchangeReport.listing_id).where(ExchangeReport.reporter_id == viewer_id)
 
 
-def viewers_own_exclusions(viewer_id: UUID) -> CompoundSelect[Any]:
+def viewers_own_exclusions(viewer_id: UUID | BindParameter[Any]) -> CompoundSelect[Any]:
     """SQL: what :func:`blocked_people` and :func:`reported_by` read, in one statement (a
     board page reads both): rows of (id, whether it is a person rather than a listing)."""
     people = blocked_people(viewer_id).subquery()
     listings = reported_by(viewer_id).subquery()
     return union_all(select(*people.c, true()), select(*listings.c, false()))
+
+
+# A board page's statements, built once with bound parameters: building one anew (and its
+# cache key) cost more than running it on SQLite (docs/performance.md, seventh round).
+#: :func:`viewers_own_exclusions` of the viewer ``viewer_id``.
+_VIEWERS_OWN_EXCLUSIONS = viewers_own_exclusions(bindparam("viewer_id"))
+#: The listings of the participant ``participant_id``, newest first.
+_LISTINGS_OF = (
+    _listing_columns()
+    .where(ExchangeListing.participant_id == bindparam("participant_id"))
+    .order_by(ExchangeListing.created_at.desc())
+)
 
 
 def _shown_to(viewer: Seat | None, now: datetime) -> list[ColumnElement[bool]]:
@@ -304,11 +318,7 @@ class ListingService:
         """The seat's own listings (paused included), newest first."""
         if seat.participant is None:
             return []
-        rows = self.session.execute(
-            _listing_columns()
-            .where(ExchangeListing.participant_id == seat.participant.id)
-            .order_by(ExchangeListing.created_at.desc())
-        )
+        rows = self.session.execute(_LISTINGS_OF, {"participant_id": seat.participant.id})
         return [_view(row) for row in rows]
 
     # -- readers ------------------------------------------------------------------------
@@ -330,7 +340,8 @@ class ListingService:
         if viewer is not None and viewer.participant is not None:
             me = viewer.participant.id
             hidden_people.add(me)
-            for found, is_person in self.session.execute(viewers_own_exclusions(me)):
+            exclusions = self.session.execute(_VIEWERS_OWN_EXCLUSIONS, {"viewer_id": me})
+            for found, is_person in exclusions:
                 (hidden_people if is_person else reported).add(found)
         kept = self._shown_to_everyone(board, now)
         candidates = kept.by_kind.get((category, side), ()) if category and side else kept.views

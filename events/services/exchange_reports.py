@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from events.errors import Conflict, NotFound
@@ -277,6 +277,15 @@ class MyMessageReport:
     at: datetime
 
 
+#: The message reports the participant ``me`` made (built once: every board page runs it).
+_MESSAGE_REPORTS_BY = select(
+    ExchangeMessageReport.sender_id,
+    ExchangeMessageReport.contact_id,
+    ExchangeMessageReport.reason,
+    ExchangeMessageReport.created_at,
+).where(ExchangeMessageReport.reporter_id == bindparam("me"))
+
+
 def my_message_reports(session: Session, seat: Seat) -> dict[UUID, MyMessageReport]:
     """The reports ``seat`` made, by the sender they reported. Keyed by sender because
     a report counts once per person and sender (:func:`record_message_report`): a message
@@ -285,14 +294,7 @@ def my_message_reports(session: Session, seat: Seat) -> dict[UUID, MyMessageRepo
     me = seat.participant_id
     if me is None:
         return {}
-    rows = session.execute(
-        select(
-            ExchangeMessageReport.sender_id,
-            ExchangeMessageReport.contact_id,
-            ExchangeMessageReport.reason,
-            ExchangeMessageReport.created_at,
-        ).where(ExchangeMessageReport.reporter_id == me)
-    )
+    rows = session.execute(_MESSAGE_REPORTS_BY, {"me": me})
     return {sender: MyMessageReport(contact, reason, at) for sender, contact, reason, at in rows}
 
 

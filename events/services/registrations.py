@@ -114,6 +114,14 @@ _EARLIER_BY_KEY_OR_ADDRESS = select(_registrations.c.id).where(
     or_(_registrations.c.request_key == bindparam("request_key"), _same_address),
 )
 _INSERT_REGISTRATION = insert(_registrations)
+#: The registration a private link opens, by its first link's hash or by a link added
+#: since (every ``/r/{token}`` page reads one of these first).
+_BY_MANAGE_TOKEN = select(Registration).where(Registration.manage_token_hash == bindparam("hashed"))
+_BY_ADDED_LINK = (
+    select(Registration)
+    .join(RegistrationLink, RegistrationLink.registration_id == Registration.id)
+    .where(RegistrationLink.token_hash == bindparam("hashed"))
+)
 #: What ``_insert_new`` writes: every mapped column (attribute keys are the column names)
 #: but advanced-alchemy's ``_sentinel``, which only its bulk inserts use.
 _REGISTRATION_COLUMNS = tuple(
@@ -564,13 +572,9 @@ class RegistrationService:
         added when its links were mailed again (``RegistrationLink``)."""
         if not token or len(token) > 200:
             raise NotFound()
-        hashed = hash_token(token)
-        registration = self.session.scalar(
-            select(Registration).where(Registration.manage_token_hash == hashed)
-        ) or self.session.scalar(
-            select(Registration)
-            .join(RegistrationLink, RegistrationLink.registration_id == Registration.id)
-            .where(RegistrationLink.token_hash == hashed)
+        hashed = {"hashed": hash_token(token)}
+        registration = self.session.scalar(_BY_MANAGE_TOKEN, hashed) or self.session.scalar(
+            _BY_ADDED_LINK, hashed
         )
         if registration is None:
             raise NotFound()
