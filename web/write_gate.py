@@ -25,6 +25,7 @@ always leave connections and threads for the others.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
@@ -72,10 +73,8 @@ class WriteGate:
             return await anyio.to_thread.run_sync(self._locked, function)
 
     def _locked(self, function: Callable[[], T]) -> T:
-        if self._file_lock is None:
-            with self.activity.writing():
-                return function()
-        with self._file_lock.held(), self.activity.writing():
+        held = self._file_lock.held() if self._file_lock is not None else nullcontext()
+        with held, self.activity.writing():
             return function()
 
     async def __aenter__(self) -> None:

@@ -38,17 +38,13 @@ def environment(locale: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        extensions=["jinja2.ext.i18n"],
         auto_reload=False,  # templates ship with the code: no stat() per mail
     )
-    catalogue = translations(locale)
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        catalogue.gettext, catalogue.ngettext, newstyle=True
-    )
-    # The same "newstyle" callables without the template's context: Jinja's take it (and
-    # ``_`` looks ``gettext`` up in it on every call), which was a fifth of a mail's
-    # rendering. They only need to know whether the template escapes (HTML, not text).
-    gettext, ngettext = _newstyle(catalogue)
+    # Jinja's i18n extension installs "newstyle" callables that take the template's
+    # context (and its ``_`` looks ``gettext`` up in it on every call): a fifth of a mail's
+    # rendering. The mail templates only call them (no ``{% trans %}`` blocks), and these
+    # need only to know whether the template escapes (HTML, not text).
+    gettext, ngettext = _newstyle(translations(locale))
     env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
     return env
 

@@ -92,10 +92,8 @@ _PARTICIPANT = select(ExchangeParticipant).where(
 def board_of_event(session: Session, event: Event) -> ExchangeBoard | None:
     """The board switched on for ``event``: its own, else its series' (None: none)."""
     # An event outside a series binds a NULL series, which matches no board.
-    found_boards = session.scalars(
-        _BOARDS_OF_EVENT, {"event_id": event.id, "series_id": event.series_id}
-    )
-    boards = list(found_boards)
+    scope = {"event_id": event.id, "series_id": event.series_id}
+    boards = list(session.scalars(_BOARDS_OF_EVENT, scope))
     own = [board for board in boards if board.event_id == event.id]
     found = own or boards
     return found[0] if found else None

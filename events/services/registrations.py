@@ -572,9 +572,9 @@ class RegistrationService:
         added when its links were mailed again (``RegistrationLink``)."""
         if not token or len(token) > 200:
             raise NotFound()
-        hashed = {"hashed": hash_token(token)}
-        registration = self.session.scalar(_BY_MANAGE_TOKEN, hashed) or self.session.scalar(
-            _BY_ADDED_LINK, hashed
+        by_hash = {"hashed": hash_token(token)}
+        registration = self.session.scalar(_BY_MANAGE_TOKEN, by_hash) or self.session.scalar(
+            _BY_ADDED_LINK, by_hash
         )
         if registration is None:
             raise NotFound()
