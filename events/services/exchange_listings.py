@@ -57,7 +57,7 @@ from events.services.exchange_categories import (
     clean_details,
     open_categories,
 )
-from events.services.exchange_matching import Filters, ListingView, Scored, rank
+from events.services.exchange_matching import Filters, ListingView, Ranking, Scored
 from events.services.exchange_suspension import not_suspended
 from events.validation import FieldErrors, clean_text, id_or_not_found
 
@@ -126,12 +126,15 @@ def _listing_columns() -> Select[Any]:
 @dataclass(frozen=True)
 class _Kept:
     version: BoardVersion
-    views: tuple[ListingView, ...]
-    #: The same, by category and side (a filtered board reads one of them).
-    by_kind: dict[tuple[str, str], tuple[ListingView, ...]]
+    #: The listings, ranked for each reader from there (events/services/exchange_matching.py).
+    ranking: Ranking
     #: When the first of them expires: the list is read again then (expiry is a rule of
     #: the SQL, ``_shown_to``, not restated here). None: none expires.
     until: datetime | None = None
+
+    @property
+    def views(self) -> tuple[ListingView, ...]:
+        return self.ranking.views
 
     def holds(self, version: BoardVersion, now: datetime) -> bool:
         """Still the board's list at ``version`` and at ``now`` (none of it expired)."""
@@ -151,16 +154,8 @@ def keep(board_id: UUID, version: BoardVersion, views: tuple[ListingView, ...]) 
         _HELD[0] = 0
     old = _BOARDS.pop(board_id, None)
     _HELD[0] += len(views) - (len(old.views) if old else 0)
-    by_kind: dict[tuple[str, str], list[ListingView]] = {}
-    for view in views:
-        by_kind.setdefault((view.category, view.side), []).append(view)
     expiries = [view.expires_at for view in views if view.expires_at is not None]
-    kept = _BOARDS[board_id] = _Kept(
-        version,
-        views,
-        {kind: tuple(found) for kind, found in by_kind.items()},
-        min(expiries, default=None),
-    )
+    kept = _BOARDS[board_id] = _Kept(version, Ranking(views), min(expiries, default=None))
     return kept
 
 
@@ -335,6 +330,16 @@ class ListingService:
         board) may see, see the module docstring; narrowed to a category or a side. The
         rules for everyone come from the board's kept list (:data:`_BOARDS`), the
         viewer's own (theirs, blocked people, reported listings) apply on each read."""
+        hidden_people, reported = self._exclusions(viewer)
+        return [
+            view
+            for view in self._shown_to_everyone(board, now).ranking.kind(category, side)
+            if view.participant_id not in hidden_people and view.id not in reported
+        ]
+
+    def _exclusions(self, viewer: Seat | None) -> tuple[set[UUID], set[UUID]]:
+        """The people whose listings ``viewer`` does not see (themselves, whoever they
+        blocked or was blocked by) and the listings they reported."""
         hidden_people: set[UUID] = set()
         reported: set[UUID] = set()
         if viewer is not None and viewer.participant is not None:
@@ -343,16 +348,7 @@ class ListingService:
             exclusions = self.session.execute(_VIEWERS_OWN_EXCLUSIONS, {"viewer_id": me})
             for found, is_person in exclusions:
                 (hidden_people if is_person else reported).add(found)
-        kept = self._shown_to_everyone(board, now)
-        candidates = kept.by_kind.get((category, side), ()) if category and side else kept.views
-        return [
-            view
-            for view in candidates
-            if (not category or view.category == category)
-            and (not side or view.side == side)
-            and view.participant_id not in hidden_people
-            and view.id not in reported
-        ]
+        return hidden_people, reported
 
     def _shown_to_everyone(self, board: ExchangeBoard, now: datetime) -> _Kept:
         """The board's listings anyone may see, newest first (see :data:`_BOARDS`)."""
@@ -393,15 +389,14 @@ class ListingService:
         categories = all_categories(board.categories)
         by_id = {category.id: category for category in categories}
         mine = self.mine(viewer) if viewer is not None else []
-        listings = self.visible(
-            board, now, viewer=viewer, category=filters.category, side=filters.side
-        )
+        hidden_people, reported = self._exclusions(viewer)
         seen_until = viewer.participant.seen_until if viewer and viewer.participant else None
-        found = rank(
-            listings,
+        found, total = self._shown_to_everyone(board, now).ranking.rank(
             mine=[listing for listing in mine if not listing.paused],
             categories=by_id,
             filters=filters,
             seen_until=seen_until,
+            hidden_people=hidden_people,
+            hidden_listings=reported,
         )
-        return BoardView(found=found, mine=mine, categories=categories, total=len(listings))
+        return BoardView(found=found, mine=mine, categories=categories, total=total)

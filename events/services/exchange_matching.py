@@ -24,13 +24,14 @@ category, and a listing passes when it agrees with the filter on every field fil
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from events.services.exchange_categories import Category, CategoryField, FieldKind
@@ -67,8 +68,9 @@ class ListingView:
     expires_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Scored:
+class Scored(NamedTuple):
+    """A listing found, as one reader sees it (a tuple: a board page makes hundreds)."""
+
     listing: ListingView
     score: int
     reasons: tuple[Reason, ...]
@@ -261,50 +263,148 @@ def remembered_passes(
     return found
 
 
-def score(
-    listing: ListingView,
-    mine: Sequence[ListingView],
-    categories: Mapping[str, Category],
-    numbers: Mapping[str, int] | None = None,
-) -> tuple[int, tuple[Reason, ...]]:
-    """The best agreement of ``listing`` with one of ``mine`` of the same category on the
-    other side: its points and reasons ((0, ()) when none agrees)."""
-    category = categories.get(listing.category)
-    if category is None:
-        return 0, ()
-    best: tuple[int, tuple[Reason, ...]] = (0, ())
-    for own in mine:
-        if own.category != listing.category or own.side == listing.side:
-            continue
-        number = numbers.get(listing.category) if numbers else None
-        reasons = remembered_agreements(category, own, listing, number)
-        points = sum(reason.points for reason in reasons)
-        if points > best[0]:
-            best = (points, reasons)
-    return best
+#: What a :class:`Ranking` worked out for a filter (the positions passing it) or for one
+#: own listing (the positions agreeing with it, with their points and reasons), by the
+#: ranking's serial number: bounded by the entries held in all (cleared when full).
+_PASSING: dict[tuple[int, int], tuple[int, ...]] = {}
+_AGREEING: dict[tuple[Any, ...], dict[int, tuple[int, tuple[Reason, ...]]]] = {}
+_MEMO_HELD = [0]
+MEMO_KEPT = 50_000
+_SERIALS = itertools.count()
+_NOTHING: tuple[int, tuple[Reason, ...]] = (0, ())
 
 
-def rank(
-    listings: Iterable[ListingView],
-    *,
-    mine: Sequence[ListingView],
-    categories: Mapping[str, Category],
-    filters: Filters,
-    seen_until: datetime | None,
-) -> list[Scored]:
-    """The listings passing ``filters``, best score first, then the new ones, then the
-    newest; each with its score, reasons and "new" mark."""
-    category = categories.get(filters.category) if filters.category else None
-    number = _filter_number(filters, category)
-    numbers = {key: _number_of((value,)) for key, value in categories.items()}
-    ranked: list[Scored] = []
-    for listing in listings:
-        if not remembered_passes(number, listing, filters, category):
-            continue
-        new = seen_until is not None and listing.created_at > seen_until
-        if filters.only_new and not new:
-            continue
-        points, reasons = score(listing, mine, categories, numbers)
-        ranked.append(Scored(listing, points, reasons, new))
-    ranked.sort(key=lambda s: (-s.score, not s.new, -s.listing.created_at.timestamp()))
-    return ranked
+def _hold(entries: int) -> None:
+    if _MEMO_HELD[0] + entries > MEMO_KEPT:
+        _PASSING.clear()
+        _AGREEING.clear()
+        _MEMO_HELD[0] = 0
+    _MEMO_HELD[0] += entries
+
+
+class Ranking:
+    """One list of listings, ranked for reader after reader (a board's list at one version,
+    events/services/exchange_listings.py): **the listings passing the filters, best score
+    first, then the new ones, then the newest**; each with its score, reasons and "new"
+    mark (:meth:`rank`).
+
+    What depends only on the list is worked out once (each listing's position, newest
+    first; the positions by kind and by author), what depends on the list and a filter
+    (who passes it) once per filter, and what depends on the list and one of a reader's
+    own listings (who agrees with it, and how) once per version of that listing. A reader's
+    view then only adds their own parts: the people and listings they do not see, the
+    "new" marks, the best of their listings' agreements. Immutable once made, apart from
+    the bounded memos: safe to share between threads."""
+
+    def __init__(self, views: Sequence[ListingView]) -> None:
+        # Newest first; equal times keep the given order (a board reads them by id then).
+        self.views = tuple(sorted(views, key=lambda view: view.created_at, reverse=True))
+        self.serial = next(_SERIALS)
+        self._position = {view.id: index for index, view in enumerate(self.views)}
+        by_kind: dict[tuple[str, str], list[int]] = {}
+        by_author: dict[UUID, list[int]] = {}
+        for index, view in enumerate(self.views):
+            by_kind.setdefault((view.category, view.side), []).append(index)
+            by_author.setdefault(view.participant_id, []).append(index)
+        self._by_kind = {kind: tuple(found) for kind, found in by_kind.items()}
+        self._by_author = by_author
+
+    def kind(self, category: str, side: str) -> tuple[ListingView, ...]:
+        """The listings of ``category`` (all: "") on ``side`` (both: ""), newest first."""
+        return tuple(self.views[index] for index in self._candidates(category, side))
+
+    def _candidates(self, category: str, side: str) -> tuple[int, ...]:
+        if category and side:
+            return self._by_kind.get((category, side), ())
+        return tuple(
+            index
+            for (of_category, of_side), found in self._by_kind.items()
+            if (not category or of_category == category) and (not side or of_side == side)
+            for index in found
+        )
+
+    def _excluded(self, people: Iterable[UUID], listings: Iterable[UUID]) -> set[int]:
+        excluded = {index for person in people for index in self._by_author.get(person, ())}
+        excluded.update(self._position[id_] for id_ in listings if id_ in self._position)
+        return excluded
+
+    def _passing(self, filters: Filters, category: Category | None) -> tuple[int, ...]:
+        number = _filter_number(filters, category)
+        key = (self.serial, number)
+        found = _PASSING.get(key)
+        if found is None:
+            views = self.views
+            found = tuple(
+                index
+                for index in sorted(self._candidates(filters.category, filters.side))
+                if remembered_passes(number, views[index], filters, category)
+            )
+            _hold(len(found) + 1)
+            _PASSING[key] = found
+        return found
+
+    def _agreeing(
+        self, own: ListingView, category: Category
+    ) -> dict[int, tuple[int, tuple[Reason, ...]]]:
+        """The positions of the listings agreeing with ``own`` (same category, other
+        side), with their points and reasons."""
+        number = _number_of((category,))
+        key = (self.serial, number, own.id, own.updated_at)
+        found = _AGREEING.get(key)
+        if found is None:
+            found = {}
+            for (of_category, of_side), indexes in self._by_kind.items():
+                if of_category != own.category or of_side == own.side:
+                    continue
+                for index in indexes:
+                    reasons = remembered_agreements(category, own, self.views[index], number)
+                    if reasons:
+                        found[index] = (sum(reason.points for reason in reasons), reasons)
+            _hold(len(found) + 1)
+            _AGREEING[key] = found
+        return found
+
+    def rank(
+        self,
+        *,
+        mine: Sequence[ListingView],
+        categories: Mapping[str, Category],
+        filters: Filters,
+        seen_until: datetime | None,
+        hidden_people: Iterable[UUID] = (),
+        hidden_listings: Iterable[UUID] = (),
+    ) -> tuple[list[Scored], int]:
+        """The listings passing ``filters`` but those of ``hidden_people`` and the
+        ``hidden_listings``, ranked against ``mine`` (see the class docstring); and how
+        many listings of the filters' category and side are shown before the other
+        filters."""
+        category = categories.get(filters.category) if filters.category else None
+        excluded = self._excluded(hidden_people, hidden_listings)
+        candidates = self._candidates(filters.category, filters.side)
+        total = len(candidates) - sum(1 for index in candidates if index in excluded)
+        agreeing = [
+            self._agreeing(own, categories[own.category])
+            for own in mine
+            if own.category in categories
+        ]
+        views, only_new = self.views, filters.only_new
+        keyed: list[tuple[int, bool, int, tuple[int, tuple[Reason, ...]]]] = []
+        for index in self._passing(filters, category):
+            if index in excluded:
+                continue
+            new = seen_until is not None and views[index].created_at > seen_until
+            if only_new and not new:
+                continue
+            best = _NOTHING
+            for agreements_of_own in agreeing:
+                found = agreements_of_own.get(index)
+                if found is not None and found[0] > best[0]:
+                    best = found
+            keyed.append((-best[0], not new, index, best))
+        keyed.sort()  # positions are distinct: the comparison never reaches ``best``
+        ranked = [
+            Scored(views[index], best[0], best[1], not not_new)
+            for _score, not_new, index, best in keyed
+        ]
+        return ranked, total
+
