@@ -18,7 +18,7 @@ listing table for a page. The rules for everyone are read once per change of the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -80,7 +80,7 @@ class ListingInput:
 class BoardView:
     """What one person sees of a board: the listings found, theirs, and the categories."""
 
-    found: list[Scored]
+    found: Sequence[Scored]
     mine: list[ListingView]
     categories: list[Category]
     total: int

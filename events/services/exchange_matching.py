@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 from uuid import UUID
 
 from events.services.exchange_categories import Category, CategoryField, FieldKind
@@ -373,7 +373,7 @@ class Ranking:
         seen_until: datetime | None,
         hidden_people: Iterable[UUID] = (),
         hidden_listings: Iterable[UUID] = (),
-    ) -> tuple[list[Scored], int]:
+    ) -> tuple[Found, int]:
         """The listings passing ``filters`` but those of ``hidden_people`` and the
         ``hidden_listings``, ranked against ``mine`` (see the class docstring); and how
         many listings of the filters' category and side are shown before the other
@@ -388,7 +388,13 @@ class Ranking:
             if own.category in categories
         ]
         views, only_new = self.views, filters.only_new
-        keyed: list[tuple[int, bool, int, tuple[int, tuple[Reason, ...]]]] = []
+        # Each listing found is one integer that sorts as (-score, not new, position):
+        # integers are not tracked by the garbage collector, and a page builds only the
+        # tuples it shows (:class:`Found`); hundreds of tuples per page were a tenth of
+        # its time, the collections they set off included.
+        size = len(views)
+        keys: list[int] = []
+        bests: dict[int, tuple[int, tuple[Reason, ...]]] = {}
         for index in self._passing(filters, category):
             if index in excluded:
                 continue
@@ -400,11 +406,43 @@ class Ranking:
                 found = agreements_of_own.get(index)
                 if found is not None and found[0] > best[0]:
                     best = found
-            keyed.append((-best[0], not new, index, best))
-        keyed.sort()  # positions are distinct: the comparison never reaches ``best``
-        ranked = [
-            Scored(views[index], best[0], best[1], not not_new)
-            for _score, not_new, index, best in keyed
-        ]
-        return ranked, total
+            if best[0]:
+                bests[index] = best
+            keys.append((-2 * best[0] + (not new)) * size + index)
+        keys.sort()
+        return Found(views, keys, bests), total
 
+
+class Found(Sequence[Scored]):
+    """The listings a reader found, best first (:meth:`Ranking.rank`): each made into a
+    :class:`Scored` when read."""
+
+    __slots__ = ("_bests", "_keys", "_views")
+
+    def __init__(
+        self,
+        views: tuple[ListingView, ...],
+        keys: list[int],
+        bests: Mapping[int, tuple[int, tuple[Reason, ...]]],
+    ) -> None:
+        self._views, self._keys, self._bests = views, keys, bests
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @overload
+    def __getitem__(self, item: int) -> Scored: ...
+    @overload
+    def __getitem__(self, item: slice) -> list[Scored]: ...
+    def __getitem__(self, item: int | slice) -> Scored | list[Scored]:
+        if isinstance(item, slice):
+            return [self._scored(key) for key in self._keys[item]]
+        return self._scored(self._keys[item])
+
+    def _scored(self, key: int) -> Scored:
+        # key = (-2 * score + (not new)) * size + position (see Ranking.rank)
+        size = len(self._views)
+        rest = key % (2 * size)
+        index = rest % size
+        points, reasons = self._bests.get(index, _NOTHING)
+        return Scored(self._views[index], points, reasons, rest < size)

@@ -16,7 +16,7 @@ write (that takes a registration).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -151,7 +151,7 @@ class VisitorBoard:
     next_page: int | None
 
 
-def pages_of(found: list[Scored], raw: Mapping[str, Any]) -> tuple[list[Scored], int | None]:
+def pages_of(found: Sequence[Scored], raw: Mapping[str, Any]) -> tuple[list[Scored], int | None]:
     """The listings the pages up to ``?page=`` show, and the next page's number (None
     when nothing is left). A page number that does not parse is page 1."""
     try:
@@ -159,7 +159,7 @@ def pages_of(found: list[Scored], raw: Mapping[str, Any]) -> tuple[list[Scored],
     except ValidationFailed:
         page = 1
     limit = page * RESULTS_PER_PAGE
-    return found[:limit], page + 1 if len(found) > limit and page < MAX_PAGES else None
+    return list(found[:limit]), page + 1 if len(found) > limit and page < MAX_PAGES else None
 
 
 def visitor_board(

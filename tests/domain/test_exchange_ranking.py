@@ -132,7 +132,7 @@ def test_the_ranking_is_the_rule_for_every_reader_and_filter(seed: int) -> None:
                     hidden_people={reader, *blocked},
                     hidden_listings=reported,
                 )
-                assert found == expected
+                assert list(found) == expected
                 scores += [scored.score for scored in found]
                 assert total == sum(
                     1
