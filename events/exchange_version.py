@@ -43,6 +43,7 @@ from events.models import (
     KeyValue,
     Registration,
 )
+from events.plain_reads import plain_rows
 
 NAMESPACE, ALL = "exchange-board", "all"
 #: The participant's columns a board's list shows or filters on.
@@ -78,7 +79,7 @@ def board_version(session: Session, board: ExchangeBoard) -> BoardVersion:
     """The stamps ``board``'s list depends on (its own, its community's and :data:`ALL`):
     one query."""
     own, community = str(board.id), community_key(board.community_id)
-    found = session.execute(_VERSION, {"board": own, "community": community})
+    found = plain_rows(session, _VERSION, {"board": own, "community": community})
     rows: dict[str, bytes] = {key: value for key, value in found}
 
     def stamp(key: str) -> str:

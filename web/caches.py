@@ -11,7 +11,8 @@ tests/web/test_cache_bounds.py fills each one past its bound.
 The worst case per worker of the caches with a size that grows with the data: pages 16 MiB,
 whole public pages 8 MiB (~4 MiB at their 256 entries), cards 16 MiB, feeds 24 MiB (+ served
 feeds 24 MiB sharing those bodies), feed blocks ~20 MiB (20,000 of ~1 KB), QR codes ~7 MiB
-(512 SVGs of ~13 KB), board listings and matches a few MiB; board watches 256 (one snapshot
+(512 SVGs of ~13 KB), board listings, rankings and matches a few MiB (the rankings' memos
+50,000 positions and agreements, ~6 MiB at most); board watches 256 (one snapshot
 each). The caches of statements, translations and time zones hold one entry per dialect,
 language or zone table.
 
@@ -31,6 +32,7 @@ import events.mail.i18n
 import events.mail.render
 import events.qr
 import events.services.call_allowances
+import events.services.exchange_categories
 import events.services.exchange_listings
 import events.services.exchange_matching
 import events.services.supports
@@ -117,6 +119,21 @@ CACHES: tuple[CacheBound, ...] = (
         "events.services.exchange_matching._NUMBERS",
         events.services.exchange_matching.AGREEMENTS_KEPT,
         lambda _app: len(events.services.exchange_matching._NUMBERS),
+    ),
+    CacheBound(
+        "events.services.exchange_matching._PASSING",
+        events.services.exchange_matching.MEMO_KEPT,
+        lambda _app: len(events.services.exchange_matching._PASSING),
+    ),
+    CacheBound(
+        "events.services.exchange_matching._AGREEING",
+        events.services.exchange_matching.MEMO_KEPT,
+        lambda _app: len(events.services.exchange_matching._AGREEING),
+    ),
+    CacheBound(
+        "events.services.exchange_categories._PARSED",
+        events.services.exchange_categories.PARSED_KEPT,
+        lambda _app: len(events.services.exchange_categories._PARSED),
     ),
     CacheBound(
         "events.services.exchange_listings._BOARDS",

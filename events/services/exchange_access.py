@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from events.errors import Conflict, NotFound
@@ -89,14 +89,37 @@ _PARTICIPANT = select(ExchangeParticipant).where(
 )
 
 
+#: The event ``event_id`` with the enabled boards of it or its series (a row with no board
+#: when there is none): what a seat reads, in one statement. The event's pages show its
+#: title, dates and timezone: what it is loaded with by default (its community, venue and
+#: calendar joined, its tags and cover in two more statements) loads only if touched.
+#: Joined, they were half the time of this read.
+_EVENT_AND_BOARDS = (
+    select(Event, ExchangeBoard)
+    .outerjoin(
+        ExchangeBoard,
+        and_(
+            or_(ExchangeBoard.event_id == Event.id, ExchangeBoard.series_id == Event.series_id),
+            ExchangeBoard.enabled.is_(True),
+        ),
+    )
+    .where(Event.id == bindparam("event_id"))
+    .options(lazyload("*"))
+)
+
+
+def _chosen(event: Event, boards: list[ExchangeBoard]) -> ExchangeBoard | None:
+    """Of the boards switched on for ``event`` or its series, the event's own first."""
+    own = [board for board in boards if board.event_id == event.id]
+    found = own or boards
+    return found[0] if found else None
+
+
 def board_of_event(session: Session, event: Event) -> ExchangeBoard | None:
     """The board switched on for ``event``: its own, else its series' (None: none)."""
     # An event outside a series binds a NULL series, which matches no board.
     scope = {"event_id": event.id, "series_id": event.series_id}
-    boards = list(session.scalars(_BOARDS_OF_EVENT, scope))
-    own = [board for board in boards if board.event_id == event.id]
-    found = own or boards
-    return found[0] if found else None
+    return _chosen(event, list(session.scalars(_BOARDS_OF_EVENT, scope)))
 
 
 def person_key_of(session: Session, event: Event, registration: Registration) -> str:
@@ -111,13 +134,11 @@ def seat_of(session: Session, registration: Registration, now: datetime) -> Seat
     """The seat ``registration`` gives (see the module docstring); ``NotFound`` when its
     event has no board, ``Conflict("exchange_no_place")`` for a registration that gives
     none, ``Conflict("exchange_closed")`` once the board closed for its event."""
-    # The board's pages show the event's title, dates and timezone: what it is loaded with
-    # by default (its community, venue and calendar joined, its tags and cover in two more
-    # statements) loads only if touched. Joined, they were half the time of this read.
-    event = session.get(Event, registration.event_id, options=[lazyload("*")])
-    if event is None:
+    rows = session.execute(_EVENT_AND_BOARDS, {"event_id": registration.event_id}).all()
+    if not rows:
         raise NotFound()
-    board = board_of_event(session, event)
+    event = rows[0][0]
+    board = _chosen(event, [board for _event, board in rows if board is not None])
     if board is None:
         raise NotFound()
     if registration.status not in SEATED_STATUSES or is_anonymised(registration):

@@ -109,6 +109,16 @@ class Category:
     need: str
     fields: tuple[CategoryField, ...] = ()
     removed: bool = False
+    # A category keys the memos of every listing shown (events/services/exchange_matching.py,
+    # web/listing_faces.py): its hash is worked out once, not on each look-up.
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        values = (self.id, self.label, self.offer, self.need, self.fields, self.removed)
+        object.__setattr__(self, "_hash", hash(values))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def side_label(self, side: str) -> str:
         return self.offer if side == "offer" else self.need
@@ -148,10 +158,24 @@ class Category:
         )
 
 
+#: The categories read from each stored form lately (a board's are read on each of its
+#: pages): bounded, cleared when full.
+_PARSED: dict[str, tuple[Category, ...]] = {}
+PARSED_KEPT = 1024
+
+
 def all_categories(stored: Iterable[Any] | None) -> list[Category]:
     """Every stored category in order, removed ones included."""
-    parsed = (Category.from_json(item) for item in (stored or []))
-    return [category for category in parsed if category is not None]
+    items = list(stored or [])
+    key = repr(items)
+    found = _PARSED.get(key)
+    if found is None:
+        parsed = (Category.from_json(item) for item in items)
+        found = tuple(category for category in parsed if category is not None)
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.clear()
+        _PARSED[key] = found
+    return list(found)
 
 
 def open_categories(stored: Iterable[Any] | None) -> list[Category]:

@@ -50,6 +50,7 @@ from events.models import (
     Registration,
     Side,
 )
+from events.plain_reads import plain_rows
 from events.services.exchange_access import Seat, enter, seated_clause
 from events.services.exchange_categories import (
     Category,
@@ -189,7 +190,7 @@ def reported_by(viewer_id: UUID | BindParameter[Any]) -> Select[Any]:
     return select(ExchangeReport.listing_id).where(ExchangeReport.reporter_id == viewer_id)
 
 
-def viewers_own_exclusions(viewer_id: UUID | BindParameter[Any]) -> CompoundSelect[Any]:
+def viewers_own_exclusions(viewer_id: UUID | BindParameter[Any]) -> CompoundSelect[UUID, bool]:
     """SQL: what :func:`blocked_people` and :func:`reported_by` read, in one statement (a
     board page reads both): rows of (id, whether it is a person rather than a listing)."""
     people = blocked_people(viewer_id).subquery()
@@ -313,7 +314,7 @@ class ListingService:
         """The seat's own listings (paused included), newest first."""
         if seat.participant is None:
             return []
-        rows = self.session.execute(_LISTINGS_OF, {"participant_id": seat.participant.id})
+        rows = plain_rows(self.session, _LISTINGS_OF, {"participant_id": seat.participant.id})
         return [_view(row) for row in rows]
 
     # -- readers ------------------------------------------------------------------------
@@ -345,7 +346,7 @@ class ListingService:
         if viewer is not None and viewer.participant is not None:
             me = viewer.participant.id
             hidden_people.add(me)
-            exclusions = self.session.execute(_VIEWERS_OWN_EXCLUSIONS, {"viewer_id": me})
+            exclusions = plain_rows(self.session, _VIEWERS_OWN_EXCLUSIONS, {"viewer_id": me})
             for found, is_person in exclusions:
                 (hidden_people if is_person else reported).add(found)
         return hidden_people, reported

@@ -52,6 +52,7 @@ from events.models import (
     ExchangeReport,
 )
 from events.models.base import insert_for
+from events.plain_reads import plain_rows
 from events.services.exchange_access import Seat, enter
 from events.services.exchange_contacts import block, received
 from events.services.exchange_listings import ListingService
@@ -294,7 +295,7 @@ def my_message_reports(session: Session, seat: Seat) -> dict[UUID, MyMessageRepo
     me = seat.participant_id
     if me is None:
         return {}
-    rows = session.execute(_MESSAGE_REPORTS_BY, {"me": me})
+    rows = plain_rows(session, _MESSAGE_REPORTS_BY, {"me": me})
     return {sender: MyMessageReport(contact, reason, at) for sender, contact, reason, at in rows}
 
 

@@ -118,6 +118,17 @@ def test_the_matching_numbers_are_cleared_when_full(monkeypatch: pytest.MonkeyPa
     assert len(matching._NUMBERS) <= matching.AGREEMENTS_KEPT
 
 
+def test_the_parsed_categories_are_cleared_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    import events.services.exchange_categories as categories
+
+    monkeypatch.setattr(categories, "_PARSED", {})
+    stored = {"id": "room", "label": "Room", "offer": "Offered", "need": "Sought"}
+    for n in range(categories.PARSED_KEPT + 10):
+        found = categories.all_categories([{**stored, "label": f"Room {n}"}])
+        assert [category.label for category in found] == [f"Room {n}"]
+    assert 0 < len(categories._PARSED) <= categories.PARSED_KEPT
+
+
 @pytest.mark.parametrize("translations", [web.i18n.translations, events.mail.i18n.translations])
 def test_translations_keep_at_most_one_catalogue_per_language(translations: object) -> None:
     for locale in ("en", "fr", "de", "es", "it", "xx", "en"):
