@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import events.attempts
@@ -40,6 +41,7 @@ import web.i18n
 import web.listing_faces
 import web.store
 import web.whole_pages as whole_pages
+from events.services import exchange_categories, exchange_listings, exchange_matching
 from web.app import CARD_CACHE_ENTRIES
 from web.board.live import MAX_WATCHED_BOARDS
 from web.controllers import feeds
@@ -67,6 +69,13 @@ def _lru(function: Any) -> CacheBound:
     assert maxsize is not None, f"{function.__qualname__} is unbounded"
     name = f"{function.__module__}.{function.__qualname__}"
     return CacheBound(name, maxsize, lambda _app: function.cache_info().currsize)
+
+
+def _kept(module: ModuleType, name: str, max_entries: int) -> CacheBound:
+    """A module's dict ``name``, bounded by ``max_entries``."""
+    return CacheBound(
+        f"{module.__name__}.{name}", max_entries, lambda _app: len(getattr(module, name))
+    )
 
 
 def _state(key: str, max_entries: int) -> CacheBound:
@@ -105,56 +114,16 @@ CACHES: tuple[CacheBound, ...] = (
     _lru(events.qr.qr_svg),
     _lru(events.services.exchange_matching._fold),
     _lru(events.services.exchange_matching._words),
-    CacheBound(
-        "events.services.exchange_matching._AGREEMENTS",
-        events.services.exchange_matching.AGREEMENTS_KEPT,
-        lambda _app: len(events.services.exchange_matching._AGREEMENTS),
-    ),
-    CacheBound(
-        "events.services.exchange_matching._PASSES",
-        events.services.exchange_matching.AGREEMENTS_KEPT,
-        lambda _app: len(events.services.exchange_matching._PASSES),
-    ),
-    CacheBound(
-        "events.services.exchange_matching._NUMBERS",
-        events.services.exchange_matching.AGREEMENTS_KEPT,
-        lambda _app: len(events.services.exchange_matching._NUMBERS),
-    ),
-    CacheBound(
-        "events.services.exchange_matching._PASSING",
-        events.services.exchange_matching.MEMO_KEPT,
-        lambda _app: len(events.services.exchange_matching._PASSING),
-    ),
-    CacheBound(
-        "events.services.exchange_matching._AGREEING",
-        events.services.exchange_matching.MEMO_KEPT,
-        lambda _app: len(events.services.exchange_matching._AGREEING),
-    ),
-    CacheBound(
-        "events.services.exchange_categories._PARSED",
-        events.services.exchange_categories.PARSED_KEPT,
-        lambda _app: len(events.services.exchange_categories._PARSED),
-    ),
-    CacheBound(
-        "events.services.exchange_listings._BOARDS",
-        events.services.exchange_listings.BOARDS_KEPT,
-        lambda _app: len(events.services.exchange_listings._BOARDS),
-    ),
-    CacheBound(
-        "web.listing_faces._ITEMS",
-        web.listing_faces.FACES_KEPT,
-        lambda _app: len(web.listing_faces._ITEMS),
-    ),
-    CacheBound(
-        "web.listing_faces._REASONS",
-        web.listing_faces.FACES_KEPT,
-        lambda _app: len(web.listing_faces._REASONS),
-    ),
-    CacheBound(
-        "web.listing_faces._FORMS",
-        web.listing_faces.FACES_KEPT,
-        lambda _app: len(web.listing_faces._FORMS),
-    ),
+    _kept(exchange_matching, "_AGREEMENTS", exchange_matching.AGREEMENTS_KEPT),
+    _kept(exchange_matching, "_PASSES", exchange_matching.AGREEMENTS_KEPT),
+    _kept(exchange_matching, "_NUMBERS", exchange_matching.AGREEMENTS_KEPT),
+    _kept(exchange_matching, "_PASSING", exchange_matching.MEMO_KEPT),
+    _kept(exchange_matching, "_AGREEING", exchange_matching.MEMO_KEPT),
+    _kept(exchange_categories, "_PARSED", exchange_categories.PARSED_KEPT),
+    _kept(exchange_listings, "_BOARDS", exchange_listings.BOARDS_KEPT),
+    _kept(web.listing_faces, "_ITEMS", web.listing_faces.FACES_KEPT),
+    _kept(web.listing_faces, "_REASONS", web.listing_faces.FACES_KEPT),
+    _kept(web.listing_faces, "_FORMS", web.listing_faces.FACES_KEPT),
     _lru(web.i18n.translations),
     _lru(events.mail.i18n.translations),
     _lru(events.mail.render.environment),
