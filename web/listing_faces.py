@@ -34,7 +34,13 @@ from jinja2 import Environment, pass_context, pass_environment
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from events.services.exchange_categories import Category, FieldKind, field_name, form_values
+from events.services.exchange_categories import (
+    Category,
+    FieldKind,
+    field_name,
+    form_names,
+    form_values,
+)
 from events.services.exchange_matching import ListingView, Scored
 from web.i18n import current_locale, gettext
 
@@ -179,6 +185,25 @@ def post_form(context: Context, category: Category) -> Markup:
             f"post-{category.id}",
             gettext("Post"),
         ),
+    )
+
+
+@pass_context
+def filter_fields(context: Context, category: Category) -> Markup:
+    """The filter form's inputs for ``category``'s fields, showing the page's filter
+    values and errors (``filter_values``, ``filter_errors``): rendered once per category,
+    values and errors typed (many readers filter alike, and each reload is the same)."""
+    values: Mapping[str, Any] = context["filter_values"]
+    errors: Mapping[str, str] = context["filter_errors"]
+    names = form_names(category)
+    typed = tuple(repr(values.get(name)) for name in names)
+    key = ("filter", category, typed, tuple(errors.get(name) for name in names))
+    return Markup(
+        _kept(
+            context.environment,
+            key,
+            lambda macros: macros.field_inputs(category, values, errors, "filter"),
+        )
     )
 
 

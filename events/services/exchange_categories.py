@@ -461,6 +461,26 @@ def field_name(category_field: CategoryField, part: str = "") -> str:
     return f"f_{category_field.id}{'_' + part if part else ''}"
 
 
+#: The parts a field's form input has besides its own name, by kind (``f_budget_min``).
+_PARTS = {
+    FieldKind.AREA: ("postcode",),
+    FieldKind.RANGE: ("min", "max"),
+    FieldKind.DATE: ("from", "to"),
+}
+
+
+def form_names(category: Category) -> tuple[str, ...]:
+    """Every form field a form of ``category``'s fields may send."""
+    return tuple(
+        name
+        for item in category.fields
+        for name in (
+            field_name(item),
+            *(field_name(item, part) for part in _PARTS.get(item.kind, ())),
+        )
+    )
+
+
 def _one(raw: Mapping[str, Any], name: str) -> str:
     value = raw.get(name, "")
     if isinstance(value, list):

@@ -183,6 +183,25 @@ def test_bad_input_is_answered_next_to_the_field_and_changes_nothing(
     assert "Enter a whole number." in offers(client, bob, category="room", f_budget_min="x")
 
 
+def test_the_filter_inputs_show_what_each_reader_typed(
+    client: Client, evening: tuple[Event, str, str]
+) -> None:
+    # The filter inputs are rendered once per category, values and errors typed
+    # (web/listing_faces.py ``filter_fields``): each reader still gets their own, escaped.
+    _event, ada, bob = evening
+    typed = '"><script>alert(1)</script>'
+    for _twice in range(2):
+        first = offers(client, ada, category="room", f_budget_max="620", f_area=typed)
+        second = offers(client, bob, category="room", f_budget_max="750")
+        third = offers(client, bob, category="room", f_budget_max="750", f_budget_min="x")
+        assert 'name="f_budget_max" value="620"' in first and "750" not in first
+        assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in first
+        assert "<script>alert(1)" not in first and "Enter a whole number." not in first
+        assert 'name="f_budget_max" value="750"' in second and "620" not in second
+        assert "alert(1)" not in second and "Enter a whole number." not in second
+        assert 'name="f_budget_min" value="x"' in third and "Enter a whole number." in third
+
+
 def test_refusals_are_explained_and_write_nothing(
     client: Client, db: Database, evening: tuple[Event, str, str]
 ) -> None:
