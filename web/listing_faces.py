@@ -188,6 +188,14 @@ def post_form(context: Context, category: Category) -> Markup:
     )
 
 
+@pass_environment
+def listing_details(env: Environment, category: Category | None, listing: ListingView) -> Markup:
+    """What ``listing``'s fields say as ``category`` shows them (the reader's own listings:
+    the others' are inside their kept items), rendered once per listing version."""
+    key = ("details", category, listing.id, listing.updated_at)
+    return Markup(_kept(env, key, lambda macros: macros.show_details(category, listing.details)))
+
+
 @pass_context
 def filter_fields(context: Context, category: Category) -> Markup:
     """The filter form's inputs for ``category``'s fields, showing the page's filter

@@ -13,7 +13,13 @@ from markupsafe import Markup
 
 from events.private_links import mask_private_links
 from web import i18n, messages
-from web.listing_faces import edit_form, filter_fields, listing_items, post_form
+from web.listing_faces import (
+    edit_form,
+    filter_fields,
+    listing_details,
+    listing_items,
+    post_form,
+)
 from web.messages import role_label, status_label, topic_kind_label, volunteer_role_name
 from web.rendering import pop_flashes, session_of
 
@@ -82,6 +88,7 @@ def _configure(engine: JinjaTemplateEngine, *, reload: bool) -> None:
         "post_form": post_form,
         "edit_form": edit_form,
         "filter_fields": filter_fields,
+        "listing_details": listing_details,
     }
     env.globals.update(globals_)
 

@@ -335,6 +335,11 @@ def test_the_author_is_mailed_the_message_and_can_stop_these_mails_in_one_click(
     assert len(outbox(db, kind="exchange_request")) == 1
 
 
+def mine_part(page: str) -> str:
+    """The "Your listings" part of a board page."""
+    return page.split('id="mine"')[1].split('id="post"')[0]
+
+
 def test_the_author_edits_a_listing_from_a_prefilled_form(
     client: Client, db: Database, evening: tuple[Event, str, str]
 ) -> None:
@@ -360,6 +365,9 @@ def test_the_author_edits_a_listing_from_a_prefilled_form(
     )
     assert saved.status_code == 303
     assert "Room, now furnished" in offers(client, bob)
+    # The author's own listing shows what it says now (its details are kept per version).
+    assert "from 600" in mine_part(page)
+    assert "from 600" not in mine_part(offers(client, ada))
     gone = client.submit(
         f"/r/{bob}/offers/listings/edit",
         {"listing": own.group(1), "category": "room", "side": "need", "text": "Mine now"},
