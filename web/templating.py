@@ -30,7 +30,10 @@ HTMX_FILE = "vendor/htmx-2.0.10.min.js"
 def _template_gettext(message: str, /, **variables: Any) -> Markup:
     """Jinja's "newstyle" ``gettext`` without its context argument (see :func:`_configure`):
     the translation is markup, and each variable is escaped as it goes in."""
-    return Markup(i18n.gettext(message)) % variables
+    text = i18n.gettext(message)
+    if not variables and "%" not in text:  # most calls: nothing to put in, nothing to undo
+        return Markup(text)
+    return Markup(text) % variables
 
 
 def _template_ngettext(singular: str, plural: str, num: int, /, **variables: Any) -> Markup:

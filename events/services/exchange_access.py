@@ -89,18 +89,26 @@ _PARTICIPANT = select(ExchangeParticipant).where(
 )
 
 
-#: The event ``event_id`` with the enabled boards of it or its series (a row with no board
-#: when there is none): what a seat reads, in one statement. The event's pages show its
+#: The event ``event_id`` with the enabled boards of it or its series, and on each board the
+#: participant who came through the registration ``registration_id`` (None in a row when
+#: there is none): what a seat reads, in one statement. The event's pages show its
 #: title, dates and timezone: what it is loaded with by default (its community, venue and
 #: calendar joined, its tags and cover in two more statements) loads only if touched.
 #: Joined, they were half the time of this read.
-_EVENT_AND_BOARDS = (
-    select(Event, ExchangeBoard)
+_SEAT_ROWS = (
+    select(Event, ExchangeBoard, ExchangeParticipant)
     .outerjoin(
         ExchangeBoard,
         and_(
             or_(ExchangeBoard.event_id == Event.id, ExchangeBoard.series_id == Event.series_id),
             ExchangeBoard.enabled.is_(True),
+        ),
+    )
+    .outerjoin(
+        ExchangeParticipant,
+        and_(
+            ExchangeParticipant.board_id == ExchangeBoard.id,
+            ExchangeParticipant.registration_id == bindparam("registration_id"),
         ),
     )
     .where(Event.id == bindparam("event_id"))
@@ -134,11 +142,12 @@ def seat_of(session: Session, registration: Registration, now: datetime) -> Seat
     """The seat ``registration`` gives (see the module docstring); ``NotFound`` when its
     event has no board, ``Conflict("exchange_no_place")`` for a registration that gives
     none, ``Conflict("exchange_closed")`` once the board closed for its event."""
-    rows = session.execute(_EVENT_AND_BOARDS, {"event_id": registration.event_id}).all()
+    scope = {"event_id": registration.event_id, "registration_id": registration.id}
+    rows = session.execute(_SEAT_ROWS, scope).all()
     if not rows:
         raise NotFound()
     event = rows[0][0]
-    board = _chosen(event, [board for _event, board in rows if board is not None])
+    board = _chosen(event, list(dict.fromkeys(row[1] for row in rows if row[1] is not None)))
     if board is None:
         raise NotFound()
     if registration.status not in SEATED_STATUSES or is_anonymised(registration):
@@ -147,7 +156,12 @@ def seat_of(session: Session, registration: Registration, now: datetime) -> Seat
     if reason is not None:
         raise Conflict(reason)
     key = person_key_of(session, event, registration)
-    participant = session.scalar(_PARTICIPANT, {"board_id": board.id, "person_key": key})
+    # Most often the person came through this very registration: the row holds them. Else
+    # (a first visit, or they came through another registration of the series) by key.
+    participant = next(
+        (row[2] for row in rows if row[1] is board and row[2] and row[2].person_key == key),
+        None,
+    ) or session.scalar(_PARTICIPANT, {"board_id": board.id, "person_key": key})
     return Seat(
         board=board,
         event=event,

@@ -382,10 +382,14 @@ class Ranking:
         excluded = self._excluded(hidden_people, hidden_listings)
         candidates = self._candidates(filters.category, filters.side)
         total = len(candidates) - sum(1 for index in candidates if index in excluded)
+        # Only own listings that can agree with a listing the filters let through: of its
+        # category, on the other side.
         agreeing = [
             self._agreeing(own, categories[own.category])
             for own in mine
             if own.category in categories
+            and (not filters.category or own.category == filters.category)
+            and (not filters.side or own.side != filters.side)
         ]
         views, only_new = self.views, filters.only_new
         # Each listing found is one integer that sorts as (-score, not new, position):
