@@ -5,6 +5,7 @@ typed by someone is escaped, and bad input gets its message and changes nothing.
 
 from __future__ import annotations
 
+import gc
 import re
 
 import pytest
@@ -200,6 +201,29 @@ def test_the_filter_inputs_show_what_each_reader_typed(
         assert 'name="f_budget_max" value="750"' in second and "620" not in second
         assert "alert(1)" not in second and "Enter a whole number." not in second
         assert 'name="f_budget_min" value="x"' in third and "Enter a whole number." in third
+
+
+def test_a_board_page_leaves_its_data_to_reference_counting(
+    client: Client, evening: tuple[Event, str, str]
+) -> None:
+    # A template module imported with the page's context sits in a reference cycle with
+    # it, and so did everything the page showed, until the collector ran (a tenth of a
+    # millisecond per page, and the memory meanwhile): web/templates/offers/board.html.
+    _event, ada, bob = evening
+    post_listing(client, ada, side="offer", text="Room near the canal")
+    assert "Room near the canal" in offers(client, bob, category="room")
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        assert "Room near the canal" in offers(client, bob, category="room")
+        gc.collect()
+        left = {type(found).__name__ for found in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert not left & {"AttendeeBoard", "Seat", "Found", "Scored", "Context", "Registration"}
 
 
 def test_refusals_are_explained_and_write_nothing(
