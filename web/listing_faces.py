@@ -96,13 +96,14 @@ def listing_items(
     listing that ``form`` names (``contact:<id>``: its message sent back with ``error``)
     shows its message box open with ``message``, rendered in full."""
     badge = _kept(env, ("badge",), lambda macros: macros.new_badge())
+    open_form = form.startswith("contact:")
     parts: list[str] = []
     for scored in shown:
         listing = scored.listing
         start, middle, gap, end = _item(env, listing, categories.get(listing.category))
         parts += (start, badge if scored.new else "", middle, listing_reasons(env, scored), gap)
         if token:
-            if form == f"contact:{listing.id}":
+            if open_form and form == f"contact:{listing.id}":
                 macros = _macros(env)
                 parts.append(str(macros.actions_of(listing, TOKEN_MARK, True, message, error)))
             else:

@@ -49,6 +49,16 @@ class Reason:
     #: What they agree on: the overlap of ranges or dates, the postcode or words, the tags.
     detail: tuple[str, ...]
     points: int = 1
+    # Reasons key the reasons lines kept for every page (web/listing_faces.py): the hash is
+    # worked out once, not on each look-up.
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        values = (self.field_id, self.kind, self.label, self.detail, self.points)
+        object.__setattr__(self, "_hash", hash(values))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,26 @@ def test_a_board_page_leaves_its_data_to_reference_counting(
     assert not left & {"AttendeeBoard", "Seat", "Found", "Scored", "Context", "Registration"}
 
 
+def test_a_message_sent_back_opens_its_box_with_what_was_typed(
+    client: Client, db: Database, evening: tuple[Event, str, str]
+) -> None:
+    _event, ada, bob = evening
+    post_listing(client, ada, side="offer", text="Room near the canal")
+    post_listing(client, ada, side="offer", text="Another room")
+    board = offers(client, bob)
+    listing = listing_id(board)
+    typed = "<b>Hi</b> " + "x" * 600  # over the 500 characters a message may hold
+    refused = client.submit(f"/r/{bob}/offers/contact", {"listing": listing, "message": typed})
+    assert refused.status_code == 400
+    assert count(db, ExchangeContact) == 0
+    item = refused.text.split(f'id="listing-{listing}"')[1].split("</li>")[0]
+    assert "<details open>" in item and "&lt;b&gt;Hi&lt;/b&gt; xxx" in item
+    assert 'class="error"' in item
+    # Only that listing's box is open, and the page's other boxes are empty.
+    assert refused.text.count("<details open>") == 1
+    assert refused.text.count("&lt;b&gt;Hi") == 1
+
+
 def test_refusals_are_explained_and_write_nothing(
     client: Client, db: Database, evening: tuple[Event, str, str]
 ) -> None:
