@@ -20,6 +20,11 @@ agreements: one point per field that agrees, one per shared tag. Each point is a
 The **words** searched for must all appear in the text or in the fields (area, tags).
 **Filters** are a listing that is looked for: the filter form has the fields of the
 category, and a listing passes when it agrees with the filter on every field filled in.
+
+A board shows **the listings passing the filters, best score first, then the ones new
+since the reader's previous visit, then the newest** (:class:`Ranking`, which works out
+what does not depend on the reader once per board version; tests/domain/
+test_exchange_ranking.py holds it to this rule computed plainly).
 """
 
 from __future__ import annotations
