@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
@@ -73,14 +74,19 @@ class Seat:
         return self.participant
 
 
+def _boards_of(event_id: Any, series_id: Any) -> ColumnElement[bool]:
+    """SQL: the board is switched on for the event ``event_id`` or its series
+    ``series_id`` (a NULL series matches no board)."""
+    return and_(
+        or_(ExchangeBoard.event_id == event_id, ExchangeBoard.series_id == series_id),
+        ExchangeBoard.enabled.is_(True),
+    )
+
+
 # Statements every board page runs, built once with bound parameters (docs/performance.md).
 #: The enabled boards of the event ``event_id`` or of its series ``series_id``.
 _BOARDS_OF_EVENT = select(ExchangeBoard).where(
-    or_(
-        ExchangeBoard.event_id == bindparam("event_id"),
-        ExchangeBoard.series_id == bindparam("series_id"),
-    ),
-    ExchangeBoard.enabled.is_(True),
+    _boards_of(bindparam("event_id"), bindparam("series_id"))
 )
 #: The participant of the person ``person_key`` on the board ``board_id``.
 _PARTICIPANT = select(ExchangeParticipant).where(
@@ -97,13 +103,7 @@ _PARTICIPANT = select(ExchangeParticipant).where(
 #: Joined, they were half the time of this read.
 _SEAT_ROWS = (
     select(Event, ExchangeBoard, ExchangeParticipant)
-    .outerjoin(
-        ExchangeBoard,
-        and_(
-            or_(ExchangeBoard.event_id == Event.id, ExchangeBoard.series_id == Event.series_id),
-            ExchangeBoard.enabled.is_(True),
-        ),
-    )
+    .outerjoin(ExchangeBoard, _boards_of(Event.id, Event.series_id))
     .outerjoin(
         ExchangeParticipant,
         and_(
