@@ -145,29 +145,22 @@ def test_the_ranking_is_the_rule_for_every_reader_and_filter(seed: int) -> None:
     assert any(scores) and not all(scores)  # the boards hold matches and others
 
 
+def room(side: str, area: str, name: str) -> ListingView:
+    return ListingView(
+        id=uuid4(),
+        participant_id=uuid4(),
+        category="room",
+        side=side,
+        text=f"A room, {area}",
+        details={"area": {"text": area, "postcode": ""}},
+        display_name=name,
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
 def test_an_edited_own_listing_is_scored_again() -> None:
-    offer = ListingView(
-        id=uuid4(),
-        participant_id=uuid4(),
-        category="room",
-        side="offer",
-        text="Room",
-        details={"area": {"text": "Belleville", "postcode": ""}},
-        display_name="Ada",
-        created_at=T0,
-        updated_at=T0,
-    )
-    need = ListingView(
-        id=uuid4(),
-        participant_id=uuid4(),
-        category="room",
-        side="need",
-        text="Looking",
-        details={"area": {"text": "Nation", "postcode": ""}},
-        display_name="Bob",
-        created_at=T0,
-        updated_at=T0,
-    )
+    offer, need = room("offer", "Belleville", "Ada"), room("need", "Nation", "Bob")
     ranking = Ranking([offer])
 
     def score(own: ListingView) -> int:
