@@ -34,14 +34,15 @@ refuse_writes_in_readers()
 os.environ[READERS_NEVER_WRITE] = "1"
 
 
-def _worker_database_url(url: str) -> str:
+def worker_database_url(url: str, purpose: str = "") -> str:
     """Under pytest-xdist each worker gets its own PostgreSQL database (created on first
-    use), since every test truncates the tables of the one it uses."""
+    use), since every test truncates the tables of the one it uses; ``purpose`` names
+    another database of the worker's (the browser tests' server has one of its own)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker:
+    if not worker and not purpose:
         return url
     parsed = make_url(url)
-    name = f"{parsed.database}_{worker}"
+    name = "_".join(part for part in (parsed.database, worker, purpose) if part)
     admin = create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         exists = connection.scalar(
@@ -88,7 +89,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """This worker's PostgreSQL test database ("" when the suite runs on SQLite)."""
-    return _worker_database_url(TEST_DATABASE_URL) if TEST_DATABASE_URL else ""
+    return worker_database_url(TEST_DATABASE_URL) if TEST_DATABASE_URL else ""
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,8 @@ from events.services.registrations import RegistrationInput, RegistrationService
 from tests.api.conftest import make_event
 from tests.browser.conftest import (  # noqa: F401 - the fixtures
     LiveServer,
+    _browser_postgres,
+    _servers,
     live_server,
     migrated_sqlite,
 )
@@ -97,11 +99,10 @@ def _seed(db: Database, make: Factories) -> dict[str, str]:
 @pytest.mark.slow  # a long property-based run: it starts first
 def test_schemathesis_finds_no_server_error_and_no_schema_breach(
     live_server: LiveServer,  # noqa: F811
-    make: Factories,
     tmp_path: Path,
 ) -> None:
     db = Database.from_url(live_server.database_url)
-    seeded = _seed(db, make)
+    seeded = _seed(db, Factories(db))
     db.dispose()
     # Known identifiers, so the generated requests reach the handlers rather than 404s.
     config = tmp_path / "schemathesis.toml"
