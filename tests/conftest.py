@@ -1,5 +1,6 @@
-"""Shared fixtures: a fresh database per test (SQLite file, or PostgreSQL when
-``TEST_DATABASE_URL`` is set), the app, an HTTP client, and factory fixtures."""
+"""Shared fixtures: an empty database for each test (the test process's one SQLite file,
+or PostgreSQL database when ``TEST_DATABASE_URL`` is set, emptied before the test), the
+app, an HTTP client, and factory fixtures."""
 
 from __future__ import annotations
 
@@ -171,39 +172,41 @@ def url_of(database: Database) -> str:
 
 def shares_the_app(request: pytest.FixtureRequest) -> bool:
     """Whether the test runs on the test process's shared app (tests/web/conftest.py):
-    it asks for ``app`` and starts no server of its own. Such a test gets the process's
-    one database (emptied), as every test does on PostgreSQL, and the same settings."""
-    names = request.fixturenames
-    return "app" in names and "live_server" not in names
+    it asks for ``app``. Such a test gets the same settings as the others that do."""
+    return "app" in request.fixturenames and not starts_a_server(request)
+
+
+def starts_a_server(request: pytest.FixtureRequest) -> bool:
+    """Whether the test runs against a ``rencontres serve`` of the browser tests
+    (tests/browser/conftest.py), which has a database of its own."""
+    return "live_server" in request.fixturenames
 
 
 @pytest.fixture(scope="session")
-def _shared_sqlite(
-    tmp_path_factory: pytest.TempPathFactory, sqlite_schema: Path
-) -> Iterator[Database]:
-    """The SQLite database of the tests that share the app, one per test process."""
+def _shared_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """The test process's SQLite database (when the suite runs on SQLite)."""
     path = tmp_path_factory.mktemp("shared") / "test.db"
-    copy_sqlite(sqlite_schema, path)
     database = Database.from_url(f"sqlite:///{path}")
+    Base.metadata.create_all(database.engine)
     yield database
     database.dispose()
 
 
 def _shared_database(request: pytest.FixtureRequest) -> Database:
-    """The process's one database of the tests that share the app."""
+    """The test process's one database."""
     database: Database | None = request.getfixturevalue("_postgres_schema")
     return database if database is not None else request.getfixturevalue("_shared_sqlite")
 
 
 @pytest.fixture
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, _postgres_schema: Database | None
-) -> str:
-    if _postgres_schema is not None or shares_the_app(request):
-        shared = _shared_database(request)
-        empty_tables(shared)
-        return url_of(shared)
-    return f"sqlite:///{tmp_path / 'test.db'}"
+def database_url(request: pytest.FixtureRequest, _postgres_schema: Database | None) -> str:
+    """The test process's one database (SQLite file or PostgreSQL database), emptied for
+    this test. One database object serves every test of the process (``db``): its engine
+    keeps the statements it compiled, where an engine per test compiled each of them
+    again in every test (a fifth of the PostgreSQL pass's CPU)."""
+    shared = _shared_database(request)
+    empty_tables(shared)
+    return url_of(shared)
 
 
 def copy_sqlite(source: Path, target: Path) -> None:
@@ -215,35 +218,12 @@ def copy_sqlite(source: Path, target: Path) -> None:
     copy.close()
 
 
-@pytest.fixture(scope="session")
-def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An SQLite file holding the empty schema, built once per test process: copying it
-    takes ~5 ms where building the ~60 tables took ~85 ms, for each of ~2,000 tests."""
-    path = tmp_path_factory.mktemp("schema") / "schema.db"
-    database = Database.from_url(f"sqlite:///{path}")
-    Base.metadata.create_all(database.engine)
-    database.dispose()
-    return path
-
-
 @pytest.fixture
-def db(request: pytest.FixtureRequest, database_url: str) -> Iterator[Database]:
-    if shares_the_app(request):  # the very object the shared app holds (tests/web/conftest.py)
-        shared = _shared_database(request)
-        yield shared
-        shared.dispose()
-        return
-    copied = False
-    if database_url.startswith("sqlite:///"):
-        path = Path(database_url.removeprefix("sqlite:///"))
-        if not path.exists():  # else another fixture opened it first: build it in place
-            copy_sqlite(request.getfixturevalue("sqlite_schema"), path)
-            copied = True
-    database = Database.from_url(database_url)
-    if database.is_sqlite and not copied:
-        Base.metadata.create_all(database.engine)
-    yield database
-    database.dispose()
+def db(database_url: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """The process's one database object, on the tables ``database_url`` emptied."""
+    shared = _shared_database(request)
+    yield shared
+    shared.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -124,12 +124,24 @@ def without_unique_key(db: Database) -> Iterator[None]:
             ddl = connection.scalar(
                 text("SELECT sql FROM sqlite_master WHERE name = 'proposal_support'")
             )
+            indexes = connection.scalars(
+                text(
+                    "SELECT sql FROM sqlite_master WHERE type = 'index'"
+                    " AND tbl_name = 'proposal_support' AND sql IS NOT NULL"
+                )
+            ).all()
             bare = re.sub(r",\s*CONSTRAINT uq_proposal_support_person UNIQUE \([^)]*\)", "", ddl)
             assert bare != ddl
             connection.execute(text("DROP TABLE proposal_support"))
             connection.execute(text(bare))
-        yield
-        return  # the next test gets a new SQLite file
+        try:
+            yield
+        finally:  # the table as it was, for the tests after this one on the same database
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP TABLE proposal_support"))
+                for statement in (ddl, *indexes):
+                    connection.execute(text(statement))
+        return
     with db.engine.begin() as connection:
         connection.execute(
             text("ALTER TABLE proposal_support DROP CONSTRAINT uq_proposal_support_person")
