@@ -172,14 +172,10 @@ def url_of(database: Database) -> str:
 
 def shares_the_app(request: pytest.FixtureRequest) -> bool:
     """Whether the test runs on the test process's shared app (tests/web/conftest.py):
-    it asks for ``app``. Such a test gets the same settings as the others that do."""
-    return "app" in request.fixturenames and not starts_a_server(request)
-
-
-def starts_a_server(request: pytest.FixtureRequest) -> bool:
-    """Whether the test runs against a ``rencontres serve`` of the browser tests
-    (tests/browser/conftest.py), which has a database of its own."""
-    return "live_server" in request.fixturenames
+    it asks for ``app`` and runs against no server of the browser tests. Such a test
+    gets the same settings as the others that do."""
+    names = request.fixturenames
+    return "app" in names and "live_server" not in names
 
 
 @pytest.fixture(scope="session")

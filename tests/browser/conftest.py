@@ -191,10 +191,10 @@ class _Server:
         self._log.close()
 
 
-#: What makes two servers differ: the environment they start with (a test may set a
-#: variable the server reads, as test_import_status.py does), but for pytest's own
-#: per-test variable.
 def _environment_key() -> tuple[tuple[str, str], ...]:
+    """What makes two servers differ: the environment they start with (a test may set a
+    variable the server reads, as test_import_status.py does), but for pytest's own
+    per-test variable."""
     return tuple(sorted((k, v) for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"))
 
 
