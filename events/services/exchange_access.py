@@ -24,13 +24,14 @@ then decides when their listings expire.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Load, Session, lazyload
 
 from events.errors import Conflict, NotFound
 from events.lifecycle import exchange_closed_reason, exchange_closes_at
@@ -44,6 +45,11 @@ from events.models import (
 )
 from events.models.base import insert_for
 from events.services.personal_data import is_anonymised
+from events.services.registrations import (
+    OPENED_BY_FIRST_LINK,
+    RegistrationService,
+    link_scope,
+)
 
 #: Registrations that take a seat: a place, or a place in line.
 SEATED_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
@@ -116,6 +122,24 @@ _SEAT_ROWS = (
 )
 
 
+#: :data:`_SEAT_ROWS` for the registration a private link first opened (each row also
+#: holds the registration): a board page's first read, the link's own included.
+_SEAT_ROWS_BY_LINK = (
+    select(Registration, Event, ExchangeBoard, ExchangeParticipant)
+    .join(Event, Event.id == Registration.event_id)
+    .outerjoin(ExchangeBoard, _boards_of(Event.id, Event.series_id))
+    .outerjoin(
+        ExchangeParticipant,
+        and_(
+            ExchangeParticipant.board_id == ExchangeBoard.id,
+            ExchangeParticipant.registration_id == Registration.id,
+        ),
+    )
+    .where(OPENED_BY_FIRST_LINK)
+    .options(Load(Event).lazyload("*"))
+)
+
+
 def _chosen(event: Event, boards: list[ExchangeBoard]) -> ExchangeBoard | None:
     """Of the boards switched on for ``event`` or its series, the event's own first."""
     own = [board for board in boards if board.event_id == event.id]
@@ -138,12 +162,27 @@ def person_key_of(session: Session, event: Event, registration: Registration) ->
     return hashlib.sha256(material).hexdigest()
 
 
+def seat_of_link(session: Session, token: str | None, now: datetime) -> Seat:
+    """The seat of the registration the private link ``token`` opens (:func:`seat_of`);
+    ``NotFound`` for a link that opens none. One statement for a first link."""
+    rows = session.execute(_SEAT_ROWS_BY_LINK, link_scope(token)).all()
+    if not rows:  # a link added since (or none): the registration first, then its seat
+        return seat_of(session, RegistrationService(session).by_manage_token(token), now)
+    return _seat_from_rows(session, rows[0][0], [row[1:] for row in rows], now)
+
+
 def seat_of(session: Session, registration: Registration, now: datetime) -> Seat:
     """The seat ``registration`` gives (see the module docstring); ``NotFound`` when its
     event has no board, ``Conflict("exchange_no_place")`` for a registration that gives
     none, ``Conflict("exchange_closed")`` once the board closed for its event."""
     scope = {"event_id": registration.event_id, "registration_id": registration.id}
-    rows = session.execute(_SEAT_ROWS, scope).all()
+    return _seat_from_rows(session, registration, session.execute(_SEAT_ROWS, scope).all(), now)
+
+
+def _seat_from_rows(
+    session: Session, registration: Registration, rows: Sequence[Any], now: datetime
+) -> Seat:
+    """:func:`seat_of` from its rows: (event, board or None, participant or None)."""
     if not rows:
         raise NotFound()
     event = rows[0][0]

@@ -100,6 +100,14 @@ LINKS_AGAIN_WINDOW = timedelta(minutes=15)
 MAX_EXTRA_LINKS = 10
 
 
+def link_scope(token: str | None) -> dict[str, str]:
+    """The parameters that find the registration of the private link ``token``
+    (``OPENED_BY_FIRST_LINK``, the added links); ``NotFound`` for what cannot be one."""
+    if not token or len(token) > 200:
+        raise NotFound()
+    return {"hashed": hash_token(token)}
+
+
 # -- the registration's statements, built once -------------------------------------------
 # Core statements with bound parameters, built at import: SQLAlchemy reuses their compiled
 # form, where building them anew (and computing their cache keys) on every registration
@@ -115,8 +123,11 @@ _EARLIER_BY_KEY_OR_ADDRESS = select(_registrations.c.id).where(
 )
 _INSERT_REGISTRATION = insert(_registrations)
 #: The registration a private link opens, by its first link's hash or by a link added
-#: since (every ``/r/{token}`` page reads one of these first).
-_BY_MANAGE_TOKEN = select(Registration).where(Registration.manage_token_hash == bindparam("hashed"))
+#: since (every ``/r/{token}`` page reads one of these first). ``OPENED_BY_FIRST_LINK``
+#: binds ``hashed`` (:func:`link_scope`); a page that reads more with the registration
+#: may select by it in its own statement (events/services/exchange_access.py).
+OPENED_BY_FIRST_LINK = Registration.manage_token_hash == bindparam("hashed")
+_BY_MANAGE_TOKEN = select(Registration).where(OPENED_BY_FIRST_LINK)
 _BY_ADDED_LINK = (
     select(Registration)
     .join(RegistrationLink, RegistrationLink.registration_id == Registration.id)
@@ -570,9 +581,7 @@ class RegistrationService:
     def by_manage_token(self, token: str | None) -> Registration:
         """The registration a private link (``/r/{token}``) opens: its first link, or one
         added when its links were mailed again (``RegistrationLink``)."""
-        if not token or len(token) > 200:
-            raise NotFound()
-        by_hash = {"hashed": hash_token(token)}
+        by_hash = link_scope(token)
         registration = self.session.scalar(_BY_MANAGE_TOKEN, by_hash) or self.session.scalar(
             _BY_ADDED_LINK, by_hash
         )

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from events.clock import utcnow
 from events.errors import Conflict, NotFound, ValidationFailed
 from events.models import Event
-from events.services.exchange_access import Seat, seat_of
+from events.services.exchange_access import Seat, seat_of_link
 from events.services.exchange_categories import FieldKind, field_name, form_values
 from events.services.exchange_contacts import answer, block, matches, request_contact, withdraw
 from events.services.exchange_listings import ListingInput, ListingService
@@ -37,7 +37,6 @@ from events.services.exchange_sharing import SharingInput, choose_what_to_share
 from events.services.exchange_suspension import is_suspended
 from events.services.exchange_view import attendee_board, visitor_board
 from events.services.moderation import REASONS
-from events.services.registrations import RegistrationService
 from web.auth import ONE_CLICK_OPT, Access, access
 from web.forms import Form
 from web.i18n import gettext as _
@@ -122,8 +121,7 @@ class MessageReportForm(Form):
 
 def _seat(session: Session, token: str) -> Seat:
     """The seat the token's registration gives (404, or the 409 page saying why not)."""
-    registration = RegistrationService(session).by_manage_token(token)
-    return seat_of(session, registration, utcnow())
+    return seat_of_link(session, token, utcnow())
 
 
 def _query(request: Request) -> dict[str, Any]:
