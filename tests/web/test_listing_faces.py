@@ -3,6 +3,7 @@ its own reader's "new" marks, reasons, token and CSRF field, and nothing of anot
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -68,3 +69,14 @@ def test_each_reader_gets_their_own_marks_reasons_token_and_csrf_field(app: Lite
     # A visitor (no token): the listings, no actions.
     seen = listing_items(env, [Scored(one, 0, ())], {}, None, Markup(""))
     assert "A room" in seen and "/offers/contact" not in seen and "<form" not in seen
+
+
+def test_kept_items_are_ascii_and_read_the_same_in_a_browser(app: Litestar) -> None:
+    # A page that is all ASCII is encoded by a plain copy (the module docstring); the
+    # characters written as references must read back as they were written.
+    env = environment(app)
+    text = "Chambre lumineuse – 600 € “charges comprises” 🙂 <b>"
+    page = listing_items(env, [Scored(listing(text), 0, ())], {}, "tok", Markup(""))
+    assert page.isascii()
+    assert "&#8364;" in page and "&lt;b&gt;" in page
+    assert html.unescape(page).count(text) == 1
