@@ -3,6 +3,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import pytest
+from litestar.datastructures import Cookie
 from sqlalchemy import select
 
 from events.database import Database
@@ -12,6 +14,7 @@ from tests.factories import DEFAULT_PASSWORD, Factories
 from tests.mail.scenario import open_event
 from tests.web.conftest import Client
 from web.app import create_app
+from web.csrf import VISITOR_COOKIE, new_visitor_id, visitor_cookie
 from web.settings import Settings
 
 
@@ -191,3 +194,18 @@ def test_public_registration_works_with_and_without_javascript(
             assert "session" not in visitor.cookies
             refused = visitor.post(f"/e/{event.slug}/register", data=form)  # no token
             assert refused.status_code == 403
+
+
+@pytest.mark.parametrize("secure", [True, False])
+def test_the_visitor_cookie_is_the_one_litestar_writes(secure: bool) -> None:
+    # Written once around its value (web/csrf.py): the same header as written whole.
+    visitor = new_visitor_id()
+    whole = Cookie(
+        key=VISITOR_COOKIE,
+        value=visitor,
+        path="/",
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    ).to_header(header="")
+    assert visitor_cookie(visitor, secure=secure) == whole
