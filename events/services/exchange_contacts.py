@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 from uuid import UUID
 
 from sqlalchemy import bindparam, or_, select, update
@@ -51,6 +52,7 @@ from events.models import (
 )
 from events.models.base import insert_for, new_id, table_of
 from events.models.exchange import LIVE_CONTACT
+from events.plain_reads import plain_rows
 from events.services.exchange_access import Seat, enter
 from events.services.exchange_categories import all_categories
 from events.services.exchange_listings import ListingService
@@ -246,7 +248,26 @@ def block(session: Session, seat: Seat, participant_id: UUID | str, now: datetim
 
 
 # -- what each side sees ---------------------------------------------------------------
-def requester_sees(contact: ExchangeContact, now: datetime, closes_at: datetime) -> str:
+class ContactFacts(Protocol):
+    """What a page shows of a request (a row of :data:`_CONTACTS_OF`, or the request)."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def requester_id(self) -> UUID: ...
+    @property
+    def author_id(self) -> UUID: ...
+    @property
+    def about(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def requester_sees(contact: ContactFacts, now: datetime, closes_at: datetime) -> str:
     """What the requester is told of their request: "matched", "waiting" ("no answer
     yet"), "no_match" or "withdrawn". A decline reads "waiting" until
     :data:`NO_MATCH_AFTER` after the request, like any unanswered one."""
@@ -276,7 +297,7 @@ class SharedContact:
 class ContactLine:
     """One request as one of its two sides sees it."""
 
-    contact: ExchangeContact
+    contact: ContactFacts
     #: The other side's pseudonym.
     other_name: str
     other_id: UUID
@@ -297,10 +318,19 @@ def _shared(participant: ExchangeParticipant, email: str) -> SharedContact:
     )
 
 
-#: Every request the participant ``me`` sent or received, newest first (built once: every
-#: board page runs it, docs/performance.md).
+#: Every request the participant ``me`` sent or received, newest first: the columns a
+#: page shows (built once and read past the ORM: every board page runs it, most often to
+#: find none; docs/performance.md).
 _CONTACTS_OF = (
-    select(ExchangeContact)
+    select(
+        ExchangeContact.id,
+        ExchangeContact.requester_id,
+        ExchangeContact.author_id,
+        ExchangeContact.about,
+        ExchangeContact.message,
+        ExchangeContact.state,
+        ExchangeContact.created_at,
+    )
     .where(
         or_(
             ExchangeContact.requester_id == bindparam("me"),
@@ -318,7 +348,7 @@ def contacts_of(session: Session, seat: Seat, now: datetime) -> list[ContactLine
     me = seat.participant_id
     if me is None:
         return []
-    rows = list(session.scalars(_CONTACTS_OF, {"me": me}))
+    rows: list[ContactFacts] = list(plain_rows(session, _CONTACTS_OF, {"me": me}))
     if not rows:  # most readers of a board, most of the time: no second statement
         return []
     others = {row.author_id if row.requester_id == me else row.requester_id for row in rows}
