@@ -27,7 +27,6 @@ on an organiser's session (security review, issue 13 item 6). Here:
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import re
@@ -81,11 +80,10 @@ def new_visitor_id() -> str:
 def visitor_cookie(visitor: str, *, secure: bool) -> str:
     """The ``Set-Cookie`` value that gives a browser its visitor cookie ``visitor`` (made
     by :func:`new_visitor_id`: URL-safe characters, which a cookie holds unquoted)."""
-    before, after = _visitor_cookie_around(secure)
+    before, after = _VISITOR_COOKIE_AROUND[secure]
     return f"{before}{visitor}{after}"
 
 
-@functools.cache
 def _visitor_cookie_around(secure: bool) -> tuple[str, str]:
     """The visitor cookie's ``Set-Cookie`` value, as Litestar writes it, either side of
     the value: written once, where writing it whole for each new visitor (the standard
@@ -103,6 +101,7 @@ def _visitor_cookie_around(secure: bool) -> tuple[str, str]:
 
 
 _VALUE_MARK = "visitorvalue"
+_VISITOR_COOKIE_AROUND = {secure: _visitor_cookie_around(secure) for secure in (True, False)}
 
 
 def _origin(value: str, default_scheme: str) -> tuple[str, str, int | None] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from litestar import Request
+from litestar import MediaType, Request
 from litestar.response import Response, Template
 
 #: Any response type: :func:`private` gives back what it was given.
@@ -56,6 +56,9 @@ def page(
         context=context,
         status_code=status_code,
         headers=headers,
+        # Every page is HTML: said here, Litestar does not guess it from the name's
+        # suffix on each response (a path object and a mimetypes lookup per page).
+        media_type=MediaType.HTML,
     )
 
 
