@@ -25,12 +25,12 @@ events/validation.py any control character), so no text inside a part can pose a
 Bounded: each kind is cleared when full.
 
 ASCII: each part is kept with its other characters written as character references
-(``&#8364;`` for the euro sign of a budget): the same page for the browser, but a page
-that is all ASCII is encoded to UTF-8 by a plain copy, where one euro sign made Python
-widen the whole page's text and encode it character by character (0.26 ms of a board
-page's 10, more than its three largest statements' difference; docs/performance.md).
-Parts hold no ``<script>`` or ``<style>``, the only places a reference would not read
-as its character.
+(``&#8364;`` for the euro sign of a budget): the same page for the browser. Python holds
+a text one byte a character while all its characters are Latin-1, and encodes it to
+UTF-8 quickly; one euro sign in one budget made it hold the whole page two bytes a
+character and encode it slowly (0.26 ms of a board page's 10 ms, against 0.11;
+docs/performance.md). Parts hold no ``<script>`` or ``<style>``, the only places a
+reference would not read as its character.
 """
 
 from __future__ import annotations
