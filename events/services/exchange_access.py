@@ -167,7 +167,7 @@ def seat_of_link(session: Session, token: str | None, now: datetime) -> Seat:
     ``NotFound`` for a link that opens none. One statement for a first link."""
     rows = session.execute(_SEAT_ROWS_BY_LINK, link_scope(token)).all()
     if not rows:  # a link added since (or none): the registration first, then its seat
-        return seat_of(session, RegistrationService(session).by_manage_token(token), now)
+        return seat_of(session, RegistrationService(session).by_added_link(token), now)
     return _seat_from_rows(session, rows[0][0], [row[1:] for row in rows], now)
 
 

@@ -581,10 +581,13 @@ class RegistrationService:
     def by_manage_token(self, token: str | None) -> Registration:
         """The registration a private link (``/r/{token}``) opens: its first link, or one
         added when its links were mailed again (``RegistrationLink``)."""
-        by_hash = link_scope(token)
-        registration = self.session.scalar(_BY_MANAGE_TOKEN, by_hash) or self.session.scalar(
-            _BY_ADDED_LINK, by_hash
-        )
+        return self.session.scalar(_BY_MANAGE_TOKEN, link_scope(token)) or self.by_added_link(token)
+
+    def by_added_link(self, token: str | None) -> Registration:
+        """The registration whose links were mailed again with ``token`` among them (a page
+        that read by the first link already, events/services/exchange_access.py, asks this
+        alone)."""
+        registration = self.session.scalar(_BY_ADDED_LINK, link_scope(token))
         if registration is None:
             raise NotFound()
         return registration

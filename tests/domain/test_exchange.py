@@ -28,7 +28,7 @@ from events.models import (
     Registration,
     Series,
 )
-from events.services.exchange_access import Seat, enter, public_board, seat_of
+from events.services.exchange_access import Seat, enter, public_board, seat_of, seat_of_link
 from events.services.exchange_boards import BoardSettings, ExchangeBoardService
 from events.services.exchange_categories import CategoryInput, FieldInput
 from events.services.exchange_contacts import (
@@ -49,6 +49,7 @@ from events.services.personal_data import export_personal_data
 from events.services.privacy import anonymise_past_registrations
 from events.services.registrations import RegistrationService
 from events.services.series import SeriesInput, SeriesService
+from events.tokens import new_token
 from tests.domain.test_registrations import act, open_event, person, register
 from tests.factories import Factories
 
@@ -830,3 +831,27 @@ def test_a_board_read_again_shows_every_change_of_a_listing_and_its_author(
         session.execute(update(ExchangeListing).values(text="Changed by a statement"))
     assert seen() == [("Changed by a statement", "Ada L.", "75011")]
     assert text != "Edited"
+
+
+def test_a_private_link_opens_the_same_seat_whether_first_or_mailed_again(
+    db: Database, make: Factories
+) -> None:
+    """The board pages read the seat straight from the link (``seat_of_link``): a first
+    link in one statement, a link mailed again through the registration."""
+    event = flat_share_board(db, make)
+    first = register(db, event, person(1))
+    assert first.manage_token is not None
+    with db.transaction() as session:
+        loaded = session.get(Registration, first.registration.id)
+        assert loaded is not None
+        again = RegistrationService(session).add_private_link(loaded)
+    now = before(event)
+    with db.session() as session:
+        by_first = seat_of_link(session, first.manage_token, now)
+        by_again = seat_of_link(session, again, now)
+        assert by_first.registration.id == by_again.registration.id == first.registration.id
+        assert by_first.board.id == by_again.board.id
+        assert by_first.person_key == by_again.person_key
+        for forged in (None, "", "x" * 201, new_token()):
+            with pytest.raises(NotFound):
+                seat_of_link(session, forged, now)
