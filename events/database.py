@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import events.content_version
 import events.exchange_version  # noqa: F401  (the same, per offers & needs board)
 from events.file_lock import FileLock
+from events.instant_reads import InstantReads
 from events.reader_sessions import mark
 
 #: Execution option that marks a connection as a writer (``BEGIN IMMEDIATE`` on SQLite).
@@ -119,9 +120,15 @@ class Database:
 
     engine: Engine
     _factory: sessionmaker[Session] = field(init=False, repr=False)
+    #: SQLite files only: reads that run on the calling thread and never wait.
+    instant_reads: InstantReads | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        if self.sqlite_file is not None:
+            self.instant_reads = InstantReads(
+                self.engine.url.render_as_string(hide_password=False)
+            )
 
     @classmethod
     def from_url(cls, url: str, *, echo: bool = False) -> Database:
@@ -194,4 +201,6 @@ class Database:
             lock.close()
 
     def dispose(self) -> None:
+        if self.instant_reads is not None:
+            self.instant_reads.close()
         self.engine.dispose()

@@ -2,7 +2,9 @@
 
 Web sessions and rate-limit counters live here so every worker process sees the same
 ones, with no Redis to run. Calls go to a worker thread (synchronous driver) and writes
-pass through the process's write gate like every other write.
+pass through the process's write gate like every other write. Reading a session on a
+SQLite file runs on the event loop itself (events/instant_reads.py: it never waits; when
+it would, the read goes to a worker thread as on PostgreSQL).
 
 Setting a value (a session written at the end of a request) goes through the process's
 group commit (web/write_batch.py): a burst of new visitors who each
@@ -27,6 +29,7 @@ from sqlalchemy.sql.dml import Insert
 
 from events.clock import utcnow
 from events.database import Database
+from events.instant_reads import ReadWouldWait
 from events.models import KeyValue
 from web.write_batch import WriteBatcher
 from web.write_gate import WriteGate
@@ -114,8 +117,21 @@ class DatabaseStore(NamespacedStore):
                 _GET_LIVE, {"namespace": self.namespace, "key": key, "now": utcnow()}
             ).scalar()
 
+    def _get_at_once(self, key: str) -> bytes | None:
+        """SQLite files: the same read on the event loop itself (events/instant_reads.py),
+        or :class:`ReadWouldWait` if it would have to wait."""
+        reads = self.db.instant_reads
+        if reads is None:
+            raise ReadWouldWait
+        parameters = {"namespace": self.namespace, "key": key, "now": utcnow()}
+        value: bytes | None = reads.scalar(_GET_LIVE, parameters)
+        return value
+
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        value = await anyio.to_thread.run_sync(self._get_sync, key, renew_for)
+        try:
+            value = self._get_at_once(key)
+        except ReadWouldWait:
+            value = await anyio.to_thread.run_sync(self._get_sync, key, renew_for)
         if value is not None and renew_for:
             await self._write(
                 update(KeyValue)
