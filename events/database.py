@@ -126,9 +126,7 @@ class Database:
     def __post_init__(self) -> None:
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         if self.sqlite_file is not None:
-            self.instant_reads = InstantReads(
-                self.engine.url.render_as_string(hide_password=False)
-            )
+            self.instant_reads = InstantReads(self.engine.url.render_as_string(hide_password=False))
 
     @classmethod
     def from_url(cls, url: str, *, echo: bool = False) -> Database:
