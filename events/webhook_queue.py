@@ -59,7 +59,7 @@ def _subscribed(event_type: str, community_id: Any) -> list[ColumnElement[bool]]
 
 def anyone_subscribed(event_type: str, community_id: Any) -> ColumnElement[bool]:
     """Whether any endpoint hears of ``event_type``: an EXISTS to fold into a statement a
-    hot path makes anyway (the door's one-statement admission), so that a community
+    hot path makes anyway (the door's one-statement admission on PostgreSQL), so that a community
     without webhooks pays no extra round trip; pass its answer as ``subscribed``."""
     return exists(select(_endpoints.c.id).where(*_subscribed(event_type, community_id)))
 

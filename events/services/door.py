@@ -63,7 +63,7 @@ from events.models import (
     RegistrationStatus,
 )
 from events.models.base import new_id, table_of
-from events.services.door_admission import Admission, OneStatementAdmission
+from events.services.door_admission import Admission, DirectAdmission
 from events.services.door_input import (
     UNDO_NONCE_PREFIX,
     Arrival,
@@ -117,11 +117,11 @@ _REFUSAL_FOR_STATUS = {
     S.PENDING_EMAIL: Verdict.PENDING,
 }
 
-#: On PostgreSQL an admission is one statement (events/services/door_admission.py), built
-#: from the same refusals as ``_judge``. False runs the general path there too: tests use
-#: it to keep covering that path on both databases.
-ONE_STATEMENT_ADMISSION = True
-_ONE_STATEMENT = OneStatementAdmission(_REFUSAL_FOR_STATUS)
+#: An admission is one statement on PostgreSQL and two on SQLite
+#: (events/services/door_admission.py), built from the same refusals as ``_judge``. False
+#: runs the general path instead: tests use it to keep covering that path.
+DIRECT_ADMISSION = True
+_DIRECT = DirectAdmission(_REFUSAL_FOR_STATUS)
 
 
 # -- the scan's statements, built once ----------------------------------------------------
@@ -746,8 +746,8 @@ class DoorService:
         nonce, device, people = arrival.nonce, arrival.device, arrival.people
         offline, now = arrival.offline, utcnow()
         when = arrival.scanned_at or now
-        if (code or registration_id is not None) and self._admits_in_one_statement():
-            admission = _ONE_STATEMENT.admit(
+        if (code or registration_id is not None) and DIRECT_ADMISSION:
+            admission = _DIRECT.admit(
                 self.session,
                 event_id=event.id,
                 community_id=event.community_id,
@@ -831,9 +831,6 @@ class DoorService:
             is not None
         )
 
-    def _admits_in_one_statement(self) -> bool:
-        return ONE_STATEMENT_ADMISSION and self.session.get_bind().dialect.name == "postgresql"
-
     def _admitted(
         self, event: Event, admission: Admission, when: datetime, device: str
     ) -> ScanResult:
@@ -855,7 +852,7 @@ class DoorService:
         )
         first_at: datetime | None
         first_device: str | None
-        # After the one statement, an earlier unit of the batch may hold this registration.
+        # After the direct admission, an earlier unit of the batch may hold this registration.
         loaded = self.session.identity_map.get(
             identity_key(Registration, admission.registration_id)
         )

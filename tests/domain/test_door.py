@@ -52,7 +52,7 @@ from tests.mail.scenario import outbox
 
 S = RegistrationStatus
 _nonces = count(1)
-pytestmark = pytest.mark.usefixtures("admission_path")  # both ways on PostgreSQL
+pytestmark = pytest.mark.usefixtures("admission_path")  # direct and general
 
 
 # -- helpers (shared with test_door_concurrency.py) ------------------------------------

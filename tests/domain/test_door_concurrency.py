@@ -24,7 +24,7 @@ from tests.domain.test_registrations import load_event, open_event
 from tests.factories import Factories
 
 SCANS = 50
-pytestmark = pytest.mark.usefixtures("admission_path")  # both ways on PostgreSQL
+pytestmark = pytest.mark.usefixtures("admission_path")  # direct and general
 
 
 @pytest.fixture(autouse=True)
