@@ -6,6 +6,7 @@ The helpers at the top are shared with the concurrency and state-machine tests.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -27,6 +28,7 @@ from events.services.registrations import (
 from events.tickets import (
     TICKET_ALPHABET,
     TICKET_CODE_BITS,
+    TICKET_CODE_LENGTH,
     new_ticket_code,
     normalise_ticket_code,
     ticket_url,
@@ -449,6 +451,12 @@ def test_ticket_codes_have_128_bits_and_no_look_alikes() -> None:
     assert len(codes) == 5000
     assert all(len(code) * math.log2(len(TICKET_ALPHABET)) >= 128 for code in codes)
     assert set("".join(codes)) == set(TICKET_ALPHABET)
+    # Every letter at every position about as often as the others (161 expected of each:
+    # a position drawn from part of the alphabet, or a letter favoured, falls outside).
+    for position in range(TICKET_CODE_LENGTH):
+        seen = Counter(code[position] for code in codes)
+        assert set(seen) == set(TICKET_ALPHABET), position
+        assert min(seen.values()) > 90 and max(seen.values()) < 240, (position, seen)
 
 
 def test_tickets_are_unique_and_reissuing_rotates_the_code(db: Database, make: Factories) -> None:
