@@ -1,4 +1,5 @@
-"""Whether this process is writing now, so that its background work steps aside.
+"""Whether this process is writing or answering now, so that its background work steps
+aside.
 
 A process's writes run one at a time on SQLite, holding the lock that every other
 process's writers queue on (web/write_gate.py), and a few at a time on PostgreSQL, holding
@@ -18,6 +19,12 @@ between writes, and at least one every :data:`MAX_STEP_ASIDE` when the writes le
 never indefinitely. A batch of writes on SQLite holds the lock for tens of milliseconds:
 the renderer slips in a mail or two during it at most, where it used to render a whole
 batch of a hundred mails.
+
+Requests count too (web/foreground.py: from their arrival until their response starts):
+rendering shares the process's CPU with them, and in a rush of registrations on 2 cores
+the renderer took about a third of the rate the rush could reach. The confirmations of a
+rush are committed with their registrations and rendered once it is over (or at the
+floor rate above while it lasts).
 """
 
 from __future__ import annotations
@@ -33,7 +40,8 @@ MAX_STEP_ASIDE = 0.02
 
 
 class WriteActivity:
-    """How many writes of this process are under way (holding their database lock)."""
+    """How many writes of this process are under way (holding their database lock), and
+    how many of its requests are waiting for their answer (web/foreground.py)."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
@@ -62,7 +70,8 @@ class WriteActivity:
             self.done()
 
     def step_aside(self, timeout: float = MAX_STEP_ASIDE) -> None:
-        """Return once no write of this process is under way, or after ``timeout``."""
+        """Return once no write or request of this process is under way, or after
+        ``timeout``."""
         with self._changed:
             self._changed.wait_for(lambda: self._writing == 0, timeout)
         # Let go of the GIL once: a write that started meanwhile takes it now, not after

@@ -26,6 +26,7 @@ from web.controllers import ROUTE_HANDLERS
 from web.csrf import SESSION_COOKIE, SessionBoundCSRFMiddleware
 from web.db import provide_db_session
 from web.errors import EXCEPTION_HANDLERS
+from web.foreground import CountingRequests
 from web.mail import background_worker
 from web.page_cache import PageCache
 from web.rate_limit import rate_limit_config
@@ -102,7 +103,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lock_file=None if switches.unsafe_no_lock else db.write_lock_file,
     )
     write_batcher = WriteBatcher(db, gate, group=not switches.unsafe_no_lock)
-    # The inline mail worker renders between this process's writes, not during them.
+    # The inline mail worker renders between this process's writes and requests.
     worker = (
         background_worker(settings, db, step_aside=gate.activity.step_aside)
         if settings.mail_worker == "inline"
@@ -216,7 +217,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         watch=app.state.content_watch,
     )
     app.state.whole_pages = whole_pages
-    app.asgi_handler = security_middleware_factory(
-        https=settings.https, allowed_hosts=settings.allowed_hosts
-    )(whole_pages)
+    app.asgi_handler = CountingRequests(
+        security_middleware_factory(https=settings.https, allowed_hosts=settings.allowed_hosts)(
+            whole_pages
+        ),
+        gate.activity,
+    )
     return app

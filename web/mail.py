@@ -51,7 +51,8 @@ def background_worker(
     settings: Settings, db: Database, step_aside: Callable[[], object] | None = None
 ) -> BackgroundWorker:
     """The loop that renders and sends mail and runs the periodic jobs (events/jobs).
-    ``step_aside``: inside a server process, its writes' (events/write_activity.py)."""
+    ``step_aside``: inside a server process, its writes' and requests'
+    (events/write_activity.py)."""
     return BackgroundWorker(
         db,
         mail=mail_settings(settings),

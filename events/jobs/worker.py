@@ -13,8 +13,8 @@ queued mails (events/mail/prepare.py) and sends what is due (only when SMTP is
 configured: otherwise mails wait in the outbox, where organisers can read them).
 Rendering and sending take turns, a batch each, and both take every other mail before
 the bulk ones: a confirmation queued behind a thousand reminders waits for one batch.
-Inside a server process the renderer steps aside before each mail while a write of that
-process is under way (``step_aside``, events/write_activity.py).
+Inside a server process the renderer steps aside before each mail while a write or a
+request of that process is under way (``step_aside``, events/write_activity.py).
 
 When the database cannot be reached the loop logs one line, then waits 1 s, 2 s, 4 s...
 (at most a minute) between rounds, and says when it is back.
