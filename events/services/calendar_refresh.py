@@ -152,6 +152,13 @@ class FetchSlots:
         while runs := self.runs():
             for run in runs:
                 remaining = None if end is None else max(end - time.monotonic(), 0.0)
+                if run.ident is None:
+                    # Tracked a moment before it starts (FetchRun.start), so that it is
+                    # never missed; it cannot be joined yet.
+                    time.sleep(0.001)
+                    if end is not None and time.monotonic() >= end:
+                        return False
+                    continue
                 run.join(remaining)
                 if end is not None and time.monotonic() >= end and run.is_alive():
                     return False
@@ -482,7 +489,11 @@ class FetchRun(threading.Thread):
 
     def start(self) -> None:
         self.refresher.slots.track(self)
-        super().start()
+        try:
+            super().start()
+        except BaseException:  # no thread (the system's limit): nothing to wait for
+            self.refresher.slots.track(self, done=True)
+            raise
 
     def run(self) -> None:
         slots = self.refresher.slots
