@@ -12,7 +12,7 @@ from litestar.di import Provide
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.htmx import HTMXConfig, HTMXPlugin
 from litestar.static_files import create_static_files_router
 
 from events.database import Database
@@ -151,7 +151,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "current_user": Provide(provide_current_user, sync_to_thread=True),
         },
         before_request=check_access,
-        plugins=[HTMXPlugin()],
+        # Litestar's plain Request: htmx's HTMXRequest and its ``htmx`` details refer to
+        # each other, so every request's objects waited for the garbage collector, whose
+        # passes then stalled a process for 10-50 ms (docs/performance.md). The htmx
+        # headers are read when needed instead (web/rendering.py, ``wants_fragment``).
+        plugins=[HTMXPlugin(HTMXConfig(set_request_class_globally=False))],
         template_config=template_config(reload=settings.debug),
         middleware=[
             session_config.middleware,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from litestar import MediaType, Request
+from litestar.plugins.htmx import HTMXDetails
 from litestar.response import Response, Template
 
 #: Any response type: :func:`private` gives back what it was given.
@@ -32,8 +33,10 @@ def mark_for_rollback(request: Request) -> None:
 
 def wants_fragment(request: Request) -> bool:
     """An htmx request that targets part of the page (not a boosted navigation)."""
-    htmx = getattr(request, "htmx", None)
-    return htmx is not None and bool(htmx) and not (htmx.boosted or htmx.history_restore_request)
+    # Read from the headers for this call only: a request that kept its HTMXDetails would
+    # be one half of a reference cycle (web/app.py).
+    htmx = HTMXDetails(request)
+    return bool(htmx) and not (htmx.boosted or htmx.history_restore_request)
 
 
 def page(
