@@ -331,39 +331,35 @@ def reset_postgres(url: str) -> None:
         database.dispose()
 
 
-def unrendered_mails(url: str) -> int:
-    """Mails queued in the outbox and not rendered yet (events/mail/prepare.py)."""
-    from sqlalchemy import func, select
-
-    from events.database import Database
-    from events.models import OutboxMessage, OutboxStatus
-
-    database = Database.from_url(url)
-    try:
-        with database.session() as session:
-            waiting = select(func.count()).where(
-                OutboxMessage.render_spec.is_not(None),
-                OutboxMessage.status == OutboxStatus.PENDING,
-            )
-            return int(session.scalar(waiting) or 0)
-    finally:
-        database.dispose()
-
-
 def wait_for_mails(url: str, timeout_s: float = 300.0) -> tuple[int, float]:
     """Wait until the server has rendered every queued mail: (how many were waiting, how
     long it took). The inline mail worker gives way to requests (web/foreground.py), so a
     burst of registrations leaves its confirmations to be rendered after it; measuring
     ``/healthz`` meanwhile would count that work against ``/healthz``."""
-    started = time.monotonic()
-    waiting = remaining = unrendered_mails(url)
-    while remaining and time.monotonic() - started < timeout_s:
-        time.sleep(0.1)
-        remaining = unrendered_mails(url)
+    from sqlalchemy import func, select
+
+    from events.database import Database
+    from events.models import OutboxMessage, OutboxStatus
+
+    unrendered = select(func.count()).where(
+        OutboxMessage.render_spec.is_not(None), OutboxMessage.status == OutboxStatus.PENDING
+    )
+    database = Database.from_url(url)
+    try:
+
+        def count() -> int:
+            with database.session() as session:
+                return int(session.scalar(unrendered) or 0)
+
+        started = time.monotonic()
+        waiting = remaining = count()
+        while remaining and time.monotonic() - started < timeout_s:
+            time.sleep(0.1)
+            remaining = count()
+    finally:
+        database.dispose()
     if remaining:
-        print(
-            f"   warning: {remaining} mails still unrendered after {timeout_s:g} s", file=sys.stderr
-        )
+        print(f"   warning: {remaining} mails unrendered after {timeout_s:g} s", file=sys.stderr)
     return waiting, time.monotonic() - started if waiting else 0.0
 
 

@@ -16,6 +16,7 @@ response leaves.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
 
@@ -109,29 +110,29 @@ class DatabaseStore(NamespacedStore):
             partial(self._upsert, key, data, expires_at), lock_order=f"session:{key}"
         )
 
-    def _get_sync(self, key: str, renew_for: int | timedelta | None) -> bytes | None:
-        # Every request with a session cookie (a door phone's every scan) reads here: one
-        # statement built once, on a plain connection, no ORM session, no transaction.
-        with self.db.lone_read() as connection:
-            return connection.execute(
-                _GET_LIVE, {"namespace": self.namespace, "key": key, "now": utcnow()}
-            ).scalar()
+    def _lookup(self, key: str) -> dict[str, object]:
+        return {"namespace": self.namespace, "key": key, "now": utcnow()}
 
-    def _get_at_once(self, key: str) -> bytes | None:
-        """SQLite files: the same read on the event loop itself (events/instant_reads.py),
-        or :class:`ReadWouldWait` if it would have to wait."""
+    def _get_sync(self, key: str) -> bytes | None:
+        # PostgreSQL's read of a session on every request that has one (and SQLite's when
+        # it would wait): one statement built once, on a plain connection, no ORM session,
+        # no transaction.
+        with self.db.lone_read() as connection:
+            value: bytes | None = connection.execute(_GET_LIVE, self._lookup(key)).scalar()
+            return value
+
+    async def _read(self, key: str) -> bytes | None:
+        """On a SQLite file, on the event loop itself (events/instant_reads.py); in a
+        worker thread on PostgreSQL, or when SQLite would make the read wait."""
         reads = self.db.instant_reads
-        if reads is None:
-            raise ReadWouldWait
-        parameters = {"namespace": self.namespace, "key": key, "now": utcnow()}
-        value: bytes | None = reads.scalar(_GET_LIVE, parameters)
-        return value
+        if reads is not None:
+            with suppress(ReadWouldWait):
+                value: bytes | None = reads.scalar(_GET_LIVE, self._lookup(key))
+                return value
+        return await anyio.to_thread.run_sync(self._get_sync, key)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        try:
-            value = self._get_at_once(key)
-        except ReadWouldWait:
-            value = await anyio.to_thread.run_sync(self._get_sync, key, renew_for)
+        value = await self._read(key)
         if value is not None and renew_for:
             await self._write(
                 update(KeyValue)

@@ -84,9 +84,9 @@ class Admission:
     webhooks: bool | None = None
 
 
-def _logged_row(found: Any, least: Any) -> tuple[dict[str, Any], Any, Any]:
+def _logged_row(found: Any, least: Any) -> tuple[dict[str, Any], Any]:
     """The log row of an admission, read from ``found`` (the registration's columns), and
-    the people it lets in and those still out. ``least``: the dialect's smaller-of-two."""
+    the people of the party still out. ``least``: the dialect's smaller-of-two."""
     event_id = bindparam("scan_event_id", type_=_uuid)
     remaining = 1 + found.c.guests - found.c.arrived
     wanted = bindparam("scan_people", type_=Integer)  # None: all of the party still out
@@ -114,7 +114,7 @@ def _logged_row(found: Any, least: Any) -> tuple[dict[str, Any], Any, Any]:
         "created_at": now,
         "updated_at": now,
     }
-    return row, people, remaining
+    return row, remaining
 
 
 def _admits(
@@ -156,7 +156,7 @@ def _statement(column: Any, refusal_statuses: Collection[RegistrationStatus]) ->
         .with_for_update()
         .cte("found")
     )
-    row, _people, remaining = _logged_row(found, func.least)
+    row, remaining = _logged_row(found, func.least)
     logged = (
         pg_insert(_checkins)
         .from_select(
@@ -193,7 +193,7 @@ def _sqlite_log(column: Any, refusal_statuses: Collection[RegistrationStatus]) -
     """SQLite (no data-modifying CTEs): the log row appended straight from the
     registration found by ``column``, under the same conditions. SQLite has one writer at
     a time, so nothing changes the registration between this and :data:`_SQLITE_ADMIT`."""
-    row, _people, remaining = _logged_row(_registrations, func.min)
+    row, remaining = _logged_row(_registrations, func.min)
     return (
         sqlite_insert(_checkins)
         .from_select(
